@@ -1,0 +1,58 @@
+# pcisnap: the README's two commands, `make run` and `make test`, wrapping CMake.
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+DEB_PACKAGES := build-essential cmake pkg-config libpci-dev libjansson-dev libarchive-dev \
+	libgit2-dev libcriterion-dev python3 python3-jsonschema pciutils pci.ids git \
+	bzip2 xz-utils clang-format
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
+
+.PHONY: all deps build build-asan test test-release test-asan run format format-check clean
+
+all: build
+
+# Install only what is missing; apt-get needs root (or sudo).
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSNAP_WERROR=ON >/dev/null
+	cmake --build build -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSNAP_SANITIZE=ON -DSNAP_WERROR=ON >/dev/null
+	cmake --build build-asan -j $(JOBS)
+
+test-release: build
+	cd build && ctest $(CTEST_FLAGS)
+
+test-asan: build-asan
+	cd build-asan && ctest $(CTEST_FLAGS)
+
+# Every test, then the whole suite again under ASan+UBSan.
+test: test-release test-asan
+
+# Collect this machine and print the on-call report. Never needs root; as a user some facts are unknown.
+run: build
+	@mkdir -p build/run
+	./build/pcisnap collect -o build/run/this-host.json
+	./build/pcisnap show build/run/this-host.json
+	@echo
+	./build/pcisnap check build/run/this-host.json || true
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The pcisnap commands and the helpers they share. */
+#ifndef PCISNAP_CMD_H
+#define PCISNAP_CMD_H
+
+#include "snap/error.h"
+#include "snap/snap.h"
+
+/* Exit codes (CONTRACT.md). */
+#define CLI_OK         0 /* success; for diff/check nothing worse than harmless */
+#define CLI_REGRESSION 1 /* diff/check found a regression named by --fail-on */
+#define CLI_ERROR      2 /* usage, bad input, I/O or store error */
+
+int cmd_collect(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+
+/* Print "pcisnap: <message>" to stderr; returns CLI_ERROR. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print the libsnap error; returns CLI_ERROR. */
+int cli_snap_error(const snap_error *err);
+/* Print "pcisnap: warning: ..." for each collection warning. */
+void cli_print_warnings(const snap_snapshot *s);
+/* Load SNAP (a snapshot file, or "-"); CLI_OK or CLI_ERROR with the message printed. */
+int cli_load_snapshot(snap_snapshot **out, const char *spec);
+/* Write text to stdout, checking for errors; CLI_OK or CLI_ERROR. */
+int cli_write_stdout(const char *text);
+
+#endif

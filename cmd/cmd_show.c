@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* pcisnap show: report on one snapshot. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static const char usage_text[] =
+	"usage: pcisnap show SNAP [--format text|json|tree]\n"
+	"\n"
+	"Report on one snapshot. text: kernel, firmware, IOMMU and interrupt remapping with\n"
+	"evidence, risky command-line flags, passthrough devices and their groups. tree: the\n"
+	"PCIe topology with group, driver, ACS and FLR marks. json: the snapshot.\n";
+
+int cmd_show(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	snap_report_format fmt = SNAP_REPORT_TEXT;
+	snap_snapshot *s = NULL;
+	snap_error err = { 0 };
+	char *text = NULL;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "text"))
+				fmt = SNAP_REPORT_TEXT;
+			else if (!strcmp(optarg, "json"))
+				fmt = SNAP_REPORT_JSON;
+			else if (!strcmp(optarg, "tree"))
+				fmt = SNAP_REPORT_TREE;
+			else
+				return cli_error("show: unknown format '%s' (text, json, tree)",
+						 optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return CLI_OK;
+		default:
+			fputs(usage_text, stderr);
+			return CLI_ERROR;
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_error("show: expected one SNAP argument; see 'pcisnap show --help'");
+	if ((rc = cli_load_snapshot(&s, argv[optind])) != CLI_OK)
+		return rc;
+	if (snap_report_render(&text, s, fmt, &err) < 0)
+		rc = cli_snap_error(&err);
+	else
+		rc = cli_write_stdout(text);
+	free(text);
+	snap_snapshot_free(s);
+	return rc;
+}

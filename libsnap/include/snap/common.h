@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/**
+ * @file common.h
+ * Export macro, status codes and argument checks shared by every libsnap header.
+ */
+#ifndef SNAP_COMMON_H
+#define SNAP_COMMON_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SNAP_EXTERN __attribute__((visibility("default")))
+#else
+#define SNAP_EXTERN
+#endif
+
+/** Status codes: 0 is success, every failure is negative. */
+typedef enum {
+	SNAP_OK = 0,         /**< success */
+	SNAP_ERROR = -1,     /**< generic failure (I/O, library error) */
+	SNAP_ENOMEM = -2,    /**< out of memory */
+	SNAP_ENOTFOUND = -3, /**< the named thing does not exist */
+	SNAP_EINVALID = -4,  /**< bad argument or malformed input */
+	SNAP_ESCHEMA = -5    /**< input of an unknown or newer schema */
+} snap_status;
+
+/** Version string of this library, e.g. "0.1.0". Borrowed, static. */
+SNAP_EXTERN const char *snap_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

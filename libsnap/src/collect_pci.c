@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Config space through libpci.
+ *
+ * libpci's default error hook prints and calls exit(1); a library must not do that. Every entry
+ * into libpci here runs under a guard: a setjmp() point that the replacement hook longjmp()s back
+ * to, turning libpci's fatal errors into a snap_error.
+ *
+ * In sysfs mode the collector reads each device's `config` file itself (confined to the root,
+ * once) and hands the bytes to libpci as the device's cache, padded with 0xff to 4 KiB, so that
+ * libpci decodes capabilities without opening anything. How many bytes were real decides what is
+ * known: 64 bytes (an unprivileged read) tell the header only, 256 the capability list, 4096
+ * the extended capabilities (ACS, DSN, SR-IOV, ARI). What cannot be known is null.
+ */
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pci/pci.h>
+
+#include "internal.h"
+
+/* Where the replacement error hook jumps to; one per active libpci call on this thread. */
+struct pci_guard {
+	jmp_buf jb;    /* set by the guarded function */
+	char msg[256]; /* libpci's message */
+};
+
+static _Thread_local struct pci_guard *current_guard;
+
+static _Noreturn PCI_PRINTF(1, 2) void pci_error_hook(char *msg, ...)
+{
+	struct pci_guard *g = current_guard;
+	va_list ap;
+
+	va_start(ap, msg);
+	vsnprintf(g->msg, sizeof(g->msg), msg, ap);
+	va_end(ap);
+	longjmp(g->jb, 1);
+}
+
+static PCI_PRINTF(1, 2) void pci_quiet_hook(char *msg, ...)
+{
+	(void)msg; /* warnings and debug output: the collector records what it could not read */
+}
+
+#define PCI_GUARD_ENTER(g)                                                                         \
+	do {                                                                                       \
+		(g)->msg[0] = '\0';                                                                \
+		current_guard = (g);                                                               \
+	} while (0)
+#define PCI_GUARD_LEAVE() (current_guard = NULL)
+
+struct pci_access *snap_pci__access_new(const char *sysfs_path, const char *dump_file,
+					const char *pci_ids, snap_error *err)
+{
+	struct pci_guard g;
+	struct pci_access *volatile pacc = pci_alloc();
+
+	if (!pacc) {
+		snap_error__set(err, SNAP_ENOMEM, "cannot allocate libpci access");
+		return NULL;
+	}
+	pacc->error = pci_error_hook;
+	pacc->warning = pci_quiet_hook;
+	pacc->debug = pci_quiet_hook;
+	PCI_GUARD_ENTER(&g);
+	if (setjmp(g.jb)) {
+		PCI_GUARD_LEAVE();
+		snap_error__set(err, SNAP_EINVALID, "libpci: %s", g.msg);
+		pci_cleanup(pacc);
+		return NULL;
+	}
+	/* libpci's API takes char * for parameter names and values it does not modify. */
+	static char p_dump[] = "dump.name", p_sysfs[] = "sysfs.path", p_hwdb[] = "hwdb.disable";
+	static char one[] = "1";
+
+	if (dump_file) {
+		pacc->method = PCI_ACCESS_DUMP;
+		pci_set_param(pacc, p_dump, (char *)dump_file);
+	} else {
+		pacc->method = PCI_ACCESS_SYS_BUS_PCI;
+		pci_set_param(pacc, p_sysfs, (char *)sysfs_path);
+	}
+	/* Names come from the given pci.ids only, not from the host's udev hwdb. */
+	pci_set_param(pacc, p_hwdb, one);
+	if (pci_ids)
+		pci_set_name_list_path(pacc, (char *)pci_ids, 0);
+	pci_init(pacc);
+	PCI_GUARD_LEAVE();
+	return pacc;
+}
+
+void snap_pci__access_free(struct pci_access *pacc)
+{
+	struct pci_guard g;
+
+	if (!pacc)
+		return;
+	PCI_GUARD_ENTER(&g);
+	if (!setjmp(g.jb))
+		pci_cleanup(pacc);
+	PCI_GUARD_LEAVE();
+}
+
+char *snap_pci__name(struct pci_access *pacc, unsigned vendor, unsigned device)
+{
+	struct pci_guard g;
+	char buf[256];
+	char *volatile name = NULL;
+
+	PCI_GUARD_ENTER(&g);
+	if (!setjmp(g.jb)) {
+		const char *n = pci_lookup_name(pacc, buf, sizeof(buf),
+						PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE |
+							PCI_LOOKUP_NO_NUMBERS,
+						vendor, device);
+		if (n)
+			name = strdup(n);
+	}
+	PCI_GUARD_LEAVE();
+	return name;
+}
+
+static const char *pcie_type_name(unsigned t)
+{
+	switch (t) {
+	case PCI_EXP_TYPE_ENDPOINT:
+		return "endpoint";
+	case PCI_EXP_TYPE_LEG_END:
+		return "legacy_endpoint";
+	case PCI_EXP_TYPE_ROOT_PORT:
+		return "root_port";
+	case PCI_EXP_TYPE_UPSTREAM:
+		return "upstream_port";
+	case PCI_EXP_TYPE_DOWNSTREAM:
+		return "downstream_port";
+	case PCI_EXP_TYPE_PCI_BRIDGE:
+		return "pcie_to_pci_bridge";
+	case PCI_EXP_TYPE_PCIE_BRIDGE:
+		return "pci_to_pcie_bridge";
+	case PCI_EXP_TYPE_ROOT_INT_EP:
+		return "rc_integrated_endpoint";
+	case PCI_EXP_TYPE_ROOT_EC:
+		return "rc_event_collector";
+	default:
+		return "unknown";
+	}
+}
+
+/* ACS capability/control bits in the order lspci and the contract name them. */
+static json_t *acs_flags(unsigned v)
+{
+	static const char *const names[] = { "SV", "TB", "RR", "CR", "UF", "EC", "DT" };
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < SNAP_ARRAY_SIZE(names); i++)
+		if (v & (1u << i))
+			json_array_append_new(a, json_string(names[i]));
+	return a;
+}
+
+/* PCIe link speed encoding (LnkCap/LnkSta bits 3:0). */
+static json_t *link_speed(unsigned code)
+{
+	static const char *const s[] = { NULL, "2.5 GT/s", "5.0 GT/s", "8.0 GT/s",
+					 "16.0 GT/s", "32.0 GT/s", "64.0 GT/s" };
+
+	return code < SNAP_ARRAY_SIZE(s) && s[code] ? json_string(s[code]) : json_null();
+}
+
+/* Set key unless the sysfs attributes already gave it. */
+static void set_default(json_t *obj, const char *key, json_t *value)
+{
+	json_t *cur = json_object_get(obj, key);
+
+	if (cur && !json_is_null(cur))
+		json_decref(value);
+	else
+		json_object_set_new(obj, key, value);
+}
+
+static json_t *hex_str(unsigned v, int width)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%0*x", width, v);
+	return json_string(buf);
+}
+
+static void decode_inner(json_t *obj, struct pci_dev *d, int len)
+{
+	struct pci_cap *exp, *af, *acs, *dsn, *sriov, *ari;
+	unsigned hdr, status, type = 0;
+	bool trad_known, ext_known;
+	json_t *link;
+
+	if (len < 64) {
+		/* Not even the header: every config-space fact is unknown. */
+		set_default(obj, "multifunction", json_null());
+		set_default(obj, "pcie_type", json_null());
+		json_object_set_new(obj, "acs", json_null());
+		json_object_set_new(obj, "flr", json_null());
+		json_object_set_new(obj, "ari", json_null());
+		set_default(obj, "dsn", json_null());
+		set_default(obj, "bridge", json_null());
+		set_default(obj, "link_config", json_null());
+		return;
+	}
+	hdr = pci_read_byte(d, PCI_HEADER_TYPE);
+	set_default(obj, "vendor", hex_str(pci_read_word(d, PCI_VENDOR_ID), 4));
+	set_default(obj, "device", hex_str(pci_read_word(d, PCI_DEVICE_ID), 4));
+	set_default(obj, "class", hex_str(pci_read_long(d, PCI_CLASS_REVISION) >> 8, 6));
+	set_default(obj, "revision", hex_str(pci_read_byte(d, PCI_REVISION_ID), 2));
+	json_object_set_new(obj, "multifunction", json_boolean(hdr & 0x80));
+	if ((hdr & 0x7f) == PCI_HEADER_TYPE_NORMAL) {
+		set_default(obj, "subsystem_vendor", hex_str(pci_read_word(d, PCI_SUBSYSTEM_VENDOR_ID), 4));
+		set_default(obj, "subsystem_device", hex_str(pci_read_word(d, PCI_SUBSYSTEM_ID), 4));
+	}
+	if ((hdr & 0x7f) == PCI_HEADER_TYPE_BRIDGE)
+		set_default(obj, "bridge",
+			    json_pack("{s:i, s:i}", "secondary_bus",
+				      pci_read_byte(d, PCI_SECONDARY_BUS), "subordinate_bus",
+				      pci_read_byte(d, PCI_SUBORDINATE_BUS)));
+	else
+		set_default(obj, "bridge", json_null());
+
+	status = pci_read_word(d, PCI_STATUS);
+	trad_known = len >= 256 || !(status & PCI_STATUS_CAP_LIST);
+	pci_fill_info(d, PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
+	exp = trad_known ? pci_find_cap(d, PCI_CAP_ID_EXP, PCI_CAP_NORMAL) : NULL;
+	af = trad_known ? pci_find_cap(d, PCI_CAP_ID_AF, PCI_CAP_NORMAL) : NULL;
+	ext_known = trad_known && (!exp || len >= 4096);
+
+	if (!trad_known) {
+		set_default(obj, "pcie_type", json_null());
+		json_object_set_new(obj, "flr", json_null());
+		set_default(obj, "link_config", json_null());
+	} else {
+		bool flr = false;
+
+		if (exp) {
+			type = (pci_read_word(d, exp->addr + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_TYPE) >> 4;
+			flr = pci_read_long(d, exp->addr + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLRESET;
+		}
+		if (af)
+			flr = flr || (pci_read_byte(d, af->addr + PCI_AF_CAP) & PCI_AF_CAP_FLR);
+		json_object_set_new(obj, "pcie_type",
+				    json_string(exp ? pcie_type_name(type) : "conventional"));
+		json_object_set_new(obj, "flr", json_boolean(flr));
+		link = json_null();
+		if (exp && type != PCI_EXP_TYPE_ROOT_INT_EP && type != PCI_EXP_TYPE_ROOT_EC) {
+			unsigned cap = pci_read_long(d, exp->addr + PCI_EXP_LNKCAP);
+			unsigned sta = pci_read_word(d, exp->addr + PCI_EXP_LNKSTA);
+
+			json_decref(link);
+			link = json_pack("{s:o, s:i, s:o, s:i}", "max_speed",
+					 link_speed(cap & PCI_EXP_LNKCAP_SPEED), "max_width",
+					 (int)((cap & PCI_EXP_LNKCAP_WIDTH) >> 4), "cur_speed",
+					 link_speed(sta & PCI_EXP_LNKSTA_SPEED), "cur_width",
+					 (int)((sta & PCI_EXP_LNKSTA_WIDTH) >> 4));
+		}
+		json_object_set_new(obj, "link_config", link);
+	}
+
+	if (!ext_known) {
+		json_object_set_new(obj, "acs", json_null());
+		json_object_set_new(obj, "ari", json_null());
+		set_default(obj, "dsn", json_null());
+		return;
+	}
+	acs = exp ? pci_find_cap(d, PCI_EXT_CAP_ID_ACS, PCI_CAP_EXTENDED) : NULL;
+	dsn = exp ? pci_find_cap(d, PCI_EXT_CAP_ID_DSN, PCI_CAP_EXTENDED) : NULL;
+	sriov = exp ? pci_find_cap(d, PCI_EXT_CAP_ID_SRIOV, PCI_CAP_EXTENDED) : NULL;
+	ari = exp ? pci_find_cap(d, PCI_EXT_CAP_ID_ARI, PCI_CAP_EXTENDED) : NULL;
+	if (acs)
+		json_object_set_new(obj, "acs",
+				    json_pack("{s:b, s:o, s:o}", "present", 1, "cap",
+					      acs_flags(pci_read_word(d, acs->addr + PCI_ACS_CAP)),
+					      "ctl",
+					      acs_flags(pci_read_word(d, acs->addr + PCI_ACS_CTRL))));
+	else
+		json_object_set_new(obj, "acs", json_pack("{s:b, s:[], s:[]}", "present", 0, "cap",
+							  "ctl"));
+	json_object_set_new(obj, "ari", json_boolean(ari != NULL));
+	if (dsn) {
+		unsigned lo = pci_read_long(d, dsn->addr + 4), hi = pci_read_long(d, dsn->addr + 8);
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "%02x-%02x-%02x-%02x-%02x-%02x-%02x-%02x", hi >> 24,
+			 (hi >> 16) & 0xff, (hi >> 8) & 0xff, hi & 0xff, lo >> 24, (lo >> 16) & 0xff,
+			 (lo >> 8) & 0xff, lo & 0xff);
+		set_default(obj, "dsn", json_string(buf));
+	} else {
+		set_default(obj, "dsn", json_null());
+	}
+	if (sriov)
+		set_default(obj, "sriov",
+			    json_pack("{s:i, s:i}", "total_vfs",
+				      pci_read_word(d, sriov->addr + PCI_IOV_TOTALVF), "num_vfs",
+				      pci_read_word(d, sriov->addr + PCI_IOV_NUMVF)));
+}
+
+int snap_pci__decode(json_t *obj, struct pci_access *pacc, struct pci_dev *d, int config_len,
+		     snap_error *err)
+{
+	struct pci_guard g;
+
+	(void)pacc;
+	PCI_GUARD_ENTER(&g);
+	if (setjmp(g.jb)) {
+		PCI_GUARD_LEAVE();
+		return snap_error__set(err, SNAP_ERROR, "libpci: %s", g.msg);
+	}
+	decode_inner(obj, d, config_len);
+	PCI_GUARD_LEAVE();
+	return 0;
+}
+
+/* Fill the fields that only sysfs knows as unknown, so dump snapshots keep the full skeleton. */
+static void dump_unknowns(json_t *obj)
+{
+	static const char *const keys[] = { "driver", "driver_module", "driver_override",
+					    "iommu_group", "reset_methods", "boot_vga",
+					    "numa_node", "physfn", "slot", "aer", "link" };
+
+	for (size_t i = 0; i < SNAP_ARRAY_SIZE(keys); i++)
+		set_default(obj, keys[i], json_null());
+}
+
+int snap_pci__collect_dump(json_t *devices, struct pci_access *pacc, snap_snapshot *s,
+			   snap_error *err)
+{
+	struct pci_guard g;
+	struct pci_dev *d;
+
+	(void)s;
+	PCI_GUARD_ENTER(&g);
+	if (setjmp(g.jb)) {
+		PCI_GUARD_LEAVE();
+		return snap_error__set(err, SNAP_EINVALID, "libpci: %s", g.msg);
+	}
+	pci_scan_bus(pacc);
+	PCI_GUARD_LEAVE();
+
+	for (d = pacc->devices; d; d = d->next) {
+		json_t *obj;
+		char bdf[32];
+		char *name;
+		int error;
+
+		snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%d", d->domain, d->bus, d->dev, d->func);
+		obj = json_pack("{s:s, s:i}", "bdf", bdf, "config_bytes", d->cache_len);
+		if (!obj)
+			return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+		if ((error = snap_pci__decode(obj, pacc, d, d->cache_len, err)) < 0) {
+			json_decref(obj);
+			return error;
+		}
+		dump_unknowns(obj);
+		name = snap_pci__name(pacc,
+				      (unsigned)strtoul(snap_json__str(obj, "vendor") ?: "0", NULL, 16),
+				      (unsigned)strtoul(snap_json__str(obj, "device") ?: "0", NULL, 16));
+		json_object_set_new(obj, "name", snap_json__str_or_null(name));
+		free(name);
+		json_array_append_new(devices, obj);
+	}
+	/* Topology from the bridges: a device's parent is the bridge whose secondary bus it is on. */
+	{
+		size_t i, j;
+		json_t *dev, *br;
+
+		json_array_foreach(devices, i, dev) {
+			unsigned dom, bus, sl, fn;
+			const char *parent = NULL;
+
+			sscanf(snap_json__str(dev, "bdf"), "%x:%x:%x.%u", &dom, &bus, &sl, &fn);
+			json_array_foreach(devices, j, br) {
+				json_t *b = json_object_get(br, "bridge");
+				unsigned bdom, bb, bs, bf;
+
+				if (!json_is_object(b))
+					continue;
+				sscanf(snap_json__str(br, "bdf"), "%x:%x:%x.%u", &bdom, &bb, &bs, &bf);
+				if (bdom == dom &&
+				    json_integer_value(json_object_get(b, "secondary_bus")) == bus &&
+				    bus != bb)
+					parent = snap_json__str(br, "bdf");
+			}
+			json_object_set_new(dev, "parent", snap_json__str_or_null(parent));
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Reading a captured (or the live) filesystem root without leaving it.
+ *
+ * sysfs is a web of relative symlinks (bus/pci/devices/X -> ../../../devices/pci0000:00/...). A
+ * captured root may also hold absolute links, loops or links that climb out with "..". Paths are
+ * resolved here one component at a time, relative to an O_PATH descriptor of the root, the way
+ * chroot(2) would see them: an absolute target restarts at the root, ".." stops at the root, and
+ * more than 40 links is ELOOP. Files are then opened with O_NOFOLLOW below the resolved path,
+ * so nothing outside the root is ever read, and nothing is ever written.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define MAX_LINK_HOPS 40 /* as the kernel's MAXSYMLINKS */
+
+int snap_root__open(snap_root *r, const char *path, snap_error *err)
+{
+	struct stat st;
+	int fd;
+
+	r->fd = -1;
+	r->is_slash = false;
+	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return snap_error__errno(err, "open root", path);
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return snap_error__errno(err, "stat root", path);
+	}
+	r->fd = fd;
+	r->is_slash = (strcmp(path, "/") == 0);
+	return 0;
+}
+
+void snap_root__close(snap_root *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+/* Drop the last component of a canonical path ("a/b" -> "a", "a" -> ""). */
+static void pop_component(char *path, size_t *len)
+{
+	char *slash = strrchr(path, '/');
+
+	*len = slash ? (size_t)(slash - path) : 0;
+	path[*len] = '\0';
+}
+
+int snap_root__resolve(char **out, const snap_root *r, const char *rel)
+{
+	char path[PATH_MAX], rest[PATH_MAX], target[PATH_MAX], tmp[PATH_MAX];
+	size_t plen = 0;
+	int hops = 0;
+	char *p;
+
+	if (strlen(rel) >= sizeof(rest))
+		return -ENAMETOOLONG;
+	memcpy(rest, rel, strlen(rel) + 1);
+	path[0] = '\0';
+	p = rest;
+	while (*p) {
+		char *comp, *end;
+		size_t clen;
+		ssize_t n;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		comp = p;
+		end = strchr(p, '/');
+		clen = end ? (size_t)(end - p) : strlen(p);
+		p = end ? end : p + clen;
+		if (clen == 1 && comp[0] == '.')
+			continue;
+		if (clen == 2 && comp[0] == '.' && comp[1] == '.') {
+			pop_component(path, &plen);
+			continue;
+		}
+		if (plen + 1 + clen + 1 > sizeof(path))
+			return -ENAMETOOLONG;
+		if (plen)
+			path[plen++] = '/';
+		memcpy(path + plen, comp, clen);
+		plen += clen;
+		path[plen] = '\0';
+
+		n = readlinkat(r->fd, path, target, sizeof(target) - 1);
+		if (n < 0) {
+			if (errno == EINVAL)
+				continue; /* exists and is not a link */
+			return -errno;
+		}
+		target[n] = '\0';
+		if (++hops > MAX_LINK_HOPS)
+			return -ELOOP;
+		pop_component(path, &plen);
+		if (target[0] == '/') {
+			plen = 0;
+			path[0] = '\0';
+		}
+		/* The link's target comes before what is left of the path. */
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s/%s", target, p) >= sizeof(tmp))
+			return -ENAMETOOLONG;
+		memcpy(rest, tmp, strlen(tmp) + 1);
+		p = rest;
+	}
+	if (!(*out = strdup(path)))
+		return -ENOMEM;
+	return 0;
+}
+
+int snap_root__opendir(const snap_root *r, const char *canon)
+{
+	int fd = openat(r->fd, *canon ? canon : ".",
+			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int snap_root__read_at(char **out, size_t *len, int dirfd, const char *name, size_t max)
+{
+	struct stat st;
+	size_t used = 0, cap;
+	char *data;
+	int fd, error = 0;
+
+	/* O_NONBLOCK: a FIFO planted in a captured root must not hang the collector. */
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		error = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		goto done_fd;
+	}
+	cap = max < 4096 ? max : 4096;
+	if (!(data = malloc(cap + 1))) {
+		error = -ENOMEM;
+		goto done_fd;
+	}
+	while (used < max) {
+		ssize_t n;
+
+		if (used == cap) {
+			size_t ncap = cap * 2 > max ? max : cap * 2;
+			char *nd = realloc(data, ncap + 1);
+
+			if (!nd) {
+				free(data);
+				error = -ENOMEM;
+				goto done_fd;
+			}
+			data = nd;
+			cap = ncap;
+		}
+		n = read(fd, data + used, cap - used);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			error = -errno;
+			free(data);
+			goto done_fd;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	data[used] = '\0';
+	*out = data;
+	if (len)
+		*len = used;
+done_fd:
+	close(fd);
+	return error;
+}
+
+int snap_root__read(char **out, size_t *len, const snap_root *r, const char *rel, size_t max)
+{
+	char *canon = NULL;
+	int error;
+
+	if ((error = snap_root__resolve(&canon, r, rel)) < 0)
+		return error;
+	error = snap_root__read_at(out, len, r->fd, *canon ? canon : ".", max);
+	free(canon);
+	return error;
+}
+
+int snap_root__readlink_at(char **out, int dirfd, const char *name)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	if (!(*out = strdup(target)))
+		return -ENOMEM;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int snap_root__list(char ***out, size_t *n, const snap_root *r, const char *rel)
+{
+	char *canon = NULL;
+	char **v = NULL;
+	size_t len = 0, cap = 0;
+	struct dirent *de;
+	DIR *dir = NULL;
+	int fd, error;
+
+	if ((error = snap_root__resolve(&canon, r, rel)) < 0)
+		return error;
+	fd = snap_root__opendir(r, canon);
+	free(canon);
+	if (fd < 0)
+		return fd;
+	if (!(dir = fdopendir(fd))) {
+		error = -errno;
+		close(fd);
+		return error;
+	}
+	while ((de = readdir(dir))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			char **nv = realloc(v, ncap * sizeof(*nv));
+
+			if (!nv)
+				goto oom;
+			v = nv;
+			cap = ncap;
+		}
+		if (!(v[len] = strdup(de->d_name)))
+			goto oom;
+		len++;
+	}
+	closedir(dir);
+	if (len)
+		qsort(v, len, sizeof(*v), cmp_str);
+	*out = v;
+	*n = len;
+	return 0;
+oom:
+	closedir(dir);
+	snap_strv__free(v, len);
+	return -ENOMEM;
+}
+
+void snap_strv__free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Cross-file internals of libsnap. Nothing here is installed; names are snap_<noun>__<verb>().
+ */
+#ifndef SNAP_INTERNAL_H
+#define SNAP_INTERNAL_H
+
+#include <assert.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snap/common.h"
+#include "snap/error.h"
+#include "snap/snap.h"
+
+#ifdef NDEBUG
+#define SNAP_ASSERT_ARG(expr)                                                                      \
+	do {                                                                                       \
+		if (!(expr))                                                                       \
+			return snap_error__set(err, SNAP_EINVALID, "invalid argument: %s", #expr); \
+	} while (0)
+#else
+#define SNAP_ASSERT_ARG(expr) assert(expr)
+#endif
+
+#define SNAP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * A snapshot is its JSON document: the collector builds it, the loader checks it, and diff,
+ * check and show read it. Invariant: root is an object whose "schema" is SNAP_SNAPSHOT_SCHEMA and
+ * whose skeleton (host, kernel, firmware, iommu, groups, devices) has the documented types.
+ */
+struct snap_snapshot {
+	json_t *root;     /* owned */
+	char **warnings;  /* owned array of owned strings: collection warnings */
+	size_t nwarnings; /* entries in warnings */
+};
+
+/* error.c */
+int snap_error__set(snap_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int snap_error__errno(snap_error *err, const char *what, const char *path);
+int snap_snapshot__warn(snap_snapshot *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+snap_snapshot *snap_snapshot__new(json_t *root); /* steals root; NULL on ENOMEM */
+
+/* buf.c: a growable string. After an allocation failure oom is set and appends are ignored. */
+typedef struct {
+	char *ptr;  /* NUL-terminated when len > 0 or after snap_buf__detach() */
+	size_t len; /* bytes used, without the NUL */
+	size_t cap; /* bytes allocated */
+	bool oom;   /* an append failed */
+} snap_buf;
+#define SNAP_BUF_INIT { NULL, 0, 0, false }
+void snap_buf__put(snap_buf *b, const char *s, size_t n);
+void snap_buf__puts(snap_buf *b, const char *s);
+void snap_buf__printf(snap_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *snap_buf__detach(snap_buf *b); /* caller frees; NULL after oom */
+void snap_buf__release(snap_buf *b);
+
+/* fsroot.c: reading a (captured) filesystem root without ever leaving it. */
+typedef struct {
+	int fd;        /* O_PATH descriptor of the root directory */
+	bool is_slash; /* the root is the live "/" */
+} snap_root;
+int snap_root__open(snap_root *r, const char *path, snap_error *err);
+void snap_root__close(snap_root *r);
+/*
+ * Resolve rel (relative to the root) to a canonical path with no symlinks, following links as
+ * a chroot would: absolute targets start at the root and ".." stops at it. Returns 0, -ENOENT,
+ * -ELOOP (more than 40 links) or another -errno. *out is malloc'd, "" for the root itself.
+ */
+int snap_root__resolve(char **out, const snap_root *r, const char *rel);
+/* Open a canonical directory (from snap_root__resolve) below the root; -errno on failure. */
+int snap_root__opendir(const snap_root *r, const char *canon);
+/*
+ * Read a regular file name relative to dirfd, at most max bytes, not following a final link.
+ * *out is NUL-terminated and malloc'd; *len excludes the NUL. Returns 0 or -errno.
+ */
+int snap_root__read_at(char **out, size_t *len, int dirfd, const char *name, size_t max);
+/* Like snap_root__read_at, for a path relative to the root, resolved with snap_root__resolve. */
+int snap_root__read(char **out, size_t *len, const snap_root *r, const char *rel, size_t max);
+/* readlink of name relative to dirfd; *out malloc'd. Returns 0 or -errno (-EINVAL: not a link). */
+int snap_root__readlink_at(char **out, int dirfd, const char *name);
+/* Sorted names of a directory below the root (no "." or ".."); 0 or -errno. */
+int snap_root__list(char ***out, size_t *n, const snap_root *r, const char *rel);
+void snap_strv__free(char **v, size_t n);
+
+/* parse.c: pure text parsers, unit-tested on their own. */
+char *snap_parse__trim(char *s);                         /* in place; returns s past blanks */
+int snap_parse__hex_attr(unsigned long *out, const char *s); /* "0x10de\n" -> 0x10de; 0 or -1 */
+int snap_parse__int(long *out, const char *s);           /* decimal, whole string; 0 or -1 */
+char *snap_parse__link_speed(const char *s); /* "8.0 GT/s PCIe" -> "8.0 GT/s"; NULL if unknown */
+char *snap_parse__basename_dup(const char *path);
+json_t *snap_parse__cmdline(const char *cmdline); /* [{key, value|null}] in order */
+/* Typed IOMMU-relevant options of a token array from snap_parse__cmdline. */
+json_t *snap_parse__cmdline_options(const json_t *tokens);
+/* /proc/interrupts: chip names, IR-remapped vs plain, per-device MSI-X lines. */
+json_t *snap_parse__interrupts(const char *text);
+/* Kernel log: IOMMU/DMAR/AMD-Vi/vfio/AER lines, timestamps stripped. */
+json_t *snap_parse__kernel_log(const char *text, size_t max_lines);
+/* modprobe.d: merge one file's settings into acc ({vfio_pci_ids, blacklist, options, ...}). */
+void snap_parse__modprobe(json_t *acc, const char *text, const char *file);
+/* Proxmox qemu-server config: {source, id, name, file, hostdevs: [...]}; NULL if no VM data. */
+json_t *snap_parse__proxmox(const char *text, const char *id, const char *file);
+/* libvirt domain XML: {source, id, name, file, hostdevs: [...]}. */
+json_t *snap_parse__libvirt(const char *text, const char *file);
+/* Normalise a PCI address "01:00", "0000:01:00.1", "1:0.1" to "dddd:bb:ss[.f]"; NULL if bad. */
+char *snap_parse__pci_address(const char *s, bool *whole_slot);
+
+/* collect_pci.c: config-space decoding through libpci. */
+struct pci_access;
+struct pci_dev;
+struct pci_access *snap_pci__access_new(const char *sysfs_path, const char *dump_file,
+					const char *pci_ids, snap_error *err);
+void snap_pci__access_free(struct pci_access *pacc);
+/*
+ * Decode the config space of d (its cache set up by the caller or by the dump method; config_len
+ * bytes of it are real) into obj: the header, PCIe port type, ACS, FLR, DSN, SR-IOV, ARI and the
+ * link registers. Facts the readable bytes cannot tell are null.
+ */
+int snap_pci__decode(json_t *obj, struct pci_access *pacc, struct pci_dev *d, int config_len,
+		     snap_error *err);
+/* Vendor/device name through libpci's pci.ids lookup; NULL when unknown. */
+char *snap_pci__name(struct pci_access *pacc, unsigned vendor, unsigned device);
+/* Collect devices from an `lspci -xxxx` dump into the devices array. */
+int snap_pci__collect_dump(json_t *devices, struct pci_access *pacc, snap_snapshot *s,
+			   snap_error *err);
+
+/* json helpers (snapshot.c) */
+const char *snap_json__str(const json_t *obj, const char *key); /* NULL unless a string */
+json_t *snap_json__str_or_null(const char *s);                  /* new ref */
+int snap_json__sort_by_key(json_t *array, const char *key);     /* stable, by string key */
+int snap_json__dump(char **out, const json_t *root, snap_error *err);
+
+#endif
+
+/* passthrough.c: which devices a snapshot passes (or means to pass) to VMs, and why. */
+/* Object bdf -> [reason strings]; the contract's definition, siblings in the slot included. */
+json_t *snap_passthrough__compute(const json_t *root);
+/* Does a vfio-pci id ("vvvv:dddd[:sv:sd...]") match this device object? */
+bool snap_passthrough__id_matches(const char *id, const json_t *dev);
+/* Device object with this bdf, or NULL. Linear; callers with many lookups build an index. */
+const json_t *snap_snapshot__device(const json_t *root, const char *bdf);
+/* "0000:01:00.0 NVIDIA Corporation TU102 [10de:1e87]" into buf. */
+void snap_snapshot__device_label(char *buf, size_t n, const json_t *dev);

@@ -1,0 +1,741 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Pure text parsers for what the collector reads: sysfs attribute values, the kernel command
+ * line, /proc/interrupts, kernel log lines, modprobe.d, Proxmox and libvirt VM configurations.
+ * No I/O here; each is unit-tested on real samples (tests/unit/test_parse.c).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+char *snap_parse__trim(char *s)
+{
+	char *e;
+
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int snap_parse__hex_attr(unsigned long *out, const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!isxdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 16); /* accepts the optional 0x prefix */
+	if (errno || end == s)
+		return -1;
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int snap_parse__int(long *out, const char *s)
+{
+	char *end;
+	long v;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!*s)
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * sysfs has printed link speeds as "8 GT/s" (before 5.3) and "8.0 GT/s PCIe" (after), and
+ * "Unknown" (or "Unknown speed") when the link is down. Normalise to "8.0 GT/s".
+ */
+char *snap_parse__link_speed(const char *s)
+{
+	char buf[32];
+	char *end;
+	double v;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v <= 0 || v > 1000)
+		return NULL;
+	while (*end == ' ')
+		end++;
+	if (strncmp(end, "GT/s", 4) != 0)
+		return NULL;
+	snprintf(buf, sizeof(buf), "%.1f GT/s", v);
+	return strdup(buf);
+}
+
+char *snap_parse__basename_dup(const char *path)
+{
+	const char *slash;
+	size_t len = strlen(path);
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	slash = memrchr(path, '/', len);
+	if (slash)
+		return strndup(slash + 1, len - (size_t)(slash + 1 - path));
+	return strndup(path, len);
+}
+
+/* Compare kernel parameter names the way the kernel does: '-' and '_' are the same. */
+static bool param_eq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char ca = *a == '-' ? '_' : *a, cb = *b == '-' ? '_' : *b;
+
+		if (ca != cb)
+			return false;
+	}
+	return *a == *b;
+}
+
+/*
+ * Split a command line as the kernel's next_arg() does: blanks separate, double quotes group
+ * (around the whole token or the value) and are removed.
+ */
+json_t *snap_parse__cmdline(const char *cmdline)
+{
+	json_t *tokens = json_array();
+	const char *p = cmdline;
+
+	if (!tokens)
+		return NULL;
+	for (;;) {
+		snap_buf tok = SNAP_BUF_INIT;
+		bool in_quote = false;
+		char *t, *eq;
+		json_t *o;
+
+		while (*p && isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		for (; *p && (in_quote || !isspace((unsigned char)*p)); p++) {
+			if (*p == '"')
+				in_quote = !in_quote;
+			else
+				snap_buf__put(&tok, p, 1);
+		}
+		if (!(t = snap_buf__detach(&tok)))
+			goto oom;
+		eq = strchr(t, '=');
+		if (eq)
+			*eq = '\0';
+		o = json_pack("{s:s, s:o}", "key", t, "value",
+			      eq ? json_string(eq + 1) : json_null());
+		free(t);
+		if (!o || json_array_append_new(tokens, o) < 0)
+			goto oom;
+	}
+	return tokens;
+oom:
+	json_decref(tokens);
+	return NULL;
+}
+
+/* Last value of parameter name (or "" for a bare flag); NULL if absent. */
+static const char *cmdline_last(const json_t *tokens, const char *name, bool *present)
+{
+	const char *val = NULL;
+	size_t i;
+	json_t *t;
+
+	*present = false;
+	json_array_foreach(tokens, i, t) {
+		const char *k = snap_json__str(t, "key");
+
+		if (k && param_eq(k, name)) {
+			const char *v = snap_json__str(t, "value");
+
+			*present = true;
+			val = v ? v : "";
+		}
+	}
+	return val;
+}
+
+/* Split "a,b,c" into a JSON array of non-empty strings. */
+static json_t *split_list(const char *s, const char *seps)
+{
+	json_t *arr = json_array();
+	char *dup = strdup(s), *save = NULL, *tok;
+
+	if (!arr || !dup) {
+		free(dup);
+		json_decref(arr);
+		return NULL;
+	}
+	for (tok = strtok_r(dup, seps, &save); tok; tok = strtok_r(NULL, seps, &save)) {
+		char *t = snap_parse__trim(tok);
+
+		if (*t)
+			json_array_append_new(arr, json_string(t));
+	}
+	free(dup);
+	return arr;
+}
+
+json_t *snap_parse__cmdline_options(const json_t *tokens)
+{
+	static const char *const raw[] = {
+		"intel_iommu", "amd_iommu",  "iommu",
+		"iommu.passthrough", "iommu.strict", "intremap",
+		"pcie_acs_override", "vfio_iommu_type1.allow_unsafe_interrupts",
+		"vfio.enable_unsafe_noiommu_mode", "pci", "pcie_aspm", "pcie_ports",
+	};
+	static const char *const lists[] = { "vfio-pci.ids", "modprobe.blacklist",
+					     "module_blacklist", "vfio-pci.disable_vga" };
+	json_t *o = json_object();
+	bool present;
+	const char *v;
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < SNAP_ARRAY_SIZE(raw); i++) {
+		v = cmdline_last(tokens, raw[i], &present);
+		json_object_set_new(o, raw[i], present ? json_string(v) : json_null());
+	}
+	/* The legacy x86 "nointremap" flag means intremap=off. */
+	cmdline_last(tokens, "nointremap", &present);
+	if (present && json_is_null(json_object_get(o, "intremap")))
+		json_object_set_new(o, "intremap", json_string("off"));
+	for (size_t i = 0; i < 3; i++) {
+		v = cmdline_last(tokens, lists[i], &present);
+		json_object_set_new(o, lists[i], present ? split_list(v, ",") : json_null());
+	}
+	return o;
+}
+
+/* True when the chip name is an interrupt remapping domain (x86 "IR-" prefix). */
+static bool chip_is_msi_or_ioapic(const char *chip)
+{
+	return !strncmp(chip, "PCI-MSI", 7) || !strncmp(chip, "IO-APIC", 7);
+}
+
+/*
+ * /proc/interrupts: count the IO-APIC and PCI-MSI chips that go through interrupt remapping
+ * ("IR-IO-APIC", "IR-PCI-MSI", per-device "IR-PCI-MSIX-0000:01:00.0") and those that do not; on
+ * arm64 an "ITS-MSI" chip is the GICv3 ITS, which isolates MSIs the same way.
+ */
+json_t *snap_parse__interrupts(const char *text)
+{
+	json_t *chips = json_object(), *plain_devs = json_array(), *o = NULL;
+	long remapped = 0, plain = 0, its = 0;
+	char *dup = strdup(text), *save = NULL, *line;
+	int ncpu = 0;
+	bool first = true;
+
+	if (!chips || !plain_devs || !dup)
+		goto done;
+	for (line = strtok_r(dup, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *p = line, *colon, *tok, *tsave = NULL;
+		int field = 0;
+
+		if (first) { /* "           CPU0       CPU1 ..." */
+			first = false;
+			for (tok = strtok_r(p, " \t", &tsave); tok; tok = strtok_r(NULL, " \t", &tsave))
+				if (!strncmp(tok, "CPU", 3))
+					ncpu++;
+			continue;
+		}
+		while (isspace((unsigned char)*p))
+			p++;
+		colon = strchr(p, ':');
+		if (!colon || !isdigit((unsigned char)*p))
+			continue; /* NMI:, LOC:, ERR: ... */
+		p = colon + 1;
+		for (tok = strtok_r(p, " \t", &tsave); tok; tok = strtok_r(NULL, " \t", &tsave)) {
+			const char *chip = tok;
+			bool ir = false;
+
+			if (field++ < ncpu && isdigit((unsigned char)*tok))
+				continue;
+			if (!strncmp(chip, "IR-", 3)) {
+				ir = true;
+				chip += 3;
+			}
+			if (!strncmp(chip, "ITS-", 4)) {
+				its++;
+			} else if (chip_is_msi_or_ioapic(chip)) {
+				if (ir) {
+					remapped++;
+				} else {
+					plain++;
+					/* per-device MSI domains: PCI-MSIX-0000:01:00.0 */
+					const char *dash = strrchr(chip, '-');
+
+					if (!strncmp(chip, "PCI-MSI", 7) && dash &&
+					    strchr(dash, ':'))
+						json_array_append_new(plain_devs,
+								      json_string(dash + 1));
+				}
+			} else {
+				break;
+			}
+			json_object_set_new(chips, tok, json_true());
+			break;
+		}
+	}
+	{
+		json_t *names = json_array();
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(chips, k, v) json_array_append_new(names, json_string(k));
+		o = json_pack("{s:I, s:I, s:I, s:o, s:O}", "remapped", (json_int_t)remapped,
+			      "not_remapped", (json_int_t)plain, "its", (json_int_t)its, "chips",
+			      names, "unremapped_devices", plain_devs);
+	}
+done:
+	free(dup);
+	json_decref(chips);
+	json_decref(plain_devs);
+	return o;
+}
+
+/* Remove "[    1.234567] " (dmesg) or "6,339,5140900,-;" (/dev/kmsg) prefixes. */
+static const char *strip_log_prefix(const char *line)
+{
+	const char *p = line, *k;
+
+	if ((k = strstr(p, "kernel: ")))
+		p = k + 8; /* journalctl/syslog "host kernel: " */
+	if (*p == '<') { /* "<6>" priority */
+		const char *e = strchr(p, '>');
+
+		if (e && e - p <= 4)
+			p = e + 1;
+	}
+	if (isdigit((unsigned char)*p)) {
+		const char *semi = strchr(p, ';');
+
+		if (semi && strspn(p, "0123456789,-c") == (size_t)(semi - p))
+			p = semi + 1;
+	}
+	if (*p == '[') {
+		const char *e = strchr(p, ']');
+
+		if (e && strspn(p + 1, " 0123456789.") == (size_t)(e - p - 1))
+			p = e + 1;
+	}
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+static bool contains_ci(const char *hay, const char *needle)
+{
+	return strcasestr(hay, needle) != NULL;
+}
+
+json_t *snap_parse__kernel_log(const char *text, size_t max_lines)
+{
+	static const char *const keep[] = { "DMAR", "AMD-Vi", "IOMMU", "vfio", "AER",
+					    "remapping", "x2apic", "ACS" };
+	static const char *const ir_off[] = { "interrupt remapping is being disabled",
+					      "failed to enable irq remapping",
+					      "irq remapping disabled",
+					      "interrupt remapping disabled",
+					      "not enabling interrupt remapping" };
+	static const char *const ir_on[] = { "enabled irq remapping",
+					     "interrupt remapping enabled" };
+	json_t *lines = json_array();
+	const char *ir = NULL;
+	char *dup = strdup(text), *save = NULL, *line;
+	bool iommu_on = false;
+
+	if (!lines || !dup) {
+		free(dup);
+		json_decref(lines);
+		return NULL;
+	}
+	for (line = strtok_r(dup, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *msg = strip_log_prefix(line);
+		bool wanted = false;
+
+		for (size_t i = 0; i < SNAP_ARRAY_SIZE(keep) && !wanted; i++)
+			wanted = contains_ci(msg, keep[i]);
+		if (!wanted)
+			continue;
+		for (size_t i = 0; i < SNAP_ARRAY_SIZE(ir_off); i++)
+			if (contains_ci(msg, ir_off[i]))
+				ir = "disabled";
+		if (!ir || strcmp(ir, "disabled"))
+			for (size_t i = 0; i < SNAP_ARRAY_SIZE(ir_on); i++)
+				if (contains_ci(msg, ir_on[i]))
+					ir = "enabled";
+		if (contains_ci(msg, "DMAR: IOMMU enabled") || contains_ci(msg, "AMD-Vi: Found IOMMU") ||
+		    contains_ci(msg, "Adding to iommu group"))
+			iommu_on = true;
+		if (json_array_size(lines) < max_lines)
+			json_array_append_new(lines, json_string(msg));
+	}
+	free(dup);
+	return json_pack("{s:o, s:o, s:b}", "lines", lines, "irq_remapping",
+			 ir ? json_string(ir) : json_null(), "iommu_enabled", iommu_on);
+}
+
+/* Kernel module names: '-' and '_' are the same; modprobe canonicalises to '_'. */
+static char *module_name(const char *s)
+{
+	char *m = strdup(s);
+
+	for (char *p = m; p && *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return m;
+}
+
+static void obj_set_path(json_t *acc, const char *a, const char *b, json_t *value)
+{
+	json_t *o = json_object_get(acc, a);
+
+	if (!o) {
+		o = json_object();
+		json_object_set_new(acc, a, o);
+	}
+	json_object_set_new(o, b, value);
+}
+
+/*
+ * modprobe.d(5): "options MOD k=v ...", "blacklist MOD", "softdep MOD pre: A post: B",
+ * "install MOD CMD", '#' comments and '\' continuations. Later files override earlier ones.
+ */
+void snap_parse__modprobe(json_t *acc, const char *text, const char *file)
+{
+	snap_buf joined = SNAP_BUF_INIT;
+	char *all, *save = NULL, *line;
+
+	/* join continuation lines */
+	for (const char *p = text; *p; p++) {
+		if (p[0] == '\\' && p[1] == '\n') {
+			p++;
+			continue;
+		}
+		snap_buf__put(&joined, p, 1);
+	}
+	if (!(all = snap_buf__detach(&joined)))
+		return;
+	for (line = strtok_r(all, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *hash = strchr(line, '#'), *tsave = NULL, *cmd, *mod;
+		char *m;
+
+		if (hash)
+			*hash = '\0';
+		if (!(cmd = strtok_r(line, " \t", &tsave)) || !(mod = strtok_r(NULL, " \t", &tsave)))
+			continue;
+		if (!(m = module_name(mod)))
+			continue;
+		if (!strcmp(cmd, "options")) {
+			char *kv;
+
+			while ((kv = strtok_r(NULL, " \t", &tsave))) {
+				char *eq = strchr(kv, '=');
+
+				if (eq)
+					*eq = '\0';
+				obj_set_path(acc, "options", m, NULL);
+				json_object_set_new(json_object_get(json_object_get(acc, "options"),
+								    m),
+						    kv, eq ? json_string(eq + 1) : json_string(""));
+			}
+		} else if (!strcmp(cmd, "blacklist")) {
+			json_t *bl = json_object_get(acc, "blacklist");
+			bool seen = false;
+			size_t i;
+			json_t *v;
+
+			json_array_foreach(bl, i, v) seen |= !strcmp(json_string_value(v), m);
+			if (!seen)
+				json_array_append_new(bl, json_string(m));
+		} else if (!strcmp(cmd, "softdep") || !strcmp(cmd, "install")) {
+			const char *rest = tsave ? tsave : "";
+
+			obj_set_path(acc, cmd, m, json_string(snap_parse__trim((char *)rest)));
+		}
+		{
+			json_t *files = json_object_get(acc, "files");
+			bool seen = false;
+			size_t i;
+			json_t *v;
+
+			json_array_foreach(files, i, v) seen |= !strcmp(json_string_value(v), file);
+			if (!seen)
+				json_array_append_new(files, json_string(file));
+		}
+		free(m);
+	}
+	free(all);
+}
+
+char *snap_parse__pci_address(const char *s, bool *whole_slot)
+{
+	unsigned long parts[3] = { 0, 0, 0 }, fn = 0;
+	int nparts = 0;
+	bool has_fn = false;
+	const char *p = s;
+	char buf[32];
+
+	while (*p == ' ')
+		p++;
+	for (;;) {
+		char *end;
+
+		if (!isxdigit((unsigned char)*p) || nparts == 3)
+			return NULL;
+		parts[nparts++] = strtoul(p, &end, 16);
+		p = end;
+		if (*p == ':') {
+			p++;
+			continue;
+		}
+		break;
+	}
+	if (*p == '.') {
+		char *end;
+
+		if (!isdigit((unsigned char)p[1]))
+			return NULL;
+		fn = strtoul(p + 1, &end, 10);
+		p = end;
+		has_fn = true;
+	}
+	while (*p == ' ')
+		p++;
+	if (*p || nparts < 2)
+		return NULL;
+	if (nparts == 2) { /* bus:slot */
+		parts[2] = parts[1];
+		parts[1] = parts[0];
+		parts[0] = 0;
+	}
+	if (parts[0] > 0xffff || parts[1] > 0xff || parts[2] > 0x1f || fn > 7)
+		return NULL;
+	if (has_fn)
+		snprintf(buf, sizeof(buf), "%04lx:%02lx:%02lx.%lu", parts[0], parts[1], parts[2], fn);
+	else
+		snprintf(buf, sizeof(buf), "%04lx:%02lx:%02lx", parts[0], parts[1], parts[2]);
+	if (whole_slot)
+		*whole_slot = !has_fn;
+	return strdup(buf);
+}
+
+/*
+ * Proxmox VE qemu-server/<vmid>.conf: "hostpciN: [host=]ADDR[;ADDR...][,opt=val...]" or
+ * "hostpciN: mapping=NAME,...", in the current configuration only (before the first "[snapshot]").
+ */
+json_t *snap_parse__proxmox(const char *text, const char *id, const char *file)
+{
+	json_t *vm, *devs = json_array();
+	char *dup = strdup(text), *save = NULL, *line, *name = NULL;
+
+	if (!devs || !dup)
+		goto oom;
+	for (line = strtok_r(dup, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *colon, *key, *val, *osave = NULL, *opt;
+		json_t *addrs, *dev;
+		const char *mapping = NULL;
+		snap_buf rest = SNAP_BUF_INIT;
+
+		if (line[0] == '[')
+			break; /* snapshot sections follow */
+		if (line[0] == '#' || !(colon = strchr(line, ':')))
+			continue;
+		*colon = '\0';
+		key = snap_parse__trim(line);
+		val = snap_parse__trim(colon + 1);
+		if (!strcmp(key, "name")) {
+			free(name);
+			name = strdup(val);
+			continue;
+		}
+		if (strncmp(key, "hostpci", 7) || !isdigit((unsigned char)key[7]))
+			continue;
+		addrs = json_array();
+		for (opt = strtok_r(val, ",", &osave); opt; opt = strtok_r(NULL, ",", &osave)) {
+			char *eq = strchr(opt, '=');
+			char *hosts = NULL;
+
+			if (!eq || !strncmp(opt, "host=", 5))
+				hosts = eq ? eq + 1 : opt;
+			if (hosts) {
+				char *hsave = NULL, *h;
+
+				for (h = strtok_r(hosts, ";", &hsave); h;
+				     h = strtok_r(NULL, ";", &hsave)) {
+					char *a = snap_parse__pci_address(h, NULL);
+
+					json_array_append_new(addrs, a ? json_string(a)
+								       : json_string(h));
+					free(a);
+				}
+			} else if (!strncmp(opt, "mapping=", 8)) {
+				mapping = opt + 8;
+			} else {
+				snap_buf__printf(&rest, "%s%s", rest.len ? "," : "", opt);
+			}
+		}
+		{
+			char *opts = snap_buf__detach(&rest);
+
+			dev = json_pack("{s:s, s:o, s:o, s:o}", "key", key, "addresses", addrs,
+					"mapping", snap_json__str_or_null(mapping), "options",
+					snap_json__str_or_null(opts && *opts ? opts : NULL));
+			free(opts);
+		}
+		if (dev)
+			json_array_append_new(devs, dev);
+	}
+	free(dup);
+	vm = json_pack("{s:s, s:s, s:o, s:s, s:o}", "source", "proxmox", "id", id, "name",
+		       snap_json__str_or_null(name), "file", file, "hostdevs", devs);
+	free(name);
+	return vm;
+oom:
+	free(dup);
+	json_decref(devs);
+	return NULL;
+}
+
+/* Value of attribute name in the tag text [tag, end); malloc'd, NULL if absent. */
+static char *xml_attr(const char *tag, const char *end, const char *name)
+{
+	size_t nlen = strlen(name);
+
+	for (const char *p = tag; p + nlen + 2 < end; p++) {
+		if (strncmp(p, name, nlen) || !isspace((unsigned char)p[-1]))
+			continue;
+		const char *q = p + nlen;
+
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q != '=')
+			continue;
+		q++;
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q != '\'' && *q != '"')
+			continue;
+		const char *close = memchr(q + 1, *q, (size_t)(end - q - 1));
+
+		if (!close)
+			return NULL;
+		return strndup(q + 1, (size_t)(close - q - 1));
+	}
+	return NULL;
+}
+
+static unsigned long xml_num(const char *s)
+{
+	return s ? strtoul(s, NULL, 0) : 0; /* libvirt accepts 0x-hex and decimal */
+}
+
+/* Text of the first <elem>...</elem> in [p, end); malloc'd or NULL. */
+static char *xml_text(const char *p, const char *end, const char *elem)
+{
+	char open[64], close[64];
+	const char *s, *e;
+
+	snprintf(open, sizeof(open), "<%s>", elem);
+	snprintf(close, sizeof(close), "</%s>", elem);
+	if (!(s = strstr(p, open)) || s >= end || !(e = strstr(s, close)) || e > end)
+		return NULL;
+	s += strlen(open);
+	return strndup(s, (size_t)(e - s));
+}
+
+/*
+ * libvirt domain XML: the domain <name> and each <hostdev type='pci'> source <address>. This is
+ * a scanner for the fixed shape libvirt writes to /etc/libvirt/qemu, not a general XML parser:
+ * comments are skipped, entities are not expanded.
+ */
+json_t *snap_parse__libvirt(const char *text, const char *file)
+{
+	snap_buf clean = SNAP_BUF_INIT;
+	json_t *devs = json_array(), *vm;
+	char *doc, *name, *p;
+	int n = 0;
+
+	for (const char *q = text; *q;) { /* drop <!-- comments --> */
+		const char *c = strstr(q, "<!--"), *e;
+
+		if (!c) {
+			snap_buf__puts(&clean, q);
+			break;
+		}
+		snap_buf__put(&clean, q, (size_t)(c - q));
+		if (!(e = strstr(c, "-->")))
+			break;
+		q = e + 3;
+	}
+	if (!(doc = snap_buf__detach(&clean)) || !devs) {
+		free(doc);
+		json_decref(devs);
+		return NULL;
+	}
+	name = xml_text(doc, doc + strlen(doc), "name");
+	for (p = strstr(doc, "<hostdev"); p; p = strstr(p + 1, "<hostdev")) {
+		const char *tag_end = strchr(p, '>'), *elem_end = strstr(p, "</hostdev>");
+		char *type, *src;
+		const char *addr, *addr_end;
+		char key[32], bdf[32];
+
+		if (!tag_end || !elem_end)
+			break;
+		type = xml_attr(p, tag_end, "type");
+		if (!type || strcmp(type, "pci")) {
+			free(type);
+			continue;
+		}
+		free(type);
+		src = strstr(p, "<source");
+		addr = src ? strstr(src, "<address") : NULL;
+		if (!addr || addr > elem_end || !(addr_end = strchr(addr, '>')))
+			continue;
+		char *d = xml_attr(addr, addr_end, "domain"), *b = xml_attr(addr, addr_end, "bus");
+		char *s = xml_attr(addr, addr_end, "slot"), *f = xml_attr(addr, addr_end, "function");
+
+		snprintf(bdf, sizeof(bdf), "%04lx:%02lx:%02lx.%lx", xml_num(d) & 0xffff,
+			 xml_num(b) & 0xff, xml_num(s) & 0x1f, xml_num(f) & 7);
+		free(d);
+		free(b);
+		free(s);
+		free(f);
+		snprintf(key, sizeof(key), "hostdev%d", n++);
+		json_array_append_new(devs, json_pack("{s:s, s:[s], s:n, s:n}", "key", key,
+						      "addresses", bdf, "mapping", "options"));
+	}
+	vm = json_pack("{s:s, s:o, s:o, s:s, s:o}", "source", "libvirt", "id",
+		       snap_json__str_or_null(name), "name", snap_json__str_or_null(name), "file",
+		       file, "hostdevs", devs);
+	free(name);
+	free(doc);
+	return vm;
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Passthrough devices (CONTRACT.md "Diff classes"): devices bound to vfio-pci or pci-stub, named
+ * by a VM configuration (Proxmox hostpci*, libvirt <hostdev>), or matched by a vfio-pci id from
+ * the command line, modprobe.d or the live module; plus the other functions of their slot,
+ * which share their fate (a GPU's audio function must follow the GPU).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+const json_t *snap_snapshot__device(const json_t *root, const char *bdf)
+{
+	size_t i;
+	json_t *d;
+
+	json_array_foreach(json_object_get(root, "devices"), i, d) {
+		const char *b = snap_json__str(d, "bdf");
+
+		if (b && !strcmp(b, bdf))
+			return d;
+	}
+	return NULL;
+}
+
+void snap_snapshot__device_label(char *buf, size_t n, const json_t *dev)
+{
+	const char *name = snap_json__str(dev, "name");
+
+	if (name)
+		snprintf(buf, n, "%s %s [%s:%s]", snap_json__str(dev, "bdf"), name,
+			 snap_json__str(dev, "vendor"), snap_json__str(dev, "device"));
+	else
+		snprintf(buf, n, "%s [%s:%s] class %s", snap_json__str(dev, "bdf"),
+			 snap_json__str(dev, "vendor"), snap_json__str(dev, "device"),
+			 snap_json__str(dev, "class") ? snap_json__str(dev, "class") : "?");
+}
+
+/* vfio-pci ids are "vendor:device[:subvendor[:subdevice[:class[:class_mask]]]]", ffff(ffff) = any */
+bool snap_passthrough__id_matches(const char *id, const json_t *dev)
+{
+	static const char *const keys[] = { "vendor", "device", "subsystem_vendor",
+					    "subsystem_device" };
+	char *dup = strdup(id), *save = NULL, *tok;
+	bool match = dup != NULL;
+	size_t i = 0;
+
+	for (tok = dup ? strtok_r(dup, ":", &save) : NULL; tok && i < SNAP_ARRAY_SIZE(keys);
+	     tok = strtok_r(NULL, ":", &save), i++) {
+		unsigned long want = strtoul(tok, NULL, 16);
+		const char *have = snap_json__str(dev, keys[i]);
+
+		if (want == 0xffffffffUL || (i >= 2 && want == 0xffff && strlen(tok) > 4))
+			continue;
+		if (!have || strtoul(have, NULL, 16) != want) {
+			match = false;
+			break;
+		}
+	}
+	if (i < 2)
+		match = false;
+	free(dup);
+	return match;
+}
+
+static void add_reason(json_t *pt, const char *bdf, const char *reason)
+{
+	json_t *list = json_object_get(pt, bdf), *r;
+	size_t i;
+
+	if (!list) {
+		list = json_array();
+		json_object_set_new(pt, bdf, list);
+	}
+	json_array_foreach(list, i, r) if (!strcmp(json_string_value(r), reason)) return;
+	json_array_append_new(list, json_string(reason));
+}
+
+json_t *snap_passthrough__compute(const json_t *root)
+{
+	json_t *pt = json_object(), *devices = json_object_get(root, "devices"), *d, *vm, *id;
+	const json_t *ids = json_object_get(json_object_get(root, "vfio"), "ids");
+	size_t i, j, k;
+	char reason[256];
+
+	json_array_foreach(devices, i, d) {
+		const char *drv = snap_json__str(d, "driver"), *bdf = snap_json__str(d, "bdf");
+		const char *ovr = snap_json__str(d, "driver_override");
+
+		if (drv && (!strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub"))) {
+			snprintf(reason, sizeof(reason), "bound to %s", drv);
+			add_reason(pt, bdf, reason);
+		}
+		if (ovr && (!strcmp(ovr, "vfio-pci") || !strcmp(ovr, "pci-stub"))) {
+			snprintf(reason, sizeof(reason), "driver_override %s", ovr);
+			add_reason(pt, bdf, reason);
+		}
+		json_array_foreach(ids, j, id) {
+			const char *s = snap_json__str(id, "id");
+
+			if (s && snap_passthrough__id_matches(s, d)) {
+				snprintf(reason, sizeof(reason), "vfio-pci id %s (%s)", s,
+					 snap_json__str(id, "source"));
+				add_reason(pt, bdf, reason);
+			}
+		}
+	}
+	json_array_foreach(json_object_get(root, "vms"), i, vm) {
+		json_t *hd, *b;
+
+		json_array_foreach(json_object_get(vm, "hostdevs"), j, hd) {
+			const char *name = snap_json__str(vm, "name");
+
+			snprintf(reason, sizeof(reason), "%s VM %s%s%s%s %s",
+				 snap_json__str(vm, "source"),
+				 snap_json__str(vm, "id") ? snap_json__str(vm, "id") : "?",
+				 name ? " (" : "", name ? name : "", name ? ")" : "",
+				 snap_json__str(hd, "key"));
+			json_array_foreach(json_object_get(hd, "devices"), k, b)
+				add_reason(pt, json_string_value(b), reason);
+		}
+	}
+	/* siblings: the other functions of each passthrough device's slot */
+	{
+		json_t *direct = json_copy(pt);
+		const char *bdf;
+		json_t *v;
+
+		json_object_foreach(direct, bdf, v) {
+			json_array_foreach(devices, i, d) {
+				const char *other = snap_json__str(d, "bdf");
+
+				if (strcmp(other, bdf) && !strncmp(other, bdf, 12)) {
+					snprintf(reason, sizeof(reason), "function of the slot of %s",
+						 bdf);
+					add_reason(pt, other, reason);
+				}
+			}
+		}
+		json_decref(direct);
+	}
+	return pt;
+}

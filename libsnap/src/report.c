@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * `pcisnap show`: the condensed on-call report and the PCIe topology tree.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char *or_unknown(const char *s)
+{
+	return s ? s : "unknown";
+}
+
+static const char *tri(const json_t *v, const char *yes, const char *no)
+{
+	return json_is_true(v) ? yes : json_is_false(v) ? no : "unknown";
+}
+
+/* Command-line tokens that weaken or disable isolation, or hide what pcisnap needs to see. */
+static void risky_flags(snap_buf *b, const json_t *opts)
+{
+	static const struct {
+		const char *key;   /* cmdline option */
+		const char *value; /* NULL = any value is risky */
+		const char *why;   /* one line for the operator */
+	} risky[] = {
+		{ "pcie_acs_override", NULL, "isolation asserted by the kernel, not the hardware" },
+		{ "vfio_iommu_type1.allow_unsafe_interrupts", "1", "MSI injection from guests possible" },
+		{ "vfio_iommu_type1.allow_unsafe_interrupts", "Y", "MSI injection from guests possible" },
+		{ "vfio.enable_unsafe_noiommu_mode", "1", "no DMA isolation at all" },
+		{ "vfio.enable_unsafe_noiommu_mode", "Y", "no DMA isolation at all" },
+		{ "intremap", "off", "interrupt remapping disabled" },
+		{ "intel_iommu", "off", "Intel IOMMU disabled" },
+		{ "amd_iommu", "off", "AMD IOMMU disabled" },
+		{ "iommu", "off", "IOMMU disabled" },
+		{ "pci", "nommconf", "extended config space (ACS) unreadable" },
+	};
+	int n = 0;
+
+	for (size_t i = 0; i < SNAP_ARRAY_SIZE(risky); i++) {
+		const char *v = snap_json__str(opts, risky[i].key);
+
+		if (!v || (risky[i].value && !strstr(v, risky[i].value)))
+			continue;
+		snap_buf__printf(b, "  ! %s=%s: %s\n", risky[i].key, v, risky[i].why);
+		n++;
+	}
+	if (!n)
+		snap_buf__puts(b, "  none\n");
+}
+
+static const json_t *group_by_id(const json_t *root, json_int_t id)
+{
+	size_t i;
+	json_t *g;
+
+	json_array_foreach(json_object_get(root, "groups"), i, g) if (
+		json_integer_value(json_object_get(g, "id")) == id) return g;
+	return NULL;
+}
+
+static void render_text(snap_buf *b, const json_t *root)
+{
+	const json_t *host = json_object_get(root, "host"), *k = json_object_get(root, "kernel");
+	const json_t *fw = json_object_get(root, "firmware"), *io = json_object_get(root, "iommu");
+	const json_t *vfio = json_object_get(root, "vfio"), *cov = json_object_get(root, "coverage");
+	json_t *pt = snap_passthrough__compute(root), *v;
+	const char *bdf;
+	size_t i;
+
+	snap_buf__printf(b, "host      %s  (collected %s, pcisnap %s)\n",
+			 or_unknown(snap_json__str(host, "hostname")),
+			 or_unknown(snap_json__str(host, "collected_at")),
+			 or_unknown(snap_json__str(host, "tool_version")));
+	snap_buf__printf(b, "kernel    %s\n", or_unknown(snap_json__str(k, "release")));
+	snap_buf__printf(b, "cmdline   %s\n", or_unknown(snap_json__str(k, "cmdline")));
+	snap_buf__printf(b, "firmware  %s %s (%s); %s %s; %s\n",
+			 or_unknown(snap_json__str(fw, "bios_vendor")),
+			 or_unknown(snap_json__str(fw, "bios_version")),
+			 or_unknown(snap_json__str(fw, "bios_date")),
+			 or_unknown(snap_json__str(fw, "board_vendor")),
+			 or_unknown(snap_json__str(fw, "board_name")),
+			 or_unknown(snap_json__str(fw, "product_name")));
+	snap_buf__printf(b, "boot      %s, Secure Boot %s, lockdown %s\n",
+			 json_is_true(json_object_get(fw, "efi")) ? "EFI" : "legacy BIOS",
+			 tri(json_object_get(fw, "secure_boot"), "on", "off"),
+			 or_unknown(snap_json__str(fw, "lockdown")));
+	if (json_is_true(json_object_get(io, "enabled")))
+		snap_buf__printf(b, "IOMMU     enabled (%s, %zu unit(s)), %zu group(s)\n",
+				 or_unknown(snap_json__str(io, "vendor")),
+				 json_array_size(json_object_get(io, "units")),
+				 json_array_size(json_object_get(root, "groups")));
+	else
+		snap_buf__puts(b, "IOMMU     NOT ENABLED: no IOMMU units and no IOMMU groups; "
+				  "passthrough is impossible (enable VT-d/AMD-Vi in the firmware "
+				  "and intel_iommu=on or amd_iommu=on)\n");
+	snap_buf__printf(b, "IRQ remap %s\n", or_unknown(snap_json__str(io, "irq_remapping")));
+	json_array_foreach(json_object_get(io, "irq_remapping_evidence"), i, v)
+		snap_buf__printf(b, "            - %s\n", json_string_value(v));
+	snap_buf__printf(b, "unsafe    allow_unsafe_interrupts %s, no-IOMMU mode %s, ACS override %s\n",
+			 tri(json_object_get(io, "allow_unsafe_interrupts"), "ON", "off"),
+			 tri(json_object_get(io, "noiommu_mode"), "ON", "off"),
+			 snap_json__str(io, "acs_override") ? snap_json__str(io, "acs_override")
+							    : "none");
+	snap_buf__puts(b, "risky command-line flags\n");
+	risky_flags(b, json_object_get(k, "cmdline_options"));
+	{
+		json_t *mods = json_object_get(vfio, "modules");
+		const char *m;
+
+		snap_buf__puts(b, "vfio      modules:");
+		json_object_foreach(mods, m, v) snap_buf__printf(b, " %s%s", m,
+								  json_is_true(v) ? "+" : "-");
+		snap_buf__puts(b, "; ids:");
+		if (!json_array_size(json_object_get(vfio, "ids")))
+			snap_buf__puts(b, " none");
+		json_array_foreach(json_object_get(vfio, "ids"), i, v)
+			snap_buf__printf(b, " %s (%s)", snap_json__str(v, "id"),
+					 snap_json__str(v, "source"));
+		snap_buf__puts(b, "\n");
+	}
+	snap_buf__printf(b, "passthrough devices (%zu)\n", json_object_size(pt));
+	if (!json_object_size(pt))
+		snap_buf__puts(b, "  none (nothing bound to vfio-pci, named by a VM or by vfio-pci.ids)\n");
+	json_object_foreach(pt, bdf, v) {
+		const json_t *d = snap_snapshot__device(root, bdf);
+		const json_t *g;
+		char label[512];
+		json_t *r, *gid;
+		size_t j;
+
+		if (!d)
+			continue;
+		snap_snapshot__device_label(label, sizeof(label), d);
+		gid = json_object_get(d, "iommu_group");
+		snap_buf__printf(b, "  %s\n    driver %s, group %s", label,
+				 snap_json__str(d, "driver") ? snap_json__str(d, "driver") : "none",
+				 json_is_integer(gid) ? "" : "unknown");
+		if (json_is_integer(gid))
+			snap_buf__printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(gid));
+		snap_buf__printf(b, ", FLR %s, reset", tri(json_object_get(d, "flr"), "yes", "no"));
+		if (json_is_array(json_object_get(d, "reset_methods"))) {
+			if (!json_array_size(json_object_get(d, "reset_methods")))
+				snap_buf__puts(b, " none");
+			json_array_foreach(json_object_get(d, "reset_methods"), j, r)
+				snap_buf__printf(b, " %s", json_string_value(r));
+		} else {
+			snap_buf__puts(b, " unknown");
+		}
+		snap_buf__puts(b, "\n    why:");
+		json_array_foreach(v, j, r) snap_buf__printf(b, "%s %s", j ? ";" : "",
+							     json_string_value(r));
+		snap_buf__puts(b, "\n");
+		if (json_is_integer(gid) && (g = group_by_id(root, json_integer_value(gid)))) {
+			json_t *m;
+
+			json_array_foreach(json_object_get(g, "devices"), j, m) {
+				const json_t *md = snap_snapshot__device(root, json_string_value(m));
+				const char *drv = md ? snap_json__str(md, "driver") : NULL;
+
+				snap_buf__printf(b, "    group member %s (%s)\n", json_string_value(m),
+						 drv ? drv : "no driver");
+			}
+		}
+	}
+	snap_buf__printf(b, "coverage  config space %s, kernel log %s, interrupts %s\n",
+			 or_unknown(snap_json__str(cov, "config_space")),
+			 json_is_true(json_object_get(cov, "kernel_log")) ? "read" : "not read",
+			 json_is_true(json_object_get(cov, "interrupts")) ? "read" : "not read");
+	json_decref(pt);
+}
+
+static const char *acs_mark(const json_t *d, char *buf, size_t n)
+{
+	const json_t *acs = json_object_get(d, "acs");
+	size_t i;
+	json_t *f;
+
+	if (!json_is_object(acs))
+		return "ACS?";
+	if (!json_is_true(json_object_get(acs, "present")))
+		return "ACS-";
+	snprintf(buf, n, "ACS[");
+	json_array_foreach(json_object_get(acs, "ctl"), i, f) {
+		size_t len = strlen(buf);
+
+		snprintf(buf + len, n - len, "%s%s", i ? "," : "", json_string_value(f));
+	}
+	strncat(buf, "]", n - strlen(buf) - 1);
+	return buf;
+}
+
+/* Is d a child of parent (NULL: a top-level device, or one whose parent is not in the snapshot)? */
+static bool child_of(const json_t *root, const json_t *d, const char *parent)
+{
+	const char *p = snap_json__str(d, "parent");
+
+	if (!parent)
+		return !p || !snap_snapshot__device(root, p);
+	return p && !strcmp(p, parent);
+}
+
+static void render_subtree(snap_buf *b, const json_t *root, const json_t *pt, const char *parent,
+			   const char *prefix)
+{
+	json_t *devs = json_object_get(root, "devices"), *d;
+	size_t i, last = (size_t)-1, count = 0;
+
+	json_array_foreach(devs, i, d) {
+		if (child_of(root, d, parent)) {
+			last = i;
+			count++;
+		}
+	}
+	if (!count)
+		return;
+	json_array_foreach(devs, i, d) {
+		const char *bdf = snap_json__str(d, "bdf");
+		json_t *gid = json_object_get(d, "iommu_group");
+		char acs[64], next[512], name[512];
+
+		if (!child_of(root, d, parent))
+			continue;
+		snap_snapshot__device_label(name, sizeof(name), d);
+		snap_buf__printf(b, "%s%s%s", prefix, parent ? (i == last ? "`-- " : "|-- ") : "",
+				 name);
+		if (json_is_integer(gid))
+			snap_buf__printf(b, "  grp %" JSON_INTEGER_FORMAT, json_integer_value(gid));
+		else
+			snap_buf__puts(b, "  grp ?");
+		snap_buf__printf(b, "  %s  %s  %s  %s%s\n",
+				 snap_json__str(d, "driver") ? snap_json__str(d, "driver") : "-",
+				 snap_json__str(d, "pcie_type") ? snap_json__str(d, "pcie_type") : "?",
+				 acs_mark(d, acs, sizeof(acs)),
+				 json_is_true(json_object_get(d, "flr"))    ? "FLR+"
+				 : json_is_false(json_object_get(d, "flr")) ? "FLR-"
+									    : "FLR?",
+				 json_object_get(pt, bdf) ? "  [passthrough]" : "");
+		snprintf(next, sizeof(next), "%s%s", prefix,
+			 parent ? (i == last ? "    " : "|   ") : "");
+		render_subtree(b, root, pt, bdf, next);
+	}
+}
+
+int snap_report_render(char **out, const snap_snapshot *s, snap_report_format format,
+		       snap_error *err)
+{
+	snap_buf b = SNAP_BUF_INIT;
+	char *text;
+
+	SNAP_ASSERT_ARG(out && s);
+	switch (format) {
+	case SNAP_REPORT_JSON:
+		return snap_snapshot_to_json(out, s, err);
+	case SNAP_REPORT_TEXT:
+		render_text(&b, s->root);
+		break;
+	case SNAP_REPORT_TREE: {
+		json_t *pt = snap_passthrough__compute(s->root);
+
+		snap_buf__puts(&b, "PCIe topology (grp = IOMMU group, ACS[...] = enabled controls, "
+				   "ACS- none, ? unknown)\n");
+		render_subtree(&b, s->root, pt, NULL, "");
+		json_decref(pt);
+		break;
+	}
+	default:
+		return snap_error__set(err, SNAP_EINVALID, "unknown report format %d", (int)format);
+	}
+	if (!(text = snap_buf__detach(&b)))
+		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+	*out = text;
+	return 0;
+}
