@@ -424,6 +424,18 @@ static int collect_devices(struct collector *c, json_t *devices, snap_error *err
 					    strerror(-rc));
 			continue;
 		}
+		{
+			const char *base = strrchr(canon, '/');
+
+			if (strcmp(base ? base + 1 : canon, names[i])) {
+				snap_snapshot__warn(c->s,
+						    "ignoring device %s: its link leads to '%s', not "
+						    "to a directory of that name",
+						    names[i], canon);
+				free(canon);
+				continue;
+			}
+		}
 		obj = collect_device(c, names[i], canon);
 		free(canon);
 		if (obj && (!snap_json__str(obj, "vendor") || !snap_json__str(obj, "device"))) {
@@ -958,7 +970,7 @@ static json_t *collect_vms(struct collector *c, const json_t *devices)
 					const char *bdf = snap_json__str(d, "bdf");
 
 					if (!strcmp(bdf, addr) ||
-					    (alen == 12 && !strncmp(bdf, addr, alen) && bdf[alen] == '.'))
+					    (alen == 10 && !strncmp(bdf, addr, alen) && bdf[alen] == '.'))
 						json_array_append_new(resolved, json_string(bdf));
 				}
 			}
@@ -1076,8 +1088,9 @@ static int build(struct collector *c, snap_error *err)
 	}
 	if (c->config_short)
 		snap_snapshot__warn(c->s,
-				    "reduced coverage: config space of %zu device(s) was cut to 64 "
-				    "bytes (collect as root); their ACS and FLR are recorded as unknown",
+				    "reduced coverage: config space of %zu device(s) was readable only "
+				    "in part (64 bytes without root); their ACS and FLR are unknown: "
+				    "collect as root",
 				    c->config_short);
 	if (c->config_unreadable)
 		snap_snapshot__warn(c->s,

@@ -211,7 +211,7 @@ json_t *snap_parse__cmdline_options(const json_t *tokens)
 		"vfio.enable_unsafe_noiommu_mode", "pci", "pcie_aspm", "pcie_ports",
 	};
 	static const char *const lists[] = { "vfio-pci.ids", "modprobe.blacklist",
-					     "module_blacklist", "vfio-pci.disable_vga" };
+					     "module_blacklist" };
 	json_t *o = json_object();
 	bool present;
 	const char *v;
@@ -226,7 +226,7 @@ json_t *snap_parse__cmdline_options(const json_t *tokens)
 	cmdline_last(tokens, "nointremap", &present);
 	if (present && json_is_null(json_object_get(o, "intremap")))
 		json_object_set_new(o, "intremap", json_string("off"));
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < SNAP_ARRAY_SIZE(lists); i++) {
 		v = cmdline_last(tokens, lists[i], &present);
 		json_object_set_new(o, lists[i], present ? split_list(v, ",") : json_null());
 	}
@@ -413,15 +413,21 @@ static char *module_name(const char *s)
 	return m;
 }
 
-static void obj_set_path(json_t *acc, const char *a, const char *b, json_t *value)
+/* acc[a], created as an empty object when missing. Borrowed. */
+static json_t *obj_child(json_t *acc, const char *a)
 {
 	json_t *o = json_object_get(acc, a);
 
-	if (!o) {
+	if (!json_is_object(o)) {
 		o = json_object();
 		json_object_set_new(acc, a, o);
 	}
-	json_object_set_new(o, b, value);
+	return o;
+}
+
+static void obj_set_path(json_t *acc, const char *a, const char *b, json_t *value)
+{
+	json_object_set_new(obj_child(acc, a), b, value);
 }
 
 /*
@@ -461,10 +467,8 @@ void snap_parse__modprobe(json_t *acc, const char *text, const char *file)
 
 				if (eq)
 					*eq = '\0';
-				obj_set_path(acc, "options", m, NULL);
-				json_object_set_new(json_object_get(json_object_get(acc, "options"),
-								    m),
-						    kv, eq ? json_string(eq + 1) : json_string(""));
+				json_object_set_new(obj_child(obj_child(acc, "options"), m), kv,
+						    json_string(eq ? eq + 1 : ""));
 			}
 		} else if (!strcmp(cmd, "blacklist")) {
 			json_t *bl = json_object_get(acc, "blacklist");

@@ -132,7 +132,8 @@ json_t *snap_passthrough__compute(const json_t *root)
 			json_array_foreach(devices, i, d) {
 				const char *other = snap_json__str(d, "bdf");
 
-				if (strcmp(other, bdf) && !strncmp(other, bdf, 12)) {
+				if (strcmp(other, bdf) && !strncmp(other, bdf, 10) &&
+				    !json_object_get(direct, other)) {
 					snprintf(reason, sizeof(reason), "function of the slot of %s",
 						 bdf);
 					add_reason(pt, other, reason);

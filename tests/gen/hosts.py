@@ -1,0 +1,249 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Host scenarios for golden tests and benchmarks.
+
+Each base host models a real class of machine; variants change what an incident changes (a
+BIOS update, a kernel update, a firmware reset). IOMMU groups are the ones Linux's
+pci_device_group() forms for that topology and those ACS capabilities.
+"""
+import copy
+
+L8x16 = {"max": "8.0 GT/s PCIe", "maxw": 16, "cur": "8.0 GT/s PCIe", "curw": 16}
+L8x8 = {"max": "8.0 GT/s PCIe", "maxw": 8, "cur": "8.0 GT/s PCIe", "curw": 8}
+L8x4 = {"max": "8.0 GT/s PCIe", "maxw": 4, "cur": "8.0 GT/s PCIe", "curw": 4}
+ACS_FULL = {"cap": ["SV", "RR", "CR", "UF"], "ctl": ["SV", "RR", "CR", "UF"]}
+VFIO_MODULES = ["vfio", "vfio_pci", "vfio_pci_core", "vfio_iommu_type1"]
+
+
+def dev(bdf, id, cls, **kw):
+    d = {"bdf": bdf, "id": id, "class": cls}
+    d.update(kw)
+    return d
+
+
+def pve_intel():
+    """Proxmox VE on a Supermicro X12SCA-F (W480): GPU (VGA+audio) and an HBA to one VM."""
+    devices = [
+        dev("0000:00:00.0", "8086:9b33", "060000", type="conventional", group=0),
+        dev("0000:00:01.0", "8086:1901", "060400", type="root_port", secondary=1,
+            subordinate=1, driver="pcieport", group=1, link=L8x16, aer={"cor": 0},
+            reset_method=""),
+        dev("0000:01:00.0", "10de:1e87", "030000", sub="1043:866a", rev="a1", mf=True,
+            parent="0000:00:01.0", flr=False, reset_method="bus", driver="vfio-pci",
+            module="vfio_pci", group=1, link=L8x16, aer={"cor": 2}),
+        dev("0000:01:00.1", "10de:10f8", "040300", sub="1043:866a", rev="a1", mf=True,
+            parent="0000:00:01.0", flr=False, reset_method="bus", driver="vfio-pci",
+            module="vfio_pci", group=1, link=L8x16),
+        dev("0000:00:02.0", "8086:9bc5", "030000", sub="15d9:1c48", type="rc_integrated_endpoint",
+            flr=True, reset_method="flr", driver="i915", group=2, boot_vga=True),
+        dev("0000:00:14.0", "8086:06ed", "0c0330", type="conventional", mf=True,
+            driver="xhci_hcd", module="xhci_pci", group=3, reset_method="pm"),
+        dev("0000:00:14.2", "8086:06ef", "050000", type="conventional", mf=True, group=3),
+        dev("0000:00:17.0", "8086:06d2", "010601", type="conventional", driver="ahci",
+            module="ahci", group=4),
+        dev("0000:00:1c.0", "8086:06b8", "060400", type="root_port", secondary=2,
+            subordinate=2, acs=ACS_FULL, driver="pcieport", group=5, link=L8x8),
+        dev("0000:02:00.0", "1000:0097", "010700", sub="1000:30e0", rev="02",
+            parent="0000:00:1c.0", flr=True, reset_method="flr bus", driver="vfio-pci",
+            module="vfio_pci", group=6, link=L8x8, aer={"cor": 0}),
+        dev("0000:00:1d.0", "8086:06b0", "060400", type="root_port", secondary=3,
+            subordinate=3, acs=ACS_FULL, driver="pcieport", group=7, link=L8x4),
+        dev("0000:03:00.0", "144d:a808", "010802", sub="144d:a801", parent="0000:00:1d.0",
+            flr=True, reset_method="flr bus", driver="nvme", module="nvme", group=8, link=L8x4,
+            dsn="00-00-00-00-00-00-00-00"),
+        dev("0000:00:1f.0", "8086:0685", "060100", type="conventional", mf=True, group=9),
+        dev("0000:00:1f.3", "8086:06c8", "040380", type="conventional", mf=True,
+            driver="snd_hda_intel", module="snd_hda_intel", group=9),
+        dev("0000:00:1f.4", "8086:06a3", "0c0500", type="conventional", mf=True,
+            driver="i801_smbus", module="i2c_i801", group=9),
+        dev("0000:00:1f.6", "8086:0d4c", "020000", type="conventional", mf=True,
+            driver="e1000e", module="e1000e", group=9, af_flr=True, reset_method="af_flr"),
+    ]
+    return {
+        "hostname": "pve-ws-01",
+        "kernel": "6.8.12-4-pve",
+        "cmdline": "BOOT_IMAGE=/boot/vmlinuz-6.8.12-4-pve root=/dev/mapper/pve-root ro quiet "
+                   "intel_iommu=on iommu=pt",
+        "modules": sorted(VFIO_MODULES + ["kvm", "kvm_intel", "nvme", "i915", "e1000e",
+                                          "snd_hda_intel", "ahci", "xhci_pci"]),
+        "dmi": {"bios_vendor": "American Megatrends Inc.", "bios_version": "2.1",
+                "bios_date": "05/12/2023", "board_vendor": "Supermicro",
+                "board_name": "X12SCA-F", "product_name": "Super Server",
+                "sys_vendor": "Supermicro", "product_serial": "S123456X1",
+                "board_serial": "WM21AS001234",
+                "product_uuid": "00000000-0000-0000-0000-ac1f6b000001"},
+        "efi": True, "secure_boot": False, "lockdown": "none",
+        "iommu": {"vendor": "intel", "units": 2, "ir": True},
+        "interrupts": "ir",
+        "module_params": {
+            "vfio_iommu_type1": {"allow_unsafe_interrupts": "N", "dma_entry_limit": "65535"},
+            "vfio": {"enable_unsafe_noiommu_mode": "N"},
+            "vfio_pci": {"ids": "10de:1e87,10de:10f8,1000:0097", "disable_vga": "Y"},
+        },
+        "modprobe": {
+            "vfio.conf": "# GPU and HBA for VM 100\n"
+                         "options vfio-pci ids=10de:1e87,10de:10f8,1000:0097 disable_vga=1\n"
+                         "softdep nvidia pre: vfio-pci\n",
+            "blacklist-gpu.conf": "blacklist nouveau\nblacklist nvidia\n",
+            "pve-blacklist.conf": "blacklist nvidiafb\n",
+        },
+        "pve": {"100": "boot: order=scsi0\ncores: 8\nhostpci0: 0000:01:00,pcie=1,x-vga=1\n"
+                       "hostpci1: 02:00.0\nmachine: q35\nmemory: 32768\nname: win11-gpu\n"
+                       "\n[pre-upgrade]\nhostpci0: 0000:05:00,pcie=1\n",
+                "101": "cores: 2\nmemory: 2048\nname: dns\nnet0: virtio=BC:24:11:00:00:01\n"},
+        "slots": {"1": "0000:01:00", "4": "0000:02:00"},
+        "dmesg": ["DMAR: IOMMU enabled",
+                  "DMAR: Host address width 39",
+                  "DMAR-IR: IOAPIC id 2 under DRHD base  0xfed91000 IOMMU 1",
+                  "DMAR-IR: Enabled IRQ remapping in x2apic mode",
+                  "pci 0000:01:00.0: Adding to iommu group 1",
+                  "pci 0000:02:00.0: Adding to iommu group 6",
+                  "vfio-pci 0000:01:00.0: vgaarb: changed VGA decodes",
+                  "usb 1-1: new high-speed USB device number 2 using xhci_hcd"],
+        "devices": devices,
+    }
+
+
+def amd_epyc():
+    """Debian + libvirt on an EPYC Rome server: a ConnectX-5 with SR-IOV VFs, one VF to a VM."""
+    ACS_AMD = {"cap": ["SV", "TB", "RR", "CR", "UF", "DT"], "ctl": ["SV", "RR", "CR", "UF"]}
+    devices = [
+        dev("0000:40:00.0", "1022:1480", "060000", type="conventional", group=10),
+        dev("0000:40:01.0", "1022:1482", "060000", type="conventional", group=11),
+        dev("0000:40:01.1", "1022:1483", "060400", type="root_port", secondary=0x41,
+            subordinate=0x41, acs=ACS_AMD, driver="pcieport", group=12, link=L8x16),
+        dev("0000:41:00.0", "15b3:1017", "020000", sub="15b3:0007", parent="0000:40:01.1",
+            flr=True, reset_method="flr bus", ari=True, sriov={"total": 8, "num": 4},
+            driver="mlx5_core", module="mlx5_core", group=13, link=L8x16,
+            dsn="b8-ce-f6-03-00-a1-b2-c3", aer={"cor": 0}),
+    ]
+    for i in range(4):
+        devices.append(dev("0000:41:00.%d" % (i + 2), "15b3:1018", "020000", sub="15b3:0007",
+                           parent="0000:40:01.1", physfn="0000:41:00.0", flr=True,
+                           reset_method="flr", ari=True,
+                           driver="vfio-pci" if i == 0 else "mlx5_core",
+                           module="vfio_pci" if i == 0 else "mlx5_core", group=14 + i))
+    devices += [
+        dev("0000:40:03.0", "1022:1482", "060000", type="conventional", group=18),
+        dev("0000:40:03.1", "1022:1483", "060400", type="root_port", secondary=0x42,
+            subordinate=0x42, acs=ACS_AMD, driver="pcieport", group=19, link=L8x4),
+        dev("0000:42:00.0", "144d:a808", "010802", sub="144d:a801", parent="0000:40:03.1",
+            flr=True, reset_method="flr bus", driver="nvme", module="nvme", group=20,
+            link=L8x4),
+    ]
+    return {
+        "hostname": "kvm-epyc-07",
+        "kernel": "6.1.0-26-amd64",
+        "cmdline": "BOOT_IMAGE=/boot/vmlinuz-6.1.0-26-amd64 root=UUID=2b1c-44 ro amd_iommu=on "
+                   "iommu=pt",
+        "modules": sorted(VFIO_MODULES + ["kvm", "kvm_amd", "mlx5_core", "nvme"]),
+        "dmi": {"bios_vendor": "Dell Inc.", "bios_version": "2.12.4", "bios_date": "08/17/2023",
+                "board_vendor": "Dell Inc.", "board_name": "0R2W2H",
+                "product_name": "PowerEdge R7525", "sys_vendor": "Dell Inc.",
+                "product_serial": "7XK2Q53", "board_serial": ".7XK2Q53.CNFCP0012300J3.",
+                "product_uuid": "4c4c4544-0058-4b10-8032-b7c04f513533"},
+        "efi": True, "secure_boot": True, "lockdown": "integrity",
+        "iommu": {"vendor": "amd", "units": 1},
+        "interrupts": "ir",
+        "module_params": {
+            "vfio_iommu_type1": {"allow_unsafe_interrupts": "N"},
+            "vfio": {"enable_unsafe_noiommu_mode": "N"},
+            "vfio_pci": {"ids": "", "disable_vga": "N"},
+        },
+        "libvirt": {"db01.xml": """<domain type='kvm'>
+  <name>db01</name>
+  <uuid>a8f6f3c2-1111-4d3e-9a1b-000000000001</uuid>
+  <devices>
+    <hostdev mode='subsystem' type='pci' managed='yes'>
+      <driver name='vfio'/>
+      <source>
+        <address domain='0x0000' bus='0x41' slot='0x00' function='0x2'/>
+      </source>
+      <address type='pci' domain='0x0000' bus='0x07' slot='0x00' function='0x0'/>
+    </hostdev>
+    <!-- <hostdev mode='subsystem' type='pci'><source><address domain='0x0000' bus='0x41' slot='0x00' function='0x3'/></source></hostdev> -->
+  </devices>
+</domain>
+"""},
+        "dmesg": ["pci 0000:40:00.2: AMD-Vi: Found IOMMU cap 0x40",
+                  "AMD-Vi: Extended features (0x58f77ef22294a5a): PPR NX GT IA PC GA_vAPIC",
+                  "AMD-Vi: Interrupt remapping enabled",
+                  "AMD-Vi: Virtual APIC enabled",
+                  "mlx5_core 0000:41:00.0: E-Switch: Enable: mode(LEGACY), nvfs(4), active vports(5)"],
+        "devices": devices,
+    }
+
+
+def consumer_noacs():
+    """A Z490 desktop: both CPU root ports lack ACS, so the GPU shares group 1 with an NVMe."""
+    devices = [
+        dev("0000:00:00.0", "8086:9b43", "060000", type="conventional", group=0),
+        dev("0000:00:01.0", "8086:1901", "060400", type="root_port", mf=True, secondary=1,
+            subordinate=1, driver="pcieport", group=1, link=L8x16),
+        dev("0000:00:01.1", "8086:1905", "060400", type="root_port", mf=True, secondary=2,
+            subordinate=2, driver="pcieport", group=1, link=L8x4),
+        dev("0000:01:00.0", "10de:2206", "030000", sub="1462:3892", mf=True,
+            parent="0000:00:01.0", flr=False, reset_method="bus", driver="vfio-pci",
+            module="vfio_pci", group=1, link=L8x16),
+        dev("0000:01:00.1", "10de:1aef", "040300", sub="1462:3892", mf=True,
+            parent="0000:00:01.0", flr=False, reset_method="bus", driver="vfio-pci",
+            module="vfio_pci", group=1, link=L8x16),
+        dev("0000:02:00.0", "144d:a80a", "010802", sub="144d:a801", parent="0000:00:01.1",
+            flr=True, reset_method="flr bus", driver="nvme", module="nvme", group=1, link=L8x4),
+        dev("0000:00:14.0", "8086:a3af", "0c0330", type="conventional", driver="xhci_hcd",
+            module="xhci_pci", group=2),
+        dev("0000:00:1f.0", "8086:a3c8", "060100", type="conventional", mf=True, group=3),
+        dev("0000:00:1f.3", "8086:a3f0", "040300", type="conventional", mf=True,
+            driver="snd_hda_intel", module="snd_hda_intel", group=3),
+    ]
+    return {
+        "hostname": "desk-gpu",
+        "kernel": "6.8.0-45-generic",
+        "cmdline": "BOOT_IMAGE=/boot/vmlinuz-6.8.0-45-generic root=UUID=9f0 ro quiet splash "
+                   "intel_iommu=on vfio-pci.ids=10de:2206,10de:1aef",
+        "modules": sorted(VFIO_MODULES + ["kvm", "kvm_intel", "nvme", "snd_hda_intel"]),
+        "dmi": {"bios_vendor": "American Megatrends Inc.", "bios_version": "1.A0",
+                "bios_date": "11/02/2022", "board_vendor": "Micro-Star International Co., Ltd.",
+                "board_name": "MEG Z490 ACE (MS-7C71)", "product_name": "MS-7C71",
+                "sys_vendor": "Micro-Star International Co., Ltd."},
+        "efi": True, "secure_boot": False, "lockdown": "none",
+        "iommu": {"vendor": "intel", "units": 2, "ir": True},
+        "interrupts": "ir",
+        "module_params": {"vfio_iommu_type1": {"allow_unsafe_interrupts": "N"},
+                          "vfio": {"enable_unsafe_noiommu_mode": "N"}},
+        "pve": {"101": "name: gaming\nhostpci0: 01:00,pcie=1,x-vga=1\n"},
+        "dmesg": ["DMAR: IOMMU enabled", "DMAR-IR: Enabled IRQ remapping in x2apic mode"],
+        "devices": devices,
+    }
+
+
+def ir_off():
+    """pve_intel after a firmware reset turned x2APIC/interrupt remapping off."""
+    h = pve_intel()
+    h["interrupts"] = "plain"
+    h["iommu"]["ir"] = False
+    h["dmesg"] = [l for l in h["dmesg"] if "DMAR-IR" not in l]
+    h["dmesg"].append("DMAR-IR: x2apic is disabled because BIOS sets x2apic opt out bit.")
+    h["dmesg"].append("DMAR-IR: Not enabling interrupt remapping")
+    return h
+
+
+def vtd_off():
+    """pve_intel with VT-d disabled in the firmware: no DMAR, no groups, vfio-pci cannot bind."""
+    h = pve_intel()
+    h["iommu"] = {}
+    h["interrupts"] = "plain"
+    h["dmesg"] = ["DMAR: IOMMU not found", "vfio-pci: probe of 0000:01:00.0 failed with error -22"]
+    for d in h["devices"]:
+        d.pop("group", None)
+        if d.get("driver") == "vfio-pci":
+            d.pop("driver")
+            d.pop("module", None)
+    return h
+
+
+BASE = {"pve-intel": pve_intel, "amd-epyc": amd_epyc, "consumer-noacs": consumer_noacs,
+        "ir-off": ir_off, "vtd-off": vtd_off}
+
+
+def get(name):
+    return copy.deepcopy(BASE[name]())
