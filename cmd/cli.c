@@ -31,7 +31,7 @@ void cli_print_warnings(const snap_snapshot *s)
 
 int cli_load_snapshot(snap_snapshot **out, const char *spec)
 {
-	snap_error err = { 0 };
+	snap_error err = {0};
 
 	if (snap_snapshot_load_file(out, spec, &err) < 0)
 		return cli_snap_error(&err);

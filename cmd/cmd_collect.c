@@ -9,38 +9,34 @@
 #include "cmd.h"
 
 static const char usage_text[] =
-	"usage: pcisnap collect [--root DIR] [--dmesg FILE] [--host NAME] [--lspci-dump FILE]\n"
-	"                       [--pci-ids FILE] [-o FILE]\n"
-	"\n"
-	"Read sysfs/procfs under DIR (default /) and config space through libpci, and write a\n"
-	"snapshot (schema pcisnap.snapshot/1) to FILE (atomically) or standard output.\n"
-	"\n"
-	"  --root DIR         captured filesystem root to read instead of /\n"
-	"  --dmesg FILE       kernel log to take IOMMU/DMAR/AMD-Vi/vfio lines from\n"
-	"  --host NAME        host name to record (default: proc/sys/kernel/hostname)\n"
-	"  --lspci-dump FILE  take config space from an `lspci -xxxx` dump (groups and drivers\n"
-	"                     are then unknown)\n"
-	"  --pci-ids FILE     pci.ids database for device names\n"
-	"  -o, --output FILE  write here instead of standard output\n"
-	"\n"
-	"SOURCE_DATE_EPOCH, if set, pins the collection time.\n";
+    "usage: pcisnap collect [--root DIR] [--dmesg FILE] [--host NAME] [--lspci-dump FILE]\n"
+    "                       [--pci-ids FILE] [-o FILE]\n"
+    "\n"
+    "Read sysfs/procfs under DIR (default /) and config space through libpci, and write a\n"
+    "snapshot (schema pcisnap.snapshot/1) to FILE (atomically) or standard output.\n"
+    "\n"
+    "  --root DIR         captured filesystem root to read instead of /\n"
+    "  --dmesg FILE       kernel log to take IOMMU/DMAR/AMD-Vi/vfio lines from\n"
+    "  --host NAME        host name to record (default: proc/sys/kernel/hostname)\n"
+    "  --lspci-dump FILE  take config space from an `lspci -xxxx` dump (groups and drivers\n"
+    "                     are then unknown)\n"
+    "  --pci-ids FILE     pci.ids database for device names\n"
+    "  -o, --output FILE  write here instead of standard output\n"
+    "\n"
+    "SOURCE_DATE_EPOCH, if set, pins the collection time.\n";
 
 int cmd_collect(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "root", required_argument, NULL, 'r' },
-		{ "dmesg", required_argument, NULL, 'd' },
-		{ "host", required_argument, NULL, 'H' },
-		{ "lspci-dump", required_argument, NULL, 'D' },
-		{ "pci-ids", required_argument, NULL, 'i' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"root", required_argument, NULL, 'r'},    {"dmesg", required_argument, NULL, 'd'},
+	    {"host", required_argument, NULL, 'H'},    {"lspci-dump", required_argument, NULL, 'D'},
+	    {"pci-ids", required_argument, NULL, 'i'}, {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
 	snap_collect_options opts = SNAP_COLLECT_OPTIONS_INIT;
 	const char *output = "-", *sde;
 	snap_snapshot *s = NULL;
-	snap_error err = { 0 };
+	snap_error err = {0};
 	int c, rc;
 
 	optind = 1;

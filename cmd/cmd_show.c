@@ -8,22 +8,22 @@
 #include "cmd.h"
 
 static const char usage_text[] =
-	"usage: pcisnap show SNAP [--format text|json|tree]\n"
-	"\n"
-	"Report on one snapshot. text: kernel, firmware, IOMMU and interrupt remapping with\n"
-	"evidence, risky command-line flags, passthrough devices and their groups. tree: the\n"
-	"PCIe topology with group, driver, ACS and FLR marks. json: the snapshot.\n";
+    "usage: pcisnap show SNAP [--format text|json|tree]\n"
+    "\n"
+    "Report on one snapshot. text: kernel, firmware, IOMMU and interrupt remapping with\n"
+    "evidence, risky command-line flags, passthrough devices and their groups. tree: the\n"
+    "PCIe topology with group, driver, ACS and FLR marks. json: the snapshot.\n";
 
 int cmd_show(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	snap_report_format fmt = SNAP_REPORT_TEXT;
 	snap_snapshot *s = NULL;
-	snap_error err = { 0 };
+	snap_error err = {0};
 	char *text = NULL;
 	int c, rc;
 
@@ -39,7 +39,7 @@ int cmd_show(int argc, char **argv)
 				fmt = SNAP_REPORT_TREE;
 			else
 				return cli_error("show: unknown format '%s' (text, json, tree)",
-						 optarg);
+				                 optarg);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -7,17 +7,17 @@
 #include "snap/common.h"
 
 struct cmd_spec {
-	const char *name;                /* the verb */
+	const char *name;                 /* the verb */
 	int (*fn)(int argc, char **argv); /* its entry point */
-	const char *help;                /* one line for the usage */
+	const char *help;                 /* one line for the usage */
 };
 
 static const struct cmd_spec commands[] = {
-	{ "collect", cmd_collect, "collect a snapshot of this host (or a captured root)" },
-	{ "show", cmd_show, "report on one snapshot: text, tree or json" },
-	{ "check", cmd_check, "passthrough health of one snapshot, PASS/WARN/FAIL per check" },
-	{ "diff", cmd_diff, "classify every change between two snapshots" },
-	{ NULL, NULL, NULL },
+    {"collect", cmd_collect, "collect a snapshot of this host (or a captured root)"},
+    {"show", cmd_show, "report on one snapshot: text, tree or json"},
+    {"check", cmd_check, "passthrough health of one snapshot, PASS/WARN/FAIL per check"},
+    {"diff", cmd_diff, "classify every change between two snapshots"},
+    {NULL, NULL, NULL},
 };
 
 static void usage(FILE *f)

@@ -53,7 +53,7 @@ static PCI_PRINTF(1, 2) void pci_quiet_hook(char *msg, ...)
 #define PCI_GUARD_LEAVE() (current_guard = NULL)
 
 struct pci_access *snap_pci__access_new(const char *sysfs_path, const char *dump_file,
-					const char *pci_ids, snap_error *err)
+                                        const char *pci_ids, snap_error *err)
 {
 	struct pci_guard g;
 	struct pci_access *volatile pacc = pci_alloc();
@@ -112,10 +112,9 @@ char *snap_pci__name(struct pci_access *pacc, unsigned vendor, unsigned device)
 
 	PCI_GUARD_ENTER(&g);
 	if (!setjmp(g.jb)) {
-		const char *n = pci_lookup_name(pacc, buf, sizeof(buf),
-						PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE |
-							PCI_LOOKUP_NO_NUMBERS,
-						vendor, device);
+		const char *n = pci_lookup_name(
+		    pacc, buf, sizeof(buf),
+		    PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS, vendor, device);
 		if (n)
 			name = strdup(n);
 	}
@@ -152,7 +151,7 @@ static const char *pcie_type_name(unsigned t)
 /* ACS capability/control bits in the order lspci and the contract name them. */
 static json_t *acs_flags(unsigned v)
 {
-	static const char *const names[] = { "SV", "TB", "RR", "CR", "UF", "EC", "DT" };
+	static const char *const names[] = {"SV", "TB", "RR", "CR", "UF", "EC", "DT"};
 	json_t *a = json_array();
 
 	for (unsigned i = 0; i < SNAP_ARRAY_SIZE(names); i++)
@@ -164,8 +163,8 @@ static json_t *acs_flags(unsigned v)
 /* PCIe link speed encoding (LnkCap/LnkSta bits 3:0). */
 static json_t *link_speed(unsigned code)
 {
-	static const char *const s[] = { NULL, "2.5 GT/s", "5.0 GT/s", "8.0 GT/s",
-					 "16.0 GT/s", "32.0 GT/s", "64.0 GT/s" };
+	static const char *const s[] = {NULL,        "2.5 GT/s",  "5.0 GT/s", "8.0 GT/s",
+	                                "16.0 GT/s", "32.0 GT/s", "64.0 GT/s"};
 
 	return code < SNAP_ARRAY_SIZE(s) && s[code] ? json_string(s[code]) : json_null();
 }
@@ -215,14 +214,16 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 	set_default(obj, "revision", hex_str(pci_read_byte(d, PCI_REVISION_ID), 2));
 	json_object_set_new(obj, "multifunction", json_boolean(hdr & 0x80));
 	if ((hdr & 0x7f) == PCI_HEADER_TYPE_NORMAL) {
-		set_default(obj, "subsystem_vendor", hex_str(pci_read_word(d, PCI_SUBSYSTEM_VENDOR_ID), 4));
-		set_default(obj, "subsystem_device", hex_str(pci_read_word(d, PCI_SUBSYSTEM_ID), 4));
+		set_default(obj, "subsystem_vendor",
+		            hex_str(pci_read_word(d, PCI_SUBSYSTEM_VENDOR_ID), 4));
+		set_default(obj, "subsystem_device",
+		            hex_str(pci_read_word(d, PCI_SUBSYSTEM_ID), 4));
 	}
 	if ((hdr & 0x7f) == PCI_HEADER_TYPE_BRIDGE)
 		set_default(obj, "bridge",
-			    json_pack("{s:i, s:i}", "secondary_bus",
-				      pci_read_byte(d, PCI_SECONDARY_BUS), "subordinate_bus",
-				      pci_read_byte(d, PCI_SUBORDINATE_BUS)));
+		            json_pack("{s:i, s:i}", "secondary_bus",
+		                      pci_read_byte(d, PCI_SECONDARY_BUS), "subordinate_bus",
+		                      pci_read_byte(d, PCI_SUBORDINATE_BUS)));
 	else
 		set_default(obj, "bridge", json_null());
 
@@ -241,13 +242,14 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 		bool flr = false;
 
 		if (exp) {
-			type = (pci_read_word(d, exp->addr + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_TYPE) >> 4;
+			type =
+			    (pci_read_word(d, exp->addr + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_TYPE) >> 4;
 			flr = pci_read_long(d, exp->addr + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLRESET;
 		}
 		if (af)
 			flr = flr || (pci_read_byte(d, af->addr + PCI_AF_CAP) & PCI_AF_CAP_FLR);
 		json_object_set_new(obj, "pcie_type",
-				    json_string(exp ? pcie_type_name(type) : "conventional"));
+		                    json_string(exp ? pcie_type_name(type) : "conventional"));
 		json_object_set_new(obj, "flr", json_boolean(flr));
 		link = json_null();
 		if (exp && type != PCI_EXP_TYPE_ROOT_INT_EP && type != PCI_EXP_TYPE_ROOT_EC) {
@@ -256,10 +258,10 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 
 			json_decref(link);
 			link = json_pack("{s:o, s:i, s:o, s:i}", "max_speed",
-					 link_speed(cap & PCI_EXP_LNKCAP_SPEED), "max_width",
-					 (int)((cap & PCI_EXP_LNKCAP_WIDTH) >> 4), "cur_speed",
-					 link_speed(sta & PCI_EXP_LNKSTA_SPEED), "cur_width",
-					 (int)((sta & PCI_EXP_LNKSTA_WIDTH) >> 4));
+			                 link_speed(cap & PCI_EXP_LNKCAP_SPEED), "max_width",
+			                 (int)((cap & PCI_EXP_LNKCAP_WIDTH) >> 4), "cur_speed",
+			                 link_speed(sta & PCI_EXP_LNKSTA_SPEED), "cur_width",
+			                 (int)((sta & PCI_EXP_LNKSTA_WIDTH) >> 4));
 		}
 		json_object_set_new(obj, "link_config", link);
 	}
@@ -275,35 +277,35 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 	sriov = exp ? pci_find_cap(d, PCI_EXT_CAP_ID_SRIOV, PCI_CAP_EXTENDED) : NULL;
 	ari = exp ? pci_find_cap(d, PCI_EXT_CAP_ID_ARI, PCI_CAP_EXTENDED) : NULL;
 	if (acs)
-		json_object_set_new(obj, "acs",
-				    json_pack("{s:b, s:o, s:o}", "present", 1, "cap",
-					      acs_flags(pci_read_word(d, acs->addr + PCI_ACS_CAP)),
-					      "ctl",
-					      acs_flags(pci_read_word(d, acs->addr + PCI_ACS_CTRL))));
+		json_object_set_new(
+		    obj, "acs",
+		    json_pack("{s:b, s:o, s:o}", "present", 1, "cap",
+		              acs_flags(pci_read_word(d, acs->addr + PCI_ACS_CAP)), "ctl",
+		              acs_flags(pci_read_word(d, acs->addr + PCI_ACS_CTRL))));
 	else
-		json_object_set_new(obj, "acs", json_pack("{s:b, s:[], s:[]}", "present", 0, "cap",
-							  "ctl"));
+		json_object_set_new(obj, "acs",
+		                    json_pack("{s:b, s:[], s:[]}", "present", 0, "cap", "ctl"));
 	json_object_set_new(obj, "ari", json_boolean(ari != NULL));
 	if (dsn) {
 		unsigned lo = pci_read_long(d, dsn->addr + 4), hi = pci_read_long(d, dsn->addr + 8);
 		char buf[32];
 
 		snprintf(buf, sizeof(buf), "%02x-%02x-%02x-%02x-%02x-%02x-%02x-%02x", hi >> 24,
-			 (hi >> 16) & 0xff, (hi >> 8) & 0xff, hi & 0xff, lo >> 24, (lo >> 16) & 0xff,
-			 (lo >> 8) & 0xff, lo & 0xff);
+		         (hi >> 16) & 0xff, (hi >> 8) & 0xff, hi & 0xff, lo >> 24,
+		         (lo >> 16) & 0xff, (lo >> 8) & 0xff, lo & 0xff);
 		set_default(obj, "dsn", json_string(buf));
 	} else {
 		set_default(obj, "dsn", json_null());
 	}
 	if (sriov)
 		set_default(obj, "sriov",
-			    json_pack("{s:i, s:i}", "total_vfs",
-				      pci_read_word(d, sriov->addr + PCI_IOV_TOTALVF), "num_vfs",
-				      pci_read_word(d, sriov->addr + PCI_IOV_NUMVF)));
+		            json_pack("{s:i, s:i}", "total_vfs",
+		                      pci_read_word(d, sriov->addr + PCI_IOV_TOTALVF), "num_vfs",
+		                      pci_read_word(d, sriov->addr + PCI_IOV_NUMVF)));
 }
 
 int snap_pci__decode(json_t *obj, struct pci_access *pacc, struct pci_dev *d, int config_len,
-		     snap_error *err)
+                     snap_error *err)
 {
 	struct pci_guard g;
 
@@ -321,16 +323,17 @@ int snap_pci__decode(json_t *obj, struct pci_access *pacc, struct pci_dev *d, in
 /* Fill the fields that only sysfs knows as unknown, so dump snapshots keep the full skeleton. */
 static void dump_unknowns(json_t *obj)
 {
-	static const char *const keys[] = { "driver", "driver_module", "driver_override",
-					    "iommu_group", "reset_methods", "boot_vga",
-					    "numa_node", "physfn", "slot", "aer", "link" };
+	static const char *const keys[] = {"driver",      "driver_module", "driver_override",
+	                                   "iommu_group", "reset_methods", "boot_vga",
+	                                   "numa_node",   "physfn",        "slot",
+	                                   "aer",         "link"};
 
 	for (size_t i = 0; i < SNAP_ARRAY_SIZE(keys); i++)
 		set_default(obj, keys[i], json_null());
 }
 
 int snap_pci__collect_dump(json_t *devices, struct pci_access *pacc, snap_snapshot *s,
-			   snap_error *err)
+                           snap_error *err)
 {
 	struct pci_guard g;
 	struct pci_dev *d;
@@ -359,32 +362,37 @@ int snap_pci__collect_dump(json_t *devices, struct pci_access *pacc, snap_snapsh
 			return error;
 		}
 		dump_unknowns(obj);
-		name = snap_pci__name(pacc,
-				      (unsigned)strtoul(snap_json__str(obj, "vendor") ?: "0", NULL, 16),
-				      (unsigned)strtoul(snap_json__str(obj, "device") ?: "0", NULL, 16));
+		name = snap_pci__name(
+		    pacc, (unsigned)strtoul(snap_json__str(obj, "vendor") ?: "0", NULL, 16),
+		    (unsigned)strtoul(snap_json__str(obj, "device") ?: "0", NULL, 16));
 		json_object_set_new(obj, "name", snap_json__str_or_null(name));
 		free(name);
 		json_array_append_new(devices, obj);
 	}
-	/* Topology from the bridges: a device's parent is the bridge whose secondary bus it is on. */
+	/* Topology from the bridges: a device's parent is the bridge whose secondary bus it is on.
+	 */
 	{
 		size_t i, j;
 		json_t *dev, *br;
 
-		json_array_foreach(devices, i, dev) {
+		json_array_foreach(devices, i, dev)
+		{
 			unsigned dom, bus, sl, fn;
 			const char *parent = NULL;
 
 			sscanf(snap_json__str(dev, "bdf"), "%x:%x:%x.%u", &dom, &bus, &sl, &fn);
-			json_array_foreach(devices, j, br) {
+			json_array_foreach(devices, j, br)
+			{
 				json_t *b = json_object_get(br, "bridge");
 				unsigned bdom, bb, bs, bf;
 
 				if (!json_is_object(b))
 					continue;
-				sscanf(snap_json__str(br, "bdf"), "%x:%x:%x.%u", &bdom, &bb, &bs, &bf);
+				sscanf(snap_json__str(br, "bdf"), "%x:%x:%x.%u", &bdom, &bb, &bs,
+				       &bf);
 				if (bdom == dom &&
-				    json_integer_value(json_object_get(b, "secondary_bus")) == bus &&
+				    json_integer_value(json_object_get(b, "secondary_bus")) ==
+				        bus &&
 				    bus != bb)
 					parent = snap_json__str(br, "bdf");
 			}

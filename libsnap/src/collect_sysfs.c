@@ -26,15 +26,15 @@
 
 /* State of one collection. Invariant: s->root is the document being built. */
 struct collector {
-	snap_root r;                    /* the root everything is read from */
-	const snap_collect_options *o;  /* caller's options, never NULL */
-	snap_snapshot *s;               /* result under construction */
-	struct pci_access *pacc;        /* libpci, for decoding and names */
-	json_t *driver_modules;         /* cache: driver name -> module name or null */
-	json_t *slots;                  /* "dddd:bb:ss" -> physical slot name */
-	size_t config_short;            /* devices whose config space was cut below 256 bytes */
-	size_t config_no_ext;           /* PCIe devices with no extended config space */
-	size_t config_unreadable;       /* devices whose config could not be read at all */
+	snap_root r;                   /* the root everything is read from */
+	const snap_collect_options *o; /* caller's options, never NULL */
+	snap_snapshot *s;              /* result under construction */
+	struct pci_access *pacc;       /* libpci, for decoding and names */
+	json_t *driver_modules;        /* cache: driver name -> module name or null */
+	json_t *slots;                 /* "dddd:bb:ss" -> physical slot name */
+	size_t config_short;           /* devices whose config space was cut below 256 bytes */
+	size_t config_no_ext;          /* PCIe devices with no extended config space */
+	size_t config_unreadable;      /* devices whose config could not be read at all */
 };
 
 /* Read a text file under the root, trimmed; NULL when unreadable. */
@@ -214,8 +214,8 @@ static json_t *link_json(int dirfd, json_t *config_link)
 		char *ncs = cs ? snap_parse__link_speed(cs) : NULL;
 
 		link = json_pack("{s:o, s:o, s:o, s:o}", "max_speed", snap_json__str_or_null(nms),
-				 "max_width", mw, "cur_speed", snap_json__str_or_null(ncs), "cur_width",
-				 cw);
+		                 "max_width", mw, "cur_speed", snap_json__str_or_null(ncs),
+		                 "cur_width", cw);
 		free(nms);
 		free(ncs);
 	}
@@ -236,7 +236,7 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	is_bdf(bdf, &dom, &bus, &dev, &fn);
 	if ((fd = snap_root__opendir(&c->r, canon)) < 0) {
 		snap_snapshot__warn(c->s, "cannot open device directory of %s: %s", bdf,
-				    strerror(-fd));
+		                    strerror(-fd));
 		return NULL;
 	}
 	obj = json_pack("{s:s}", "bdf", bdf);
@@ -253,14 +253,15 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	free(t);
 	t = attr(fd, "driver_override");
 	json_object_set_new(obj, "driver_override",
-			    snap_json__str_or_null(t && *t && strcmp(t, "(null)") ? t : NULL));
+	                    snap_json__str_or_null(t && *t && strcmp(t, "(null)") ? t : NULL));
 	free(t);
 	t = link_base(fd, "iommu_group");
 	{
 		long g;
 
 		json_object_set_new(obj, "iommu_group",
-				    t && snap_parse__int(&g, t) == 0 ? json_integer(g) : json_null());
+		                    t && snap_parse__int(&g, t) == 0 ? json_integer(g)
+		                                                     : json_null());
 	}
 	free(t);
 	t = link_base(fd, "physfn");
@@ -276,17 +277,18 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 		json_t *tok = json_object_get(obj, "reset_methods"), *names = json_array();
 		size_t i;
 
-		json_array_foreach(tok, i, v) json_array_append_new(names,
-								    json_string(snap_json__str(v, "key")));
+		json_array_foreach(tok, i, v)
+		    json_array_append_new(names, json_string(snap_json__str(v, "key")));
 		json_object_set_new(obj, "reset_methods", names);
 	}
 	free(t);
 
 	json_object_set_new(obj, "aer",
-			    json_pack("{s:o, s:o, s:o}", "correctable",
-				      aer_total(fd, "aer_dev_correctable", "TOTAL_ERR_COR"),
-				      "nonfatal", aer_total(fd, "aer_dev_nonfatal", "TOTAL_ERR_NONFATAL"),
-				      "fatal", aer_total(fd, "aer_dev_fatal", "TOTAL_ERR_FATAL")));
+	                    json_pack("{s:o, s:o, s:o}", "correctable",
+	                              aer_total(fd, "aer_dev_correctable", "TOTAL_ERR_COR"),
+	                              "nonfatal",
+	                              aer_total(fd, "aer_dev_nonfatal", "TOTAL_ERR_NONFATAL"),
+	                              "fatal", aer_total(fd, "aer_dev_fatal", "TOTAL_ERR_FATAL")));
 	if (json_is_null(json_object_get(json_object_get(obj, "aer"), "correctable")) &&
 	    json_is_null(json_object_get(json_object_get(obj, "aer"), "fatal")))
 		json_object_set_new(obj, "aer", json_null());
@@ -294,9 +296,9 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 		json_t *total = attr_int(fd, "sriov_totalvfs"), *num = attr_int(fd, "sriov_numvfs");
 
 		if (!json_is_null(total))
-			json_object_set_new(obj, "sriov",
-					    json_pack("{s:o, s:o}", "total_vfs", total, "num_vfs",
-						      num));
+			json_object_set_new(
+			    obj, "sriov",
+			    json_pack("{s:o, s:o}", "total_vfs", total, "num_vfs", num));
 		else {
 			json_decref(total);
 			json_decref(num);
@@ -336,7 +338,8 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 			if (pd) {
 				pci_setup_cache(pd, cache, 4096);
 				if (snap_pci__decode(obj, c->pacc, pd, (int)cfg_len, NULL) < 0)
-					snap_snapshot__warn(c->s, "cannot decode config of %s", bdf);
+					snap_snapshot__warn(c->s, "cannot decode config of %s",
+					                    bdf);
 				pci_free_dev(pd);
 			}
 			free(cache);
@@ -344,8 +347,7 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	}
 	if (cfg_len && cfg_len < 256)
 		c->config_short++;
-	else if (cfg_len >= 256 && cfg_len < 4096 &&
-		 json_is_null(json_object_get(obj, "acs")))
+	else if (cfg_len >= 256 && cfg_len < 4096 && json_is_null(json_object_get(obj, "acs")))
 		c->config_no_ext++;
 	free(cfg);
 
@@ -364,12 +366,13 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	if (!json_object_get(obj, "sriov"))
 		json_object_set_new(obj, "sriov", json_null());
 	{
-		const char *vend = snap_json__str(obj, "vendor"), *devid = snap_json__str(obj, "device");
+		const char *vend = snap_json__str(obj, "vendor"),
+		           *devid = snap_json__str(obj, "device");
 		char *name = NULL;
 
 		if (vend && devid)
 			name = snap_pci__name(c->pacc, (unsigned)strtoul(vend, NULL, 16),
-					      (unsigned)strtoul(devid, NULL, 16));
+			                      (unsigned)strtoul(devid, NULL, 16));
 		json_object_set_new(obj, "name", snap_json__str_or_null(name));
 		free(name);
 	}
@@ -407,8 +410,8 @@ static int collect_devices(struct collector *c, json_t *devices, snap_error *err
 	rc = snap_root__list(&names, &n, &c->r, "sys/bus/pci/devices");
 	if (rc < 0)
 		return snap_error__set(err, rc == -ENOENT ? SNAP_ENOTFOUND : SNAP_ERROR,
-				       "cannot read '%s/sys/bus/pci/devices': %s",
-				       c->o->root ? c->o->root : "", strerror(-rc));
+		                       "cannot read '%s/sys/bus/pci/devices': %s",
+		                       c->o->root ? c->o->root : "", strerror(-rc));
 	collect_slots(c);
 	for (size_t i = 0; i < n; i++) {
 		char rel[512], *canon = NULL;
@@ -421,17 +424,18 @@ static int collect_devices(struct collector *c, json_t *devices, snap_error *err
 		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", names[i]);
 		if ((rc = snap_root__resolve(&canon, &c->r, rel)) < 0) {
 			snap_snapshot__warn(c->s, "cannot resolve device %s: %s", names[i],
-					    strerror(-rc));
+			                    strerror(-rc));
 			continue;
 		}
 		{
 			const char *base = strrchr(canon, '/');
 
 			if (strcmp(base ? base + 1 : canon, names[i])) {
-				snap_snapshot__warn(c->s,
-						    "ignoring device %s: its link leads to '%s', not "
-						    "to a directory of that name",
-						    names[i], canon);
+				snap_snapshot__warn(
+				    c->s,
+				    "ignoring device %s: its link leads to '%s', not "
+				    "to a directory of that name",
+				    names[i], canon);
 				free(canon);
 				continue;
 			}
@@ -440,7 +444,7 @@ static int collect_devices(struct collector *c, json_t *devices, snap_error *err
 		free(canon);
 		if (obj && (!snap_json__str(obj, "vendor") || !snap_json__str(obj, "device"))) {
 			snap_snapshot__warn(c->s, "device %s has no readable vendor/device id",
-					    names[i]);
+			                    names[i]);
 			json_decref(obj);
 			obj = NULL;
 		}
@@ -451,7 +455,8 @@ static int collect_devices(struct collector *c, json_t *devices, snap_error *err
 	return 0;
 }
 
-/* sys/kernel/iommu_groups/N/{devices/<bdf>,type}; fills device iommu_group where the link lacked. */
+/* sys/kernel/iommu_groups/N/{devices/<bdf>,type}; fills device iommu_group where the link lacked.
+ */
 static json_t *collect_groups(struct collector *c, json_t *devices)
 {
 	json_t *groups = json_array(), *byid = json_object();
@@ -472,19 +477,21 @@ static json_t *collect_groups(struct collector *c, json_t *devices)
 			if (snap_root__list(&members, &m, &c->r, rel) == 0) {
 				for (size_t j = 0; j < m; j++)
 					if (is_bdf(members[j], NULL, NULL, NULL, NULL))
-						json_array_append_new(list, json_string(members[j]));
+						json_array_append_new(list,
+						                      json_string(members[j]));
 				snap_strv__free(members, m);
 			}
 			snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%s/type", names[i]);
 			g = json_pack("{s:I, s:o, s:o}", "id", (json_int_t)id, "type",
-				      text_or_null(c, rel), "devices", list);
+			              text_or_null(c, rel), "devices", list);
 			json_array_append_new(groups, g);
 			json_object_set_new(byid, names[i], json_incref(g));
 		}
 		snap_strv__free(names, n);
 	}
 	/* Devices whose iommu_group link names a group the groups directory did not list. */
-	json_array_foreach(devices, i, dev) {
+	json_array_foreach(devices, i, dev)
+	{
 		json_t *gid = json_object_get(dev, "iommu_group");
 		const char *bdf = snap_json__str(dev, "bdf");
 		size_t k;
@@ -493,7 +500,8 @@ static json_t *collect_groups(struct collector *c, json_t *devices)
 		if (json_is_integer(gid)) {
 			char key[32];
 
-			snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, json_integer_value(gid));
+			snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT,
+			         json_integer_value(gid));
 			if (!(g = json_object_get(byid, key))) {
 				g = json_pack("{s:O, s:n, s:[]}", "id", gid, "type", "devices");
 				json_array_append_new(groups, g);
@@ -504,37 +512,41 @@ static json_t *collect_groups(struct collector *c, json_t *devices)
 				size_t j;
 				bool seen = false;
 
-				json_array_foreach(list, j, m) seen |= !strcmp(json_string_value(m), bdf);
+				json_array_foreach(list, j, m) seen |=
+				    !strcmp(json_string_value(m), bdf);
 				if (!seen)
 					json_array_append_new(list, json_string(bdf));
 			}
 			continue;
 		}
 		/* no link on the device side: take membership from the group directory */
-		json_array_foreach(groups, k, g) {
+		json_array_foreach(groups, k, g)
+		{
 			json_t *list = json_object_get(g, "devices"), *m;
 			size_t j;
 
 			json_array_foreach(list, j, m) if (!strcmp(json_string_value(m), bdf))
-				json_object_set(dev, "iommu_group", json_object_get(g, "id"));
+			    json_object_set(dev, "iommu_group", json_object_get(g, "id"));
 		}
 	}
 	json_decref(byid);
 	{
 		json_t *g;
 
-		json_array_foreach(groups, i, g) {
+		json_array_foreach(groups, i, g)
+		{
 			json_t *list = json_object_get(g, "devices");
 			json_t *sorted = json_array();
 			size_t j;
 			json_t *m;
 
 			/* sort member strings through the keyed sort */
-			json_array_foreach(list, j, m) json_array_append_new(
-				sorted, json_pack("{s:O}", "k", m));
+			json_array_foreach(list, j, m)
+			    json_array_append_new(sorted, json_pack("{s:O}", "k", m));
 			snap_json__sort_by_key(sorted, "k");
 			json_array_clear(list);
-			json_array_foreach(sorted, j, m) json_array_append(list, json_object_get(m, "k"));
+			json_array_foreach(sorted, j, m)
+			    json_array_append(list, json_object_get(m, "k"));
 			json_decref(sorted);
 		}
 	}
@@ -544,7 +556,8 @@ static json_t *collect_groups(struct collector *c, json_t *devices)
 
 		for (size_t a = 1; a < ng; a++)
 			for (size_t b = a; b > 0; b--) {
-				json_t *x = json_array_get(groups, b - 1), *y = json_array_get(groups, b);
+				json_t *x = json_array_get(groups, b - 1),
+				       *y = json_array_get(groups, b);
 
 				if (json_integer_value(json_object_get(x, "id")) <=
 				    json_integer_value(json_object_get(y, "id")))
@@ -560,10 +573,10 @@ static json_t *collect_groups(struct collector *c, json_t *devices)
 static json_t *collect_firmware(struct collector *c)
 {
 	static const char *const fields[] = {
-		"bios_vendor",  "bios_version",    "bios_date",      "bios_release",
-		"board_vendor", "board_name",      "board_version",  "board_serial",
-		"product_name", "product_version", "product_family", "product_serial",
-		"product_sku",  "product_uuid",    "sys_vendor",     "chassis_serial",
+	    "bios_vendor",  "bios_version",    "bios_date",      "bios_release",
+	    "board_vendor", "board_name",      "board_version",  "board_serial",
+	    "product_name", "product_version", "product_family", "product_serial",
+	    "product_sku",  "product_uuid",    "sys_vendor",     "chassis_serial",
 	};
 	json_t *fw = json_object();
 	char *canon = NULL;
@@ -661,7 +674,7 @@ static json_t *module_params(struct collector *c, const char *module, bool *pres
 static bool truthy(const char *v)
 {
 	return v && (!strcmp(v, "1") || !strcasecmp(v, "Y") || !strcasecmp(v, "yes") ||
-		     !strcasecmp(v, "on") || !strcasecmp(v, "true"));
+	             !strcasecmp(v, "on") || !strcasecmp(v, "true"));
 }
 
 static void add_ids(json_t *ids, const char *list, const char *source)
@@ -679,10 +692,10 @@ static void add_ids(json_t *ids, const char *list, const char *source)
 
 static json_t *collect_vfio(struct collector *c, const json_t *opts, json_t *modules)
 {
-	static const char *const mods[] = { "vfio", "vfio_pci", "vfio_pci_core", "vfio_iommu_type1" };
+	static const char *const mods[] = {"vfio", "vfio_pci", "vfio_pci_core", "vfio_iommu_type1"};
 	json_t *vfio = json_object(), *loaded = json_object(), *params = json_object();
 	json_t *modprobe = json_pack("{s:{}, s:[], s:{}, s:{}, s:[]}", "options", "blacklist",
-				     "softdep", "install", "files");
+	                             "softdep", "install", "files");
 	json_t *ids = json_array();
 	char **files = NULL;
 	size_t n = 0, i;
@@ -715,7 +728,7 @@ static json_t *collect_vfio(struct collector *c, const json_t *opts, json_t *mod
 	{
 		const json_t *cl = json_object_get(opts, "vfio-pci.ids");
 		const char *mp = snap_json__str(
-			json_object_get(json_object_get(modprobe, "options"), "vfio_pci"), "ids");
+		    json_object_get(json_object_get(modprobe, "options"), "vfio_pci"), "ids");
 		const char *live = snap_json__str(json_object_get(params, "vfio_pci"), "ids");
 		json_t *v;
 
@@ -734,7 +747,7 @@ static json_t *collect_vfio(struct collector *c, const json_t *opts, json_t *mod
 
 /* A boolean module setting: the live parameter, else the configured one, else unknown. */
 static json_t *setting(const json_t *vfio, const json_t *opts, const char *mod, const char *param,
-		       const char *cmdline_key)
+                       const char *cmdline_key)
 {
 	const json_t *live = json_object_get(json_object_get(vfio, "parameters"), mod);
 	const char *v = snap_json__str(live, param);
@@ -744,10 +757,9 @@ static json_t *setting(const json_t *vfio, const json_t *opts, const char *mod, 
 	v = snap_json__str(opts, cmdline_key);
 	if (v)
 		return json_boolean(truthy(v));
-	v = snap_json__str(json_object_get(json_object_get(json_object_get(vfio, "modprobe"),
-							   "options"),
-					   mod),
-			   param);
+	v = snap_json__str(
+	    json_object_get(json_object_get(json_object_get(vfio, "modprobe"), "options"), mod),
+	    param);
 	if (v)
 		return json_boolean(truthy(v));
 	return json_is_object(live) ? json_false() : json_null();
@@ -764,17 +776,17 @@ static json_t *collect_iommu_units(struct collector *c, const char **vendor)
 		return units;
 	for (size_t i = 0; i < n; i++) {
 		const char *kind = !strncmp(names[i], "dmar", 4)   ? "intel"
-				   : !strncmp(names[i], "ivhd", 4) ? "amd"
-								   : "other";
+		                   : !strncmp(names[i], "ivhd", 4) ? "amd"
+		                                                   : "other";
 		json_t *u = json_pack("{s:s, s:s}", "name", names[i], "vendor", kind);
 		char rel[512];
 
 		if (!strcmp(kind, "intel")) {
-			static const char *const f[] = { "cap", "ecap", "version", "address" };
+			static const char *const f[] = {"cap", "ecap", "version", "address"};
 
 			for (size_t j = 0; j < SNAP_ARRAY_SIZE(f); j++) {
 				snprintf(rel, sizeof(rel), "sys/class/iommu/%s/intel-iommu/%s",
-					 names[i], f[j]);
+				         names[i], f[j]);
 				json_object_set_new(u, f[j], text_or_null(c, rel));
 			}
 			{ /* ECAP bit 3: interrupt remapping supported by this unit */
@@ -782,16 +794,16 @@ static json_t *collect_iommu_units(struct collector *c, const char **vendor)
 				unsigned long ev;
 
 				json_object_set_new(u, "ir_supported",
-						    e && snap_parse__hex_attr(&ev, e) == 0
-							    ? json_boolean(ev & 0x8)
-							    : json_null());
+				                    e && snap_parse__hex_attr(&ev, e) == 0
+				                        ? json_boolean(ev & 0x8)
+				                        : json_null());
 			}
 		} else if (!strcmp(kind, "amd")) {
-			static const char *const f[] = { "cap", "features" };
+			static const char *const f[] = {"cap", "features"};
 
 			for (size_t j = 0; j < SNAP_ARRAY_SIZE(f); j++) {
 				snprintf(rel, sizeof(rel), "sys/class/iommu/%s/amd-iommu/%s",
-					 names[i], f[j]);
+				         names[i], f[j]);
 				json_object_set_new(u, f[j], text_or_null(c, rel));
 			}
 		}
@@ -867,7 +879,7 @@ static json_t *collect_kernel_log(struct collector *c)
  * boot; intremap=off on the command line says what was asked. Evidence lists all of them.
  */
 static const char *irq_remapping_verdict(json_t *evidence, const json_t *interrupts,
-					 const json_t *log, const json_t *opts)
+                                         const json_t *log, const json_t *opts)
 {
 	const char *verdict = NULL, *logv = snap_json__str(log, "irq_remapping");
 	const char *intremap = snap_json__str(opts, "intremap");
@@ -879,10 +891,10 @@ static const char *irq_remapping_verdict(json_t *evidence, const json_t *interru
 		json_int_t its = json_integer_value(json_object_get(interrupts, "its"));
 
 		snprintf(line, sizeof(line),
-			 "proc/interrupts: %" JSON_INTEGER_FORMAT
-			 " remapped (IR-) IO-APIC/MSI interrupts, %" JSON_INTEGER_FORMAT
-			 " not remapped, %" JSON_INTEGER_FORMAT " through a GIC ITS",
-			 r, p, its);
+		         "proc/interrupts: %" JSON_INTEGER_FORMAT
+		         " remapped (IR-) IO-APIC/MSI interrupts, %" JSON_INTEGER_FORMAT
+		         " not remapped, %" JSON_INTEGER_FORMAT " through a GIC ITS",
+		         r, p, its);
 		json_array_append_new(evidence, json_string(line));
 		if (r > 0 || its > 0)
 			verdict = "enabled";
@@ -954,23 +966,28 @@ static json_t *collect_vms(struct collector *c, const json_t *devices)
 		snap_strv__free(names, n);
 	}
 	/* resolve "0000:01:00" (whole slot) and "0000:01:00.0" to the devices present */
-	json_array_foreach(vms, i, vm) {
+	json_array_foreach(vms, i, vm)
+	{
 		json_t *hd;
 		size_t j;
 
-		json_array_foreach(json_object_get(vm, "hostdevs"), j, hd) {
+		json_array_foreach(json_object_get(vm, "hostdevs"), j, hd)
+		{
 			json_t *resolved = json_array(), *a, *d;
 			size_t k, l;
 
-			json_array_foreach(json_object_get(hd, "addresses"), k, a) {
+			json_array_foreach(json_object_get(hd, "addresses"), k, a)
+			{
 				const char *addr = json_string_value(a);
 				size_t alen = strlen(addr);
 
-				json_array_foreach(devices, l, d) {
+				json_array_foreach(devices, l, d)
+				{
 					const char *bdf = snap_json__str(d, "bdf");
 
 					if (!strcmp(bdf, addr) ||
-					    (alen == 10 && !strncmp(bdf, addr, alen) && bdf[alen] == '.'))
+					    (alen == 10 && !strncmp(bdf, addr, alen) &&
+					     bdf[alen] == '.'))
 						json_array_append_new(resolved, json_string(bdf));
 				}
 			}
@@ -1000,24 +1017,23 @@ static int build(struct collector *c, snap_error *err)
 	{
 		int64_t ts = c->o->timestamp >= 0 ? c->o->timestamp : (int64_t)time(NULL);
 		char *hn = c->o->hostname ? strdup(c->o->hostname)
-					  : read_text(c, "proc/sys/kernel/hostname", ATTR_MAX);
+		                          : read_text(c, "proc/sys/kernel/hostname", ATTR_MAX);
 
 		format_time(when, sizeof(when), ts);
 		json_object_set_new(root, "host",
-				    json_pack("{s:s, s:s, s:s}", "hostname",
-					      hn ? snap_parse__trim(hn) : "unknown", "collected_at",
-					      when, "tool_version", SNAP_VERSION));
+		                    json_pack("{s:s, s:s, s:s}", "hostname",
+		                              hn ? snap_parse__trim(hn) : "unknown", "collected_at",
+		                              when, "tool_version", SNAP_VERSION));
 		free(hn);
 	}
 	t = read_text(c, "proc/cmdline", TEXT_MAX);
 	tokens = snap_parse__cmdline(t ? t : "");
 	opts = snap_parse__cmdline_options(tokens);
 	modules = collect_modules(c);
-	kernel = json_pack("{s:o, s:o, s:O, s:O, s:O}", "release",
-			   text_or_null(c, "proc/sys/kernel/osrelease"), "cmdline",
-			   t ? json_string(snap_parse__trim(t)) : json_null(), "cmdline_tokens",
-			   tokens, "cmdline_options", opts, "modules",
-			   json_is_array(modules) ? modules : json_array());
+	kernel = json_pack(
+	    "{s:o, s:o, s:O, s:O, s:O}", "release", text_or_null(c, "proc/sys/kernel/osrelease"),
+	    "cmdline", t ? json_string(snap_parse__trim(t)) : json_null(), "cmdline_tokens", tokens,
+	    "cmdline_options", opts, "modules", json_is_array(modules) ? modules : json_array());
 	free(t);
 	json_object_set_new(root, "kernel", kernel);
 	json_object_set_new(root, "firmware", collect_firmware(c));
@@ -1045,19 +1061,19 @@ static int build(struct collector *c, snap_error *err)
 		const char *ir = irq_remapping_verdict(evidence, interrupts, log, opts);
 		bool enabled = json_array_size(units) > 0 || json_array_size(groups) > 0;
 
-		iommu = json_pack("{s:b, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "enabled", enabled,
-				  "vendor", snap_json__str_or_null(ivendor), "irq_remapping", ir,
-				  "irq_remapping_evidence", evidence, "allow_unsafe_interrupts",
-				  setting(vfio, opts, "vfio_iommu_type1", "allow_unsafe_interrupts",
-					  "vfio_iommu_type1.allow_unsafe_interrupts"),
-				  "noiommu_mode",
-				  setting(vfio, opts, "vfio", "enable_unsafe_noiommu_mode",
-					  "vfio.enable_unsafe_noiommu_mode"),
-				  "acs_override",
-				  json_incref(json_object_get(opts, "pcie_acs_override")), "units",
-				  units, "kernel_log_iommu",
-				  json_boolean(json_is_object(log) &&
-					       json_is_true(json_object_get(log, "iommu_enabled"))));
+		iommu = json_pack(
+		    "{s:b, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "enabled", enabled, "vendor",
+		    snap_json__str_or_null(ivendor), "irq_remapping", ir, "irq_remapping_evidence",
+		    evidence, "allow_unsafe_interrupts",
+		    setting(vfio, opts, "vfio_iommu_type1", "allow_unsafe_interrupts",
+		            "vfio_iommu_type1.allow_unsafe_interrupts"),
+		    "noiommu_mode",
+		    setting(vfio, opts, "vfio", "enable_unsafe_noiommu_mode",
+		            "vfio.enable_unsafe_noiommu_mode"),
+		    "acs_override", json_incref(json_object_get(opts, "pcie_acs_override")),
+		    "units", units, "kernel_log_iommu",
+		    json_boolean(json_is_object(log) &&
+		                 json_is_true(json_object_get(log, "iommu_enabled"))));
 	}
 	json_object_set_new(root, "iommu", iommu);
 	json_object_set_new(root, "vfio", vfio);
@@ -1066,36 +1082,37 @@ static int build(struct collector *c, snap_error *err)
 	json_object_set_new(root, "devices", devices);
 	devices = NULL;
 	json_object_set_new(root, "evidence",
-			    json_pack("{s:o, s:o}", "interrupts", interrupts, "kernel_log", log));
+	                    json_pack("{s:o, s:o}", "interrupts", interrupts, "kernel_log", log));
 	interrupts = NULL;
 	json_object_set_new(root, "schema", json_string(SNAP_SNAPSHOT_SCHEMA));
 	json_object_set_new(root, "schema_version", json_integer(SNAP_SNAPSHOT_SCHEMA_VERSION));
 	{
-		const char *cov = c->o->lspci_dump      ? "lspci_dump"
-				  : c->config_short     ? "partial"
-				  : c->config_unreadable ? "partial"
-				  : c->config_no_ext    ? "no_extended"
-							: "full";
+		const char *cov = c->o->lspci_dump       ? "lspci_dump"
+		                  : c->config_short      ? "partial"
+		                  : c->config_unreadable ? "partial"
+		                  : c->config_no_ext     ? "no_extended"
+		                                         : "full";
 
-		json_object_set_new(root, "coverage",
-				    json_pack("{s:s, s:b, s:b, s:I, s:I}", "config_space", cov,
-					      "kernel_log", !json_is_null(log), "interrupts",
-					      json_is_object(json_object_get(
-						      json_object_get(root, "evidence"), "interrupts")),
-					      "devices_config_short", (json_int_t)c->config_short,
-					      "devices_config_unreadable",
-					      (json_int_t)c->config_unreadable));
+		json_object_set_new(
+		    root, "coverage",
+		    json_pack("{s:s, s:b, s:b, s:I, s:I}", "config_space", cov, "kernel_log",
+		              !json_is_null(log), "interrupts",
+		              json_is_object(
+		                  json_object_get(json_object_get(root, "evidence"), "interrupts")),
+		              "devices_config_short", (json_int_t)c->config_short,
+		              "devices_config_unreadable", (json_int_t)c->config_unreadable));
 	}
 	if (c->config_short)
-		snap_snapshot__warn(c->s,
-				    "reduced coverage: config space of %zu device(s) was readable only "
-				    "in part (64 bytes without root); their ACS and FLR are unknown: "
-				    "collect as root",
-				    c->config_short);
+		snap_snapshot__warn(
+		    c->s,
+		    "reduced coverage: config space of %zu device(s) was readable only "
+		    "in part (64 bytes without root); their ACS and FLR are unknown: "
+		    "collect as root",
+		    c->config_short);
 	if (c->config_unreadable)
-		snap_snapshot__warn(c->s,
-				    "reduced coverage: config space of %zu device(s) was unreadable",
-				    c->config_unreadable);
+		snap_snapshot__warn(
+		    c->s, "reduced coverage: config space of %zu device(s) was unreadable",
+		    c->config_unreadable);
 done:
 	json_decref(devices);
 	json_decref(interrupts);
@@ -1106,7 +1123,7 @@ done:
 int snap_snapshot_collect(snap_snapshot **out, const snap_collect_options *opts, snap_error *err)
 {
 	static const snap_collect_options defaults = SNAP_COLLECT_OPTIONS_INIT;
-	struct collector c = { 0 };
+	struct collector c = {0};
 	char *sysfs = NULL;
 	int error;
 
@@ -1114,7 +1131,7 @@ int snap_snapshot_collect(snap_snapshot **out, const snap_collect_options *opts,
 	c.o = opts ? opts : &defaults;
 	if (c.o->version != SNAP_COLLECT_OPTIONS_VERSION)
 		return snap_error__set(err, SNAP_EINVALID, "unsupported collect options version %u",
-				       c.o->version);
+		                       c.o->version);
 	if ((error = snap_root__open(&c.r, c.o->root ? c.o->root : "/", err)) < 0)
 		return error;
 	if (!(c.s = snap_snapshot__new(json_object())) || !c.s->root) {

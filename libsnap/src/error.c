@@ -12,7 +12,8 @@ const char *snap_version(void)
 	return SNAP_VERSION;
 }
 
-/* Record a failure in err (if any) and return code, so callers can `return snap_error__set(...)`. */
+/* Record a failure in err (if any) and return code, so callers can `return snap_error__set(...)`.
+ */
 int snap_error__set(snap_error *err, int code, const char *fmt, ...)
 {
 	va_list ap;

@@ -123,8 +123,8 @@ int snap_root__resolve(char **out, const snap_root *r, const char *rel)
 
 int snap_root__opendir(const snap_root *r, const char *canon)
 {
-	int fd = openat(r->fd, *canon ? canon : ".",
-			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd =
+	    openat(r->fd, *canon ? canon : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	return fd < 0 ? -errno : fd;
 }

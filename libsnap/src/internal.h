@@ -41,9 +41,10 @@ struct snap_snapshot {
 
 /* error.c */
 int snap_error__set(snap_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 int snap_error__errno(snap_error *err, const char *what, const char *path);
-int snap_snapshot__warn(snap_snapshot *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int snap_snapshot__warn(snap_snapshot *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 snap_snapshot *snap_snapshot__new(json_t *root); /* steals root; NULL on ENOMEM */
 
 /* buf.c: a growable string. After an allocation failure oom is set and appends are ignored. */
@@ -53,7 +54,10 @@ typedef struct {
 	size_t cap; /* bytes allocated */
 	bool oom;   /* an append failed */
 } snap_buf;
-#define SNAP_BUF_INIT { NULL, 0, 0, false }
+#define SNAP_BUF_INIT                                                                              \
+	{                                                                                          \
+		NULL, 0, 0, false                                                                  \
+	}
 void snap_buf__put(snap_buf *b, const char *s, size_t n);
 void snap_buf__puts(snap_buf *b, const char *s);
 void snap_buf__printf(snap_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -89,9 +93,9 @@ int snap_root__list(char ***out, size_t *n, const snap_root *r, const char *rel)
 void snap_strv__free(char **v, size_t n);
 
 /* parse.c: pure text parsers, unit-tested on their own. */
-char *snap_parse__trim(char *s);                         /* in place; returns s past blanks */
+char *snap_parse__trim(char *s);                             /* in place; returns s past blanks */
 int snap_parse__hex_attr(unsigned long *out, const char *s); /* "0x10de\n" -> 0x10de; 0 or -1 */
-int snap_parse__int(long *out, const char *s);           /* decimal, whole string; 0 or -1 */
+int snap_parse__int(long *out, const char *s);               /* decimal, whole string; 0 or -1 */
 char *snap_parse__link_speed(const char *s); /* "8.0 GT/s PCIe" -> "8.0 GT/s"; NULL if unknown */
 char *snap_parse__basename_dup(const char *path);
 json_t *snap_parse__cmdline(const char *cmdline); /* [{key, value|null}] in order */
@@ -114,7 +118,7 @@ char *snap_parse__pci_address(const char *s, bool *whole_slot);
 struct pci_access;
 struct pci_dev;
 struct pci_access *snap_pci__access_new(const char *sysfs_path, const char *dump_file,
-					const char *pci_ids, snap_error *err);
+                                        const char *pci_ids, snap_error *err);
 void snap_pci__access_free(struct pci_access *pacc);
 /*
  * Decode the config space of d (its cache set up by the caller or by the dump method; config_len
@@ -122,12 +126,12 @@ void snap_pci__access_free(struct pci_access *pacc);
  * link registers. Facts the readable bytes cannot tell are null.
  */
 int snap_pci__decode(json_t *obj, struct pci_access *pacc, struct pci_dev *d, int config_len,
-		     snap_error *err);
+                     snap_error *err);
 /* Vendor/device name through libpci's pci.ids lookup; NULL when unknown. */
 char *snap_pci__name(struct pci_access *pacc, unsigned vendor, unsigned device);
 /* Collect devices from an `lspci -xxxx` dump into the devices array. */
 int snap_pci__collect_dump(json_t *devices, struct pci_access *pacc, snap_snapshot *s,
-			   snap_error *err);
+                           snap_error *err);
 
 /* json helpers (snapshot.c) */
 const char *snap_json__str(const json_t *obj, const char *key); /* NULL unless a string */

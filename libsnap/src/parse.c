@@ -149,7 +149,7 @@ json_t *snap_parse__cmdline(const char *cmdline)
 		if (eq)
 			*eq = '\0';
 		o = json_pack("{s:s, s:o}", "key", t, "value",
-			      eq ? json_string(eq + 1) : json_null());
+		              eq ? json_string(eq + 1) : json_null());
 		free(t);
 		if (!o || json_array_append_new(tokens, o) < 0)
 			goto oom;
@@ -168,7 +168,8 @@ static const char *cmdline_last(const json_t *tokens, const char *name, bool *pr
 	json_t *t;
 
 	*present = false;
-	json_array_foreach(tokens, i, t) {
+	json_array_foreach(tokens, i, t)
+	{
 		const char *k = snap_json__str(t, "key");
 
 		if (k && param_eq(k, name)) {
@@ -205,13 +206,21 @@ static json_t *split_list(const char *s, const char *seps)
 json_t *snap_parse__cmdline_options(const json_t *tokens)
 {
 	static const char *const raw[] = {
-		"intel_iommu", "amd_iommu",  "iommu",
-		"iommu.passthrough", "iommu.strict", "intremap",
-		"pcie_acs_override", "vfio_iommu_type1.allow_unsafe_interrupts",
-		"vfio.enable_unsafe_noiommu_mode", "pci", "pcie_aspm", "pcie_ports",
+	    "intel_iommu",
+	    "amd_iommu",
+	    "iommu",
+	    "iommu.passthrough",
+	    "iommu.strict",
+	    "intremap",
+	    "pcie_acs_override",
+	    "vfio_iommu_type1.allow_unsafe_interrupts",
+	    "vfio.enable_unsafe_noiommu_mode",
+	    "pci",
+	    "pcie_aspm",
+	    "pcie_ports",
 	};
-	static const char *const lists[] = { "vfio-pci.ids", "modprobe.blacklist",
-					     "module_blacklist" };
+	static const char *const lists[] = {"vfio-pci.ids", "modprobe.blacklist",
+	                                    "module_blacklist"};
 	json_t *o = json_object();
 	bool present;
 	const char *v;
@@ -260,7 +269,8 @@ json_t *snap_parse__interrupts(const char *text)
 
 		if (first) { /* "           CPU0       CPU1 ..." */
 			first = false;
-			for (tok = strtok_r(p, " \t", &tsave); tok; tok = strtok_r(NULL, " \t", &tsave))
+			for (tok = strtok_r(p, " \t", &tsave); tok;
+			     tok = strtok_r(NULL, " \t", &tsave))
 				if (!strncmp(tok, "CPU", 3))
 					ncpu++;
 			continue;
@@ -294,7 +304,7 @@ json_t *snap_parse__interrupts(const char *text)
 					if (!strncmp(chip, "PCI-MSI", 7) && dash &&
 					    strchr(dash, ':'))
 						json_array_append_new(plain_devs,
-								      json_string(dash + 1));
+						                      json_string(dash + 1));
 				}
 			} else {
 				break;
@@ -310,8 +320,8 @@ json_t *snap_parse__interrupts(const char *text)
 
 		json_object_foreach(chips, k, v) json_array_append_new(names, json_string(k));
 		o = json_pack("{s:I, s:I, s:I, s:o, s:O}", "remapped", (json_int_t)remapped,
-			      "not_remapped", (json_int_t)plain, "its", (json_int_t)its, "chips",
-			      names, "unremapped_devices", plain_devs);
+		              "not_remapped", (json_int_t)plain, "its", (json_int_t)its, "chips",
+		              names, "unremapped_devices", plain_devs);
 	}
 done:
 	free(dup);
@@ -327,7 +337,7 @@ static const char *strip_log_prefix(const char *line)
 
 	if ((k = strstr(p, "kernel: ")))
 		p = k + 8; /* journalctl/syslog "host kernel: " */
-	if (*p == '<') { /* "<6>" priority */
+	if (*p == '<') {   /* "<6>" priority */
 		const char *e = strchr(p, '>');
 
 		if (e && e - p <= 4)
@@ -357,15 +367,13 @@ static bool contains_ci(const char *hay, const char *needle)
 
 json_t *snap_parse__kernel_log(const char *text, size_t max_lines)
 {
-	static const char *const keep[] = { "DMAR", "AMD-Vi", "IOMMU", "vfio", "AER",
-					    "remapping", "x2apic", "ACS" };
-	static const char *const ir_off[] = { "interrupt remapping is being disabled",
-					      "failed to enable irq remapping",
-					      "irq remapping disabled",
-					      "interrupt remapping disabled",
-					      "not enabling interrupt remapping" };
-	static const char *const ir_on[] = { "enabled irq remapping",
-					     "interrupt remapping enabled" };
+	static const char *const keep[] = {"DMAR", "AMD-Vi",    "IOMMU",  "vfio",
+	                                   "AER",  "remapping", "x2apic", "ACS"};
+	static const char *const ir_off[] = {
+	    "interrupt remapping is being disabled", "failed to enable irq remapping",
+	    "irq remapping disabled", "interrupt remapping disabled",
+	    "not enabling interrupt remapping"};
+	static const char *const ir_on[] = {"enabled irq remapping", "interrupt remapping enabled"};
 	json_t *lines = json_array();
 	const char *ir = NULL;
 	char *dup = strdup(text), *save = NULL, *line;
@@ -391,7 +399,8 @@ json_t *snap_parse__kernel_log(const char *text, size_t max_lines)
 			for (size_t i = 0; i < SNAP_ARRAY_SIZE(ir_on); i++)
 				if (contains_ci(msg, ir_on[i]))
 					ir = "enabled";
-		if (contains_ci(msg, "DMAR: IOMMU enabled") || contains_ci(msg, "AMD-Vi: Found IOMMU") ||
+		if (contains_ci(msg, "DMAR: IOMMU enabled") ||
+		    contains_ci(msg, "AMD-Vi: Found IOMMU") ||
 		    contains_ci(msg, "Adding to iommu group"))
 			iommu_on = true;
 		if (json_array_size(lines) < max_lines)
@@ -399,7 +408,7 @@ json_t *snap_parse__kernel_log(const char *text, size_t max_lines)
 	}
 	free(dup);
 	return json_pack("{s:o, s:o, s:b}", "lines", lines, "irq_remapping",
-			 ir ? json_string(ir) : json_null(), "iommu_enabled", iommu_on);
+	                 ir ? json_string(ir) : json_null(), "iommu_enabled", iommu_on);
 }
 
 /* Kernel module names: '-' and '_' are the same; modprobe canonicalises to '_'. */
@@ -455,7 +464,8 @@ void snap_parse__modprobe(json_t *acc, const char *text, const char *file)
 
 		if (hash)
 			*hash = '\0';
-		if (!(cmd = strtok_r(line, " \t", &tsave)) || !(mod = strtok_r(NULL, " \t", &tsave)))
+		if (!(cmd = strtok_r(line, " \t", &tsave)) ||
+		    !(mod = strtok_r(NULL, " \t", &tsave)))
 			continue;
 		if (!(m = module_name(mod)))
 			continue;
@@ -468,7 +478,7 @@ void snap_parse__modprobe(json_t *acc, const char *text, const char *file)
 				if (eq)
 					*eq = '\0';
 				json_object_set_new(obj_child(obj_child(acc, "options"), m), kv,
-						    json_string(eq ? eq + 1 : ""));
+				                    json_string(eq ? eq + 1 : ""));
 			}
 		} else if (!strcmp(cmd, "blacklist")) {
 			json_t *bl = json_object_get(acc, "blacklist");
@@ -501,7 +511,7 @@ void snap_parse__modprobe(json_t *acc, const char *text, const char *file)
 
 char *snap_parse__pci_address(const char *s, bool *whole_slot)
 {
-	unsigned long parts[3] = { 0, 0, 0 }, fn = 0;
+	unsigned long parts[3] = {0, 0, 0}, fn = 0;
 	int nparts = 0;
 	bool has_fn = false;
 	const char *p = s;
@@ -543,7 +553,8 @@ char *snap_parse__pci_address(const char *s, bool *whole_slot)
 	if (parts[0] > 0xffff || parts[1] > 0xff || parts[2] > 0x1f || fn > 7)
 		return NULL;
 	if (has_fn)
-		snprintf(buf, sizeof(buf), "%04lx:%02lx:%02lx.%lu", parts[0], parts[1], parts[2], fn);
+		snprintf(buf, sizeof(buf), "%04lx:%02lx:%02lx.%lu", parts[0], parts[1], parts[2],
+		         fn);
 	else
 		snprintf(buf, sizeof(buf), "%04lx:%02lx:%02lx", parts[0], parts[1], parts[2]);
 	if (whole_slot)
@@ -596,8 +607,8 @@ json_t *snap_parse__proxmox(const char *text, const char *id, const char *file)
 				     h = strtok_r(NULL, ";", &hsave)) {
 					char *a = snap_parse__pci_address(h, NULL);
 
-					json_array_append_new(addrs, a ? json_string(a)
-								       : json_string(h));
+					json_array_append_new(addrs,
+					                      a ? json_string(a) : json_string(h));
 					free(a);
 				}
 			} else if (!strncmp(opt, "mapping=", 8)) {
@@ -610,8 +621,8 @@ json_t *snap_parse__proxmox(const char *text, const char *id, const char *file)
 			char *opts = snap_buf__detach(&rest);
 
 			dev = json_pack("{s:s, s:o, s:o, s:o}", "key", key, "addresses", addrs,
-					"mapping", snap_json__str_or_null(mapping), "options",
-					snap_json__str_or_null(opts && *opts ? opts : NULL));
+			                "mapping", snap_json__str_or_null(mapping), "options",
+			                snap_json__str_or_null(opts && *opts ? opts : NULL));
 			free(opts);
 		}
 		if (dev)
@@ -619,7 +630,7 @@ json_t *snap_parse__proxmox(const char *text, const char *id, const char *file)
 	}
 	free(dup);
 	vm = json_pack("{s:s, s:s, s:o, s:s, s:o}", "source", "proxmox", "id", id, "name",
-		       snap_json__str_or_null(name), "file", file, "hostdevs", devs);
+	               snap_json__str_or_null(name), "file", file, "hostdevs", devs);
 	free(name);
 	return vm;
 oom:
@@ -724,21 +735,22 @@ json_t *snap_parse__libvirt(const char *text, const char *file)
 		if (!addr || addr > elem_end || !(addr_end = strchr(addr, '>')))
 			continue;
 		char *d = xml_attr(addr, addr_end, "domain"), *b = xml_attr(addr, addr_end, "bus");
-		char *s = xml_attr(addr, addr_end, "slot"), *f = xml_attr(addr, addr_end, "function");
+		char *s = xml_attr(addr, addr_end, "slot"),
+		     *f = xml_attr(addr, addr_end, "function");
 
 		snprintf(bdf, sizeof(bdf), "%04lx:%02lx:%02lx.%lx", xml_num(d) & 0xffff,
-			 xml_num(b) & 0xff, xml_num(s) & 0x1f, xml_num(f) & 7);
+		         xml_num(b) & 0xff, xml_num(s) & 0x1f, xml_num(f) & 7);
 		free(d);
 		free(b);
 		free(s);
 		free(f);
 		snprintf(key, sizeof(key), "hostdev%d", n++);
 		json_array_append_new(devs, json_pack("{s:s, s:[s], s:n, s:n}", "key", key,
-						      "addresses", bdf, "mapping", "options"));
+		                                      "addresses", bdf, "mapping", "options"));
 	}
 	vm = json_pack("{s:s, s:o, s:o, s:s, s:o}", "source", "libvirt", "id",
-		       snap_json__str_or_null(name), "name", snap_json__str_or_null(name), "file",
-		       file, "hostdevs", devs);
+	               snap_json__str_or_null(name), "name", snap_json__str_or_null(name), "file",
+	               file, "hostdevs", devs);
 	free(name);
 	free(doc);
 	return vm;

@@ -16,7 +16,8 @@ const json_t *snap_snapshot__device(const json_t *root, const char *bdf)
 	size_t i;
 	json_t *d;
 
-	json_array_foreach(json_object_get(root, "devices"), i, d) {
+	json_array_foreach(json_object_get(root, "devices"), i, d)
+	{
 		const char *b = snap_json__str(d, "bdf");
 
 		if (b && !strcmp(b, bdf))
@@ -31,18 +32,19 @@ void snap_snapshot__device_label(char *buf, size_t n, const json_t *dev)
 
 	if (name)
 		snprintf(buf, n, "%s %s [%s:%s]", snap_json__str(dev, "bdf"), name,
-			 snap_json__str(dev, "vendor"), snap_json__str(dev, "device"));
+		         snap_json__str(dev, "vendor"), snap_json__str(dev, "device"));
 	else
 		snprintf(buf, n, "%s [%s:%s] class %s", snap_json__str(dev, "bdf"),
-			 snap_json__str(dev, "vendor"), snap_json__str(dev, "device"),
-			 snap_json__str(dev, "class") ? snap_json__str(dev, "class") : "?");
+		         snap_json__str(dev, "vendor"), snap_json__str(dev, "device"),
+		         snap_json__str(dev, "class") ? snap_json__str(dev, "class") : "?");
 }
 
-/* vfio-pci ids are "vendor:device[:subvendor[:subdevice[:class[:class_mask]]]]", ffff(ffff) = any */
+/* vfio-pci ids are "vendor:device[:subvendor[:subdevice[:class[:class_mask]]]]", ffff(ffff) = any
+ */
 bool snap_passthrough__id_matches(const char *id, const json_t *dev)
 {
-	static const char *const keys[] = { "vendor", "device", "subsystem_vendor",
-					    "subsystem_device" };
+	static const char *const keys[] = {"vendor", "device", "subsystem_vendor",
+	                                   "subsystem_device"};
 	char *dup = strdup(id), *save = NULL, *tok;
 	bool match = dup != NULL;
 	size_t i = 0;
@@ -85,7 +87,8 @@ json_t *snap_passthrough__compute(const json_t *root)
 	size_t i, j, k;
 	char reason[256];
 
-	json_array_foreach(devices, i, d) {
+	json_array_foreach(devices, i, d)
+	{
 		const char *drv = snap_json__str(d, "driver"), *bdf = snap_json__str(d, "bdf");
 		const char *ovr = snap_json__str(d, "driver_override");
 
@@ -97,45 +100,60 @@ json_t *snap_passthrough__compute(const json_t *root)
 			snprintf(reason, sizeof(reason), "driver_override %s", ovr);
 			add_reason(pt, bdf, reason);
 		}
-		json_array_foreach(ids, j, id) {
+		json_array_foreach(ids, j, id)
+		{
 			const char *s = snap_json__str(id, "id");
 
 			if (s && snap_passthrough__id_matches(s, d)) {
 				snprintf(reason, sizeof(reason), "vfio-pci id %s (%s)", s,
-					 snap_json__str(id, "source"));
+				         snap_json__str(id, "source"));
 				add_reason(pt, bdf, reason);
 			}
 		}
 	}
-	json_array_foreach(json_object_get(root, "vms"), i, vm) {
+	json_array_foreach(json_object_get(root, "vms"), i, vm)
+	{
 		json_t *hd, *b;
 
-		json_array_foreach(json_object_get(vm, "hostdevs"), j, hd) {
+		json_array_foreach(json_object_get(vm, "hostdevs"), j, hd)
+		{
 			const char *name = snap_json__str(vm, "name");
 
 			snprintf(reason, sizeof(reason), "%s VM %s%s%s%s %s",
-				 snap_json__str(vm, "source"),
-				 snap_json__str(vm, "id") ? snap_json__str(vm, "id") : "?",
-				 name ? " (" : "", name ? name : "", name ? ")" : "",
-				 snap_json__str(hd, "key"));
+			         snap_json__str(vm, "source"),
+			         snap_json__str(vm, "id") ? snap_json__str(vm, "id") : "?",
+			         name ? " (" : "", name ? name : "", name ? ")" : "",
+			         snap_json__str(hd, "key"));
 			json_array_foreach(json_object_get(hd, "devices"), k, b)
-				add_reason(pt, json_string_value(b), reason);
+			    add_reason(pt, json_string_value(b), reason);
 		}
 	}
-	/* siblings: the other functions of each passthrough device's slot */
+	/*
+	 * siblings: the other functions of each passthrough device's slot. SR-IOV VFs are
+	 * functions of their own (reached through ARI, isolated by the PF's ACS), so a VF does not
+	 * pull in its PF or the other VFs, nor is it pulled in by them.
+	 */
 	{
 		json_t *direct = json_copy(pt);
 		const char *bdf;
 		json_t *v;
 
-		json_object_foreach(direct, bdf, v) {
-			json_array_foreach(devices, i, d) {
+		json_object_foreach(direct, bdf, v)
+		{
+			const json_t *self = snap_snapshot__device(root, bdf);
+
+			if (!self || snap_json__str(self, "physfn"))
+				continue;
+			json_array_foreach(devices, i, d)
+			{
 				const char *other = snap_json__str(d, "bdf");
 
+				if (snap_json__str(d, "physfn"))
+					continue;
 				if (strcmp(other, bdf) && !strncmp(other, bdf, 10) &&
 				    !json_object_get(direct, other)) {
-					snprintf(reason, sizeof(reason), "function of the slot of %s",
-						 bdf);
+					snprintf(reason, sizeof(reason),
+					         "function of the slot of %s", bdf);
 					add_reason(pt, other, reason);
 				}
 			}

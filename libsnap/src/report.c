@@ -26,16 +26,16 @@ static void risky_flags(snap_buf *b, const json_t *opts)
 		const char *value; /* NULL = any value is risky */
 		const char *why;   /* one line for the operator */
 	} risky[] = {
-		{ "pcie_acs_override", NULL, "isolation asserted by the kernel, not the hardware" },
-		{ "vfio_iommu_type1.allow_unsafe_interrupts", "1", "MSI injection from guests possible" },
-		{ "vfio_iommu_type1.allow_unsafe_interrupts", "Y", "MSI injection from guests possible" },
-		{ "vfio.enable_unsafe_noiommu_mode", "1", "no DMA isolation at all" },
-		{ "vfio.enable_unsafe_noiommu_mode", "Y", "no DMA isolation at all" },
-		{ "intremap", "off", "interrupt remapping disabled" },
-		{ "intel_iommu", "off", "Intel IOMMU disabled" },
-		{ "amd_iommu", "off", "AMD IOMMU disabled" },
-		{ "iommu", "off", "IOMMU disabled" },
-		{ "pci", "nommconf", "extended config space (ACS) unreadable" },
+	    {"pcie_acs_override", NULL, "isolation asserted by the kernel, not the hardware"},
+	    {"vfio_iommu_type1.allow_unsafe_interrupts", "1", "MSI injection from guests possible"},
+	    {"vfio_iommu_type1.allow_unsafe_interrupts", "Y", "MSI injection from guests possible"},
+	    {"vfio.enable_unsafe_noiommu_mode", "1", "no DMA isolation at all"},
+	    {"vfio.enable_unsafe_noiommu_mode", "Y", "no DMA isolation at all"},
+	    {"intremap", "off", "interrupt remapping disabled"},
+	    {"intel_iommu", "off", "Intel IOMMU disabled"},
+	    {"amd_iommu", "off", "AMD IOMMU disabled"},
+	    {"iommu", "off", "IOMMU disabled"},
+	    {"pci", "nommconf", "extended config space (ACS) unreadable"},
 	};
 	int n = 0;
 
@@ -56,8 +56,8 @@ static const json_t *group_by_id(const json_t *root, json_int_t id)
 	size_t i;
 	json_t *g;
 
-	json_array_foreach(json_object_get(root, "groups"), i, g) if (
-		json_integer_value(json_object_get(g, "id")) == id) return g;
+	json_array_foreach(json_object_get(root, "groups"), i,
+	                   g) if (json_integer_value(json_object_get(g, "id")) == id) return g;
 	return NULL;
 }
 
@@ -65,45 +65,46 @@ static void render_text(snap_buf *b, const json_t *root)
 {
 	const json_t *host = json_object_get(root, "host"), *k = json_object_get(root, "kernel");
 	const json_t *fw = json_object_get(root, "firmware"), *io = json_object_get(root, "iommu");
-	const json_t *vfio = json_object_get(root, "vfio"), *cov = json_object_get(root, "coverage");
+	const json_t *vfio = json_object_get(root, "vfio"),
+	             *cov = json_object_get(root, "coverage");
 	json_t *pt = snap_passthrough__compute(root), *v;
 	const char *bdf;
 	size_t i;
 
 	snap_buf__printf(b, "host      %s  (collected %s, pcisnap %s)\n",
-			 or_unknown(snap_json__str(host, "hostname")),
-			 or_unknown(snap_json__str(host, "collected_at")),
-			 or_unknown(snap_json__str(host, "tool_version")));
+	                 or_unknown(snap_json__str(host, "hostname")),
+	                 or_unknown(snap_json__str(host, "collected_at")),
+	                 or_unknown(snap_json__str(host, "tool_version")));
 	snap_buf__printf(b, "kernel    %s\n", or_unknown(snap_json__str(k, "release")));
 	snap_buf__printf(b, "cmdline   %s\n", or_unknown(snap_json__str(k, "cmdline")));
 	snap_buf__printf(b, "firmware  %s %s (%s); %s %s; %s\n",
-			 or_unknown(snap_json__str(fw, "bios_vendor")),
-			 or_unknown(snap_json__str(fw, "bios_version")),
-			 or_unknown(snap_json__str(fw, "bios_date")),
-			 or_unknown(snap_json__str(fw, "board_vendor")),
-			 or_unknown(snap_json__str(fw, "board_name")),
-			 or_unknown(snap_json__str(fw, "product_name")));
+	                 or_unknown(snap_json__str(fw, "bios_vendor")),
+	                 or_unknown(snap_json__str(fw, "bios_version")),
+	                 or_unknown(snap_json__str(fw, "bios_date")),
+	                 or_unknown(snap_json__str(fw, "board_vendor")),
+	                 or_unknown(snap_json__str(fw, "board_name")),
+	                 or_unknown(snap_json__str(fw, "product_name")));
 	snap_buf__printf(b, "boot      %s, Secure Boot %s, lockdown %s\n",
-			 json_is_true(json_object_get(fw, "efi")) ? "EFI" : "legacy BIOS",
-			 tri(json_object_get(fw, "secure_boot"), "on", "off"),
-			 or_unknown(snap_json__str(fw, "lockdown")));
+	                 json_is_true(json_object_get(fw, "efi")) ? "EFI" : "legacy BIOS",
+	                 tri(json_object_get(fw, "secure_boot"), "on", "off"),
+	                 or_unknown(snap_json__str(fw, "lockdown")));
 	if (json_is_true(json_object_get(io, "enabled")))
 		snap_buf__printf(b, "IOMMU     enabled (%s, %zu unit(s)), %zu group(s)\n",
-				 or_unknown(snap_json__str(io, "vendor")),
-				 json_array_size(json_object_get(io, "units")),
-				 json_array_size(json_object_get(root, "groups")));
+		                 or_unknown(snap_json__str(io, "vendor")),
+		                 json_array_size(json_object_get(io, "units")),
+		                 json_array_size(json_object_get(root, "groups")));
 	else
 		snap_buf__puts(b, "IOMMU     NOT ENABLED: no IOMMU units and no IOMMU groups; "
-				  "passthrough is impossible (enable VT-d/AMD-Vi in the firmware "
-				  "and intel_iommu=on or amd_iommu=on)\n");
+		                  "passthrough is impossible (enable VT-d/AMD-Vi in the firmware "
+		                  "and intel_iommu=on or amd_iommu=on)\n");
 	snap_buf__printf(b, "IRQ remap %s\n", or_unknown(snap_json__str(io, "irq_remapping")));
 	json_array_foreach(json_object_get(io, "irq_remapping_evidence"), i, v)
-		snap_buf__printf(b, "            - %s\n", json_string_value(v));
-	snap_buf__printf(b, "unsafe    allow_unsafe_interrupts %s, no-IOMMU mode %s, ACS override %s\n",
-			 tri(json_object_get(io, "allow_unsafe_interrupts"), "ON", "off"),
-			 tri(json_object_get(io, "noiommu_mode"), "ON", "off"),
-			 snap_json__str(io, "acs_override") ? snap_json__str(io, "acs_override")
-							    : "none");
+	    snap_buf__printf(b, "            - %s\n", json_string_value(v));
+	snap_buf__printf(
+	    b, "unsafe    allow_unsafe_interrupts %s, no-IOMMU mode %s, ACS override %s\n",
+	    tri(json_object_get(io, "allow_unsafe_interrupts"), "ON", "off"),
+	    tri(json_object_get(io, "noiommu_mode"), "ON", "off"),
+	    snap_json__str(io, "acs_override") ? snap_json__str(io, "acs_override") : "none");
 	snap_buf__puts(b, "risky command-line flags\n");
 	risky_flags(b, json_object_get(k, "cmdline_options"));
 	{
@@ -111,20 +112,21 @@ static void render_text(snap_buf *b, const json_t *root)
 		const char *m;
 
 		snap_buf__puts(b, "vfio      modules:");
-		json_object_foreach(mods, m, v) snap_buf__printf(b, " %s%s", m,
-								  json_is_true(v) ? "+" : "-");
+		json_object_foreach(mods, m, v)
+		    snap_buf__printf(b, " %s%s", m, json_is_true(v) ? "+" : "-");
 		snap_buf__puts(b, "; ids:");
 		if (!json_array_size(json_object_get(vfio, "ids")))
 			snap_buf__puts(b, " none");
-		json_array_foreach(json_object_get(vfio, "ids"), i, v)
-			snap_buf__printf(b, " %s (%s)", snap_json__str(v, "id"),
-					 snap_json__str(v, "source"));
+		json_array_foreach(json_object_get(vfio, "ids"), i, v) snap_buf__printf(
+		    b, " %s (%s)", snap_json__str(v, "id"), snap_json__str(v, "source"));
 		snap_buf__puts(b, "\n");
 	}
 	snap_buf__printf(b, "passthrough devices (%zu)\n", json_object_size(pt));
 	if (!json_object_size(pt))
-		snap_buf__puts(b, "  none (nothing bound to vfio-pci, named by a VM or by vfio-pci.ids)\n");
-	json_object_foreach(pt, bdf, v) {
+		snap_buf__puts(
+		    b, "  none (nothing bound to vfio-pci, named by a VM or by vfio-pci.ids)\n");
+	json_object_foreach(pt, bdf, v)
+	{
 		const json_t *d = snap_snapshot__device(root, bdf);
 		const json_t *g;
 		char label[512];
@@ -136,8 +138,8 @@ static void render_text(snap_buf *b, const json_t *root)
 		snap_snapshot__device_label(label, sizeof(label), d);
 		gid = json_object_get(d, "iommu_group");
 		snap_buf__printf(b, "  %s\n    driver %s, group %s", label,
-				 snap_json__str(d, "driver") ? snap_json__str(d, "driver") : "none",
-				 json_is_integer(gid) ? "" : "unknown");
+		                 snap_json__str(d, "driver") ? snap_json__str(d, "driver") : "none",
+		                 json_is_integer(gid) ? "" : "unknown");
 		if (json_is_integer(gid))
 			snap_buf__printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(gid));
 		snap_buf__printf(b, ", FLR %s, reset", tri(json_object_get(d, "flr"), "yes", "no"));
@@ -145,30 +147,32 @@ static void render_text(snap_buf *b, const json_t *root)
 			if (!json_array_size(json_object_get(d, "reset_methods")))
 				snap_buf__puts(b, " none");
 			json_array_foreach(json_object_get(d, "reset_methods"), j, r)
-				snap_buf__printf(b, " %s", json_string_value(r));
+			    snap_buf__printf(b, " %s", json_string_value(r));
 		} else {
 			snap_buf__puts(b, " unknown");
 		}
 		snap_buf__puts(b, "\n    why:");
-		json_array_foreach(v, j, r) snap_buf__printf(b, "%s %s", j ? ";" : "",
-							     json_string_value(r));
+		json_array_foreach(v, j, r)
+		    snap_buf__printf(b, "%s %s", j ? ";" : "", json_string_value(r));
 		snap_buf__puts(b, "\n");
 		if (json_is_integer(gid) && (g = group_by_id(root, json_integer_value(gid)))) {
 			json_t *m;
 
-			json_array_foreach(json_object_get(g, "devices"), j, m) {
-				const json_t *md = snap_snapshot__device(root, json_string_value(m));
+			json_array_foreach(json_object_get(g, "devices"), j, m)
+			{
+				const json_t *md =
+				    snap_snapshot__device(root, json_string_value(m));
 				const char *drv = md ? snap_json__str(md, "driver") : NULL;
 
-				snap_buf__printf(b, "    group member %s (%s)\n", json_string_value(m),
-						 drv ? drv : "no driver");
+				snap_buf__printf(b, "    group member %s (%s)\n",
+				                 json_string_value(m), drv ? drv : "no driver");
 			}
 		}
 	}
 	snap_buf__printf(b, "coverage  config space %s, kernel log %s, interrupts %s\n",
-			 or_unknown(snap_json__str(cov, "config_space")),
-			 json_is_true(json_object_get(cov, "kernel_log")) ? "read" : "not read",
-			 json_is_true(json_object_get(cov, "interrupts")) ? "read" : "not read");
+	                 or_unknown(snap_json__str(cov, "config_space")),
+	                 json_is_true(json_object_get(cov, "kernel_log")) ? "read" : "not read",
+	                 json_is_true(json_object_get(cov, "interrupts")) ? "read" : "not read");
 	json_decref(pt);
 }
 
@@ -183,7 +187,8 @@ static const char *acs_mark(const json_t *d, char *buf, size_t n)
 	if (!json_is_true(json_object_get(acs, "present")))
 		return "ACS-";
 	snprintf(buf, n, "ACS[");
-	json_array_foreach(json_object_get(acs, "ctl"), i, f) {
+	json_array_foreach(json_object_get(acs, "ctl"), i, f)
+	{
 		size_t len = strlen(buf);
 
 		snprintf(buf + len, n - len, "%s%s", i ? "," : "", json_string_value(f));
@@ -203,12 +208,13 @@ static bool child_of(const json_t *root, const json_t *d, const char *parent)
 }
 
 static void render_subtree(snap_buf *b, const json_t *root, const json_t *pt, const char *parent,
-			   const char *prefix)
+                           const char *prefix)
 {
 	json_t *devs = json_object_get(root, "devices"), *d;
 	size_t i, last = (size_t)-1, count = 0;
 
-	json_array_foreach(devs, i, d) {
+	json_array_foreach(devs, i, d)
+	{
 		if (child_of(root, d, parent)) {
 			last = i;
 			count++;
@@ -216,7 +222,8 @@ static void render_subtree(snap_buf *b, const json_t *root, const json_t *pt, co
 	}
 	if (!count)
 		return;
-	json_array_foreach(devs, i, d) {
+	json_array_foreach(devs, i, d)
+	{
 		const char *bdf = snap_json__str(d, "bdf");
 		json_t *gid = json_object_get(d, "iommu_group");
 		char acs[64], next[512], name[512];
@@ -225,27 +232,28 @@ static void render_subtree(snap_buf *b, const json_t *root, const json_t *pt, co
 			continue;
 		snap_snapshot__device_label(name, sizeof(name), d);
 		snap_buf__printf(b, "%s%s%s", prefix, parent ? (i == last ? "`-- " : "|-- ") : "",
-				 name);
+		                 name);
 		if (json_is_integer(gid))
 			snap_buf__printf(b, "  grp %" JSON_INTEGER_FORMAT, json_integer_value(gid));
 		else
 			snap_buf__puts(b, "  grp ?");
 		snap_buf__printf(b, "  %s  %s  %s  %s%s\n",
-				 snap_json__str(d, "driver") ? snap_json__str(d, "driver") : "-",
-				 snap_json__str(d, "pcie_type") ? snap_json__str(d, "pcie_type") : "?",
-				 acs_mark(d, acs, sizeof(acs)),
-				 json_is_true(json_object_get(d, "flr"))    ? "FLR+"
-				 : json_is_false(json_object_get(d, "flr")) ? "FLR-"
-									    : "FLR?",
-				 json_object_get(pt, bdf) ? "  [passthrough]" : "");
+		                 snap_json__str(d, "driver") ? snap_json__str(d, "driver") : "-",
+		                 snap_json__str(d, "pcie_type") ? snap_json__str(d, "pcie_type")
+		                                                : "?",
+		                 acs_mark(d, acs, sizeof(acs)),
+		                 json_is_true(json_object_get(d, "flr"))    ? "FLR+"
+		                 : json_is_false(json_object_get(d, "flr")) ? "FLR-"
+		                                                            : "FLR?",
+		                 json_object_get(pt, bdf) ? "  [passthrough]" : "");
 		snprintf(next, sizeof(next), "%s%s", prefix,
-			 parent ? (i == last ? "    " : "|   ") : "");
+		         parent ? (i == last ? "    " : "|   ") : "");
 		render_subtree(b, root, pt, bdf, next);
 	}
 }
 
 int snap_report_render(char **out, const snap_snapshot *s, snap_report_format format,
-		       snap_error *err)
+                       snap_error *err)
 {
 	snap_buf b = SNAP_BUF_INIT;
 	char *text;
@@ -261,7 +269,7 @@ int snap_report_render(char **out, const snap_snapshot *s, snap_report_format fo
 		json_t *pt = snap_passthrough__compute(s->root);
 
 		snap_buf__puts(&b, "PCIe topology (grp = IOMMU group, ACS[...] = enabled controls, "
-				   "ACS- none, ? unknown)\n");
+		                   "ACS- none, ? unknown)\n");
 		render_subtree(&b, s->root, pt, NULL, "");
 		json_decref(pt);
 		break;

@@ -51,7 +51,8 @@ int snap_json__sort_by_key(json_t *array, const char *key)
 		return 0;
 	if (!(v = calloc(n, sizeof(*v))))
 		return SNAP_ENOMEM;
-	json_array_foreach(array, i, item) {
+	json_array_foreach(array, i, item)
+	{
 		v[i].key = snap_json__str(item, key);
 		v[i].index = i;
 		v[i].item = json_incref(item);
@@ -128,54 +129,59 @@ int snap_snapshot_to_json(char **out, const snap_snapshot *s, snap_error *err)
 /* Structural checks beyond JSON syntax: what diff, check and show rely on. */
 static int check_skeleton(const json_t *root, snap_error *err)
 {
-	static const char *const objects[] = { "host", "kernel", "firmware", "iommu" };
+	static const char *const objects[] = {"host", "kernel", "firmware", "iommu"};
 	const char *schema = snap_json__str(root, "schema");
 	json_t *groups, *devices, *v;
 	size_t i;
 
 	if (!json_is_object(root))
-		return snap_error__set(err, SNAP_EINVALID, "not a pcisnap snapshot: not a JSON object");
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "not a pcisnap snapshot: not a JSON object");
 	if (!schema)
 		return snap_error__set(err, SNAP_EINVALID,
-				       "not a pcisnap snapshot: no \"schema\" string");
+		                       "not a pcisnap snapshot: no \"schema\" string");
 	if (strncmp(schema, "pcisnap.snapshot/", 17) != 0)
 		return snap_error__set(err, SNAP_EINVALID,
-				       "not a pcisnap snapshot: schema is '%.64s'", schema);
+		                       "not a pcisnap snapshot: schema is '%.64s'", schema);
 	{
 		long major = 0;
 
 		if (snap_parse__int(&major, schema + 17) < 0 || major < 1)
 			return snap_error__set(err, SNAP_EINVALID, "bad snapshot schema '%.64s'",
-					       schema);
+			                       schema);
 		if (major > SNAP_SNAPSHOT_SCHEMA_VERSION)
 			return snap_error__set(err, SNAP_ESCHEMA,
-					       "snapshot schema '%.64s' is newer than this pcisnap "
-					       "reads (pcisnap.snapshot/%d); upgrade pcisnap",
-					       schema, SNAP_SNAPSHOT_SCHEMA_VERSION);
+			                       "snapshot schema '%.64s' is newer than this pcisnap "
+			                       "reads (pcisnap.snapshot/%d); upgrade pcisnap",
+			                       schema, SNAP_SNAPSHOT_SCHEMA_VERSION);
 	}
 	for (i = 0; i < SNAP_ARRAY_SIZE(objects); i++)
 		if (!json_is_object(json_object_get(root, objects[i])))
-			return snap_error__set(err, SNAP_EINVALID,
-					       "invalid snapshot: \"%s\" is missing or not an object",
-					       objects[i]);
+			return snap_error__set(
+			    err, SNAP_EINVALID,
+			    "invalid snapshot: \"%s\" is missing or not an object", objects[i]);
 	groups = json_object_get(root, "groups");
 	devices = json_object_get(root, "devices");
 	if (!json_is_array(groups) || !json_is_array(devices))
-		return snap_error__set(err, SNAP_EINVALID,
-				       "invalid snapshot: \"groups\" and \"devices\" must be arrays");
-	json_array_foreach(groups, i, v) {
+		return snap_error__set(
+		    err, SNAP_EINVALID,
+		    "invalid snapshot: \"groups\" and \"devices\" must be arrays");
+	json_array_foreach(groups, i, v)
+	{
 		json_t *members = json_object_get(v, "devices"), *m;
 		size_t j;
 
 		if (!json_is_integer(json_object_get(v, "id")) || !json_is_array(members))
-			return snap_error__set(err, SNAP_EINVALID,
-					       "invalid snapshot: group %zu needs an integer \"id\" "
-					       "and a \"devices\" array",
-					       i);
+			return snap_error__set(
+			    err, SNAP_EINVALID,
+			    "invalid snapshot: group %zu needs an integer \"id\" "
+			    "and a \"devices\" array",
+			    i);
 		json_array_foreach(members, j, m) if (!json_is_string(m)) return snap_error__set(
-			err, SNAP_EINVALID, "invalid snapshot: group %zu has a non-string member", i);
+		    err, SNAP_EINVALID, "invalid snapshot: group %zu has a non-string member", i);
 	}
-	json_array_foreach(devices, i, v) {
+	json_array_foreach(devices, i, v)
+	{
 		const char *bdf = snap_json__str(v, "bdf");
 		unsigned dom, bus, dev, fn;
 		char tail;
@@ -183,11 +189,12 @@ static int check_skeleton(const json_t *root, snap_error *err)
 		if (!bdf || sscanf(bdf, "%x:%x:%x.%u%c", &dom, &bus, &dev, &fn, &tail) != 4 ||
 		    bus > 0xff || dev > 0x1f || fn > 7)
 			return snap_error__set(err, SNAP_EINVALID,
-					       "invalid snapshot: device %zu has no valid \"bdf\"", i);
+			                       "invalid snapshot: device %zu has no valid \"bdf\"",
+			                       i);
 		if (!snap_json__str(v, "vendor") || !snap_json__str(v, "device"))
-			return snap_error__set(err, SNAP_EINVALID,
-					       "invalid snapshot: device '%s' lacks vendor/device ids",
-					       bdf);
+			return snap_error__set(
+			    err, SNAP_EINVALID,
+			    "invalid snapshot: device '%s' lacks vendor/device ids", bdf);
 	}
 	return 0;
 }
@@ -203,7 +210,7 @@ int snap_snapshot_load_buffer(snap_snapshot **out, const char *buf, size_t len, 
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
 		return snap_error__set(err, SNAP_EINVALID, "malformed JSON at line %d: %s",
-				       jerr.line, jerr.text);
+		                       jerr.line, jerr.text);
 	if ((error = check_skeleton(root, err)) < 0) {
 		json_decref(root);
 		return error;
@@ -230,8 +237,8 @@ int snap_snapshot_load_file(snap_snapshot **out, const char *path, snap_error *e
 
 		snap_buf__put(&b, chunk, n);
 		if (b.len > MAX_SNAPSHOT_BYTES) {
-			error = snap_error__set(err, SNAP_EINVALID, "'%s' is too large for a snapshot",
-						path);
+			error = snap_error__set(err, SNAP_EINVALID,
+			                        "'%s' is too large for a snapshot", path);
 			goto done;
 		}
 		if (n < sizeof(chunk))

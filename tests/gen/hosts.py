@@ -77,7 +77,7 @@ def pve_intel():
         "module_params": {
             "vfio_iommu_type1": {"allow_unsafe_interrupts": "N", "dma_entry_limit": "65535"},
             "vfio": {"enable_unsafe_noiommu_mode": "N"},
-            "vfio_pci": {"ids": "10de:1e87,10de:10f8,1000:0097", "disable_vga": "Y"},
+            "vfio_pci": {"disable_vga": "Y"},  # ids is module_param_string(..., 0): not in sysfs
         },
         "modprobe": {
             "vfio.conf": "# GPU and HBA for VM 100\n"
@@ -147,7 +147,7 @@ def amd_epyc():
         "module_params": {
             "vfio_iommu_type1": {"allow_unsafe_interrupts": "N"},
             "vfio": {"enable_unsafe_noiommu_mode": "N"},
-            "vfio_pci": {"ids": "", "disable_vga": "N"},
+            "vfio_pci": {"disable_vga": "N"},
         },
         "libvirt": {"db01.xml": """<domain type='kvm'>
   <name>db01</name>

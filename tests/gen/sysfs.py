@@ -184,8 +184,8 @@ def build(host, root, unprivileged=False):
         write(os.path.join(dd, "numa_node"), "%d\n" % d.get("numa", -1))
         cfg = config_space(d)
         write(os.path.join(dd, "config"), cfg[:64] if unprivileged else cfg, 0o644)
-        if d.get("reset_method") is not None and not unprivileged:
-            write(os.path.join(dd, "reset_method"), d["reset_method"] + "\n", 0o600)
+        if d.get("reset_method") is not None:
+            write(os.path.join(dd, "reset_method"), d["reset_method"] + "\n")
         if "link" in d:
             link = d["link"]
             write(os.path.join(dd, "max_link_speed"), link["max"] + "\n")
@@ -246,10 +246,7 @@ def build(host, root, unprivileged=False):
         symlink("../../devices/virtual/iommu/" + name, os.path.join(sysd, "class/iommu", name))
     for mod, params in (host.get("module_params") or {}).items():
         for k, v in params.items():
-            mode = 0o400 if (mod, k) == ("vfio_pci", "ids") else 0o644
-            if unprivileged and mode == 0o400:
-                continue
-            write(os.path.join(sysd, "module", mod, "parameters", k), v + "\n", mode)
+            write(os.path.join(sysd, "module", mod, "parameters", k), v + "\n")
     dmi = host.get("dmi") or {}
     for k, v in dmi.items():
         secret = k.endswith("serial") or k == "product_uuid"

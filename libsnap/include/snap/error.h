@@ -19,7 +19,7 @@ extern "C" {
  * failure. The message is one lowercase line with no full stop, e.g. "cannot read 'x': ...".
  */
 typedef struct {
-	int code;                              /**< the snap_status returned */
+	int code;                             /**< the snap_status returned */
 	char message[SNAP_ERROR_MESSAGE_MAX]; /**< NUL-terminated, possibly truncated */
 } snap_error;
 

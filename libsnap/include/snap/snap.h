@@ -41,7 +41,10 @@ typedef struct {
 	int live_kernel_log;    /**< nonzero: read /dev/kmsg when root is "/" and no dmesg_path */
 } snap_collect_options;
 
-#define SNAP_COLLECT_OPTIONS_INIT { SNAP_COLLECT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, -1, 1 }
+#define SNAP_COLLECT_OPTIONS_INIT                                                                  \
+	{                                                                                          \
+		SNAP_COLLECT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, -1, 1                  \
+	}
 
 /**
  * Collect a snapshot of the host under opts->root. Only reads; never writes under the root,
@@ -51,7 +54,7 @@ typedef struct {
  * @return 0, SNAP_ENOTFOUND (no PCI devices directory under the root), SNAP_EINVALID or SNAP_ERROR
  */
 SNAP_EXTERN int snap_snapshot_collect(snap_snapshot **out, const snap_collect_options *opts,
-				      snap_error *err);
+                                      snap_error *err);
 
 /**
  * Parse and check a snapshot from JSON text.
@@ -59,7 +62,7 @@ SNAP_EXTERN int snap_snapshot_collect(snap_snapshot **out, const snap_collect_op
  * @return 0, SNAP_EINVALID (malformed or not a snapshot) or SNAP_ESCHEMA (newer major schema)
  */
 SNAP_EXTERN int snap_snapshot_load_buffer(snap_snapshot **out, const char *buf, size_t len,
-					  snap_error *err);
+                                          snap_error *err);
 
 /**
  * Read a snapshot JSON file ("-" reads standard input).
@@ -107,7 +110,7 @@ typedef enum {
  * @return 0, SNAP_EINVALID (unknown format) or SNAP_ENOMEM
  */
 SNAP_EXTERN int snap_report_render(char **out, const snap_snapshot *s, snap_report_format format,
-				   snap_error *err);
+                                   snap_error *err);
 
 #ifdef __cplusplus
 }

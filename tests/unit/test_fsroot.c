@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Reading a captured root never leaves it: escapes, absolute links and loops. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static char dir[256];
+static snap_root r;
+
+static void mkfile(const char *rel, const char *text)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	f = fopen(p, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void mklink(const char *target, const char *rel)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	cr_assert_eq(symlink(target, p), 0);
+}
+
+static void setup(void)
+{
+	char p[512];
+
+	snprintf(dir, sizeof(dir), "/tmp/pcisnap-fsroot-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/a", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/a/b", dir);
+	mkdir(p, 0755);
+	mkfile("a/b/file", "inside\n");
+	mkfile("secret", "root-level\n");
+	mklink("../b/file", "a/b/rel");              /* a/b/../b/file */
+	mklink("../../../../../../secret", "a/b/up"); /* climbs far above: clamps at root */
+	mklink("/a/b/file", "a/b/abs");               /* absolute: relative to the root */
+	mklink("loop2", "a/loop1");
+	mklink("loop1", "a/loop2");
+	cr_assert_eq(snap_root__open(&r, dir, NULL), 0);
+}
+
+static void teardown(void)
+{
+	char cmd[600];
+
+	snap_root__close(&r);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(fsroot, .init = setup, .fini = teardown);
+
+Test(fsroot, relative_link_resolves_inside)
+{
+	char *out = NULL;
+
+	cr_assert_eq(snap_root__resolve(&out, &r, "a/b/rel"), 0);
+	cr_assert_str_eq(out, "a/b/file");
+	free(out);
+}
+
+Test(fsroot, dotdot_stops_at_root)
+{
+	char *out = NULL, *data = NULL;
+
+	cr_assert_eq(snap_root__resolve(&out, &r, "a/b/up"), 0);
+	cr_assert_str_eq(out, "secret");
+	free(out);
+	cr_assert_eq(snap_root__read(&data, NULL, &r, "../../../a/b/../../secret", 64), 0);
+	cr_assert_str_eq(data, "root-level\n");
+	free(data);
+}
+
+Test(fsroot, absolute_link_is_rooted)
+{
+	char *out = NULL;
+
+	cr_assert_eq(snap_root__resolve(&out, &r, "a/b/abs"), 0);
+	cr_assert_str_eq(out, "a/b/file");
+	free(out);
+}
+
+Test(fsroot, loop_is_eloop)
+{
+	char *out = NULL;
+
+	cr_assert_eq(snap_root__resolve(&out, &r, "a/loop1"), -ELOOP);
+}
+
+Test(fsroot, read_at_does_not_follow_final_link)
+{
+	char *data = NULL, *canon = NULL;
+	int fd;
+
+	cr_assert_eq(snap_root__resolve(&canon, &r, "a/b"), 0);
+	fd = snap_root__opendir(&r, canon);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(snap_root__read_at(&data, NULL, fd, "abs", 64), -ELOOP);
+	cr_assert_eq(snap_root__read_at(&data, NULL, fd, "file", 64), 0);
+	cr_assert_str_eq(data, "inside\n");
+	free(data);
+	free(canon);
+	close(fd);
+}
+
+Test(fsroot, read_respects_max)
+{
+	char *data = NULL;
+	size_t len = 0;
+
+	cr_assert_eq(snap_root__read(&data, &len, &r, "a/b/file", 3), 0);
+	cr_assert_eq(len, 3);
+	cr_assert_str_eq(data, "ins");
+	free(data);
+}
