@@ -191,7 +191,7 @@ static json_t *hex_str(unsigned v, int width)
 static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 {
 	struct pci_cap *exp, *af, *acs, *dsn, *sriov, *ari;
-	unsigned hdr, status, type = 0;
+	unsigned hdr, type = 0;
 	bool trad_known, ext_known;
 	json_t *link;
 
@@ -218,6 +218,10 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 		            hex_str(pci_read_word(d, PCI_SUBSYSTEM_VENDOR_ID), 4));
 		set_default(obj, "subsystem_device",
 		            hex_str(pci_read_word(d, PCI_SUBSYSTEM_ID), 4));
+	} else {
+		/* bridges carry subsystem ids in an SSVID capability, not at 0x2c */
+		set_default(obj, "subsystem_vendor", json_null());
+		set_default(obj, "subsystem_device", json_null());
 	}
 	if ((hdr & 0x7f) == PCI_HEADER_TYPE_BRIDGE)
 		set_default(obj, "bridge",
@@ -227,8 +231,11 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 	else
 		set_default(obj, "bridge", json_null());
 
-	status = pci_read_word(d, PCI_STATUS);
-	trad_known = len >= 256 || !(status & PCI_STATUS_CAP_LIST);
+	/*
+	 * The contract: a cut config space (64 bytes without root) makes ACS and FLR unknown, even
+	 * when the header's capability-list bit is clear; the full read is what proves absence.
+	 */
+	trad_known = len >= 256;
 	pci_fill_info(d, PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
 	exp = trad_known ? pci_find_cap(d, PCI_CAP_ID_EXP, PCI_CAP_NORMAL) : NULL;
 	af = trad_known ? pci_find_cap(d, PCI_CAP_ID_AF, PCI_CAP_NORMAL) : NULL;
@@ -332,6 +339,21 @@ static void dump_unknowns(json_t *obj)
 		set_default(obj, keys[i], json_null());
 }
 
+/*
+ * How much config space a dump holds for d: libpci's dump method fails reads past the end of
+ * what the dump listed (64, 256 or 4096 bytes), and pci_read_block() passes that failure on.
+ */
+static int dump_config_len(struct pci_dev *d)
+{
+	static const int sizes[] = {4096, 256, 64};
+	u8 buf[4];
+
+	for (size_t i = 0; i < SNAP_ARRAY_SIZE(sizes); i++)
+		if (pci_read_block(d, sizes[i] - 4, buf, 4))
+			return sizes[i];
+	return 0;
+}
+
 int snap_pci__collect_dump(json_t *devices, struct pci_access *pacc, snap_snapshot *s,
                            snap_error *err)
 {
@@ -351,16 +373,25 @@ int snap_pci__collect_dump(json_t *devices, struct pci_access *pacc, snap_snapsh
 		json_t *obj;
 		char bdf[32];
 		char *name;
-		int error;
+		int error, len;
 
 		snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%d", d->domain, d->bus, d->dev, d->func);
-		obj = json_pack("{s:s, s:i}", "bdf", bdf, "config_bytes", d->cache_len);
+		PCI_GUARD_ENTER(&g);
+		if (setjmp(g.jb)) {
+			PCI_GUARD_LEAVE();
+			return snap_error__set(err, SNAP_EINVALID, "libpci: %s", g.msg);
+		}
+		len = dump_config_len(d);
+		PCI_GUARD_LEAVE();
+		obj = json_pack("{s:s, s:i}", "bdf", bdf, "config_bytes", len);
 		if (!obj)
 			return snap_error__set(err, SNAP_ENOMEM, "out of memory");
-		if ((error = snap_pci__decode(obj, pacc, d, d->cache_len, err)) < 0) {
+		if ((error = snap_pci__decode(obj, pacc, d, len, err)) < 0) {
 			json_decref(obj);
 			return error;
 		}
+		json_object_set(obj, "link", json_object_get(obj, "link_config"));
+		json_object_del(obj, "link_config");
 		dump_unknowns(obj);
 		name = snap_pci__name(
 		    pacc, (unsigned)strtoul(snap_json__str(obj, "vendor") ?: "0", NULL, 16),

@@ -46,7 +46,7 @@ static void setup(void)
 	mkdir(p, 0755);
 	mkfile("a/b/file", "inside\n");
 	mkfile("secret", "root-level\n");
-	mklink("../b/file", "a/b/rel");              /* a/b/../b/file */
+	mklink("../b/file", "a/b/rel");               /* a/b/../b/file */
 	mklink("../../../../../../secret", "a/b/up"); /* climbs far above: clamps at root */
 	mklink("/a/b/file", "a/b/abs");               /* absolute: relative to the root */
 	mklink("loop2", "a/loop1");

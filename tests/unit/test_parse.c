@@ -41,15 +41,16 @@ Test(parse, cmdline_splits_quotes_and_keeps_order)
 
 Test(parse, cmdline_options_typed_dash_underscore_and_last_wins)
 {
-	json_t *t = snap_parse__cmdline("intel_iommu=off intel_iommu=on vfio_pci.ids=10de:1e87,10de:10f8 "
-					"pcie_acs_override=downstream,multifunction nointremap "
-					"vfio-iommu-type1.allow-unsafe-interrupts=1");
+	json_t *t =
+	    snap_parse__cmdline("intel_iommu=off intel_iommu=on vfio_pci.ids=10de:1e87,10de:10f8 "
+	                        "pcie_acs_override=downstream,multifunction nointremap "
+	                        "vfio-iommu-type1.allow-unsafe-interrupts=1");
 	json_t *o = snap_parse__cmdline_options(t);
 
 	cr_assert_str_eq(snap_json__str(o, "intel_iommu"), "on");
 	cr_assert_eq(json_array_size(json_object_get(o, "vfio-pci.ids")), 2);
 	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(o, "vfio-pci.ids"), 1)),
-			 "10de:10f8");
+	                 "10de:10f8");
 	cr_assert_str_eq(snap_json__str(o, "pcie_acs_override"), "downstream,multifunction");
 	cr_assert_str_eq(snap_json__str(o, "intremap"), "off");
 	cr_assert_str_eq(snap_json__str(o, "vfio_iommu_type1.allow_unsafe_interrupts"), "1");
@@ -71,8 +72,8 @@ Test(parse, cmdline_real_sample)
 
 Test(parse, link_speed_both_sysfs_formats)
 {
-	const char *in[] = { "8.0 GT/s PCIe", "8 GT/s", "2.5 GT/s", "16.0 GT/s PCIe", "5 GT/s\n" };
-	const char *out[] = { "8.0 GT/s", "8.0 GT/s", "2.5 GT/s", "16.0 GT/s", "5.0 GT/s" };
+	const char *in[] = {"8.0 GT/s PCIe", "8 GT/s", "2.5 GT/s", "16.0 GT/s PCIe", "5 GT/s\n"};
+	const char *out[] = {"8.0 GT/s", "8.0 GT/s", "2.5 GT/s", "16.0 GT/s", "5.0 GT/s"};
 
 	for (size_t i = 0; i < 5; i++) {
 		char *s = snap_parse__link_speed(in[i]);
@@ -148,36 +149,37 @@ Test(parse, interrupts_arm64_its)
 Test(parse, interrupts_per_device_msix_domains)
 {
 	const char *text = "           CPU0       CPU1\n"
-			   " 120:  5  0  IR-PCI-MSIX-0000:01:00.0    0-edge      vfio-msix[0]\n"
-			   " 121:  5  0  PCI-MSIX-0000:02:00.0    0-edge      nvme0q0\n"
-			   " NMI:  0  0  Non-maskable interrupts\n";
+	                   " 120:  5  0  IR-PCI-MSIX-0000:01:00.0    0-edge      vfio-msix[0]\n"
+	                   " 121:  5  0  PCI-MSIX-0000:02:00.0    0-edge      nvme0q0\n"
+	                   " NMI:  0  0  Non-maskable interrupts\n";
 	json_t *o = snap_parse__interrupts(text);
 
 	cr_assert_eq(json_integer_value(json_object_get(o, "remapped")), 1);
 	cr_assert_eq(json_integer_value(json_object_get(o, "not_remapped")), 1);
-	cr_assert_str_eq(json_string_value(json_array_get(
-				 json_object_get(o, "unremapped_devices"), 0)),
-			 "0000:02:00.0");
+	cr_assert_str_eq(
+	    json_string_value(json_array_get(json_object_get(o, "unremapped_devices"), 0)),
+	    "0000:02:00.0");
 	json_decref(o);
 }
 
 Test(parse, kernel_log_verdicts_and_prefixes)
 {
-	json_t *o = snap_parse__kernel_log("[    0.012345] DMAR: IOMMU enabled\n"
-					   "6,339,5140900,-;DMAR-IR: Enabled IRQ remapping in x2apic mode\n"
-					   "[    1.000000] usb 1-1: new device\n",
-					   100);
+	json_t *o =
+	    snap_parse__kernel_log("[    0.012345] DMAR: IOMMU enabled\n"
+	                           "6,339,5140900,-;DMAR-IR: Enabled IRQ remapping in x2apic mode\n"
+	                           "[    1.000000] usb 1-1: new device\n",
+	                           100);
 
 	cr_assert_str_eq(snap_json__str(o, "irq_remapping"), "enabled");
 	cr_assert_eq(json_array_size(json_object_get(o, "lines")), 2);
 	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(o, "lines"), 1)),
-			 "DMAR-IR: Enabled IRQ remapping in x2apic mode");
+	                 "DMAR-IR: Enabled IRQ remapping in x2apic mode");
 	json_decref(o);
 	o = snap_parse__kernel_log(
-		"DMAR-IR: This system BIOS has enabled interrupt remapping\n on a chipset "
-		"that contains an erratum making that\n feature unstable.  To maintain system "
-		"stability\n interrupt remapping is being disabled.  Please\n",
-		100);
+	    "DMAR-IR: This system BIOS has enabled interrupt remapping\n on a chipset "
+	    "that contains an erratum making that\n feature unstable.  To maintain system "
+	    "stability\n interrupt remapping is being disabled.  Please\n",
+	    100);
 	cr_assert_str_eq(snap_json__str(o, "irq_remapping"), "disabled");
 	json_decref(o);
 	o = snap_parse__kernel_log("AMD-Vi: Interrupt remapping enabled\n", 100);
@@ -191,23 +193,25 @@ Test(parse, kernel_log_verdicts_and_prefixes)
 Test(parse, modprobe_options_blacklist_continuation)
 {
 	json_t *acc = json_pack("{s:{}, s:[], s:{}, s:{}, s:[]}", "options", "blacklist", "softdep",
-				"install", "files");
+	                        "install", "files");
 
-	snap_parse__modprobe(acc, "# comment\noptions vfio-pci ids=10de:1e87,\\\n10de:10f8 "
-				  "disable_vga=1\nblacklist nouveau\nblacklist nouveau\n"
-				  "softdep nvidia pre: vfio-pci\n",
-			     "etc/modprobe.d/vfio.conf");
+	snap_parse__modprobe(acc,
+	                     "# comment\noptions vfio-pci ids=10de:1e87,\\\n10de:10f8 "
+	                     "disable_vga=1\nblacklist nouveau\nblacklist nouveau\n"
+	                     "softdep nvidia pre: vfio-pci\n",
+	                     "etc/modprobe.d/vfio.conf");
 	snap_parse__modprobe(acc, "options vfio_iommu_type1 allow_unsafe_interrupts=1\n",
-			     "etc/modprobe.d/z.conf");
-	cr_assert_str_eq(snap_json__str(json_object_get(json_object_get(acc, "options"), "vfio_pci"),
-					"ids"),
-			 "10de:1e87,10de:10f8");
-	cr_assert_str_eq(snap_json__str(json_object_get(json_object_get(acc, "options"),
-							"vfio_iommu_type1"),
-					"allow_unsafe_interrupts"),
-			 "1");
+	                     "etc/modprobe.d/z.conf");
+	cr_assert_str_eq(
+	    snap_json__str(json_object_get(json_object_get(acc, "options"), "vfio_pci"), "ids"),
+	    "10de:1e87,10de:10f8");
+	cr_assert_str_eq(
+	    snap_json__str(json_object_get(json_object_get(acc, "options"), "vfio_iommu_type1"),
+	                   "allow_unsafe_interrupts"),
+	    "1");
 	cr_assert_eq(json_array_size(json_object_get(acc, "blacklist")), 1);
-	cr_assert_str_eq(snap_json__str(json_object_get(acc, "softdep"), "nvidia"), "pre: vfio-pci");
+	cr_assert_str_eq(snap_json__str(json_object_get(acc, "softdep"), "nvidia"),
+	                 "pre: vfio-pci");
 	cr_assert_eq(json_array_size(json_object_get(acc, "files")), 2);
 	json_decref(acc);
 }
@@ -215,22 +219,22 @@ Test(parse, modprobe_options_blacklist_continuation)
 Test(parse, proxmox_hostpci_forms_and_snapshot_sections)
 {
 	json_t *vm = snap_parse__proxmox("name: win11\nhostpci0: 0000:01:00,pcie=1,x-vga=1\n"
-					 "hostpci1: host=02:00.0;02:00.1,rombar=0\n"
-					 "hostpci2: mapping=gpu1,pcie=1\n"
-					 "[snap1]\nhostpci3: 05:00.0\n",
-					 "100", "etc/pve/qemu-server/100.conf");
+	                                 "hostpci1: host=02:00.0;02:00.1,rombar=0\n"
+	                                 "hostpci2: mapping=gpu1,pcie=1\n"
+	                                 "[snap1]\nhostpci3: 05:00.0\n",
+	                                 "100", "etc/pve/qemu-server/100.conf");
 	json_t *hd = json_object_get(vm, "hostdevs");
 
 	cr_assert_str_eq(snap_json__str(vm, "name"), "win11");
 	cr_assert_eq(json_array_size(hd), 3);
 	cr_assert_str_eq(json_string_value(json_array_get(
-				 json_object_get(json_array_get(hd, 0), "addresses"), 0)),
-			 "0000:01:00");
+	                     json_object_get(json_array_get(hd, 0), "addresses"), 0)),
+	                 "0000:01:00");
 	cr_assert_str_eq(snap_json__str(json_array_get(hd, 0), "options"), "pcie=1,x-vga=1");
 	cr_assert_eq(json_array_size(json_object_get(json_array_get(hd, 1), "addresses")), 2);
 	cr_assert_str_eq(json_string_value(json_array_get(
-				 json_object_get(json_array_get(hd, 1), "addresses"), 1)),
-			 "0000:02:00.1");
+	                     json_object_get(json_array_get(hd, 1), "addresses"), 1)),
+	                 "0000:02:00.1");
 	cr_assert_str_eq(snap_json__str(json_array_get(hd, 2), "mapping"), "gpu1");
 	json_decref(vm);
 }
@@ -238,21 +242,21 @@ Test(parse, proxmox_hostpci_forms_and_snapshot_sections)
 Test(parse, libvirt_hostdev_skips_comments_and_non_pci)
 {
 	json_t *vm = snap_parse__libvirt(
-		"<domain type='kvm'><name>db01</name><devices>"
-		"<!-- <hostdev type='pci'><source><address domain='0' bus='9' slot='0' "
-		"function='0'/></source></hostdev> -->"
-		"<hostdev mode='subsystem' type='usb'><source><vendor id='0x1'/></source></hostdev>"
-		"<hostdev mode=\"subsystem\" type=\"pci\" managed=\"yes\"><source>"
-		"<address domain=\"0x0000\" bus=\"0x41\" slot=\"0x00\" function=\"0x2\"/></source>"
-		"<address type='pci' domain='0x0000' bus='0x07' slot='0x00' function='0x0'/>"
-		"</hostdev></devices></domain>",
-		"etc/libvirt/qemu/db01.xml");
+	    "<domain type='kvm'><name>db01</name><devices>"
+	    "<!-- <hostdev type='pci'><source><address domain='0' bus='9' slot='0' "
+	    "function='0'/></source></hostdev> -->"
+	    "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1'/></source></hostdev>"
+	    "<hostdev mode=\"subsystem\" type=\"pci\" managed=\"yes\"><source>"
+	    "<address domain=\"0x0000\" bus=\"0x41\" slot=\"0x00\" function=\"0x2\"/></source>"
+	    "<address type='pci' domain='0x0000' bus='0x07' slot='0x00' function='0x0'/>"
+	    "</hostdev></devices></domain>",
+	    "etc/libvirt/qemu/db01.xml");
 	json_t *hd = json_object_get(vm, "hostdevs");
 
 	cr_assert_str_eq(snap_json__str(vm, "name"), "db01");
 	cr_assert_eq(json_array_size(hd), 1);
 	cr_assert_str_eq(json_string_value(json_array_get(
-				 json_object_get(json_array_get(hd, 0), "addresses"), 0)),
-			 "0000:41:00.2");
+	                     json_object_get(json_array_get(hd, 0), "addresses"), 0)),
+	                 "0000:41:00.2");
 	json_decref(vm);
 }

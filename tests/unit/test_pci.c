@@ -12,7 +12,7 @@ static struct pci_access *pacc;
 
 static void setup(void)
 {
-	snap_error err = { 0 };
+	snap_error err = {0};
 
 	pacc = snap_pci__access_new("/nonexistent/sys/bus/pci", NULL, NULL, &err);
 	cr_assert_not_null(pacc, "%s", err.message);
@@ -94,13 +94,12 @@ Test(pci, full_config_decodes_acs_flr_dsn_link)
 	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(acs, "ctl"), 1)), "RR");
 	cr_assert_eq(json_array_size(json_object_get(acs, "ctl")), 2);
 	cr_assert_str_eq(snap_json__str(o, "dsn"), "88-77-66-55-44-33-22-11");
-	cr_assert_str_eq(snap_json__str(json_object_get(o, "link_config"), "max_speed"), "8.0 GT/s");
-	cr_assert_eq(json_integer_value(json_object_get(json_object_get(o, "link_config"),
-							"cur_width")),
-		     8);
-	cr_assert_eq(json_integer_value(json_object_get(json_object_get(o, "bridge"),
-							"secondary_bus")),
-		     1);
+	cr_assert_str_eq(snap_json__str(json_object_get(o, "link_config"), "max_speed"),
+	                 "8.0 GT/s");
+	cr_assert_eq(
+	    json_integer_value(json_object_get(json_object_get(o, "link_config"), "cur_width")), 8);
+	cr_assert_eq(
+	    json_integer_value(json_object_get(json_object_get(o, "bridge"), "secondary_bus")), 1);
 	json_decref(o);
 }
 
@@ -165,7 +164,7 @@ Test(pci, truncated_config_below_header_is_all_unknown)
 
 Test(pci, missing_dump_file_is_an_error_not_an_exit)
 {
-	snap_error err = { 0 };
+	snap_error err = {0};
 	struct pci_access *p = snap_pci__access_new(NULL, "/nonexistent/dump", NULL, &err);
 	json_t *devices = json_array();
 

@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared by the script tests: a scratch directory, counters and the closing line.
+set -euo pipefail
+: "${PCISNAP:?}" "${SNAP_SOURCE_DIR:?}"
+export LC_ALL=C TZ=UTC
+T=$(mktemp -d "${TMPDIR:-/tmp}/pcisnap-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+MKROOT="python3 $SNAP_SOURCE_DIR/tests/gen/mkroot.py"
+DATA="$SNAP_SOURCE_DIR/tests/data"
+VALIDATE="python3 $SNAP_SOURCE_DIR/tests/tools/validate.py"
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok: $*"; }
+not_ok() { failed=$((failed + 1)); echo "FAIL: $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1; shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" = 0 ]
+}
