@@ -343,15 +343,23 @@ static void dump_unknowns(json_t *obj)
  * How much config space a dump holds for d: libpci's dump method fails reads past the end of
  * what the dump listed (64, 256 or 4096 bytes), and pci_read_block() passes that failure on.
  */
-static int dump_config_len(struct pci_dev *d)
+static int dump_config_len(struct pci_dev *d, snap_error *err)
 {
 	static const int sizes[] = {4096, 256, 64};
+	struct pci_guard g;
 	u8 buf[4];
+	int len = 0;
 
-	for (size_t i = 0; i < SNAP_ARRAY_SIZE(sizes); i++)
+	PCI_GUARD_ENTER(&g);
+	if (setjmp(g.jb)) {
+		PCI_GUARD_LEAVE();
+		return snap_error__set(err, SNAP_EINVALID, "libpci: %s", g.msg);
+	}
+	for (size_t i = 0; i < SNAP_ARRAY_SIZE(sizes) && !len; i++)
 		if (pci_read_block(d, sizes[i] - 4, buf, 4))
-			return sizes[i];
-	return 0;
+			len = sizes[i];
+	PCI_GUARD_LEAVE();
+	return len;
 }
 
 int snap_pci__collect_dump(json_t *devices, struct pci_access *pacc, snap_snapshot *s,
@@ -376,13 +384,8 @@ int snap_pci__collect_dump(json_t *devices, struct pci_access *pacc, snap_snapsh
 		int error, len;
 
 		snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%d", d->domain, d->bus, d->dev, d->func);
-		PCI_GUARD_ENTER(&g);
-		if (setjmp(g.jb)) {
-			PCI_GUARD_LEAVE();
-			return snap_error__set(err, SNAP_EINVALID, "libpci: %s", g.msg);
-		}
-		len = dump_config_len(d);
-		PCI_GUARD_LEAVE();
+		if ((len = dump_config_len(d, err)) < 0)
+			return len;
 		obj = json_pack("{s:s, s:i}", "bdf", bdf, "config_bytes", len);
 		if (!obj)
 			return snap_error__set(err, SNAP_ENOMEM, "out of memory");
