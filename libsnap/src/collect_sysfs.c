@@ -1008,7 +1008,7 @@ static void format_time(char *buf, size_t n, int64_t t)
 
 static int build(struct collector *c, snap_error *err)
 {
-	json_t *root = c->s->root, *devices = json_array(), *kernel, *tokens, *opts, *iommu;
+	json_t *root = c->s->root, *devices = json_array(), *kernel, *tokens = NULL, *opts = NULL, *iommu;
 	json_t *interrupts = json_null(), *log, *evidence, *vfio, *modules, *units, *groups;
 	const char *ivendor;
 	char when[32], *t;
@@ -1030,10 +1030,14 @@ static int build(struct collector *c, snap_error *err)
 	tokens = snap_parse__cmdline(t ? t : "");
 	opts = snap_parse__cmdline_options(tokens);
 	modules = collect_modules(c);
-	kernel = json_pack(
-	    "{s:o, s:o, s:O, s:O, s:O}", "release", text_or_null(c, "proc/sys/kernel/osrelease"),
-	    "cmdline", t ? json_string(snap_parse__trim(t)) : json_null(), "cmdline_tokens", tokens,
-	    "cmdline_options", opts, "modules", json_is_array(modules) ? modules : json_array());
+	if (!json_is_array(modules)) { /* proc/modules unreadable: unknown, kept as empty */
+		json_decref(modules);
+		modules = json_array();
+	}
+	kernel = json_pack("{s:o, s:o, s:O, s:O, s:O}", "release",
+			   text_or_null(c, "proc/sys/kernel/osrelease"), "cmdline",
+			   t ? json_string(snap_parse__trim(t)) : json_null(), "cmdline_tokens", tokens,
+			   "cmdline_options", opts, "modules", modules);
 	free(t);
 	json_object_set_new(root, "kernel", kernel);
 	json_object_set_new(root, "firmware", collect_firmware(c));
@@ -1048,7 +1052,7 @@ static int build(struct collector *c, snap_error *err)
 	groups = c->o->lspci_dump ? json_array() : collect_groups(c, devices);
 
 	units = collect_iommu_units(c, &ivendor);
-	vfio = collect_vfio(c, opts, json_is_array(modules) ? modules : json_array());
+	vfio = collect_vfio(c, opts, modules);
 	t = read_text(c, "proc/interrupts", TEXT_MAX);
 	if (t) {
 		json_decref(interrupts);
@@ -1117,6 +1121,8 @@ done:
 	json_decref(devices);
 	json_decref(interrupts);
 	json_decref(modules);
+	json_decref(tokens);
+	json_decref(opts);
 	return error;
 }
 

@@ -150,3 +150,35 @@ bool snap_passthrough__id_matches(const char *id, const json_t *dev);
 const json_t *snap_snapshot__device(const json_t *root, const char *bdf);
 /* "0000:01:00.0 NVIDIA Corporation TU102 [10de:1e87]" into buf. */
 void snap_snapshot__device_label(char *buf, size_t n, const json_t *dev);
+
+/*
+ * topo.c: an index over a snapshot's devices for identity matching and implied grouping.
+ * Invariant: dev[i].parent is an index into dev or -1; index order is the snapshot's (by BDF).
+ */
+enum snap_tristate { SNAP_NO = 0, SNAP_YES = 1, SNAP_UNKNOWN = 2 };
+
+struct snap_topo_dev {
+	const json_t *obj;  /* borrowed from the snapshot */
+	const char *bdf;    /* borrowed */
+	unsigned dom, bus, slot, fn;
+	int parent;         /* index of the upstream bridge, -1 at a root bus */
+	char *identity;     /* owned: ids plus the chain of upstream ports, no bus numbers */
+	int implied;        /* union-find parent for implied groups */
+	bool uncertain;     /* an ACS fact this device's implied group depends on is unknown */
+	char *merge_reason; /* owned, NULL: why this device joins others in its implied group */
+};
+
+typedef struct {
+	struct snap_topo_dev *dev; /* owned array */
+	size_t n;                  /* entries */
+	json_t *by_bdf;            /* owned: bdf -> index */
+} snap_topo;
+
+int snap_topo__build(snap_topo *t, const json_t *root);
+void snap_topo__release(snap_topo *t);
+int snap_topo__find(const snap_topo *t, const char *bdf); /* index or -1 */
+/* pci_acs_enabled() for one device with REQ_ACS_FLAGS; *why names what is missing. */
+enum snap_tristate snap_topo__acs_enabled(const snap_topo *t, int i, char *why, size_t n);
+int snap_topo__implied_root(snap_topo *t, int i); /* representative of i's implied group */
+/* Printable name of a device for messages: "0000:01:00.0 (NVIDIA ... [10de:1e87])". */
+void snap_topo__label(const snap_topo *t, int i, char *buf, size_t n);
