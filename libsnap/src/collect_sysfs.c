@@ -1008,7 +1008,8 @@ static void format_time(char *buf, size_t n, int64_t t)
 
 static int build(struct collector *c, snap_error *err)
 {
-	json_t *root = c->s->root, *devices = json_array(), *kernel, *tokens = NULL, *opts = NULL, *iommu;
+	json_t *root = c->s->root, *devices = json_array(), *kernel, *tokens = NULL, *opts = NULL,
+	       *iommu;
 	json_t *interrupts = json_null(), *log, *evidence, *vfio, *modules, *units, *groups;
 	const char *ivendor;
 	char when[32], *t;
@@ -1035,9 +1036,9 @@ static int build(struct collector *c, snap_error *err)
 		modules = json_array();
 	}
 	kernel = json_pack("{s:o, s:o, s:O, s:O, s:O}", "release",
-			   text_or_null(c, "proc/sys/kernel/osrelease"), "cmdline",
-			   t ? json_string(snap_parse__trim(t)) : json_null(), "cmdline_tokens", tokens,
-			   "cmdline_options", opts, "modules", modules);
+	                   text_or_null(c, "proc/sys/kernel/osrelease"), "cmdline",
+	                   t ? json_string(snap_parse__trim(t)) : json_null(), "cmdline_tokens",
+	                   tokens, "cmdline_options", opts, "modules", modules);
 	free(t);
 	json_object_set_new(root, "kernel", kernel);
 	json_object_set_new(root, "firmware", collect_firmware(c));

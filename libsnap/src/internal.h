@@ -158,8 +158,8 @@ void snap_snapshot__device_label(char *buf, size_t n, const json_t *dev);
 enum snap_tristate { SNAP_NO = 0, SNAP_YES = 1, SNAP_UNKNOWN = 2 };
 
 struct snap_topo_dev {
-	const json_t *obj;  /* borrowed from the snapshot */
-	const char *bdf;    /* borrowed */
+	const json_t *obj; /* borrowed from the snapshot */
+	const char *bdf;   /* borrowed */
 	unsigned dom, bus, slot, fn;
 	int parent;         /* index of the upstream bridge, -1 at a root bus */
 	char *identity;     /* owned: ids plus the chain of upstream ports, no bus numbers */

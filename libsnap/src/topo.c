@@ -29,11 +29,11 @@
 
 #include "internal.h"
 
-#define ACS_SV 0x01
-#define ACS_RR 0x04
-#define ACS_CR 0x08
-#define ACS_UF 0x10
-#define ACS_EC 0x20
+#define ACS_SV        0x01
+#define ACS_RR        0x04
+#define ACS_CR        0x08
+#define ACS_UF        0x10
+#define ACS_EC        0x20
 #define REQ_ACS_FLAGS (ACS_SV | ACS_RR | ACS_CR | ACS_UF)
 
 /*
@@ -48,49 +48,49 @@ struct acs_quirk {
 };
 
 static const struct acs_quirk acs_quirks[] = {
-	/* pci_quirk_intel_pch_acs_ids[]: PCH root ports isolated once the enable quirk ran */
-	{ 0x8086, 0x3b42, 0x3b51, "rp", "pci_quirk_intel_pch_acs (Ibex Peak)" },
-	{ 0x8086, 0x1c10, 0x1c1f, "rp", "pci_quirk_intel_pch_acs (Cougar Point)" },
-	{ 0x8086, 0x1e10, 0x1e1f, "rp", "pci_quirk_intel_pch_acs (Panther Point)" },
-	{ 0x8086, 0x8c10, 0x8c1f, "rp", "pci_quirk_intel_pch_acs (Lynx Point-H)" },
-	{ 0x8086, 0x9c10, 0x9c1b, "rp", "pci_quirk_intel_pch_acs (Lynx Point-LP)" },
-	{ 0x8086, 0x9c90, 0x9c9b, "rp", "pci_quirk_intel_pch_acs (Wildcat Point)" },
-	{ 0x8086, 0x1d10, 0x1d1e, "rp", "pci_quirk_intel_pch_acs (Patsburg X79)" },
-	{ 0x8086, 0x8d10, 0x8d1e, "rp", "pci_quirk_intel_pch_acs (Wellsburg X99)" },
-	{ 0x8086, 0x8c90, 0x8c9e, "rp", "pci_quirk_intel_pch_acs (9 Series)" },
-	/* pci_quirk_intel_spt_pch_acs: ACS registers at dword offsets; the collector decodes them */
-	{ 0x8086, 0xa110, 0xa11f, "rp", "pci_quirk_intel_spt_pch_acs (Sunrise Point)" },
-	{ 0x8086, 0xa167, 0xa16a, "rp", "pci_quirk_intel_spt_pch_acs (Sunrise Point)" },
-	{ 0x8086, 0xa290, 0xa29f, "rp", "pci_quirk_intel_spt_pch_acs (Union Point)" },
-	{ 0x8086, 0xa2e7, 0xa2ee, "rp", "pci_quirk_intel_spt_pch_acs (Union Point)" },
-	/* pci_quirk_mf_endpoint_acs: multifunction NICs with no peer-to-peer between functions */
-	{ 0x8086, 0x10a7, 0x10a9, NULL, "pci_quirk_mf_endpoint_acs (82575)" },
-	{ 0x8086, 0x10c9, 0x10c9, NULL, "pci_quirk_mf_endpoint_acs (82576)" },
-	{ 0x8086, 0x10e6, 0x10e8, NULL, "pci_quirk_mf_endpoint_acs (82576)" },
-	{ 0x8086, 0x150a, 0x150a, NULL, "pci_quirk_mf_endpoint_acs (82576)" },
-	{ 0x8086, 0x150d, 0x150d, NULL, "pci_quirk_mf_endpoint_acs (82576)" },
-	{ 0x8086, 0x1518, 0x1518, NULL, "pci_quirk_mf_endpoint_acs (82576)" },
-	{ 0x8086, 0x1526, 0x1526, NULL, "pci_quirk_mf_endpoint_acs (82576)" },
-	{ 0x8086, 0x1509, 0x1511, NULL, "pci_quirk_mf_endpoint_acs (82580)" },
-	{ 0x8086, 0x1516, 0x1516, NULL, "pci_quirk_mf_endpoint_acs (82580)" },
-	{ 0x8086, 0x1527, 0x1527, NULL, "pci_quirk_mf_endpoint_acs (82580)" },
-	{ 0x8086, 0x1521, 0x1524, NULL, "pci_quirk_mf_endpoint_acs (I350)" },
-	{ 0x8086, 0x10f7, 0x10fc, NULL, "pci_quirk_mf_endpoint_acs (82599)" },
-	{ 0x8086, 0x1507, 0x1507, NULL, "pci_quirk_mf_endpoint_acs (82599)" },
-	{ 0x8086, 0x1514, 0x1514, NULL, "pci_quirk_mf_endpoint_acs (82599)" },
-	{ 0x8086, 0x151c, 0x151c, NULL, "pci_quirk_mf_endpoint_acs (82599)" },
-	{ 0x8086, 0x1529, 0x152a, NULL, "pci_quirk_mf_endpoint_acs (82599)" },
-	{ 0x8086, 0x154d, 0x154d, NULL, "pci_quirk_mf_endpoint_acs (82599)" },
-	{ 0x8086, 0x154f, 0x154f, NULL, "pci_quirk_mf_endpoint_acs (82599)" },
-	{ 0x8086, 0x1551, 0x1551, NULL, "pci_quirk_mf_endpoint_acs (82599)" },
-	{ 0x8086, 0x1558, 0x1558, NULL, "pci_quirk_mf_endpoint_acs (82599)" },
-	{ 0x1924, 0x0903, 0x0903, NULL, "pci_quirk_mf_endpoint_acs (Solarflare)" },
-	{ 0x1924, 0x0923, 0x0923, NULL, "pci_quirk_mf_endpoint_acs (Solarflare)" },
-	{ 0x1924, 0x0a03, 0x0a03, NULL, "pci_quirk_mf_endpoint_acs (Solarflare)" },
-	/* pci_quirk_qcom_rp_acs, pci_quirk_xgene_acs, pci_quirk_brcm_acs: root ports */
-	{ 0x17cb, 0x0400, 0x0401, NULL, "pci_quirk_qcom_rp_acs (QDF2400/2432)" },
-	{ 0x1def, 0xe005, 0xe00c, NULL, "pci_quirk_xgene_acs (Ampere eMAG)" },
-	{ 0x14e4, 0xd714, 0xd714, NULL, "pci_quirk_brcm_acs (BCM5719 RC)" },
+    /* pci_quirk_intel_pch_acs_ids[]: PCH root ports isolated once the enable quirk ran */
+    {0x8086, 0x3b42, 0x3b51, "rp", "pci_quirk_intel_pch_acs (Ibex Peak)"},
+    {0x8086, 0x1c10, 0x1c1f, "rp", "pci_quirk_intel_pch_acs (Cougar Point)"},
+    {0x8086, 0x1e10, 0x1e1f, "rp", "pci_quirk_intel_pch_acs (Panther Point)"},
+    {0x8086, 0x8c10, 0x8c1f, "rp", "pci_quirk_intel_pch_acs (Lynx Point-H)"},
+    {0x8086, 0x9c10, 0x9c1b, "rp", "pci_quirk_intel_pch_acs (Lynx Point-LP)"},
+    {0x8086, 0x9c90, 0x9c9b, "rp", "pci_quirk_intel_pch_acs (Wildcat Point)"},
+    {0x8086, 0x1d10, 0x1d1e, "rp", "pci_quirk_intel_pch_acs (Patsburg X79)"},
+    {0x8086, 0x8d10, 0x8d1e, "rp", "pci_quirk_intel_pch_acs (Wellsburg X99)"},
+    {0x8086, 0x8c90, 0x8c9e, "rp", "pci_quirk_intel_pch_acs (9 Series)"},
+    /* pci_quirk_intel_spt_pch_acs: ACS registers at dword offsets; the collector decodes them */
+    {0x8086, 0xa110, 0xa11f, "rp", "pci_quirk_intel_spt_pch_acs (Sunrise Point)"},
+    {0x8086, 0xa167, 0xa16a, "rp", "pci_quirk_intel_spt_pch_acs (Sunrise Point)"},
+    {0x8086, 0xa290, 0xa29f, "rp", "pci_quirk_intel_spt_pch_acs (Union Point)"},
+    {0x8086, 0xa2e7, 0xa2ee, "rp", "pci_quirk_intel_spt_pch_acs (Union Point)"},
+    /* pci_quirk_mf_endpoint_acs: multifunction NICs with no peer-to-peer between functions */
+    {0x8086, 0x10a7, 0x10a9, NULL, "pci_quirk_mf_endpoint_acs (82575)"},
+    {0x8086, 0x10c9, 0x10c9, NULL, "pci_quirk_mf_endpoint_acs (82576)"},
+    {0x8086, 0x10e6, 0x10e8, NULL, "pci_quirk_mf_endpoint_acs (82576)"},
+    {0x8086, 0x150a, 0x150a, NULL, "pci_quirk_mf_endpoint_acs (82576)"},
+    {0x8086, 0x150d, 0x150d, NULL, "pci_quirk_mf_endpoint_acs (82576)"},
+    {0x8086, 0x1518, 0x1518, NULL, "pci_quirk_mf_endpoint_acs (82576)"},
+    {0x8086, 0x1526, 0x1526, NULL, "pci_quirk_mf_endpoint_acs (82576)"},
+    {0x8086, 0x1509, 0x1511, NULL, "pci_quirk_mf_endpoint_acs (82580)"},
+    {0x8086, 0x1516, 0x1516, NULL, "pci_quirk_mf_endpoint_acs (82580)"},
+    {0x8086, 0x1527, 0x1527, NULL, "pci_quirk_mf_endpoint_acs (82580)"},
+    {0x8086, 0x1521, 0x1524, NULL, "pci_quirk_mf_endpoint_acs (I350)"},
+    {0x8086, 0x10f7, 0x10fc, NULL, "pci_quirk_mf_endpoint_acs (82599)"},
+    {0x8086, 0x1507, 0x1507, NULL, "pci_quirk_mf_endpoint_acs (82599)"},
+    {0x8086, 0x1514, 0x1514, NULL, "pci_quirk_mf_endpoint_acs (82599)"},
+    {0x8086, 0x151c, 0x151c, NULL, "pci_quirk_mf_endpoint_acs (82599)"},
+    {0x8086, 0x1529, 0x152a, NULL, "pci_quirk_mf_endpoint_acs (82599)"},
+    {0x8086, 0x154d, 0x154d, NULL, "pci_quirk_mf_endpoint_acs (82599)"},
+    {0x8086, 0x154f, 0x154f, NULL, "pci_quirk_mf_endpoint_acs (82599)"},
+    {0x8086, 0x1551, 0x1551, NULL, "pci_quirk_mf_endpoint_acs (82599)"},
+    {0x8086, 0x1558, 0x1558, NULL, "pci_quirk_mf_endpoint_acs (82599)"},
+    {0x1924, 0x0903, 0x0903, NULL, "pci_quirk_mf_endpoint_acs (Solarflare)"},
+    {0x1924, 0x0923, 0x0923, NULL, "pci_quirk_mf_endpoint_acs (Solarflare)"},
+    {0x1924, 0x0a03, 0x0a03, NULL, "pci_quirk_mf_endpoint_acs (Solarflare)"},
+    /* pci_quirk_qcom_rp_acs, pci_quirk_xgene_acs, pci_quirk_brcm_acs: root ports */
+    {0x17cb, 0x0400, 0x0401, NULL, "pci_quirk_qcom_rp_acs (QDF2400/2432)"},
+    {0x1def, 0xe005, 0xe00c, NULL, "pci_quirk_xgene_acs (Ampere eMAG)"},
+    {0x14e4, 0xd714, 0xd714, NULL, "pci_quirk_brcm_acs (BCM5719 RC)"},
 };
 
 static unsigned hex_of(const json_t *obj, const char *key)
@@ -119,12 +119,13 @@ static const struct acs_quirk *find_quirk(const json_t *obj)
 
 static unsigned acs_bits(const json_t *arr)
 {
-	static const char *const names[] = { "SV", "TB", "RR", "CR", "UF", "EC", "DT" };
+	static const char *const names[] = {"SV", "TB", "RR", "CR", "UF", "EC", "DT"};
 	unsigned v = 0;
 	size_t i;
 	json_t *f;
 
-	json_array_foreach(arr, i, f) {
+	json_array_foreach(arr, i, f)
+	{
 		for (unsigned b = 0; b < SNAP_ARRAY_SIZE(names); b++)
 			if (json_string_value(f) && !strcmp(json_string_value(f), names[b]))
 				v |= 1u << b;
@@ -134,7 +135,7 @@ static unsigned acs_bits(const json_t *arr)
 
 static void flag_names(char *buf, size_t n, unsigned bits)
 {
-	static const char *const names[] = { "SV", "TB", "RR", "CR", "UF", "EC", "DT" };
+	static const char *const names[] = {"SV", "TB", "RR", "CR", "UF", "EC", "DT"};
 
 	buf[0] = '\0';
 	for (unsigned b = 0; b < SNAP_ARRAY_SIZE(names); b++)
@@ -298,9 +299,10 @@ static void compute_implied(snap_topo *t)
 			if (!strcmp(type, "conventional") || !strcmp(type, "pcie_to_pci_bridge") ||
 			    !strcmp(type, "pci_to_pcie_bridge")) {
 				pdev = p;
-				set_reason(d, t->dev[p].bdf,
-					   "is a PCI bridge: it takes over the requester IDs of every "
-					   "device below it");
+				set_reason(
+				    d, t->dev[p].bdf,
+				    "is a PCI bridge: it takes over the requester IDs of every "
+				    "device below it");
 			}
 		}
 		/* 2. climb while the path above is not isolated */
@@ -316,10 +318,10 @@ static void compute_implied(snap_topo *t)
 				char who[160];
 
 				snprintf(who, sizeof(who), "%s %s",
-					 snap_json__str(t->dev[blocker].obj, "pcie_type")
-						 ? snap_json__str(t->dev[blocker].obj, "pcie_type")
-						 : "bridge",
-					 t->dev[blocker].bdf);
+				         snap_json__str(t->dev[blocker].obj, "pcie_type")
+				             ? snap_json__str(t->dev[blocker].obj, "pcie_type")
+				             : "bridge",
+				         t->dev[blocker].bdf);
 				set_reason(d, who, why);
 			}
 			pdev = b;
@@ -341,15 +343,18 @@ static void compute_implied(snap_topo *t)
 				if ((int)o == pdev || od->dom != t->dev[pdev].dom ||
 				    od->bus != t->dev[pdev].bus || od->slot != t->dev[pdev].slot)
 					continue;
-				if (snap_topo__acs_enabled(t, (int)o, owhy, sizeof(owhy)) != SNAP_NO)
+				if (snap_topo__acs_enabled(t, (int)o, owhy, sizeof(owhy)) !=
+				    SNAP_NO)
 					continue;
 				{
 					char who[64];
 
-					snprintf(who, sizeof(who), "multifunction slot %04x:%02x:%02x",
-						 od->dom, od->bus, od->slot);
-					set_reason(d, who,
-						   "has functions without ACS that can reach each other");
+					snprintf(who, sizeof(who),
+					         "multifunction slot %04x:%02x:%02x", od->dom,
+					         od->bus, od->slot);
+					set_reason(
+					    d, who,
+					    "has functions without ACS that can reach each other");
 				}
 				unite(t, (int)k, (int)o);
 			}
@@ -378,7 +383,7 @@ static char *make_identity(const snap_topo *t, int i)
 		snap_buf__printf(&b, "%s%02x.%x", p == i ? "@" : "<", t->dev[p].slot, t->dev[p].fn);
 		if (p != i)
 			snap_buf__printf(&b, "[%s:%s]", snap_json__str(po, "vendor"),
-					 snap_json__str(po, "device"));
+			                 snap_json__str(po, "device"));
 	}
 	return snap_buf__detach(&b);
 }
@@ -403,7 +408,8 @@ int snap_topo__build(snap_topo *t, const json_t *root)
 		json_decref(t->by_bdf);
 		return SNAP_ENOMEM;
 	}
-	json_array_foreach(devices, i, d) {
+	json_array_foreach(devices, i, d)
+	{
 		struct snap_topo_dev *td = &t->dev[i];
 
 		td->obj = d;
