@@ -57,6 +57,7 @@ static void explain_groups(snap_check *c, json_t *checks, snap_topo *t, const js
 		const json_t *members = json_object_get(g, "devices"), *m;
 		snap_buf b = SNAP_BUF_INIT;
 		const char *reason = NULL;
+		bool uncertain = false;
 		char subject[64], *text;
 		size_t k;
 
@@ -70,11 +71,18 @@ static void explain_groups(snap_check *c, json_t *checks, snap_topo *t, const js
 			snap_buf__printf(&b, "%s%s", k ? ", " : "", json_string_value(m));
 			if (x >= 0 && t->dev[x].merge_reason && !reason)
 				reason = t->dev[x].merge_reason;
+			if (x >= 0 && t->dev[x].uncertain)
+				uncertain = true;
 		}
 		text = snap_buf__detach(&b);
-		add(c, checks, SNAP_CHECK_PASS, "group_explained", subject, "%s = %s because %s",
-		    subject, text ? text : "", reason ? reason : "of a DMA alias or quirk pcisnap does "
-							   "not model");
+		if (reason)
+			add(c, checks, SNAP_CHECK_PASS, "group_explained", subject, "%s = %s because %s",
+			    subject, text ? text : "", reason);
+		else
+			add(c, checks, SNAP_CHECK_PASS, "group_explained", subject, "%s = %s: %s", subject,
+			    text ? text : "",
+			    uncertain ? "cannot be explained, ACS is unknown (collect as root)"
+				      : "not explained by ACS: a DMA alias quirk of these devices");
 		free(text);
 	}
 }

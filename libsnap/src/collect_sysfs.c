@@ -620,10 +620,11 @@ static json_t *collect_firmware(struct collector *c)
 static json_t *collect_modules(struct collector *c)
 {
 	char *text = read_text(c, "proc/modules", TEXT_MAX), *save = NULL, *line;
-	json_t *mods = json_array();
+	json_t *mods;
 
 	if (!text)
 		return json_null();
+	mods = json_array();
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *sp = strchr(line, ' ');
 

@@ -901,18 +901,35 @@ static void diff_vms(struct ctx *c)
 			in = identities(&c->tn, json_object_get(nhd, "devices"));
 			if (!json_equal(io, in)) {
 				json_t *od = json_object_get(hd, "devices"), *nd = json_object_get(nhd, "devices");
+				bool kept = true; /* every device it named before is still named */
+				size_t y, z;
+				json_t *w, *u;
 
-				add(c, SNAP_CLASS_BINDING_REGRESSION, "vm_device_changed", subject,
-				    jdup(od), jdup(nd),
-				    "edit the VM configuration to the device's new address (compare "
-				    "'pcisnap show' of both snapshots), or use a Proxmox resource "
-				    "mapping so the VM follows the device, not the bus number.",
-				    "%s now points at %s instead of the device it named before (%s): "
-				    "starting the VM would hand it the wrong device or fail.",
-				    subject,
-				    json_array_size(nd) ? json_string_value(json_array_get(nd, 0))
-							: "nothing present",
-				    json_array_size(od) ? json_string_value(json_array_get(od, 0)) : "?");
+				json_array_foreach(io, y, w) {
+					bool found = false;
+
+					json_array_foreach(in, z, u) found |= json_equal(w, u);
+					kept &= found;
+				}
+				if (kept)
+					add(c, SNAP_CLASS_HARMLESS, "vm_device_added", subject, jdup(od),
+					    jdup(nd), NULL,
+					    "%s (a whole slot) now also passes %zu more function(s); the "
+					    "devices it passed before are still there.",
+					    subject, json_array_size(nd) - json_array_size(od));
+				else
+					add(c, SNAP_CLASS_BINDING_REGRESSION, "vm_device_changed", subject,
+					    jdup(od), jdup(nd),
+					    "edit the VM configuration to the device's new address (compare "
+					    "'pcisnap show' of both snapshots), or use a Proxmox resource "
+					    "mapping so the VM follows the device, not the bus number.",
+					    "%s now points at %s instead of the device it named before (%s): "
+					    "starting the VM would hand it the wrong device or fail.",
+					    subject,
+					    json_array_size(nd) ? json_string_value(json_array_get(nd, 0))
+								: "nothing present",
+					    json_array_size(od) ? json_string_value(json_array_get(od, 0))
+								: "?");
 			}
 			json_decref(io);
 			json_decref(in);

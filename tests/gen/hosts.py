@@ -40,14 +40,14 @@ def pve_intel():
         dev("0000:00:14.2", "8086:06ef", "050000", type="conventional", mf=True, group=3),
         dev("0000:00:17.0", "8086:06d2", "010601", type="conventional", driver="ahci",
             module="ahci", group=4),
-        dev("0000:00:1c.0", "8086:06b8", "060400", type="root_port", secondary=2,
+        dev("0000:00:1c.0", "8086:06b8", "060400", type="root_port", mf=True, secondary=2,
             subordinate=2, acs=ACS_FULL, driver="pcieport", group=5, link=L8x8),
         dev("0000:02:00.0", "1000:0097", "010700", sub="1000:30e0", rev="02",
             parent="0000:00:1c.0", flr=True, reset_method="flr bus", driver="vfio-pci",
             module="vfio_pci", group=6, link=L8x8, aer={"cor": 0}),
-        dev("0000:00:1d.0", "8086:06b0", "060400", type="root_port", secondary=3,
+        dev("0000:00:1c.4", "8086:06bc", "060400", type="root_port", mf=True, secondary=3,
             subordinate=3, acs=ACS_FULL, driver="pcieport", group=7, link=L8x4),
-        dev("0000:03:00.0", "144d:a808", "010802", sub="144d:a801", parent="0000:00:1d.0",
+        dev("0000:03:00.0", "144d:a808", "010802", sub="144d:a801", parent="0000:00:1c.4",
             flr=True, reset_method="flr bus", driver="nvme", module="nvme", group=8, link=L8x4,
             dsn="00-00-00-00-00-00-00-00"),
         dev("0000:00:1f.0", "8086:0685", "060100", type="conventional", mf=True, group=9),
@@ -241,8 +241,156 @@ def vtd_off():
     return h
 
 
+def by_bdf(h, bdf):
+    return next(d for d in h["devices"] if d["bdf"] == bdf)
+
+
+def bios_gpu_functions():
+    """A BIOS update exposes the GPU's USB-C functions, bound to host drivers, in group 1."""
+    h = pve_intel()
+    h["dmi"]["bios_version"] = "2.4"
+    h["dmi"]["bios_date"] = "03/02/2024"
+    h["devices"] += [
+        dev("0000:01:00.2", "10de:1ad8", "0c0330", sub="1043:866a", mf=True,
+            parent="0000:00:01.0", flr=False, reset_method="bus", driver="xhci_hcd",
+            module="xhci_pci", group=1),
+        dev("0000:01:00.3", "10de:1ad9", "0c8000", sub="1043:866a", mf=True,
+            parent="0000:00:01.0", flr=False, reset_method="bus", driver="nvidia-gpu",
+            module="i2c_nvidia_gpu", group=1),
+    ]
+    return h
+
+
+def kernel_no_vfio():
+    """A kernel update whose initramfs lacks vfio: host drivers bind the GPU and the HBA."""
+    h = pve_intel()
+    h["kernel"] = "6.8.12-5-pve"
+    h["cmdline"] = h["cmdline"].replace("6.8.12-4-pve", "6.8.12-5-pve")
+    h["modules"] = [m for m in h["modules"] if not m.startswith("vfio")] + [
+        "nouveau", "mpt3sas"]
+    h["module_params"] = {}
+    for bdf, drv, mod in (("0000:01:00.0", "nouveau", "nouveau"),
+                          ("0000:01:00.1", "snd_hda_intel", "snd_hda_intel"),
+                          ("0000:02:00.0", "mpt3sas", "mpt3sas")):
+        d = by_bdf(h, bdf)
+        d["driver"], d["module"] = drv, mod
+    return h
+
+
+def acs_override():
+    """pcie_acs_override added: the kernel splits group 1 the hardware cannot isolate."""
+    h = pve_intel()
+    h["cmdline"] += " pcie_acs_override=downstream,multifunction"
+    by_bdf(h, "0000:01:00.0")["group"] = 10
+    by_bdf(h, "0000:01:00.1")["group"] = 11
+    return h
+
+
+def unsafe_interrupts():
+    h = pve_intel()
+    h["module_params"]["vfio_iommu_type1"]["allow_unsafe_interrupts"] = "Y"
+    h["modprobe"]["iommu_unsafe_interrupts.conf"] = \
+        "options vfio_iommu_type1 allow_unsafe_interrupts=1\n"
+    return h
+
+
+def noiommu():
+    h = pve_intel()
+    h["module_params"]["vfio"]["enable_unsafe_noiommu_mode"] = "Y"
+    return h
+
+
+def hba_flr_lost():
+    """An HBA firmware update drops Function Level Reset."""
+    h = pve_intel()
+    d = by_bdf(h, "0000:02:00.0")
+    d["flr"], d["reset_method"], d["rev"] = False, "bus", "03"
+    return h
+
+
+def acs_hidden():
+    """A BIOS update hides ACS on the PCH root ports: 1c.0 and 1c.4 merge, HBA with NVMe."""
+    h = pve_intel()
+    h["dmi"]["bios_version"] = "2.4"
+    for bdf in ("0000:00:1c.0", "0000:00:1c.4", "0000:02:00.0", "0000:03:00.0"):
+        d = by_bdf(h, bdf)
+        d.pop("acs", None) if d.get("type") == "root_port" else None
+        d["group"] = 5
+    return h
+
+
+def kernel_renumbered():
+    """A kernel bump that numbers IOMMU groups differently: same members."""
+    h = pve_intel()
+    h["kernel"] = "6.11.0-1-pve"
+    for d in h["devices"]:
+        d["group"] = d["group"] + 3 if d.get("group") is not None else None
+    return h
+
+
+def bus_shift():
+    """A BIOS change (e.g. a new onboard device) shifts every bus number behind the ports."""
+    h = pve_intel()
+    moves = {"0000:01": "0000:02", "0000:02": "0000:03", "0000:03": "0000:04"}
+    for d in h["devices"]:
+        if d["bdf"][:7] in moves:
+            d["bdf"] = moves[d["bdf"][:7]] + d["bdf"][7:]
+    for d in h["devices"]:
+        if "secondary" in d:
+            d["secondary"] += 1
+            d["subordinate"] += 1
+    h["slots"] = {"1": "0000:02:00", "4": "0000:03:00"}
+    # the operator updated the VM to the new addresses
+    h["pve"]["100"] = h["pve"]["100"].replace("0000:01:00,", "0000:02:00,").replace(
+        "hostpci1: 02:00.0", "hostpci1: 03:00.0")
+    return h
+
+
+def bus_shift_stale_vm():
+    """The same bus shift, but VM 100 still names the old addresses."""
+    h = bus_shift()
+    h["pve"]["100"] = pve_intel()["pve"]["100"]
+    return h
+
+
+def nic_added():
+    """A NIC added behind a spare PCH root port with ACS: a group of its own."""
+    h = pve_intel()
+    h["devices"] += [
+        dev("0000:00:1c.6", "8086:06be", "060400", type="root_port", mf=True, secondary=5,
+            subordinate=5, acs=ACS_FULL, driver="pcieport", group=10, link=L8x4),
+        dev("0000:05:00.0", "8086:1533", "020000", sub="15d9:1533", parent="0000:00:1c.6",
+            flr=True, reset_method="flr", driver="igb", module="igb", group=11, link=L8x4),
+    ]
+    return h
+
+
+def canary_peer():
+    """Another host of the same model, not yet updated: other name, serials, kernel."""
+    h = pve_intel()
+    h["hostname"] = "pve-ws-02"
+    h["kernel"] = "6.8.8-2-pve"
+    h["cmdline"] = h["cmdline"].replace("6.8.12-4-pve", "6.8.8-2-pve")
+    h["dmi"].update(product_serial="S123456X2", board_serial="WM21AS005678",
+                    product_uuid="00000000-0000-0000-0000-ac1f6b000002")
+    return h
+
+
+def audio_fallback():
+    """The GPU's audio function falls back to the host's snd_hda_intel."""
+    h = pve_intel()
+    d = by_bdf(h, "0000:01:00.1")
+    d["driver"], d["module"] = "snd_hda_intel", "snd_hda_intel"
+    return h
+
+
 BASE = {"pve-intel": pve_intel, "amd-epyc": amd_epyc, "consumer-noacs": consumer_noacs,
-        "ir-off": ir_off, "vtd-off": vtd_off}
+        "ir-off": ir_off, "vtd-off": vtd_off, "bios-gpu-functions": bios_gpu_functions,
+        "kernel-no-vfio": kernel_no_vfio, "acs-override": acs_override,
+        "unsafe-interrupts": unsafe_interrupts, "noiommu": noiommu, "hba-flr-lost": hba_flr_lost,
+        "acs-hidden": acs_hidden, "kernel-renumbered": kernel_renumbered, "bus-shift": bus_shift,
+        "bus-shift-stale-vm": bus_shift_stale_vm,
+        "nic-added": nic_added, "canary-peer": canary_peer, "audio-fallback": audio_fallback}
 
 
 def get(name):

@@ -65,6 +65,6 @@ if [ -n "$schema" ]; then
 		echo "FAIL: output does not validate against schema/$schema.schema.json"; fail=1; }
 fi
 if [ -f "$CASE/assert" ]; then
-	OUT="$WORK/stdout" RC=$rc bash -euo pipefail "$CASE/assert" || { echo "FAIL: assert"; fail=1; }
+	(cd "$WORK" && OUT="$WORK/stdout" RC=$rc TOOLS="$SRC/tests/tools" bash -euo pipefail "$CASE/assert") || { echo "FAIL: assert"; fail=1; }
 fi
 exit $fail
