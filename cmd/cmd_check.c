@@ -9,25 +9,25 @@
 #include "snap/check.h"
 
 static const char usage_text[] =
-	"usage: pcisnap check SNAP [--format text|json]\n"
-	"\n"
-	"Run the passthrough playbook on one snapshot: IOMMU active, interrupt remapping, no\n"
-	"unsafe interrupts or no-IOMMU mode, ACS override and asserted isolation, and for each\n"
-	"passthrough device: group viable, slot functions bound together, a reset method, not\n"
-	"the boot VGA, vfio loaded and its ID list covering it. PASS/WARN/FAIL per check.\n"
-	"\n"
-	"Exit status: 0 no FAIL, 1 at least one FAIL, 2 error.\n";
+    "usage: pcisnap check SNAP [--format text|json]\n"
+    "\n"
+    "Run the passthrough playbook on one snapshot: IOMMU active, interrupt remapping, no\n"
+    "unsafe interrupts or no-IOMMU mode, ACS override and asserted isolation, and for each\n"
+    "passthrough device: group viable, slot functions bound together, a reset method, not\n"
+    "the boot VGA, vfio loaded and its ID list covering it. PASS/WARN/FAIL per check.\n"
+    "\n"
+    "Exit status: 0 no FAIL, 1 at least one FAIL, 2 error.\n";
 
 int cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	snap_snapshot *s = NULL;
 	snap_check *chk = NULL;
-	snap_error err = { 0 };
+	snap_error err = {0};
 	char *text = NULL;
 	int json = 0, c, rc;
 

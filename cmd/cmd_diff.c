@@ -9,30 +9,30 @@
 #include "snap/diff.h"
 
 static const char usage_text[] =
-	"usage: pcisnap diff OLD NEW [--format text|json|markdown] [--fail-on CLASSES]\n"
-	"\n"
-	"Match devices by identity (ids and upstream ports, not bus numbers), compare IOMMU\n"
-	"groups by membership, and classify every change as isolation_loss,\n"
-	"grouping_regression, binding_regression or harmless.\n"
-	"\n"
-	"  --fail-on CLASSES  comma-separated classes that make the exit status 1 (default:\n"
-	"                     isolation_loss,grouping_regression,binding_regression; 'none')\n"
-	"\n"
-	"Exit status: 0 nothing in --fail-on, 1 a change in --fail-on, 2 error.\n";
+    "usage: pcisnap diff OLD NEW [--format text|json|markdown] [--fail-on CLASSES]\n"
+    "\n"
+    "Match devices by identity (ids and upstream ports, not bus numbers), compare IOMMU\n"
+    "groups by membership, and classify every change as isolation_loss,\n"
+    "grouping_regression, binding_regression or harmless.\n"
+    "\n"
+    "  --fail-on CLASSES  comma-separated classes that make the exit status 1 (default:\n"
+    "                     isolation_loss,grouping_regression,binding_regression; 'none')\n"
+    "\n"
+    "Exit status: 0 nothing in --fail-on, 1 a change in --fail-on, 2 error.\n";
 
 int cmd_diff(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "fail-on", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"format", required_argument, NULL, 'f'},
+	    {"fail-on", required_argument, NULL, 'F'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	snap_diff_format fmt = SNAP_DIFF_TEXT;
 	unsigned fail_on = SNAP_CLASS_REGRESSIONS;
 	snap_snapshot *a = NULL, *b = NULL;
 	snap_diff *d = NULL;
-	snap_error err = { 0 };
+	snap_error err = {0};
 	char *text = NULL;
 	int c, rc;
 
@@ -48,7 +48,7 @@ int cmd_diff(int argc, char **argv)
 				fmt = SNAP_DIFF_MARKDOWN;
 			else
 				return cli_error("diff: unknown format '%s' (text, json, markdown)",
-						 optarg);
+				                 optarg);
 			break;
 		case 'F':
 			if (snap_class_parse_list(&fail_on, optarg, &err) < 0)

@@ -11,18 +11,18 @@
 #include "snap/check.h"
 
 struct snap_check {
-	json_t *doc;                 /* owned: pcisnap.check/1 document */
-	size_t count[3];             /* checks per status */
-	snap_check_status verdict;   /* worst status */
+	json_t *doc;               /* owned: pcisnap.check/1 document */
+	size_t count[3];           /* checks per status */
+	snap_check_status verdict; /* worst status */
 };
 
-static const char *const status_names[] = { "PASS", "WARN", "FAIL" };
+static const char *const status_names[] = {"PASS", "WARN", "FAIL"};
 
 static void add(snap_check *c, json_t *checks, snap_check_status st, const char *id,
-		const char *subject, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+                const char *subject, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 static void add(snap_check *c, json_t *checks, snap_check_status st, const char *id,
-		const char *subject, const char *fmt, ...)
+                const char *subject, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -30,9 +30,9 @@ static void add(snap_check *c, json_t *checks, snap_check_status st, const char 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	json_array_append_new(checks, json_pack("{s:s, s:s, s:s, s:s}", "id", id, "subject",
-						subject, "status", status_names[st], "message",
-						msg));
+	json_array_append_new(checks,
+	                      json_pack("{s:s, s:s, s:s, s:s}", "id", id, "subject", subject,
+	                                "status", status_names[st], "message", msg));
 	c->count[st]++;
 	if (st > c->verdict)
 		c->verdict = st;
@@ -42,7 +42,8 @@ static bool host_owned(const json_t *d)
 {
 	const char *drv = snap_json__str(d, "driver"), *cls = snap_json__str(d, "class");
 
-	if (!drv || !strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub") || !strcmp(drv, "pcieport"))
+	if (!drv || !strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub") ||
+	    !strcmp(drv, "pcieport"))
 		return false;
 	return !(cls && !strncmp(cls, "0604", 4)); /* bridges are fine in a group */
 }
@@ -53,7 +54,8 @@ static void explain_groups(snap_check *c, json_t *checks, snap_topo *t, const js
 	size_t i;
 	json_t *g;
 
-	json_array_foreach(json_object_get(root, "groups"), i, g) {
+	json_array_foreach(json_object_get(root, "groups"), i, g)
+	{
 		const json_t *members = json_object_get(g, "devices"), *m;
 		snap_buf b = SNAP_BUF_INIT;
 		const char *reason = NULL;
@@ -64,8 +66,9 @@ static void explain_groups(snap_check *c, json_t *checks, snap_topo *t, const js
 		if (json_array_size(members) < 2)
 			continue;
 		snprintf(subject, sizeof(subject), "group %" JSON_INTEGER_FORMAT,
-			 json_integer_value(json_object_get(g, "id")));
-		json_array_foreach(members, k, m) {
+		         json_integer_value(json_object_get(g, "id")));
+		json_array_foreach(members, k, m)
+		{
 			int x = snap_topo__find(t, json_string_value(m));
 
 			snap_buf__printf(&b, "%s%s", k ? ", " : "", json_string_value(m));
@@ -76,13 +79,13 @@ static void explain_groups(snap_check *c, json_t *checks, snap_topo *t, const js
 		}
 		text = snap_buf__detach(&b);
 		if (reason)
-			add(c, checks, SNAP_CHECK_PASS, "group_explained", subject, "%s = %s because %s",
-			    subject, text ? text : "", reason);
+			add(c, checks, SNAP_CHECK_PASS, "group_explained", subject,
+			    "%s = %s because %s", subject, text ? text : "", reason);
 		else
-			add(c, checks, SNAP_CHECK_PASS, "group_explained", subject, "%s = %s: %s", subject,
-			    text ? text : "",
+			add(c, checks, SNAP_CHECK_PASS, "group_explained", subject, "%s = %s: %s",
+			    subject, text ? text : "",
 			    uncertain ? "cannot be explained, ACS is unknown (collect as root)"
-				      : "not explained by ACS: a DMA alias quirk of these devices");
+			              : "not explained by ACS: a DMA alias quirk of these devices");
 		free(text);
 	}
 }
@@ -128,19 +131,20 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		    "the firmware, drop intremap=off");
 	else
 		add(c, checks, SNAP_CHECK_WARN, "irq_remapping", "interrupt remapping",
-		    "unknown: no proc/interrupts or kernel log evidence (collect as root, with --dmesg)");
+		    "unknown: no proc/interrupts or kernel log evidence (collect as root, with "
+		    "--dmesg)");
 	/* 3. unsafe modes */
 	if (json_is_true(json_object_get(io, "allow_unsafe_interrupts")))
 		add(c, checks, SNAP_CHECK_FAIL, "unsafe_interrupts", "vfio_iommu_type1",
 		    "allow_unsafe_interrupts is on: remove it and fix interrupt remapping");
 	else
-		add(c, checks, json_is_false(json_object_get(io, "allow_unsafe_interrupts"))
-				       ? SNAP_CHECK_PASS
-				       : SNAP_CHECK_WARN,
+		add(c, checks,
+		    json_is_false(json_object_get(io, "allow_unsafe_interrupts")) ? SNAP_CHECK_PASS
+		                                                                  : SNAP_CHECK_WARN,
 		    "unsafe_interrupts", "vfio_iommu_type1", "allow_unsafe_interrupts %s",
 		    json_is_false(json_object_get(io, "allow_unsafe_interrupts"))
-			    ? "off"
-			    : "unknown (vfio_iommu_type1 not loaded)");
+		        ? "off"
+		        : "unknown (vfio_iommu_type1 not loaded)");
 	if (json_is_true(json_object_get(io, "noiommu_mode")))
 		add(c, checks, SNAP_CHECK_FAIL, "noiommu_mode", "vfio",
 		    "enable_unsafe_noiommu_mode is on: no DMA isolation at all");
@@ -150,14 +154,16 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 	/* 4. ACS override and asserted isolation */
 	if (snap_json__str(io, "acs_override"))
 		add(c, checks, SNAP_CHECK_WARN, "acs_override", "pcie_acs_override",
-		    "pcie_acs_override=%s: groups may claim isolation the hardware does not provide",
+		    "pcie_acs_override=%s: groups may claim isolation the hardware does not "
+		    "provide",
 		    snap_json__str(io, "acs_override"));
 	else
 		add(c, checks, SNAP_CHECK_PASS, "acs_override", "pcie_acs_override", "not set");
 	explain_groups(c, checks, &t, root);
 
 	/* 5. per passthrough device */
-	json_object_foreach(pt, bdf, reasons) {
+	json_object_foreach(pt, bdf, reasons)
+	{
 		int i = snap_topo__find(&t, bdf);
 		const json_t *d, *gid, *rm;
 		char lbl[512];
@@ -169,8 +175,9 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		gid = json_object_get(d, "iommu_group");
 		/* group viable */
 		if (!json_is_integer(gid)) {
-			add(c, checks, json_is_true(json_object_get(io, "enabled")) ? SNAP_CHECK_FAIL
-										       : SNAP_CHECK_WARN,
+			add(c, checks,
+			    json_is_true(json_object_get(io, "enabled")) ? SNAP_CHECK_FAIL
+			                                                 : SNAP_CHECK_WARN,
 			    "group_viable", bdf, "%s has no IOMMU group", lbl);
 		} else {
 			snap_buf b = SNAP_BUF_INIT;
@@ -185,17 +192,20 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 				    !host_owned(t.dev[k].obj))
 					continue;
 				snap_buf__printf(&b, "%s%s (%s)", bad++ ? ", " : "", t.dev[k].bdf,
-						 snap_json__str(t.dev[k].obj, "driver"));
+				                 snap_json__str(t.dev[k].obj, "driver"));
 			}
 			list = snap_buf__detach(&b);
 			if (bad)
 				add(c, checks, SNAP_CHECK_FAIL, "group_viable", bdf,
-				    "group %" JSON_INTEGER_FORMAT " of %s also holds host-owned %s: "
-				    "bind them to vfio-pci too, or move the card to a CPU-attached slot",
+				    "group %" JSON_INTEGER_FORMAT
+				    " of %s also holds host-owned %s: "
+				    "bind them to vfio-pci too, or move the card to a CPU-attached "
+				    "slot",
 				    json_integer_value(gid), lbl, list ? list : "");
 			else
 				add(c, checks, SNAP_CHECK_PASS, "group_viable", bdf,
-				    "group %" JSON_INTEGER_FORMAT " of %s: every other member is bound "
+				    "group %" JSON_INTEGER_FORMAT
+				    " of %s: every other member is bound "
 				    "to vfio-pci/pci-stub, driverless or a bridge",
 				    json_integer_value(gid), lbl);
 			free(list);
@@ -208,14 +218,18 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 				const json_t *g = json_object_get(t.dev[k].obj, "iommu_group");
 
 				if ((int)k == i || snap_topo__implied_root(&t, (int)k) != r ||
-				    !json_is_integer(g) || json_integer_value(g) == json_integer_value(gid))
+				    !json_is_integer(g) ||
+				    json_integer_value(g) == json_integer_value(gid))
 					continue;
 				add(c, checks, SNAP_CHECK_FAIL, "isolation_enforced", bdf,
-				    "%s is in group %" JSON_INTEGER_FORMAT " but the hardware cannot "
+				    "%s is in group %" JSON_INTEGER_FORMAT
+				    " but the hardware cannot "
 				    "isolate it from %s (%s): isolation asserted, not enforced",
 				    t.dev[k].bdf, json_integer_value(g), bdf,
-				    t.dev[k].merge_reason ? t.dev[k].merge_reason
-							  : (t.dev[i].merge_reason ? t.dev[i].merge_reason : "shared path"));
+				    t.dev[k].merge_reason
+				        ? t.dev[k].merge_reason
+				        : (t.dev[i].merge_reason ? t.dev[i].merge_reason
+				                                 : "shared path"));
 				break;
 			}
 		}
@@ -236,21 +250,24 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		/* reset */
 		rm = json_object_get(d, "reset_methods");
 		if (json_is_true(json_object_get(d, "flr")))
-			add(c, checks, SNAP_CHECK_PASS, "reset", bdf, "%s has Function Level Reset", lbl);
+			add(c, checks, SNAP_CHECK_PASS, "reset", bdf, "%s has Function Level Reset",
+			    lbl);
 		else if (json_is_array(rm) && json_array_size(rm))
-			add(c, checks, SNAP_CHECK_PASS, "reset", bdf, "%s: no FLR, reset by %s", lbl,
-			    json_string_value(json_array_get(rm, 0)));
+			add(c, checks, SNAP_CHECK_PASS, "reset", bdf, "%s: no FLR, reset by %s",
+			    lbl, json_string_value(json_array_get(rm, 0)));
 		else if (json_is_array(rm) || json_is_false(json_object_get(d, "flr")))
-			add(c, checks, json_is_array(rm) ? SNAP_CHECK_FAIL : SNAP_CHECK_WARN, "reset",
-			    bdf, "%s has no FLR%s: state can leak between VM runs", lbl,
-			    json_is_array(rm) ? " and no reset method" : " (reset methods unknown)");
+			add(c, checks, json_is_array(rm) ? SNAP_CHECK_FAIL : SNAP_CHECK_WARN,
+			    "reset", bdf, "%s has no FLR%s: state can leak between VM runs", lbl,
+			    json_is_array(rm) ? " and no reset method"
+			                      : " (reset methods unknown)");
 		else
 			add(c, checks, SNAP_CHECK_WARN, "reset", bdf,
 			    "%s: reset capability unknown (collect as root)", lbl);
 		/* boot VGA */
 		if (json_is_true(json_object_get(d, "boot_vga")))
 			add(c, checks, SNAP_CHECK_WARN, "boot_vga", bdf,
-			    "%s is the boot VGA device: the host console and firmware framebuffer hold "
+			    "%s is the boot VGA device: the host console and firmware framebuffer "
+			    "hold "
 			    "it (video=efifb:off, or boot on another GPU)",
 			    lbl);
 		/* vfio binding and ID list */
@@ -260,39 +277,48 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			size_t k;
 			json_t *id;
 
-			json_array_foreach(json_object_get(vfio, "ids"), k, id) if (
-				snap_json__str(id, "id") &&
-				snap_passthrough__id_matches(snap_json__str(id, "id"), d)) ids = true;
-			if (!json_is_true(json_object_get(json_object_get(vfio, "modules"), "vfio_pci")))
+			json_array_foreach(json_object_get(vfio, "ids"), k,
+			                   id) if (snap_json__str(id, "id") &&
+			                           snap_passthrough__id_matches(
+			                               snap_json__str(id, "id"), d)) ids = true;
+			if (!json_is_true(
+			        json_object_get(json_object_get(vfio, "modules"), "vfio_pci")))
 				add(c, checks, SNAP_CHECK_FAIL, "vfio_binding", bdf,
-				    "vfio-pci is not loaded: add vfio, vfio_iommu_type1, vfio_pci to the "
+				    "vfio-pci is not loaded: add vfio, vfio_iommu_type1, vfio_pci "
+				    "to the "
 				    "initramfs");
 			else if (drv && strcmp(drv, "vfio-pci") && strcmp(drv, "pci-stub"))
-				add(c, checks, ids ? SNAP_CHECK_FAIL : SNAP_CHECK_WARN, "vfio_binding", bdf,
-				    "%s is bound to host driver %s%s", lbl, drv,
-				    ids ? " although vfio-pci.ids lists it: the host driver won the race "
-					  "(softdep <driver> pre: vfio-pci)"
-					: "; it will be rebound at VM start (no vfio-pci id covers it)");
+				add(c, checks, ids ? SNAP_CHECK_FAIL : SNAP_CHECK_WARN,
+				    "vfio_binding", bdf, "%s is bound to host driver %s%s", lbl,
+				    drv,
+				    ids ? " although vfio-pci.ids lists it: the host driver won "
+				          "the race "
+				          "(softdep <driver> pre: vfio-pci)"
+				        : "; it will be rebound at VM start (no vfio-pci id covers "
+				          "it)");
 			else
-				add(c, checks, ids ? SNAP_CHECK_PASS : SNAP_CHECK_WARN, "vfio_binding", bdf,
-				    "%s: driver %s; %s", lbl, drv ? drv : "none",
+				add(c, checks, ids ? SNAP_CHECK_PASS : SNAP_CHECK_WARN,
+				    "vfio_binding", bdf, "%s: driver %s; %s", lbl,
+				    drv ? drv : "none",
 				    ids ? "covered by the vfio-pci ID list"
-					: "not covered by any vfio-pci id (bound by hand or at VM start)");
+				        : "not covered by any vfio-pci id (bound by hand or at VM "
+				          "start)");
 		}
 	}
 	if (!json_object_size(pt))
 		add(c, checks, SNAP_CHECK_PASS, "passthrough_devices", "host",
-		    "no passthrough devices (nothing bound to vfio-pci, named by a VM or vfio-pci.ids)");
+		    "no passthrough devices (nothing bound to vfio-pci, named by a VM or "
+		    "vfio-pci.ids)");
 	/* 6. Secure Boot / lockdown: noted */
 	add(c, checks, SNAP_CHECK_PASS, "secure_boot", "firmware", "Secure Boot %s, lockdown %s",
 	    json_is_true(json_object_get(fw, "secure_boot"))    ? "on"
 	    : json_is_false(json_object_get(fw, "secure_boot")) ? "off"
-								 : "unknown",
+	                                                        : "unknown",
 	    snap_json__str(fw, "lockdown") ? snap_json__str(fw, "lockdown") : "unknown");
 
 	c->doc = json_pack("{s:s, s:s, s:s, s:o}", "schema", "pcisnap.check/1", "host",
-			   snap_snapshot_hostname(s) ? snap_snapshot_hostname(s) : "unknown",
-			   "verdict", status_names[c->verdict], "checks", checks);
+	                   snap_snapshot_hostname(s) ? snap_snapshot_hostname(s) : "unknown",
+	                   "verdict", status_names[c->verdict], "checks", checks);
 	json_decref(pt);
 	snap_topo__release(&t);
 	if (!c->doc) {
@@ -324,12 +350,12 @@ int snap_check_render(char **out, const snap_check *c, int json, snap_error *err
 	if (json)
 		return snap_json__dump(out, c->doc, err);
 	snap_buf__printf(&b, "pcisnap check: %s: %s (%zu pass, %zu warn, %zu fail)\n",
-			 snap_json__str(c->doc, "host"), status_names[c->verdict],
-			 c->count[SNAP_CHECK_PASS], c->count[SNAP_CHECK_WARN],
-			 c->count[SNAP_CHECK_FAIL]);
+	                 snap_json__str(c->doc, "host"), status_names[c->verdict],
+	                 c->count[SNAP_CHECK_PASS], c->count[SNAP_CHECK_WARN],
+	                 c->count[SNAP_CHECK_FAIL]);
 	json_array_foreach(json_object_get(c->doc, "checks"), i, ch)
-		snap_buf__printf(&b, "%-4s  %-18s %s\n", snap_json__str(ch, "status"),
-				 snap_json__str(ch, "id"), snap_json__str(ch, "message"));
+	    snap_buf__printf(&b, "%-4s  %-18s %s\n", snap_json__str(ch, "status"),
+	                     snap_json__str(ch, "id"), snap_json__str(ch, "message"));
 	if (!(text = snap_buf__detach(&b)))
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	*out = text;

@@ -29,8 +29,8 @@ struct ctx {
 	bool same_host;      /* both snapshots are of one host (serials may break ties) */
 };
 
-static const char *const class_names[] = { "harmless", "binding_regression",
-					   "grouping_regression", "isolation_loss" };
+static const char *const class_names[] = {"harmless", "binding_regression", "grouping_regression",
+                                          "isolation_loss"};
 
 const char *snap_class_name(snap_class c)
 {
@@ -58,9 +58,9 @@ int snap_class_parse_list(unsigned *out, const char *list, snap_error *err)
 				break;
 		if (c == SNAP_CLASS_COUNT) {
 			snap_error__set(err, SNAP_EINVALID,
-					"unknown class '%s' (isolation_loss, grouping_regression, "
-					"binding_regression, harmless, all, none)",
-					tok);
+			                "unknown class '%s' (isolation_loss, grouping_regression, "
+			                "binding_regression, harmless, all, none)",
+			                tok);
 			free(dup);
 			return SNAP_EINVALID;
 		}
@@ -93,10 +93,10 @@ add(struct ctx *c, snap_class cls, const char *kind, const char *subject, json_t
 		snprintf(msg + len, sizeof(msg) - len, " Next: %s", next);
 	}
 	json_array_append_new(c->changes,
-			      json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "class",
-					class_names[cls], "kind", kind, "subject", subject, "old",
-					oldv ? oldv : json_null(), "new", newv ? newv : json_null(),
-					"message", msg, "next_step", snap_json__str_or_null(next)));
+	                      json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "class",
+	                                class_names[cls], "kind", kind, "subject", subject, "old",
+	                                oldv ? oldv : json_null(), "new", newv ? newv : json_null(),
+	                                "message", msg, "next_step", snap_json__str_or_null(next)));
 }
 
 static void label_o(const struct ctx *c, int i, char *buf, size_t n)
@@ -144,7 +144,8 @@ static void match_devices(struct ctx *c)
 
 			if (c->o2n[i] >= 0 || !list)
 				continue;
-			json_array_foreach(list, k, v) {
+			json_array_foreach(list, k, v)
+			{
 				int j = (int)json_integer_value(v);
 				bool ok = false;
 
@@ -173,7 +174,7 @@ static void match_devices(struct ctx *c)
 /* ---- host level ---- */
 
 static void cmp_string(struct ctx *c, const char *kind, const char *subject, const char *a,
-		       const char *b)
+                       const char *b)
 {
 	if (str_eq(a, b))
 		return;
@@ -184,30 +185,31 @@ static void cmp_string(struct ctx *c, const char *kind, const char *subject, con
 		return;
 	}
 	add(c, SNAP_CLASS_HARMLESS, kind, subject, snap_json__str_or_null(a),
-	    snap_json__str_or_null(b), NULL, "%s changed: '%s' -> '%s'.", subject, a ? a : "unknown",
-	    b ? b : "unknown");
+	    snap_json__str_or_null(b), NULL, "%s changed: '%s' -> '%s'.", subject,
+	    a ? a : "unknown", b ? b : "unknown");
 }
 
 static void diff_host(struct ctx *c)
 {
-	static const char *const fw[] = { "bios_vendor",  "bios_version", "bios_date",
-					  "bios_release", "board_vendor", "board_name",
-					  "board_version", "product_name", "product_version",
-					  "sys_vendor",   "lockdown" };
-	static const char *const serials[] = { "product_serial", "board_serial", "product_uuid",
-					       "chassis_serial" };
+	static const char *const fw[] = {"bios_vendor",   "bios_version", "bios_date",
+	                                 "bios_release",  "board_vendor", "board_name",
+	                                 "board_version", "product_name", "product_version",
+	                                 "sys_vendor",    "lockdown"};
+	static const char *const serials[] = {"product_serial", "board_serial", "product_uuid",
+	                                      "chassis_serial"};
 	const json_t *ko = json_object_get(c->o, "kernel"), *kn = json_object_get(c->n, "kernel");
-	const json_t *fo = json_object_get(c->o, "firmware"), *fn = json_object_get(c->n, "firmware");
+	const json_t *fo = json_object_get(c->o, "firmware"),
+	             *fn = json_object_get(c->n, "firmware");
 	char subject[128];
 	size_t i, j;
 	json_t *t, *u;
 
 	cmp_string(c, "kernel_release", "kernel release", snap_json__str(ko, "release"),
-		   snap_json__str(kn, "release"));
+	           snap_json__str(kn, "release"));
 	for (i = 0; i < SNAP_ARRAY_SIZE(fw); i++) {
 		snprintf(subject, sizeof(subject), "firmware %s", fw[i]);
 		cmp_string(c, "firmware", subject, snap_json__str(fo, fw[i]),
-			   snap_json__str(fn, fw[i]));
+		           snap_json__str(fn, fw[i]));
 	}
 	for (i = 0; i < SNAP_ARRAY_SIZE(serials); i++) {
 		const char *a = snap_json__str(fo, serials[i]), *b = snap_json__str(fn, serials[i]);
@@ -216,49 +218,57 @@ static void diff_host(struct ctx *c)
 			add(c, SNAP_CLASS_HARMLESS, "serial_number", serials[i], json_string(a),
 			    json_string(b), NULL, "%s differs%s.", serials[i],
 			    c->same_host ? " (board or chassis replaced?)"
-					 : " (another host: serial numbers differ by nature)");
+			                 : " (another host: serial numbers differ by nature)");
 	}
 	if (!json_equal(json_object_get(fo, "secure_boot"), json_object_get(fn, "secure_boot")) &&
 	    json_is_boolean(json_object_get(fn, "secure_boot")))
 		add(c, SNAP_CLASS_HARMLESS, "secure_boot", "Secure Boot",
-		    jdup(json_object_get(fo, "secure_boot")), jdup(json_object_get(fn, "secure_boot")),
-		    NULL, "Secure Boot is now %s.",
+		    jdup(json_object_get(fo, "secure_boot")),
+		    jdup(json_object_get(fn, "secure_boot")), NULL, "Secure Boot is now %s.",
 		    json_is_true(json_object_get(fn, "secure_boot")) ? "on" : "off");
 	/* command-line tokens, as multisets of "key[=value]" */
 	{
-		json_t *to = json_object_get(ko, "cmdline_tokens"), *tn = json_object_get(kn, "cmdline_tokens");
+		json_t *to = json_object_get(ko, "cmdline_tokens"),
+		       *tn = json_object_get(kn, "cmdline_tokens");
 
 		for (int dir = 0; dir < 2; dir++) {
 			json_t *a = dir ? tn : to, *b = dir ? to : tn;
 
-			json_array_foreach(a, i, t) {
+			json_array_foreach(a, i, t)
+			{
 				bool found = false;
 
 				json_array_foreach(b, j, u) found |= json_equal(t, u);
 				if (found)
 					continue;
 				{
-					const char *k = snap_json__str(t, "key"), *v = snap_json__str(t, "value");
+					const char *k = snap_json__str(t, "key"),
+					           *v = snap_json__str(t, "value");
 					char tok[512];
 
 					if (!strcmp(k, "BOOT_IMAGE") || !strcmp(k, "initrd"))
 						continue; /* follows the kernel release */
-					snprintf(tok, sizeof(tok), "%s%s%s", k, v ? "=" : "", v ? v : "");
+					snprintf(tok, sizeof(tok), "%s%s%s", k, v ? "=" : "",
+					         v ? v : "");
 					add(c, SNAP_CLASS_HARMLESS,
 					    dir ? "cmdline_token_added" : "cmdline_token_removed",
-					    "kernel command line", dir ? json_null() : json_string(tok),
+					    "kernel command line",
+					    dir ? json_null() : json_string(tok),
 					    dir ? json_string(tok) : json_null(), NULL,
-					    "Command-line token '%s' %s.", tok, dir ? "added" : "removed");
+					    "Command-line token '%s' %s.", tok,
+					    dir ? "added" : "removed");
 				}
 			}
 		}
 	}
 	/* loaded modules (vfio ones are judged in diff_vfio) */
 	for (int dir = 0; dir < 2; dir++) {
-		json_t *a = json_object_get(dir ? kn : ko, "modules"), *b = json_object_get(dir ? ko : kn, "modules");
+		json_t *a = json_object_get(dir ? kn : ko, "modules"),
+		       *b = json_object_get(dir ? ko : kn, "modules");
 		json_t *list = json_array();
 
-		json_array_foreach(a, i, t) {
+		json_array_foreach(a, i, t)
+		{
 			bool found = false;
 
 			json_array_foreach(b, j, u) found |= json_equal(t, u);
@@ -291,50 +301,65 @@ static size_t override_scope(const char *v)
 static void diff_iommu(struct ctx *c)
 {
 	const json_t *io = json_object_get(c->o, "iommu"), *in = json_object_get(c->n, "iommu");
-	const char *iro = snap_json__str(io, "irq_remapping"), *irn = snap_json__str(in, "irq_remapping");
-	const char *ao = snap_json__str(io, "acs_override"), *an = snap_json__str(in, "acs_override");
+	const char *iro = snap_json__str(io, "irq_remapping"),
+	           *irn = snap_json__str(in, "irq_remapping");
+	const char *ao = snap_json__str(io, "acs_override"),
+	           *an = snap_json__str(in, "acs_override");
 
-	if (json_is_true(json_object_get(io, "enabled")) && !json_is_true(json_object_get(in, "enabled")))
-		add(c, SNAP_CLASS_ISOLATION_LOSS, "iommu_disabled", "IOMMU", json_true(), json_false(),
-		    "enable VT-d / AMD-Vi (\"IOMMU\", \"SVM/VT-d\") in the firmware setup again and keep "
-		    "intel_iommu=on or amd_iommu=on on the command line; do not start passthrough VMs "
+	if (json_is_true(json_object_get(io, "enabled")) &&
+	    !json_is_true(json_object_get(in, "enabled")))
+		add(c, SNAP_CLASS_ISOLATION_LOSS, "iommu_disabled", "IOMMU", json_true(),
+		    json_false(),
+		    "enable VT-d / AMD-Vi (\"IOMMU\", \"SVM/VT-d\") in the firmware setup again "
+		    "and keep "
+		    "intel_iommu=on or amd_iommu=on on the command line; do not start passthrough "
+		    "VMs "
 		    "until 'pcisnap check' passes.",
 		    "The IOMMU was on and is not: no IOMMU units and no groups, so there is no DMA "
-		    "isolation and vfio-pci cannot bind any device (a firmware update or reset often "
+		    "isolation and vfio-pci cannot bind any device (a firmware update or reset "
+		    "often "
 		    "turns VT-d/AMD-Vi off).");
 	if (iro && irn && !strcmp(iro, "enabled") && !strcmp(irn, "disabled"))
 		add(c, SNAP_CLASS_ISOLATION_LOSS, "irq_remapping_disabled", "interrupt remapping",
 		    json_string(iro), json_string(irn),
 		    "enable x2APIC and interrupt remapping in the firmware (often reset by a BIOS "
-		    "update), remove intremap=off if present, and do not set allow_unsafe_interrupts "
+		    "update), remove intremap=off if present, and do not set "
+		    "allow_unsafe_interrupts "
 		    "as a workaround.",
-		    "Interrupt remapping was enabled and is disabled: a guest with a passed-through "
+		    "Interrupt remapping was enabled and is disabled: a guest with a "
+		    "passed-through "
 		    "device can forge MSIs to the host.");
 	else if (iro && irn && !strcmp(iro, "enabled") && !strcmp(irn, "unknown"))
-		add(c, SNAP_CLASS_HARMLESS, "evidence_lost", "interrupt remapping", json_string(iro),
-		    json_string(irn), "collect as root with the kernel log (--dmesg) to confirm.",
-		    "Interrupt remapping can no longer be confirmed (no interrupts file or kernel log "
+		add(c, SNAP_CLASS_HARMLESS, "evidence_lost", "interrupt remapping",
+		    json_string(iro), json_string(irn),
+		    "collect as root with the kernel log (--dmesg) to confirm.",
+		    "Interrupt remapping can no longer be confirmed (no interrupts file or kernel "
+		    "log "
 		    "in the new snapshot): lost evidence, not a loss.");
 	if (!json_is_true(json_object_get(io, "allow_unsafe_interrupts")) &&
 	    json_is_true(json_object_get(in, "allow_unsafe_interrupts")))
 		add(c, SNAP_CLASS_ISOLATION_LOSS, "unsafe_interrupts", "vfio_iommu_type1",
 		    jdup(json_object_get(io, "allow_unsafe_interrupts")), json_true(),
-		    "remove allow_unsafe_interrupts=1 from /etc/modprobe.d and the command line, and "
+		    "remove allow_unsafe_interrupts=1 from /etc/modprobe.d and the command line, "
+		    "and "
 		    "fix interrupt remapping instead.",
-		    "vfio_iommu_type1.allow_unsafe_interrupts is on: vfio accepts devices on a host "
+		    "vfio_iommu_type1.allow_unsafe_interrupts is on: vfio accepts devices on a "
+		    "host "
 		    "whose interrupts are not isolated.");
 	if (!json_is_true(json_object_get(io, "noiommu_mode")) &&
 	    json_is_true(json_object_get(in, "noiommu_mode")))
-		add(c, SNAP_CLASS_ISOLATION_LOSS, "noiommu_mode", "vfio", jdup(json_object_get(io, "noiommu_mode")),
-		    json_true(), "turn enable_unsafe_noiommu_mode off; it is for DPDK test rigs, never for VMs.",
+		add(c, SNAP_CLASS_ISOLATION_LOSS, "noiommu_mode", "vfio",
+		    jdup(json_object_get(io, "noiommu_mode")), json_true(),
+		    "turn enable_unsafe_noiommu_mode off; it is for DPDK test rigs, never for VMs.",
 		    "vfio no-IOMMU mode is on: devices do DMA with no isolation at all.");
 	if (an && (!ao || override_scope(an) > override_scope(ao) ||
-		   (override_scope(an) == override_scope(ao) && strcmp(an, ao))))
+	           (override_scope(an) == override_scope(ao) && strcmp(an, ao))))
 		add(c, SNAP_CLASS_ISOLATION_LOSS, "acs_override", "pcie_acs_override",
 		    snap_json__str_or_null(ao), json_string(an),
 		    "remove pcie_acs_override and get real isolation: a CPU-attached slot, a board "
 		    "with ACS on its root ports, or the BIOS ACS setting.",
-		    "pcie_acs_override=%s %s: the kernel now claims isolation the hardware does not "
+		    "pcie_acs_override=%s %s: the kernel now claims isolation the hardware does "
+		    "not "
 		    "provide, so devices in 'separate' groups can still reach each other by "
 		    "peer-to-peer DMA.",
 		    an, ao ? "widened" : "appeared");
@@ -351,7 +376,8 @@ static bool covered_by_ids(const json_t *root, const json_t *dev)
 	const json_t *ids = json_object_get(json_object_get(root, "vfio"), "ids"), *id;
 	size_t i;
 
-	json_array_foreach(ids, i, id) {
+	json_array_foreach(ids, i, id)
+	{
 		const char *s = snap_json__str(id, "id");
 
 		if (s && snap_passthrough__id_matches(s, dev))
@@ -362,7 +388,7 @@ static bool covered_by_ids(const json_t *root, const json_t *dev)
 
 static void diff_vfio(struct ctx *c)
 {
-	static const char *const mods[] = { "vfio", "vfio_pci", "vfio_iommu_type1" };
+	static const char *const mods[] = {"vfio", "vfio_pci", "vfio_iommu_type1"};
 	const json_t *mo = json_object_get(json_object_get(c->o, "vfio"), "modules");
 	const json_t *mn = json_object_get(json_object_get(c->n, "vfio"), "modules");
 	const char *bdf;
@@ -376,11 +402,14 @@ static void diff_vfio(struct ctx *c)
 			add(c, SNAP_CLASS_BINDING_REGRESSION, "vfio_module_missing", mods[i],
 			    json_true(), json_false(),
 			    "put vfio, vfio_iommu_type1 and vfio_pci in /etc/modules (or "
-			    "/etc/initramfs-tools/modules), run update-initramfs -u -k all, reboot.",
-			    "Module %s is no longer loaded: the new kernel's initramfs probably lacks "
+			    "/etc/initramfs-tools/modules), run update-initramfs -u -k all, "
+			    "reboot.",
+			    "Module %s is no longer loaded: the new kernel's initramfs probably "
+			    "lacks "
 			    "vfio, so host drivers claim the passthrough devices at boot.",
 			    mods[i]);
-	json_object_foreach(c->pt, bdf, reasons) {
+	json_object_foreach(c->pt, bdf, reasons)
+	{
 		int i = snap_topo__find(&c->to, bdf), j;
 		char lbl[512];
 
@@ -408,19 +437,21 @@ static double speed_of(const json_t *link, const char *key)
 
 static unsigned acs_mask(const json_t *acs, const char *key)
 {
-	static const char *const names[] = { "SV", "TB", "RR", "CR", "UF", "EC", "DT" };
+	static const char *const names[] = {"SV", "TB", "RR", "CR", "UF", "EC", "DT"};
 	const json_t *arr = json_object_get(acs, key), *f;
 	unsigned v = 0;
 	size_t i;
 
-	json_array_foreach(arr, i, f) for (unsigned b = 0; b < 7; b++) if (
-		json_string_value(f) && !strcmp(json_string_value(f), names[b])) v |= 1u << b;
+	json_array_foreach(arr, i, f) for (unsigned b = 0; b < 7;
+	                                   b++) if (json_string_value(f) &&
+	                                            !strcmp(json_string_value(f), names[b])) v |=
+	    1u << b;
 	return v;
 }
 
 static void mask_names(char *buf, size_t n, unsigned bits)
 {
-	static const char *const names[] = { "SV", "TB", "RR", "CR", "UF", "EC", "DT" };
+	static const char *const names[] = {"SV", "TB", "RR", "CR", "UF", "EC", "DT"};
 
 	buf[0] = '\0';
 	for (unsigned b = 0; b < 7; b++)
@@ -437,7 +468,8 @@ static void diff_path_acs(struct ctx *c, bool *reported)
 	const char *bdf;
 	json_t *reasons;
 
-	json_object_foreach(c->pt, bdf, reasons) {
+	json_object_foreach(c->pt, bdf, reasons)
+	{
 		int i = snap_topo__find(&c->to, bdf);
 		char pdev[512];
 
@@ -455,28 +487,32 @@ static void diff_path_acs(struct ctx *c, bool *reported)
 			ao = json_object_get(c->to.dev[p].obj, "acs");
 			an = json_object_get(c->tn.dev[q].obj, "acs");
 			if (!json_is_object(ao) || !json_is_object(an))
-				continue; /* unknown on either side: no claim (lost evidence is counted) */
+				continue; /* unknown on either side: no claim (lost evidence is
+				             counted) */
 			if (json_is_true(json_object_get(ao, "present")) &&
 			    !json_is_true(json_object_get(an, "present")))
 				lost = (acs_mask(ao, "cap") | acs_mask(ao, "ctl")) & REQ_ACS_FLAGS;
 			else
 				lost = ((acs_mask(ao, "cap") & ~acs_mask(an, "cap")) |
-					(acs_mask(ao, "ctl") & ~acs_mask(an, "ctl"))) &
+				        (acs_mask(ao, "ctl") & ~acs_mask(an, "ctl"))) &
 				       REQ_ACS_FLAGS;
 			if (!lost)
 				continue;
 			reported[p] = true;
 			mask_names(flags, sizeof(flags), lost);
 			label_n(c, q, lbl, sizeof(lbl));
-			add(c, SNAP_CLASS_ISOLATION_LOSS, "acs_lost", c->tn.dev[q].bdf, jdup(ao), jdup(an),
-			    "check the firmware's ACS / PCIe settings (a BIOS update can hide the ACS "
+			add(c, SNAP_CLASS_ISOLATION_LOSS, "acs_lost", c->tn.dev[q].bdf, jdup(ao),
+			    jdup(an),
+			    "check the firmware's ACS / PCIe settings (a BIOS update can hide the "
+			    "ACS "
 			    "capability or clear its controls); do not compensate with "
 			    "pcie_acs_override.",
-			    "%s %s on the path of passthrough device %s lost ACS %s: devices below it "
+			    "%s %s on the path of passthrough device %s lost ACS %s: devices below "
+			    "it "
 			    "can now reach each other without the IOMMU seeing it.",
 			    snap_json__str(c->tn.dev[q].obj, "pcie_type")
-				    ? snap_json__str(c->tn.dev[q].obj, "pcie_type")
-				    : "port",
+			        ? snap_json__str(c->tn.dev[q].obj, "pcie_type")
+			        : "port",
 			    lbl, pdev, flags);
 		}
 	}
@@ -506,10 +542,11 @@ static void diff_devices(struct ctx *c)
 		label_o(c, (int)i, lo, sizeof(lo));
 		if (j < 0) {
 			if (pt)
-				add(c, SNAP_CLASS_BINDING_REGRESSION, "device_removed", c->to.dev[i].bdf,
-				    json_string(c->to.dev[i].bdf), json_null(),
+				add(c, SNAP_CLASS_BINDING_REGRESSION, "device_removed",
+				    c->to.dev[i].bdf, json_string(c->to.dev[i].bdf), json_null(),
 				    "check that the card is seated and powered and enabled in the "
-				    "firmware (slot bifurcation, 'Above 4G decoding'), and 'dmesg | grep "
+				    "firmware (slot bifurcation, 'Above 4G decoding'), and 'dmesg "
+				    "| grep "
 				    "-i pci' for link training errors.",
 				    "Passthrough device %s is gone.", lo);
 			else
@@ -523,32 +560,38 @@ static void diff_devices(struct ctx *c)
 		if (strcmp(c->to.dev[i].bdf, c->tn.dev[j].bdf)) {
 			char pair[64];
 
-			snprintf(pair, sizeof(pair), "%s -> %s", c->to.dev[i].bdf, c->tn.dev[j].bdf);
+			snprintf(pair, sizeof(pair), "%s -> %s", c->to.dev[i].bdf,
+			         c->tn.dev[j].bdf);
 			examples_append(&renum, &nrenum, pair);
 		}
 		/* driver */
 		{
-			const char *da = snap_json__str(a, "driver"), *db = snap_json__str(b, "driver");
+			const char *da = snap_json__str(a, "driver"),
+			           *db = snap_json__str(b, "driver");
 
 			if (!str_eq(da, db)) {
-				bool was_vfio = da && (!strcmp(da, "vfio-pci") || !strcmp(da, "pci-stub"));
+				bool was_vfio =
+				    da && (!strcmp(da, "vfio-pci") || !strcmp(da, "pci-stub"));
 
 				if (pt && was_vfio) {
 					char next[512];
 
-					snprintf(next, sizeof(next),
-						 "make vfio-pci claim it before %s: 'softdep %s pre: "
-						 "vfio-pci' and its id in 'options vfio-pci ids=' in "
-						 "/etc/modprobe.d, vfio modules in the initramfs "
-						 "(update-initramfs -u -k all), then reboot.",
-						 db ? db : "any host driver", db ? db : "<driver>");
+					snprintf(
+					    next, sizeof(next),
+					    "make vfio-pci claim it before %s: 'softdep %s pre: "
+					    "vfio-pci' and its id in 'options vfio-pci ids=' in "
+					    "/etc/modprobe.d, vfio modules in the initramfs "
+					    "(update-initramfs -u -k all), then reboot.",
+					    db ? db : "any host driver", db ? db : "<driver>");
 					add(c, SNAP_CLASS_BINDING_REGRESSION, "driver_changed",
-					    c->tn.dev[j].bdf, json_string(da), snap_json__str_or_null(db),
-					    next, "Passthrough device %s is no longer bound to %s: %s.",
+					    c->tn.dev[j].bdf, json_string(da),
+					    snap_json__str_or_null(db), next,
+					    "Passthrough device %s is no longer bound to %s: %s.",
 					    ln, da, db ? db : "no driver at all");
 				} else {
-					add(c, SNAP_CLASS_HARMLESS, "driver_changed", c->tn.dev[j].bdf,
-					    snap_json__str_or_null(da), snap_json__str_or_null(db), NULL,
+					add(c, SNAP_CLASS_HARMLESS, "driver_changed",
+					    c->tn.dev[j].bdf, snap_json__str_or_null(da),
+					    snap_json__str_or_null(db), NULL,
 					    "Driver of %s: %s -> %s.", ln, da ? da : "none",
 					    db ? db : "none");
 				}
@@ -556,73 +599,92 @@ static void diff_devices(struct ctx *c)
 		}
 		/* FLR */
 		{
-			const json_t *fa = json_object_get(a, "flr"), *fb = json_object_get(b, "flr");
+			const json_t *fa = json_object_get(a, "flr"),
+			             *fb = json_object_get(b, "flr");
 
 			if (json_is_true(fa) && json_is_false(fb))
-				add(c, pt ? SNAP_CLASS_ISOLATION_LOSS : SNAP_CLASS_HARMLESS, "flr_lost",
-				    c->tn.dev[j].bdf, json_true(), json_false(),
-				    pt ? "check the device firmware version (a firmware update can drop "
-					 "FLR); without it, state can leak between VMs across resets."
+				add(c, pt ? SNAP_CLASS_ISOLATION_LOSS : SNAP_CLASS_HARMLESS,
+				    "flr_lost", c->tn.dev[j].bdf, json_true(), json_false(),
+				    pt ? "check the device firmware version (a firmware update can "
+				         "drop "
+				         "FLR); without it, state can leak between VMs across "
+				         "resets."
 				       : NULL,
 				    "%s no longer advertises Function Level Reset.", ln);
 			else if (json_is_boolean(fa) && json_is_null(fb))
 				examples_append(&lost, &nlost, c->tn.dev[j].bdf);
 			else if (json_is_false(fa) && json_is_true(fb))
-				add(c, SNAP_CLASS_HARMLESS, "flr_gained", c->tn.dev[j].bdf, json_false(),
-				    json_true(), NULL, "%s now advertises Function Level Reset.", ln);
+				add(c, SNAP_CLASS_HARMLESS, "flr_gained", c->tn.dev[j].bdf,
+				    json_false(), json_true(), NULL,
+				    "%s now advertises Function Level Reset.", ln);
 		}
 		/* ACS anywhere else: listed */
 		{
-			const json_t *aa = json_object_get(a, "acs"), *ab = json_object_get(b, "acs");
+			const json_t *aa = json_object_get(a, "acs"),
+			             *ab = json_object_get(b, "acs");
 
 			if (json_is_object(aa) && json_is_null(ab))
 				; /* counted with the FLR loss above: same cause */
 			else if (json_is_object(aa) && json_is_object(ab) && !json_equal(aa, ab) &&
-				 !reported[i])
-				add(c, SNAP_CLASS_HARMLESS, "acs_changed", c->tn.dev[j].bdf, jdup(aa),
-				    jdup(ab), NULL,
-				    "ACS of %s changed (not on the path of a passthrough device).", ln);
+			         !reported[i])
+				add(c, SNAP_CLASS_HARMLESS, "acs_changed", c->tn.dev[j].bdf,
+				    jdup(aa), jdup(ab), NULL,
+				    "ACS of %s changed (not on the path of a passthrough device).",
+				    ln);
 		}
 		/* reset methods */
 		{
-			const json_t *ra = json_object_get(a, "reset_methods"), *rb = json_object_get(b, "reset_methods");
+			const json_t *ra = json_object_get(a, "reset_methods"),
+			             *rb = json_object_get(b, "reset_methods");
 
 			if (json_is_array(ra) && json_is_array(rb) && !json_equal(ra, rb))
-				add(c, SNAP_CLASS_HARMLESS, "reset_methods_changed", c->tn.dev[j].bdf,
-				    jdup(ra), jdup(rb), NULL, "Reset methods of %s changed.", ln);
+				add(c, SNAP_CLASS_HARMLESS, "reset_methods_changed",
+				    c->tn.dev[j].bdf, jdup(ra), jdup(rb), NULL,
+				    "Reset methods of %s changed.", ln);
 		}
 		/* link training */
 		{
-			const json_t *la = json_object_get(a, "link"), *lb = json_object_get(b, "link");
+			const json_t *la = json_object_get(a, "link"),
+			             *lb = json_object_get(b, "link");
 
 			if (json_is_object(la) && json_is_object(lb) &&
 			    (speed_of(lb, "cur_speed") < speed_of(la, "cur_speed") ||
 			     json_integer_value(json_object_get(lb, "cur_width")) <
-				     json_integer_value(json_object_get(la, "cur_width"))))
-				add(c, SNAP_CLASS_HARMLESS, "link_downtrained", c->tn.dev[j].bdf, jdup(la),
-				    jdup(lb), "reseat the card or check the slot and riser if it persists.",
+			         json_integer_value(json_object_get(la, "cur_width"))))
+				add(c, SNAP_CLASS_HARMLESS, "link_downtrained", c->tn.dev[j].bdf,
+				    jdup(la), jdup(lb),
+				    "reseat the card or check the slot and riser if it persists.",
 				    "Link of %s trained down: %s x%" JSON_INTEGER_FORMAT
 				    " -> %s x%" JSON_INTEGER_FORMAT ".",
-				    ln, snap_json__str(la, "cur_speed") ? snap_json__str(la, "cur_speed") : "?",
+				    ln,
+				    snap_json__str(la, "cur_speed")
+				        ? snap_json__str(la, "cur_speed")
+				        : "?",
 				    json_integer_value(json_object_get(la, "cur_width")),
-				    snap_json__str(lb, "cur_speed") ? snap_json__str(lb, "cur_speed") : "?",
+				    snap_json__str(lb, "cur_speed")
+				        ? snap_json__str(lb, "cur_speed")
+				        : "?",
 				    json_integer_value(json_object_get(lb, "cur_width")));
 		}
 		/* AER counters */
 		{
-			static const char *const keys[] = { "correctable", "nonfatal", "fatal" };
-			const json_t *ea = json_object_get(a, "aer"), *eb = json_object_get(b, "aer");
+			static const char *const keys[] = {"correctable", "nonfatal", "fatal"};
+			const json_t *ea = json_object_get(a, "aer"),
+			             *eb = json_object_get(b, "aer");
 
 			for (size_t k = 0; k < 3; k++) {
-				const json_t *x = json_object_get(ea, keys[k]), *y = json_object_get(eb, keys[k]);
+				const json_t *x = json_object_get(ea, keys[k]),
+				             *y = json_object_get(eb, keys[k]);
 
 				if (json_is_integer(x) && json_is_integer(y) &&
 				    json_integer_value(y) > json_integer_value(x))
 					add(c, SNAP_CLASS_HARMLESS, "aer_errors", c->tn.dev[j].bdf,
-					    json_incref((json_t *)x), json_incref((json_t *)y), NULL,
+					    json_incref((json_t *)x), json_incref((json_t *)y),
+					    NULL,
 					    "%s: %s AER errors rose from %" JSON_INTEGER_FORMAT
 					    " to %" JSON_INTEGER_FORMAT ".",
-					    ln, keys[k], json_integer_value(x), json_integer_value(y));
+					    ln, keys[k], json_integer_value(x),
+					    json_integer_value(y));
 			}
 		}
 	}
@@ -649,8 +711,8 @@ static void diff_devices(struct ctx *c)
 	if (nlost) {
 		char *ex = snap_buf__detach(&lost);
 
-		add(c, SNAP_CLASS_HARMLESS, "evidence_lost", "config space", json_null(), json_null(),
-		    "collect as root to read the full config space.",
+		add(c, SNAP_CLASS_HARMLESS, "evidence_lost", "config space", json_null(),
+		    json_null(), "collect as root to read the full config space.",
 		    "ACS/FLR of %zu device(s) became unknown (config space readable only in part, "
 		    "e.g. a capture without root): %s%s. Lost evidence, not a loss.",
 		    nlost, ex ? ex : "", nlost > MAX_EXAMPLES ? ", ..." : "");
@@ -695,7 +757,8 @@ static void diff_groups(struct ctx *c)
 	if (!done)
 		return;
 	/* grouping regressions: a passthrough device's group gained a device */
-	json_object_foreach(c->pt, bdf, reasons) {
+	json_object_foreach(c->pt, bdf, reasons)
+	{
 		int i = snap_topo__find(&c->to, bdf), j;
 		const json_t *go, *gn;
 		json_t *mo, *mn, *v;
@@ -711,45 +774,54 @@ static void diff_groups(struct ctx *c)
 		mo = group_members(&c->to, json_integer_value(go));
 		mn = group_members(&c->tn, json_integer_value(gn));
 		label_n(c, j, lp, sizeof(lp));
-		json_array_foreach(mn, x, v) {
+		json_array_foreach(mn, x, v)
+		{
 			int m = (int)json_integer_value(v), om = c->n2o[m];
 			bool was = false;
 			size_t y;
 			json_t *w;
 
-			json_array_foreach(mo, y, w) was |= (om >= 0 && json_integer_value(w) == om);
+			json_array_foreach(mo, y, w) was |=
+			    (om >= 0 && json_integer_value(w) == om);
 			if (was || done[m])
 				continue;
 			done[m] = true;
 			label_n(c, m, lg, sizeof(lg));
-			add(c, SNAP_CLASS_GROUPING_REGRESSION, "group_grew", c->tn.dev[j].bdf, jdup(go),
-			    jdup(gn),
-			    "move the card to a CPU-attached slot, or check the BIOS PCIe/ACS settings "
-			    "(a firmware update can disable ACS or change bifurcation) before anyone "
+			add(c, SNAP_CLASS_GROUPING_REGRESSION, "group_grew", c->tn.dev[j].bdf,
+			    jdup(go), jdup(gn),
+			    "move the card to a CPU-attached slot, or check the BIOS PCIe/ACS "
+			    "settings "
+			    "(a firmware update can disable ACS or change bifurcation) before "
+			    "anyone "
 			    "reaches for pcie_acs_override.",
-			    "IOMMU group of passthrough device %s gained %s (driver %s%s): every device "
-			    "in a group must go to the same VM, so the VM will not start, or the host "
+			    "IOMMU group of passthrough device %s gained %s (driver %s%s): every "
+			    "device "
+			    "in a group must go to the same VM, so the VM will not start, or the "
+			    "host "
 			    "loses that device.",
 			    lp, lg,
 			    snap_json__str(c->tn.dev[m].obj, "driver")
-				    ? snap_json__str(c->tn.dev[m].obj, "driver")
-				    : "none",
+			        ? snap_json__str(c->tn.dev[m].obj, "driver")
+			        : "none",
 			    is_bridge(c->tn.dev[m].obj) ? ", a bridge" : "");
 		}
 		json_decref(mo);
 		json_decref(mn);
 	}
 	/* every other group change is listed: compare membership under identity */
-	json_array_foreach(json_object_get(c->o, "groups"), k, g) {
+	json_array_foreach(json_object_get(c->o, "groups"), k, g)
+	{
 		json_int_t gid = json_integer_value(json_object_get(g, "id"));
 		json_t *mo = group_members(&c->to, gid), *v;
 		json_int_t ngid = -1;
 		bool same = true;
 		size_t x;
 
-		json_array_foreach(mo, x, v) {
+		json_array_foreach(mo, x, v)
+		{
 			int j = c->o2n[json_integer_value(v)];
-			const json_t *gn = j >= 0 ? json_object_get(c->tn.dev[j].obj, "iommu_group") : NULL;
+			const json_t *gn =
+			    j >= 0 ? json_object_get(c->tn.dev[j].obj, "iommu_group") : NULL;
 
 			if (!json_is_integer(gn)) {
 				same = false;
@@ -779,13 +851,13 @@ static void diff_groups(struct ctx *c)
 		    "no meaning.",
 		    renumbered);
 	if (changed)
-		add(c, SNAP_CLASS_HARMLESS, "groups_changed", "IOMMU groups", json_null(), json_null(),
-		    NULL,
+		add(c, SNAP_CLASS_HARMLESS, "groups_changed", "IOMMU groups", json_null(),
+		    json_null(), NULL,
 		    "%zu IOMMU group(s) changed membership (split, merged, grew or shrank); those "
 		    "that matter for passthrough devices are listed above.",
 		    changed);
 	else if (!json_array_size(json_object_get(c->n, "groups")) &&
-		 json_array_size(json_object_get(c->o, "groups")))
+	         json_array_size(json_object_get(c->o, "groups")))
 		add(c, SNAP_CLASS_HARMLESS, "groups_gone", "IOMMU groups", json_null(), json_null(),
 		    NULL, "The new snapshot has no IOMMU groups at all.");
 	free(done);
@@ -810,12 +882,13 @@ static bool over_split(snap_topo *t, int i, char *why, size_t n)
 			continue;
 		if (json_integer_value(gk) != json_integer_value(g)) {
 			const char *reason = t->dev[k].merge_reason ? t->dev[k].merge_reason
-								    : t->dev[i].merge_reason;
+			                                            : t->dev[i].merge_reason;
 
-			snprintf(why, n, "%s is in group %" JSON_INTEGER_FORMAT
-				 " though the hardware cannot isolate it from %s (%s)",
-				 t->dev[k].bdf, json_integer_value(gk), t->dev[i].bdf,
-				 reason ? reason : "shared upstream path without ACS");
+			snprintf(why, n,
+			         "%s is in group %" JSON_INTEGER_FORMAT
+			         " though the hardware cannot isolate it from %s (%s)",
+			         t->dev[k].bdf, json_integer_value(gk), t->dev[i].bdf,
+			         reason ? reason : "shared upstream path without ACS");
 			return true;
 		}
 	}
@@ -827,7 +900,8 @@ static void diff_asserted(struct ctx *c)
 	const char *bdf;
 	json_t *reasons;
 
-	json_object_foreach(c->pt, bdf, reasons) {
+	json_object_foreach(c->pt, bdf, reasons)
+	{
 		int i = snap_topo__find(&c->to, bdf), j;
 		char wn[768], wo[768], lbl[512];
 
@@ -836,12 +910,14 @@ static void diff_asserted(struct ctx *c)
 		if (!over_split(&c->tn, j, wn, sizeof(wn)) || over_split(&c->to, i, wo, sizeof(wo)))
 			continue;
 		label_n(c, j, lbl, sizeof(lbl));
-		add(c, SNAP_CLASS_ISOLATION_LOSS, "isolation_asserted", c->tn.dev[j].bdf, json_null(),
-		    json_null(),
-		    "treat the devices as one group: pass them to the same VM, or move the card to a "
+		add(c, SNAP_CLASS_ISOLATION_LOSS, "isolation_asserted", c->tn.dev[j].bdf,
+		    json_null(), json_null(),
+		    "treat the devices as one group: pass them to the same VM, or move the card to "
+		    "a "
 		    "slot whose root port has ACS; remove pcie_acs_override.",
 		    "The group of passthrough device %s is split more finely than its hardware ACS "
-		    "allows: %s. Isolation is asserted by the kernel, not enforced by the hardware.",
+		    "allows: %s. Isolation is asserted by the kernel, not enforced by the "
+		    "hardware.",
 		    lbl, wn);
 	}
 }
@@ -853,7 +929,8 @@ static json_t *identities(const snap_topo *t, const json_t *bdfs)
 	json_t *ids = json_array(), *v;
 	size_t i;
 
-	json_array_foreach(bdfs, i, v) {
+	json_array_foreach(bdfs, i, v)
+	{
 		int k = snap_topo__find(t, json_string_value(v));
 
 		json_array_append_new(ids, json_string(k >= 0 ? t->dev[k].identity : "?"));
@@ -866,9 +943,10 @@ static const json_t *find_vm(const json_t *root, const json_t *vm)
 	size_t i;
 	json_t *w;
 
-	json_array_foreach(json_object_get(root, "vms"), i, w) if (
-		str_eq(snap_json__str(w, "source"), snap_json__str(vm, "source")) &&
-		str_eq(snap_json__str(w, "id"), snap_json__str(vm, "id"))) return w;
+	json_array_foreach(
+	    json_object_get(root, "vms"), i,
+	    w) if (str_eq(snap_json__str(w, "source"), snap_json__str(vm, "source")) &&
+	           str_eq(snap_json__str(w, "id"), snap_json__str(vm, "id"))) return w;
 	return NULL;
 }
 
@@ -877,20 +955,24 @@ static void diff_vms(struct ctx *c)
 	size_t i, k;
 	json_t *vm, *hd;
 
-	json_array_foreach(json_object_get(c->o, "vms"), i, vm) {
+	json_array_foreach(json_object_get(c->o, "vms"), i, vm)
+	{
 		const json_t *nvm = find_vm(c->n, vm);
 		char subject[256];
 
-		json_array_foreach(json_object_get(vm, "hostdevs"), k, hd) {
+		json_array_foreach(json_object_get(vm, "hostdevs"), k, hd)
+		{
 			const json_t *nhd = NULL, *h;
 			size_t x;
 			json_t *io, *in;
 
-			snprintf(subject, sizeof(subject), "%s VM %s %s", snap_json__str(vm, "source"),
-				 snap_json__str(vm, "id") ? snap_json__str(vm, "id") : "?",
-				 snap_json__str(hd, "key"));
-			json_array_foreach(json_object_get(nvm, "hostdevs"), x, h) if (
-				str_eq(snap_json__str(h, "key"), snap_json__str(hd, "key"))) nhd = h;
+			snprintf(subject, sizeof(subject), "%s VM %s %s",
+			         snap_json__str(vm, "source"),
+			         snap_json__str(vm, "id") ? snap_json__str(vm, "id") : "?",
+			         snap_json__str(hd, "key"));
+			json_array_foreach(json_object_get(nvm, "hostdevs"), x,
+			                   h) if (str_eq(snap_json__str(h, "key"),
+			                                 snap_json__str(hd, "key"))) nhd = h;
 			if (!nhd) {
 				add(c, SNAP_CLASS_HARMLESS, "vm_hostdev_removed", subject,
 				    jdup(json_object_get(hd, "addresses")), json_null(), NULL,
@@ -900,36 +982,46 @@ static void diff_vms(struct ctx *c)
 			io = identities(&c->to, json_object_get(hd, "devices"));
 			in = identities(&c->tn, json_object_get(nhd, "devices"));
 			if (!json_equal(io, in)) {
-				json_t *od = json_object_get(hd, "devices"), *nd = json_object_get(nhd, "devices");
+				json_t *od = json_object_get(hd, "devices"),
+				       *nd = json_object_get(nhd, "devices");
 				bool kept = true; /* every device it named before is still named */
 				size_t y, z;
 				json_t *w, *u;
 
-				json_array_foreach(io, y, w) {
+				json_array_foreach(io, y, w)
+				{
 					bool found = false;
 
 					json_array_foreach(in, z, u) found |= json_equal(w, u);
 					kept &= found;
 				}
 				if (kept)
-					add(c, SNAP_CLASS_HARMLESS, "vm_device_added", subject, jdup(od),
-					    jdup(nd), NULL,
-					    "%s (a whole slot) now also passes %zu more function(s); the "
+					add(c, SNAP_CLASS_HARMLESS, "vm_device_added", subject,
+					    jdup(od), jdup(nd), NULL,
+					    "%s (a whole slot) now also passes %zu more "
+					    "function(s); the "
 					    "devices it passed before are still there.",
 					    subject, json_array_size(nd) - json_array_size(od));
 				else
-					add(c, SNAP_CLASS_BINDING_REGRESSION, "vm_device_changed", subject,
-					    jdup(od), jdup(nd),
-					    "edit the VM configuration to the device's new address (compare "
-					    "'pcisnap show' of both snapshots), or use a Proxmox resource "
-					    "mapping so the VM follows the device, not the bus number.",
-					    "%s now points at %s instead of the device it named before (%s): "
-					    "starting the VM would hand it the wrong device or fail.",
+					add(c, SNAP_CLASS_BINDING_REGRESSION, "vm_device_changed",
+					    subject, jdup(od), jdup(nd),
+					    "edit the VM configuration to the device's new address "
+					    "(compare "
+					    "'pcisnap show' of both snapshots), or use a Proxmox "
+					    "resource "
+					    "mapping so the VM follows the device, not the bus "
+					    "number.",
+					    "%s now points at %s instead of the device it named "
+					    "before (%s): "
+					    "starting the VM would hand it the wrong device or "
+					    "fail.",
 					    subject,
-					    json_array_size(nd) ? json_string_value(json_array_get(nd, 0))
-								: "nothing present",
-					    json_array_size(od) ? json_string_value(json_array_get(od, 0))
-								: "?");
+					    json_array_size(nd)
+					        ? json_string_value(json_array_get(nd, 0))
+					        : "nothing present",
+					    json_array_size(od)
+					        ? json_string_value(json_array_get(od, 0))
+					        : "?");
 			}
 			json_decref(io);
 			json_decref(in);
@@ -964,14 +1056,14 @@ static json_t *side(const json_t *root)
 	const json_t *h = json_object_get(root, "host");
 
 	return json_pack("{s:o, s:o, s:o}", "hostname", jdup(json_object_get(h, "hostname")),
-			 "collected_at", jdup(json_object_get(h, "collected_at")), "kernel",
-			 jdup(json_object_get(json_object_get(root, "kernel"), "release")));
+	                 "collected_at", jdup(json_object_get(h, "collected_at")), "kernel",
+	                 jdup(json_object_get(json_object_get(root, "kernel"), "release")));
 }
 
-int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap,
-		      const snap_snapshot *new_snap, snap_error *err)
+int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap, const snap_snapshot *new_snap,
+                      snap_error *err)
 {
-	struct ctx c = { 0 };
+	struct ctx c = {0};
 	snap_diff *d = NULL;
 	json_t **v = NULL, *classes;
 	size_t n, i;
@@ -1032,10 +1124,10 @@ int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap,
 	for (int k = SNAP_CLASS_COUNT - 1; k >= 0; k--)
 		if (d->classes & SNAP_CLASS_BIT(k))
 			json_array_append_new(classes, json_string(class_names[k]));
-	d->doc = json_pack("{s:s, s:s, s:o, s:o, s:o, s:O, s:b}", "schema", "pcisnap.diff/1",
-			   "verdict", class_names[snap_diff_verdict(d)], "classes", classes, "old",
-			   side(c.o), "new", side(c.n), "changes", c.changes, "same_host",
-			   c.same_host);
+	d->doc =
+	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:O, s:b}", "schema", "pcisnap.diff/1", "verdict",
+	              class_names[snap_diff_verdict(d)], "classes", classes, "old", side(c.o),
+	              "new", side(c.n), "changes", c.changes, "same_host", c.same_host);
 	if (!d->doc) {
 		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
 		goto done;
@@ -1084,12 +1176,12 @@ static void render_header(snap_buf *b, const snap_diff *d, bool md)
 	const json_t *o = json_object_get(d->doc, "old"), *n = json_object_get(d->doc, "new");
 
 	snap_buf__printf(b, "%spcisnap diff: %s (%s, %s) -> %s (%s, %s)\n", md ? "## " : "",
-			 snap_json__str(o, "hostname"), snap_json__str(o, "collected_at"),
-			 snap_json__str(o, "kernel") ? snap_json__str(o, "kernel") : "?",
-			 snap_json__str(n, "hostname"), snap_json__str(n, "collected_at"),
-			 snap_json__str(n, "kernel") ? snap_json__str(n, "kernel") : "?");
+	                 snap_json__str(o, "hostname"), snap_json__str(o, "collected_at"),
+	                 snap_json__str(o, "kernel") ? snap_json__str(o, "kernel") : "?",
+	                 snap_json__str(n, "hostname"), snap_json__str(n, "collected_at"),
+	                 snap_json__str(n, "kernel") ? snap_json__str(n, "kernel") : "?");
 	snap_buf__printf(b, "%sverdict: %s%s%s  (", md ? "\n" : "", md ? "**" : "",
-			 class_names[snap_diff_verdict(d)], md ? "**" : "");
+	                 class_names[snap_diff_verdict(d)], md ? "**" : "");
 	for (int k = SNAP_CLASS_COUNT - 1; k >= 0; k--)
 		snap_buf__printf(b, "%zu %s%s", d->count[k], class_names[k], k ? ", " : ")\n");
 }
@@ -1110,15 +1202,16 @@ int snap_diff_render(char **out, const snap_diff *d, snap_diff_format format, sn
 	render_header(&b, d, format == SNAP_DIFF_MARKDOWN);
 	if (format == SNAP_DIFF_MARKDOWN && json_array_size(json_object_get(d->doc, "changes")))
 		snap_buf__puts(&b, "\n| class | kind | subject | what changed and what to do |\n"
-				   "|---|---|---|---|\n");
-	json_array_foreach(json_object_get(d->doc, "changes"), i, ch) {
+		                   "|---|---|---|---|\n");
+	json_array_foreach(json_object_get(d->doc, "changes"), i, ch)
+	{
 		const char *cls = snap_json__str(ch, "class");
 
 		if (format == SNAP_DIFF_MARKDOWN) {
 			snap_buf__printf(&b, "| %s | %s | %s | ", cls, snap_json__str(ch, "kind"),
-					 snap_json__str(ch, "subject"));
+			                 snap_json__str(ch, "subject"));
 			for (const char *p = snap_json__str(ch, "message"); *p; p++)
-				snap_buf__puts(&b, *p == '|' ? "\\|" : (char[]){ *p, 0 });
+				snap_buf__puts(&b, *p == '|' ? "\\|" : (char[]){*p, 0});
 			snap_buf__puts(&b, " |\n");
 			continue;
 		}
@@ -1127,7 +1220,7 @@ int snap_diff_render(char **out, const snap_diff *d, snap_diff_format format, sn
 			snap_buf__printf(&b, "\n%s\n", cls);
 		}
 		snap_buf__printf(&b, "  [%s] %s\n", snap_json__str(ch, "kind"),
-				 snap_json__str(ch, "message"));
+		                 snap_json__str(ch, "message"));
 	}
 	if (!json_array_size(json_object_get(d->doc, "changes")))
 		snap_buf__puts(&b, "\nno changes\n");

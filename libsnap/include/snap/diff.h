@@ -28,9 +28,10 @@ typedef enum {
 /** Bit of a class in a class mask. */
 #define SNAP_CLASS_BIT(c) (1u << (unsigned)(c))
 /** The default of --fail-on: every regression class. */
-#define SNAP_CLASS_REGRESSIONS                                                                      \
-	(SNAP_CLASS_BIT(SNAP_CLASS_BINDING_REGRESSION) |                                            \
-	 SNAP_CLASS_BIT(SNAP_CLASS_GROUPING_REGRESSION) | SNAP_CLASS_BIT(SNAP_CLASS_ISOLATION_LOSS))
+#define SNAP_CLASS_REGRESSIONS                                                                     \
+	(SNAP_CLASS_BIT(SNAP_CLASS_BINDING_REGRESSION) |                                           \
+	 SNAP_CLASS_BIT(SNAP_CLASS_GROUPING_REGRESSION) |                                          \
+	 SNAP_CLASS_BIT(SNAP_CLASS_ISOLATION_LOSS))
 
 /** Opaque result of a comparison. */
 typedef struct snap_diff snap_diff;
@@ -49,7 +50,7 @@ typedef enum {
  * @return 0 or SNAP_ENOMEM
  */
 SNAP_EXTERN int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap,
-				  const snap_snapshot *new_snap, snap_error *err);
+                                  const snap_snapshot *new_snap, snap_error *err);
 
 /** The worst class present (SNAP_CLASS_HARMLESS when nothing changed). */
 SNAP_EXTERN snap_class snap_diff_verdict(const snap_diff *d);
@@ -66,7 +67,7 @@ SNAP_EXTERN size_t snap_diff_count(const snap_diff *d, snap_class c);
  * @return 0, SNAP_EINVALID (unknown format) or SNAP_ENOMEM
  */
 SNAP_EXTERN int snap_diff_render(char **out, const snap_diff *d, snap_diff_format format,
-				 snap_error *err);
+                                 snap_error *err);
 
 /** Free a diff. NULL is a no-op. */
 SNAP_EXTERN void snap_diff_free(snap_diff *d);
