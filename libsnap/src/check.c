@@ -90,6 +90,26 @@ static void explain_groups(snap_check *c, json_t *checks, snap_topo *t, const js
 	}
 }
 
+/* The groups the hardware's isolation implies (topo.c), for comparison with the kernel's. */
+static json_t *implied_groups(snap_topo *t)
+{
+	json_t *groups = json_array();
+
+	for (size_t i = 0; i < t->n; i++) {
+		json_t *members;
+
+		if (snap_topo__implied_root(t, (int)i) != (int)i)
+			continue;
+		members = json_array();
+		for (size_t k = 0; k < t->n; k++)
+			if (snap_topo__implied_root(t, (int)k) == (int)i)
+				json_array_append_new(members, json_string(t->dev[k].bdf));
+		json_array_append_new(groups, json_pack("{s:o, s:b}", "devices", members,
+		                                        "uncertain", t->dev[i].uncertain));
+	}
+	return groups;
+}
+
 int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 {
 	const json_t *root, *io, *fw, *vfio;
@@ -316,9 +336,10 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 	                                                        : "unknown",
 	    snap_json__str(fw, "lockdown") ? snap_json__str(fw, "lockdown") : "unknown");
 
-	c->doc = json_pack("{s:s, s:s, s:s, s:o}", "schema", "pcisnap.check/1", "host",
+	c->doc = json_pack("{s:s, s:s, s:s, s:o, s:o}", "schema", "pcisnap.check/1", "host",
 	                   snap_snapshot_hostname(s) ? snap_snapshot_hostname(s) : "unknown",
-	                   "verdict", status_names[c->verdict], "checks", checks);
+	                   "verdict", status_names[c->verdict], "checks", checks, "implied_groups",
+	                   implied_groups(&t));
 	json_decref(pt);
 	snap_topo__release(&t);
 	if (!c->doc) {
