@@ -58,7 +58,8 @@ static const struct acs_quirk acs_quirks[] = {
     {0x8086, 0x1d10, 0x1d1e, "rp", "pci_quirk_intel_pch_acs (Patsburg X79)"},
     {0x8086, 0x8d10, 0x8d1e, "rp", "pci_quirk_intel_pch_acs (Wellsburg X99)"},
     {0x8086, 0x8c90, 0x8c9e, "rp", "pci_quirk_intel_pch_acs (9 Series)"},
-    /* pci_quirk_intel_spt_pch_acs: ACS registers at dword offsets; the collector decodes them */
+    /* pci_quirk_intel_spt_pch_acs: ACS registers at dword offsets (lspci misreads them too);
+     * the kernel enables them at boot, so they count as isolated */
     {0x8086, 0xa110, 0xa11f, "rp", "pci_quirk_intel_spt_pch_acs (Sunrise Point)"},
     {0x8086, 0xa167, 0xa16a, "rp", "pci_quirk_intel_spt_pch_acs (Sunrise Point)"},
     {0x8086, 0xa290, 0xa29f, "rp", "pci_quirk_intel_spt_pch_acs (Union Point)"},

@@ -10,21 +10,22 @@
 
 /* A device: bdf, ids, parent, pcie type, multifunction, ACS (NULL = unknown; "" = absent). */
 static json_t *dev(const char *bdf, const char *vd, const char *parent, const char *type, int mf,
-		   const char *acs_cap, const char *acs_ctl)
+                   const char *acs_cap, const char *acs_ctl)
 {
-	json_t *d = json_pack("{s:s, s:s#, s:s, s:s, s:o, s:o, s:o, s:i, s:n, s:n, s:n, s:n, s:n,"
-			      " s:n, s:n, s:n}",
-			      "bdf", bdf, "vendor", vd, 4, "device", vd + 5, "class", "020000",
-			      "parent", snap_json__str_or_null(parent), "pcie_type",
-			      snap_json__str_or_null(type), "multifunction",
-			      mf < 0 ? json_null() : json_boolean(mf), "config_bytes", 4096, "driver",
-			      "iommu_group", "subsystem_vendor", "subsystem_device", "flr",
-			      "reset_methods", "physfn", "name");
+	json_t *d =
+	    json_pack("{s:s, s:s#, s:s, s:s, s:o, s:o, s:o, s:i, s:n, s:n, s:n, s:n, s:n,"
+	              " s:n, s:n, s:n}",
+	              "bdf", bdf, "vendor", vd, 4, "device", vd + 5, "class", "020000", "parent",
+	              snap_json__str_or_null(parent), "pcie_type", snap_json__str_or_null(type),
+	              "multifunction", mf < 0 ? json_null() : json_boolean(mf), "config_bytes",
+	              4096, "driver", "iommu_group", "subsystem_vendor", "subsystem_device", "flr",
+	              "reset_methods", "physfn", "name");
 
 	if (!acs_cap) {
 		json_object_set_new(d, "acs", json_null());
 	} else if (!*acs_cap) {
-		json_object_set_new(d, "acs", json_pack("{s:b, s:[], s:[]}", "present", 0, "cap", "ctl"));
+		json_object_set_new(d, "acs",
+		                    json_pack("{s:b, s:[], s:[]}", "present", 0, "cap", "ctl"));
 	} else {
 		json_t *cap = json_array(), *ctl = json_array();
 		char buf[64], *save = NULL, *tok;
@@ -35,8 +36,8 @@ static json_t *dev(const char *bdf, const char *vd, const char *parent, const ch
 		snprintf(buf, sizeof(buf), "%s", acs_ctl);
 		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 			json_array_append_new(ctl, json_string(tok));
-		json_object_set_new(d, "acs", json_pack("{s:b, s:o, s:o}", "present", 1, "cap", cap,
-							"ctl", ctl));
+		json_object_set_new(
+		    d, "acs", json_pack("{s:b, s:o, s:o}", "present", 1, "cap", cap, "ctl", ctl));
 	}
 	return d;
 }
@@ -44,8 +45,8 @@ static json_t *dev(const char *bdf, const char *vd, const char *parent, const ch
 static json_t *snapshot(json_t *devices)
 {
 	return json_pack("{s:s, s:{s:s}, s:{}, s:{}, s:{}, s:[], s:o}", "schema",
-			 "pcisnap.snapshot/1", "host", "hostname", "h", "kernel", "firmware",
-			 "iommu", "groups", "devices", devices);
+	                 "pcisnap.snapshot/1", "host", "hostname", "h", "kernel", "firmware",
+	                 "iommu", "groups", "devices", devices);
 }
 
 static bool same_implied(snap_topo *t, const char *a, const char *b)
@@ -56,11 +57,11 @@ static bool same_implied(snap_topo *t, const char *a, const char *b)
 
 Test(topo, root_port_without_acs_groups_everything_below)
 {
-	json_t *root = snapshot(json_pack("[o, o, o, o]",
-		dev("0000:00:01.0", "8086:1901", NULL, "root_port", 0, "", ""),
-		dev("0000:01:00.0", "10de:1e87", "0000:00:01.0", "endpoint", 1, "", ""),
-		dev("0000:01:00.1", "10de:10f8", "0000:00:01.0", "endpoint", 1, "", ""),
-		dev("0000:00:1c.0", "8086:a338", NULL, "root_port", 0, "SV,RR,CR,UF", "SV,RR,CR,UF")));
+	json_t *root = snapshot(json_pack(
+	    "[o, o, o, o]", dev("0000:00:01.0", "8086:1901", NULL, "root_port", 0, "", ""),
+	    dev("0000:01:00.0", "10de:1e87", "0000:00:01.0", "endpoint", 1, "", ""),
+	    dev("0000:01:00.1", "10de:10f8", "0000:00:01.0", "endpoint", 1, "", ""),
+	    dev("0000:00:1c.0", "8086:a338", NULL, "root_port", 0, "SV,RR,CR,UF", "SV,RR,CR,UF")));
 	snap_topo t;
 
 	cr_assert_eq(snap_topo__build(&t, root), 0);
@@ -76,11 +77,11 @@ Test(topo, root_port_without_acs_groups_everything_below)
 Test(topo, acs_port_isolates_children_and_absent_cap_flags_count_as_hardwired)
 {
 	/* cap lists only SV: RR, CR, UF are hard-wired on (pci_acs_flags_enabled) */
-	json_t *root = snapshot(json_pack("[o, o, o, o]",
-		dev("0000:00:1c.0", "8086:a338", NULL, "root_port", 0, "SV", "SV"),
-		dev("0000:02:00.0", "1000:0097", "0000:00:1c.0", "endpoint", 0, "", ""),
-		dev("0000:00:1d.0", "8086:a330", NULL, "root_port", 0, "SV,RR,CR,UF", "SV,RR"),
-		dev("0000:03:00.0", "144d:a808", "0000:00:1d.0", "endpoint", 0, "", "")));
+	json_t *root = snapshot(json_pack(
+	    "[o, o, o, o]", dev("0000:00:1c.0", "8086:a338", NULL, "root_port", 0, "SV", "SV"),
+	    dev("0000:02:00.0", "1000:0097", "0000:00:1c.0", "endpoint", 0, "", ""),
+	    dev("0000:00:1d.0", "8086:a330", NULL, "root_port", 0, "SV,RR,CR,UF", "SV,RR"),
+	    dev("0000:03:00.0", "144d:a808", "0000:00:1d.0", "endpoint", 0, "", "")));
 	snap_topo t;
 
 	cr_assert_eq(snap_topo__build(&t, root), 0);
@@ -94,11 +95,11 @@ Test(topo, acs_port_isolates_children_and_absent_cap_flags_count_as_hardwired)
 
 Test(topo, multifunction_without_acs_merges_but_single_function_does_not)
 {
-	json_t *root = snapshot(json_pack("[o, o, o, o]",
-		dev("0000:00:1f.0", "8086:0685", NULL, "conventional", 1, "", ""),
-		dev("0000:00:1f.3", "8086:06c8", NULL, "conventional", 1, "", ""),
-		dev("0000:00:14.0", "8086:06ed", NULL, "rc_integrated_endpoint", 0, "", ""),
-		dev("0000:00:17.0", "8086:06d2", NULL, "rc_integrated_endpoint", 0, "", "")));
+	json_t *root = snapshot(json_pack(
+	    "[o, o, o, o]", dev("0000:00:1f.0", "8086:0685", NULL, "conventional", 1, "", ""),
+	    dev("0000:00:1f.3", "8086:06c8", NULL, "conventional", 1, "", ""),
+	    dev("0000:00:14.0", "8086:06ed", NULL, "rc_integrated_endpoint", 0, "", ""),
+	    dev("0000:00:17.0", "8086:06d2", NULL, "rc_integrated_endpoint", 0, "", "")));
 	snap_topo t;
 
 	cr_assert_eq(snap_topo__build(&t, root), 0);
@@ -110,11 +111,12 @@ Test(topo, multifunction_without_acs_merges_but_single_function_does_not)
 
 Test(topo, pcie_to_pci_bridge_aliases_everything_below)
 {
-	json_t *root = snapshot(json_pack("[o, o, o, o]",
-		dev("0000:00:1c.0", "8086:a338", NULL, "root_port", 0, "SV,RR,CR,UF", "SV,RR,CR,UF"),
-		dev("0000:02:00.0", "104c:8240", "0000:00:1c.0", "pcie_to_pci_bridge", 0, "", ""),
-		dev("0000:03:00.0", "1102:0002", "0000:02:00.0", "conventional", 0, "", ""),
-		dev("0000:03:01.0", "1106:3044", "0000:02:00.0", "conventional", 0, "", "")));
+	json_t *root = snapshot(json_pack(
+	    "[o, o, o, o]",
+	    dev("0000:00:1c.0", "8086:a338", NULL, "root_port", 0, "SV,RR,CR,UF", "SV,RR,CR,UF"),
+	    dev("0000:02:00.0", "104c:8240", "0000:00:1c.0", "pcie_to_pci_bridge", 0, "", ""),
+	    dev("0000:03:00.0", "1102:0002", "0000:02:00.0", "conventional", 0, "", ""),
+	    dev("0000:03:01.0", "1106:3044", "0000:02:00.0", "conventional", 0, "", "")));
 	snap_topo t;
 
 	cr_assert_eq(snap_topo__build(&t, root), 0);
@@ -127,9 +129,9 @@ Test(topo, pcie_to_pci_bridge_aliases_everything_below)
 
 Test(topo, unknown_acs_makes_no_claim)
 {
-	json_t *root = snapshot(json_pack("[o, o]",
-		dev("0000:00:01.0", "8086:1901", NULL, "root_port", 0, NULL, NULL),
-		dev("0000:01:00.0", "10de:1e87", "0000:00:01.0", "endpoint", 0, "", "")));
+	json_t *root = snapshot(
+	    json_pack("[o, o]", dev("0000:00:01.0", "8086:1901", NULL, "root_port", 0, NULL, NULL),
+	              dev("0000:01:00.0", "10de:1e87", "0000:00:01.0", "endpoint", 0, "", "")));
 	snap_topo t;
 
 	cr_assert_eq(snap_topo__build(&t, root), 0);
@@ -142,9 +144,9 @@ Test(topo, unknown_acs_makes_no_claim)
 Test(topo, intel_pch_root_port_quirk_counts_as_isolated)
 {
 	/* 8086:1c10 is a Cougar Point root port in pci_quirk_intel_pch_acs_ids[] */
-	json_t *root = snapshot(json_pack("[o, o]",
-		dev("0000:00:1c.0", "8086:1c10", NULL, "root_port", 0, "", ""),
-		dev("0000:02:00.0", "8086:10d3", "0000:00:1c.0", "endpoint", 0, "", "")));
+	json_t *root = snapshot(
+	    json_pack("[o, o]", dev("0000:00:1c.0", "8086:1c10", NULL, "root_port", 0, "", ""),
+	              dev("0000:02:00.0", "8086:10d3", "0000:00:1c.0", "endpoint", 0, "", "")));
 	snap_topo t;
 
 	cr_assert_eq(snap_topo__build(&t, root), 0);
@@ -155,12 +157,12 @@ Test(topo, intel_pch_root_port_quirk_counts_as_isolated)
 
 Test(topo, identity_ignores_bus_numbers)
 {
-	json_t *a = snapshot(json_pack("[o, o]",
-		dev("0000:00:01.0", "8086:1901", NULL, "root_port", 0, "", ""),
-		dev("0000:01:00.0", "10de:1e87", "0000:00:01.0", "endpoint", 0, "", "")));
-	json_t *b = snapshot(json_pack("[o, o]",
-		dev("0000:00:01.0", "8086:1901", NULL, "root_port", 0, "", ""),
-		dev("0000:05:00.0", "10de:1e87", "0000:00:01.0", "endpoint", 0, "", "")));
+	json_t *a = snapshot(
+	    json_pack("[o, o]", dev("0000:00:01.0", "8086:1901", NULL, "root_port", 0, "", ""),
+	              dev("0000:01:00.0", "10de:1e87", "0000:00:01.0", "endpoint", 0, "", "")));
+	json_t *b = snapshot(
+	    json_pack("[o, o]", dev("0000:00:01.0", "8086:1901", NULL, "root_port", 0, "", ""),
+	              dev("0000:05:00.0", "10de:1e87", "0000:00:01.0", "endpoint", 0, "", "")));
 	snap_topo ta, tb;
 
 	cr_assert_eq(snap_topo__build(&ta, a), 0);
@@ -174,34 +176,34 @@ Test(topo, identity_ignores_bus_numbers)
 
 Test(topo, identity_differs_by_upstream_port)
 {
-	json_t *a = snapshot(json_pack("[o, o, o, o]",
-		dev("0000:00:01.0", "8086:1901", NULL, "root_port", 0, "", ""),
-		dev("0000:00:1c.0", "8086:a338", NULL, "root_port", 0, "", ""),
-		dev("0000:01:00.0", "10de:1e87", "0000:00:01.0", "endpoint", 0, "", ""),
-		dev("0000:02:00.0", "10de:1e87", "0000:00:1c.0", "endpoint", 0, "", "")));
+	json_t *a = snapshot(json_pack(
+	    "[o, o, o, o]", dev("0000:00:01.0", "8086:1901", NULL, "root_port", 0, "", ""),
+	    dev("0000:00:1c.0", "8086:a338", NULL, "root_port", 0, "", ""),
+	    dev("0000:01:00.0", "10de:1e87", "0000:00:01.0", "endpoint", 0, "", ""),
+	    dev("0000:02:00.0", "10de:1e87", "0000:00:1c.0", "endpoint", 0, "", "")));
 	snap_topo t;
 
 	cr_assert_eq(snap_topo__build(&t, a), 0);
 	cr_assert_str_neq(t.dev[snap_topo__find(&t, "0000:01:00.0")].identity,
-			  t.dev[snap_topo__find(&t, "0000:02:00.0")].identity);
+	                  t.dev[snap_topo__find(&t, "0000:02:00.0")].identity);
 	snap_topo__release(&t);
 	json_decref(a);
 }
 
 Test(diff, shifted_bus_numbers_add_and_remove_nothing)
 {
-	json_t *a = snapshot(json_pack("[o, o, o]",
-		dev("0000:00:01.0", "8086:1901", NULL, "root_port", 0, "", ""),
-		dev("0000:01:00.0", "10de:1e87", "0000:00:01.0", "endpoint", 1, "", ""),
-		dev("0000:01:00.1", "10de:10f8", "0000:00:01.0", "endpoint", 1, "", "")));
-	json_t *b = snapshot(json_pack("[o, o, o]",
-		dev("0000:00:01.0", "8086:1901", NULL, "root_port", 0, "", ""),
-		dev("0000:02:00.0", "10de:1e87", "0000:00:01.0", "endpoint", 1, "", ""),
-		dev("0000:02:00.1", "10de:10f8", "0000:00:01.0", "endpoint", 1, "", "")));
+	json_t *a = snapshot(
+	    json_pack("[o, o, o]", dev("0000:00:01.0", "8086:1901", NULL, "root_port", 0, "", ""),
+	              dev("0000:01:00.0", "10de:1e87", "0000:00:01.0", "endpoint", 1, "", ""),
+	              dev("0000:01:00.1", "10de:10f8", "0000:00:01.0", "endpoint", 1, "", "")));
+	json_t *b = snapshot(
+	    json_pack("[o, o, o]", dev("0000:00:01.0", "8086:1901", NULL, "root_port", 0, "", ""),
+	              dev("0000:02:00.0", "10de:1e87", "0000:00:01.0", "endpoint", 1, "", ""),
+	              dev("0000:02:00.1", "10de:10f8", "0000:00:01.0", "endpoint", 1, "", "")));
 	char *ta = json_dumps(a, 0), *tb = json_dumps(b, 0);
 	snap_snapshot *sa = NULL, *sb = NULL;
 	snap_diff *d = NULL;
-	snap_error err = { 0 };
+	snap_error err = {0};
 	char *json = NULL;
 
 	cr_assert_eq(snap_snapshot_load_buffer(&sa, ta, strlen(ta), &err), 0, "%s", err.message);
@@ -225,11 +227,11 @@ Test(diff, shifted_bus_numbers_add_and_remove_nothing)
 Test(diff, class_list_parsing)
 {
 	unsigned mask = 0;
-	snap_error err = { 0 };
+	snap_error err = {0};
 
 	cr_assert_eq(snap_class_parse_list(&mask, "isolation_loss,binding_regression", &err), 0);
 	cr_assert_eq(mask, SNAP_CLASS_BIT(SNAP_CLASS_ISOLATION_LOSS) |
-				   SNAP_CLASS_BIT(SNAP_CLASS_BINDING_REGRESSION));
+	                       SNAP_CLASS_BIT(SNAP_CLASS_BINDING_REGRESSION));
 	cr_assert_eq(snap_class_parse_list(&mask, "none", &err), 0);
 	cr_assert_eq(mask, 0);
 	cr_assert_eq(snap_class_parse_list(&mask, "bogus", &err), SNAP_EINVALID);
@@ -239,7 +241,7 @@ Test(diff, class_list_parsing)
 Test(snapshot, newer_schema_and_garbage_are_rejected)
 {
 	snap_snapshot *s = NULL;
-	snap_error err = { 0 };
+	snap_error err = {0};
 	const char *newer = "{\"schema\": \"pcisnap.snapshot/2\"}";
 	const char *dup = "{\"schema\": \"a\", \"schema\": \"b\"}";
 
