@@ -54,8 +54,7 @@ static void explain_groups(snap_check *c, json_t *checks, snap_topo *t, const js
 	size_t i;
 	json_t *g;
 
-	json_array_foreach(json_object_get(root, "groups"), i, g)
-	{
+	json_array_foreach (json_object_get(root, "groups"), i, g) {
 		const json_t *members = json_object_get(g, "devices"), *m;
 		snap_buf b = SNAP_BUF_INIT;
 		const char *reason = NULL;
@@ -67,8 +66,7 @@ static void explain_groups(snap_check *c, json_t *checks, snap_topo *t, const js
 			continue;
 		snprintf(subject, sizeof(subject), "group %" JSON_INTEGER_FORMAT,
 		         json_integer_value(json_object_get(g, "id")));
-		json_array_foreach(members, k, m)
-		{
+		json_array_foreach (members, k, m) {
 			int x = snap_topo__find(t, json_string_value(m));
 
 			snap_buf__printf(&b, "%s%s", k ? ", " : "", json_string_value(m));
@@ -182,8 +180,7 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 	explain_groups(c, checks, &t, root);
 
 	/* 5. per passthrough device */
-	json_object_foreach(pt, bdf, reasons)
-	{
+	json_object_foreach (pt, bdf, reasons) {
 		int i = snap_topo__find(&t, bdf);
 		const json_t *d, *gid, *rm;
 		char lbl[512];
@@ -297,10 +294,10 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			size_t k;
 			json_t *id;
 
-			json_array_foreach(json_object_get(vfio, "ids"), k,
-			                   id) if (snap_json__str(id, "id") &&
-			                           snap_passthrough__id_matches(
-			                               snap_json__str(id, "id"), d)) ids = true;
+			json_array_foreach (json_object_get(vfio, "ids"), k, id)
+				if (snap_json__str(id, "id") &&
+				    snap_passthrough__id_matches(snap_json__str(id, "id"), d))
+					ids = true;
 			if (!json_is_true(
 			        json_object_get(json_object_get(vfio, "modules"), "vfio_pci")))
 				add(c, checks, SNAP_CHECK_FAIL, "vfio_binding", bdf,
@@ -374,9 +371,9 @@ int snap_check_render(char **out, const snap_check *c, int json, snap_error *err
 	                 snap_json__str(c->doc, "host"), status_names[c->verdict],
 	                 c->count[SNAP_CHECK_PASS], c->count[SNAP_CHECK_WARN],
 	                 c->count[SNAP_CHECK_FAIL]);
-	json_array_foreach(json_object_get(c->doc, "checks"), i, ch)
-	    snap_buf__printf(&b, "%-4s  %-18s %s\n", snap_json__str(ch, "status"),
-	                     snap_json__str(ch, "id"), snap_json__str(ch, "message"));
+	json_array_foreach (json_object_get(c->doc, "checks"), i, ch)
+		snap_buf__printf(&b, "%-4s  %-18s %s\n", snap_json__str(ch, "status"),
+		                 snap_json__str(ch, "id"), snap_json__str(ch, "message"));
 	if (!(text = snap_buf__detach(&b)))
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	*out = text;

@@ -409,14 +409,12 @@ int snap_pci__collect_dump(json_t *devices, struct pci_access *pacc, snap_snapsh
 		size_t i, j;
 		json_t *dev, *br;
 
-		json_array_foreach(devices, i, dev)
-		{
+		json_array_foreach (devices, i, dev) {
 			unsigned dom, bus, sl, fn;
 			const char *parent = NULL;
 
 			sscanf(snap_json__str(dev, "bdf"), "%x:%x:%x.%u", &dom, &bus, &sl, &fn);
-			json_array_foreach(devices, j, br)
-			{
+			json_array_foreach (devices, j, br) {
 				json_t *b = json_object_get(br, "bridge");
 				unsigned bdom, bb, bs, bf;
 

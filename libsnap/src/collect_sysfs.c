@@ -6,6 +6,7 @@
  * fact that cannot be read is null ("unknown is not absent"), and the reason becomes a warning.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,6 +38,44 @@ struct collector {
 	size_t config_unreadable;      /* devices whose config could not be read at all */
 };
 
+/* An open device directory and the names in it, listed once so absent attributes cost no syscall.
+ */
+struct devdir {
+	int fd;        /* O_DIRECTORY descriptor */
+	json_t *names; /* owned: set of entry names */
+};
+
+static int devdir_open(struct devdir *dd, const snap_root *r, const char *canon)
+{
+	DIR *dir;
+	struct dirent *de;
+	int dfd;
+
+	dd->names = json_object();
+	if ((dd->fd = snap_root__opendir(r, canon)) < 0)
+		return dd->fd;
+	if ((dfd = dup(dd->fd)) >= 0 && (dir = fdopendir(dfd))) {
+		while ((de = readdir(dir)))
+			json_object_set_new(dd->names, de->d_name, json_true());
+		closedir(dir);
+	} else if (dfd >= 0) {
+		close(dfd);
+	}
+	return 0;
+}
+
+static void devdir_close(struct devdir *dd)
+{
+	if (dd->fd >= 0)
+		close(dd->fd);
+	json_decref(dd->names);
+}
+
+static bool has(const struct devdir *dd, const char *name)
+{
+	return json_object_get(dd->names, name) != NULL;
+}
+
 /* Read a text file under the root, trimmed; NULL when unreadable. */
 static char *read_text(struct collector *c, const char *rel, size_t max)
 {
@@ -60,19 +99,19 @@ static json_t *text_or_null(struct collector *c, const char *rel)
 }
 
 /* An attribute of a device directory, trimmed; NULL when absent or unreadable. */
-static char *attr(int dirfd, const char *name)
+static char *attr(const struct devdir *dd, const char *name)
 {
 	char *data = NULL;
 
-	if (snap_root__read_at(&data, NULL, dirfd, name, ATTR_MAX) < 0)
+	if (!has(dd, name) || snap_root__read_at(&data, NULL, dd->fd, name, ATTR_MAX) < 0)
 		return NULL;
 	memmove(data, snap_parse__trim(data), strlen(snap_parse__trim(data)) + 1);
 	return data;
 }
 
-static json_t *attr_hex(int dirfd, const char *name, int width)
+static json_t *attr_hex(const struct devdir *dd, const char *name, int width)
 {
-	char *t = attr(dirfd, name), buf[24];
+	char *t = attr(dd, name), buf[24];
 	unsigned long v;
 
 	if (!t || snap_parse__hex_attr(&v, t) < 0) {
@@ -84,9 +123,9 @@ static json_t *attr_hex(int dirfd, const char *name, int width)
 	return json_string(buf);
 }
 
-static json_t *attr_int(int dirfd, const char *name)
+static json_t *attr_int(const struct devdir *dd, const char *name)
 {
-	char *t = attr(dirfd, name);
+	char *t = attr(dd, name);
 	long v;
 	json_t *j = json_null();
 
@@ -97,11 +136,11 @@ static json_t *attr_int(int dirfd, const char *name)
 }
 
 /* The basename of a symlink in dirfd ("driver" -> "vfio-pci"); NULL when there is no link. */
-static char *link_base(int dirfd, const char *name)
+static char *link_base(const struct devdir *dd, const char *name)
 {
 	char *target = NULL, *base;
 
-	if (snap_root__readlink_at(&target, dirfd, name) < 0)
+	if (!has(dd, name) || snap_root__readlink_at(&target, dd->fd, name) < 0)
 		return NULL;
 	base = snap_parse__basename_dup(target);
 	free(target);
@@ -109,9 +148,9 @@ static char *link_base(int dirfd, const char *name)
 }
 
 /* "TOTAL_ERR_COR 3" out of an aer_dev_* attribute. */
-static json_t *aer_total(int dirfd, const char *name, const char *key)
+static json_t *aer_total(const struct devdir *dd, const char *name, const char *key)
 {
-	char *t = attr(dirfd, name), *p;
+	char *t = attr(dd, name), *p;
 	json_t *v = json_null();
 
 	if (t && (p = strstr(t, key))) {
@@ -197,10 +236,10 @@ static char *parent_from_path(const char *canon)
 	return NULL;
 }
 
-static json_t *link_json(int dirfd, json_t *config_link)
+static json_t *link_json(const struct devdir *dd, json_t *config_link)
 {
-	char *ms = attr(dirfd, "max_link_speed"), *cs = attr(dirfd, "current_link_speed");
-	json_t *mw = attr_int(dirfd, "max_link_width"), *cw = attr_int(dirfd, "current_link_width");
+	char *ms = attr(dd, "max_link_speed"), *cs = attr(dd, "current_link_speed");
+	json_t *mw = attr_int(dd, "max_link_width"), *cw = attr_int(dd, "current_link_width");
 	json_t *link;
 
 	if (!ms && !cs && json_is_null(mw) && json_is_null(cw)) {
@@ -231,12 +270,15 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	json_t *obj, *v;
 	char *t, *cfg = NULL;
 	size_t cfg_len = 0;
-	int fd, rc;
+	struct devdir dd;
+	const struct devdir *fd = &dd; /* the attribute readers take the listed directory */
+	int rc;
 
 	is_bdf(bdf, &dom, &bus, &dev, &fn);
-	if ((fd = snap_root__opendir(&c->r, canon)) < 0) {
+	if ((rc = devdir_open(&dd, &c->r, canon)) < 0) {
 		snap_snapshot__warn(c->s, "cannot open device directory of %s: %s", bdf,
-		                    strerror(-fd));
+		                    strerror(-rc));
+		devdir_close(&dd);
 		return NULL;
 	}
 	obj = json_pack("{s:s}", "bdf", bdf);
@@ -277,8 +319,8 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 		json_t *tok = json_object_get(obj, "reset_methods"), *names = json_array();
 		size_t i;
 
-		json_array_foreach(tok, i, v)
-		    json_array_append_new(names, json_string(snap_json__str(v, "key")));
+		json_array_foreach (tok, i, v)
+			json_array_append_new(names, json_string(snap_json__str(v, "key")));
 		json_object_set_new(obj, "reset_methods", names);
 	}
 	free(t);
@@ -320,7 +362,8 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	}
 
 	/* Config space: read once, decoded by libpci from a 0xff-padded 4 KiB cache. */
-	rc = snap_root__read_at(&cfg, &cfg_len, fd, "config", 4096);
+	rc =
+	    has(fd, "config") ? snap_root__read_at(&cfg, &cfg_len, dd.fd, "config", 4096) : -ENOENT;
 	if (rc < 0) {
 		cfg_len = 0;
 		c->config_unreadable++;
@@ -376,7 +419,7 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 		json_object_set_new(obj, "name", snap_json__str_or_null(name));
 		free(name);
 	}
-	close(fd);
+	devdir_close(&dd);
 	return obj;
 }
 
@@ -490,8 +533,7 @@ static json_t *collect_groups(struct collector *c, json_t *devices)
 		snap_strv__free(names, n);
 	}
 	/* Devices whose iommu_group link names a group the groups directory did not list. */
-	json_array_foreach(devices, i, dev)
-	{
+	json_array_foreach (devices, i, dev) {
 		json_t *gid = json_object_get(dev, "iommu_group");
 		const char *bdf = snap_json__str(dev, "bdf");
 		size_t k;
@@ -512,41 +554,41 @@ static json_t *collect_groups(struct collector *c, json_t *devices)
 				size_t j;
 				bool seen = false;
 
-				json_array_foreach(list, j, m) seen |=
-				    !strcmp(json_string_value(m), bdf);
+				json_array_foreach (list, j, m)
+					seen |= !strcmp(json_string_value(m), bdf);
 				if (!seen)
 					json_array_append_new(list, json_string(bdf));
 			}
 			continue;
 		}
 		/* no link on the device side: take membership from the group directory */
-		json_array_foreach(groups, k, g)
-		{
+		json_array_foreach (groups, k, g) {
 			json_t *list = json_object_get(g, "devices"), *m;
 			size_t j;
 
-			json_array_foreach(list, j, m) if (!strcmp(json_string_value(m), bdf))
-			    json_object_set(dev, "iommu_group", json_object_get(g, "id"));
+			json_array_foreach (list, j, m)
+				if (!strcmp(json_string_value(m), bdf))
+					json_object_set(dev, "iommu_group",
+					                json_object_get(g, "id"));
 		}
 	}
 	json_decref(byid);
 	{
 		json_t *g;
 
-		json_array_foreach(groups, i, g)
-		{
+		json_array_foreach (groups, i, g) {
 			json_t *list = json_object_get(g, "devices");
 			json_t *sorted = json_array();
 			size_t j;
 			json_t *m;
 
 			/* sort member strings through the keyed sort */
-			json_array_foreach(list, j, m)
-			    json_array_append_new(sorted, json_pack("{s:O}", "k", m));
+			json_array_foreach (list, j, m)
+				json_array_append_new(sorted, json_pack("{s:O}", "k", m));
 			snap_json__sort_by_key(sorted, "k");
 			json_array_clear(list);
-			json_array_foreach(sorted, j, m)
-			    json_array_append(list, json_object_get(m, "k"));
+			json_array_foreach (sorted, j, m)
+				json_array_append(list, json_object_get(m, "k"));
 			json_decref(sorted);
 		}
 	}
@@ -639,7 +681,8 @@ static json_t *collect_modules(struct collector *c)
 		json_t *flat = json_array(), *m;
 		size_t i;
 
-		json_array_foreach(mods, i, m) json_array_append(flat, json_object_get(m, "k"));
+		json_array_foreach (mods, i, m)
+			json_array_append(flat, json_object_get(m, "k"));
 		json_decref(mods);
 		return flat;
 	}
@@ -706,7 +749,8 @@ static json_t *collect_vfio(struct collector *c, const json_t *opts, json_t *mod
 		bool present, in_proc = false;
 		json_t *p = module_params(c, mods[i], &present);
 
-		json_array_foreach(modules, n, m) in_proc |= !strcmp(json_string_value(m), mods[i]);
+		json_array_foreach (modules, n, m)
+			in_proc |= !strcmp(json_string_value(m), mods[i]);
 		json_object_set_new(loaded, mods[i], json_boolean(present || in_proc));
 		json_object_set_new(params, mods[i], p);
 	}
@@ -733,7 +777,8 @@ static json_t *collect_vfio(struct collector *c, const json_t *opts, json_t *mod
 		const char *live = snap_json__str(json_object_get(params, "vfio_pci"), "ids");
 		json_t *v;
 
-		json_array_foreach(cl, i, v) add_ids(ids, json_string_value(v), "cmdline");
+		json_array_foreach (cl, i, v)
+			add_ids(ids, json_string_value(v), "cmdline");
 		if (mp)
 			add_ids(ids, mp, "modprobe.d");
 		if (live)
@@ -967,23 +1012,19 @@ static json_t *collect_vms(struct collector *c, const json_t *devices)
 		snap_strv__free(names, n);
 	}
 	/* resolve "0000:01:00" (whole slot) and "0000:01:00.0" to the devices present */
-	json_array_foreach(vms, i, vm)
-	{
+	json_array_foreach (vms, i, vm) {
 		json_t *hd;
 		size_t j;
 
-		json_array_foreach(json_object_get(vm, "hostdevs"), j, hd)
-		{
+		json_array_foreach (json_object_get(vm, "hostdevs"), j, hd) {
 			json_t *resolved = json_array(), *a, *d;
 			size_t k, l;
 
-			json_array_foreach(json_object_get(hd, "addresses"), k, a)
-			{
+			json_array_foreach (json_object_get(hd, "addresses"), k, a) {
 				const char *addr = json_string_value(a);
 				size_t alen = strlen(addr);
 
-				json_array_foreach(devices, l, d)
-				{
+				json_array_foreach (devices, l, d) {
 					const char *bdf = snap_json__str(d, "bdf");
 
 					if (!strcmp(bdf, addr) ||

@@ -144,8 +144,7 @@ static void match_devices(struct ctx *c)
 
 			if (c->o2n[i] >= 0 || !list)
 				continue;
-			json_array_foreach(list, k, v)
-			{
+			json_array_foreach (list, k, v) {
 				int j = (int)json_integer_value(v);
 				bool ok = false;
 
@@ -234,11 +233,11 @@ static void diff_host(struct ctx *c)
 		for (int dir = 0; dir < 2; dir++) {
 			json_t *a = dir ? tn : to, *b = dir ? to : tn;
 
-			json_array_foreach(a, i, t)
-			{
+			json_array_foreach (a, i, t) {
 				bool found = false;
 
-				json_array_foreach(b, j, u) found |= json_equal(t, u);
+				json_array_foreach (b, j, u)
+					found |= json_equal(t, u);
 				if (found)
 					continue;
 				{
@@ -267,11 +266,11 @@ static void diff_host(struct ctx *c)
 		       *b = json_object_get(dir ? ko : kn, "modules");
 		json_t *list = json_array();
 
-		json_array_foreach(a, i, t)
-		{
+		json_array_foreach (a, i, t) {
 			bool found = false;
 
-			json_array_foreach(b, j, u) found |= json_equal(t, u);
+			json_array_foreach (b, j, u)
+				found |= json_equal(t, u);
 			if (!found && strncmp(json_string_value(t), "vfio", 4))
 				json_array_append(list, t);
 		}
@@ -376,8 +375,7 @@ static bool covered_by_ids(const json_t *root, const json_t *dev)
 	const json_t *ids = json_object_get(json_object_get(root, "vfio"), "ids"), *id;
 	size_t i;
 
-	json_array_foreach(ids, i, id)
-	{
+	json_array_foreach (ids, i, id) {
 		const char *s = snap_json__str(id, "id");
 
 		if (s && snap_passthrough__id_matches(s, dev))
@@ -408,8 +406,7 @@ static void diff_vfio(struct ctx *c)
 			    "lacks "
 			    "vfio, so host drivers claim the passthrough devices at boot.",
 			    mods[i]);
-	json_object_foreach(c->pt, bdf, reasons)
-	{
+	json_object_foreach (c->pt, bdf, reasons) {
 		int i = snap_topo__find(&c->to, bdf), j;
 		char lbl[512];
 
@@ -442,10 +439,10 @@ static unsigned acs_mask(const json_t *acs, const char *key)
 	unsigned v = 0;
 	size_t i;
 
-	json_array_foreach(arr, i, f) for (unsigned b = 0; b < 7;
-	                                   b++) if (json_string_value(f) &&
-	                                            !strcmp(json_string_value(f), names[b])) v |=
-	    1u << b;
+	json_array_foreach (arr, i, f)
+		for (unsigned b = 0; b < 7; b++)
+			if (json_string_value(f) && !strcmp(json_string_value(f), names[b]))
+				v |= 1u << b;
 	return v;
 }
 
@@ -468,8 +465,7 @@ static void diff_path_acs(struct ctx *c, bool *reported)
 	const char *bdf;
 	json_t *reasons;
 
-	json_object_foreach(c->pt, bdf, reasons)
-	{
+	json_object_foreach (c->pt, bdf, reasons) {
 		int i = snap_topo__find(&c->to, bdf);
 		char pdev[512];
 
@@ -725,18 +721,10 @@ static void diff_devices(struct ctx *c)
 
 /* ---- groups ---- */
 
-/* Indices (in t) of the devices in kernel group gid. */
+/* Indices (in t) of the devices in kernel group gid: a new reference for the caller. */
 static json_t *group_members(const snap_topo *t, json_int_t gid)
 {
-	json_t *m = json_array();
-
-	for (size_t i = 0; i < t->n; i++) {
-		const json_t *g = json_object_get(t->dev[i].obj, "iommu_group");
-
-		if (json_is_integer(g) && json_integer_value(g) == gid)
-			json_array_append_new(m, json_integer((json_int_t)i));
-	}
-	return m;
+	return json_incref((json_t *)snap_topo__group_members(t, gid));
 }
 
 static bool is_bridge(const json_t *obj)
@@ -757,8 +745,7 @@ static void diff_groups(struct ctx *c)
 	if (!done)
 		return;
 	/* grouping regressions: a passthrough device's group gained a device */
-	json_object_foreach(c->pt, bdf, reasons)
-	{
+	json_object_foreach (c->pt, bdf, reasons) {
 		int i = snap_topo__find(&c->to, bdf), j;
 		const json_t *go, *gn;
 		json_t *mo, *mn, *v;
@@ -774,15 +761,14 @@ static void diff_groups(struct ctx *c)
 		mo = group_members(&c->to, json_integer_value(go));
 		mn = group_members(&c->tn, json_integer_value(gn));
 		label_n(c, j, lp, sizeof(lp));
-		json_array_foreach(mn, x, v)
-		{
+		json_array_foreach (mn, x, v) {
 			int m = (int)json_integer_value(v), om = c->n2o[m];
 			bool was = false;
 			size_t y;
 			json_t *w;
 
-			json_array_foreach(mo, y, w) was |=
-			    (om >= 0 && json_integer_value(w) == om);
+			json_array_foreach (mo, y, w)
+				was |= (om >= 0 && json_integer_value(w) == om);
 			if (was || done[m])
 				continue;
 			done[m] = true;
@@ -809,16 +795,14 @@ static void diff_groups(struct ctx *c)
 		json_decref(mn);
 	}
 	/* every other group change is listed: compare membership under identity */
-	json_array_foreach(json_object_get(c->o, "groups"), k, g)
-	{
+	json_array_foreach (json_object_get(c->o, "groups"), k, g) {
 		json_int_t gid = json_integer_value(json_object_get(g, "id"));
 		json_t *mo = group_members(&c->to, gid), *v;
 		json_int_t ngid = -1;
 		bool same = true;
 		size_t x;
 
-		json_array_foreach(mo, x, v)
-		{
+		json_array_foreach (mo, x, v) {
 			int j = c->o2n[json_integer_value(v)];
 			const json_t *gn =
 			    j >= 0 ? json_object_get(c->tn.dev[j].obj, "iommu_group") : NULL;
@@ -869,18 +853,19 @@ static void diff_groups(struct ctx *c)
  */
 static bool over_split(snap_topo *t, int i, char *why, size_t n)
 {
-	const json_t *g = json_object_get(t->dev[i].obj, "iommu_group");
-	int r;
+	const json_t *g = json_object_get(t->dev[i].obj, "iommu_group"), *v;
+	size_t x;
 
 	if (!json_is_integer(g) || t->dev[i].uncertain)
 		return false;
-	r = snap_topo__implied_root(t, i);
-	for (size_t k = 0; k < t->n; k++) {
+	json_array_foreach (snap_topo__implied_members(t, i), x, v) {
+		int k = (int)json_integer_value(v);
 		const json_t *gk = json_object_get(t->dev[k].obj, "iommu_group");
 
-		if ((int)k == i || snap_topo__implied_root(t, (int)k) != r || !json_is_integer(gk))
+		if (k == i || !json_is_integer(gk) ||
+		    json_integer_value(gk) == json_integer_value(g))
 			continue;
-		if (json_integer_value(gk) != json_integer_value(g)) {
+		{
 			const char *reason = t->dev[k].merge_reason ? t->dev[k].merge_reason
 			                                            : t->dev[i].merge_reason;
 
@@ -889,8 +874,8 @@ static bool over_split(snap_topo *t, int i, char *why, size_t n)
 			         " though the hardware cannot isolate it from %s (%s)",
 			         t->dev[k].bdf, json_integer_value(gk), t->dev[i].bdf,
 			         reason ? reason : "shared upstream path without ACS");
-			return true;
 		}
+		return true;
 	}
 	return false;
 }
@@ -900,8 +885,7 @@ static void diff_asserted(struct ctx *c)
 	const char *bdf;
 	json_t *reasons;
 
-	json_object_foreach(c->pt, bdf, reasons)
-	{
+	json_object_foreach (c->pt, bdf, reasons) {
 		int i = snap_topo__find(&c->to, bdf), j;
 		char wn[768], wo[768], lbl[512];
 
@@ -929,8 +913,7 @@ static json_t *identities(const snap_topo *t, const json_t *bdfs)
 	json_t *ids = json_array(), *v;
 	size_t i;
 
-	json_array_foreach(bdfs, i, v)
-	{
+	json_array_foreach (bdfs, i, v) {
 		int k = snap_topo__find(t, json_string_value(v));
 
 		json_array_append_new(ids, json_string(k >= 0 ? t->dev[k].identity : "?"));
@@ -943,10 +926,10 @@ static const json_t *find_vm(const json_t *root, const json_t *vm)
 	size_t i;
 	json_t *w;
 
-	json_array_foreach(
-	    json_object_get(root, "vms"), i,
-	    w) if (str_eq(snap_json__str(w, "source"), snap_json__str(vm, "source")) &&
-	           str_eq(snap_json__str(w, "id"), snap_json__str(vm, "id"))) return w;
+	json_array_foreach (json_object_get(root, "vms"), i, w)
+		if (str_eq(snap_json__str(w, "source"), snap_json__str(vm, "source")) &&
+		    str_eq(snap_json__str(w, "id"), snap_json__str(vm, "id")))
+			return w;
 	return NULL;
 }
 
@@ -955,13 +938,11 @@ static void diff_vms(struct ctx *c)
 	size_t i, k;
 	json_t *vm, *hd;
 
-	json_array_foreach(json_object_get(c->o, "vms"), i, vm)
-	{
+	json_array_foreach (json_object_get(c->o, "vms"), i, vm) {
 		const json_t *nvm = find_vm(c->n, vm);
 		char subject[256];
 
-		json_array_foreach(json_object_get(vm, "hostdevs"), k, hd)
-		{
+		json_array_foreach (json_object_get(vm, "hostdevs"), k, hd) {
 			const json_t *nhd = NULL, *h;
 			size_t x;
 			json_t *io, *in;
@@ -970,9 +951,9 @@ static void diff_vms(struct ctx *c)
 			         snap_json__str(vm, "source"),
 			         snap_json__str(vm, "id") ? snap_json__str(vm, "id") : "?",
 			         snap_json__str(hd, "key"));
-			json_array_foreach(json_object_get(nvm, "hostdevs"), x,
-			                   h) if (str_eq(snap_json__str(h, "key"),
-			                                 snap_json__str(hd, "key"))) nhd = h;
+			json_array_foreach (json_object_get(nvm, "hostdevs"), x, h)
+				if (str_eq(snap_json__str(h, "key"), snap_json__str(hd, "key")))
+					nhd = h;
 			if (!nhd) {
 				add(c, SNAP_CLASS_HARMLESS, "vm_hostdev_removed", subject,
 				    jdup(json_object_get(hd, "addresses")), json_null(), NULL,
@@ -988,11 +969,11 @@ static void diff_vms(struct ctx *c)
 				size_t y, z;
 				json_t *w, *u;
 
-				json_array_foreach(io, y, w)
-				{
+				json_array_foreach (io, y, w) {
 					bool found = false;
 
-					json_array_foreach(in, z, u) found |= json_equal(w, u);
+					json_array_foreach (in, z, u)
+						found |= json_equal(w, u);
 					kept &= found;
 				}
 				if (kept)
@@ -1203,8 +1184,7 @@ int snap_diff_render(char **out, const snap_diff *d, snap_diff_format format, sn
 	if (format == SNAP_DIFF_MARKDOWN && json_array_size(json_object_get(d->doc, "changes")))
 		snap_buf__puts(&b, "\n| class | kind | subject | what changed and what to do |\n"
 		                   "|---|---|---|---|\n");
-	json_array_foreach(json_object_get(d->doc, "changes"), i, ch)
-	{
+	json_array_foreach (json_object_get(d->doc, "changes"), i, ch) {
 		const char *cls = snap_json__str(ch, "class");
 
 		if (format == SNAP_DIFF_MARKDOWN) {

@@ -68,6 +68,7 @@ void snap_buf__release(snap_buf *b);
 typedef struct {
 	int fd;        /* O_PATH descriptor of the root directory */
 	bool is_slash; /* the root is the live "/" */
+	json_t *dirs;  /* owned: canonical paths already known to be real (not links) */
 } snap_root;
 int snap_root__open(snap_root *r, const char *path, snap_error *err);
 void snap_root__close(snap_root *r);
@@ -172,6 +173,8 @@ typedef struct {
 	struct snap_topo_dev *dev; /* owned array */
 	size_t n;                  /* entries */
 	json_t *by_bdf;            /* owned: bdf -> index */
+	json_t *by_group;          /* owned: kernel group id (decimal string) -> [index...] */
+	json_t *by_implied;        /* owned: implied root index (decimal string) -> [index...] */
 } snap_topo;
 
 int snap_topo__build(snap_topo *t, const json_t *root);
@@ -180,5 +183,8 @@ int snap_topo__find(const snap_topo *t, const char *bdf); /* index or -1 */
 /* pci_acs_enabled() for one device with REQ_ACS_FLAGS; *why names what is missing. */
 enum snap_tristate snap_topo__acs_enabled(const snap_topo *t, int i, char *why, size_t n);
 int snap_topo__implied_root(snap_topo *t, int i); /* representative of i's implied group */
+/* Indices in kernel group gid, or in i's implied group: borrowed arrays of integers. */
+const json_t *snap_topo__group_members(const snap_topo *t, json_int_t gid);
+const json_t *snap_topo__implied_members(snap_topo *t, int i);
 /* Printable name of a device for messages: "0000:01:00.0 (NVIDIA ... [10de:1e87])". */
 void snap_topo__label(const snap_topo *t, int i, char *buf, size_t n);

@@ -168,8 +168,7 @@ static const char *cmdline_last(const json_t *tokens, const char *name, bool *pr
 	json_t *t;
 
 	*present = false;
-	json_array_foreach(tokens, i, t)
-	{
+	json_array_foreach (tokens, i, t) {
 		const char *k = snap_json__str(t, "key");
 
 		if (k && param_eq(k, name)) {
@@ -318,7 +317,8 @@ json_t *snap_parse__interrupts(const char *text)
 		const char *k;
 		json_t *v;
 
-		json_object_foreach(chips, k, v) json_array_append_new(names, json_string(k));
+		json_object_foreach (chips, k, v)
+			json_array_append_new(names, json_string(k));
 		o = json_pack("{s:I, s:I, s:I, s:o, s:O}", "remapped", (json_int_t)remapped,
 		              "not_remapped", (json_int_t)plain, "its", (json_int_t)its, "chips",
 		              names, "unremapped_devices", plain_devs);
@@ -486,7 +486,8 @@ void snap_parse__modprobe(json_t *acc, const char *text, const char *file)
 			size_t i;
 			json_t *v;
 
-			json_array_foreach(bl, i, v) seen |= !strcmp(json_string_value(v), m);
+			json_array_foreach (bl, i, v)
+				seen |= !strcmp(json_string_value(v), m);
 			if (!seen)
 				json_array_append_new(bl, json_string(m));
 		} else if (!strcmp(cmd, "softdep") || !strcmp(cmd, "install")) {
@@ -500,7 +501,8 @@ void snap_parse__modprobe(json_t *acc, const char *text, const char *file)
 			size_t i;
 			json_t *v;
 
-			json_array_foreach(files, i, v) seen |= !strcmp(json_string_value(v), file);
+			json_array_foreach (files, i, v)
+				seen |= !strcmp(json_string_value(v), file);
 			if (!seen)
 				json_array_append_new(files, json_string(file));
 		}

@@ -16,8 +16,7 @@ const json_t *snap_snapshot__device(const json_t *root, const char *bdf)
 	size_t i;
 	json_t *d;
 
-	json_array_foreach(json_object_get(root, "devices"), i, d)
-	{
+	json_array_foreach (json_object_get(root, "devices"), i, d) {
 		const char *b = snap_json__str(d, "bdf");
 
 		if (b && !strcmp(b, bdf))
@@ -76,7 +75,9 @@ static void add_reason(json_t *pt, const char *bdf, const char *reason)
 		list = json_array();
 		json_object_set_new(pt, bdf, list);
 	}
-	json_array_foreach(list, i, r) if (!strcmp(json_string_value(r), reason)) return;
+	json_array_foreach (list, i, r)
+		if (!strcmp(json_string_value(r), reason))
+			return;
 	json_array_append_new(list, json_string(reason));
 }
 
@@ -87,8 +88,7 @@ json_t *snap_passthrough__compute(const json_t *root)
 	size_t i, j, k;
 	char reason[256];
 
-	json_array_foreach(devices, i, d)
-	{
+	json_array_foreach (devices, i, d) {
 		const char *drv = snap_json__str(d, "driver"), *bdf = snap_json__str(d, "bdf");
 		const char *ovr = snap_json__str(d, "driver_override");
 
@@ -100,8 +100,7 @@ json_t *snap_passthrough__compute(const json_t *root)
 			snprintf(reason, sizeof(reason), "driver_override %s", ovr);
 			add_reason(pt, bdf, reason);
 		}
-		json_array_foreach(ids, j, id)
-		{
+		json_array_foreach (ids, j, id) {
 			const char *s = snap_json__str(id, "id");
 
 			if (s && snap_passthrough__id_matches(s, d)) {
@@ -111,12 +110,10 @@ json_t *snap_passthrough__compute(const json_t *root)
 			}
 		}
 	}
-	json_array_foreach(json_object_get(root, "vms"), i, vm)
-	{
+	json_array_foreach (json_object_get(root, "vms"), i, vm) {
 		json_t *hd, *b;
 
-		json_array_foreach(json_object_get(vm, "hostdevs"), j, hd)
-		{
+		json_array_foreach (json_object_get(vm, "hostdevs"), j, hd) {
 			const char *name = snap_json__str(vm, "name");
 
 			snprintf(reason, sizeof(reason), "%s VM %s%s%s%s %s",
@@ -124,8 +121,8 @@ json_t *snap_passthrough__compute(const json_t *root)
 			         snap_json__str(vm, "id") ? snap_json__str(vm, "id") : "?",
 			         name ? " (" : "", name ? name : "", name ? ")" : "",
 			         snap_json__str(hd, "key"));
-			json_array_foreach(json_object_get(hd, "devices"), k, b)
-			    add_reason(pt, json_string_value(b), reason);
+			json_array_foreach (json_object_get(hd, "devices"), k, b)
+				add_reason(pt, json_string_value(b), reason);
 		}
 	}
 	/*
@@ -135,30 +132,47 @@ json_t *snap_passthrough__compute(const json_t *root)
 	 */
 	{
 		json_t *direct = json_copy(pt);
+		json_t *slots = json_object(); /* "dddd:bb:ss" -> [device objects], VFs left out */
+		json_t *vfs = json_object();   /* set of the VFs' bdfs */
 		const char *bdf;
 		json_t *v;
 
-		json_object_foreach(direct, bdf, v)
-		{
-			const json_t *self = snap_snapshot__device(root, bdf);
+		json_array_foreach (devices, i, d) {
+			const char *b = snap_json__str(d, "bdf");
+			const char *dot = b ? strrchr(b, '.') : NULL;
+			char slot[32];
+			json_t *list;
 
-			if (!self || snap_json__str(self, "physfn"))
+			if (b && snap_json__str(d, "physfn"))
+				json_object_set_new(vfs, b, json_true());
+			if (!dot || snap_json__str(d, "physfn"))
 				continue;
-			json_array_foreach(devices, i, d)
-			{
+			snprintf(slot, sizeof(slot), "%.*s", (int)(dot - b), b);
+			if (!(list = json_object_get(slots, slot))) {
+				list = json_array();
+				json_object_set_new(slots, slot, list);
+			}
+			json_array_append(list, d);
+		}
+		json_object_foreach (direct, bdf, v) {
+			const char *dot = strrchr(bdf, '.');
+			char slot[32];
+
+			if (!dot || json_object_get(vfs, bdf))
+				continue;
+			snprintf(slot, sizeof(slot), "%.*s", (int)(dot - bdf), bdf);
+			json_array_foreach (json_object_get(slots, slot), i, d) {
 				const char *other = snap_json__str(d, "bdf");
 
-				if (snap_json__str(d, "physfn"))
+				if (!strcmp(other, bdf) || json_object_get(direct, other))
 					continue;
-				if (strcmp(other, bdf) && !strncmp(other, bdf, 10) &&
-				    !json_object_get(direct, other)) {
-					snprintf(reason, sizeof(reason),
-					         "function of the slot of %s", bdf);
-					add_reason(pt, other, reason);
-				}
+				snprintf(reason, sizeof(reason), "function of the slot of %s", bdf);
+				add_reason(pt, other, reason);
 			}
 		}
 		json_decref(direct);
+		json_decref(slots);
+		json_decref(vfs);
 	}
 	return pt;
 }

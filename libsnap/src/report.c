@@ -56,8 +56,9 @@ static const json_t *group_by_id(const json_t *root, json_int_t id)
 	size_t i;
 	json_t *g;
 
-	json_array_foreach(json_object_get(root, "groups"), i,
-	                   g) if (json_integer_value(json_object_get(g, "id")) == id) return g;
+	json_array_foreach (json_object_get(root, "groups"), i, g)
+		if (json_integer_value(json_object_get(g, "id")) == id)
+			return g;
 	return NULL;
 }
 
@@ -98,8 +99,8 @@ static void render_text(snap_buf *b, const json_t *root)
 		                  "passthrough is impossible (enable VT-d/AMD-Vi in the firmware "
 		                  "and intel_iommu=on or amd_iommu=on)\n");
 	snap_buf__printf(b, "IRQ remap %s\n", or_unknown(snap_json__str(io, "irq_remapping")));
-	json_array_foreach(json_object_get(io, "irq_remapping_evidence"), i, v)
-	    snap_buf__printf(b, "            - %s\n", json_string_value(v));
+	json_array_foreach (json_object_get(io, "irq_remapping_evidence"), i, v)
+		snap_buf__printf(b, "            - %s\n", json_string_value(v));
 	snap_buf__printf(
 	    b, "unsafe    allow_unsafe_interrupts %s, no-IOMMU mode %s, ACS override %s\n",
 	    tri(json_object_get(io, "allow_unsafe_interrupts"), "ON", "off"),
@@ -112,21 +113,21 @@ static void render_text(snap_buf *b, const json_t *root)
 		const char *m;
 
 		snap_buf__puts(b, "vfio      modules:");
-		json_object_foreach(mods, m, v)
-		    snap_buf__printf(b, " %s%s", m, json_is_true(v) ? "+" : "-");
+		json_object_foreach (mods, m, v)
+			snap_buf__printf(b, " %s%s", m, json_is_true(v) ? "+" : "-");
 		snap_buf__puts(b, "; ids:");
 		if (!json_array_size(json_object_get(vfio, "ids")))
 			snap_buf__puts(b, " none");
-		json_array_foreach(json_object_get(vfio, "ids"), i, v) snap_buf__printf(
-		    b, " %s (%s)", snap_json__str(v, "id"), snap_json__str(v, "source"));
+		json_array_foreach (json_object_get(vfio, "ids"), i, v)
+			snap_buf__printf(b, " %s (%s)", snap_json__str(v, "id"),
+			                 snap_json__str(v, "source"));
 		snap_buf__puts(b, "\n");
 	}
 	snap_buf__printf(b, "passthrough devices (%zu)\n", json_object_size(pt));
 	if (!json_object_size(pt))
 		snap_buf__puts(
 		    b, "  none (nothing bound to vfio-pci, named by a VM or by vfio-pci.ids)\n");
-	json_object_foreach(pt, bdf, v)
-	{
+	json_object_foreach (pt, bdf, v) {
 		const json_t *d = snap_snapshot__device(root, bdf);
 		const json_t *g;
 		char label[512];
@@ -146,20 +147,19 @@ static void render_text(snap_buf *b, const json_t *root)
 		if (json_is_array(json_object_get(d, "reset_methods"))) {
 			if (!json_array_size(json_object_get(d, "reset_methods")))
 				snap_buf__puts(b, " none");
-			json_array_foreach(json_object_get(d, "reset_methods"), j, r)
-			    snap_buf__printf(b, " %s", json_string_value(r));
+			json_array_foreach (json_object_get(d, "reset_methods"), j, r)
+				snap_buf__printf(b, " %s", json_string_value(r));
 		} else {
 			snap_buf__puts(b, " unknown");
 		}
 		snap_buf__puts(b, "\n    why:");
-		json_array_foreach(v, j, r)
-		    snap_buf__printf(b, "%s %s", j ? ";" : "", json_string_value(r));
+		json_array_foreach (v, j, r)
+			snap_buf__printf(b, "%s %s", j ? ";" : "", json_string_value(r));
 		snap_buf__puts(b, "\n");
 		if (json_is_integer(gid) && (g = group_by_id(root, json_integer_value(gid)))) {
 			json_t *m;
 
-			json_array_foreach(json_object_get(g, "devices"), j, m)
-			{
+			json_array_foreach (json_object_get(g, "devices"), j, m) {
 				const json_t *md =
 				    snap_snapshot__device(root, json_string_value(m));
 				const char *drv = md ? snap_json__str(md, "driver") : NULL;
@@ -177,8 +177,7 @@ static void render_text(snap_buf *b, const json_t *root)
 			json_t *g;
 
 			snap_buf__puts(b, "shared IOMMU groups (what merges them)\n");
-			json_array_foreach(json_object_get(root, "groups"), i, g)
-			{
+			json_array_foreach (json_object_get(root, "groups"), i, g) {
 				const json_t *members = json_object_get(g, "devices"), *m;
 				const char *reason = NULL;
 				bool uncertain = false;
@@ -189,8 +188,7 @@ static void render_text(snap_buf *b, const json_t *root)
 				n++;
 				snap_buf__printf(b, "  group %" JSON_INTEGER_FORMAT " =",
 				                 json_integer_value(json_object_get(g, "id")));
-				json_array_foreach(members, mi, m)
-				{
+				json_array_foreach (members, mi, m) {
 					int x = snap_topo__find(&t, json_string_value(m));
 
 					snap_buf__printf(b, "%s %s", mi ? "," : "",
@@ -229,8 +227,7 @@ static const char *acs_mark(const json_t *d, char *buf, size_t n)
 	if (!json_is_true(json_object_get(acs, "present")))
 		return "ACS-";
 	snprintf(buf, n, "ACS[");
-	json_array_foreach(json_object_get(acs, "ctl"), i, f)
-	{
+	json_array_foreach (json_object_get(acs, "ctl"), i, f) {
 		size_t len = strlen(buf);
 
 		snprintf(buf + len, n - len, "%s%s", i ? "," : "", json_string_value(f));
@@ -255,8 +252,7 @@ static void render_subtree(snap_buf *b, const json_t *root, const json_t *pt, co
 	json_t *devs = json_object_get(root, "devices"), *d;
 	size_t i, last = (size_t)-1, count = 0;
 
-	json_array_foreach(devs, i, d)
-	{
+	json_array_foreach (devs, i, d) {
 		if (child_of(root, d, parent)) {
 			last = i;
 			count++;
@@ -264,8 +260,7 @@ static void render_subtree(snap_buf *b, const json_t *root, const json_t *pt, co
 	}
 	if (!count)
 		return;
-	json_array_foreach(devs, i, d)
-	{
+	json_array_foreach (devs, i, d) {
 		const char *bdf = snap_json__str(d, "bdf");
 		json_t *gid = json_object_get(d, "iommu_group");
 		char acs[64], next[512], name[512];

@@ -51,8 +51,7 @@ int snap_json__sort_by_key(json_t *array, const char *key)
 		return 0;
 	if (!(v = calloc(n, sizeof(*v))))
 		return SNAP_ENOMEM;
-	json_array_foreach(array, i, item)
-	{
+	json_array_foreach (array, i, item) {
 		v[i].key = snap_json__str(item, key);
 		v[i].index = i;
 		v[i].item = json_incref(item);
@@ -166,8 +165,7 @@ static int check_skeleton(const json_t *root, snap_error *err)
 		return snap_error__set(
 		    err, SNAP_EINVALID,
 		    "invalid snapshot: \"groups\" and \"devices\" must be arrays");
-	json_array_foreach(groups, i, v)
-	{
+	json_array_foreach (groups, i, v) {
 		json_t *members = json_object_get(v, "devices"), *m;
 		size_t j;
 
@@ -177,11 +175,13 @@ static int check_skeleton(const json_t *root, snap_error *err)
 			    "invalid snapshot: group %zu needs an integer \"id\" "
 			    "and a \"devices\" array",
 			    i);
-		json_array_foreach(members, j, m) if (!json_is_string(m)) return snap_error__set(
-		    err, SNAP_EINVALID, "invalid snapshot: group %zu has a non-string member", i);
+		json_array_foreach (members, j, m)
+			if (!json_is_string(m))
+				return snap_error__set(
+				    err, SNAP_EINVALID,
+				    "invalid snapshot: group %zu has a non-string member", i);
 	}
-	json_array_foreach(devices, i, v)
-	{
+	json_array_foreach (devices, i, v) {
 		const char *bdf = snap_json__str(v, "bdf");
 		unsigned dom, bus, dev, fn;
 		char tail;

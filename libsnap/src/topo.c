@@ -125,8 +125,7 @@ static unsigned acs_bits(const json_t *arr)
 	size_t i;
 	json_t *f;
 
-	json_array_foreach(arr, i, f)
-	{
+	json_array_foreach (arr, i, f) {
 		for (unsigned b = 0; b < SNAP_ARRAY_SIZE(names); b++)
 			if (json_string_value(f) && !strcmp(json_string_value(f), names[b]))
 				v |= 1u << b;
@@ -389,6 +388,34 @@ static char *make_identity(const snap_topo *t, int i)
 	return snap_buf__detach(&b);
 }
 
+static void index_add(json_t *index, json_int_t key, size_t i)
+{
+	char k[32];
+	json_t *list;
+
+	snprintf(k, sizeof(k), "%" JSON_INTEGER_FORMAT, key);
+	if (!(list = json_object_get(index, k))) {
+		list = json_array();
+		json_object_set_new(index, k, list);
+	}
+	json_array_append_new(list, json_integer((json_int_t)i));
+}
+
+static const json_t *index_get(const json_t *index, json_int_t key)
+{
+	static json_t *empty;
+	char k[32];
+	const json_t *v;
+
+	snprintf(k, sizeof(k), "%" JSON_INTEGER_FORMAT, key);
+	v = json_object_get(index, k);
+	if (v)
+		return v;
+	if (!empty)
+		empty = json_array(); /* never modified: shared, immutable */
+	return empty;
+}
+
 int snap_topo__find(const snap_topo *t, const char *bdf)
 {
 	json_t *v = bdf ? json_object_get(t->by_bdf, bdf) : NULL;
@@ -409,8 +436,7 @@ int snap_topo__build(snap_topo *t, const json_t *root)
 		json_decref(t->by_bdf);
 		return SNAP_ENOMEM;
 	}
-	json_array_foreach(devices, i, d)
-	{
+	json_array_foreach (devices, i, d) {
 		struct snap_topo_dev *td = &t->dev[i];
 
 		td->obj = d;
@@ -434,7 +460,26 @@ int snap_topo__build(snap_topo *t, const json_t *root)
 		if (!(t->dev[i].identity = make_identity(t, (int)i)))
 			return SNAP_ENOMEM;
 	compute_implied(t);
+	t->by_group = json_object();
+	t->by_implied = json_object();
+	for (i = 0; i < t->n; i++) {
+		const json_t *g = json_object_get(t->dev[i].obj, "iommu_group");
+
+		if (json_is_integer(g))
+			index_add(t->by_group, json_integer_value(g), i);
+		index_add(t->by_implied, snap_topo__implied_root(t, (int)i), i);
+	}
 	return 0;
+}
+
+const json_t *snap_topo__group_members(const snap_topo *t, json_int_t gid)
+{
+	return index_get(t->by_group, gid);
+}
+
+const json_t *snap_topo__implied_members(snap_topo *t, int i)
+{
+	return index_get(t->by_implied, snap_topo__implied_root(t, i));
 }
 
 void snap_topo__release(snap_topo *t)
@@ -445,5 +490,7 @@ void snap_topo__release(snap_topo *t)
 	}
 	free(t->dev);
 	json_decref(t->by_bdf);
+	json_decref(t->by_group);
+	json_decref(t->by_implied);
 	memset(t, 0, sizeof(*t));
 }

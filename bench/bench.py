@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""bench.py PCISNAP [--runs N] [--sizes 100,1000,5000]: time pcisnap on generated large hosts.
+
+For each size: `collect` wall time and peak RSS (median, min, max of N runs, each a fresh
+process, RSS from wait4), against `lspci -vvv` reading the same root through libpci, and against
+the shell loop operators use (for each link in /sys/kernel/iommu_groups/*/devices, lspci -nns).
+Then `diff` of two snapshots of the largest-but-one size (JSON parsing included) and `check`.
+Prints a Markdown table for docs/PERFORMANCE.md.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run(argv, runs, env=None, shell=False):
+    walls, rss = [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env=env, shell=shell)
+        _, status, ru = os.wait4(p.pid, 0)
+        walls.append((time.perf_counter() - t0) * 1000)
+        rss.append(ru.ru_maxrss / 1024)
+        if os.waitstatus_to_exitcode(status) not in (0, 1):
+            raise SystemExit("failed: %s" % argv)
+    return walls, rss
+
+
+def fmt(vals, unit):
+    return "%.1f %s (min %.1f, max %.1f)" % (statistics.median(vals), unit, min(vals), max(vals))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("pcisnap")
+    ap.add_argument("--runs", type=int, default=11)
+    ap.add_argument("--sizes", default="100,1000,5000")
+    ap.add_argument("--loop-runs", type=int, default=3, help="runs of the slow shell loop")
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="pcisnap-bench.")
+    env = dict(os.environ, SOURCE_DATE_EPOCH="0")
+    rows = []
+    try:
+        for n in map(int, a.sizes.split(",")):
+            root = os.path.join(tmp, "host-%d" % n)
+            subprocess.run([sys.executable, os.path.join(HERE, "genhost.py"), str(n), root],
+                           check=True, stdout=subprocess.DEVNULL)
+            out = os.path.join(tmp, "snap-%d.json" % n)
+            w, r = run([a.pcisnap, "collect", "--root", root, "-o", out], a.runs, env)
+            rows.append(("collect, %d devices" % n, fmt(w, "ms"), fmt(r, "MB")))
+            w, r = run(["lspci", "-A", "linux-sysfs", "-O",
+                        "sysfs.path=%s/sys/bus/pci" % root, "-vvv"], a.runs)
+            rows.append(("lspci -vvv, same root", fmt(w, "ms"), fmt(r, "MB")))
+            loop = ("for d in %s/sys/kernel/iommu_groups/*/devices/*; do "
+                    "lspci -A linux-sysfs -O sysfs.path=%s/sys/bus/pci -nns \"${d##*/}\"; "
+                    "done" % (root, root))
+            w, r = run(["bash", "-c", loop], a.loop_runs)
+            rows.append(("shell loop over iommu_groups + lspci -nns", fmt(w, "ms"), fmt(r, "MB")))
+        n = sorted(map(int, a.sizes.split(",")))[-2 if "," in a.sizes else -1]
+        old = os.path.join(tmp, "snap-%d.json" % n)
+        new = os.path.join(tmp, "snap-%d-b.json" % n)
+        subprocess.run([a.pcisnap, "collect", "--root", os.path.join(tmp, "host-%d" % n),
+                        "-o", new], check=True, env=dict(env, SOURCE_DATE_EPOCH="86400"))
+        w, r = run([a.pcisnap, "diff", "--format", "json", old, new], a.runs)
+        rows.append(("diff, two %d-device snapshots (parse included)" % n, fmt(w, "ms"),
+                     fmt(r, "MB")))
+        w, r = run([a.pcisnap, "check", old], a.runs)
+        rows.append(("check, %d devices" % n, fmt(w, "ms"), fmt(r, "MB")))
+    finally:
+        shutil.rmtree(tmp)
+    print("| what | wall time, median of runs | peak RSS |")
+    print("|---|---|---|")
+    for r in rows:
+        print("| %s | %s | %s |" % r)
+
+
+if __name__ == "__main__":
+    main()
