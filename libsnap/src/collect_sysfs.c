@@ -498,6 +498,14 @@ static int collect_devices(struct collector *c, json_t *devices, snap_error *err
 	return 0;
 }
 
+static int cmp_group_id(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "id"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "id"));
+
+	return (x > y) - (x < y);
+}
+
 /* sys/kernel/iommu_groups/N/{devices/<bdf>,type}; fills device iommu_group where the link lacked.
  */
 static json_t *collect_groups(struct collector *c, json_t *devices)
@@ -595,19 +603,17 @@ static json_t *collect_groups(struct collector *c, json_t *devices)
 	/* sort groups by numeric id */
 	{
 		size_t ng = json_array_size(groups);
+		json_t **v = ng ? calloc(ng, sizeof(*v)) : NULL;
 
-		for (size_t a = 1; a < ng; a++)
-			for (size_t b = a; b > 0; b--) {
-				json_t *x = json_array_get(groups, b - 1),
-				       *y = json_array_get(groups, b);
-
-				if (json_integer_value(json_object_get(x, "id")) <=
-				    json_integer_value(json_object_get(y, "id")))
-					break;
-				json_incref(x);
-				json_array_set(groups, b - 1, y);
-				json_array_set_new(groups, b, x);
-			}
+		if (v) {
+			json_array_foreach (groups, i, dev)
+				v[i] = json_incref(dev);
+			qsort(v, ng, sizeof(*v), cmp_group_id);
+			json_array_clear(groups);
+			for (i = 0; i < ng; i++)
+				json_array_append_new(groups, v[i]);
+			free(v);
+		}
 	}
 	return groups;
 }
