@@ -204,7 +204,9 @@ static void render_text(snap_buf *b, const json_t *root)
 				    : uncertain ? "ACS is unknown (collect as root)"
 				                : "of a DMA alias quirk pcisnap does not model");
 			}
-			if (!n)
+			if (!json_array_size(json_object_get(root, "groups")))
+				snap_buf__puts(b, "  none: there are no IOMMU groups\n");
+			else if (!n)
 				snap_buf__puts(b, "  none: every group holds one device\n");
 			snap_topo__release(&t);
 		}
