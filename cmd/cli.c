@@ -2,9 +2,12 @@
 /* Helpers shared by the pcisnap commands: messages, loading snapshots, output. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
+#include "snap/store.h"
 
 int cli_error(const char *fmt, ...)
 {
@@ -29,13 +32,39 @@ void cli_print_warnings(const snap_snapshot *s)
 		fprintf(stderr, "pcisnap: warning: %s\n", snap_snapshot_warning(s, i));
 }
 
-int cli_load_snapshot(snap_snapshot **out, const char *spec)
+int cli_open_store(snap_store **out, const char *store_path, int create)
 {
 	snap_error err = {0};
+	char *path = NULL;
+	int rc = CLI_OK;
 
-	if (snap_snapshot_load_file(out, spec, &err) < 0)
+	if (!store_path && snap_store_default_path(&path, &err) < 0)
 		return cli_snap_error(&err);
-	return CLI_OK;
+	if (snap_store_open(out, store_path ? store_path : path, create, &err) < 0)
+		rc = cli_snap_error(&err);
+	free(path);
+	return rc;
+}
+
+int cli_load_snapshot(snap_snapshot **out, const char *spec, const char *store_path)
+{
+	snap_error err = {0};
+	snap_store *st = NULL;
+	struct stat sb;
+	int rc;
+
+	/* a path (existing, or with a '/') is a file; anything else a revision in the store */
+	if (!strcmp(spec, "-") || stat(spec, &sb) == 0 || strchr(spec, '/')) {
+		if (snap_snapshot_load_file(out, spec, &err) < 0)
+			return cli_snap_error(&err);
+		return CLI_OK;
+	}
+	if ((rc = cli_open_store(&st, store_path, 0)) != CLI_OK)
+		return rc;
+	if (snap_store_load(out, st, spec, &err) < 0)
+		rc = cli_snap_error(&err);
+	snap_store_free(st);
+	return rc;
 }
 
 int cli_write_stdout(const char *text)

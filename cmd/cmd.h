@@ -15,6 +15,11 @@ int cmd_collect(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_hosts(int argc, char **argv);
+int cmd_label(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
 
 /* Print "pcisnap: <message>" to stderr; returns CLI_ERROR. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -22,8 +27,15 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_snap_error(const snap_error *err);
 /* Print "pcisnap: warning: ..." for each collection warning. */
 void cli_print_warnings(const snap_snapshot *s);
-/* Load SNAP (a snapshot file, or "-"); CLI_OK or CLI_ERROR with the message printed. */
-int cli_load_snapshot(snap_snapshot **out, const char *spec);
+/*
+ * Load SNAP: "-" or an existing file is a snapshot file; anything else is a store revision
+ * (HOST, HOST~N, HOST@LABEL, commit id) in store_path (NULL: the default store).
+ * CLI_OK, or CLI_ERROR with the message printed.
+ */
+int cli_load_snapshot(snap_snapshot **out, const char *spec, const char *store_path);
+/* Open store_path (NULL: the default); CLI_OK or CLI_ERROR with the message printed. */
+struct snap_store;
+int cli_open_store(struct snap_store **out, const char *store_path, int create);
 /* Write text to stdout, checking for errors; CLI_OK or CLI_ERROR. */
 int cli_write_stdout(const char *text);
 

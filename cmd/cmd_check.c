@@ -9,7 +9,7 @@
 #include "snap/check.h"
 
 static const char usage_text[] =
-    "usage: pcisnap check SNAP [--format text|json]\n"
+    "usage: pcisnap check SNAP [--format text|json] [--store DIR]\n"
     "\n"
     "Run the passthrough playbook on one snapshot: IOMMU active, interrupt remapping, no\n"
     "unsafe interrupts or no-IOMMU mode, ACS override and asserted isolation, and for each\n"
@@ -22,6 +22,7 @@ int cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"format", required_argument, NULL, 'f'},
+	    {"store", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -30,6 +31,7 @@ int cmd_check(int argc, char **argv)
 	snap_error err = {0};
 	char *text = NULL;
 	int json = 0, c, rc;
+	const char *store = NULL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
@@ -42,6 +44,9 @@ int cmd_check(int argc, char **argv)
 			else
 				return cli_error("check: unknown format '%s' (text, json)", optarg);
 			break;
+		case 'S':
+			store = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return CLI_OK;
@@ -52,7 +57,7 @@ int cmd_check(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_error("check: expected one SNAP argument; see 'pcisnap check --help'");
-	if ((rc = cli_load_snapshot(&s, argv[optind])) != CLI_OK)
+	if ((rc = cli_load_snapshot(&s, argv[optind], store)) != CLI_OK)
 		return rc;
 	if (snap_check_run(&chk, s, &err) < 0 || snap_check_render(&text, chk, json, &err) < 0) {
 		rc = cli_snap_error(&err);

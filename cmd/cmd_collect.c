@@ -7,10 +7,11 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "snap/store.h"
 
 static const char usage_text[] =
     "usage: pcisnap collect [--root DIR] [--dmesg FILE] [--host NAME] [--lspci-dump FILE]\n"
-    "                       [--pci-ids FILE] [-o FILE]\n"
+    "                       [--pci-ids FILE] [-o FILE] [--store DIR] [--label NAME]\n"
     "\n"
     "Read sysfs/procfs under DIR (default /) and config space through libpci, and write a\n"
     "snapshot (schema pcisnap.snapshot/1) to FILE (atomically) or standard output.\n"
@@ -22,6 +23,8 @@ static const char usage_text[] =
     "                     are then unknown)\n"
     "  --pci-ids FILE     pci.ids database for device names\n"
     "  -o, --output FILE  write here instead of standard output\n"
+    "  --store DIR        commit the snapshot into this store (created on first use)\n"
+    "  --label NAME       also name it NAME (HOST@NAME); implies the default store\n"
     "\n"
     "SOURCE_DATE_EPOCH, if set, pins the collection time.\n";
 
@@ -31,10 +34,12 @@ int cmd_collect(int argc, char **argv)
 	    {"root", required_argument, NULL, 'r'},    {"dmesg", required_argument, NULL, 'd'},
 	    {"host", required_argument, NULL, 'H'},    {"lspci-dump", required_argument, NULL, 'D'},
 	    {"pci-ids", required_argument, NULL, 'i'}, {"output", required_argument, NULL, 'o'},
+	    {"store", required_argument, NULL, 'S'},   {"label", required_argument, NULL, 'L'},
 	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
 	snap_collect_options opts = SNAP_COLLECT_OPTIONS_INIT;
-	const char *output = "-", *sde;
+	const char *output = NULL, *sde, *store = NULL, *label = NULL;
+	int use_store = 0;
 	snap_snapshot *s = NULL;
 	snap_error err = {0};
 	int c, rc;
@@ -60,6 +65,14 @@ int cmd_collect(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case 'S':
+			store = optarg;
+			use_store = 1;
+			break;
+		case 'L':
+			label = optarg;
+			use_store = 1;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return CLI_OK;
@@ -84,8 +97,21 @@ int cmd_collect(int argc, char **argv)
 		return cli_snap_error(&err);
 	cli_print_warnings(s);
 	rc = CLI_OK;
-	if (snap_snapshot_write_file(s, output, &err) < 0)
+	if ((output || !use_store) && snap_snapshot_write_file(s, output ? output : "-", &err) < 0)
 		rc = cli_snap_error(&err);
+	if (rc == CLI_OK && use_store) {
+		snap_store *st = NULL;
+		snap_oid oid;
+
+		if ((rc = cli_open_store(&st, store, 1)) == CLI_OK) {
+			if (snap_store_commit(&oid, st, s, label, &err) < 0)
+				rc = cli_snap_error(&err);
+			else
+				printf("stored %s %s%s%s\n", snap_snapshot_hostname(s), oid.hex,
+				       label ? " as " : "", label ? label : "");
+			snap_store_free(st);
+		}
+	}
 	snap_snapshot_free(s);
 	return rc;
 }

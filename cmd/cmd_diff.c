@@ -10,6 +10,7 @@
 
 static const char usage_text[] =
     "usage: pcisnap diff OLD NEW [--format text|json|markdown] [--fail-on CLASSES]\n"
+    "                    [--store DIR]\n"
     "\n"
     "Match devices by identity (ids and upstream ports, not bus numbers), compare IOMMU\n"
     "groups by membership, and classify every change as isolation_loss,\n"
@@ -17,6 +18,8 @@ static const char usage_text[] =
     "\n"
     "  --fail-on CLASSES  comma-separated classes that make the exit status 1 (default:\n"
     "                     isolation_loss,grouping_regression,binding_regression; 'none')\n"
+    "  --store DIR        store in which OLD and NEW name revisions (HOST, HOST~N,\n"
+    "                     HOST@LABEL, commit id) when they are not files\n"
     "\n"
     "Exit status: 0 nothing in --fail-on, 1 a change in --fail-on, 2 error.\n";
 
@@ -25,6 +28,7 @@ int cmd_diff(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"format", required_argument, NULL, 'f'},
 	    {"fail-on", required_argument, NULL, 'F'},
+	    {"store", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -35,6 +39,7 @@ int cmd_diff(int argc, char **argv)
 	snap_error err = {0};
 	char *text = NULL;
 	int c, rc;
+	const char *store = NULL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
@@ -54,6 +59,9 @@ int cmd_diff(int argc, char **argv)
 			if (snap_class_parse_list(&fail_on, optarg, &err) < 0)
 				return cli_snap_error(&err);
 			break;
+		case 'S':
+			store = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return CLI_OK;
@@ -64,9 +72,9 @@ int cmd_diff(int argc, char **argv)
 	}
 	if (optind + 2 != argc)
 		return cli_error("diff: expected OLD and NEW; see 'pcisnap diff --help'");
-	if ((rc = cli_load_snapshot(&a, argv[optind])) != CLI_OK)
+	if ((rc = cli_load_snapshot(&a, argv[optind], store)) != CLI_OK)
 		return rc;
-	if ((rc = cli_load_snapshot(&b, argv[optind + 1])) != CLI_OK)
+	if ((rc = cli_load_snapshot(&b, argv[optind + 1], store)) != CLI_OK)
 		goto done;
 	if (snap_diff_compute(&d, a, b, &err) < 0 || snap_diff_render(&text, d, fmt, &err) < 0) {
 		rc = cli_snap_error(&err);

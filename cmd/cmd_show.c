@@ -8,7 +8,7 @@
 #include "cmd.h"
 
 static const char usage_text[] =
-    "usage: pcisnap show SNAP [--format text|json|tree]\n"
+    "usage: pcisnap show SNAP [--format text|json|tree] [--store DIR]\n"
     "\n"
     "Report on one snapshot. text: kernel, firmware, IOMMU and interrupt remapping with\n"
     "evidence, risky command-line flags, passthrough devices and their groups. tree: the\n"
@@ -18,6 +18,7 @@ int cmd_show(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"format", required_argument, NULL, 'f'},
+	    {"store", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -26,6 +27,7 @@ int cmd_show(int argc, char **argv)
 	snap_error err = {0};
 	char *text = NULL;
 	int c, rc;
+	const char *store = NULL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
@@ -41,6 +43,9 @@ int cmd_show(int argc, char **argv)
 				return cli_error("show: unknown format '%s' (text, json, tree)",
 				                 optarg);
 			break;
+		case 'S':
+			store = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return CLI_OK;
@@ -51,7 +56,7 @@ int cmd_show(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_error("show: expected one SNAP argument; see 'pcisnap show --help'");
-	if ((rc = cli_load_snapshot(&s, argv[optind])) != CLI_OK)
+	if ((rc = cli_load_snapshot(&s, argv[optind], store)) != CLI_OK)
 		return rc;
 	if (snap_report_render(&text, s, fmt, &err) < 0)
 		rc = cli_snap_error(&err);

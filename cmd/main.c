@@ -17,6 +17,11 @@ static const struct cmd_spec commands[] = {
     {"show", cmd_show, "report on one snapshot: text, tree or json"},
     {"check", cmd_check, "passthrough health of one snapshot, PASS/WARN/FAIL per check"},
     {"diff", cmd_diff, "classify every change between two snapshots"},
+    {"log", cmd_log, "list a host's stored snapshots"},
+    {"hosts", cmd_hosts, "list the hosts in the store"},
+    {"label", cmd_label, "name a stored snapshot"},
+    {"push", cmd_push, "publish the store to a git remote"},
+    {"pull", cmd_pull, "fetch other hosts' snapshots from a git remote"},
     {NULL, NULL, NULL},
 };
 

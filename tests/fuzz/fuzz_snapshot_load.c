@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	snap_snapshot *s = NULL;
-	snap_error err = { 0 };
+	snap_error err = {0};
 	char *text = NULL;
 
 	if (snap_snapshot_load_buffer(&s, (const char *)data, size, &err) < 0)

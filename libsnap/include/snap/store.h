@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/**
+ * @file store.h
+ * The snapshot store: a bare git repository, one branch per host, labels as tags.
+ *
+ * Layout (docs/store.md): refs/heads/<host> is the host's history, each commit's tree holds
+ * snapshot.json; refs/tags/<host>/<label> names a snapshot; the repository config has
+ * pcisnap.store = 1, which marks a directory as a pcisnap store.
+ */
+#ifndef SNAP_STORE_H
+#define SNAP_STORE_H
+
+#include <stddef.h>
+
+#include "common.h"
+#include "error.h"
+#include "snap.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Opaque open store. */
+typedef struct snap_store snap_store;
+
+/** Hex object id of a commit, NUL-terminated. */
+typedef struct {
+	char hex[41]; /**< 40 hex digits */
+} snap_oid;
+
+/**
+ * Open the store at path. With create, an absent or empty directory becomes a new store.
+ * @param[out] out  new store; free with snap_store_free(). Untouched on failure.
+ * @return 0, SNAP_ENOTFOUND (no store there and !create), SNAP_EINVALID (not a pcisnap store)
+ *         or SNAP_ERROR (corrupt, unreadable)
+ */
+SNAP_EXTERN int snap_store_open(snap_store **out, const char *path, int create, snap_error *err);
+
+/** Free a store. NULL is a no-op. */
+SNAP_EXTERN void snap_store_free(snap_store *st);
+
+/**
+ * Commit a snapshot onto its host's branch (compare-and-swap with retry: concurrent writers
+ * lose nothing), optionally labelling it. The message summarises kernel, BIOS, model, the
+ * check verdict and the diff verdict against the previous snapshot.
+ * @param[out] out  the new commit id (may be NULL)
+ * @return 0, SNAP_EINVALID (host name unusable as a branch, label exists) or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s,
+				  const char *label, snap_error *err);
+
+/**
+ * Load the snapshot a revision names: HOST, HOST~N, HOST@LABEL or a commit id (or prefix).
+ * @param[out] out  new snapshot; free with snap_snapshot_free(). Untouched on failure.
+ * @return 0, SNAP_ENOTFOUND or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_store_load(snap_snapshot **out, snap_store *st, const char *rev,
+				snap_error *err);
+
+/** Name the snapshot rev with label (a tag under its host). @return 0, SNAP_EINVALID or SNAP_ERROR */
+SNAP_EXTERN int snap_store_label(snap_store *st, const char *rev, const char *label,
+				 snap_error *err);
+
+/**
+ * One line per snapshot of host, newest first: time, commit, labels, kernel, BIOS, verdict.
+ * Reads commit messages only, never the snapshots.
+ * @param[out] out  new string; free() it
+ */
+SNAP_EXTERN int snap_store_log(char **out, snap_store *st, const char *host, snap_error *err);
+
+/**
+ * One line per host: name, hardware model, latest snapshot time, its check result.
+ * @param[out] out  new string; free() it
+ */
+SNAP_EXTERN int snap_store_hosts(char **out, snap_store *st, snap_error *err);
+
+/**
+ * Push every host branch and label to remote (a configured remote name, a URL or a path), or
+ * fetch them from it. Refs are never forced: a host whose history diverged is reported.
+ * @return 0 or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_store_push(snap_store *st, const char *remote, snap_error *err);
+SNAP_EXTERN int snap_store_pull(snap_store *st, const char *remote, snap_error *err);
+
+/**
+ * The default store directory: $PCISNAP_STORE, else /var/lib/pcisnap for root, else
+ * $XDG_STATE_HOME/pcisnap, else ~/.local/state/pcisnap.
+ * @param[out] out  new string; free() it
+ */
+SNAP_EXTERN int snap_store_default_path(char **out, snap_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,751 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The snapshot store: a bare git repository through libgit2 (docs/store.md).
+ *
+ * refs/heads/<host>            the host's history; each commit's tree holds snapshot.json
+ * refs/tags/<host>/<label>     a named snapshot
+ * config pcisnap.store = 1     what makes the repository a pcisnap store
+ *
+ * Writers never lose each other's work: objects are written first (content-addressed, atomic
+ * renames), then the branch moves by compare-and-swap (git_reference_create_matching); a writer
+ * that lost the race rebuilds its commit on the new tip and tries again. A writer killed at any
+ * point leaves at most unreferenced objects behind: the branch still names a complete commit.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "internal.h"
+#include "snap/check.h"
+#include "snap/diff.h"
+#include "snap/store.h"
+
+#define SNAPSHOT_FILE  "snapshot.json"
+#define MAX_CAS_TRIES  400
+#define STORE_MARKER   "pcisnap.store"
+
+struct snap_store {
+	git_repository *repo; /* owned */
+	char *path;           /* owned: as given */
+};
+
+static int git_fail(snap_error *err, int code, const char *what, const char *arg)
+{
+	const git_error *e = git_error_last();
+
+	return snap_error__set(err, code, "%s '%s': %s", what, arg,
+			       e && e->message ? e->message : "libgit2 error");
+}
+
+int snap_store_default_path(char **out, snap_error *err)
+{
+	const char *env = getenv("PCISNAP_STORE"), *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	char buf[4096];
+
+	SNAP_ASSERT_ARG(out);
+	if (env && *env)
+		snprintf(buf, sizeof(buf), "%s", env);
+	else if (geteuid() == 0)
+		snprintf(buf, sizeof(buf), "/var/lib/pcisnap");
+	else if (xdg && *xdg)
+		snprintf(buf, sizeof(buf), "%s/pcisnap", xdg);
+	else if (home && *home)
+		snprintf(buf, sizeof(buf), "%s/.local/state/pcisnap", home);
+	else
+		return snap_error__set(err, SNAP_EINVALID,
+				       "no store: set --store, PCISNAP_STORE or HOME");
+	if (!(*out = strdup(buf)))
+		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* A host name usable as a branch and unambiguous in revisions (no '/', '@', '~', '^', ':'). */
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 200 || s[0] == '.' || s[0] == '-' || strstr(s, "..") ||
+	    (n >= 5 && !strcmp(s + n - 5, ".lock")))
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_')
+			return false;
+	return true;
+}
+
+static bool dir_is_empty(const char *path)
+{
+	char **names = NULL;
+	size_t n = 0;
+	snap_root r;
+	bool empty = false;
+
+	if (snap_root__open(&r, path, NULL) < 0)
+		return false;
+	if (snap_root__list(&names, &n, &r, "") == 0)
+		empty = n == 0;
+	snap_strv__free(names, n);
+	snap_root__close(&r);
+	return empty;
+}
+
+int snap_store_open(snap_store **out, const char *path, int create, snap_error *err)
+{
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	snap_store *st = NULL;
+	struct stat sb;
+	int marker = 0, error = 0, rc;
+
+	SNAP_ASSERT_ARG(out && path);
+	git_libgit2_init();
+	if (stat(path, &sb) < 0 || (S_ISDIR(sb.st_mode) && dir_is_empty(path))) {
+		git_repository_init_options o;
+
+		git_repository_init_options_init(&o, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+		if (!create) {
+			error = snap_error__set(err, SNAP_ENOTFOUND, "no pcisnap store at '%s'", path);
+			goto done;
+		}
+		o.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH |
+			  GIT_REPOSITORY_INIT_NO_REINIT;
+		o.description = "pcisnap store: passthrough health snapshots, one branch per host";
+		if (git_repository_init_ext(&repo, path, &o) < 0 ||
+		    git_repository_config(&cfg, repo) < 0 ||
+		    git_config_set_int32(cfg, STORE_MARKER, 1) < 0) {
+			error = git_fail(err, SNAP_ERROR, "cannot create store", path);
+			goto done;
+		}
+	} else if (!S_ISDIR(sb.st_mode)) {
+		error = snap_error__set(err, SNAP_EINVALID, "'%s' is not a pcisnap store", path);
+		goto done;
+	} else {
+		rc = git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+		if (rc == GIT_ENOTFOUND) {
+			error = snap_error__set(err, SNAP_EINVALID,
+						"'%s' is not a pcisnap store (not a git repository)",
+						path);
+			goto done;
+		}
+		if (rc < 0) {
+			error = git_fail(err, SNAP_ERROR, "corrupt store", path);
+			goto done;
+		}
+		if (git_repository_config_snapshot(&cfg, repo) < 0 ||
+		    git_config_get_bool(&marker, cfg, STORE_MARKER) < 0 || !marker) {
+			error = snap_error__set(err, SNAP_EINVALID,
+						"'%s' is a git repository but not a pcisnap store "
+						"(no %s in its config)",
+						path, STORE_MARKER);
+			goto done;
+		}
+		if (!git_repository_is_bare(repo)) {
+			error = snap_error__set(err, SNAP_EINVALID,
+						"'%s' is not a bare repository, not a pcisnap store",
+						path);
+			goto done;
+		}
+	}
+	if (!(st = calloc(1, sizeof(*st))) || !(st->path = strdup(path))) {
+		free(st);
+		st = NULL;
+		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
+		goto done;
+	}
+	st->repo = repo;
+	repo = NULL;
+	*out = st;
+done:
+	git_config_free(cfg);
+	git_repository_free(repo);
+	if (error < 0)
+		git_libgit2_shutdown();
+	return error;
+}
+
+void snap_store_free(snap_store *st)
+{
+	if (!st)
+		return;
+	git_repository_free(st->repo);
+	free(st->path);
+	free(st);
+	git_libgit2_shutdown();
+}
+
+/* Seconds since the epoch of an RFC 3339 "YYYY-MM-DDTHH:MM:SSZ"; -1 if it is not one. */
+static int64_t parse_time(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *end;
+
+	if (!s || !(end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) || *end)
+		return -1;
+	return (int64_t)timegm(&tm);
+}
+
+/* Load the snapshot.json of a commit. */
+static int load_commit(snap_snapshot **out, snap_store *st, const git_oid *id, snap_error *err)
+{
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	git_blob *blob = NULL;
+	int error = 0;
+
+	if (git_commit_lookup(&commit, st->repo, id) < 0 || git_commit_tree(&tree, commit) < 0 ||
+	    git_tree_entry_bypath(&entry, tree, SNAPSHOT_FILE) < 0 ||
+	    git_blob_lookup(&blob, st->repo, git_tree_entry_id(entry)) < 0) {
+		error = git_fail(err, SNAP_ERROR, "cannot read snapshot of commit", git_oid_tostr_s(id));
+		goto done;
+	}
+	error = snap_snapshot_load_buffer(out, git_blob_rawcontent(blob),
+					  (size_t)git_blob_rawsize(blob), err);
+done:
+	git_blob_free(blob);
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return error;
+}
+
+/* The commit message: a title and "key: value" lines that log and hosts read back. */
+static char *commit_message(snap_store *st, const snap_snapshot *s, const git_oid *parent)
+{
+	const json_t *root = s->root, *fw = json_object_get(root, "firmware");
+	snap_buf b = SNAP_BUF_INIT;
+	snap_check *chk = NULL;
+	const char *verdict = "first snapshot";
+	char vbuf[128];
+
+	snap_buf__printf(&b, "pcisnap: %s %s\n\n", snap_snapshot_hostname(s),
+			 snap_json__str(json_object_get(root, "host"), "collected_at"));
+	snap_buf__printf(&b, "kernel: %s\n",
+			 snap_json__str(json_object_get(root, "kernel"), "release")
+				 ? snap_json__str(json_object_get(root, "kernel"), "release")
+				 : "unknown");
+	snap_buf__printf(&b, "bios: %s %s (%s)\n",
+			 snap_json__str(fw, "bios_vendor") ? snap_json__str(fw, "bios_vendor") : "?",
+			 snap_json__str(fw, "bios_version") ? snap_json__str(fw, "bios_version") : "?",
+			 snap_json__str(fw, "bios_date") ? snap_json__str(fw, "bios_date") : "?");
+	snap_buf__printf(&b, "model: %s %s / %s\n",
+			 snap_json__str(fw, "board_vendor") ? snap_json__str(fw, "board_vendor") : "?",
+			 snap_json__str(fw, "board_name") ? snap_json__str(fw, "board_name") : "?",
+			 snap_json__str(fw, "product_name") ? snap_json__str(fw, "product_name") : "?");
+	if (snap_check_run(&chk, s, NULL) == 0)
+		snap_buf__printf(&b, "check: %s\n",
+				 snap_check_verdict(chk) == SNAP_CHECK_FAIL   ? "FAIL"
+				 : snap_check_verdict(chk) == SNAP_CHECK_WARN ? "WARN"
+									      : "PASS");
+	snap_check_free(chk);
+	if (parent) {
+		snap_snapshot *prev = NULL;
+		snap_diff *d = NULL;
+
+		verdict = "unknown";
+		if (load_commit(&prev, st, parent, NULL) == 0 &&
+		    snap_diff_compute(&d, prev, s, NULL) == 0) {
+			snprintf(vbuf, sizeof(vbuf), "%s (against %.8s)",
+				 snap_class_name(snap_diff_verdict(d)), git_oid_tostr_s(parent));
+			verdict = vbuf;
+		}
+		snap_diff_free(d);
+		snap_snapshot_free(prev);
+	}
+	snap_buf__printf(&b, "verdict: %s\n", verdict);
+	return snap_buf__detach(&b);
+}
+
+/* Short random pause between compare-and-swap attempts, so contenders spread out. */
+static void backoff(int attempt)
+{
+	struct timespec ts = { 0, (long)(1 + rand() % (attempt < 10 ? 2 + attempt : 12)) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, const char *label,
+		      snap_error *err)
+{
+	git_treebuilder *tb = NULL;
+	git_signature *sig = NULL;
+	git_tree *tree = NULL;
+	git_oid blob, tree_id, commit_id, parent_id, msg_parent;
+	char refname[512], email[300], *json = NULL, *msg = NULL;
+	const char *host;
+	int64_t when;
+	int error = 0, have_msg_parent = -1;
+
+	SNAP_ASSERT_ARG(st && s);
+	host = snap_snapshot_hostname(s);
+	if (!host || !valid_name(host))
+		return snap_error__set(err, SNAP_EINVALID,
+				       "host name '%s' cannot name a store branch (letters, digits, "
+				       "'.', '-', '_')",
+				       host ? host : "");
+	if (label && !valid_name(label))
+		return snap_error__set(err, SNAP_EINVALID, "label '%s' is not a valid name", label);
+	snprintf(refname, sizeof(refname), "refs/heads/%s", host);
+	when = parse_time(snap_json__str(json_object_get(s->root, "host"), "collected_at"));
+	snprintf(email, sizeof(email), "pcisnap@%s", host);
+	if ((error = snap_snapshot_to_json(&json, s, err)) < 0)
+		return error;
+	if (git_blob_create_from_buffer(&blob, st->repo, json, strlen(json)) < 0 ||
+	    git_treebuilder_new(&tb, st->repo, NULL) < 0 ||
+	    git_treebuilder_insert(NULL, tb, SNAPSHOT_FILE, &blob, GIT_FILEMODE_BLOB) < 0 ||
+	    git_treebuilder_write(&tree_id, tb) < 0 || git_tree_lookup(&tree, st->repo, &tree_id) < 0 ||
+	    git_signature_new(&sig, "pcisnap", email, when >= 0 ? when : (int64_t)time(NULL), 0) < 0) {
+		error = git_fail(err, SNAP_ERROR, "cannot write to store", st->path);
+		goto done;
+	}
+	for (int attempt = 0;; attempt++) {
+		git_commit *parent = NULL;
+		git_reference *ref = NULL;
+		int have_parent, rc;
+
+		rc = git_reference_name_to_id(&parent_id, st->repo, refname);
+		if (rc < 0 && rc != GIT_ENOTFOUND) {
+			error = git_fail(err, SNAP_ERROR, "corrupt store: cannot read branch", host);
+			goto done;
+		}
+		have_parent = rc == 0;
+		/* the summary depends on the parent: recompute only when the tip moved */
+		if (!msg || have_msg_parent != have_parent ||
+		    (have_parent && !git_oid_equal(&msg_parent, &parent_id))) {
+			free(msg);
+			if (!(msg = commit_message(st, s, have_parent ? &parent_id : NULL))) {
+				error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
+				goto done;
+			}
+			have_msg_parent = have_parent;
+			if (have_parent)
+				git_oid_cpy(&msg_parent, &parent_id);
+		}
+		if (have_parent && git_commit_lookup(&parent, st->repo, &parent_id) < 0) {
+			error = git_fail(err, SNAP_ERROR, "corrupt store: cannot read commit", host);
+			goto done;
+		}
+		rc = git_commit_create(&commit_id, st->repo, NULL, sig, sig, "UTF-8", msg, tree,
+				       have_parent ? 1 : 0, (const git_commit **)&parent);
+		git_commit_free(parent);
+		if (rc < 0) {
+			error = git_fail(err, SNAP_ERROR, "cannot write commit to store", st->path);
+			goto done;
+		}
+		rc = git_reference_create_matching(&ref, st->repo, refname, &commit_id, have_parent,
+						   have_parent ? &parent_id : NULL,
+						   "pcisnap collect");
+		git_reference_free(ref);
+		if (rc == 0)
+			break;
+		if ((rc == GIT_EMODIFIED || rc == GIT_EEXISTS || rc == GIT_ELOCKED) &&
+		    attempt < MAX_CAS_TRIES) {
+			backoff(attempt);
+			continue; /* someone else moved the branch: rebuild on the new tip */
+		}
+		error = rc == GIT_ELOCKED
+				? snap_error__set(err, SNAP_ERROR,
+						  "store '%s' is locked (%s.lock): another pcisnap is "
+						  "writing, or one died; remove the lock if none runs",
+						  st->path, refname)
+				: git_fail(err, SNAP_ERROR, "cannot update branch", host);
+		goto done;
+	}
+	if (label) {
+		char tag[512];
+		git_reference *ref = NULL;
+		int rc;
+
+		snprintf(tag, sizeof(tag), "refs/tags/%s/%s", host, label);
+		rc = git_reference_create(&ref, st->repo, tag, &commit_id, 0, "pcisnap label");
+		git_reference_free(ref);
+		if (rc < 0) {
+			error = rc == GIT_EEXISTS
+					? snap_error__set(err, SNAP_EINVALID,
+							  "label '%s' already names a snapshot of '%s' "
+							  "(the snapshot was stored without it)",
+							  label, host)
+					: git_fail(err, SNAP_ERROR, "cannot create label", label);
+			goto done;
+		}
+	}
+	if (out)
+		git_oid_tostr(out->hex, sizeof(out->hex), &commit_id);
+done:
+	free(msg);
+	free(json);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_treebuilder_free(tb);
+	return error;
+}
+
+/* Resolve a revision to a commit id: HOST, HOST~N, HOST@LABEL, or a commit id or prefix. */
+static int resolve(git_oid *out, snap_store *st, const char *rev, snap_error *err)
+{
+	char spec[600], host[256];
+	const char *at = strchr(rev, '@'), *tilde = strchr(rev, '~');
+	git_object *obj = NULL, *peeled = NULL;
+	int rc;
+
+	if (at) {
+		snprintf(host, sizeof(host), "%.*s", (int)(at - rev), rev);
+		if (!valid_name(host) || !valid_name(at + 1))
+			return snap_error__set(err, SNAP_EINVALID, "bad revision '%s'", rev);
+		snprintf(spec, sizeof(spec), "refs/tags/%s/%s", host, at + 1);
+	} else {
+		size_t hl = tilde ? (size_t)(tilde - rev) : strlen(rev);
+		git_reference *ref = NULL;
+
+		snprintf(host, sizeof(host), "%.*s", (int)hl, rev);
+		snprintf(spec, sizeof(spec), "refs/heads/%s", host);
+		if (valid_name(host) && git_reference_lookup(&ref, st->repo, spec) == 0) {
+			git_reference_free(ref);
+			if (tilde) {
+				long n;
+
+				if (snap_parse__int(&n, tilde + 1) < 0 || n < 0)
+					return snap_error__set(err, SNAP_EINVALID,
+							       "bad revision '%s': ~N needs a number", rev);
+				snprintf(spec, sizeof(spec), "refs/heads/%s~%ld", host, n);
+			}
+		} else {
+			size_t n = strlen(rev);
+
+			if (n < 4 || n > 40 || strspn(rev, "0123456789abcdef") != n)
+				return snap_error__set(err, SNAP_ENOTFOUND,
+						       "no host, label or commit '%s' in store '%s'",
+						       rev, st->path);
+			snprintf(spec, sizeof(spec), "%s", rev);
+		}
+	}
+	rc = git_revparse_single(&obj, st->repo, spec);
+	if (rc == GIT_ENOTFOUND || rc == GIT_EAMBIGUOUS || rc == GIT_EINVALIDSPEC)
+		return snap_error__set(err, SNAP_ENOTFOUND, "no snapshot '%s' in store '%s'%s", rev,
+				       st->path, rc == GIT_EAMBIGUOUS ? " (ambiguous prefix)" : "");
+	if (rc < 0)
+		return git_fail(err, SNAP_ERROR, "cannot resolve", rev);
+	rc = git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT);
+	git_object_free(obj);
+	if (rc < 0)
+		return snap_error__set(err, SNAP_ENOTFOUND, "'%s' is not a snapshot in store '%s'", rev,
+				       st->path);
+	git_oid_cpy(out, git_object_id(peeled));
+	git_object_free(peeled);
+	return 0;
+}
+
+int snap_store_load(snap_snapshot **out, snap_store *st, const char *rev, snap_error *err)
+{
+	git_oid id;
+	int error;
+
+	SNAP_ASSERT_ARG(out && st && rev);
+	if ((error = resolve(&id, st, rev, err)) < 0)
+		return error;
+	return load_commit(out, st, &id, err);
+}
+
+int snap_store_label(snap_store *st, const char *rev, const char *label, snap_error *err)
+{
+	snap_snapshot *s = NULL;
+	git_reference *ref = NULL;
+	char tag[512];
+	git_oid id;
+	int error, rc;
+
+	SNAP_ASSERT_ARG(st && rev && label);
+	if (!valid_name(label))
+		return snap_error__set(err, SNAP_EINVALID, "label '%s' is not a valid name", label);
+	if ((error = resolve(&id, st, rev, err)) < 0 || (error = load_commit(&s, st, &id, err)) < 0)
+		return error;
+	snprintf(tag, sizeof(tag), "refs/tags/%s/%s", snap_snapshot_hostname(s), label);
+	snap_snapshot_free(s);
+	rc = git_reference_create(&ref, st->repo, tag, &id, 0, "pcisnap label");
+	git_reference_free(ref);
+	if (rc == GIT_EEXISTS)
+		return snap_error__set(err, SNAP_EINVALID, "label '%s' already exists", label);
+	if (rc < 0)
+		return git_fail(err, SNAP_ERROR, "cannot create label", label);
+	return 0;
+}
+
+/* Value of "key: value" in a commit message; "" when absent. */
+static void msg_field(char *buf, size_t n, const char *msg, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *p = msg;
+
+	buf[0] = '\0';
+	while (p && *p) {
+		if (!strncmp(p, key, kl) && p[kl] == ':' && p[kl + 1] == ' ') {
+			const char *e = strchr(p, '\n');
+
+			size_t len = e ? (size_t)(e - p) - kl - 2 : strlen(p + kl + 2);
+
+			snprintf(buf, n, "%.*s", (int)len, p + kl + 2);
+			return;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+}
+
+/* labels: commit id -> "a,b" for one host */
+static json_t *labels_of(snap_store *st, const char *host)
+{
+	git_reference_iterator *it = NULL;
+	json_t *labels = json_object();
+	char glob[300];
+	const char *name;
+
+	snprintf(glob, sizeof(glob), "refs/tags/%s/*", host);
+	if (git_reference_iterator_glob_new(&it, st->repo, glob) < 0)
+		return labels;
+	while (git_reference_next_name(&name, it) == 0) {
+		git_oid id;
+		char key[GIT_OID_HEXSZ + 1];
+		const json_t *have;
+		char joined[1024];
+
+		if (git_reference_name_to_id(&id, st->repo, name) < 0)
+			continue;
+		git_oid_tostr(key, sizeof(key), &id);
+		have = json_object_get(labels, key);
+		snprintf(joined, sizeof(joined), "%s%s%s", have ? json_string_value(have) : "",
+			 have ? "," : "", name + strlen(glob) - 1);
+		json_object_set_new(labels, key, json_string(joined));
+	}
+	git_reference_iterator_free(it);
+	return labels;
+}
+
+static int log_host(snap_buf *b, snap_store *st, const char *host, snap_error *err)
+{
+	git_revwalk *walk = NULL;
+	json_t *labels = labels_of(st, host);
+	char ref[300];
+	git_oid id;
+	int error = 0;
+
+	snprintf(ref, sizeof(ref), "refs/heads/%s", host);
+	if (git_revwalk_new(&walk, st->repo) < 0 || git_revwalk_push_ref(walk, ref) < 0) {
+		error = snap_error__set(err, SNAP_ENOTFOUND, "no host '%s' in store '%s'", host,
+					st->path);
+		goto done;
+	}
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+	while (git_revwalk_next(&id, walk) == 0) {
+		git_commit *c = NULL;
+		char kernel[128], bios[256], verdict[128], check[16], key[GIT_OID_HEXSZ + 1], when[32];
+		const json_t *lbl;
+		time_t t;
+		struct tm tm;
+
+		if (git_commit_lookup(&c, st->repo, &id) < 0) {
+			error = git_fail(err, SNAP_ERROR, "corrupt store: cannot read commit of", host);
+			goto done;
+		}
+		msg_field(kernel, sizeof(kernel), git_commit_message(c), "kernel");
+		msg_field(bios, sizeof(bios), git_commit_message(c), "bios");
+		msg_field(verdict, sizeof(verdict), git_commit_message(c), "verdict");
+		msg_field(check, sizeof(check), git_commit_message(c), "check");
+		t = (time_t)git_commit_time(c);
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		git_oid_tostr(key, sizeof(key), &id);
+		lbl = json_object_get(labels, key);
+		snap_buf__printf(b, "%s  %s  %.10s  %-14s kernel %s  bios %s  check %s  %s\n", host,
+				 when, key, lbl ? json_string_value(lbl) : "-", kernel, bios,
+				 *check ? check : "?", verdict);
+		git_commit_free(c);
+	}
+done:
+	json_decref(labels);
+	git_revwalk_free(walk);
+	return error;
+}
+
+/* Names of the host branches, sorted. */
+static json_t *host_names(snap_store *st)
+{
+	git_reference_iterator *it = NULL;
+	json_t *hosts = json_array();
+	const char *name;
+
+	if (git_reference_iterator_glob_new(&it, st->repo, "refs/heads/*") == 0) {
+		while (git_reference_next_name(&name, it) == 0)
+			json_array_append_new(hosts, json_pack("{s:s}", "k", name + 11));
+		git_reference_iterator_free(it);
+	}
+	snap_json__sort_by_key(hosts, "k");
+	return hosts;
+}
+
+int snap_store_log(char **out, snap_store *st, const char *host, snap_error *err)
+{
+	snap_buf b = SNAP_BUF_INIT;
+	int error = 0;
+
+	SNAP_ASSERT_ARG(out && st);
+	if (host) {
+		error = log_host(&b, st, host, err);
+	} else {
+		json_t *hosts = host_names(st), *h;
+		size_t i;
+
+		json_array_foreach(hosts, i, h) {
+			if ((error = log_host(&b, st, snap_json__str(h, "k"), err)) < 0)
+				break;
+		}
+		json_decref(hosts);
+	}
+	if (error < 0) {
+		snap_buf__release(&b);
+		return error;
+	}
+	if (!(*out = snap_buf__detach(&b)))
+		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+	return 0;
+}
+
+int snap_store_hosts(char **out, snap_store *st, snap_error *err)
+{
+	snap_buf b = SNAP_BUF_INIT;
+	json_t *hosts = host_names(st), *h;
+	size_t i;
+
+	SNAP_ASSERT_ARG(out && st);
+	json_array_foreach(hosts, i, h) {
+		const char *host = snap_json__str(h, "k");
+		git_commit *c = NULL;
+		git_oid id;
+		char ref[300], model[256], check[16], when[32];
+		time_t t;
+		struct tm tm;
+
+		snprintf(ref, sizeof(ref), "refs/heads/%s", host);
+		if (git_reference_name_to_id(&id, st->repo, ref) < 0 ||
+		    git_commit_lookup(&c, st->repo, &id) < 0) {
+			json_decref(hosts);
+			snap_buf__release(&b);
+			return git_fail(err, SNAP_ERROR, "corrupt store: cannot read host", host);
+		}
+		msg_field(model, sizeof(model), git_commit_message(c), "model");
+		msg_field(check, sizeof(check), git_commit_message(c), "check");
+		t = (time_t)git_commit_time(c);
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		snap_buf__printf(&b, "%-20s %-40s latest %s  check %s\n", host, model, when,
+				 *check ? check : "?");
+		git_commit_free(c);
+	}
+	json_decref(hosts);
+	if (!(*out = snap_buf__detach(&b)))
+		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* A configured remote by name, else an anonymous one for a URL or path. */
+static int remote_for(git_remote **out, snap_store *st, const char *remote, snap_error *err)
+{
+	if (git_remote_lookup(out, st->repo, remote) == 0)
+		return 0;
+	if (git_remote_create_anonymous(out, st->repo, remote) == 0)
+		return 0;
+	return git_fail(err, SNAP_ERROR, "no such remote", remote);
+}
+
+struct push_status {
+	snap_buf rejected; /* "ref (reason)" list */
+};
+
+static int on_push_update(const char *refname, const char *status, void *payload)
+{
+	struct push_status *ps = payload;
+
+	if (status)
+		snap_buf__printf(&ps->rejected, "%s%s (%s)", ps->rejected.len ? ", " : "", refname,
+				 status);
+	return 0;
+}
+
+int snap_store_push(snap_store *st, const char *remote, snap_error *err)
+{
+	git_push_options po;
+	git_reference_iterator *it = NULL;
+	struct push_status ps = { SNAP_BUF_INIT };
+	git_strarray specs = { NULL, 0 };
+	git_remote *r = NULL;
+	json_t *list = json_array();
+	const char *name;
+	int error = 0;
+	size_t i;
+
+	SNAP_ASSERT_ARG(st && remote);
+	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+	if ((error = remote_for(&r, st, remote, err)) < 0)
+		goto done;
+	/* explicit, non-forced refspecs: a host whose remote history diverged is refused */
+	if (git_reference_iterator_new(&it, st->repo) == 0) {
+		while (git_reference_next_name(&name, it) == 0)
+			if (!strncmp(name, "refs/heads/", 11) || !strncmp(name, "refs/tags/", 10)) {
+				char spec[600];
+
+				snprintf(spec, sizeof(spec), "%s:%s", name, name);
+				json_array_append_new(list, json_string(spec));
+			}
+		git_reference_iterator_free(it);
+	}
+	if (!json_array_size(list))
+		goto done; /* nothing to publish */
+	specs.count = json_array_size(list);
+	specs.strings = calloc(specs.count, sizeof(char *));
+	for (i = 0; specs.strings && i < specs.count; i++)
+		specs.strings[i] = (char *)json_string_value(json_array_get(list, i));
+	po.callbacks.push_update_reference = on_push_update;
+	po.callbacks.payload = &ps;
+	if (!specs.strings || git_remote_push(r, &specs, &po) < 0) {
+		error = git_fail(err, SNAP_ERROR, "cannot push to", remote);
+		goto done;
+	}
+	if (ps.rejected.len)
+		error = snap_error__set(err, SNAP_ERROR, "remote '%s' refused: %s", remote,
+					ps.rejected.ptr);
+done:
+	free(specs.strings);
+	json_decref(list);
+	snap_buf__release(&ps.rejected);
+	git_remote_free(r);
+	return error;
+}
+
+int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
+{
+	git_fetch_options fo;
+	/* libgit2 takes char ** for refspecs it does not modify */
+	static char heads[] = "refs/heads/*:refs/heads/*", tags[] = "refs/tags/*:refs/tags/*";
+	char *list[] = { heads, tags };
+	git_strarray specs = { list, 2 };
+	git_remote *r = NULL;
+	int error;
+
+	SNAP_ASSERT_ARG(st && remote);
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	if ((error = remote_for(&r, st, remote, err)) < 0)
+		return error;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	if (git_remote_fetch(r, &specs, &fo, "pcisnap pull") < 0)
+		error = git_fail(err, SNAP_ERROR, "cannot pull from", remote);
+	git_remote_free(r);
+	return error;
+}
