@@ -40,13 +40,17 @@ test-asan: build-asan
 # Every test, then the whole suite again under ASan+UBSan.
 test: test-release test-asan
 
-# Collect this machine and print the on-call report. Never needs root; as a user some facts are unknown.
+# Collect this machine into the default store (or STORE=DIR) and print the on-call report. Never
+# needs root; as a user some facts are unknown and the store is ~/.local/state/pcisnap.
+STORE ?=
+STORE_OPT = $(if $(STORE),--store $(STORE))
 run: build
-	@mkdir -p build/run
-	./build/pcisnap collect -o build/run/this-host.json
-	./build/pcisnap show build/run/this-host.json
+	./build/pcisnap collect $(STORE_OPT)
+	./build/pcisnap show $(STORE_OPT) "$$(cat /proc/sys/kernel/hostname)"
 	@echo
-	./build/pcisnap check build/run/this-host.json || true
+	./build/pcisnap check $(STORE_OPT) "$$(cat /proc/sys/kernel/hostname)" || true
+	@echo
+	./build/pcisnap log $(STORE_OPT) "$$(cat /proc/sys/kernel/hostname)"
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

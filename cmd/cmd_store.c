@@ -13,12 +13,12 @@
  * between min and max. Returns -1 to go on, or an exit status.
  */
 static int parse_store_args(int argc, char **argv, const char *usage, int min, int max,
-			    const char **store)
+                            const char **store)
 {
 	static const struct option longopts[] = {
-		{ "store", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"store", required_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -37,16 +37,17 @@ static int parse_store_args(int argc, char **argv, const char *usage, int min, i
 		}
 	}
 	if (argc - optind < min || argc - optind > max)
-		return cli_error("%s: wrong number of arguments; see '%s --help'", argv[0], argv[0]);
+		return cli_error("%s: wrong number of arguments; see '%s --help'", argv[0],
+		                 argv[0]);
 	return -1;
 }
 
 /* Run fn on an opened store and print what it returns. */
 static int print_from_store(const char *store, const char *arg,
-			    int (*fn)(char **, snap_store *, const char *, snap_error *))
+                            int (*fn)(char **, snap_store *, const char *, snap_error *))
 {
 	snap_store *st = NULL;
-	snap_error err = { 0 };
+	snap_error err = {0};
 	char *text = NULL;
 	int rc;
 
@@ -64,10 +65,10 @@ static int print_from_store(const char *store, const char *arg,
 int cmd_log(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: pcisnap log [HOST] [--store DIR]\n"
-		"\n"
-		"One line per snapshot, newest first: host, time, commit, labels, kernel, BIOS, check\n"
-		"result and the diff verdict against the previous snapshot.\n";
+	    "usage: pcisnap log [HOST] [--store DIR]\n"
+	    "\n"
+	    "One line per snapshot, newest first: host, time, commit, labels, kernel, BIOS, check\n"
+	    "result and the diff verdict against the previous snapshot.\n";
 	const char *store = NULL;
 	int rc = parse_store_args(argc, argv, usage, 0, 1, &store);
 
@@ -85,9 +86,9 @@ static int hosts_fn(char **out, snap_store *st, const char *arg, snap_error *err
 int cmd_hosts(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: pcisnap hosts [--store DIR]\n"
-		"\n"
-		"One line per host: hardware model, latest snapshot time, its check result.\n";
+	    "usage: pcisnap hosts [--store DIR]\n"
+	    "\n"
+	    "One line per host: hardware model, latest snapshot time, its check result.\n";
 	const char *store = NULL;
 	int rc = parse_store_args(argc, argv, usage, 0, 0, &store);
 
@@ -99,11 +100,11 @@ int cmd_hosts(int argc, char **argv)
 int cmd_label(int argc, char **argv)
 {
 	static const char usage[] = "usage: pcisnap label SNAP NAME [--store DIR]\n"
-				    "\n"
-				    "Name a stored snapshot; it is then HOST@NAME.\n";
+	                            "\n"
+	                            "Name a stored snapshot; it is then HOST@NAME.\n";
 	const char *store = NULL;
 	snap_store *st = NULL;
-	snap_error err = { 0 };
+	snap_error err = {0};
 	int rc = parse_store_args(argc, argv, usage, 2, 2, &store);
 
 	if (rc >= 0)
@@ -119,18 +120,18 @@ int cmd_label(int argc, char **argv)
 static int sync_cmd(int argc, char **argv, int push)
 {
 	static const char usage_push[] =
-		"usage: pcisnap push [REMOTE] [--store DIR]\n"
-		"\n"
-		"Publish every host branch and label to REMOTE (a remote configured in the store, a\n"
-		"URL or a path; default 'origin'). Nothing is forced: a host whose history diverged\n"
-		"on the remote is refused and reported.\n";
+	    "usage: pcisnap push [REMOTE] [--store DIR]\n"
+	    "\n"
+	    "Publish every host branch and label to REMOTE (a remote configured in the store, a\n"
+	    "URL or a path; default 'origin'). Nothing is forced: a host whose history diverged\n"
+	    "on the remote is refused and reported.\n";
 	static const char usage_pull[] =
-		"usage: pcisnap pull [REMOTE] [--store DIR]\n"
-		"\n"
-		"Fetch every host branch and label from REMOTE (default 'origin') into the store.\n";
+	    "usage: pcisnap pull [REMOTE] [--store DIR]\n"
+	    "\n"
+	    "Fetch every host branch and label from REMOTE (default 'origin') into the store.\n";
 	const char *store = NULL;
 	snap_store *st = NULL;
-	snap_error err = { 0 };
+	snap_error err = {0};
 	int rc = parse_store_args(argc, argv, push ? usage_push : usage_pull, 0, 1, &store);
 	const char *remote;
 

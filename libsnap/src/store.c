@@ -27,9 +27,9 @@
 #include "snap/diff.h"
 #include "snap/store.h"
 
-#define SNAPSHOT_FILE  "snapshot.json"
-#define MAX_CAS_TRIES  400
-#define STORE_MARKER   "pcisnap.store"
+#define SNAPSHOT_FILE "snapshot.json"
+#define MAX_CAS_TRIES 400
+#define STORE_MARKER  "pcisnap.store"
 
 struct snap_store {
 	git_repository *repo; /* owned */
@@ -41,7 +41,7 @@ static int git_fail(snap_error *err, int code, const char *what, const char *arg
 	const git_error *e = git_error_last();
 
 	return snap_error__set(err, code, "%s '%s': %s", what, arg,
-			       e && e->message ? e->message : "libgit2 error");
+	                       e && e->message ? e->message : "libgit2 error");
 }
 
 int snap_store_default_path(char **out, snap_error *err)
@@ -61,7 +61,7 @@ int snap_store_default_path(char **out, snap_error *err)
 		snprintf(buf, sizeof(buf), "%s/.local/state/pcisnap", home);
 	else
 		return snap_error__set(err, SNAP_EINVALID,
-				       "no store: set --store, PCISNAP_STORE or HOME");
+		                       "no store: set --store, PCISNAP_STORE or HOME");
 	if (!(*out = strdup(buf)))
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	return 0;
@@ -112,11 +112,12 @@ int snap_store_open(snap_store **out, const char *path, int create, snap_error *
 
 		git_repository_init_options_init(&o, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
 		if (!create) {
-			error = snap_error__set(err, SNAP_ENOTFOUND, "no pcisnap store at '%s'", path);
+			error =
+			    snap_error__set(err, SNAP_ENOTFOUND, "no pcisnap store at '%s'", path);
 			goto done;
 		}
 		o.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH |
-			  GIT_REPOSITORY_INIT_NO_REINIT;
+		          GIT_REPOSITORY_INIT_NO_REINIT;
 		o.description = "pcisnap store: passthrough health snapshots, one branch per host";
 		if (git_repository_init_ext(&repo, path, &o) < 0 ||
 		    git_repository_config(&cfg, repo) < 0 ||
@@ -130,9 +131,9 @@ int snap_store_open(snap_store **out, const char *path, int create, snap_error *
 	} else {
 		rc = git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
 		if (rc == GIT_ENOTFOUND) {
-			error = snap_error__set(err, SNAP_EINVALID,
-						"'%s' is not a pcisnap store (not a git repository)",
-						path);
+			error = snap_error__set(
+			    err, SNAP_EINVALID,
+			    "'%s' is not a pcisnap store (not a git repository)", path);
 			goto done;
 		}
 		if (rc < 0) {
@@ -142,15 +143,15 @@ int snap_store_open(snap_store **out, const char *path, int create, snap_error *
 		if (git_repository_config_snapshot(&cfg, repo) < 0 ||
 		    git_config_get_bool(&marker, cfg, STORE_MARKER) < 0 || !marker) {
 			error = snap_error__set(err, SNAP_EINVALID,
-						"'%s' is a git repository but not a pcisnap store "
-						"(no %s in its config)",
-						path, STORE_MARKER);
+			                        "'%s' is a git repository but not a pcisnap store "
+			                        "(no %s in its config)",
+			                        path, STORE_MARKER);
 			goto done;
 		}
 		if (!git_repository_is_bare(repo)) {
-			error = snap_error__set(err, SNAP_EINVALID,
-						"'%s' is not a bare repository, not a pcisnap store",
-						path);
+			error = snap_error__set(
+			    err, SNAP_EINVALID,
+			    "'%s' is not a bare repository, not a pcisnap store", path);
 			goto done;
 		}
 	}
@@ -184,7 +185,7 @@ void snap_store_free(snap_store *st)
 /* Seconds since the epoch of an RFC 3339 "YYYY-MM-DDTHH:MM:SSZ"; -1 if it is not one. */
 static int64_t parse_time(const char *s)
 {
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 	const char *end;
 
 	if (!s || !(end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) || *end)
@@ -204,11 +205,23 @@ static int load_commit(snap_snapshot **out, snap_store *st, const git_oid *id, s
 	if (git_commit_lookup(&commit, st->repo, id) < 0 || git_commit_tree(&tree, commit) < 0 ||
 	    git_tree_entry_bypath(&entry, tree, SNAPSHOT_FILE) < 0 ||
 	    git_blob_lookup(&blob, st->repo, git_tree_entry_id(entry)) < 0) {
-		error = git_fail(err, SNAP_ERROR, "cannot read snapshot of commit", git_oid_tostr_s(id));
+		error = git_fail(err, SNAP_ERROR, "cannot read snapshot of commit",
+		                 git_oid_tostr_s(id));
 		goto done;
 	}
 	error = snap_snapshot_load_buffer(out, git_blob_rawcontent(blob),
-					  (size_t)git_blob_rawsize(blob), err);
+	                                  (size_t)git_blob_rawsize(blob), err);
+	if (error == 0) { /* the collection time lives in the commit (see snap_store_commit) */
+		json_t *host = json_object_get((*out)->root, "host");
+		time_t t = (time_t)git_commit_author(commit)->when.time;
+		char when[32];
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (json_is_object(host) && !json_object_get(host, "collected_at"))
+			json_object_set_new(host, "collected_at", json_string(when));
+	}
 done:
 	git_blob_free(blob);
 	git_tree_entry_free(entry);
@@ -227,24 +240,26 @@ static char *commit_message(snap_store *st, const snap_snapshot *s, const git_oi
 	char vbuf[128];
 
 	snap_buf__printf(&b, "pcisnap: %s %s\n\n", snap_snapshot_hostname(s),
-			 snap_json__str(json_object_get(root, "host"), "collected_at"));
+	                 snap_json__str(json_object_get(root, "host"), "collected_at"));
 	snap_buf__printf(&b, "kernel: %s\n",
-			 snap_json__str(json_object_get(root, "kernel"), "release")
-				 ? snap_json__str(json_object_get(root, "kernel"), "release")
-				 : "unknown");
-	snap_buf__printf(&b, "bios: %s %s (%s)\n",
-			 snap_json__str(fw, "bios_vendor") ? snap_json__str(fw, "bios_vendor") : "?",
-			 snap_json__str(fw, "bios_version") ? snap_json__str(fw, "bios_version") : "?",
-			 snap_json__str(fw, "bios_date") ? snap_json__str(fw, "bios_date") : "?");
-	snap_buf__printf(&b, "model: %s %s / %s\n",
-			 snap_json__str(fw, "board_vendor") ? snap_json__str(fw, "board_vendor") : "?",
-			 snap_json__str(fw, "board_name") ? snap_json__str(fw, "board_name") : "?",
-			 snap_json__str(fw, "product_name") ? snap_json__str(fw, "product_name") : "?");
+	                 snap_json__str(json_object_get(root, "kernel"), "release")
+	                     ? snap_json__str(json_object_get(root, "kernel"), "release")
+	                     : "unknown");
+	snap_buf__printf(
+	    &b, "bios: %s %s (%s)\n",
+	    snap_json__str(fw, "bios_vendor") ? snap_json__str(fw, "bios_vendor") : "?",
+	    snap_json__str(fw, "bios_version") ? snap_json__str(fw, "bios_version") : "?",
+	    snap_json__str(fw, "bios_date") ? snap_json__str(fw, "bios_date") : "?");
+	snap_buf__printf(
+	    &b, "model: %s %s / %s\n",
+	    snap_json__str(fw, "board_vendor") ? snap_json__str(fw, "board_vendor") : "?",
+	    snap_json__str(fw, "board_name") ? snap_json__str(fw, "board_name") : "?",
+	    snap_json__str(fw, "product_name") ? snap_json__str(fw, "product_name") : "?");
 	if (snap_check_run(&chk, s, NULL) == 0)
 		snap_buf__printf(&b, "check: %s\n",
-				 snap_check_verdict(chk) == SNAP_CHECK_FAIL   ? "FAIL"
-				 : snap_check_verdict(chk) == SNAP_CHECK_WARN ? "WARN"
-									      : "PASS");
+		                 snap_check_verdict(chk) == SNAP_CHECK_FAIL   ? "FAIL"
+		                 : snap_check_verdict(chk) == SNAP_CHECK_WARN ? "WARN"
+		                                                              : "PASS");
 	snap_check_free(chk);
 	if (parent) {
 		snap_snapshot *prev = NULL;
@@ -254,7 +269,7 @@ static char *commit_message(snap_store *st, const snap_snapshot *s, const git_oi
 		if (load_commit(&prev, st, parent, NULL) == 0 &&
 		    snap_diff_compute(&d, prev, s, NULL) == 0) {
 			snprintf(vbuf, sizeof(vbuf), "%s (against %.8s)",
-				 snap_class_name(snap_diff_verdict(d)), git_oid_tostr_s(parent));
+			         snap_class_name(snap_diff_verdict(d)), git_oid_tostr_s(parent));
 			verdict = vbuf;
 		}
 		snap_diff_free(d);
@@ -267,13 +282,13 @@ static char *commit_message(snap_store *st, const snap_snapshot *s, const git_oi
 /* Short random pause between compare-and-swap attempts, so contenders spread out. */
 static void backoff(int attempt)
 {
-	struct timespec ts = { 0, (long)(1 + rand() % (attempt < 10 ? 2 + attempt : 12)) * 1000000L };
+	struct timespec ts = {0, (long)(1 + rand() % (attempt < 10 ? 2 + attempt : 12)) * 1000000L};
 
 	nanosleep(&ts, NULL);
 }
 
 int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, const char *label,
-		      snap_error *err)
+                      snap_error *err)
 {
 	git_treebuilder *tb = NULL;
 	git_signature *sig = NULL;
@@ -287,22 +302,58 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 	SNAP_ASSERT_ARG(st && s);
 	host = snap_snapshot_hostname(s);
 	if (!host || !valid_name(host))
-		return snap_error__set(err, SNAP_EINVALID,
-				       "host name '%s' cannot name a store branch (letters, digits, "
-				       "'.', '-', '_')",
-				       host ? host : "");
+		return snap_error__set(
+		    err, SNAP_EINVALID,
+		    "host name '%s' cannot name a store branch (letters, digits, "
+		    "'.', '-', '_')",
+		    host ? host : "");
 	if (label && !valid_name(label))
 		return snap_error__set(err, SNAP_EINVALID, "label '%s' is not a valid name", label);
 	snprintf(refname, sizeof(refname), "refs/heads/%s", host);
 	when = parse_time(snap_json__str(json_object_get(s->root, "host"), "collected_at"));
 	snprintf(email, sizeof(email), "pcisnap@%s", host);
-	if ((error = snap_snapshot_to_json(&json, s, err)) < 0)
-		return error;
+	/* Read the current tip completely before writing anything: a corrupt store is reported
+	 * and left exactly as it was. */
+	{
+		snap_snapshot *prev = NULL;
+		git_oid tip;
+		int rc = git_reference_name_to_id(&tip, st->repo, refname);
+
+		if (rc < 0 && rc != GIT_ENOTFOUND)
+			return git_fail(err, SNAP_ERROR, "corrupt store: cannot read branch", host);
+		if (rc == 0 && (error = load_commit(&prev, st, &tip, err)) < 0)
+			return error; /* "cannot read snapshot of commit ...": the store is corrupt
+			               */
+		snap_snapshot_free(prev);
+	}
+	/*
+	 * The stored snapshot.json leaves out host.collected_at, the one field that changes when
+	 * nothing else does: an unchanged host then reuses the blob and the tree, and adds only a
+	 * commit, whose author date is the collection time (restored by load_commit()).
+	 */
+	{
+		json_t *copy = json_copy(s->root),
+		       *hostobj = json_copy(json_object_get(s->root, "host"));
+
+		if (!copy || !hostobj) {
+			json_decref(copy);
+			json_decref(hostobj);
+			return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+		}
+		json_object_del(hostobj, "collected_at");
+		json_object_set_new(copy, "host", hostobj);
+		error = snap_json__dump(&json, copy, err);
+		json_decref(copy);
+		if (error < 0)
+			return error;
+	}
 	if (git_blob_create_from_buffer(&blob, st->repo, json, strlen(json)) < 0 ||
 	    git_treebuilder_new(&tb, st->repo, NULL) < 0 ||
 	    git_treebuilder_insert(NULL, tb, SNAPSHOT_FILE, &blob, GIT_FILEMODE_BLOB) < 0 ||
-	    git_treebuilder_write(&tree_id, tb) < 0 || git_tree_lookup(&tree, st->repo, &tree_id) < 0 ||
-	    git_signature_new(&sig, "pcisnap", email, when >= 0 ? when : (int64_t)time(NULL), 0) < 0) {
+	    git_treebuilder_write(&tree_id, tb) < 0 ||
+	    git_tree_lookup(&tree, st->repo, &tree_id) < 0 ||
+	    git_signature_new(&sig, "pcisnap", email, when >= 0 ? when : (int64_t)time(NULL), 0) <
+	        0) {
 		error = git_fail(err, SNAP_ERROR, "cannot write to store", st->path);
 		goto done;
 	}
@@ -313,7 +364,8 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 
 		rc = git_reference_name_to_id(&parent_id, st->repo, refname);
 		if (rc < 0 && rc != GIT_ENOTFOUND) {
-			error = git_fail(err, SNAP_ERROR, "corrupt store: cannot read branch", host);
+			error =
+			    git_fail(err, SNAP_ERROR, "corrupt store: cannot read branch", host);
 			goto done;
 		}
 		have_parent = rc == 0;
@@ -330,19 +382,20 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 				git_oid_cpy(&msg_parent, &parent_id);
 		}
 		if (have_parent && git_commit_lookup(&parent, st->repo, &parent_id) < 0) {
-			error = git_fail(err, SNAP_ERROR, "corrupt store: cannot read commit", host);
+			error =
+			    git_fail(err, SNAP_ERROR, "corrupt store: cannot read commit", host);
 			goto done;
 		}
 		rc = git_commit_create(&commit_id, st->repo, NULL, sig, sig, "UTF-8", msg, tree,
-				       have_parent ? 1 : 0, (const git_commit **)&parent);
+		                       have_parent ? 1 : 0, (const git_commit **)&parent);
 		git_commit_free(parent);
 		if (rc < 0) {
 			error = git_fail(err, SNAP_ERROR, "cannot write commit to store", st->path);
 			goto done;
 		}
 		rc = git_reference_create_matching(&ref, st->repo, refname, &commit_id, have_parent,
-						   have_parent ? &parent_id : NULL,
-						   "pcisnap collect");
+		                                   have_parent ? &parent_id : NULL,
+		                                   "pcisnap collect");
 		git_reference_free(ref);
 		if (rc == 0)
 			break;
@@ -352,11 +405,11 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 			continue; /* someone else moved the branch: rebuild on the new tip */
 		}
 		error = rc == GIT_ELOCKED
-				? snap_error__set(err, SNAP_ERROR,
-						  "store '%s' is locked (%s.lock): another pcisnap is "
-						  "writing, or one died; remove the lock if none runs",
-						  st->path, refname)
-				: git_fail(err, SNAP_ERROR, "cannot update branch", host);
+		            ? snap_error__set(err, SNAP_ERROR,
+		                              "store '%s' is locked (%s.lock): another pcisnap is "
+		                              "writing, or one died; remove the lock if none runs",
+		                              st->path, refname)
+		            : git_fail(err, SNAP_ERROR, "cannot update branch", host);
 		goto done;
 	}
 	if (label) {
@@ -369,11 +422,11 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 		git_reference_free(ref);
 		if (rc < 0) {
 			error = rc == GIT_EEXISTS
-					? snap_error__set(err, SNAP_EINVALID,
-							  "label '%s' already names a snapshot of '%s' "
-							  "(the snapshot was stored without it)",
-							  label, host)
-					: git_fail(err, SNAP_ERROR, "cannot create label", label);
+			            ? snap_error__set(err, SNAP_EINVALID,
+			                              "label '%s' already names a snapshot of '%s' "
+			                              "(the snapshot was stored without it)",
+			                              label, host)
+			            : git_fail(err, SNAP_ERROR, "cannot create label", label);
 			goto done;
 		}
 	}
@@ -413,31 +466,32 @@ static int resolve(git_oid *out, snap_store *st, const char *rev, snap_error *er
 				long n;
 
 				if (snap_parse__int(&n, tilde + 1) < 0 || n < 0)
-					return snap_error__set(err, SNAP_EINVALID,
-							       "bad revision '%s': ~N needs a number", rev);
+					return snap_error__set(
+					    err, SNAP_EINVALID,
+					    "bad revision '%s': ~N needs a number", rev);
 				snprintf(spec, sizeof(spec), "refs/heads/%s~%ld", host, n);
 			}
 		} else {
 			size_t n = strlen(rev);
 
 			if (n < 4 || n > 40 || strspn(rev, "0123456789abcdef") != n)
-				return snap_error__set(err, SNAP_ENOTFOUND,
-						       "no host, label or commit '%s' in store '%s'",
-						       rev, st->path);
+				return snap_error__set(
+				    err, SNAP_ENOTFOUND,
+				    "no host, label or commit '%s' in store '%s'", rev, st->path);
 			snprintf(spec, sizeof(spec), "%s", rev);
 		}
 	}
 	rc = git_revparse_single(&obj, st->repo, spec);
 	if (rc == GIT_ENOTFOUND || rc == GIT_EAMBIGUOUS || rc == GIT_EINVALIDSPEC)
 		return snap_error__set(err, SNAP_ENOTFOUND, "no snapshot '%s' in store '%s'%s", rev,
-				       st->path, rc == GIT_EAMBIGUOUS ? " (ambiguous prefix)" : "");
+		                       st->path, rc == GIT_EAMBIGUOUS ? " (ambiguous prefix)" : "");
 	if (rc < 0)
 		return git_fail(err, SNAP_ERROR, "cannot resolve", rev);
 	rc = git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT);
 	git_object_free(obj);
 	if (rc < 0)
-		return snap_error__set(err, SNAP_ENOTFOUND, "'%s' is not a snapshot in store '%s'", rev,
-				       st->path);
+		return snap_error__set(err, SNAP_ENOTFOUND, "'%s' is not a snapshot in store '%s'",
+		                       rev, st->path);
 	git_oid_cpy(out, git_object_id(peeled));
 	git_object_free(peeled);
 	return 0;
@@ -522,7 +576,7 @@ static json_t *labels_of(snap_store *st, const char *host)
 		git_oid_tostr(key, sizeof(key), &id);
 		have = json_object_get(labels, key);
 		snprintf(joined, sizeof(joined), "%s%s%s", have ? json_string_value(have) : "",
-			 have ? "," : "", name + strlen(glob) - 1);
+		         have ? "," : "", name + strlen(glob) - 1);
 		json_object_set_new(labels, key, json_string(joined));
 	}
 	git_reference_iterator_free(it);
@@ -540,19 +594,21 @@ static int log_host(snap_buf *b, snap_store *st, const char *host, snap_error *e
 	snprintf(ref, sizeof(ref), "refs/heads/%s", host);
 	if (git_revwalk_new(&walk, st->repo) < 0 || git_revwalk_push_ref(walk, ref) < 0) {
 		error = snap_error__set(err, SNAP_ENOTFOUND, "no host '%s' in store '%s'", host,
-					st->path);
+		                        st->path);
 		goto done;
 	}
 	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
 	while (git_revwalk_next(&id, walk) == 0) {
 		git_commit *c = NULL;
-		char kernel[128], bios[256], verdict[128], check[16], key[GIT_OID_HEXSZ + 1], when[32];
+		char kernel[128], bios[256], verdict[128], check[16], key[GIT_OID_HEXSZ + 1],
+		    when[32];
 		const json_t *lbl;
 		time_t t;
 		struct tm tm;
 
 		if (git_commit_lookup(&c, st->repo, &id) < 0) {
-			error = git_fail(err, SNAP_ERROR, "corrupt store: cannot read commit of", host);
+			error =
+			    git_fail(err, SNAP_ERROR, "corrupt store: cannot read commit of", host);
 			goto done;
 		}
 		msg_field(kernel, sizeof(kernel), git_commit_message(c), "kernel");
@@ -565,8 +621,8 @@ static int log_host(snap_buf *b, snap_store *st, const char *host, snap_error *e
 		git_oid_tostr(key, sizeof(key), &id);
 		lbl = json_object_get(labels, key);
 		snap_buf__printf(b, "%s  %s  %.10s  %-14s kernel %s  bios %s  check %s  %s\n", host,
-				 when, key, lbl ? json_string_value(lbl) : "-", kernel, bios,
-				 *check ? check : "?", verdict);
+		                 when, key, lbl ? json_string_value(lbl) : "-", kernel, bios,
+		                 *check ? check : "?", verdict);
 		git_commit_free(c);
 	}
 done:
@@ -603,7 +659,7 @@ int snap_store_log(char **out, snap_store *st, const char *host, snap_error *err
 		json_t *hosts = host_names(st), *h;
 		size_t i;
 
-		json_array_foreach(hosts, i, h) {
+		json_array_foreach (hosts, i, h) {
 			if ((error = log_host(&b, st, snap_json__str(h, "k"), err)) < 0)
 				break;
 		}
@@ -625,7 +681,7 @@ int snap_store_hosts(char **out, snap_store *st, snap_error *err)
 	size_t i;
 
 	SNAP_ASSERT_ARG(out && st);
-	json_array_foreach(hosts, i, h) {
+	json_array_foreach (hosts, i, h) {
 		const char *host = snap_json__str(h, "k");
 		git_commit *c = NULL;
 		git_oid id;
@@ -646,7 +702,7 @@ int snap_store_hosts(char **out, snap_store *st, snap_error *err)
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		snap_buf__printf(&b, "%-20s %-40s latest %s  check %s\n", host, model, when,
-				 *check ? check : "?");
+		                 *check ? check : "?");
 		git_commit_free(c);
 	}
 	json_decref(hosts);
@@ -675,7 +731,7 @@ static int on_push_update(const char *refname, const char *status, void *payload
 
 	if (status)
 		snap_buf__printf(&ps->rejected, "%s%s (%s)", ps->rejected.len ? ", " : "", refname,
-				 status);
+		                 status);
 	return 0;
 }
 
@@ -683,8 +739,8 @@ int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 {
 	git_push_options po;
 	git_reference_iterator *it = NULL;
-	struct push_status ps = { SNAP_BUF_INIT };
-	git_strarray specs = { NULL, 0 };
+	struct push_status ps = {SNAP_BUF_INIT};
+	git_strarray specs = {NULL, 0};
 	git_remote *r = NULL;
 	json_t *list = json_array();
 	const char *name;
@@ -720,7 +776,7 @@ int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 	}
 	if (ps.rejected.len)
 		error = snap_error__set(err, SNAP_ERROR, "remote '%s' refused: %s", remote,
-					ps.rejected.ptr);
+		                        ps.rejected.ptr);
 done:
 	free(specs.strings);
 	json_decref(list);
@@ -734,8 +790,8 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 	git_fetch_options fo;
 	/* libgit2 takes char ** for refspecs it does not modify */
 	static char heads[] = "refs/heads/*:refs/heads/*", tags[] = "refs/tags/*:refs/tags/*";
-	char *list[] = { heads, tags };
-	git_strarray specs = { list, 2 };
+	char *list[] = {heads, tags};
+	git_strarray specs = {list, 2};
 	git_remote *r = NULL;
 	int error;
 

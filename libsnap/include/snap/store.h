@@ -47,7 +47,7 @@ SNAP_EXTERN void snap_store_free(snap_store *st);
  * @return 0, SNAP_EINVALID (host name unusable as a branch, label exists) or SNAP_ERROR
  */
 SNAP_EXTERN int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s,
-				  const char *label, snap_error *err);
+                                  const char *label, snap_error *err);
 
 /**
  * Load the snapshot a revision names: HOST, HOST~N, HOST@LABEL or a commit id (or prefix).
@@ -55,11 +55,12 @@ SNAP_EXTERN int snap_store_commit(snap_oid *out, snap_store *st, const snap_snap
  * @return 0, SNAP_ENOTFOUND or SNAP_ERROR
  */
 SNAP_EXTERN int snap_store_load(snap_snapshot **out, snap_store *st, const char *rev,
-				snap_error *err);
+                                snap_error *err);
 
-/** Name the snapshot rev with label (a tag under its host). @return 0, SNAP_EINVALID or SNAP_ERROR */
+/** Name the snapshot rev with label (a tag under its host). @return 0, SNAP_EINVALID or SNAP_ERROR
+ */
 SNAP_EXTERN int snap_store_label(snap_store *st, const char *rev, const char *label,
-				 snap_error *err);
+                                 snap_error *err);
 
 /**
  * One line per snapshot of host, newest first: time, commit, labels, kernel, BIOS, verdict.

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The store through the CLI, checked with the git CLI: layout, revisions, labels, log, hosts,
+# bad stores left untouched.
+. "$(dirname "$0")/lib.bash"
+S=$T/store
+$MKROOT pve-intel "$T/a"
+$MKROOT acs-hidden "$T/b"
+$MKROOT canary-peer "$T/c"
+SOURCE_DATE_EPOCH=1000 "$PCISNAP" collect --root "$T/a" --store "$S" >"$T/out1"
+SOURCE_DATE_EPOCH=2000 "$PCISNAP" collect --root "$T/a" --store "$S" --label pre-bios >"$T/out2"
+SOURCE_DATE_EPOCH=3000 "$PCISNAP" collect --root "$T/b" --store "$S" >"$T/out3"
+SOURCE_DATE_EPOCH=3000 "$PCISNAP" collect --root "$T/c" --store "$S" >/dev/null
+check "collect prints the commit" grep -Eq '^stored pve-ws-01 [0-9a-f]{40}$' "$T/out1"
+check "store is a bare git repository" test "$(git -C "$S" rev-parse --is-bare-repository)" = true
+check "store is marked" test "$(git -C "$S" config --get pcisnap.store)" = 1
+check "git fsck is clean" git -C "$S" fsck --no-progress
+check "one branch per host" test "$(git -C "$S" for-each-ref --format='%(refname)' refs/heads | tr '\n' ' ')" = "refs/heads/pve-ws-01 refs/heads/pve-ws-02 "
+check "three snapshots of pve-ws-01" test "$(git -C "$S" rev-list --count refs/heads/pve-ws-01)" = 3
+check "tree holds snapshot.json" test "$(git -C "$S" ls-tree --name-only pve-ws-01)" = snapshot.json
+check "label is a tag under the host" git -C "$S" rev-parse -q --verify refs/tags/pve-ws-01/pre-bios
+check "unchanged host reuses the blob and tree" test \
+	"$(git -C "$S" rev-parse pve-ws-01~2^{tree})" = "$(git -C "$S" rev-parse pve-ws-01~1^{tree})"
+check "stored snapshot leaves collected_at to the commit" sh -c "! git -C '$S' cat-file -p pve-ws-01:snapshot.json | grep -q collected_at"
+check "commit message summarises" sh -c "git -C '$S' log -1 --format=%B pve-ws-01 | grep -q '^verdict: isolation_loss'"
+check "commit time is the collection time" test "$(git -C "$S" log -1 --format=%ct pve-ws-01)" = 3000
+# revisions everywhere
+set +e
+"$PCISNAP" diff --store "$S" pve-ws-01~1 pve-ws-01 >"$T/d1"; rc1=$?
+"$PCISNAP" diff --store "$S" pve-ws-01@pre-bios pve-ws-01~1 >"$T/d2"; rc2=$?
+"$PCISNAP" diff --store "$S" pve-ws-02 pve-ws-01@pre-bios >"$T/d3"; rc3=$?
+id=$(git -C "$S" rev-parse --short=12 pve-ws-01~2)
+"$PCISNAP" show --store "$S" "$id" >"$T/s1"; rc4=$?
+PCISNAP_STORE=$S "$PCISNAP" check pve-ws-01~2 >"$T/c1"; rc5=$?
+"$PCISNAP" show --store "$S" pve-ws-01~9 2>"$T/e1"; rc6=$?
+"$PCISNAP" show --store "$S" nosuchhost 2>"$T/e2"; rc7=$?
+set -e
+check "diff HOST~1 HOST finds the regression (exit 1)" test "$rc1" = 1
+check "HOST@LABEL resolves (exit 0, same snapshot content)" test "$rc2" = 0
+check "canary against peer: harmless" test "$rc3" = 0
+check "commit id prefix resolves" test "$rc4" = 0 -a -s "$T/s1"
+check "PCISNAP_STORE is the default store" test "$rc5" = 0
+check "HOST~N past the start: exit 2" test "$rc6" = 2 -a "$(wc -l <"$T/e1")" = 1
+check "unknown host: exit 2" test "$rc7" = 2
+"$PCISNAP" log --store "$S" pve-ws-01 >"$T/log"
+check "log: one line per snapshot" test "$(wc -l <"$T/log")" = 3
+check "log shows the label" grep -q 'pre-bios' "$T/log"
+check "log shows the verdict" grep -q 'isolation_loss (against' "$T/log"
+"$PCISNAP" hosts --store "$S" >"$T/hosts"
+check "hosts: one line per host with model and check" test "$(grep -c 'Supermicro X12SCA-F' "$T/hosts")" = 2
+"$PCISNAP" label --store "$S" pve-ws-01~2 first-ever
+check "label an older snapshot" git -C "$S" rev-parse -q --verify refs/tags/pve-ws-01/first-ever
+set +e
+"$PCISNAP" label --store "$S" pve-ws-01 first-ever 2>"$T/e3"; rc8=$?
+set -e
+check "duplicate label: exit 2" test "$rc8" = 2
+
+# not a store, a plain git repository, a corrupt store: exit 2, one line, nothing changed
+mkdir -p "$T/notstore" && echo data >"$T/notstore/file"
+git init -q --bare "$T/plain.git"
+cp -a "$S" "$T/corrupt"
+tip=$(git -C "$T/corrupt" rev-parse pve-ws-01)
+rm -f "$T/corrupt/objects/${tip:0:2}/${tip:2}" # the tip commit of a host is gone
+for bad in notstore plain.git corrupt; do
+	(cd "$T/$bad" && find . -printf '%p %s %T@\n' | sort) >"$T/before"
+	set +e
+	SOURCE_DATE_EPOCH=4000 "$PCISNAP" collect --root "$T/a" --store "$T/$bad" >/dev/null 2>"$T/err"; rc=$?
+	"$PCISNAP" log --store "$T/$bad" >/dev/null 2>>"$T/err"; rc2=$?
+	set -e
+	(cd "$T/$bad" && find . -printf '%p %s %T@\n' | sort) >"$T/after"
+	check "$bad: collect exits 2" test "$rc" = 2
+	check "$bad: log exits 2" test "$rc2" = 2
+	check "$bad: one pcisnap: line each" test "$(grep -c '^pcisnap: ' "$T/err")" = 2 -a "$(wc -l <"$T/err")" = 2
+	check "$bad: nothing modified" cmp -s "$T/before" "$T/after"
+done
+finish
