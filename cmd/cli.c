@@ -46,24 +46,46 @@ int cli_open_store(snap_store **out, const char *store_path, int create)
 	return rc;
 }
 
+/* Does spec name a file rather than a store revision? */
+static int looks_like_file(const char *spec)
+{
+	static const char *const suffixes[] = {".json", ".tar",    ".tar.gz",
+	                                       ".tgz",  ".tar.xz", ".tar.zst"};
+	size_t n = strlen(spec);
+	struct stat sb;
+
+	if (!strcmp(spec, "-") || strchr(spec, '/') || stat(spec, &sb) == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t k = strlen(suffixes[i]);
+
+		if (n > k && !strcmp(spec + n - k, suffixes[i]))
+			return 1;
+	}
+	return 0;
+}
+
 int cli_load_snapshot(snap_snapshot **out, const char *spec, const char *store_path)
 {
 	snap_error err = {0};
 	snap_store *st = NULL;
-	struct stat sb;
-	int rc;
+	char *path = NULL;
+	int rc = CLI_OK;
 
-	/* a path (existing, or with a '/') is a file; anything else a revision in the store */
-	if (!strcmp(spec, "-") || stat(spec, &sb) == 0 || strchr(spec, '/')) {
+	/* a path, an existing file or a *.json name is a file; anything else a store revision */
+	if (looks_like_file(spec)) {
 		if (snap_snapshot_load_file(out, spec, &err) < 0)
 			return cli_snap_error(&err);
 		return CLI_OK;
 	}
-	if ((rc = cli_open_store(&st, store_path, 0)) != CLI_OK)
-		return rc;
-	if (snap_store_load(out, st, spec, &err) < 0)
+	if (!store_path && snap_store_default_path(&path, &err) < 0)
+		return cli_error("'%s' is not a file, and %s", spec, err.message);
+	if (snap_store_open(&st, store_path ? store_path : path, 0, &err) < 0)
+		rc = cli_error("'%s' is not a file, and %s", spec, err.message);
+	else if (snap_store_load(out, st, spec, &err) < 0)
 		rc = cli_snap_error(&err);
 	snap_store_free(st);
+	free(path);
 	return rc;
 }
 

@@ -20,6 +20,8 @@ export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0 CASE PCISNAP
 export MKROOT="python3 $SRC/tests/gen/mkroot.py" DATA="$SRC/tests/data" SHARED="$SRC/../shared"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pcisnap-golden.XXXXXX")
 export WORK
+# never the machine's own store
+export PCISNAP_STORE="$WORK/default-store" HOME="$WORK/home"
 trap 'rm -rf "$WORK"' EXIT
 
 setup=$(sed '$d' "$CASE/cmd")

@@ -5,6 +5,7 @@ set -euo pipefail
 export LC_ALL=C TZ=UTC
 T=$(mktemp -d "${TMPDIR:-/tmp}/pcisnap-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
+export PCISNAP_STORE="$T/default-store" HOME="$T/home" # never the machine's own store
 MKROOT="python3 $SNAP_SOURCE_DIR/tests/gen/mkroot.py"
 DATA="$SNAP_SOURCE_DIR/tests/data"
 VALIDATE="python3 $SNAP_SOURCE_DIR/tests/tools/validate.py"

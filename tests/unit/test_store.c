@@ -14,13 +14,13 @@ static snap_store *st;
 
 static snap_snapshot *snap_of(const char *host, const char *when, const char *kernel)
 {
-	json_t *root = json_pack("{s:s, s:{s:s, s:s}, s:{s:s}, s:{}, s:{}, s:[], s:[]}", "schema",
-				 "pcisnap.snapshot/1", "host", "hostname", host, "collected_at",
-				 when, "kernel", "release", kernel, "firmware", "iommu", "groups",
-				 "devices");
+	json_t *root =
+	    json_pack("{s:s, s:{s:s, s:s}, s:{s:s}, s:{}, s:{}, s:[], s:[]}", "schema",
+	              "pcisnap.snapshot/1", "host", "hostname", host, "collected_at", when,
+	              "kernel", "release", kernel, "firmware", "iommu", "groups", "devices");
 	char *text = json_dumps(root, 0);
 	snap_snapshot *s = NULL;
-	snap_error err = { 0 };
+	snap_error err = {0};
 
 	cr_assert_eq(snap_snapshot_load_buffer(&s, text, strlen(text), &err), 0, "%s", err.message);
 	free(text);
@@ -30,7 +30,7 @@ static snap_snapshot *snap_of(const char *host, const char *when, const char *ke
 
 static void setup(void)
 {
-	snap_error err = { 0 };
+	snap_error err = {0};
 
 	snprintf(dir, sizeof(dir), "/tmp/pcisnap-store-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
@@ -51,7 +51,7 @@ TestSuite(store, .init = setup, .fini = teardown);
 static void commit(const char *host, const char *when, const char *kernel, const char *label)
 {
 	snap_snapshot *s = snap_of(host, when, kernel);
-	snap_error err = { 0 };
+	snap_error err = {0};
 	snap_oid oid;
 
 	cr_assert_eq(snap_store_commit(&oid, st, s, label, &err), 0, "%s", err.message);
@@ -63,19 +63,19 @@ static const char *kernel_of(const char *rev)
 {
 	static char buf[64];
 	snap_snapshot *s = NULL;
-	snap_error err = { 0 };
+	snap_error err = {0};
 
 	if (snap_store_load(&s, st, rev, &err) < 0)
 		return NULL;
 	snprintf(buf, sizeof(buf), "%s",
-		 snap_json__str(json_object_get(s->root, "kernel"), "release"));
+	         snap_json__str(json_object_get(s->root, "kernel"), "release"));
 	snap_snapshot_free(s);
 	return buf;
 }
 
 Test(store, revisions_host_tilde_label_and_commit)
 {
-	snap_error err = { 0 };
+	snap_error err = {0};
 	snap_oid oid;
 	snap_snapshot *s;
 
@@ -101,7 +101,7 @@ Test(store, revisions_host_tilde_label_and_commit)
 
 Test(store, labels_are_unique_per_host)
 {
-	snap_error err = { 0 };
+	snap_error err = {0};
 
 	commit("db-1", "2026-01-01T00:00:00Z", "6.1", "a");
 	cr_assert_eq(snap_store_label(st, "db-1", "a", &err), SNAP_EINVALID);
@@ -112,7 +112,7 @@ Test(store, labels_are_unique_per_host)
 Test(store, host_names_must_make_branches)
 {
 	snap_snapshot *s = snap_of("bad/host", "2026-01-01T00:00:00Z", "6.1");
-	snap_error err = { 0 };
+	snap_error err = {0};
 
 	cr_assert_eq(snap_store_commit(NULL, st, s, NULL, &err), SNAP_EINVALID);
 	cr_assert_not_null(strstr(err.message, "bad/host"));
@@ -121,7 +121,7 @@ Test(store, host_names_must_make_branches)
 
 Test(store, log_and_hosts_read_messages)
 {
-	snap_error err = { 0 };
+	snap_error err = {0};
 	char *text = NULL;
 
 	commit("a-1", "2026-01-01T00:00:00Z", "6.1", NULL);
@@ -143,7 +143,7 @@ Test(store, log_and_hosts_read_messages)
 Test(store, reopen_requires_the_marker)
 {
 	snap_store *again = NULL;
-	snap_error err = { 0 };
+	snap_error err = {0};
 	char cmd[300];
 
 	cr_assert_eq(snap_store_open(&again, dir, 0, &err), 0, "%s", err.message);
