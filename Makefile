@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 
 DEB_PACKAGES := build-essential cmake pkg-config libpci-dev libjansson-dev libarchive-dev \
-	libgit2-dev libcriterion-dev python3 python3-jsonschema pciutils pci.ids git \
+	libgit2-dev libcriterion-dev nettle-dev python3 python3-jsonschema pciutils pci.ids git \
 	bzip2 xz-utils clang-format
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)

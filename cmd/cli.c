@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cmd.h"
+#include "snap/bundle.h"
 #include "snap/store.h"
 
 int cli_error(const char *fmt, ...)
@@ -74,8 +75,12 @@ int cli_load_snapshot(snap_snapshot **out, const char *spec, const char *store_p
 
 	/* a path, an existing file or a *.json name is a file; anything else a store revision */
 	if (looks_like_file(spec)) {
-		if (snap_snapshot_load_file(out, spec, &err) < 0)
+		if (snap_bundle_is_bundle_path(spec)) {
+			if (snap_bundle_read(out, NULL, spec, &err) < 0)
+				return cli_snap_error(&err);
+		} else if (snap_snapshot_load_file(out, spec, &err) < 0) {
 			return cli_snap_error(&err);
+		}
 		return CLI_OK;
 	}
 	if (!store_path && snap_store_default_path(&path, &err) < 0)

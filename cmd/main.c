@@ -22,6 +22,8 @@ static const struct cmd_spec commands[] = {
     {"label", cmd_label, "name a stored snapshot"},
     {"push", cmd_push, "publish the store to a git remote"},
     {"pull", cmd_pull, "fetch other hosts' snapshots from a git remote"},
+    {"export", cmd_export, "write a checksummed ticket bundle (tar)"},
+    {"import", cmd_import, "verify a bundle and add its snapshots to the store"},
     {NULL, NULL, NULL},
 };
 

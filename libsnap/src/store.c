@@ -357,6 +357,31 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 		error = git_fail(err, SNAP_ERROR, "cannot write to store", st->path);
 		goto done;
 	}
+	/* Idempotent: the same snapshot (tree and time) already in the host's recent history is
+	 * not stored twice (importing a bundle of a snapshot the store has). */
+	{
+		git_revwalk *walk = NULL;
+		git_oid seen;
+		int steps = 0, found = 0;
+
+		if (git_revwalk_new(&walk, st->repo) == 0 &&
+		    git_revwalk_push_ref(walk, refname) == 0) {
+			while (!found && steps++ < 1000 && git_revwalk_next(&seen, walk) == 0) {
+				git_commit *c = NULL;
+
+				if (git_commit_lookup(&c, st->repo, &seen) < 0)
+					break;
+				found = git_oid_equal(git_commit_tree_id(c), &tree_id) &&
+				        git_commit_time(c) == (when >= 0 ? when : -1);
+				git_commit_free(c);
+			}
+		}
+		git_revwalk_free(walk);
+		if (found) {
+			git_oid_cpy(&commit_id, &seen);
+			goto labelled;
+		}
+	}
 	for (int attempt = 0;; attempt++) {
 		git_commit *parent = NULL;
 		git_reference *ref = NULL;
@@ -412,6 +437,7 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 		            : git_fail(err, SNAP_ERROR, "cannot update branch", host);
 		goto done;
 	}
+labelled:
 	if (label) {
 		char tag[512];
 		git_reference *ref = NULL;

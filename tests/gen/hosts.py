@@ -168,6 +168,7 @@ def amd_epyc():
                   "AMD-Vi: Extended features (0x58f77ef22294a5a): PPR NX GT IA PC GA_vAPIC",
                   "AMD-Vi: Interrupt remapping enabled",
                   "AMD-Vi: Virtual APIC enabled",
+                  "mlx5_core 0000:41:00.0: vfio: VF 0 MAC set to 3c:ec:ef:12:34:56",
                   "mlx5_core 0000:41:00.0: E-Switch: Enable: mode(LEGACY), nvfs(4), active vports(5)"],
         "devices": devices,
     }

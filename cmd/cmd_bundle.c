@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* pcisnap export and import: change-ticket bundles. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "snap/bundle.h"
+#include "snap/store.h"
+
+#define KEY_MAX 4096
+
+/* Read a key file (at least 16 bytes). */
+static int read_key(unsigned char *key, size_t *len, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return cli_error("cannot open redaction key '%s': %s", path, strerror(errno));
+	n = fread(key, 1, KEY_MAX, f);
+	fclose(f);
+	if (n < 16)
+		return cli_error("redaction key '%s' is shorter than 16 bytes", path);
+	*len = n;
+	return CLI_OK;
+}
+
+/* The key kept beside the store: <store>/pcisnap-redact.key, created with 32 random bytes. */
+static int store_key(unsigned char *key, size_t *len, const char *store)
+{
+	char *dir = NULL, path[4096];
+	snap_error err = { 0 };
+	int fd, rc = CLI_OK;
+
+	if (!store && snap_store_default_path(&dir, &err) < 0)
+		return cli_snap_error(&err);
+	snprintf(path, sizeof(path), "%s/pcisnap-redact.key", store ? store : dir);
+	free(dir);
+	if (access(path, F_OK) == 0)
+		return read_key(key, len, path);
+	{
+		snap_store *st = NULL; /* make sure the store exists; the key lives beside it */
+
+		if ((rc = cli_open_store(&st, store, 1)) != CLI_OK)
+			return rc;
+		snap_store_free(st);
+	}
+	if (getrandom(key, 32, 0) != 32)
+		return cli_error("cannot get random bytes for a redaction key");
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		return cli_error("cannot create redaction key '%s': %s", path, strerror(errno));
+	if (write(fd, key, 32) != 32)
+		rc = cli_error("cannot write redaction key '%s'", path);
+	close(fd);
+	*len = 32;
+	return rc;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: pcisnap export SNAP [--against OLD] [--redact] [--redact-key FILE]\n"
+		"                      [--store DIR] -o FILE\n"
+		"\n"
+		"Write a reproducible, checksummed tar bundle for a change ticket: snapshot.json,\n"
+		"report.md (show and check), with --against the old snapshot, diff.json and diff.md,\n"
+		"the raw evidence, MANIFEST.sha256 (sha256sum -c) and README.txt. Compression by\n"
+		"FILE's suffix: .tar, .tar.gz, .tar.xz, .tar.zst.\n"
+		"\n"
+		"  --redact           replace host names, DMI serials and UUID, PCIe serial numbers,\n"
+		"                     MAC addresses and VM names by keyed pseudonyms\n"
+		"  --redact-key FILE  the key (default: pcisnap-redact.key kept in the store)\n";
+	static const struct option longopts[] = {
+		{ "against", required_argument, NULL, 'a' },
+		{ "redact", no_argument, NULL, 'r' },
+		{ "redact-key", required_argument, NULL, 'k' },
+		{ "store", required_argument, NULL, 'S' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	snap_export_options opts = SNAP_EXPORT_OPTIONS_INIT;
+	const char *against = NULL, *keyfile = NULL, *store = NULL, *output = NULL;
+	snap_snapshot *s = NULL, *old = NULL;
+	unsigned char key[KEY_MAX];
+	size_t keylen = 0;
+	snap_error err = { 0 };
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			against = optarg;
+			break;
+		case 'r':
+			opts.redact = 1;
+			break;
+		case 'k':
+			keyfile = optarg;
+			opts.redact = 1;
+			break;
+		case 'S':
+			store = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return CLI_OK;
+		default:
+			fputs(usage, stderr);
+			return CLI_ERROR;
+		}
+	}
+	if (optind + 1 != argc || !output)
+		return cli_error("export: expected SNAP and -o FILE; see 'pcisnap export --help'");
+	if (!snap_bundle_is_bundle_path(output))
+		return cli_error("export: '%s' needs a .tar, .tar.gz, .tar.xz or .tar.zst suffix",
+				 output);
+	if ((rc = cli_load_snapshot(&s, argv[optind], store)) != CLI_OK)
+		return rc;
+	if (against && (rc = cli_load_snapshot(&old, against, store)) != CLI_OK)
+		goto done;
+	if (opts.redact) {
+		rc = keyfile ? read_key(key, &keylen, keyfile) : store_key(key, &keylen, store);
+		if (rc != CLI_OK)
+			goto done;
+		opts.redact_key = key;
+		opts.redact_key_len = keylen;
+	}
+	opts.against = old;
+	if (snap_bundle_export(s, &opts, output, &err) < 0)
+		rc = cli_snap_error(&err);
+done:
+	snap_snapshot_free(s);
+	snap_snapshot_free(old);
+	return rc;
+}
+
+int cmd_import(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: pcisnap import FILE [--store DIR]\n"
+		"\n"
+		"Verify a bundle completely (paths, member types, sizes, every checksum) and add its\n"
+		"snapshot(s) to the store under their host. A hostile or tampered bundle is refused\n"
+		"and nothing is written.\n";
+	static const struct option longopts[] = {
+		{ "store", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *store = NULL;
+	snap_snapshot *s = NULL, *old = NULL;
+	snap_store *st = NULL;
+	snap_error err = { 0 };
+	snap_oid oid;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'S':
+			store = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return CLI_OK;
+		default:
+			fputs(usage, stderr);
+			return CLI_ERROR;
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_error("import: expected one FILE; see 'pcisnap import --help'");
+	if (snap_bundle_read(&s, &old, argv[optind], &err) < 0)
+		return cli_snap_error(&err);
+	if ((rc = cli_open_store(&st, store, 1)) != CLI_OK)
+		goto done;
+	if (old) {
+		if (snap_store_commit(&oid, st, old, NULL, &err) < 0) {
+			rc = cli_snap_error(&err);
+			goto done;
+		}
+		printf("imported %s %s\n", snap_snapshot_hostname(old), oid.hex);
+	}
+	if (snap_store_commit(&oid, st, s, NULL, &err) < 0) {
+		rc = cli_snap_error(&err);
+		goto done;
+	}
+	printf("imported %s %s\n", snap_snapshot_hostname(s), oid.hex);
+done:
+	snap_store_free(st);
+	snap_snapshot_free(s);
+	snap_snapshot_free(old);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/**
+ * @file bundle.h
+ * Change-ticket bundles: a reproducible, checksummed tar archive of a snapshot, its reports
+ * and (optionally) the diff against an older snapshot; optionally redacted.
+ */
+#ifndef SNAP_BUNDLE_H
+#define SNAP_BUNDLE_H
+
+#include <stddef.h>
+
+#include "common.h"
+#include "error.h"
+#include "snap.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SNAP_EXPORT_OPTIONS_VERSION 1
+
+/** Options of snap_bundle_export(). Initialise with SNAP_EXPORT_OPTIONS_INIT. */
+typedef struct {
+	unsigned version;                /**< SNAP_EXPORT_OPTIONS_VERSION */
+	const snap_snapshot *against;    /**< NULL, or the older snapshot to diff against */
+	int redact;                      /**< replace identifying values by keyed pseudonyms */
+	const unsigned char *redact_key; /**< key of the pseudonyms (required with redact) */
+	size_t redact_key_len;           /**< at least 16 bytes */
+} snap_export_options;
+
+#define SNAP_EXPORT_OPTIONS_INIT { SNAP_EXPORT_OPTIONS_VERSION, NULL, 0, NULL, 0 }
+
+/**
+ * Write a bundle to path, atomically; the compression follows the suffix: .tar, .tar.gz (.tgz),
+ * .tar.xz, .tar.zst. The same inputs give the same bytes.
+ * @return 0, SNAP_EINVALID (unknown suffix, bad options) or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts,
+				   const char *path, snap_error *err);
+
+/**
+ * Read a bundle and verify it completely before anything is used: one top directory, no
+ * absolute paths, `..`, links or special files, bounded sizes and member count, and every
+ * member's SHA-256 as MANIFEST.sha256 lists it, with nothing missing or extra.
+ * @param[out] out      the bundle's snapshot; free with snap_snapshot_free()
+ * @param[out] old_out  NULL, or receives the snapshot it was diffed against (NULL if none)
+ * @return 0, SNAP_ENOTFOUND, SNAP_EINVALID (hostile, tampered or malformed) or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_bundle_read(snap_snapshot **out, snap_snapshot **old_out, const char *path,
+				 snap_error *err);
+
+/** Does path name a bundle (by its suffix)? */
+SNAP_EXTERN int snap_bundle_is_bundle_path(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

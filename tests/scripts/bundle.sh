@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Ticket bundles: reproducible, checksummed, every suffix round-trips, export -> import -> diff
+# equals diffing the originals, redaction leaks nothing, hostile archives are refused with
+# nothing written.
+. "$(dirname "$0")/lib.bash"
+cd "$T"
+$MKROOT amd-epyc root
+SOURCE_DATE_EPOCH=100 "$PCISNAP" collect --root root --dmesg root/var/log/dmesg -o a.json
+$MKROOT amd-epyc root2
+sed -i 's/0x15b3/0x15b3/' root2/sys/bus/pci/devices/0000:41:00.2/vendor 2>/dev/null || true
+SOURCE_DATE_EPOCH=200 "$PCISNAP" collect --root root2 --dmesg root2/var/log/dmesg -o b.json
+for sfx in tar tar.gz tar.xz tar.zst; do
+	"$PCISNAP" export b.json --against a.json -o "one.$sfx"
+	SOURCE_DATE_EPOCH=999 "$PCISNAP" export b.json --against a.json -o "two.$sfx"
+	check "$sfx: exporting twice gives identical bytes" cmp -s "one.$sfx" "two.$sfx"
+	rm -rf "x.$sfx" && mkdir "x.$sfx" && tar -xf "one.$sfx" -C "x.$sfx"
+	check "$sfx: one top directory" test "$(ls "x.$sfx" | wc -l)" = 1
+	check "$sfx: sha256sum -c MANIFEST.sha256 passes" sh -c "cd x.$sfx/* && sha256sum --quiet -c MANIFEST.sha256"
+	"$PCISNAP" show --format json "one.$sfx" >"rt.$sfx.json"
+	check "$sfx: the bundle is a SNAP, round-trips the snapshot" cmp -s b.json "rt.$sfx.json"
+done
+check "members: report, diff, old snapshot, evidence, readme" sh -c \
+	"cd x.tar/* && test -s report.md -a -s diff.json -a -s diff.md -a -s old-snapshot.json -a -s README.txt -a -s evidence/cmdline.txt"
+check "gzip header has no timestamp" test "$(od -An -tu4 -j4 -N4 one.tar.gz | tr -d ' ')" = 0
+check "members owned by 0:0 with fixed modes" sh -c "tar -tvf one.tar | awk '{print \$1, \$2}' | sort -u | tr '\n' ' ' | grep -qx -- '-rw-r--r-- 0/0 drwxr-xr-x 0/0 '"
+
+# export -> import -> diff gives the same result as diffing the originals
+"$PCISNAP" import one.tar.zst --store st >/dev/null
+"$PCISNAP" import one.tar.zst --store st >/dev/null # idempotent
+check "import adds both snapshots once" test "$(git -C st rev-list --count kvm-epyc-07)" = 2
+set +e
+"$PCISNAP" diff --format json a.json b.json >d-orig.json
+"$PCISNAP" diff --format json --store st kvm-epyc-07~1 kvm-epyc-07 >d-store.json
+"$PCISNAP" diff --format json one.tar.gz one.tar.xz >d-bundles.json
+set -e
+check "diff through the store equals diff of the originals" cmp -s d-orig.json d-store.json
+check "bundles are SNAPs in diff too" test -s d-bundles.json
+
+# redaction
+head -c 32 /dev/urandom >key
+"$PCISNAP" export b.json --against a.json --redact-key key -o red.tar
+"$PCISNAP" export a.json --redact-key key -o red-a.tar.gz
+"$PCISNAP" export b.json --redact-key key -o red-b.tar.gz
+rm -rf xr && mkdir xr && tar -xf red.tar -C xr
+leaks=0
+for v in kvm-epyc-07 7XK2Q53 CNFCP0012300J3 4c4c4544-0058-4b10-8032-b7c04f513533 \
+	b8-ce-f6-03-00-a1-b2-c3 db01 3c:ec:ef:12:34:56; do
+	if grep -rqi -- "$v" xr red.tar; then echo "leaked: $v"; leaks=$((leaks + 1)); fi
+done
+check "redaction leaves no original value in any member or the archive" test "$leaks" = 0
+check "REDACTIONS.md lists the fields" grep -q 'firmware.product_serial' xr/*/REDACTIONS.md
+check "REDACTIONS.md lists no values" sh -c "! grep -q 7XK2Q53 xr/*/REDACTIONS.md"
+check "redacted bundle still validates" $VALIDATE "$SNAP_SOURCE_DIR/schema/snapshot.v1.schema.json" xr/*/snapshot.json
+set +e
+"$PCISNAP" diff red-a.tar.gz red-b.tar.gz >red-diff.txt; rc=$?
+set -e
+check "two redacted bundles of one host still diff (harmless)" test "$rc" = 0
+check "same pseudonyms on both sides" sh -c "! grep -q 'device_added\|device_removed\|firmware' red-diff.txt"
+"$PCISNAP" export b.json --redact --store keystore -o red-store.tar >/dev/null
+check "a key kept in the store by default" test -s keystore/pcisnap-redact.key
+
+# hostile archives: refused, exit 2, one line, nothing written
+python3 "$SNAP_SOURCE_DIR/tests/tools/hostile_bundles.py" one.tar hostile >hostile.list
+git -C st for-each-ref >refs.before
+(cd st && find . -type f | sort) >files.before
+while read -r name; do
+	set +e
+	"$PCISNAP" import "hostile/$name" --store st >out 2>err; rc=$?
+	"$PCISNAP" show "hostile/$name" >/dev/null 2>err2; rc2=$?
+	set -e
+	check "$name: import refused with exit 2" test "$rc" = 2
+	check "$name: one pcisnap: line" test "$(wc -l <err)" = 1 -a "$(grep -c '^pcisnap: ' err)" = 1
+	check "$name: show refused too" test "$rc2" = 2
+done <hostile.list
+git -C st for-each-ref >refs.after
+(cd st && find . -type f | sort) >files.after
+check "hostile imports wrote nothing to the store" cmp -s refs.before refs.after
+check "no new files in the store" cmp -s files.before files.after
+check "nothing extracted beside the bundles" test ! -e /etc/cron.d/x -a ! -e evil
+finish
