@@ -36,7 +36,7 @@ static int read_key(unsigned char *key, size_t *len, const char *path)
 static int store_key(unsigned char *key, size_t *len, const char *store)
 {
 	char *dir = NULL, path[4096];
-	snap_error err = { 0 };
+	snap_error err = {0};
 	int fd, rc = CLI_OK;
 
 	if (!store && snap_store_default_path(&dir, &err) < 0)
@@ -66,32 +66,32 @@ static int store_key(unsigned char *key, size_t *len, const char *store)
 int cmd_export(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: pcisnap export SNAP [--against OLD] [--redact] [--redact-key FILE]\n"
-		"                      [--store DIR] -o FILE\n"
-		"\n"
-		"Write a reproducible, checksummed tar bundle for a change ticket: snapshot.json,\n"
-		"report.md (show and check), with --against the old snapshot, diff.json and diff.md,\n"
-		"the raw evidence, MANIFEST.sha256 (sha256sum -c) and README.txt. Compression by\n"
-		"FILE's suffix: .tar, .tar.gz, .tar.xz, .tar.zst.\n"
-		"\n"
-		"  --redact           replace host names, DMI serials and UUID, PCIe serial numbers,\n"
-		"                     MAC addresses and VM names by keyed pseudonyms\n"
-		"  --redact-key FILE  the key (default: pcisnap-redact.key kept in the store)\n";
+	    "usage: pcisnap export SNAP [--against OLD] [--redact] [--redact-key FILE]\n"
+	    "                      [--store DIR] -o FILE\n"
+	    "\n"
+	    "Write a reproducible, checksummed tar bundle for a change ticket: snapshot.json,\n"
+	    "report.md (show and check), with --against the old snapshot, diff.json and diff.md,\n"
+	    "the raw evidence, MANIFEST.sha256 (sha256sum -c) and README.txt. Compression by\n"
+	    "FILE's suffix: .tar, .tar.gz, .tar.xz, .tar.zst.\n"
+	    "\n"
+	    "  --redact           replace host names, DMI serials and UUID, PCIe serial numbers,\n"
+	    "                     MAC addresses and VM names by keyed pseudonyms\n"
+	    "  --redact-key FILE  the key (default: pcisnap-redact.key kept in the store)\n";
 	static const struct option longopts[] = {
-		{ "against", required_argument, NULL, 'a' },
-		{ "redact", no_argument, NULL, 'r' },
-		{ "redact-key", required_argument, NULL, 'k' },
-		{ "store", required_argument, NULL, 'S' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"against", required_argument, NULL, 'a'},
+	    {"redact", no_argument, NULL, 'r'},
+	    {"redact-key", required_argument, NULL, 'k'},
+	    {"store", required_argument, NULL, 'S'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	snap_export_options opts = SNAP_EXPORT_OPTIONS_INIT;
 	const char *against = NULL, *keyfile = NULL, *store = NULL, *output = NULL;
 	snap_snapshot *s = NULL, *old = NULL;
 	unsigned char key[KEY_MAX];
 	size_t keylen = 0;
-	snap_error err = { 0 };
+	snap_error err = {0};
 	int c, rc;
 
 	optind = 1;
@@ -125,7 +125,7 @@ int cmd_export(int argc, char **argv)
 		return cli_error("export: expected SNAP and -o FILE; see 'pcisnap export --help'");
 	if (!snap_bundle_is_bundle_path(output))
 		return cli_error("export: '%s' needs a .tar, .tar.gz, .tar.xz or .tar.zst suffix",
-				 output);
+		                 output);
 	if ((rc = cli_load_snapshot(&s, argv[optind], store)) != CLI_OK)
 		return rc;
 	if (against && (rc = cli_load_snapshot(&old, against, store)) != CLI_OK)
@@ -149,20 +149,20 @@ done:
 int cmd_import(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: pcisnap import FILE [--store DIR]\n"
-		"\n"
-		"Verify a bundle completely (paths, member types, sizes, every checksum) and add its\n"
-		"snapshot(s) to the store under their host. A hostile or tampered bundle is refused\n"
-		"and nothing is written.\n";
+	    "usage: pcisnap import FILE [--store DIR]\n"
+	    "\n"
+	    "Verify a bundle completely (paths, member types, sizes, every checksum) and add its\n"
+	    "snapshot(s) to the store under their host. A hostile or tampered bundle is refused\n"
+	    "and nothing is written.\n";
 	static const struct option longopts[] = {
-		{ "store", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"store", required_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *store = NULL;
 	snap_snapshot *s = NULL, *old = NULL;
 	snap_store *st = NULL;
-	snap_error err = { 0 };
+	snap_error err = {0};
 	snap_oid oid;
 	int c, rc;
 

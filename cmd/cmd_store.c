@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "snap/store.h"
@@ -154,4 +155,67 @@ int cmd_push(int argc, char **argv)
 int cmd_pull(int argc, char **argv)
 {
 	return sync_cmd(argc, argv, 0);
+}
+
+int cmd_fleet(int argc, char **argv)
+{
+	static const char usage[] =
+	    "usage: pcisnap fleet [--format text|json|markdown] [--store DIR]\n"
+	    "\n"
+	    "Every host in the store, grouped by hardware model (DMI board and product plus the\n"
+	    "device inventory). Each model's majority configuration is its baseline; per host:\n"
+	    "the latest snapshot's age, its check result and its diff verdict against the\n"
+	    "baseline. Exit 1 if a host regressed against its baseline or fails check.\n"
+	    "SOURCE_DATE_EPOCH, if set, is 'now' for the ages.\n";
+	static const struct option longopts[] = {
+	    {"format", required_argument, NULL, 'f'},
+	    {"store", required_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	snap_fleet_format fmt = SNAP_FLEET_TEXT;
+	const char *store = NULL, *sde = getenv("SOURCE_DATE_EPOCH");
+	snap_store *st = NULL;
+	snap_error err = {0};
+	size_t failing = 0;
+	char *text = NULL;
+	int c, rc;
+	int64_t now = sde && *sde ? strtoll(sde, NULL, 10) : (int64_t)time(NULL);
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "text"))
+				fmt = SNAP_FLEET_TEXT;
+			else if (!strcmp(optarg, "json"))
+				fmt = SNAP_FLEET_JSON;
+			else if (!strcmp(optarg, "markdown"))
+				fmt = SNAP_FLEET_MARKDOWN;
+			else
+				return cli_error(
+				    "fleet: unknown format '%s' (text, json, markdown)", optarg);
+			break;
+		case 'S':
+			store = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return CLI_OK;
+		default:
+			fputs(usage, stderr);
+			return CLI_ERROR;
+		}
+	}
+	if (optind != argc)
+		return cli_error("fleet: unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_open_store(&st, store, 0)) != CLI_OK)
+		return rc;
+	if (snap_store_fleet(&text, &failing, st, fmt, now, &err) < 0)
+		rc = cli_snap_error(&err);
+	else if ((rc = cli_write_stdout(text)) == CLI_OK && failing)
+		rc = CLI_REGRESSION;
+	free(text);
+	snap_store_free(st);
+	return rc;
 }

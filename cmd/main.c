@@ -24,6 +24,7 @@ static const struct cmd_spec commands[] = {
     {"pull", cmd_pull, "fetch other hosts' snapshots from a git remote"},
     {"export", cmd_export, "write a checksummed ticket bundle (tar)"},
     {"import", cmd_import, "verify a bundle and add its snapshots to the store"},
+    {"fleet", cmd_fleet, "every host against its hardware model's baseline"},
     {NULL, NULL, NULL},
 };
 

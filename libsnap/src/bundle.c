@@ -24,7 +24,7 @@
 #include "snap/check.h"
 #include "snap/diff.h"
 
-#define MAX_MEMBERS     32         /* a bundle has about ten */
+#define MAX_MEMBERS     32          /* a bundle has about ten */
 #define MAX_MEMBER_SIZE (64u << 20) /* far above any snapshot */
 #define MANIFEST        "MANIFEST.sha256"
 
@@ -91,7 +91,7 @@ static void sha256_hex(char out[65], const void *data, size_t len)
 
 int snap_bundle_is_bundle_path(const char *path)
 {
-	static const char *const sfx[] = { ".tar", ".tar.gz", ".tgz", ".tar.xz", ".tar.zst" };
+	static const char *const sfx[] = {".tar", ".tar.gz", ".tgz", ".tar.xz", ".tar.zst"};
 	size_t n = strlen(path);
 
 	for (size_t i = 0; i < SNAP_ARRAY_SIZE(sfx); i++) {
@@ -113,7 +113,7 @@ struct redactor {
 };
 
 static void pseudonym_hex(char *out, size_t nhex, const struct redactor *r, const char *kind,
-			  const char *value)
+                          const char *value)
 {
 	struct hmac_sha256_ctx ctx;
 	uint8_t d[SHA256_DIGEST_SIZE];
@@ -128,7 +128,7 @@ static void pseudonym_hex(char *out, size_t nhex, const struct redactor *r, cons
 
 /* The pseudonym of value as kind, remembered so every occurrence gets the same one. */
 static const char *pseudonym(struct redactor *r, const char *kind, const char *value,
-			     const char *field)
+                             const char *field)
 {
 	const json_t *have = json_object_get(r->map, value);
 	char hex[33], out[64];
@@ -138,10 +138,10 @@ static const char *pseudonym(struct redactor *r, const char *kind, const char *v
 	pseudonym_hex(hex, 24, r, kind, value);
 	if (!strcmp(kind, "dsn")) /* keep the Device Serial Number format */
 		snprintf(out, sizeof(out), "%.2s-%.2s-%.2s-%.2s-%.2s-%.2s-%.2s-%.2s", hex, hex + 2,
-			 hex + 4, hex + 6, hex + 8, hex + 10, hex + 12, hex + 14);
+		         hex + 4, hex + 6, hex + 8, hex + 10, hex + 12, hex + 14);
 	else if (!strcmp(kind, "mac")) /* a locally administered unicast address */
 		snprintf(out, sizeof(out), "02:%.2s:%.2s:%.2s:%.2s:%.2s", hex, hex + 2, hex + 4,
-			 hex + 6, hex + 8);
+		         hex + 6, hex + 8);
 	else
 		snprintf(out, sizeof(out), "%s-%.12s", kind, hex);
 	json_object_set_new(r->map, value, json_string(out));
@@ -155,7 +155,7 @@ static const char *pseudonym(struct redactor *r, const char *kind, const char *v
 
 /* Replace the string at obj[key] by its pseudonym. */
 static void redact_field(struct redactor *r, json_t *obj, const char *key, const char *kind,
-			 const char *field)
+                         const char *field)
 {
 	const char *v = snap_json__str(obj, key);
 
@@ -201,7 +201,7 @@ static json_t *redact_string(struct redactor *r, const char *s)
 			p += 17;
 			continue;
 		}
-		json_object_foreach(r->map, key, v) {
+		json_object_foreach (r->map, key, v) {
 			size_t kl = strlen(key);
 
 			if (kl >= 4 && kl > bestlen && !strncmp(p, key, kl)) {
@@ -231,14 +231,14 @@ static void redact_walk(struct redactor *r, json_t *j)
 	json_t *v;
 
 	if (json_is_object(j)) {
-		json_object_foreach(j, k, v) {
+		json_object_foreach (j, k, v) {
 			if (json_is_string(v))
 				json_object_set_new(j, k, redact_string(r, json_string_value(v)));
 			else
 				redact_walk(r, v);
 		}
 	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v) {
+		json_array_foreach (j, i, v) {
 			if (json_is_string(v))
 				json_array_set_new(j, i, redact_string(r, json_string_value(v)));
 			else
@@ -250,7 +250,7 @@ static void redact_walk(struct redactor *r, json_t *j)
 /* Redact a snapshot document in place: fields first, then every string. */
 static void redact_doc(struct redactor *r, json_t *root)
 {
-	static const char *const serials[] = { "product_serial", "board_serial", "chassis_serial" };
+	static const char *const serials[] = {"product_serial", "board_serial", "chassis_serial"};
 	json_t *fw = json_object_get(root, "firmware"), *d, *vm;
 	size_t i;
 
@@ -262,12 +262,12 @@ static void redact_doc(struct redactor *r, json_t *root)
 		redact_field(r, fw, serials[k], "serial", field);
 	}
 	redact_field(r, fw, "product_uuid", "uuid", "firmware.product_uuid");
-	json_array_foreach(json_object_get(root, "devices"), i, d)
+	json_array_foreach (json_object_get(root, "devices"), i, d)
 		redact_field(r, d, "dsn", "dsn", "devices[].dsn (PCIe Device Serial Numbers)");
-	json_array_foreach(json_object_get(root, "vms"), i, vm) {
+	json_array_foreach (json_object_get(root, "vms"), i, vm) {
 		redact_field(r, vm, "name", "vm", "vms[].name");
 		if (!strcmp(snap_json__str(vm, "source") ? snap_json__str(vm, "source") : "",
-			    "libvirt"))
+		            "libvirt"))
 			redact_field(r, vm, "id", "vm", "vms[].id (libvirt domain names)");
 	}
 	redact_walk(r, root);
@@ -290,7 +290,7 @@ static char *dup_str(const char *s)
 
 /* Build every member of the bundle in memory. */
 static int build_members(struct members *m, snap_snapshot *s, snap_snapshot *old,
-			 struct redactor *red, snap_error *err)
+                         struct redactor *red, snap_error *err)
 {
 	char *text = NULL, *show = NULL, *chk_text = NULL;
 	snap_check *chk = NULL;
@@ -344,24 +344,30 @@ static int build_members(struct members *m, snap_snapshot *s, snap_snapshot *old
 	{
 		const json_t *root = s->root, *ev = json_object_get(root, "evidence");
 		const char *cl = snap_json__str(json_object_get(root, "kernel"), "cmdline");
-		const json_t *lines = json_object_get(json_object_get(ev, "kernel_log"), "lines"), *l;
+		const json_t *lines = json_object_get(json_object_get(ev, "kernel_log"), "lines"),
+		             *l;
 		size_t i;
 
 		if (cl) {
 			snap_buf__printf(&b, "%s\n", cl);
 			text = snap_buf__detach(&b);
-			if ((error = members_add(m, "evidence/cmdline.txt", text, strlen(text))) < 0)
+			if ((error = members_add(m, "evidence/cmdline.txt", text, strlen(text))) <
+			    0)
 				goto done;
 		}
 		if (json_array_size(lines)) {
-			json_array_foreach(lines, i, l) snap_buf__printf(&b, "%s\n", json_string_value(l));
+			json_array_foreach (lines, i, l)
+				snap_buf__printf(&b, "%s\n", json_string_value(l));
 			text = snap_buf__detach(&b);
-			if ((error = members_add(m, "evidence/kernel-log.txt", text, strlen(text))) < 0)
+			if ((error =
+			         members_add(m, "evidence/kernel-log.txt", text, strlen(text))) < 0)
 				goto done;
 		}
 		if (json_is_object(json_object_get(ev, "interrupts"))) {
-			if ((error = snap_json__dump(&text, json_object_get(ev, "interrupts"), err)) < 0 ||
-			    (error = members_add(m, "evidence/interrupts.json", text, strlen(text))) < 0)
+			if ((error = snap_json__dump(&text, json_object_get(ev, "interrupts"),
+			                             err)) < 0 ||
+			    (error = members_add(m, "evidence/interrupts.json", text,
+			                         strlen(text))) < 0)
 				goto done;
 		}
 	}
@@ -369,12 +375,13 @@ static int build_members(struct members *m, snap_snapshot *s, snap_snapshot *old
 		const char *field;
 		json_t *count;
 
-		snap_buf__puts(&b, "# Redactions\n\nThese fields were replaced by keyed pseudonyms "
-				   "(HMAC-SHA-256; the same value and key give the same pseudonym, so "
-				   "redacted bundles of one host still compare). Values are not listed.\n\n");
-		json_object_foreach(red->fields, field, count)
+		snap_buf__puts(
+		    &b, "# Redactions\n\nThese fields were replaced by keyed pseudonyms "
+		        "(HMAC-SHA-256; the same value and key give the same pseudonym, so "
+		        "redacted bundles of one host still compare). Values are not listed.\n\n");
+		json_object_foreach (red->fields, field, count)
 			snap_buf__printf(&b, "- %s: %" JSON_INTEGER_FORMAT " value(s)\n", field,
-					 json_integer_value(count));
+			                 json_integer_value(count));
 		if (!json_object_size(red->fields))
 			snap_buf__puts(&b, "- none of the redactable fields had a value\n");
 		text = snap_buf__detach(&b);
@@ -382,11 +389,11 @@ static int build_members(struct members *m, snap_snapshot *s, snap_snapshot *old
 			goto done;
 	}
 	text = dup_str("This is a pcisnap bundle: the passthrough health snapshot of one host\n"
-		       "(snapshot.json, schema pcisnap.snapshot/1), the show and check reports\n"
-		       "(report.md) and, when made with --against, the older snapshot and the\n"
-		       "classified differences (old-snapshot.json, diff.json, diff.md).\n\n"
-		       "Check it:   cd <this directory> && sha256sum -c MANIFEST.sha256\n"
-		       "Use it:     pcisnap show BUNDLE.tar.gz ; pcisnap import BUNDLE.tar.gz\n");
+	               "(snapshot.json, schema pcisnap.snapshot/1), the show and check reports\n"
+	               "(report.md) and, when made with --against, the older snapshot and the\n"
+	               "classified differences (old-snapshot.json, diff.json, diff.md).\n\n"
+	               "Check it:   cd <this directory> && sha256sum -c MANIFEST.sha256\n"
+	               "Use it:     pcisnap show BUNDLE.tar.gz ; pcisnap import BUNDLE.tar.gz\n");
 	error = members_add(m, "README.txt", text, strlen(text));
 done:
 	snap_buf__release(&b);
@@ -412,9 +419,9 @@ static int set_filter(struct archive *a, const char *path, snap_error *err)
 	} else if (ENDS(".tar.zst")) {
 		rc = archive_write_add_filter_zstd(a);
 	} else {
-		return snap_error__set(err, SNAP_EINVALID,
-				       "'%s': unknown bundle suffix (.tar, .tar.gz, .tar.xz, .tar.zst)",
-				       path);
+		return snap_error__set(
+		    err, SNAP_EINVALID,
+		    "'%s': unknown bundle suffix (.tar, .tar.gz, .tar.xz, .tar.zst)", path);
 	}
 #undef ENDS
 	if (rc != ARCHIVE_OK)
@@ -423,11 +430,11 @@ static int set_filter(struct archive *a, const char *path, snap_error *err)
 }
 
 int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, const char *path,
-		       snap_error *err)
+                       snap_error *err)
 {
 	static const snap_export_options defaults = SNAP_EXPORT_OPTIONS_INIT;
-	struct members m = { NULL, 0 };
-	struct redactor red = { NULL, 0, NULL, NULL };
+	struct members m = {NULL, 0};
+	struct redactor red = {NULL, 0, NULL, NULL};
 	snap_snapshot *cur = NULL, *old = NULL;
 	struct archive *a = NULL;
 	char top[256], tmp[4096], manifest_line[4096];
@@ -441,7 +448,8 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 	if (opts->version != SNAP_EXPORT_OPTIONS_VERSION)
 		return snap_error__set(err, SNAP_EINVALID, "unsupported export options version");
 	if (opts->redact && (!opts->redact_key || opts->redact_key_len < 16))
-		return snap_error__set(err, SNAP_EINVALID, "redaction needs a key of 16 bytes or more");
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "redaction needs a key of 16 bytes or more");
 	if (!snap_bundle_is_bundle_path(path))
 		return set_filter(NULL, path, err);
 	/* work on copies: redaction rewrites them */
@@ -464,7 +472,7 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 	}
 	{
 		const char *at = snap_json__str(json_object_get(cur->root, "host"), "collected_at");
-		struct tm tm = { 0 };
+		struct tm tm = {0};
 		char stamp[32] = "unknown-time";
 
 		if (at && strptime(at, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
@@ -472,7 +480,7 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 			strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 		}
 		snprintf(top, sizeof(top), "pcisnap-%s-%s",
-			 snap_snapshot_hostname(cur) ? snap_snapshot_hostname(cur) : "host", stamp);
+		         snap_snapshot_hostname(cur) ? snap_snapshot_hostname(cur) : "host", stamp);
 		for (char *p = top; *p; p++)
 			if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.' && *p != '_')
 				*p = '_';
@@ -500,11 +508,12 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 		error = snap_error__errno(err, "create", path);
 		goto done;
 	}
-	if (!(a = archive_write_new()) || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	if (!(a = archive_write_new()) ||
+	    archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    (error = set_filter(a, path, err)) < 0 || archive_write_open_fd(a, fd) != ARCHIVE_OK) {
 		if (!error)
 			error = snap_error__set(err, SNAP_ERROR, "libarchive: %s",
-						a ? archive_error_string(a) : "out of memory");
+			                        a ? archive_error_string(a) : "out of memory");
 		goto done;
 	}
 	{
@@ -518,7 +527,8 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 		archive_entry_set_uid(e, 0);
 		archive_entry_set_gid(e, 0);
 		if (archive_write_header(a, e) != ARCHIVE_OK)
-			error = snap_error__set(err, SNAP_ERROR, "libarchive: %s", archive_error_string(a));
+			error = snap_error__set(err, SNAP_ERROR, "libarchive: %s",
+			                        archive_error_string(a));
 		for (size_t i = 0; !error && i < m.n; i++) {
 			char name[600];
 
@@ -532,7 +542,7 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 				archive_entry_set_mtime(e, (time_t)when, 0);
 				if (archive_write_header(a, e) != ARCHIVE_OK) {
 					error = snap_error__set(err, SNAP_ERROR, "libarchive: %s",
-								archive_error_string(a));
+					                        archive_error_string(a));
 					break;
 				}
 			}
@@ -546,9 +556,10 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 			archive_entry_set_uid(e, 0);
 			archive_entry_set_gid(e, 0);
 			if (archive_write_header(a, e) != ARCHIVE_OK ||
-			    archive_write_data(a, m.v[i].data, m.v[i].size) != (la_ssize_t)m.v[i].size)
+			    archive_write_data(a, m.v[i].data, m.v[i].size) !=
+			        (la_ssize_t)m.v[i].size)
 				error = snap_error__set(err, SNAP_ERROR, "libarchive: %s",
-							archive_error_string(a));
+				                        archive_error_string(a));
 		}
 		archive_entry_free(e);
 	}
@@ -578,7 +589,7 @@ done:
 static int hostile(snap_error *err, const char *path, const char *what, const char *name)
 {
 	return snap_error__set(err, SNAP_EINVALID, "refusing bundle '%s': %s '%.200s'", path, what,
-			       name);
+	                       name);
 }
 
 /* Read every member into memory, refusing anything a bundle cannot hold. */
@@ -594,8 +605,9 @@ static int read_members(struct members *m, char **top_out, const char *path, sna
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
-		error = snap_error__set(err, errno == ENOENT ? SNAP_ENOTFOUND : SNAP_EINVALID,
-					"cannot read bundle '%s': %s", path, archive_error_string(a));
+		error =
+		    snap_error__set(err, errno == ENOENT ? SNAP_ENOTFOUND : SNAP_EINVALID,
+		                    "cannot read bundle '%s': %s", path, archive_error_string(a));
 		goto done;
 	}
 	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
@@ -605,48 +617,74 @@ static int read_members(struct members *m, char **top_out, const char *path, sna
 		char *data;
 		size_t used = 0;
 
-		if (!name || !*name)
-			{ error = hostile(err, path, "an unnamed member", ""); goto done; }
-		if (name[0] == '/')
-			{ error = hostile(err, path, "an absolute path", name); goto done; }
+		if (!name || !*name) {
+			error = hostile(err, path, "an unnamed member", "");
+			goto done;
+		}
+		if (name[0] == '/') {
+			error = hostile(err, path, "an absolute path", name);
+			goto done;
+		}
 		for (const char *p = name; p; p = strchr(p, '/')) {
 			if (*p == '/')
 				p++;
-			if (!strncmp(p, "..", 2) && (p[2] == '/' || !p[2]))
-				{ error = hostile(err, path, "a '..' path", name); goto done; }
+			if (!strncmp(p, "..", 2) && (p[2] == '/' || !p[2])) {
+				error = hostile(err, path, "a '..' path", name);
+				goto done;
+			}
 		}
-		if (archive_entry_hardlink(e))
-			{ error = hostile(err, path, "a hard link", name); goto done; }
-		if (type == AE_IFLNK)
-			{ error = hostile(err, path, "a symbolic link", name); goto done; }
-		if (type != AE_IFREG && type != AE_IFDIR)
-			{ error = hostile(err, path, "a special file", name); goto done; }
-		if (m->n >= MAX_MEMBERS)
-			{ error = hostile(err, path, "too many members, at", name); goto done; }
+		if (archive_entry_hardlink(e)) {
+			error = hostile(err, path, "a hard link", name);
+			goto done;
+		}
+		if (type == AE_IFLNK) {
+			error = hostile(err, path, "a symbolic link", name);
+			goto done;
+		}
+		if (type != AE_IFREG && type != AE_IFDIR) {
+			error = hostile(err, path, "a special file", name);
+			goto done;
+		}
+		if (m->n >= MAX_MEMBERS) {
+			error = hostile(err, path, "too many members, at", name);
+			goto done;
+		}
 		slash = strchr(name, '/');
 		if (!top)
 			top = strndup(name, slash ? (size_t)(slash - name) : strlen(name));
-		if (!top || strncmp(name, top, strlen(top)) || (name[strlen(top)] != '/' && name[strlen(top)]))
-			{ error = hostile(err, path, "a member outside the top directory", name); goto done; }
+		if (!top || strncmp(name, top, strlen(top)) ||
+		    (name[strlen(top)] != '/' && name[strlen(top)])) {
+			error = hostile(err, path, "a member outside the top directory", name);
+			goto done;
+		}
 		if (type == AE_IFDIR)
 			continue;
 		rel = name + strlen(top) + 1;
-		if (!*rel)
-			{ error = hostile(err, path, "a file where the top directory belongs", name); goto done; }
-		if (size < 0 || size > MAX_MEMBER_SIZE)
-			{ error = hostile(err, path, "an oversized member", name); goto done; }
+		if (!*rel) {
+			error = hostile(err, path, "a file where the top directory belongs", name);
+			goto done;
+		}
+		if (size < 0 || size > MAX_MEMBER_SIZE) {
+			error = hostile(err, path, "an oversized member", name);
+			goto done;
+		}
 		for (size_t i = 0; i < m->n; i++)
-			if (!strcmp(m->v[i].name, rel))
-				{ error = hostile(err, path, "a duplicate member", name); goto done; }
-		if (!(data = malloc((size_t)size + 1)))
-			{ error = snap_error__set(err, SNAP_ENOMEM, "out of memory"); goto done; }
+			if (!strcmp(m->v[i].name, rel)) {
+				error = hostile(err, path, "a duplicate member", name);
+				goto done;
+			}
+		if (!(data = malloc((size_t)size + 1))) {
+			error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
+			goto done;
+		}
 		while (used <= (size_t)size) {
 			la_ssize_t n = archive_read_data(a, data + used, (size_t)size + 1 - used);
 
 			if (n < 0) {
 				free(data);
-				error = snap_error__set(err, SNAP_EINVALID, "corrupt bundle '%s': %s",
-							path, archive_error_string(a));
+				error =
+				    snap_error__set(err, SNAP_EINVALID, "corrupt bundle '%s': %s",
+				                    path, archive_error_string(a));
 				goto done;
 			}
 			if (n == 0)
@@ -666,7 +704,7 @@ static int read_members(struct members *m, char **top_out, const char *path, sna
 	}
 	if (rc != ARCHIVE_EOF)
 		error = snap_error__set(err, SNAP_EINVALID, "corrupt bundle '%s': %s", path,
-					archive_error_string(a));
+		                        archive_error_string(a));
 	else if (!top)
 		error = snap_error__set(err, SNAP_EINVALID, "bundle '%s' is empty", path);
 done:
@@ -697,22 +735,24 @@ static int verify_manifest(const struct members *m, const char *path, snap_error
 	if (!man) {
 		json_decref(listed);
 		return snap_error__set(err, SNAP_EINVALID, "refusing bundle '%s': no %s", path,
-				       MANIFEST);
+		                       MANIFEST);
 	}
 	if (!(text = strndup(man->data, man->size)) || !listed) {
 		free(text);
 		json_decref(listed);
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	}
-	for (line = strtok_r(text, "\n", &save); line && !error; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(text, "\n", &save); line && !error;
+	     line = strtok_r(NULL, "\n", &save)) {
 		const struct member *mem;
 		char hex[65];
 		const char *name;
 
-		if (strlen(line) < 67 || strspn(line, "0123456789abcdef") != 64 || line[64] != ' ' ||
-		    (line[65] != ' ' && line[65] != '*')) {
+		if (strlen(line) < 67 || strspn(line, "0123456789abcdef") != 64 ||
+		    line[64] != ' ' || (line[65] != ' ' && line[65] != '*')) {
 			error = snap_error__set(err, SNAP_EINVALID,
-						"refusing bundle '%s': malformed %s line", path, MANIFEST);
+			                        "refusing bundle '%s': malformed %s line", path,
+			                        MANIFEST);
 			break;
 		}
 		name = line + 66;
@@ -729,16 +769,17 @@ static int verify_manifest(const struct members *m, const char *path, snap_error
 	}
 	for (size_t i = 0; !error && i < m->n; i++)
 		if (strcmp(m->v[i].name, MANIFEST) && !json_object_get(listed, m->v[i].name))
-			error = hostile(err, path, "a member the manifest does not list", m->v[i].name);
+			error =
+			    hostile(err, path, "a member the manifest does not list", m->v[i].name);
 	json_decref(listed);
 	free(text);
 	return error;
 }
 
 int snap_bundle_read(snap_snapshot **out, snap_snapshot **old_out, const char *path,
-		     snap_error *err)
+                     snap_error *err)
 {
-	struct members m = { NULL, 0 };
+	struct members m = {NULL, 0};
 	snap_snapshot *s = NULL, *old = NULL;
 	const struct member *sm, *om;
 	char *top = NULL;
@@ -749,7 +790,8 @@ int snap_bundle_read(snap_snapshot **out, snap_snapshot **old_out, const char *p
 	    (error = verify_manifest(&m, path, err)) < 0)
 		goto done;
 	if (!(sm = find(&m, "snapshot.json"))) {
-		error = snap_error__set(err, SNAP_EINVALID, "bundle '%s' has no snapshot.json", path);
+		error =
+		    snap_error__set(err, SNAP_EINVALID, "bundle '%s' has no snapshot.json", path);
 		goto done;
 	}
 	if ((error = snap_snapshot_load_buffer(&s, sm->data, sm->size, err)) < 0)

@@ -140,8 +140,6 @@ json_t *snap_json__str_or_null(const char *s);                  /* new ref */
 int snap_json__sort_by_key(json_t *array, const char *key);     /* stable, by string key */
 int snap_json__dump(char **out, const json_t *root, snap_error *err);
 
-#endif
-
 /* passthrough.c: which devices a snapshot passes (or means to pass) to VMs, and why. */
 /* Object bdf -> [reason strings]; the contract's definition, siblings in the slot included. */
 json_t *snap_passthrough__compute(const json_t *root);
@@ -188,3 +186,22 @@ const json_t *snap_topo__group_members(const snap_topo *t, json_int_t gid);
 const json_t *snap_topo__implied_members(snap_topo *t, int i);
 /* Printable name of a device for messages: "0000:01:00.0 (NVIDIA ... [10de:1e87])". */
 void snap_topo__label(const snap_topo *t, int i, char *buf, size_t n);
+
+/* store.c / fleet.c */
+struct git_repository;
+struct git_oid;
+struct snap_store {
+	struct git_repository *repo; /* owned */
+	char *path;                  /* owned: as given */
+};
+int snap_store__load_commit(snap_snapshot **out, struct snap_store *st, const struct git_oid *id,
+                            snap_error *err);
+void snap_store__msg_field(char *buf, size_t n, const char *msg, const char *key);
+/*
+ * 16-hex fingerprints of a snapshot: inventory (the multiset of vendor:device ids: the hardware
+ * model's device inventory) and config (what passthrough depends on, without host-specific
+ * values: IOMMU and vfio settings, kernel and command-line options, drivers, groups, ACS, FLR).
+ */
+int snap_store__fingerprints(char inv[17], char cfg[17], const snap_snapshot *s);
+
+#endif

@@ -31,11 +31,6 @@
 #define MAX_CAS_TRIES 400
 #define STORE_MARKER  "pcisnap.store"
 
-struct snap_store {
-	git_repository *repo; /* owned */
-	char *path;           /* owned: as given */
-};
-
 static int git_fail(snap_error *err, int code, const char *what, const char *arg)
 {
 	const git_error *e = git_error_last();
@@ -194,7 +189,7 @@ static int64_t parse_time(const char *s)
 }
 
 /* Load the snapshot.json of a commit. */
-static int load_commit(snap_snapshot **out, snap_store *st, const git_oid *id, snap_error *err)
+int snap_store__load_commit(snap_snapshot **out, snap_store *st, const git_oid *id, snap_error *err)
 {
 	git_commit *commit = NULL;
 	git_tree *tree = NULL;
@@ -266,7 +261,7 @@ static char *commit_message(snap_store *st, const snap_snapshot *s, const git_oi
 		snap_diff *d = NULL;
 
 		verdict = "unknown";
-		if (load_commit(&prev, st, parent, NULL) == 0 &&
+		if (snap_store__load_commit(&prev, st, parent, NULL) == 0 &&
 		    snap_diff_compute(&d, prev, s, NULL) == 0) {
 			snprintf(vbuf, sizeof(vbuf), "%s (against %.8s)",
 			         snap_class_name(snap_diff_verdict(d)), git_oid_tostr_s(parent));
@@ -276,6 +271,12 @@ static char *commit_message(snap_store *st, const snap_snapshot *s, const git_oi
 		snap_snapshot_free(prev);
 	}
 	snap_buf__printf(&b, "verdict: %s\n", verdict);
+	{
+		char inv[17], cfg[17];
+
+		if (snap_store__fingerprints(inv, cfg, s) == 0)
+			snap_buf__printf(&b, "inventory: %s\nconfig: %s\n", inv, cfg);
+	}
 	return snap_buf__detach(&b);
 }
 
@@ -321,7 +322,7 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 
 		if (rc < 0 && rc != GIT_ENOTFOUND)
 			return git_fail(err, SNAP_ERROR, "corrupt store: cannot read branch", host);
-		if (rc == 0 && (error = load_commit(&prev, st, &tip, err)) < 0)
+		if (rc == 0 && (error = snap_store__load_commit(&prev, st, &tip, err)) < 0)
 			return error; /* "cannot read snapshot of commit ...": the store is corrupt
 			               */
 		snap_snapshot_free(prev);
@@ -329,7 +330,7 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 	/*
 	 * The stored snapshot.json leaves out host.collected_at, the one field that changes when
 	 * nothing else does: an unchanged host then reuses the blob and the tree, and adds only a
-	 * commit, whose author date is the collection time (restored by load_commit()).
+	 * commit, whose author date is the collection time (restored by snap_store__load_commit()).
 	 */
 	{
 		json_t *copy = json_copy(s->root),
@@ -531,7 +532,7 @@ int snap_store_load(snap_snapshot **out, snap_store *st, const char *rev, snap_e
 	SNAP_ASSERT_ARG(out && st && rev);
 	if ((error = resolve(&id, st, rev, err)) < 0)
 		return error;
-	return load_commit(out, st, &id, err);
+	return snap_store__load_commit(out, st, &id, err);
 }
 
 int snap_store_label(snap_store *st, const char *rev, const char *label, snap_error *err)
@@ -545,7 +546,8 @@ int snap_store_label(snap_store *st, const char *rev, const char *label, snap_er
 	SNAP_ASSERT_ARG(st && rev && label);
 	if (!valid_name(label))
 		return snap_error__set(err, SNAP_EINVALID, "label '%s' is not a valid name", label);
-	if ((error = resolve(&id, st, rev, err)) < 0 || (error = load_commit(&s, st, &id, err)) < 0)
+	if ((error = resolve(&id, st, rev, err)) < 0 ||
+	    (error = snap_store__load_commit(&s, st, &id, err)) < 0)
 		return error;
 	snprintf(tag, sizeof(tag), "refs/tags/%s/%s", snap_snapshot_hostname(s), label);
 	snap_snapshot_free(s);
@@ -558,7 +560,14 @@ int snap_store_label(snap_store *st, const char *rev, const char *label, snap_er
 	return 0;
 }
 
+static void msg_field(char *buf, size_t n, const char *msg, const char *key);
+
 /* Value of "key: value" in a commit message; "" when absent. */
+void snap_store__msg_field(char *buf, size_t n, const char *msg, const char *key)
+{
+	msg_field(buf, n, msg, key);
+}
+
 static void msg_field(char *buf, size_t n, const char *msg, const char *key)
 {
 	size_t kl = strlen(key);

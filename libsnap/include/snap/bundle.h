@@ -28,7 +28,10 @@ typedef struct {
 	size_t redact_key_len;           /**< at least 16 bytes */
 } snap_export_options;
 
-#define SNAP_EXPORT_OPTIONS_INIT { SNAP_EXPORT_OPTIONS_VERSION, NULL, 0, NULL, 0 }
+#define SNAP_EXPORT_OPTIONS_INIT                                                                   \
+	{                                                                                          \
+		SNAP_EXPORT_OPTIONS_VERSION, NULL, 0, NULL, 0                                      \
+	}
 
 /**
  * Write a bundle to path, atomically; the compression follows the suffix: .tar, .tar.gz (.tgz),
@@ -36,7 +39,7 @@ typedef struct {
  * @return 0, SNAP_EINVALID (unknown suffix, bad options) or SNAP_ERROR
  */
 SNAP_EXTERN int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts,
-				   const char *path, snap_error *err);
+                                   const char *path, snap_error *err);
 
 /**
  * Read a bundle and verify it completely before anything is used: one top directory, no
@@ -47,7 +50,7 @@ SNAP_EXTERN int snap_bundle_export(const snap_snapshot *s, const snap_export_opt
  * @return 0, SNAP_ENOTFOUND, SNAP_EINVALID (hostile, tampered or malformed) or SNAP_ERROR
  */
 SNAP_EXTERN int snap_bundle_read(snap_snapshot **out, snap_snapshot **old_out, const char *path,
-				 snap_error *err);
+                                 snap_error *err);
 
 /** Does path name a bundle (by its suffix)? */
 SNAP_EXTERN int snap_bundle_is_bundle_path(const char *path);

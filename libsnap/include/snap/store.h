@@ -83,6 +83,27 @@ SNAP_EXTERN int snap_store_hosts(char **out, snap_store *st, snap_error *err);
 SNAP_EXTERN int snap_store_push(snap_store *st, const char *remote, snap_error *err);
 SNAP_EXTERN int snap_store_pull(snap_store *st, const char *remote, snap_error *err);
 
+/** Output formats of snap_store_fleet(). */
+typedef enum {
+	SNAP_FLEET_TEXT = 0,    /**< one block per hardware model */
+	SNAP_FLEET_JSON = 1,    /**< schema pcisnap.fleet/1 */
+	SNAP_FLEET_MARKDOWN = 2 /**< a table for a report */
+} snap_fleet_format;
+
+/**
+ * The fleet view: hosts grouped by hardware model (DMI board and product plus the device
+ * inventory); each model's majority configuration is its baseline; per host the latest
+ * snapshot's age, its check result and its diff verdict against the baseline. Reads commit
+ * messages, and loads snapshots only for hosts whose configuration differs, one pair at a time.
+ * @param[out] out       new string; free() it
+ * @param[out] failing   number of hosts with a regression against their baseline or a failing
+ *                       check (may be NULL)
+ * @param now            "now" for ages, seconds since the epoch
+ * @return 0 or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_store_fleet(char **out, size_t *failing, snap_store *st,
+                                 snap_fleet_format format, int64_t now, snap_error *err);
+
 /**
  * The default store directory: $PCISNAP_STORE, else /var/lib/pcisnap for root, else
  * $XDG_STATE_HOME/pcisnap, else ~/.local/state/pcisnap.
