@@ -434,29 +434,7 @@ static double speed_of(const json_t *link, const char *key)
 
 static unsigned acs_mask(const json_t *acs, const char *key)
 {
-	static const char *const names[] = {"SV", "TB", "RR", "CR", "UF", "EC", "DT"};
-	const json_t *arr = json_object_get(acs, key), *f;
-	unsigned v = 0;
-	size_t i;
-
-	json_array_foreach (arr, i, f)
-		for (unsigned b = 0; b < 7; b++)
-			if (json_string_value(f) && !strcmp(json_string_value(f), names[b]))
-				v |= 1u << b;
-	return v;
-}
-
-static void mask_names(char *buf, size_t n, unsigned bits)
-{
-	static const char *const names[] = {"SV", "TB", "RR", "CR", "UF", "EC", "DT"};
-
-	buf[0] = '\0';
-	for (unsigned b = 0; b < 7; b++)
-		if (bits & (1u << b)) {
-			size_t len = strlen(buf);
-
-			snprintf(buf + len, n - len, "%s%s", len ? " " : "", names[b]);
-		}
+	return snap_topo__acs_bits(json_object_get(acs, key));
 }
 
 /* Ports on the path from each passthrough device to its root that lost required ACS flags. */
@@ -495,7 +473,7 @@ static void diff_path_acs(struct ctx *c, bool *reported)
 			if (!lost)
 				continue;
 			reported[p] = true;
-			mask_names(flags, sizeof(flags), lost);
+			snap_topo__acs_names(flags, sizeof(flags), lost, " ");
 			label_n(c, q, lbl, sizeof(lbl));
 			add(c, SNAP_CLASS_ISOLATION_LOSS, "acs_lost", c->tn.dev[q].bdf, jdup(ao),
 			    jdup(an),

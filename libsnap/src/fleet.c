@@ -37,51 +37,55 @@ int snap_store__fingerprints(char inv[17], char cfg[17], const snap_snapshot *s)
 	char *text;
 	size_t i;
 
-	json_array_foreach(json_object_get(root, "devices"), i, d) {
+	json_array_foreach (json_object_get(root, "devices"), i, d) {
 		char vd[16];
 		const json_t *g = json_object_get(d, "iommu_group");
 		json_t *members = json_array(), *o;
 		size_t k;
 
-		snprintf(vd, sizeof(vd), "%s:%s", snap_json__str(d, "vendor"), snap_json__str(d, "device"));
+		snprintf(vd, sizeof(vd), "%s:%s", snap_json__str(d, "vendor"),
+		         snap_json__str(d, "device"));
 		json_array_append_new(ids, json_pack("{s:s}", "k", vd));
 		/* the group by its members, not its number */
-		json_array_foreach(json_object_get(root, "devices"), k, o) {
+		json_array_foreach (json_object_get(root, "devices"), k, o) {
 			const json_t *og = json_object_get(o, "iommu_group");
 
 			if (json_is_integer(g) && json_is_integer(og) &&
 			    json_integer_value(g) == json_integer_value(og))
-				json_array_append_new(members, json_string(snap_json__str(o, "bdf")));
+				json_array_append_new(members,
+				                      json_string(snap_json__str(o, "bdf")));
 		}
-		json_array_append_new(devs, json_pack("[s, s, O, O, O, O, o]", snap_json__str(d, "bdf"),
-						      vd, json_object_get(d, "driver") ?: json_null(),
-						      json_object_get(d, "acs") ?: json_null(),
-						      json_object_get(d, "flr") ?: json_null(),
-						      json_object_get(d, "pcie_type") ?: json_null(),
-						      members));
+		json_array_append_new(
+		    devs, json_pack("[s, s, O, O, O, O, o]", snap_json__str(d, "bdf"), vd,
+		                    json_object_get(d, "driver") ?: json_null(),
+		                    json_object_get(d, "acs") ?: json_null(),
+		                    json_object_get(d, "flr") ?: json_null(),
+		                    json_object_get(d, "pcie_type") ?: json_null(), members));
 	}
 	snap_json__sort_by_key(ids, "k");
 	{
 		snap_buf b = SNAP_BUF_INIT;
 
-		json_array_foreach(ids, i, v) snap_buf__printf(&b, "%s\n", snap_json__str(v, "k"));
+		json_array_foreach (ids, i, v)
+			snap_buf__printf(&b, "%s\n", snap_json__str(v, "k"));
 		text = snap_buf__detach(&b);
 		hash16(inv, text ? text : "");
 		free(text);
 	}
-	json_array_foreach(json_object_get(vfio, "ids"), i, v)
+	json_array_foreach (json_object_get(vfio, "ids"), i, v)
 		json_array_append_new(vids, json_string(snap_json__str(v, "id") ?: ""));
-	proj = json_pack("{s:O, s:O, s:{s:O, s:O, s:O, s:O, s:O, s:O}, s:{s:O, s:o}, s:o}",
-			 "kernel", json_object_get(json_object_get(root, "kernel"), "release") ?: json_null(),
-			 "cmdline_options",
-			 json_object_get(json_object_get(root, "kernel"), "cmdline_options") ?: json_null(),
-			 "iommu", "enabled", json_object_get(io, "enabled") ?: json_null(), "vendor",
-			 json_object_get(io, "vendor") ?: json_null(), "irq_remapping",
-			 json_object_get(io, "irq_remapping") ?: json_null(), "allow_unsafe_interrupts",
-			 json_object_get(io, "allow_unsafe_interrupts") ?: json_null(), "noiommu_mode",
-			 json_object_get(io, "noiommu_mode") ?: json_null(), "acs_override",
-			 json_object_get(io, "acs_override") ?: json_null(), "vfio", "modules",
-			 json_object_get(vfio, "modules") ?: json_null(), "ids", vids, "devices", devs);
+	proj = json_pack(
+	    "{s:O, s:O, s:{s:O, s:O, s:O, s:O, s:O, s:O}, s:{s:O, s:o}, s:o}", "kernel",
+	    json_object_get(json_object_get(root, "kernel"), "release") ?: json_null(),
+	    "cmdline_options",
+	    json_object_get(json_object_get(root, "kernel"), "cmdline_options") ?: json_null(),
+	    "iommu", "enabled", json_object_get(io, "enabled") ?: json_null(), "vendor",
+	    json_object_get(io, "vendor") ?: json_null(), "irq_remapping",
+	    json_object_get(io, "irq_remapping") ?: json_null(), "allow_unsafe_interrupts",
+	    json_object_get(io, "allow_unsafe_interrupts") ?: json_null(), "noiommu_mode",
+	    json_object_get(io, "noiommu_mode") ?: json_null(), "acs_override",
+	    json_object_get(io, "acs_override") ?: json_null(), "vfio", "modules",
+	    json_object_get(vfio, "modules") ?: json_null(), "ids", vids, "devices", devs);
 	json_decref(ids);
 	if (!proj)
 		return SNAP_ENOMEM;
@@ -96,16 +100,16 @@ int snap_store__fingerprints(char inv[17], char cfg[17], const snap_snapshot *s)
 
 /* One host's row. */
 struct row {
-	char host[256];    /* branch name */
-	char model[300];   /* "board_vendor board_name / product_name" */
-	char inv[17];      /* inventory fingerprint */
-	char cfg[17];      /* config fingerprint */
-	char check[8];     /* PASS, WARN, FAIL or ? */
-	git_oid tip;       /* latest snapshot */
-	int64_t time;      /* its collection time */
+	char host[256];      /* branch name */
+	char model[300];     /* "board_vendor board_name / product_name" */
+	char inv[17];        /* inventory fingerprint */
+	char cfg[17];        /* config fingerprint */
+	char check[8];       /* PASS, WARN, FAIL or ? */
+	git_oid tip;         /* latest snapshot */
+	int64_t time;        /* its collection time */
 	const char *verdict; /* against the baseline; static string */
-	bool baseline;     /* this host is its model's baseline */
-	size_t group;      /* index of its model group */
+	bool baseline;       /* this host is its model's baseline */
+	size_t group;        /* index of its model group */
 };
 
 static int check_rank(const char *check)
@@ -136,11 +140,11 @@ static void age(char *buf, size_t n, int64_t secs)
 }
 
 int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_format format,
-		     int64_t now, snap_error *err)
+                     int64_t now, snap_error *err)
 {
 	git_reference_iterator *it = NULL;
 	struct row *rows = NULL;
-	size_t n = 0, cap = 0, bad = 0, counts[SNAP_CLASS_COUNT] = { 0 };
+	size_t n = 0, cap = 0, bad = 0, counts[SNAP_CLASS_COUNT] = {0};
 	const char *name;
 	snap_buf b = SNAP_BUF_INIT;
 	json_t *doc = NULL;
@@ -167,8 +171,8 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 		snprintf(r->host, sizeof(r->host), "%s", name + 11);
 		if (git_reference_name_to_id(&r->tip, st->repo, name) < 0 ||
 		    git_commit_lookup(&c, st->repo, &r->tip) < 0) {
-			error = snap_error__set(err, SNAP_ERROR, "corrupt store: cannot read host '%s'",
-						r->host);
+			error = snap_error__set(err, SNAP_ERROR,
+			                        "corrupt store: cannot read host '%s'", r->host);
 			goto done;
 		}
 		snap_store__msg_field(r->model, sizeof(r->model), git_commit_message(c), "model");
@@ -195,12 +199,12 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 	/* per model: the majority configuration is the baseline */
 	for (size_t lo = 0, hi; lo < n; lo = hi) {
 		const char *maj = NULL;
-		size_t best = 0, bi = lo, mcounts[SNAP_CLASS_COUNT] = { 0 };
+		size_t best = 0, bi = lo, mcounts[SNAP_CLASS_COUNT] = {0};
 		snap_snapshot *base = NULL;
 		json_t *model;
 
 		for (hi = lo; hi < n && !strcmp(rows[hi].model, rows[lo].model) &&
-			      !strcmp(rows[hi].inv, rows[lo].inv);
+		              !strcmp(rows[hi].inv, rows[lo].inv);
 		     hi++)
 			;
 		for (size_t i = lo; i < hi; i++) {
@@ -208,11 +212,13 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 
 			for (size_t k = lo; k < hi; k++)
 				c += !strcmp(rows[k].cfg, rows[i].cfg);
-			/* most hosts; on a tie the better check result, then the smaller fingerprint */
+			/* most hosts; on a tie the better check result, then the smaller
+			 * fingerprint */
 			if (c > best ||
-			    (c == best && (check_rank(rows[i].check) < check_rank(rows[bi].check) ||
-					   (check_rank(rows[i].check) == check_rank(rows[bi].check) &&
-					    strcmp(rows[i].cfg, maj) < 0)))) {
+			    (c == best &&
+			     (check_rank(rows[i].check) < check_rank(rows[bi].check) ||
+			      (check_rank(rows[i].check) == check_rank(rows[bi].check) &&
+			       strcmp(rows[i].cfg, maj) < 0)))) {
 				best = c;
 				maj = rows[i].cfg;
 				bi = i;
@@ -228,7 +234,8 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 				snap_snapshot *s = NULL;
 				snap_diff *d = NULL;
 
-				if (!base && (error = snap_store__load_commit(&base, st, &rows[bi].tip, err)) < 0)
+				if (!base && (error = snap_store__load_commit(
+				                  &base, st, &rows[bi].tip, err)) < 0)
 					goto done;
 				if ((error = snap_store__load_commit(&s, st, &r->tip, err)) < 0 ||
 				    (error = snap_diff_compute(&d, base, s, err)) < 0) {
@@ -248,26 +255,29 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 			if (strcmp(r->verdict, "harmless") || !strcmp(r->check, "FAIL"))
 				bad++;
 			json_array_append_new(
-				json_object_get(doc, "hosts"),
-				json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:b}", "host", r->host,
-					  "model", r->model, "inventory", r->inv, "config", r->cfg,
-					  "baseline", rows[bi].host, "age_seconds", (json_int_t)(now - r->time),
-					  "check", r->check, "verdict", r->verdict, "is_baseline", r->baseline));
+			    json_object_get(doc, "hosts"),
+			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:b}", "host",
+			              r->host, "model", r->model, "inventory", r->inv, "config",
+			              r->cfg, "baseline", rows[bi].host, "age_seconds",
+			              (json_int_t)(now - r->time), "check", r->check, "verdict",
+			              r->verdict, "is_baseline", r->baseline));
 		}
 		snap_snapshot_free(base);
 		model = json_pack("{s:s, s:s, s:I, s:s, s:s, s:{}}", "model", rows[lo].model,
-				  "inventory", rows[lo].inv, "hosts", (json_int_t)(hi - lo), "baseline",
-				  rows[bi].host, "config", maj, "counts");
+		                  "inventory", rows[lo].inv, "hosts", (json_int_t)(hi - lo),
+		                  "baseline", rows[bi].host, "config", maj, "counts");
 		for (int k = 0; k < SNAP_CLASS_COUNT; k++)
-			json_object_set_new(json_object_get(model, "counts"), snap_class_name((snap_class)k),
-					    json_integer((json_int_t)mcounts[k]));
+			json_object_set_new(json_object_get(model, "counts"),
+			                    snap_class_name((snap_class)k),
+			                    json_integer((json_int_t)mcounts[k]));
 		json_array_append_new(json_object_get(doc, "models"), model);
 	}
 	{
 		json_t *c = json_object();
 
 		for (int k = 0; k < SNAP_CLASS_COUNT; k++)
-			json_object_set_new(c, snap_class_name((snap_class)k), json_integer((json_int_t)counts[k]));
+			json_object_set_new(c, snap_class_name((snap_class)k),
+			                    json_integer((json_int_t)counts[k]));
 		json_object_set_new(doc, "counts", c);
 		json_object_set_new(doc, "failing_hosts", json_integer((json_int_t)bad));
 	}
@@ -275,45 +285,55 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 		error = snap_json__dump(out, doc, err);
 		goto done;
 	}
-	snap_buf__printf(&b, "%spcisnap fleet: %zu host(s), %zu model(s); %zu failing (a regression "
-			     "against the model's baseline, or check FAIL)\n",
-			 format == SNAP_FLEET_MARKDOWN ? "## " : "", n,
-			 json_array_size(json_object_get(doc, "models")), bad);
+	snap_buf__printf(&b,
+	                 "%spcisnap fleet: %zu host(s), %zu model(s); %zu failing (a regression "
+	                 "against the model's baseline, or check FAIL)\n",
+	                 format == SNAP_FLEET_MARKDOWN ? "## " : "", n,
+	                 json_array_size(json_object_get(doc, "models")), bad);
 	{
 		size_t i;
 		json_t *m, *h;
 
-		json_array_foreach(json_object_get(doc, "models"), i, m) {
+		json_array_foreach (json_object_get(doc, "models"), i, m) {
 			size_t k;
 
-			snap_buf__printf(&b, "\n%s%s  [inventory %s]: %" JSON_INTEGER_FORMAT
-					     " host(s), baseline %s (config %s)\n",
-					 format == SNAP_FLEET_MARKDOWN ? "### " : "", snap_json__str(m, "model"),
-					 snap_json__str(m, "inventory"),
-					 json_integer_value(json_object_get(m, "hosts")),
-					 snap_json__str(m, "baseline"), snap_json__str(m, "config"));
+			snap_buf__printf(&b,
+			                 "\n%s%s  [inventory %s]: %" JSON_INTEGER_FORMAT
+			                 " host(s), baseline %s (config %s)\n",
+			                 format == SNAP_FLEET_MARKDOWN ? "### " : "",
+			                 snap_json__str(m, "model"), snap_json__str(m, "inventory"),
+			                 json_integer_value(json_object_get(m, "hosts")),
+			                 snap_json__str(m, "baseline"),
+			                 snap_json__str(m, "config"));
 			if (format == SNAP_FLEET_MARKDOWN)
-				snap_buf__puts(&b, "\n| host | age | check | verdict against baseline |\n"
-						   "|---|---|---|---|\n");
-			json_array_foreach(json_object_get(doc, "hosts"), k, h) {
+				snap_buf__puts(
+				    &b, "\n| host | age | check | verdict against baseline |\n"
+				        "|---|---|---|---|\n");
+			json_array_foreach (json_object_get(doc, "hosts"), k, h) {
 				char a[32];
 
-				if (strcmp(snap_json__str(h, "model"), snap_json__str(m, "model")) ||
-				    strcmp(snap_json__str(h, "inventory"), snap_json__str(m, "inventory")))
+				if (strcmp(snap_json__str(h, "model"),
+				           snap_json__str(m, "model")) ||
+				    strcmp(snap_json__str(h, "inventory"),
+				           snap_json__str(m, "inventory")))
 					continue;
-				age(a, sizeof(a), json_integer_value(json_object_get(h, "age_seconds")));
-				snap_buf__printf(&b,
-						 format == SNAP_FLEET_MARKDOWN ? "| %s | %s | %s | %s%s |\n"
-									       : "  %-24s %6s  %-5s %s%s\n",
-						 snap_json__str(h, "host"), a, snap_json__str(h, "check"),
-						 snap_json__str(h, "verdict"),
-						 json_is_true(json_object_get(h, "is_baseline")) ? " (baseline)" : "");
+				age(a, sizeof(a),
+				    json_integer_value(json_object_get(h, "age_seconds")));
+				snap_buf__printf(
+				    &b,
+				    format == SNAP_FLEET_MARKDOWN ? "| %s | %s | %s | %s%s |\n"
+				                                  : "  %-24s %6s  %-5s %s%s\n",
+				    snap_json__str(h, "host"), a, snap_json__str(h, "check"),
+				    snap_json__str(h, "verdict"),
+				    json_is_true(json_object_get(h, "is_baseline")) ? " (baseline)"
+				                                                    : "");
 			}
 		}
 	}
 	snap_buf__puts(&b, "\nsummary:");
 	for (int k = SNAP_CLASS_COUNT - 1; k >= 0; k--)
-		snap_buf__printf(&b, " %s %zu%s", snap_class_name((snap_class)k), counts[k], k ? "," : "\n");
+		snap_buf__printf(&b, " %s %zu%s", snap_class_name((snap_class)k), counts[k],
+		                 k ? "," : "\n");
 	if (!(*out = snap_buf__detach(&b)))
 		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
 done:

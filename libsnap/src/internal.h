@@ -184,6 +184,9 @@ int snap_topo__implied_root(snap_topo *t, int i); /* representative of i's impli
 /* Indices in kernel group gid, or in i's implied group: borrowed arrays of integers. */
 const json_t *snap_topo__group_members(const snap_topo *t, json_int_t gid);
 const json_t *snap_topo__implied_members(snap_topo *t, int i);
+/* ACS flag names ("SV" ... "DT") <-> capability/control register bits. */
+unsigned snap_topo__acs_bits(const json_t *flags);
+void snap_topo__acs_names(char *buf, size_t n, unsigned bits, const char *sep);
 /* Printable name of a device for messages: "0000:01:00.0 (NVIDIA ... [10de:1e87])". */
 void snap_topo__label(const snap_topo *t, int i, char *buf, size_t n);
 

@@ -439,6 +439,18 @@ static void obj_set_path(json_t *acc, const char *a, const char *b, json_t *valu
 	json_object_set_new(obj_child(acc, a), b, value);
 }
 
+/* Append s to an array of strings unless it is there already. */
+static void append_unique(json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach (arr, i, v)
+		if (!strcmp(json_string_value(v), s))
+			return;
+	json_array_append_new(arr, json_string(s));
+}
+
 /*
  * modprobe.d(5): "options MOD k=v ...", "blacklist MOD", "softdep MOD pre: A post: B",
  * "install MOD CMD", '#' comments and '\' continuations. Later files override earlier ones.
@@ -481,31 +493,13 @@ void snap_parse__modprobe(json_t *acc, const char *text, const char *file)
 				                    json_string(eq ? eq + 1 : ""));
 			}
 		} else if (!strcmp(cmd, "blacklist")) {
-			json_t *bl = json_object_get(acc, "blacklist");
-			bool seen = false;
-			size_t i;
-			json_t *v;
-
-			json_array_foreach (bl, i, v)
-				seen |= !strcmp(json_string_value(v), m);
-			if (!seen)
-				json_array_append_new(bl, json_string(m));
+			append_unique(json_object_get(acc, "blacklist"), m);
 		} else if (!strcmp(cmd, "softdep") || !strcmp(cmd, "install")) {
 			const char *rest = tsave ? tsave : "";
 
 			obj_set_path(acc, cmd, m, json_string(snap_parse__trim((char *)rest)));
 		}
-		{
-			json_t *files = json_object_get(acc, "files");
-			bool seen = false;
-			size_t i;
-			json_t *v;
-
-			json_array_foreach (files, i, v)
-				seen |= !strcmp(json_string_value(v), file);
-			if (!seen)
-				json_array_append_new(files, json_string(file));
-		}
+		append_unique(json_object_get(acc, "files"), file);
 		free(m);
 	}
 	free(all);

@@ -118,7 +118,7 @@ static const struct acs_quirk *find_quirk(const json_t *obj)
 	return NULL;
 }
 
-static unsigned acs_bits(const json_t *arr)
+unsigned snap_topo__acs_bits(const json_t *arr)
 {
 	static const char *const names[] = {"SV", "TB", "RR", "CR", "UF", "EC", "DT"};
 	unsigned v = 0;
@@ -133,7 +133,7 @@ static unsigned acs_bits(const json_t *arr)
 	return v;
 }
 
-static void flag_names(char *buf, size_t n, unsigned bits)
+void snap_topo__acs_names(char *buf, size_t n, unsigned bits, const char *sep)
 {
 	static const char *const names[] = {"SV", "TB", "RR", "CR", "UF", "EC", "DT"};
 
@@ -142,7 +142,7 @@ static void flag_names(char *buf, size_t n, unsigned bits)
 		if (bits & (1u << b)) {
 			size_t len = strlen(buf);
 
-			snprintf(buf + len, n - len, "%s%s", len ? "," : "", names[b]);
+			snprintf(buf + len, n - len, "%s%s", len ? sep : "", names[b]);
 		}
 }
 
@@ -161,12 +161,12 @@ static enum snap_tristate flags_enabled(const json_t *obj, char *why, size_t n)
 		snprintf(why, n, "has no ACS capability");
 		return SNAP_NO;
 	}
-	cap = acs_bits(json_object_get(acs, "cap"));
-	ctl = acs_bits(json_object_get(acs, "ctl"));
+	cap = snap_topo__acs_bits(json_object_get(acs, "cap"));
+	ctl = snap_topo__acs_bits(json_object_get(acs, "ctl"));
 	req = REQ_ACS_FLAGS & (cap | ACS_EC);
 	if ((ctl & req) == req)
 		return SNAP_YES;
-	flag_names(missing, sizeof(missing), req & ~ctl);
+	snap_topo__acs_names(missing, sizeof(missing), req & ~ctl, ",");
 	snprintf(why, n, "has ACS %s disabled", missing);
 	return SNAP_NO;
 }
