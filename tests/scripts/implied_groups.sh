@@ -21,6 +21,25 @@ if kernel != implied:
     sys.exit(1)
 PY
 done
+# The benchmark generator's large host: the collector reads it, check passes, and its groups are
+# the ones the kernel's rules give.
+python3 "$SNAP_SOURCE_DIR/bench/genhost.py" 300 "$T/large" >/dev/null
+"$PCISNAP" collect --root "$T/large" -o "$T/large.json"
+set +e
+"$PCISNAP" check --format json "$T/large.json" >"$T/large.check"; rc=$?
+set -e
+check "generated large host: check has no FAIL" test "$rc" = 0
+check "generated large host: implied groups equal kernel groups" python3 - "$T/large.json" "$T/large.check" <<'PY'
+import json, sys
+snap = json.load(open(sys.argv[1]))
+chk = json.load(open(sys.argv[2]))
+assert len(snap["devices"]) == 300, len(snap["devices"])
+kernel = {frozenset(g["devices"]) for g in snap["groups"]}
+grouped = {b for g in snap["groups"] for b in g["devices"]}
+implied = {frozenset(b for b in g["devices"] if b in grouped) for g in chk["implied_groups"]}
+implied.discard(frozenset())
+assert kernel == implied, (sorted(map(sorted, kernel - implied))[:3], sorted(map(sorted, implied - kernel))[:3])
+PY
 # With the override, the kernel's groups are finer than the hardware's: check must say so.
 $MKROOT acs-override "$T/ovr"
 "$PCISNAP" collect --root "$T/ovr" -o "$T/ovr.json"
