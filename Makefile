@@ -3,7 +3,7 @@
 
 DEB_PACKAGES := build-essential cmake pkg-config libpci-dev libjansson-dev libarchive-dev \
 	libgit2-dev libcriterion-dev nettle-dev python3 python3-jsonschema pciutils pci.ids git \
-	bzip2 xz-utils clang-format
+	bzip2 xz-utils zstd clang-format
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
