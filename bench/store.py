@@ -60,6 +60,8 @@ def main():
             len(stored), statistics.median(stored), min(stored), max(stored)))
         print("| commit alone (difference of medians, first 50) | %.1f ms |" %
               statistics.median(commit))
+        print("| commit alone, last 100 (store holding %d) | %.1f ms |" % (
+            a.count, statistics.median(stored[-100:]) - statistics.median(plain)))
         print("| log of %d snapshots, median of 5 | %.1f ms (min %.1f, max %.1f) |" % (
             a.count + 1, statistics.median(logs), min(logs), max(logs)))
         print("| store growth for %d unchanged snapshots | %.2f MB apparent, %.1f MB on disk "

@@ -374,6 +374,9 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 					break;
 				found = git_oid_equal(git_commit_tree_id(c), &tree_id) &&
 				        git_commit_time(c) == (when >= 0 ? when : -1);
+				/* history runs newest first: past our time nothing can match */
+				if (git_commit_time(c) < when)
+					steps = 1000;
 				git_commit_free(c);
 			}
 		}
