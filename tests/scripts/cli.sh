@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Command-line conventions: --help everywhere, usage errors exit 2 with one pcisnap: line.
 . "$(dirname "$0")/lib.bash"
-for c in collect show check diff; do
+for c in collect show check diff log hosts label push pull export import fleet; do
 	check "$c --help exits 0" "$PCISNAP" "$c" --help
 done
 check "--help exits 0" "$PCISNAP" --help
