@@ -42,15 +42,15 @@ test: test-release test-asan
 
 # Collect this machine into the default store (or STORE=DIR) and print the on-call report. Never
 # needs root; as a user some facts are unknown and the store is ~/.local/state/pcisnap.
+# (--store "" names the default store.)
 STORE ?=
-STORE_OPT = $(if $(STORE),--store $(STORE))
 run: build
-	./build/pcisnap collect $(STORE_OPT)
-	./build/pcisnap show $(STORE_OPT) "$$(cat /proc/sys/kernel/hostname)"
+	./build/pcisnap collect --store "$(STORE)"
+	./build/pcisnap show --store "$(STORE)" "$$(cat /proc/sys/kernel/hostname)"
 	@echo
-	./build/pcisnap check $(STORE_OPT) "$$(cat /proc/sys/kernel/hostname)" || true
+	./build/pcisnap check --store "$(STORE)" "$$(cat /proc/sys/kernel/hostname)" || true
 	@echo
-	./build/pcisnap log $(STORE_OPT) "$$(cat /proc/sys/kernel/hostname)"
+	./build/pcisnap log --store "$(STORE)" "$$(cat /proc/sys/kernel/hostname)"
 
 format:
 	clang-format -i $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')

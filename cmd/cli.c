@@ -39,6 +39,8 @@ int cli_open_store(snap_store **out, const char *store_path, int create)
 	char *path = NULL;
 	int rc = CLI_OK;
 
+	if (store_path && !*store_path) /* --store "" is the default store */
+		store_path = NULL;
 	if (!store_path && snap_store_default_path(&path, &err) < 0)
 		return cli_snap_error(&err);
 	if (snap_store_open(out, store_path ? store_path : path, create, &err) < 0)
@@ -83,6 +85,8 @@ int cli_load_snapshot(snap_snapshot **out, const char *spec, const char *store_p
 		}
 		return CLI_OK;
 	}
+	if (store_path && !*store_path)
+		store_path = NULL;
 	if (!store_path && snap_store_default_path(&path, &err) < 0)
 		return cli_error("'%s' is not a file, and %s", spec, err.message);
 	if (snap_store_open(&st, store_path ? store_path : path, 0, &err) < 0)

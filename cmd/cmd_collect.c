@@ -23,7 +23,8 @@ static const char usage_text[] =
     "                     are then unknown)\n"
     "  --pci-ids FILE     pci.ids database for device names\n"
     "  -o, --output FILE  write here instead of standard output\n"
-    "  --store DIR        commit the snapshot into this store (created on first use)\n"
+    "  --store DIR        commit the snapshot into this store (created on first use;\n"
+    "                     \"\" is the default store)\n"
     "  --label NAME       also name it NAME (HOST@NAME); implies the default store\n"
     "\n"
     "SOURCE_DATE_EPOCH, if set, pins the collection time.\n";

@@ -42,6 +42,8 @@ check "commit id prefix resolves" test "$rc4" = 0 -a -s "$T/s1"
 check "PCISNAP_STORE is the default store" test "$rc5" = 0
 check "HOST~N past the start: exit 2" test "$rc6" = 2 -a "$(wc -l <"$T/e1")" = 1
 check "unknown host: exit 2" test "$rc7" = 2
+PCISNAP_STORE="$T/dflt" SOURCE_DATE_EPOCH=5 "$PCISNAP" collect --root "$T/a" --store "" >/dev/null
+check '--store "" commits into the default store' test "$(git -C "$T/dflt" rev-list --count pve-ws-01)" = 1
 "$PCISNAP" log --store "$S" pve-ws-01 >"$T/log"
 check "log: one line per snapshot" test "$(wc -l <"$T/log")" = 3
 check "log shows the label" grep -q 'pre-bios' "$T/log"
