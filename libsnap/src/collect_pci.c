@@ -403,33 +403,44 @@ int snap_pci__collect_dump(json_t *devices, struct pci_access *pacc, snap_snapsh
 		free(name);
 		json_array_append_new(devices, obj);
 	}
-	/* Topology from the bridges: a device's parent is the bridge whose secondary bus it is on.
-	 */
-	{
-		size_t i, j;
-		json_t *dev, *br;
-
-		json_array_foreach (devices, i, dev) {
-			unsigned dom, bus, sl, fn;
-			const char *parent = NULL;
-
-			sscanf(snap_json__str(dev, "bdf"), "%x:%x:%x.%u", &dom, &bus, &sl, &fn);
-			json_array_foreach (devices, j, br) {
-				json_t *b = json_object_get(br, "bridge");
-				unsigned bdom, bb, bs, bf;
-
-				if (!json_is_object(b))
-					continue;
-				sscanf(snap_json__str(br, "bdf"), "%x:%x:%x.%u", &bdom, &bb, &bs,
-				       &bf);
-				if (bdom == dom &&
-				    json_integer_value(json_object_get(b, "secondary_bus")) ==
-				        bus &&
-				    bus != bb)
-					parent = snap_json__str(br, "bdf");
-			}
-			json_object_set_new(dev, "parent", snap_json__str_or_null(parent));
-		}
-	}
+	snap_pci__parents_from_bridges(devices, false);
 	return 0;
+}
+
+/*
+ * Parents from the bridges' bus numbers: a device's parent is the bridge (same domain, other bus)
+ * whose secondary bus it sits on. O(devices + bridges) through an index of secondary buses.
+ */
+void snap_pci__parents_from_bridges(json_t *devices, bool only_missing)
+{
+	json_t *by_bus = json_object(); /* "domain:bus" -> bridge bdf */
+	size_t i;
+	json_t *dev;
+
+	json_array_foreach (devices, i, dev) {
+		const json_t *b = json_object_get(dev, "bridge");
+		unsigned dom, bus, sl, fn;
+		char key[32];
+
+		if (!json_is_object(b) ||
+		    sscanf(snap_json__str(dev, "bdf"), "%x:%x:%x.%u", &dom, &bus, &sl, &fn) != 4)
+			continue;
+		snprintf(key, sizeof(key), "%x:%" JSON_INTEGER_FORMAT, dom,
+		         json_integer_value(json_object_get(b, "secondary_bus")));
+		if (json_integer_value(json_object_get(b, "secondary_bus")) != (json_int_t)bus)
+			json_object_set_new(by_bus, key, json_string(snap_json__str(dev, "bdf")));
+	}
+	json_array_foreach (devices, i, dev) {
+		unsigned dom, bus, sl, fn;
+		char key[32];
+
+		if (only_missing && snap_json__str(dev, "parent"))
+			continue;
+		if (sscanf(snap_json__str(dev, "bdf"), "%x:%x:%x.%u", &dom, &bus, &sl, &fn) != 4)
+			continue;
+		snprintf(key, sizeof(key), "%x:%u", dom, bus);
+		json_object_set_new(dev, "parent",
+		                    snap_json__str_or_null(snap_json__str(by_bus, key)));
+	}
+	json_decref(by_bus);
 }

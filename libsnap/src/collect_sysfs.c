@@ -1098,6 +1098,10 @@ static int build(struct collector *c, snap_error *err)
 	if (error < 0)
 		goto done;
 	snap_json__sort_by_key(devices, "bdf");
+	/* a capture that copied device directories instead of sysfs's links has no hierarchy in
+	 * its paths: take the parents the bridges' bus numbers give */
+	if (!c->o->lspci_dump)
+		snap_pci__parents_from_bridges(devices, true);
 	groups = c->o->lspci_dump ? json_array() : collect_groups(c, devices);
 
 	units = collect_iommu_units(c, &ivendor);

@@ -130,6 +130,8 @@ int snap_pci__decode(json_t *obj, struct pci_access *pacc, struct pci_dev *d, in
                      snap_error *err);
 /* Vendor/device name through libpci's pci.ids lookup; NULL when unknown. */
 char *snap_pci__name(struct pci_access *pacc, unsigned vendor, unsigned device);
+/* Set each device's parent from the bridges' secondary bus numbers (all, or only missing ones). */
+void snap_pci__parents_from_bridges(json_t *devices, bool only_missing);
 /* Collect devices from an `lspci -xxxx` dump into the devices array. */
 int snap_pci__collect_dump(json_t *devices, struct pci_access *pacc, snap_snapshot *s,
                            snap_error *err);
