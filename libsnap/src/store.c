@@ -226,7 +226,9 @@ done:
 }
 
 /* The commit message: a title and "key: value" lines that log and hosts read back. */
-static char *commit_message(snap_store *st, const snap_snapshot *s, const git_oid *parent)
+/* prev: the parent's snapshot when the caller has it loaded already, else NULL. */
+static char *commit_message(snap_store *st, const snap_snapshot *s, const git_oid *parent,
+                            const snap_snapshot *prev)
 {
 	const json_t *root = s->root, *fw = json_object_get(root, "firmware");
 	snap_buf b = SNAP_BUF_INIT;
@@ -257,18 +259,19 @@ static char *commit_message(snap_store *st, const snap_snapshot *s, const git_oi
 		                                                              : "PASS");
 	snap_check_free(chk);
 	if (parent) {
-		snap_snapshot *prev = NULL;
+		snap_snapshot *loaded = NULL;
 		snap_diff *d = NULL;
 
 		verdict = "unknown";
-		if (snap_store__load_commit(&prev, st, parent, NULL) == 0 &&
-		    snap_diff_compute(&d, prev, s, NULL) == 0) {
+		if (!prev && snap_store__load_commit(&loaded, st, parent, NULL) == 0)
+			prev = loaded;
+		if (prev && snap_diff_compute(&d, prev, s, NULL) == 0) {
 			snprintf(vbuf, sizeof(vbuf), "%s (against %.8s)",
 			         snap_class_name(snap_diff_verdict(d)), git_oid_tostr_s(parent));
 			verdict = vbuf;
 		}
 		snap_diff_free(d);
-		snap_snapshot_free(prev);
+		snap_snapshot_free(loaded);
 	}
 	snap_buf__printf(&b, "verdict: %s\n", verdict);
 	{
@@ -294,8 +297,9 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 	git_treebuilder *tb = NULL;
 	git_signature *sig = NULL;
 	git_tree *tree = NULL;
-	git_oid blob, tree_id, commit_id, parent_id, msg_parent;
+	git_oid blob, tree_id, commit_id, parent_id, msg_parent, tip;
 	char refname[512], email[300], *json = NULL, *msg = NULL;
+	snap_snapshot *tip_snap = NULL; /* the branch tip, read before anything is written */
 	const char *host;
 	int64_t when;
 	int error = 0, have_msg_parent = -1;
@@ -316,16 +320,13 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 	/* Read the current tip completely before writing anything: a corrupt store is reported
 	 * and left exactly as it was. */
 	{
-		snap_snapshot *prev = NULL;
-		git_oid tip;
 		int rc = git_reference_name_to_id(&tip, st->repo, refname);
 
 		if (rc < 0 && rc != GIT_ENOTFOUND)
 			return git_fail(err, SNAP_ERROR, "corrupt store: cannot read branch", host);
-		if (rc == 0 && (error = snap_store__load_commit(&prev, st, &tip, err)) < 0)
-			return error; /* "cannot read snapshot of commit ...": the store is corrupt
-			               */
-		snap_snapshot_free(prev);
+		/* "cannot read snapshot of commit ...": the store is corrupt */
+		if (rc == 0 && (error = snap_store__load_commit(&tip_snap, st, &tip, err)) < 0)
+			return error;
 	}
 	/*
 	 * The stored snapshot.json leaves out host.collected_at, the one field that changes when
@@ -339,14 +340,15 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 		if (!copy || !hostobj) {
 			json_decref(copy);
 			json_decref(hostobj);
-			return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+			error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
+			goto done;
 		}
 		json_object_del(hostobj, "collected_at");
 		json_object_set_new(copy, "host", hostobj);
 		error = snap_json__dump(&json, copy, err);
 		json_decref(copy);
 		if (error < 0)
-			return error;
+			goto done;
 	}
 	if (git_blob_create_from_buffer(&blob, st->repo, json, strlen(json)) < 0 ||
 	    git_treebuilder_new(&tb, st->repo, NULL) < 0 ||
@@ -402,7 +404,13 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 		if (!msg || have_msg_parent != have_parent ||
 		    (have_parent && !git_oid_equal(&msg_parent, &parent_id))) {
 			free(msg);
-			if (!(msg = commit_message(st, s, have_parent ? &parent_id : NULL))) {
+			/* the tip read before writing is the parent unless someone moved it */
+			const snap_snapshot *known =
+			    have_parent && tip_snap && git_oid_equal(&tip, &parent_id) ? tip_snap
+			                                                               : NULL;
+
+			if (!(msg =
+			          commit_message(st, s, have_parent ? &parent_id : NULL, known))) {
 				error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
 				goto done;
 			}
@@ -463,6 +471,7 @@ labelled:
 	if (out)
 		git_oid_tostr(out->hex, sizeof(out->hex), &commit_id);
 done:
+	snap_snapshot_free(tip_snap);
 	free(msg);
 	free(json);
 	git_signature_free(sig);
