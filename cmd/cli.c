@@ -98,6 +98,21 @@ int cli_load_snapshot(snap_snapshot **out, const char *spec, const char *store_p
 	return rc;
 }
 
+int cli_parse_format(int *out, const char *cmd, const char *arg, const char *const names[])
+{
+	char list[256] = "";
+
+	for (int i = 0; names[i]; i++) {
+		if (!strcmp(arg, names[i])) {
+			*out = i;
+			return CLI_OK;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+		         names[i]);
+	}
+	return cli_error("%s: unknown format '%s' (%s)", cmd, arg, list);
+}
+
 int cli_write_stdout(const char *text)
 {
 	if (fputs(text, stdout) == EOF || fflush(stdout) == EOF)

@@ -39,6 +39,11 @@ int cli_load_snapshot(snap_snapshot **out, const char *spec, const char *store_p
 /* Open store_path (NULL: the default); CLI_OK or CLI_ERROR with the message printed. */
 struct snap_store;
 int cli_open_store(struct snap_store **out, const char *store_path, int create);
+/*
+ * Map a --format argument to its index in names (a NULL-terminated list in the order of the
+ * format enum). CLI_OK, or CLI_ERROR with "CMD: unknown format 'X' (a, b, c)" printed.
+ */
+int cli_parse_format(int *out, const char *cmd, const char *arg, const char *const names[]);
 /* Write text to stdout, checking for errors; CLI_OK or CLI_ERROR. */
 int cli_write_stdout(const char *text);
 

@@ -36,14 +36,15 @@ int cmd_check(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'f':
-			if (!strcmp(optarg, "text"))
-				json = 0;
-			else if (!strcmp(optarg, "json"))
-				json = 1;
-			else
-				return cli_error("check: unknown format '%s' (text, json)", optarg);
+		case 'f': {
+			static const char *const names[] = {"text", "json", NULL};
+			int f;
+
+			if (cli_parse_format(&f, "check", optarg, names) != CLI_OK)
+				return CLI_ERROR;
+			json = f;
 			break;
+		}
 		case 'S':
 			store = optarg;
 			break;

@@ -44,17 +44,15 @@ int cmd_diff(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'f':
-			if (!strcmp(optarg, "text"))
-				fmt = SNAP_DIFF_TEXT;
-			else if (!strcmp(optarg, "json"))
-				fmt = SNAP_DIFF_JSON;
-			else if (!strcmp(optarg, "markdown"))
-				fmt = SNAP_DIFF_MARKDOWN;
-			else
-				return cli_error("diff: unknown format '%s' (text, json, markdown)",
-				                 optarg);
+		case 'f': {
+			static const char *const names[] = {"text", "json", "markdown", NULL};
+			int f;
+
+			if (cli_parse_format(&f, "diff", optarg, names) != CLI_OK)
+				return CLI_ERROR;
+			fmt = (snap_diff_format)f;
 			break;
+		}
 		case 'F':
 			if (snap_class_parse_list(&fail_on, optarg, &err) < 0)
 				return cli_snap_error(&err);

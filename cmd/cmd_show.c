@@ -32,17 +32,15 @@ int cmd_show(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'f':
-			if (!strcmp(optarg, "text"))
-				fmt = SNAP_REPORT_TEXT;
-			else if (!strcmp(optarg, "json"))
-				fmt = SNAP_REPORT_JSON;
-			else if (!strcmp(optarg, "tree"))
-				fmt = SNAP_REPORT_TREE;
-			else
-				return cli_error("show: unknown format '%s' (text, json, tree)",
-				                 optarg);
+		case 'f': {
+			static const char *const names[] = {"text", "tree", "json", NULL};
+			int f;
+
+			if (cli_parse_format(&f, "show", optarg, names) != CLI_OK)
+				return CLI_ERROR;
+			fmt = (snap_report_format)f;
 			break;
+		}
 		case 'S':
 			store = optarg;
 			break;

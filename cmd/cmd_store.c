@@ -185,17 +185,15 @@ int cmd_fleet(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'f':
-			if (!strcmp(optarg, "text"))
-				fmt = SNAP_FLEET_TEXT;
-			else if (!strcmp(optarg, "json"))
-				fmt = SNAP_FLEET_JSON;
-			else if (!strcmp(optarg, "markdown"))
-				fmt = SNAP_FLEET_MARKDOWN;
-			else
-				return cli_error(
-				    "fleet: unknown format '%s' (text, json, markdown)", optarg);
+		case 'f': {
+			static const char *const names[] = {"text", "json", "markdown", NULL};
+			int f;
+
+			if (cli_parse_format(&f, "fleet", optarg, names) != CLI_OK)
+				return CLI_ERROR;
+			fmt = (snap_fleet_format)f;
 			break;
+		}
 		case 'S':
 			store = optarg;
 			break;
