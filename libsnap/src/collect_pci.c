@@ -188,6 +188,17 @@ static json_t *hex_str(unsigned v, int width)
 	return json_string(buf);
 }
 
+/* pci_quirk_intel_spt_pch_acs_match(): Sunrise Point, Union Point, 7th/8th gen mobile */
+static bool intel_spt_root_port(struct pci_dev *d)
+{
+	unsigned dev = pci_read_word(d, PCI_DEVICE_ID);
+
+	return pci_read_word(d, PCI_VENDOR_ID) == 0x8086 &&
+	       ((dev >= 0xa110 && dev <= 0xa11f) || (dev >= 0xa167 && dev <= 0xa16a) ||
+	        (dev >= 0xa290 && dev <= 0xa29f) || (dev >= 0xa2e7 && dev <= 0xa2ee) ||
+	        (dev >= 0x9d10 && dev <= 0x9d1b));
+}
+
 static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 {
 	struct pci_cap *exp, *af, *acs, *dsn, *sriov, *ari;
@@ -283,13 +294,18 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 	dsn = exp ? pci_find_cap(d, PCI_EXT_CAP_ID_DSN, PCI_CAP_EXTENDED) : NULL;
 	sriov = exp ? pci_find_cap(d, PCI_EXT_CAP_ID_SRIOV, PCI_CAP_EXTENDED) : NULL;
 	ari = exp ? pci_find_cap(d, PCI_EXT_CAP_ID_ARI, PCI_CAP_EXTENDED) : NULL;
-	if (acs)
-		json_object_set_new(
-		    obj, "acs",
-		    json_pack("{s:b, s:o, s:o}", "present", 1, "cap",
-		              acs_flags(pci_read_word(d, acs->addr + PCI_ACS_CAP)), "ctl",
-		              acs_flags(pci_read_word(d, acs->addr + PCI_ACS_CTRL))));
-	else
+	if (acs) {
+		json_t *a = json_pack("{s:b, s:o, s:o}", "present", 1, "cap",
+		                      acs_flags(pci_read_word(d, acs->addr + PCI_ACS_CAP)), "ctl",
+		                      acs_flags(pci_read_word(d, acs->addr + PCI_ACS_CTRL)));
+
+		/* pci_quirk_intel_spt_pch_acs(): these root ports hold the control register in
+		 * the dword at +8, not the word at +6 (lspci reads the word, and so misreads) */
+		if (type == PCI_EXP_TYPE_ROOT_PORT && intel_spt_root_port(d))
+			json_object_set_new(a, "ctl_intel_spt",
+			                    acs_flags(pci_read_word(d, acs->addr + 8)));
+		json_object_set_new(obj, "acs", a);
+	} else
 		json_object_set_new(obj, "acs",
 		                    json_pack("{s:b, s:[], s:[]}", "present", 0, "cap", "ctl"));
 	json_object_set_new(obj, "ari", json_boolean(ari != NULL));

@@ -236,11 +236,40 @@ static char *parent_from_path(const char *canon)
 	return NULL;
 }
 
-static json_t *link_json(const struct devdir *dd, json_t *config_link)
+/* A link width attribute; 255 is pcie_get_width_cap()'s PCIE_LNK_WIDTH_UNKNOWN: no width. */
+static json_t *attr_width(const struct devdir *dd, const char *name)
 {
-	char *ms = attr(dd, "max_link_speed"), *cs = attr(dd, "current_link_speed");
-	json_t *mw = attr_int(dd, "max_link_width"), *cw = attr_int(dd, "current_link_width");
-	json_t *link;
+	json_t *w = attr_int(dd, name);
+
+	if (json_is_integer(w) && json_integer_value(w) == 255) {
+		json_decref(w);
+		return json_null();
+	}
+	return w;
+}
+
+/*
+ * The link from sysfs, else from the config registers. Devices with no link (root-complex
+ * integrated endpoints and event collectors, conventional PCI) still have the sysfs attributes
+ * on these kernels, reading width 255 and speed "Unknown": that is "no link", recorded as null.
+ */
+static json_t *link_json(const struct devdir *dd, const char *pcie_type, json_t *config_link)
+{
+	char *ms, *cs;
+	json_t *mw, *cw, *link;
+
+	if (pcie_type &&
+	    (!strcmp(pcie_type, "rc_integrated_endpoint") ||
+	     !strcmp(pcie_type, "rc_event_collector") || !strcmp(pcie_type, "conventional")))
+		return json_null();
+	ms = attr(dd, "max_link_speed");
+	cs = attr(dd, "current_link_speed");
+	mw = attr_width(dd, "max_link_width");
+	cw = attr_width(dd, "current_link_width");
+	if (json_is_null(mw) && json_is_integer(cw) && json_integer_value(cw) == 0) {
+		json_decref(cw); /* no link capability: a current width of 0 says nothing either */
+		cw = json_null();
+	}
 
 	if (!ms && !cs && json_is_null(mw) && json_is_null(cw)) {
 		/* no sysfs link attributes (old kernel, captured tree): use the config registers */
@@ -397,7 +426,8 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	{
 		json_t *cfg_link = json_object_get(obj, "link_config");
 
-		json_object_set_new(obj, "link", link_json(fd, cfg_link));
+		json_object_set_new(obj, "link",
+		                    link_json(fd, snap_json__str(obj, "pcie_type"), cfg_link));
 		json_object_del(obj, "link_config");
 	}
 	if (json_is_null(json_object_get(obj, "boot_vga"))) {
@@ -1054,6 +1084,24 @@ static void format_time(char *buf, size_t n, int64_t t)
 	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Each device's multifunction flag as the kernel sets it, beside the raw header bit. */
+static void kernel_multifunction(json_t *devices)
+{
+	json_t *by_bdf = json_object(), *d;
+	size_t i;
+
+	json_array_foreach (devices, i, d)
+		json_object_set(by_bdf, snap_json__str(d, "bdf"), d);
+	json_array_foreach (devices, i, d) {
+		const char *p = snap_json__str(d, "parent");
+
+		json_object_set_new(
+		    d, "kernel_multifunction",
+		    snap_snapshot__kernel_multifunction(d, p ? json_object_get(by_bdf, p) : NULL));
+	}
+	json_decref(by_bdf);
+}
+
 static int build(struct collector *c, snap_error *err)
 {
 	json_t *root = c->s->root, *devices = json_array(), *kernel, *tokens = NULL, *opts = NULL,
@@ -1103,6 +1151,7 @@ static int build(struct collector *c, snap_error *err)
 	if (!c->o->lspci_dump)
 		snap_pci__parents_from_bridges(devices, true);
 	groups = c->o->lspci_dump ? json_array() : collect_groups(c, devices);
+	kernel_multifunction(devices);
 
 	units = collect_iommu_units(c, &ivendor);
 	vfio = collect_vfio(c, opts, modules);

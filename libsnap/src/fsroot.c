@@ -138,7 +138,12 @@ int snap_root__opendir(const snap_root *r, const char *canon)
 	return fd < 0 ? -errno : fd;
 }
 
-int snap_root__read_at(char **out, size_t *len, int dirfd, const char *name, size_t max)
+/*
+ * to_eof: read until read() returns 0. procfs files (seq_file: /proc/modules, /proc/interrupts)
+ * return at most a page per read(), so a short read is not their end. A sysfs attribute comes
+ * whole from its first read, so for those a short read ends the file and saves a system call.
+ */
+static int read_fd(char **out, size_t *len, int dirfd, const char *name, size_t max, bool to_eof)
 {
 	size_t used = 0, cap;
 	char *data;
@@ -183,8 +188,7 @@ int snap_root__read_at(char **out, size_t *len, int dirfd, const char *name, siz
 			break;
 		}
 		used += (size_t)n;
-		/* sysfs returns an attribute in one read; a short read of a file is its end */
-		if (n == 0 || (size_t)n < cap - (used - (size_t)n))
+		if (n == 0 || (!to_eof && (size_t)n < cap - (used - (size_t)n)))
 			break;
 	}
 	data[used] = '\0';
@@ -196,6 +200,11 @@ done_fd:
 	return error;
 }
 
+int snap_root__read_at(char **out, size_t *len, int dirfd, const char *name, size_t max)
+{
+	return read_fd(out, len, dirfd, name, max, false);
+}
+
 int snap_root__read(char **out, size_t *len, const snap_root *r, const char *rel, size_t max)
 {
 	char *canon = NULL;
@@ -203,7 +212,7 @@ int snap_root__read(char **out, size_t *len, const snap_root *r, const char *rel
 
 	if ((error = snap_root__resolve(&canon, r, rel)) < 0)
 		return error;
-	error = snap_root__read_at(out, len, r->fd, *canon ? canon : ".", max);
+	error = read_fd(out, len, r->fd, *canon ? canon : ".", max, true);
 	free(canon);
 	return error;
 }

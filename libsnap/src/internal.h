@@ -81,11 +81,15 @@ int snap_root__resolve(char **out, const snap_root *r, const char *rel);
 /* Open a canonical directory (from snap_root__resolve) below the root; -errno on failure. */
 int snap_root__opendir(const snap_root *r, const char *canon);
 /*
- * Read a regular file name relative to dirfd, at most max bytes, not following a final link.
+ * Read a sysfs attribute name relative to dirfd, at most max bytes, not following a final link;
+ * the first short read ends it (sysfs hands out an attribute whole).
  * *out is NUL-terminated and malloc'd; *len excludes the NUL. Returns 0 or -errno.
  */
 int snap_root__read_at(char **out, size_t *len, int dirfd, const char *name, size_t max);
-/* Like snap_root__read_at, for a path relative to the root, resolved with snap_root__resolve. */
+/*
+ * Like snap_root__read_at, for a path relative to the root, resolved with snap_root__resolve,
+ * and read to end of file: procfs's seq_files return one page per read().
+ */
 int snap_root__read(char **out, size_t *len, const snap_root *r, const char *rel, size_t max);
 /* readlink of name relative to dirfd; *out malloc'd. Returns 0 or -errno (-EINVAL: not a link). */
 int snap_root__readlink_at(char **out, int dirfd, const char *name);
@@ -149,6 +153,13 @@ json_t *snap_passthrough__compute(const json_t *root);
 bool snap_passthrough__id_matches(const char *id, const json_t *dev);
 /* Device object with this bdf, or NULL. Linear; callers with many lookups build an index. */
 const json_t *snap_snapshot__device(const json_t *root, const char *bdf);
+/*
+ * The kernel's dev->multifunction for a device object (parent: its upstream bridge's object, or
+ * NULL): the header-type bit of pci_setup_device(), set for every function above 0 by
+ * pci_scan_slot() (functions 8+ of an ARI device included) and cleared for SR-IOV VFs.
+ * New reference: true, false, or null when the header could not be read.
+ */
+json_t *snap_snapshot__kernel_multifunction(const json_t *dev, const json_t *parent);
 /* "0000:01:00.0 NVIDIA Corporation TU102 [10de:1e87]" into buf. */
 void snap_snapshot__device_label(char *buf, size_t n, const json_t *dev);
 
@@ -162,11 +173,12 @@ struct snap_topo_dev {
 	const json_t *obj; /* borrowed from the snapshot */
 	const char *bdf;   /* borrowed */
 	unsigned dom, bus, slot, fn;
-	int parent;         /* index of the upstream bridge, -1 at a root bus */
-	char *identity;     /* owned: ids plus the chain of upstream ports, no bus numbers */
-	int implied;        /* union-find parent for implied groups */
-	bool uncertain;     /* an ACS fact this device's implied group depends on is unknown */
-	char *merge_reason; /* owned, NULL: why this device joins others in its implied group */
+	int parent;            /* index of the upstream bridge, -1 at a root bus */
+	char *identity;        /* owned: ids plus the chain of upstream ports, no bus numbers */
+	int implied;           /* union-find parent for implied groups */
+	enum snap_tristate mf; /* the kernel's dev->multifunction */
+	bool uncertain;        /* an ACS fact this device's implied group depends on is unknown */
+	char *merge_reason;    /* owned, NULL: why this device joins others in its implied group */
 };
 
 typedef struct {
@@ -175,6 +187,8 @@ typedef struct {
 	json_t *by_bdf;            /* owned: bdf -> index */
 	json_t *by_group;          /* owned: kernel group id (decimal string) -> [index...] */
 	json_t *by_implied;        /* owned: implied root index (decimal string) -> [index...] */
+	bool iommu_on;             /* the snapshot's IOMMU is enabled (ACS enable quirks ran) */
+	bool amd_iommu;            /* ... and it is AMD's (an IVRS table is present) */
 } snap_topo;
 
 int snap_topo__build(snap_topo *t, const json_t *root);

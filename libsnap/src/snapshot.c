@@ -25,6 +25,25 @@ json_t *snap_json__str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+json_t *snap_snapshot__kernel_multifunction(const json_t *dev, const json_t *parent)
+{
+	const char *bdf = snap_json__str(dev, "bdf"), *ptype = snap_json__str(parent, "pcie_type");
+	const json_t *raw = json_object_get(dev, "multifunction");
+	unsigned dom, bus, slot, fn;
+
+	if (snap_json__str(dev, "physfn"))
+		return json_false(); /* pci_iov_add_virtfn(): virtfn->multifunction = 0 */
+	if (!bdf || sscanf(bdf, "%x:%x:%x.%u", &dom, &bus, &slot, &fn) != 4)
+		return json_null();
+	if (fn > 0)
+		return json_true(); /* pci_scan_slot(): "if (fn > 0) dev->multifunction = 1" */
+	/* below a root or downstream port only device 0 exists unless ARI numbers functions 8+
+	 * as slots 1+: pci_scan_slot() scanned those as functions above 0 of slot 0 */
+	if (slot > 0 && ptype && (!strcmp(ptype, "root_port") || !strcmp(ptype, "downstream_port")))
+		return json_true();
+	return json_is_boolean(raw) ? json_incref((json_t *)raw) : json_null();
+}
+
 struct keyed {
 	const char *key; /* sort key, borrowed from item */
 	size_t index;    /* original position: keeps the sort stable */

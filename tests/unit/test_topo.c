@@ -49,6 +49,15 @@ static json_t *snapshot(json_t *devices)
 	                 "iommu", "groups", "devices", devices);
 }
 
+/* The same with an enabled IOMMU of the given vendor: the ACS enable quirks ran. */
+static json_t *snapshot_iommu(json_t *devices, const char *vendor)
+{
+	json_t *s = snapshot(devices);
+
+	json_object_set_new(s, "iommu", json_pack("{s:b, s:s}", "enabled", 1, "vendor", vendor));
+	return s;
+}
+
 static bool same_implied(snap_topo *t, const char *a, const char *b)
 {
 	return snap_topo__implied_root(t, snap_topo__find(t, a)) ==
@@ -143,16 +152,178 @@ Test(topo, unknown_acs_makes_no_claim)
 
 Test(topo, intel_pch_root_port_quirk_counts_as_isolated)
 {
-	/* 8086:1c10 is a Cougar Point root port in pci_quirk_intel_pch_acs_ids[] */
-	json_t *root = snapshot(
+	/* 8086:1c10 is a Cougar Point root port in pci_quirk_intel_pch_acs_ids[]; its quirk
+	 * isolates once pci_quirk_enable_intel_pch_acs() ran, which an IOMMU asks for */
+	json_t *root = snapshot_iommu(
 	    json_pack("[o, o]", dev("0000:00:1c.0", "8086:1c10", NULL, "root_port", 0, "", ""),
-	              dev("0000:02:00.0", "8086:10d3", "0000:00:1c.0", "endpoint", 0, "", "")));
+	              dev("0000:02:00.0", "8086:10d3", "0000:00:1c.0", "endpoint", 0, "", "")),
+	    "intel");
 	snap_topo t;
 
 	cr_assert_eq(snap_topo__build(&t, root), 0);
 	cr_assert_not(same_implied(&t, "0000:00:1c.0", "0000:02:00.0"));
 	snap_topo__release(&t);
 	json_decref(root);
+}
+
+Test(topo, multifunction_functions_above_0_are_multifunction)
+{
+	/* QEMU's multifunction=on: the header bit on function 0 only. pci_scan_slot() marks
+	 * functions above 0 multifunction, so none of the three is isolated from the others. */
+	json_t *root = snapshot_iommu(
+	    json_pack("[o, o, o, o]",
+	              dev("0000:00:02.0", "1b36:000c", NULL, "root_port", 0, "SV,RR,CR,UF",
+	                  "SV,RR,CR,UF"),
+	              dev("0000:01:00.0", "8086:10d3", "0000:00:02.0", "endpoint", 1, "", ""),
+	              dev("0000:01:00.1", "8086:10d3", "0000:00:02.0", "endpoint", 0, "", ""),
+	              dev("0000:01:00.2", "8086:10d3", "0000:00:02.0", "endpoint", 0, "", "")),
+	    "intel");
+	snap_topo t;
+
+	cr_assert_eq(snap_topo__build(&t, root), 0);
+	cr_assert_eq(t.dev[snap_topo__find(&t, "0000:01:00.1")].mf, SNAP_YES);
+	cr_assert(same_implied(&t, "0000:01:00.0", "0000:01:00.1"));
+	cr_assert(same_implied(&t, "0000:01:00.0", "0000:01:00.2"));
+	cr_assert_not(same_implied(&t, "0000:00:02.0", "0000:01:00.0"));
+	snap_topo__release(&t);
+	json_decref(root);
+}
+
+Test(topo, recorded_kernel_multifunction_wins_over_the_header_bit)
+{
+	json_t *f1 = dev("0000:01:00.1", "10de:10f0", "0000:00:02.0", "endpoint", 0, "", "");
+	json_t *root;
+	snap_topo t;
+
+	json_object_set_new(f1, "kernel_multifunction", json_false());
+	root = snapshot_iommu(
+	    json_pack("[o, o, o]",
+	              dev("0000:00:02.0", "1b36:000c", NULL, "root_port", 0, "SV,RR,CR,UF",
+	                  "SV,RR,CR,UF"),
+	              dev("0000:01:00.0", "10de:1e87", "0000:00:02.0", "endpoint", 1, "", ""), f1),
+	    "intel");
+	cr_assert_eq(snap_topo__build(&t, root), 0);
+	cr_assert_eq(t.dev[snap_topo__find(&t, "0000:01:00.1")].mf, SNAP_NO);
+	snap_topo__release(&t);
+	json_decref(root);
+}
+
+Test(topo, ari_functions_past_7_are_multifunction)
+{
+	/* below a downstream port only device 0 exists; 02:01.0 is ARI function 8 */
+	json_t *root = snapshot_iommu(
+	    json_pack("[o, o]",
+	              dev("0000:01:00.0", "10b5:8747", NULL, "downstream_port", 0, "SV,RR,CR,UF",
+	                  "SV,RR,CR,UF"),
+	              dev("0000:02:01.0", "15b3:1017", "0000:01:00.0", "endpoint", 0, "", "")),
+	    "intel");
+	snap_topo t;
+
+	cr_assert_eq(snap_topo__build(&t, root), 0);
+	cr_assert_eq(t.dev[snap_topo__find(&t, "0000:02:01.0")].mf, SNAP_YES);
+	snap_topo__release(&t);
+	json_decref(root);
+}
+
+Test(topo, intel_rciep_is_isolated_by_quirk)
+{
+	/* pci_quirk_rciep_acs: an Intel RC integrated endpoint, multifunction, no ACS */
+	json_t *root = snapshot_iommu(
+	    json_pack("[o, o]",
+	              dev("0000:00:01.0", "8086:10d3", NULL, "rc_integrated_endpoint", 1, "", ""),
+	              dev("0000:00:01.1", "8086:10d3", NULL, "rc_integrated_endpoint", 0, "", "")),
+	    "intel");
+	snap_topo t;
+	char why[128];
+
+	cr_assert_eq(snap_topo__build(&t, root), 0);
+	cr_assert_eq(snap_topo__acs_enabled(&t, 0, why, sizeof(why)), SNAP_YES);
+	cr_assert_not(same_implied(&t, "0000:00:01.0", "0000:00:01.1"));
+	snap_topo__release(&t);
+	json_decref(root);
+}
+
+Test(topo, non_intel_rciep_without_acs_shares_its_slot)
+{
+	json_t *root = snapshot_iommu(
+	    json_pack("[o, o]",
+	              dev("0000:00:01.0", "1af4:1041", NULL, "rc_integrated_endpoint", 1, "", ""),
+	              dev("0000:00:01.1", "1af4:1041", NULL, "rc_integrated_endpoint", 0, "", "")),
+	    "intel");
+	snap_topo t;
+
+	cr_assert_eq(snap_topo__build(&t, root), 0);
+	cr_assert(same_implied(&t, "0000:00:01.0", "0000:00:01.1"));
+	snap_topo__release(&t);
+	json_decref(root);
+}
+
+Test(topo, quirks_that_answer_no)
+{
+	/* pci_quirk_wangxun_nic_acs: a Wangxun device not in its list is not isolated, even
+	 * with ACS enabled; a listed one is. pci_quirk_zhaoxin_pcie_ports_acs likewise. */
+	json_t *root = snapshot_iommu(
+	    json_pack(
+	        "[o, o, o, o]",
+	        dev("0000:00:1c.0", "1d17:0700", NULL, "root_port", 0, "SV,RR,CR,UF",
+	            "SV,RR,CR,UF"),
+	        dev("0000:00:1d.0", "1d17:0715", NULL, "root_port", 0, "", ""),
+	        dev("0000:03:00.0", "8088:1001", "0000:00:1d.0", "endpoint", 1, "", ""),
+	        dev("0000:03:00.1", "8088:0200", "0000:00:1d.0", "endpoint", 0, "RR,CR", "RR,CR")),
+	    "intel");
+	snap_topo t;
+	char why[128];
+
+	cr_assert_eq(snap_topo__build(&t, root), 0);
+	cr_assert_eq(snap_topo__acs_enabled(&t, 0, why, sizeof(why)), SNAP_NO);
+	cr_assert(strstr(why, "zhaoxin"), "%s", why);
+	cr_assert_eq(snap_topo__acs_enabled(&t, 1, why, sizeof(why)), SNAP_YES);
+	cr_assert_eq(snap_topo__acs_enabled(&t, 2, why, sizeof(why)), SNAP_YES);
+	cr_assert_eq(snap_topo__acs_enabled(&t, 3, why, sizeof(why)), SNAP_NO);
+	snap_topo__release(&t);
+	json_decref(root);
+}
+
+Test(topo, intel_spt_reads_the_control_dword)
+{
+	/* Sunrise Point root port: the word at +6 reads no controls (as lspci shows), the dword
+	 * at +8 has them all: the kernel counts it isolated; with it clear, not */
+	json_t *on = dev("0000:00:1c.0", "8086:a110", NULL, "root_port", 0, "SV,RR,CR,UF", "");
+	json_t *off = dev("0000:00:1d.0", "8086:a111", NULL, "root_port", 0, "SV,RR,CR,UF", "");
+	json_t *old = dev("0000:00:1e.0", "8086:a112", NULL, "root_port", 0, "SV,RR,CR,UF", "");
+	json_t *root;
+	snap_topo t;
+	char why[128];
+
+	json_object_set_new(json_object_get(on, "acs"), "ctl_intel_spt",
+	                    json_pack("[s, s, s, s]", "SV", "RR", "CR", "UF"));
+	json_object_set_new(json_object_get(off, "acs"), "ctl_intel_spt", json_array());
+	root = snapshot_iommu(json_pack("[o, o, o]", on, off, old), "intel");
+	cr_assert_eq(snap_topo__build(&t, root), 0);
+	cr_assert_eq(snap_topo__acs_enabled(&t, 0, why, sizeof(why)), SNAP_YES);
+	cr_assert_eq(snap_topo__acs_enabled(&t, 1, why, sizeof(why)), SNAP_NO);
+	cr_assert_eq(snap_topo__acs_enabled(&t, 2, why, sizeof(why)), SNAP_UNKNOWN);
+	snap_topo__release(&t);
+	json_decref(root);
+}
+
+Test(topo, amd_southbridge_quirk_needs_an_amd_iommu)
+{
+	json_t *devs =
+	    json_pack("[o, o]", dev("0000:00:14.0", "1002:4385", NULL, "conventional", 1, "", ""),
+	              dev("0000:00:14.3", "1002:439d", NULL, "conventional", 0, "", ""));
+	json_t *amd = snapshot_iommu(json_deep_copy(devs), "amd");
+	json_t *intel = snapshot_iommu(devs, "intel");
+	snap_topo t;
+
+	cr_assert_eq(snap_topo__build(&t, amd), 0);
+	cr_assert_not(same_implied(&t, "0000:00:14.0", "0000:00:14.3"));
+	snap_topo__release(&t);
+	cr_assert_eq(snap_topo__build(&t, intel), 0);
+	cr_assert(same_implied(&t, "0000:00:14.0", "0000:00:14.3"));
+	snap_topo__release(&t);
+	json_decref(amd);
+	json_decref(intel);
 }
 
 Test(topo, identity_ignores_bus_numbers)
