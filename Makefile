@@ -4,16 +4,25 @@
 DEB_PACKAGES := build-essential cmake pkg-config libpci-dev libjansson-dev libarchive-dev \
 	libgit2-dev libcriterion-dev nettle-dev python3 python3-jsonschema pciutils pci.ids git \
 	bzip2 xz-utils zstd clang-format
+# The real-kernel lab (tests/vm): Debian's kernel booted under QEMU.
+VM_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static kmod cpio pciutils python3
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all deps build build-asan test test-release test-asan run format format-check clean
+.PHONY: all deps deps-vm install-packages build build-asan test test-release test-asan test-vm test-vm-ci run \
+	format format-check clean
 
 all: build
 
 # Install only what is missing; apt-get needs root (or sudo).
 deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES)"
+
+deps-vm:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(VM_PACKAGES)"
+
+install-packages:
+	@missing=$$(for p in $(PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
@@ -39,6 +48,14 @@ test-asan: build-asan
 
 # Every test, then the whole suite again under ASan+UBSan.
 test: test-release test-asan
+
+# Boot every lab topology (tests/vm/lab.py); the guests' raw files stay in build/vm/<boot>/.
+test-vm: build deps-vm
+	python3 tests/vm/lab.py --pcisnap build/pcisnap --out build/vm --subset all
+
+# The subset CI runs: every boot but the slow AMD vIOMMU one (TCG on 2 cores: ~4 minutes).
+test-vm-ci: build deps-vm
+	python3 tests/vm/lab.py --pcisnap build/pcisnap --out build/vm --subset ci
 
 # Collect this machine into the default store (or STORE=DIR) and print the on-call report. Never
 # needs root; as a user some facts are unknown and the store is ~/.local/state/pcisnap.

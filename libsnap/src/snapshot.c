@@ -144,6 +144,245 @@ int snap_snapshot_to_json(char **out, const snap_snapshot *s, snap_error *err)
 	return snap_json__dump(out, s->root, err);
 }
 
+/*
+ * The type of every field a reader (show, check, diff, fleet, store, bundle) uses, where it is
+ * present: "path types", the path's "[]" being every element of an array and "*" every member
+ * of an object; types from S string, I integer, R real, B boolean, N null, O object, A array.
+ * A field may be absent (readers treat absent as unknown); present, it must have its type.
+ * schema/snapshot.v1.schema.json says the same for the documented fields.
+ */
+static const char *const field_types[] = {
+    "coverage O",
+    "coverage.config_space S",
+    "devices[] O",
+    "devices[].acs NO",
+    "devices[].acs.present B",
+    "devices[].acs.cap A",
+    "devices[].acs.cap[] S",
+    "devices[].acs.ctl A",
+    "devices[].acs.ctl[] S",
+    "devices[].acs.ctl_intel_spt A",
+    "devices[].acs.ctl_intel_spt[] S",
+    "devices[].aer NO",
+    "devices[].aer.* IN",
+    "devices[].ari BN",
+    "devices[].boot_vga BN",
+    "devices[].bridge NO",
+    "devices[].bridge.* I",
+    "devices[].class SN",
+    "devices[].config_bytes I",
+    "devices[].driver SN",
+    "devices[].driver_module SN",
+    "devices[].driver_override SN",
+    "devices[].dsn SN",
+    "devices[].flr BN",
+    "devices[].iommu_group IN",
+    "devices[].kernel_multifunction BN",
+    "devices[].label SN",
+    "devices[].link NO",
+    "devices[].link.cur_speed SN",
+    "devices[].link.max_speed SN",
+    "devices[].link.cur_width IN",
+    "devices[].link.max_width IN",
+    "devices[].multifunction BN",
+    "devices[].name SN",
+    "devices[].numa_node IN",
+    "devices[].parent SN",
+    "devices[].pcie_type SN",
+    "devices[].physfn SN",
+    "devices[].reset_methods AN",
+    "devices[].reset_methods[] S",
+    "devices[].revision SN",
+    "devices[].slot SN",
+    "devices[].sriov NO",
+    "devices[].sriov.* IN",
+    "devices[].subsystem_device SN",
+    "devices[].subsystem_vendor SN",
+    "evidence O",
+    "evidence.interrupts NO",
+    "evidence.interrupts.chips A",
+    "evidence.interrupts.chips[] S",
+    "evidence.interrupts.its I",
+    "evidence.interrupts.not_remapped I",
+    "evidence.interrupts.remapped I",
+    "evidence.interrupts.unremapped_devices A",
+    "evidence.interrupts.unremapped_devices[] S",
+    "evidence.kernel_log NO",
+    "evidence.kernel_log.iommu_enabled B",
+    "evidence.kernel_log.irq_remapping SN",
+    "evidence.kernel_log.lines A",
+    "evidence.kernel_log.lines[] S",
+    "evidence.kernel_log.source S",
+    "firmware.* SBN",
+    "groups[].type SN",
+    "host.collected_at S",
+    "host.hostname S",
+    "host.tool_version SN",
+    "iommu.acs_override SN",
+    "iommu.allow_unsafe_interrupts BN",
+    "iommu.enabled B",
+    "iommu.irq_remapping S",
+    "iommu.irq_remapping_evidence A",
+    "iommu.irq_remapping_evidence[] S",
+    "iommu.kernel_log_iommu BN",
+    "iommu.noiommu_mode BN",
+    "iommu.units A",
+    "iommu.units[] O",
+    "iommu.units[].* SBN",
+    "iommu.vendor SN",
+    "kernel.cmdline SN",
+    "kernel.cmdline_options O",
+    "kernel.cmdline_options.* SNA",
+    "kernel.cmdline_options.*[] S",
+    "kernel.cmdline_tokens A",
+    "kernel.cmdline_tokens[] O",
+    "kernel.cmdline_tokens[].key S",
+    "kernel.cmdline_tokens[].value SN",
+    "kernel.modules A",
+    "kernel.modules[] S",
+    "kernel.release SN",
+    "schema_version I",
+    "vfio O",
+    "vfio.ids A",
+    "vfio.ids[] O",
+    "vfio.ids[].id S",
+    "vfio.ids[].source S",
+    "vfio.modprobe O",
+    "vfio.modprobe.blacklist A",
+    "vfio.modprobe.blacklist[] S",
+    "vfio.modprobe.files A",
+    "vfio.modprobe.files[] S",
+    "vfio.modprobe.install O",
+    "vfio.modprobe.install.* S",
+    "vfio.modprobe.options O",
+    "vfio.modprobe.options.* O",
+    "vfio.modprobe.options.*.* S",
+    "vfio.modprobe.softdep O",
+    "vfio.modprobe.softdep.* S",
+    "vfio.modules O",
+    "vfio.modules.* BN",
+    "vfio.parameters O",
+    "vfio.parameters.* NO",
+    "vfio.parameters.*.* S",
+    "vms A",
+    "vms[] O",
+    "vms[].file SN",
+    "vms[].id SN",
+    "vms[].name SN",
+    "vms[].source SN",
+    "vms[].hostdevs A",
+    "vms[].hostdevs[] O",
+    "vms[].hostdevs[].addresses A",
+    "vms[].hostdevs[].addresses[] S",
+    "vms[].hostdevs[].devices A",
+    "vms[].hostdevs[].devices[] S",
+    "vms[].hostdevs[].key SN",
+    "vms[].hostdevs[].mapping SN",
+    "vms[].hostdevs[].options SN",
+};
+
+static bool type_allowed(const json_t *v, const char *types)
+{
+	char t;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		t = 'S';
+		break;
+	case JSON_INTEGER:
+		t = 'I';
+		break;
+	case JSON_REAL:
+		t = 'R';
+		break;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		t = 'B';
+		break;
+	case JSON_NULL:
+		t = 'N';
+		break;
+	case JSON_OBJECT:
+		t = 'O';
+		break;
+	default:
+		t = 'A';
+		break;
+	}
+	return strchr(types, t) != NULL;
+}
+
+/* Check every value at path (below v) against types; where names the first offender. */
+static bool check_path(const json_t *v, const char *path, const char *types, char *where, size_t n)
+{
+	const char *end;
+	char seg[64];
+	size_t len;
+
+	if (!*path) {
+		if (type_allowed(v, types))
+			return true;
+		snprintf(where, n, "has the wrong type");
+		return false;
+	}
+	if (!strncmp(path, "[]", 2)) {
+		size_t i;
+		json_t *x;
+
+		if (!json_is_array(v))
+			return true; /* the array's own rule says what it must be */
+		path += 2;
+		if (*path == '.')
+			path++;
+		json_array_foreach (v, i, x)
+			if (!check_path(x, path, types, where, n))
+				return false;
+		return true;
+	}
+	end = path + strcspn(path, ".[");
+	len = (size_t)(end - path) < sizeof(seg) ? (size_t)(end - path) : sizeof(seg) - 1;
+	memcpy(seg, path, len);
+	seg[len] = '\0';
+	path = *end == '.' ? end + 1 : end;
+	if (!json_is_object(v))
+		return true;
+	if (!strcmp(seg, "*")) {
+		const char *k;
+		json_t *x;
+
+		json_object_foreach ((json_t *)v, k, x)
+			if (!check_path(x, path, types, where, n))
+				return false;
+		return true;
+	}
+	v = json_object_get(v, seg);
+	return v ? check_path(v, path, types, where, n) : true;
+}
+
+/* dddd:bb:ss.f in lowercase hex as sysfs names devices (the domain "%04x": 4 to 8 digits) */
+static bool bdf_valid(const char *s)
+{
+	static const char shape[] = ":hh:hh.f";
+	size_t dom, i;
+
+	if (!s)
+		return false;
+	dom = strspn(s, "0123456789abcdef");
+	if (dom < 4 || dom > 8 || strlen(s + dom) != sizeof(shape) - 1)
+		return false;
+	for (i = 0; shape[i]; i++) {
+		char c = s[dom + i];
+
+		if (shape[i] == 'h' && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+		if (shape[i] == 'f' && !(c >= '0' && c <= '7'))
+			return false;
+		if (shape[i] != 'h' && shape[i] != 'f' && c != shape[i])
+			return false;
+	}
+	return strtoul(s + dom + 4, NULL, 16) <= 0x1f; /* slot: 5 bits */
+}
+
 /* Structural checks beyond JSON syntax: what diff, check and show rely on. */
 static int check_skeleton(const json_t *root, snap_error *err)
 {
@@ -164,7 +403,9 @@ static int check_skeleton(const json_t *root, snap_error *err)
 	{
 		long major = 0;
 
-		if (snap_parse__int(&major, schema + 17) < 0 || major < 1)
+		if (!schema[17] || strspn(schema + 17, "0123456789") != strlen(schema + 17) ||
+		    strlen(schema + 17) > 6 || snap_parse__int(&major, schema + 17) < 0 ||
+		    major < 1)
 			return snap_error__set(err, SNAP_EINVALID, "bad snapshot schema '%.64s'",
 			                       schema);
 		if (major > SNAP_SNAPSHOT_SCHEMA_VERSION)
@@ -200,20 +441,56 @@ static int check_skeleton(const json_t *root, snap_error *err)
 				    err, SNAP_EINVALID,
 				    "invalid snapshot: group %zu has a non-string member", i);
 	}
-	json_array_foreach (devices, i, v) {
-		const char *bdf = snap_json__str(v, "bdf");
-		unsigned dom, bus, dev, fn;
-		char tail;
+	{
+		json_t *seen = json_object();
+		int error = 0;
 
-		if (!bdf || sscanf(bdf, "%x:%x:%x.%u%c", &dom, &bus, &dev, &fn, &tail) != 4 ||
-		    bus > 0xff || dev > 0x1f || fn > 7)
-			return snap_error__set(err, SNAP_EINVALID,
-			                       "invalid snapshot: device %zu has no valid \"bdf\"",
-			                       i);
-		if (!snap_json__str(v, "vendor") || !snap_json__str(v, "device"))
-			return snap_error__set(
-			    err, SNAP_EINVALID,
-			    "invalid snapshot: device '%s' lacks vendor/device ids", bdf);
+		if (!seen)
+			return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+		json_array_foreach (devices, i, v) {
+			const char *bdf = snap_json__str(v, "bdf"), *parent;
+
+			if (!json_is_object(v) || !bdf_valid(bdf)) {
+				error = snap_error__set(
+				    err, SNAP_EINVALID,
+				    "invalid snapshot: device %zu has no valid \"bdf\"", i);
+				break;
+			}
+			if (json_object_get(seen, bdf)) {
+				error = snap_error__set(
+				    err, SNAP_EINVALID,
+				    "invalid snapshot: device '%s' is listed twice", bdf);
+				break;
+			}
+			json_object_set_new(seen, bdf, json_true());
+			if (!snap_json__str(v, "vendor") || !snap_json__str(v, "device")) {
+				error = snap_error__set(
+				    err, SNAP_EINVALID,
+				    "invalid snapshot: device '%s' lacks vendor/device ids", bdf);
+				break;
+			}
+			parent = snap_json__str(v, "parent");
+			if (parent && (!bdf_valid(parent) || !strcmp(parent, bdf))) {
+				error = snap_error__set(
+				    err, SNAP_EINVALID,
+				    "invalid snapshot: device '%s' has a bad \"parent\"", bdf);
+				break;
+			}
+		}
+		json_decref(seen);
+		if (error < 0)
+			return error;
+	}
+	for (i = 0; i < SNAP_ARRAY_SIZE(field_types); i++) {
+		char path[96], where[64];
+		const char *sp = strchr(field_types[i], ' ');
+		size_t len = (size_t)(sp - field_types[i]);
+
+		memcpy(path, field_types[i], len);
+		path[len] = '\0';
+		if (!check_path(root, path, sp + 1, where, sizeof(where)))
+			return snap_error__set(err, SNAP_EINVALID, "invalid snapshot: \"%s\" %s",
+			                       path, where);
 	}
 	return 0;
 }

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The loader refuses what a reader could trip on: every field a reader uses has its type. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* A minimal valid snapshot with one device; extra is spliced into the device object's text. */
+static char *doc(const char *devices, const char *kernel, const char *schema)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf),
+	         "{\"schema\": \"%s\", \"host\": {\"hostname\": \"h\", \"collected_at\": "
+	         "\"1970-01-01T00:00:00Z\"}, \"kernel\": {%s}, \"firmware\": {}, "
+	         "\"iommu\": {}, \"groups\": [], \"devices\": [%s]}",
+	         schema ? schema : "pcisnap.snapshot/1", kernel ? kernel : "",
+	         devices ? devices : "");
+	return buf;
+}
+
+static int load(const char *text, snap_error *err)
+{
+	snap_snapshot *s = NULL;
+	int rc = snap_snapshot_load_buffer(&s, text, strlen(text), err);
+
+	snap_snapshot_free(s);
+	return rc;
+}
+
+#define DEV(bdf, extra)                                                                            \
+	"{\"bdf\": \"" bdf "\", \"vendor\": \"8086\", \"device\": \"10d3\"" extra "}"
+
+Test(snapshot, a_valid_document_loads)
+{
+	cr_assert_eq(
+	    load(doc(DEV("0000:00:01.0", "") "," DEV("10000:00:02.0", ""), NULL, NULL), NULL), 0);
+}
+
+Test(snapshot, non_string_token_key_is_refused)
+{
+	snap_error err = {0};
+
+	cr_assert_eq(load(doc(NULL, "\"cmdline_tokens\": [{\"key\": 7}]", NULL), &err),
+	             SNAP_EINVALID);
+	cr_assert(strstr(err.message, "cmdline_tokens[].key"), "%s", err.message);
+}
+
+Test(snapshot, number_in_modules_is_refused)
+{
+	cr_assert_eq(load(doc(NULL, "\"modules\": [\"vfio\", 3]", NULL), NULL), SNAP_EINVALID);
+}
+
+Test(snapshot, duplicate_bdf_is_refused)
+{
+	snap_error err = {0};
+
+	cr_assert_eq(
+	    load(doc(DEV("0000:00:01.0", "") "," DEV("0000:00:01.0", ""), NULL, NULL), &err),
+	    SNAP_EINVALID);
+	cr_assert(strstr(err.message, "listed twice"), "%s", err.message);
+}
+
+Test(snapshot, malformed_bdfs_are_refused)
+{
+	static const char *const bad[] = {
+	    DEV("-1:0:0.0", ""),     DEV(" 0:0x1:+1.7", ""),   DEV("0000:00:20.0", ""),
+	    DEV("0000:00:01.8", ""), DEV("0000:00:01.0 ", ""), DEV("0000:0:01.0", ""),
+	    DEV("0000:00:1F.0", ""), DEV("000:00:01.0", ""),
+	};
+
+	for (size_t i = 0; i < SNAP_ARRAY_SIZE(bad); i++)
+		cr_assert_eq(load(doc(bad[i], NULL, NULL), NULL), SNAP_EINVALID, "%s", bad[i]);
+}
+
+Test(snapshot, self_parent_and_bad_parent_are_refused)
+{
+	cr_assert_eq(
+	    load(doc(DEV("0000:01:00.0", ", \"parent\": \"0000:01:00.0\""), NULL, NULL), NULL),
+	    SNAP_EINVALID);
+	cr_assert_eq(load(doc(DEV("0000:01:00.0", ", \"parent\": \"x\""), NULL, NULL), NULL),
+	             SNAP_EINVALID);
+}
+
+Test(snapshot, odd_schema_strings_are_refused)
+{
+	static const char *const bad[] = {"pcisnap.snapshot/ 1", "pcisnap.snapshot/+1",
+	                                  "pcisnap.snapshot/", "pcisnap.snapshot/1x",
+	                                  "pcisnap.snapshot/0"};
+
+	for (size_t i = 0; i < SNAP_ARRAY_SIZE(bad); i++)
+		cr_assert_eq(load(doc(NULL, NULL, bad[i]), NULL), SNAP_EINVALID, "%s", bad[i]);
+	cr_assert_eq(load(doc(NULL, NULL, "pcisnap.snapshot/2"), NULL), SNAP_ESCHEMA);
+}
+
+Test(snapshot, wrong_types_in_devices_are_refused)
+{
+	static const char *const bad[] = {
+	    DEV("0000:00:01.0", ", \"driver\": 1"),
+	    DEV("0000:00:01.0", ", \"acs\": {\"present\": true, \"cap\": [1], \"ctl\": []}"),
+	    DEV("0000:00:01.0", ", \"reset_methods\": \"flr\""),
+	    DEV("0000:00:01.0", ", \"iommu_group\": \"3\""),
+	    DEV("0000:00:01.0", ", \"link\": {\"cur_width\": \"x16\"}"),
+	};
+
+	for (size_t i = 0; i < SNAP_ARRAY_SIZE(bad); i++)
+		cr_assert_eq(load(doc(bad[i], NULL, NULL), NULL), SNAP_EINVALID, "%s", bad[i]);
+}
