@@ -48,6 +48,18 @@ static bool host_owned(const json_t *d)
 	return !(cls && !strncmp(cls, "0604", 4)); /* bridges are fine in a group */
 }
 
+/* Does a reset_method list name this method? */
+static bool has_method(const json_t *rm, const char *name)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach (rm, i, m)
+		if (json_is_string(m) && !strcmp(json_string_value(m), name))
+			return true;
+	return false;
+}
+
 /* Explain each multi-device group by what merges it (used by show and check). */
 static void explain_groups(snap_check *c, json_t *checks, snap_topo *t, const json_t *root)
 {
@@ -79,11 +91,14 @@ static void explain_groups(snap_check *c, json_t *checks, snap_topo *t, const js
 		if (reason)
 			add(c, checks, SNAP_CHECK_PASS, "group_explained", subject,
 			    "%s = %s because %s", subject, text ? text : "", reason);
+		else if (uncertain)
+			add(c, checks, SNAP_CHECK_WARN, "group_explained", subject,
+			    "%s = %s: cannot be explained, ACS is unknown (collect as root)",
+			    subject, text ? text : "");
 		else
-			add(c, checks, SNAP_CHECK_PASS, "group_explained", subject, "%s = %s: %s",
-			    subject, text ? text : "",
-			    uncertain ? "cannot be explained, ACS is unknown (collect as root)"
-			              : "not explained by ACS: a DMA alias quirk of these devices");
+			add(c, checks, SNAP_CHECK_PASS, "group_explained", subject,
+			    "%s = %s: not explained by ACS: a DMA alias quirk of these devices",
+			    subject, text ? text : "");
 		free(text);
 	}
 }
@@ -228,7 +243,12 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			free(list);
 		}
 		/* isolation asserted, not enforced */
-		if (json_is_integer(gid) && !t.dev[i].uncertain) {
+		if (json_is_integer(gid) && t.dev[i].uncertain)
+			add(c, checks, SNAP_CHECK_WARN, "isolation_enforced", bdf,
+			    "cannot tell whether the hardware isolates %s as its group claims: "
+			    "ACS of a device on its path is unknown (collect as root)",
+			    lbl);
+		else if (json_is_integer(gid)) {
 			int r = snap_topo__implied_root(&t, i);
 
 			for (size_t k = 0; k < t.n; k++) {
@@ -269,9 +289,18 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		if (json_is_true(json_object_get(d, "flr")))
 			add(c, checks, SNAP_CHECK_PASS, "reset", bdf, "%s has Function Level Reset",
 			    lbl);
-		else if (json_is_array(rm) && json_array_size(rm))
+		else if (json_is_null(json_object_get(d, "flr")) && has_method(rm, "flr"))
+			add(c, checks, SNAP_CHECK_PASS, "reset", bdf,
+			    "%s has Function Level Reset (the kernel's reset_method lists flr)",
+			    lbl);
+		else if (json_is_array(rm) && json_array_size(rm) &&
+		         json_is_false(json_object_get(d, "flr")))
 			add(c, checks, SNAP_CHECK_PASS, "reset", bdf, "%s: no FLR, reset by %s",
 			    lbl, json_string_value(json_array_get(rm, 0)));
+		else if (json_is_array(rm) && json_array_size(rm))
+			add(c, checks, SNAP_CHECK_WARN, "reset", bdf,
+			    "%s: FLR unknown (collect as root); the kernel resets it by %s", lbl,
+			    json_string_value(json_array_get(rm, 0)));
 		else if (json_is_array(rm) || json_is_false(json_object_get(d, "flr")))
 			add(c, checks, json_is_array(rm) ? SNAP_CHECK_FAIL : SNAP_CHECK_WARN,
 			    "reset", bdf, "%s has no FLR%s: state can leak between VM runs", lbl,
@@ -327,7 +356,9 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		    "no passthrough devices (nothing bound to vfio-pci, named by a VM or "
 		    "vfio-pci.ids)");
 	/* 6. Secure Boot / lockdown: noted */
-	add(c, checks, SNAP_CHECK_PASS, "secure_boot", "firmware", "Secure Boot %s, lockdown %s",
+	add(c, checks,
+	    json_is_boolean(json_object_get(fw, "secure_boot")) ? SNAP_CHECK_PASS : SNAP_CHECK_WARN,
+	    "secure_boot", "firmware", "Secure Boot %s, lockdown %s",
 	    json_is_true(json_object_get(fw, "secure_boot"))    ? "on"
 	    : json_is_false(json_object_get(fw, "secure_boot")) ? "off"
 	                                                        : "unknown",

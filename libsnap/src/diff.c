@@ -41,12 +41,14 @@ int snap_class_parse_list(unsigned *out, const char *list, snap_error *err)
 {
 	char *dup = strdup(list), *save = NULL, *tok;
 	unsigned mask = 0;
+	bool named = false;
 
 	if (!dup)
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	for (tok = strtok_r(dup, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
 		unsigned c;
 
+		named = true;
 		if (!strcmp(tok, "all")) {
 			mask |= SNAP_CLASS_REGRESSIONS;
 			continue;
@@ -67,6 +69,10 @@ int snap_class_parse_list(unsigned *out, const char *list, snap_error *err)
 		mask |= SNAP_CLASS_BIT(c);
 	}
 	free(dup);
+	if (!named) /* "" or ",,," (an unset shell variable) must not turn the gate off */
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "no class named in '%s' (say 'none' to fail on nothing)",
+		                       list);
 	*out = mask;
 	return 0;
 }
@@ -546,8 +552,11 @@ static void diff_devices(struct ctx *c)
 			if (!str_eq(da, db)) {
 				bool was_vfio =
 				    da && (!strcmp(da, "vfio-pci") || !strcmp(da, "pci-stub"));
+				/* pci-stub -> vfio-pci still keeps the host away: an upgrade */
+				bool still_vfio =
+				    db && (!strcmp(db, "vfio-pci") || !strcmp(db, "pci-stub"));
 
-				if (pt && was_vfio) {
+				if (pt && was_vfio && !still_vfio) {
 					char next[512];
 
 					snprintf(
