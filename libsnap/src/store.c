@@ -225,6 +225,28 @@ done:
 	return error;
 }
 
+/*
+ * A value of the commit message, with every control character (a newline above all) and
+ * backslash written as \xNN: whatever a snapshot holds, it can never start a line of its own,
+ * so the "key: value" lines that log, hosts and fleet read back are the ones written here.
+ */
+static void put_value(snap_buf *b, const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *)(v ? v : "?"); *p; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			snap_buf__printf(b, "\\x%02x", *p);
+		else
+			snap_buf__put(b, (const char *)p, 1);
+}
+
+/* "key: value\n", the value escaped */
+static void put_field(snap_buf *b, const char *key, const char *value)
+{
+	snap_buf__printf(b, "%s: ", key);
+	put_value(b, value);
+	snap_buf__puts(b, "\n");
+}
+
 /* The commit message: a title and "key: value" lines that log and hosts read back. */
 /* prev: the parent's snapshot when the caller has it loaded already, else NULL. */
 static char *commit_message(snap_store *st, const snap_snapshot *s, const git_oid *parent,
@@ -236,22 +258,37 @@ static char *commit_message(snap_store *st, const snap_snapshot *s, const git_oi
 	const char *verdict = "first snapshot";
 	char vbuf[128];
 
-	snap_buf__printf(&b, "pcisnap: %s %s\n\n", snap_snapshot_hostname(s),
-	                 snap_json__str(json_object_get(root, "host"), "collected_at"));
-	snap_buf__printf(&b, "kernel: %s\n",
-	                 snap_json__str(json_object_get(root, "kernel"), "release")
-	                     ? snap_json__str(json_object_get(root, "kernel"), "release")
-	                     : "unknown");
-	snap_buf__printf(
-	    &b, "bios: %s %s (%s)\n",
-	    snap_json__str(fw, "bios_vendor") ? snap_json__str(fw, "bios_vendor") : "?",
-	    snap_json__str(fw, "bios_version") ? snap_json__str(fw, "bios_version") : "?",
-	    snap_json__str(fw, "bios_date") ? snap_json__str(fw, "bios_date") : "?");
-	snap_buf__printf(
-	    &b, "model: %s %s / %s\n",
-	    snap_json__str(fw, "board_vendor") ? snap_json__str(fw, "board_vendor") : "?",
-	    snap_json__str(fw, "board_name") ? snap_json__str(fw, "board_name") : "?",
-	    snap_json__str(fw, "product_name") ? snap_json__str(fw, "product_name") : "?");
+	snap_buf__puts(&b, "pcisnap: ");
+	put_value(&b, snap_snapshot_hostname(s));
+	snap_buf__puts(&b, " ");
+	put_value(&b, snap_json__str(json_object_get(root, "host"), "collected_at"));
+	snap_buf__puts(&b, "\n\n");
+	{
+		const char *k = snap_json__str(json_object_get(root, "kernel"), "release");
+		const char *bios[] = {snap_json__str(fw, "bios_vendor"),
+		                      snap_json__str(fw, "bios_version"),
+		                      snap_json__str(fw, "bios_date")};
+		const char *model[] = {snap_json__str(fw, "board_vendor"),
+		                       snap_json__str(fw, "board_name"),
+		                       snap_json__str(fw, "product_name")};
+
+		put_field(&b, "kernel", k ? k : "unknown");
+		/* "vendor version (date)" and "vendor name / product": the separators follow */
+		snap_buf__puts(&b, "bios: ");
+		put_value(&b, bios[0]);
+		snap_buf__puts(&b, " ");
+		put_value(&b, bios[1]);
+		snap_buf__puts(&b, " (");
+		put_value(&b, bios[2]);
+		snap_buf__puts(&b, ")\n");
+		snap_buf__puts(&b, "model: ");
+		put_value(&b, model[0]);
+		snap_buf__puts(&b, " ");
+		put_value(&b, model[1]);
+		snap_buf__puts(&b, " / ");
+		put_value(&b, model[2]);
+		snap_buf__puts(&b, "\n");
+	}
 	if (snap_check_run(&chk, s, NULL) == 0)
 		snap_buf__printf(&b, "check: %s\n",
 		                 snap_check_verdict(chk) == SNAP_CHECK_FAIL   ? "FAIL"
@@ -739,9 +776,12 @@ int snap_store_hosts(char **out, snap_store *st, snap_error *err)
 		snprintf(ref, sizeof(ref), "refs/heads/%s", host);
 		if (git_reference_name_to_id(&id, st->repo, ref) < 0 ||
 		    git_commit_lookup(&c, st->repo, &id) < 0) {
-			json_decref(hosts);
+			int error =
+			    git_fail(err, SNAP_ERROR, "corrupt store: cannot read host", host);
+
+			json_decref(hosts); /* host is borrowed from it */
 			snap_buf__release(&b);
-			return git_fail(err, SNAP_ERROR, "corrupt store: cannot read host", host);
+			return error;
 		}
 		msg_field(model, sizeof(model), git_commit_message(c), "model");
 		msg_field(check, sizeof(check), git_commit_message(c), "check");
@@ -832,23 +872,255 @@ done:
 	return error;
 }
 
+/* Where a pull puts what it fetched until every ref and commit in it has been checked. */
+#define INCOMING "refs/pcisnap/incoming/"
+
+static void drop_incoming(snap_store *st)
+{
+	git_reference_iterator *it = NULL;
+	const char *name;
+	json_t *names = json_array();
+	size_t i;
+	json_t *n;
+
+	if (git_reference_iterator_glob_new(&it, st->repo, INCOMING "*") == 0) {
+		while (git_reference_next_name(&name, it) == 0)
+			json_array_append_new(names, json_string(name));
+		git_reference_iterator_free(it);
+	}
+	json_array_foreach (names, i, n)
+		git_reference_remove(st->repo, json_string_value(n));
+	json_decref(names);
+}
+
+/*
+ * A pulled commit is the store's own only when it keeps the store's rules: one parent at most,
+ * a snapshot that loads, of this host, and a message whose fields are what this pcisnap derives
+ * from that snapshot (log, hosts and fleet read them back: a forged "check: PASS" is refused).
+ */
+static int verify_pulled_commit(snap_store *st, const git_oid *id, const char *host,
+                                snap_error *err)
+{
+	static const char *const fields[] = {"kernel",  "bios",      "model", "check",
+	                                     "verdict", "inventory", "config"};
+	git_commit *c = NULL;
+	snap_snapshot *s = NULL;
+	char *want = NULL, have_v[512], want_v[512];
+	const git_oid *parent;
+	int error;
+
+	if (git_commit_lookup(&c, st->repo, id) < 0)
+		return git_fail(err, SNAP_ERROR, "cannot read pulled commit", git_oid_tostr_s(id));
+	if (git_commit_parentcount(c) > 1) {
+		error = snap_error__set(err, SNAP_EINVALID,
+		                        "pulled commit %.12s of '%s' is a merge: a store's history "
+		                        "is linear",
+		                        git_oid_tostr_s(id), host);
+		goto done;
+	}
+	if ((error = snap_store__load_commit(&s, st, id, err)) < 0)
+		goto done;
+	if (!snap_snapshot_hostname(s) || strcmp(snap_snapshot_hostname(s), host)) {
+		error = snap_error__set(err, SNAP_EINVALID,
+		                        "pulled commit %.12s on branch '%s' holds a snapshot of "
+		                        "another host",
+		                        git_oid_tostr_s(id), host);
+		goto done;
+	}
+	parent = git_commit_parentcount(c) ? git_commit_parent_id(c, 0) : NULL;
+	if (!(want = commit_message(st, s, parent, NULL))) {
+		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < SNAP_ARRAY_SIZE(fields); i++) {
+		msg_field(have_v, sizeof(have_v), git_commit_message(c), fields[i]);
+		msg_field(want_v, sizeof(want_v), want, fields[i]);
+		if (strcmp(have_v, want_v)) {
+			error = snap_error__set(
+			    err, SNAP_EINVALID,
+			    "pulled commit %.12s of '%s' records '%s: %.100s' but its snapshot "
+			    "gives '%.100s': refusing the pull (forged, or written by another "
+			    "pcisnap version)",
+			    git_oid_tostr_s(id), host, fields[i], have_v, want_v);
+			goto done;
+		}
+	}
+	error = 0;
+done:
+	free(want);
+	snap_snapshot_free(s);
+	git_commit_free(c);
+	return error;
+}
+
+/* Check one fetched host branch against the local one and every commit it adds: 0 when it
+ * moves the local branch forward, 1 when it brings nothing new, or an error. */
+static int verify_pulled_branch(snap_store *st, const char *host, const git_oid *tip,
+                                snap_error *err)
+{
+	git_revwalk *walk = NULL;
+	git_oid local, id;
+	char ref[300];
+	int rc, error = 0;
+
+	if (!valid_name(host))
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "refusing pulled branch '%s': not a host name (letters, "
+		                       "digits, '.', '-', '_')",
+		                       host);
+	snprintf(ref, sizeof(ref), "refs/heads/%s", host);
+	rc = git_reference_name_to_id(&local, st->repo, ref);
+	if (rc < 0 && rc != GIT_ENOTFOUND)
+		return git_fail(err, SNAP_ERROR, "corrupt store: cannot read branch", host);
+	if (rc == 0 &&
+	    (git_oid_equal(&local, tip) || git_graph_descendant_of(st->repo, &local, tip) == 1))
+		return 1; /* nothing new: the local branch has it already */
+	if (rc == 0 && git_graph_descendant_of(st->repo, tip, &local) != 1)
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "refusing to pull '%s': the remote history does not "
+		                       "continue the local one (pull never rewrites history)",
+		                       host);
+	if (git_revwalk_new(&walk, st->repo) < 0 || git_revwalk_push(walk, tip) < 0 ||
+	    (rc == 0 && git_revwalk_hide(walk, &local) < 0)) {
+		error = git_fail(err, SNAP_ERROR, "cannot walk pulled history of", host);
+		goto done;
+	}
+	while (git_revwalk_next(&id, walk) == 0)
+		if ((error = verify_pulled_commit(st, &id, host, err)) < 0)
+			goto done;
+	error = 0;
+done:
+	git_revwalk_free(walk);
+	return error;
+}
+
 int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 {
 	git_fetch_options fo;
 	/* libgit2 takes char ** for refspecs it does not modify */
-	static char heads[] = "refs/heads/*:refs/heads/*", tags[] = "refs/tags/*:refs/tags/*";
+	static char heads[] = "+refs/heads/*:" INCOMING "heads/*",
+	            tags[] = "+refs/tags/*:" INCOMING "tags/*";
 	char *list[] = {heads, tags};
 	git_strarray specs = {list, 2};
+	git_reference_iterator *it = NULL;
 	git_remote *r = NULL;
+	json_t *updates = json_array(), *u; /* [{ref, id, old}] applied once all is checked */
+	const char *name;
+	size_t i;
 	int error;
 
 	SNAP_ASSERT_ARG(st && remote);
+	if (!updates)
+		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	if ((error = remote_for(&r, st, remote, err)) < 0)
-		return error;
+		goto done;
+	drop_incoming(st);
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-	if (git_remote_fetch(r, &specs, &fo, "pcisnap pull") < 0)
+	fo.update_fetchhead = 0;
+	if (git_remote_fetch(r, &specs, &fo, "pcisnap pull") < 0) {
 		error = git_fail(err, SNAP_ERROR, "cannot pull from", remote);
+		goto done;
+	}
+	/* 1. every branch: a host name, a continuation of the local history, valid commits */
+	if (git_reference_iterator_glob_new(&it, st->repo, INCOMING "heads/*") < 0) {
+		error = git_fail(err, SNAP_ERROR, "cannot read what was pulled from", remote);
+		goto done;
+	}
+	while (git_reference_next_name(&name, it) == 0) {
+		const char *host = name + strlen(INCOMING "heads/");
+		char ref[300];
+		git_oid tip;
+
+		if (git_reference_name_to_id(&tip, st->repo, name) < 0) {
+			error = git_fail(err, SNAP_ERROR, "cannot read pulled branch", host);
+			break;
+		}
+		if ((error = verify_pulled_branch(st, host, &tip, err)) < 0)
+			break;
+		if (error == 1) {
+			error = 0;
+			continue;
+		}
+		snprintf(ref, sizeof(ref), "refs/heads/%s", host);
+		json_array_append_new(
+		    updates, json_pack("{s:s, s:s}", "ref", ref, "id", git_oid_tostr_s(&tip)));
+	}
+	git_reference_iterator_free(it);
+	it = NULL;
+	if (error < 0)
+		goto done;
+	/* 2. every tag: HOST/LABEL naming a snapshot of that host's (pulled) history */
+	if (git_reference_iterator_glob_new(&it, st->repo, INCOMING "tags/*") < 0) {
+		error = git_fail(err, SNAP_ERROR, "cannot read what was pulled from", remote);
+		goto done;
+	}
+	while (git_reference_next_name(&name, it) == 0) {
+		const char *tag = name + strlen(INCOMING "tags/"), *slash = strchr(tag, '/');
+		char host[256], head[300], ref[300];
+		git_oid id, tip, have;
+		int rc;
+
+		if (!slash || (size_t)(slash - tag) >= sizeof(host)) {
+			error = snap_error__set(err, SNAP_EINVALID,
+			                        "refusing pulled tag '%s': not HOST/LABEL", tag);
+			break;
+		}
+		snprintf(host, sizeof(host), "%.*s", (int)(slash - tag), tag);
+		snprintf(head, sizeof(head), INCOMING "heads/%s", host);
+		if (!valid_name(host) || !valid_name(slash + 1) ||
+		    git_reference_name_to_id(&id, st->repo, name) < 0 ||
+		    git_reference_name_to_id(&tip, st->repo, head) < 0 ||
+		    (!git_oid_equal(&id, &tip) &&
+		     git_graph_descendant_of(st->repo, &tip, &id) != 1)) {
+			error =
+			    snap_error__set(err, SNAP_EINVALID,
+			                    "refusing pulled tag '%s': not a label of a snapshot "
+			                    "in the history of host '%s'",
+			                    tag, host);
+			break;
+		}
+		snprintf(ref, sizeof(ref), "refs/tags/%s", tag);
+		rc = git_reference_name_to_id(&have, st->repo, ref);
+		if (rc == 0 && !git_oid_equal(&have, &id)) {
+			error =
+			    snap_error__set(err, SNAP_EINVALID,
+			                    "refusing to pull label '%s': here it names another "
+			                    "snapshot (labels never move)",
+			                    tag);
+			break;
+		}
+		if (rc != 0)
+			json_array_append_new(updates, json_pack("{s:s, s:s}", "ref", ref, "id",
+			                                         git_oid_tostr_s(&id)));
+	}
+	git_reference_iterator_free(it);
+	it = NULL;
+	if (error < 0)
+		goto done;
+	/* 3. everything checked: move the local refs (fast-forward, compare-and-swap) */
+	json_array_foreach (updates, i, u) {
+		const char *ref = snap_json__str(u, "ref");
+		git_reference *out = NULL;
+		git_oid id, old;
+		int rc, had;
+
+		git_oid_fromstr(&id, snap_json__str(u, "id"));
+		had = git_reference_name_to_id(&old, st->repo, ref) == 0;
+		if (had && git_oid_equal(&old, &id))
+			continue;
+		rc = git_reference_create_matching(&out, st->repo, ref, &id, had, had ? &old : NULL,
+		                                   "pcisnap pull");
+		git_reference_free(out);
+		if (rc < 0) {
+			error = git_fail(err, SNAP_ERROR, "cannot update", ref);
+			goto done;
+		}
+	}
+done:
+	git_reference_iterator_free(it);
+	drop_incoming(st);
+	json_decref(updates);
 	git_remote_free(r);
 	return error;
 }

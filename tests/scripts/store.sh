@@ -75,4 +75,19 @@ for bad in notstore plain.git corrupt; do
 	check "$bad: one pcisnap: line each" test "$(grep -c '^pcisnap: ' "$T/err")" = 2 -a "$(wc -l <"$T/err")" = 2
 	check "$bad: nothing modified" cmp -s "$T/before" "$T/after"
 done
+
+# what the store records about a snapshot cannot be forged by the snapshot: a kernel release
+# (or any field) with newlines does not add "check:"/"model:" lines that log and hosts trust
+$MKROOT consumer-noacs "$T/inject"
+printf '6.1.0\ncheck: PASS\nmodel: forged model\nverdict: harmless\n' >"$T/inject/proc/sys/kernel/osrelease"
+SOURCE_DATE_EPOCH=100 "$PCISNAP" collect --root "$T/inject" --host injected --store "$T/inj" >/dev/null
+"$PCISNAP" hosts --store "$T/inj" >"$T/hosts"
+"$PCISNAP" log --store "$T/inj" injected >"$T/log"
+"$PCISNAP" check --store "$T/inj" injected >/dev/null && real=PASS || real=FAIL
+check "injected: hosts shows no forged model" sh -c "! grep -q 'forged' '$T/hosts'"
+check "injected: log shows the real check" grep -q "check $real" "$T/log"
+check "injected: the release is kept, escaped, in the message" \
+	sh -c "git -C '$T/inj' log -1 --format=%B injected | grep -q '^kernel: 6.1.0\\\\x0acheck: PASS'"
+check "injected: one kernel line in the message" \
+	test "$(git -C "$T/inj" log -1 --format=%B injected | grep -c '^check: ')" = 1
 finish

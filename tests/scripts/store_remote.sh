@@ -4,7 +4,7 @@
 # libgit2 (no git CLI needed on the hosts); a fresh clone and a pcisnap pull see all of them.
 . "$(dirname "$0")/lib.bash"
 if ! git daemon --help >/dev/null 2>&1; then
-	echo "git daemon not available"; finish; exit
+	not_ok "git daemon not available (Debian's git package ships it)"; finish; exit
 fi
 git init -q --bare "$T/srv/fleet.git"
 git -C "$T/srv/fleet.git" config pcisnap.store 1
