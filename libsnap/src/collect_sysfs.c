@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,7 +57,7 @@ static int devdir_open(struct devdir *dd, const snap_root *r, const char *canon)
 		return dd->fd;
 	if ((dfd = dup(dd->fd)) >= 0 && (dir = fdopendir(dfd))) {
 		while ((de = readdir(dir)))
-			json_object_set_new(dd->names, de->d_name, json_true());
+			json_object_set_new(dd->names, de->d_name, json_integer(de->d_type));
 		closedir(dir);
 	} else if (dfd >= 0) {
 		close(dfd);
@@ -74,6 +75,20 @@ static void devdir_close(struct devdir *dd)
 static bool has(const struct devdir *dd, const char *name)
 {
 	return json_object_get(dd->names, name) != NULL;
+}
+
+/* name is listed as a regular file: only those are opened (a planted device node never is) */
+static bool has_file(const struct devdir *dd, const char *name)
+{
+	const json_t *t = json_object_get(dd->names, name);
+
+	struct stat st;
+
+	if (!t)
+		return false;
+	if (json_integer_value(t) != DT_UNKNOWN) /* a file system without d_type: ask */
+		return json_integer_value(t) == DT_REG;
+	return fstatat(dd->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
 /* Read a text file under the root, trimmed; NULL when unreadable. */
@@ -103,7 +118,7 @@ static char *attr(const struct devdir *dd, const char *name)
 {
 	char *data = NULL;
 
-	if (!has(dd, name) || snap_root__read_at(&data, NULL, dd->fd, name, ATTR_MAX) < 0)
+	if (!has_file(dd, name) || snap_root__read_at(&data, NULL, dd->fd, name, ATTR_MAX) < 0)
 		return NULL;
 	memmove(data, snap_parse__trim(data), strlen(snap_parse__trim(data)) + 1);
 	return data;
@@ -392,7 +407,8 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 
 	/* Config space: read once, decoded by libpci from a 0xff-padded 4 KiB cache. */
 	rc =
-	    has(fd, "config") ? snap_root__read_at(&cfg, &cfg_len, dd.fd, "config", 4096) : -ENOENT;
+	    has_file(fd, "config") ? snap_root__read_at(&cfg, &cfg_len, dd.fd, "config", 4096)
+	                           : -ENOENT;
 	if (rc < 0) {
 		cfg_len = 0;
 		c->config_unreadable++;

@@ -143,11 +143,25 @@ int snap_root__opendir(const snap_root *r, const char *canon)
  * return at most a page per read(), so a short read is not their end. A sysfs attribute comes
  * whole from its first read, so for those a short read ends the file and saves a system call.
  */
-static int read_fd(char **out, size_t *len, int dirfd, const char *name, size_t max, bool to_eof)
+static int read_fd(char **out, size_t *len, int dirfd, const char *name, size_t max, bool to_eof,
+                   bool regular_only)
 {
+	struct stat before, after;
 	size_t used = 0, cap;
 	char *data;
 	int fd, error = 0;
+
+	/*
+	 * regular_only: look before opening. Opening is itself an act for a device node planted in
+	 * a captured root (a watchdog starts counting, /dev/kmsg hands out the collecting
+	 * machine's log): anything but a regular file is an unreadable fact, never opened.
+	 */
+	if (regular_only) {
+		if (fstatat(dirfd, name, &before, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+		if (!S_ISREG(before.st_mode))
+			return S_ISDIR(before.st_mode) ? -EISDIR : -EINVAL;
+	}
 
 	/*
 	 * O_NOFOLLOW: a final link is not followed. O_NONBLOCK: a FIFO planted in a captured root
@@ -156,6 +170,11 @@ static int read_fd(char **out, size_t *len, int dirfd, const char *name, size_t 
 	 */
 	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return -errno;
+	if (regular_only && (fstat(fd, &after) < 0 || after.st_ino != before.st_ino ||
+	                     after.st_dev != before.st_dev)) {
+		close(fd); /* swapped between the look and the open */
+		return -EAGAIN;
+	}
 	cap = max < 4096 ? max : 4096;
 	if (!(data = malloc(cap + 1))) {
 		error = -ENOMEM;
@@ -202,7 +221,7 @@ done_fd:
 
 int snap_root__read_at(char **out, size_t *len, int dirfd, const char *name, size_t max)
 {
-	return read_fd(out, len, dirfd, name, max, false);
+	return read_fd(out, len, dirfd, name, max, false, false);
 }
 
 int snap_root__read(char **out, size_t *len, const snap_root *r, const char *rel, size_t max)
@@ -212,7 +231,7 @@ int snap_root__read(char **out, size_t *len, const snap_root *r, const char *rel
 
 	if ((error = snap_root__resolve(&canon, r, rel)) < 0)
 		return error;
-	error = read_fd(out, len, r->fd, *canon ? canon : ".", max, true);
+	error = read_fd(out, len, r->fd, *canon ? canon : ".", max, true, true);
 	free(canon);
 	return error;
 }

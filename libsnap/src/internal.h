@@ -82,13 +82,15 @@ int snap_root__resolve(char **out, const snap_root *r, const char *rel);
 int snap_root__opendir(const snap_root *r, const char *canon);
 /*
  * Read a sysfs attribute name relative to dirfd, at most max bytes, not following a final link;
- * the first short read ends it (sysfs hands out an attribute whole).
+ * the first short read ends it (sysfs hands out an attribute whole). The caller has made sure
+ * name is a regular file (from the directory listing's d_type).
  * *out is NUL-terminated and malloc'd; *len excludes the NUL. Returns 0 or -errno.
  */
 int snap_root__read_at(char **out, size_t *len, int dirfd, const char *name, size_t max);
 /*
  * Like snap_root__read_at, for a path relative to the root, resolved with snap_root__resolve,
- * and read to end of file: procfs's seq_files return one page per read().
+ * and read to end of file: procfs's seq_files return one page per read(). Only a regular file
+ * is opened (-EINVAL otherwise): a device node in a captured root is never opened.
  */
 int snap_root__read(char **out, size_t *len, const snap_root *r, const char *rel, size_t max);
 /* readlink of name relative to dirfd; *out malloc'd. Returns 0 or -errno (-EINVAL: not a link). */
