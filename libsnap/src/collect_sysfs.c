@@ -37,7 +37,22 @@ struct collector {
 	size_t config_short;           /* devices whose config space was cut below 256 bytes */
 	size_t config_no_ext;          /* PCIe devices with no extended config space */
 	size_t config_unreadable;      /* devices whose config could not be read at all */
+	json_t *escaped;               /* owned: inputs that were not UTF-8, kept escaped */
 };
+
+/* Text read from the root, made valid UTF-8 (escaped, recoverable) and recorded if it was not. */
+static char *utf8_or_escaped(struct collector *c, char *text, const char *what)
+{
+	int rc = text ? snap_parse__utf8_escape(&text) : 0;
+
+	if (rc < 0) {
+		free(text);
+		return NULL;
+	}
+	if (rc > 0 && c)
+		json_array_append_new(c->escaped, json_string(what));
+	return text;
+}
 
 /* An open device directory and the names in it, listed once so absent attributes cost no syscall.
  */
@@ -98,7 +113,7 @@ static char *read_text(struct collector *c, const char *rel, size_t max)
 
 	if (snap_root__read(&data, NULL, &c->r, rel, max) < 0)
 		return NULL;
-	return data;
+	return utf8_or_escaped(c, data, rel);
 }
 
 static json_t *text_or_null(struct collector *c, const char *rel)
@@ -121,7 +136,7 @@ static char *attr(const struct devdir *dd, const char *name)
 	if (!has_file(dd, name) || snap_root__read_at(&data, NULL, dd->fd, name, ATTR_MAX) < 0)
 		return NULL;
 	memmove(data, snap_parse__trim(data), strlen(snap_parse__trim(data)) + 1);
-	return data;
+	return utf8_or_escaped(NULL, data, name);
 }
 
 static json_t *attr_hex(const struct devdir *dd, const char *name, int width)
@@ -159,7 +174,7 @@ static char *link_base(const struct devdir *dd, const char *name)
 		return NULL;
 	base = snap_parse__basename_dup(target);
 	free(target);
-	return base;
+	return utf8_or_escaped(NULL, base, name);
 }
 
 /* "TOTAL_ERR_COR 3" out of an aer_dev_* attribute. */
@@ -406,9 +421,8 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	}
 
 	/* Config space: read once, decoded by libpci from a 0xff-padded 4 KiB cache. */
-	rc =
-	    has_file(fd, "config") ? snap_root__read_at(&cfg, &cfg_len, dd.fd, "config", 4096)
-	                           : -ENOENT;
+	rc = has_file(fd, "config") ? snap_root__read_at(&cfg, &cfg_len, dd.fd, "config", 4096)
+	                            : -ENOENT;
 	if (rc < 0) {
 		cfg_len = 0;
 		c->config_unreadable++;
@@ -964,6 +978,8 @@ static json_t *collect_kernel_log(struct collector *c)
 	} else {
 		return json_null();
 	}
+	if (!(text = utf8_or_escaped(c, text, "kernel log")))
+		return json_null();
 	log = snap_parse__kernel_log(text, LOG_LINES_MAX);
 	free(text);
 	if (log)
@@ -1224,6 +1240,15 @@ static int build(struct collector *c, snap_error *err)
 		              "devices_config_short", (json_int_t)c->config_short,
 		              "devices_config_unreadable", (json_int_t)c->config_unreadable));
 	}
+	if (json_array_size(c->escaped)) {
+		/* where the text was not UTF-8: "\xNN" in those values are the raw bytes */
+		json_object_set_new(root, "escaped_inputs", json_incref(c->escaped));
+		snap_snapshot__warn(c->s,
+		                    "%zu input(s) were not UTF-8 (first: %s): kept with their "
+		                    "bytes escaped as \\xNN",
+		                    json_array_size(c->escaped),
+		                    json_string_value(json_array_get(c->escaped, 0)));
+	}
 	if (c->config_short)
 		snap_snapshot__warn(
 		    c->s,
@@ -1263,6 +1288,7 @@ int snap_snapshot_collect(snap_snapshot **out, const snap_collect_options *opts,
 		goto done;
 	}
 	c.driver_modules = json_object();
+	c.escaped = json_array();
 	if (asprintf(&sysfs, "%s/sys/bus/pci", c.o->root ? c.o->root : "") < 0) {
 		sysfs = NULL;
 		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
@@ -1279,6 +1305,7 @@ int snap_snapshot_collect(snap_snapshot **out, const snap_collect_options *opts,
 done:
 	snap_pci__access_free(c.pacc);
 	json_decref(c.driver_modules);
+	json_decref(c.escaped);
 	json_decref(c.slots);
 	snap_snapshot_free(c.s);
 	snap_root__close(&c.r);

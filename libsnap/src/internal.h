@@ -118,6 +118,12 @@ void snap_parse__modprobe(json_t *acc, const char *text, const char *file);
 json_t *snap_parse__proxmox(const char *text, const char *id, const char *file);
 /* libvirt domain XML: {source, id, name, file, hostdevs: [...]}. */
 json_t *snap_parse__libvirt(const char *text, const char *file);
+/*
+ * Make *text (malloc'd, NUL-terminated) valid UTF-8 for JSON. Valid text is left as it is (0).
+ * Otherwise (1) every byte that is not part of a valid sequence, and every backslash, becomes
+ * "\xNN", so the raw bytes stay recoverable from the escaped text. -1 when out of memory.
+ */
+int snap_parse__utf8_escape(char **text);
 /* Normalise a PCI address "01:00", "0000:01:00.1", "1:0.1" to "dddd:bb:ss[.f]"; NULL if bad. */
 char *snap_parse__pci_address(const char *s, bool *whole_slot);
 

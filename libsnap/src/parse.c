@@ -751,3 +751,57 @@ json_t *snap_parse__libvirt(const char *text, const char *file)
 	free(doc);
 	return vm;
 }
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, surrogates or > U+10FFFF);
+ * 0 when the bytes there are not one. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		unsigned lo = s[0] == 0xe0 ? 0xa0 : 0x80, hi = s[0] == 0xed ? 0x9f : 0xbf;
+
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
+	}
+	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		unsigned lo = s[0] == 0xf0 ? 0x90 : 0x80, hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+
+		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80
+		           ? 4
+		           : 0;
+	}
+	return 0;
+}
+
+int snap_parse__utf8_escape(char **text)
+{
+	const unsigned char *p = (const unsigned char *)*text;
+	snap_buf b = SNAP_BUF_INIT;
+	size_t n;
+
+	for (; *p; p += n)
+		if (!(n = utf8_seq(p)))
+			break;
+	if (!*p)
+		return 0; /* valid as it is: unchanged */
+	for (p = (const unsigned char *)*text; *p; p += n) {
+		n = utf8_seq(p);
+		if (!n || *p == '\\') {
+			snap_buf__printf(&b, "\\x%02x", *p);
+			n = 1;
+		} else {
+			snap_buf__put(&b, (const char *)p, n);
+		}
+	}
+	{
+		char *out = snap_buf__detach(&b);
+
+		if (!out)
+			return -1;
+		free(*text);
+		*text = out;
+	}
+	return 1;
+}

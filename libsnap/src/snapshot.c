@@ -213,6 +213,8 @@ static const char *const field_types[] = {
     "evidence.kernel_log.lines A",
     "evidence.kernel_log.lines[] S",
     "evidence.kernel_log.source S",
+    "escaped_inputs A",
+    "escaped_inputs[] S",
     "firmware.* SBN",
     "groups[].type SN",
     "host.collected_at S",

@@ -260,3 +260,28 @@ Test(parse, libvirt_hostdev_skips_comments_and_non_pci)
 	                 "0000:41:00.2");
 	json_decref(vm);
 }
+
+Test(parse, utf8_escape_keeps_valid_text_and_escapes_the_rest)
+{
+	static const struct {
+		const char *in, *out;
+		int rc;
+	} cases[] = {
+	    {"plain ascii", "plain ascii", 0},
+	    {"caf\xc3\xa9 a\\b", "caf\xc3\xa9 a\\b", 0},          /* valid: backslash kept */
+	    {"caf\xe9 a\\b", "caf\\xe9 a\\x5cb", 1},              /* Latin-1: all escaped */
+	    {"\xc0\xaf", "\\xc0\\xaf", 1},                        /* overlong '/' */
+	    {"\xed\xa0\x80", "\\xed\\xa0\\x80", 1},               /* surrogate */
+	    {"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80", 1},      /* above U+10FFFF */
+	    {"ok \xe2\x82\xac \xff", "ok \xe2\x82\xac \\xff", 1}, /* valid kept beside invalid */
+	    {"cut \xe2\x82", "cut \\xe2\\x82", 1},                /* truncated sequence */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *t = strdup(cases[i].in);
+
+		cr_assert_eq(snap_parse__utf8_escape(&t), cases[i].rc, "case %zu", i);
+		cr_assert_str_eq(t, cases[i].out, "case %zu", i);
+		free(t);
+	}
+}
