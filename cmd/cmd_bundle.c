@@ -186,14 +186,33 @@ int cmd_import(int argc, char **argv)
 		return cli_snap_error(&err);
 	if ((rc = cli_open_store(&st, store, 1)) != CLI_OK)
 		goto done;
+	/* everything checked before anything is written: a bundle is imported whole or not */
+	if ((old && snap_store_check_commit(st, old, &err) < 0) ||
+	    snap_store_check_commit(st, s, &err) < 0) {
+		rc = cli_snap_error(&err);
+		goto done;
+	}
 	if (old) {
-		if (snap_store_commit(&oid, st, old, NULL, &err) < 0) {
+		snap_oid before, mine;
+		int had = snap_store_tip(&before, st, snap_snapshot_hostname(old), NULL) == 0;
+
+		if (snap_store_commit(&mine, st, old, NULL, &err) < 0) {
 			rc = cli_snap_error(&err);
 			goto done;
 		}
-		printf("imported %s %s\n", snap_snapshot_hostname(old), oid.hex);
-	}
-	if (snap_store_commit(&oid, st, s, NULL, &err) < 0) {
+		if (snap_store_commit(&oid, st, s, NULL, &err) < 0) {
+			/* the second could not be written: take the first back (if still the tip)
+			 */
+			snap_error ignored = {0};
+
+			if (!had || strcmp(before.hex, mine.hex))
+				snap_store_undo_commit(st, snap_snapshot_hostname(old),
+				                       had ? &before : NULL, &mine, &ignored);
+			rc = cli_snap_error(&err);
+			goto done;
+		}
+		printf("imported %s %s\n", snap_snapshot_hostname(old), mine.hex);
+	} else if (snap_store_commit(&oid, st, s, NULL, &err) < 0) {
 		rc = cli_snap_error(&err);
 		goto done;
 	}

@@ -142,18 +142,19 @@ static void age(char *buf, size_t n, int64_t secs)
 int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_format format,
                      int64_t now, snap_error *err)
 {
-	git_reference_iterator *it = NULL;
+	json_t *names = NULL, *hn;
 	struct row *rows = NULL;
-	size_t n = 0, cap = 0, bad = 0, counts[SNAP_CLASS_COUNT] = {0};
-	const char *name;
+	size_t n = 0, cap = 0, bad = 0, counts[SNAP_CLASS_COUNT] = {0}, hi_;
 	snap_buf b = SNAP_BUF_INIT;
 	json_t *doc = NULL;
 	int error = 0;
 
 	SNAP_ASSERT_ARG(out && st);
-	if (git_reference_iterator_glob_new(&it, st->repo, "refs/heads/*") < 0)
-		return snap_error__set(err, SNAP_ERROR, "cannot list hosts of '%s'", st->path);
-	while (git_reference_next_name(&name, it) == 0) {
+	if ((error = snap_store__host_names(&names, st, err)) < 0)
+		return error;
+	json_array_foreach (names, hi_, hn) {
+		const char *name = snap_json__str(hn, "k");
+		char ref[300];
 		git_commit *c = NULL;
 		struct row *r;
 
@@ -168,8 +169,9 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 		}
 		r = &rows[n];
 		memset(r, 0, sizeof(*r));
-		snprintf(r->host, sizeof(r->host), "%s", name + 11);
-		if (git_reference_name_to_id(&r->tip, st->repo, name) < 0 ||
+		snprintf(r->host, sizeof(r->host), "%s", name);
+		snprintf(ref, sizeof(ref), "refs/heads/%s", name);
+		if (git_reference_name_to_id(&r->tip, st->repo, ref) < 0 ||
 		    git_commit_lookup(&c, st->repo, &r->tip) < 0) {
 			error = snap_error__set(err, SNAP_ERROR,
 			                        "corrupt store: cannot read host '%s'", r->host);
@@ -341,7 +343,7 @@ done:
 		*failing = bad;
 	snap_buf__release(&b);
 	json_decref(doc);
-	git_reference_iterator_free(it);
+	json_decref(names);
 	free(rows);
 	return error;
 }

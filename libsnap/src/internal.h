@@ -224,6 +224,8 @@ struct snap_store {
 int snap_store__load_commit(snap_snapshot **out, struct snap_store *st, const struct git_oid *id,
                             snap_error *err);
 void snap_store__msg_field(char *buf, size_t n, const char *msg, const char *key);
+/* Host branch names, sorted, as [{"k": name}]; an unreadable branch is an error, never skipped. */
+int snap_store__host_names(json_t **out, struct snap_store *st, snap_error *err);
 /*
  * 16-hex fingerprints of a snapshot: inventory (the multiset of vendor:device ids: the hardware
  * model's device inventory) and config (what passthrough depends on, without host-specific

@@ -13,6 +13,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +35,13 @@
 static int git_fail(snap_error *err, int code, const char *what, const char *arg)
 {
 	const git_error *e = git_error_last();
+	int saved = errno;
 
+	/* libgit2 does not always say why: a full disk or a read-only store is in errno */
+	if (e && e->message && *e->message)
+		return snap_error__set(err, code, "%s '%s': %s", what, arg, e->message);
 	return snap_error__set(err, code, "%s '%s': %s", what, arg,
-	                       e && e->message ? e->message : "libgit2 error");
+	                       saved ? strerror(saved) : "libgit2 error");
 }
 
 int snap_store_default_path(char **out, snap_error *err)
@@ -76,6 +81,21 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+/* rm -rf of a directory this process made (a store that was never renamed into place) */
+static int remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	remove(p);
+	return 0; /* go on: remove what can be removed */
+}
+
+static void remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static bool dir_is_empty(const char *path)
 {
 	char **names = NULL;
@@ -92,6 +112,97 @@ static bool dir_is_empty(const char *path)
 	return empty;
 }
 
+#define STORE_DESCRIPTION "pcisnap store: passthrough health snapshots, one branch per host"
+
+/*
+ * A store that an older pcisnap began to create and did not finish (killed between the
+ * repository and its marker): our description, no refs at all. Completed, not refused forever.
+ */
+static bool half_made(git_repository *repo)
+{
+	char *path = NULL, *text = NULL;
+	git_config *cfg = NULL;
+	snap_root r;
+	bool ours = false;
+
+	if (git_repository_is_bare(repo) != 1 || git_repository_is_empty(repo) != 1 ||
+	    asprintf(&path, "%s", git_repository_path(repo)) < 0)
+		return false;
+	if (snap_root__open(&r, path, NULL) == 0) {
+		if (snap_root__read(&text, NULL, &r, "description", 4096) == 0)
+			ours = !strcmp(snap_parse__trim(text), STORE_DESCRIPTION);
+		snap_root__close(&r);
+	}
+	free(text);
+	free(path);
+	ours = ours && git_repository_config(&cfg, repo) == 0 &&
+	       git_config_set_int32(cfg, STORE_MARKER, 1) == 0;
+	git_config_free(cfg);
+	return ours;
+}
+
+/* mkdir -p of path's parent directories */
+static int make_parents(const char *path, snap_error *err)
+{
+	char *p = strdup(path);
+	int error = 0;
+
+	if (!p)
+		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+	for (char *s = p + 1; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+			error = snap_error__errno(err, "create directory", p);
+			break;
+		}
+		*s = '/';
+	}
+	free(p);
+	return error;
+}
+
+/* A new store at path: initialised in a sibling temporary directory, then renamed into place. */
+static int create_store(const char *path, snap_error *err)
+{
+	git_repository_init_options o;
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	char *tmp = NULL;
+	int error;
+
+	if ((error = make_parents(path, err)) < 0)
+		return error;
+	if (asprintf(&tmp, "%s.creating-XXXXXX", path) < 0)
+		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+	if (!mkdtemp(tmp)) {
+		error = snap_error__errno(err, "create store", path);
+		goto done;
+	}
+	git_repository_init_options_init(&o, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	o.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_NO_REINIT;
+	o.description = STORE_DESCRIPTION;
+	if (git_repository_init_ext(&repo, tmp, &o) < 0 || git_repository_config(&cfg, repo) < 0 ||
+	    git_config_set_int32(cfg, STORE_MARKER, 1) < 0) {
+		error = git_fail(err, SNAP_ERROR, "cannot create store", path);
+		goto done;
+	}
+	git_config_free(cfg);
+	cfg = NULL;
+	git_repository_free(repo);
+	repo = NULL;
+	/* rename() replaces an empty directory; a store another process put there first stays */
+	if (rename(tmp, path) < 0 && errno != ENOTEMPTY && errno != EEXIST)
+		error = snap_error__errno(err, "create store", path);
+done:
+	git_config_free(cfg);
+	git_repository_free(repo);
+	if (tmp) {
+		remove_tree(tmp); /* only when it was not renamed: then it is gone already */
+		free(tmp);
+	}
+	return error;
+}
+
 int snap_store_open(snap_store **out, const char *path, int create, snap_error *err)
 {
 	git_repository *repo = NULL;
@@ -103,28 +214,35 @@ int snap_store_open(snap_store **out, const char *path, int create, snap_error *
 	SNAP_ASSERT_ARG(out && path);
 	git_libgit2_init();
 	if (stat(path, &sb) < 0 || (S_ISDIR(sb.st_mode) && dir_is_empty(path))) {
-		git_repository_init_options o;
-
-		git_repository_init_options_init(&o, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
 		if (!create) {
 			error =
 			    snap_error__set(err, SNAP_ENOTFOUND, "no pcisnap store at '%s'", path);
 			goto done;
 		}
-		o.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH |
-		          GIT_REPOSITORY_INIT_NO_REINIT;
-		o.description = "pcisnap store: passthrough health snapshots, one branch per host";
-		if (git_repository_init_ext(&repo, path, &o) < 0 ||
-		    git_repository_config(&cfg, repo) < 0 ||
-		    git_config_set_int32(cfg, STORE_MARKER, 1) < 0) {
-			error = git_fail(err, SNAP_ERROR, "cannot create store", path);
+		/* built aside and renamed into place: never seen half made, and of several
+		 * first collects racing, one store wins and the others use it */
+		if ((error = create_store(path, err)) < 0)
+			goto done;
+		if (stat(path, &sb) < 0) {
+			error = snap_error__errno(err, "create store", path);
 			goto done;
 		}
-	} else if (!S_ISDIR(sb.st_mode)) {
+	}
+	if (!S_ISDIR(sb.st_mode)) {
 		error = snap_error__set(err, SNAP_EINVALID, "'%s' is not a pcisnap store", path);
 		goto done;
 	} else {
 		rc = git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+		if (rc == GIT_EOWNER) {
+			error = snap_error__set(
+			    err, SNAP_EINVALID,
+			    "store '%s' belongs to another user, and libgit2 (as git) refuses "
+			    "repositories it does not own: run pcisnap as the store's owner, or "
+			    "add it to git's safe.directory ('git config --global --add "
+			    "safe.directory %s')",
+			    path, path);
+			goto done;
+		}
 		if (rc == GIT_ENOTFOUND) {
 			error = snap_error__set(
 			    err, SNAP_EINVALID,
@@ -136,7 +254,9 @@ int snap_store_open(snap_store **out, const char *path, int create, snap_error *
 			goto done;
 		}
 		if (git_repository_config_snapshot(&cfg, repo) < 0 ||
-		    git_config_get_bool(&marker, cfg, STORE_MARKER) < 0 || !marker) {
+		    git_config_get_bool(&marker, cfg, STORE_MARKER) < 0 || !marker)
+			marker = create && half_made(repo);
+		if (!marker) {
 			error = snap_error__set(err, SNAP_EINVALID,
 			                        "'%s' is a git repository but not a pcisnap store "
 			                        "(no %s in its config)",
@@ -326,6 +446,76 @@ static void backoff(int attempt)
 	struct timespec ts = {0, (long)(1 + rand() % (attempt < 10 ? 2 + attempt : 12)) * 1000000L};
 
 	nanosleep(&ts, NULL);
+}
+
+int snap_store_check_commit(snap_store *st, const snap_snapshot *s, snap_error *err)
+{
+	snap_snapshot *tip_snap = NULL;
+	const char *host;
+	char refname[512];
+	git_oid tip;
+	int rc, error = 0;
+
+	SNAP_ASSERT_ARG(st && s);
+	host = snap_snapshot_hostname(s);
+	if (!host || !valid_name(host))
+		return snap_error__set(
+		    err, SNAP_EINVALID,
+		    "host name '%s' cannot name a store branch (letters, digits, "
+		    "'.', '-', '_')",
+		    host ? host : "");
+	snprintf(refname, sizeof(refname), "refs/heads/%s", host);
+	rc = git_reference_name_to_id(&tip, st->repo, refname);
+	if (rc < 0 && rc != GIT_ENOTFOUND)
+		return git_fail(err, SNAP_ERROR, "corrupt store: cannot read branch", host);
+	if (rc == 0)
+		error = snap_store__load_commit(&tip_snap, st, &tip, err);
+	snap_snapshot_free(tip_snap);
+	return error;
+}
+
+int snap_store_tip(snap_oid *out, snap_store *st, const char *host, snap_error *err)
+{
+	char refname[512];
+	git_oid id;
+	int rc;
+
+	SNAP_ASSERT_ARG(out && st && host);
+	snprintf(refname, sizeof(refname), "refs/heads/%s", host);
+	rc = git_reference_name_to_id(&id, st->repo, refname);
+	if (rc == GIT_ENOTFOUND)
+		return snap_error__set(err, SNAP_ENOTFOUND, "no host '%s' in store '%s'", host,
+		                       st->path);
+	if (rc < 0)
+		return git_fail(err, SNAP_ERROR, "corrupt store: cannot read branch", host);
+	git_oid_tostr(out->hex, sizeof(out->hex), &id);
+	return 0;
+}
+
+int snap_store_undo_commit(snap_store *st, const char *host, const snap_oid *old,
+                           const snap_oid *cur, snap_error *err)
+{
+	git_reference *ref = NULL;
+	char refname[512];
+	git_oid o, c;
+	int rc;
+
+	SNAP_ASSERT_ARG(st && host && cur);
+	snprintf(refname, sizeof(refname), "refs/heads/%s", host);
+	if (git_oid_fromstr(&c, cur->hex) < 0 || (old && git_oid_fromstr(&o, old->hex) < 0))
+		return snap_error__set(err, SNAP_EINVALID, "invalid commit id");
+	if (old)
+		rc = git_reference_create_matching(&ref, st->repo, refname, &o, 1, &c,
+		                                   "pcisnap: undo an incomplete change");
+	else if ((rc = git_reference_lookup(&ref, st->repo, refname)) == 0) {
+		rc = git_oid_equal(git_reference_target(ref), &c) ? git_reference_delete(ref)
+		                                                  : GIT_EMODIFIED;
+	}
+	git_reference_free(ref);
+	if (rc == GIT_EMODIFIED)
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "branch '%s' moved meanwhile: left as it is", host);
+	return rc < 0 ? git_fail(err, SNAP_ERROR, "cannot restore branch", host) : 0;
 }
 
 int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, const char *label,
@@ -715,20 +905,65 @@ done:
 	return error;
 }
 
-/* Names of the host branches, sorted. */
-static json_t *host_names(snap_store *st)
+/*
+ * Names of the host branches, sorted, as a JSON array of {"k": name}. libgit2's iterator passes
+ * over a loose ref it cannot parse without a word, so the loose refs on disk are counted too:
+ * a branch that is there but unreadable is an error, never a host silently left out.
+ */
+int snap_store__host_names(json_t **out, snap_store *st, snap_error *err)
 {
 	git_reference_iterator *it = NULL;
-	json_t *hosts = json_array();
+	json_t *hosts = json_array(), *seen = json_object();
+	char **loose = NULL, *dir = NULL;
+	size_t nloose = 0;
 	const char *name;
+	snap_root r;
+	int rc, error = 0;
 
-	if (git_reference_iterator_glob_new(&it, st->repo, "refs/heads/*") == 0) {
-		while (git_reference_next_name(&name, it) == 0)
-			json_array_append_new(hosts, json_pack("{s:s}", "k", name + 11));
-		git_reference_iterator_free(it);
+	if (!hosts || !seen) {
+		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
+		goto done;
 	}
+	if (git_reference_iterator_glob_new(&it, st->repo, "refs/heads/*") < 0) {
+		error = git_fail(err, SNAP_ERROR, "corrupt store: cannot list hosts of", st->path);
+		goto done;
+	}
+	while ((rc = git_reference_next_name(&name, it)) == 0) {
+		json_array_append_new(hosts, json_pack("{s:s}", "k", name + 11));
+		json_object_set_new(seen, name + 11, json_true());
+	}
+	if (rc != GIT_ITEROVER) {
+		error = git_fail(err, SNAP_ERROR, "corrupt store: cannot list hosts of", st->path);
+		goto done;
+	}
+	if (asprintf(&dir, "%srefs/heads", git_repository_path(st->repo)) < 0) {
+		dir = NULL;
+		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (snap_root__open(&r, dir, NULL) == 0) {
+		if (snap_root__list(&loose, &nloose, &r, "") == 0)
+			for (size_t i = 0; i < nloose && !error; i++)
+				if (!json_object_get(seen, loose[i]) && !strstr(loose[i], ".lock"))
+					error = snap_error__set(
+					    err, SNAP_ERROR,
+					    "corrupt store '%s': branch '%s' cannot be read (%s/%s "
+					    "is not a ref)",
+					    st->path, loose[i], dir, loose[i]);
+		snap_strv__free(loose, nloose);
+		snap_root__close(&r);
+	}
+	if (error < 0)
+		goto done;
 	snap_json__sort_by_key(hosts, "k");
-	return hosts;
+	*out = hosts;
+	hosts = NULL;
+done:
+	git_reference_iterator_free(it);
+	json_decref(seen);
+	json_decref(hosts);
+	free(dir);
+	return error;
 }
 
 int snap_store_log(char **out, snap_store *st, const char *host, snap_error *err)
@@ -740,9 +975,11 @@ int snap_store_log(char **out, snap_store *st, const char *host, snap_error *err
 	if (host) {
 		error = log_host(&b, st, host, err);
 	} else {
-		json_t *hosts = host_names(st), *h;
+		json_t *hosts = NULL, *h;
 		size_t i;
 
+		if ((error = snap_store__host_names(&hosts, st, err)) < 0)
+			return error;
 		json_array_foreach (hosts, i, h) {
 			if ((error = log_host(&b, st, snap_json__str(h, "k"), err)) < 0)
 				break;
@@ -761,10 +998,13 @@ int snap_store_log(char **out, snap_store *st, const char *host, snap_error *err
 int snap_store_hosts(char **out, snap_store *st, snap_error *err)
 {
 	snap_buf b = SNAP_BUF_INIT;
-	json_t *hosts = host_names(st), *h;
+	json_t *hosts = NULL, *h;
 	size_t i;
+	int error;
 
 	SNAP_ASSERT_ARG(out && st);
+	if ((error = snap_store__host_names(&hosts, st, err)) < 0)
+		return error;
 	json_array_foreach (hosts, i, h) {
 		const char *host = snap_json__str(h, "k");
 		git_commit *c = NULL;
@@ -776,9 +1016,7 @@ int snap_store_hosts(char **out, snap_store *st, snap_error *err)
 		snprintf(ref, sizeof(ref), "refs/heads/%s", host);
 		if (git_reference_name_to_id(&id, st->repo, ref) < 0 ||
 		    git_commit_lookup(&c, st->repo, &id) < 0) {
-			int error =
-			    git_fail(err, SNAP_ERROR, "corrupt store: cannot read host", host);
-
+			error = git_fail(err, SNAP_ERROR, "corrupt store: cannot read host", host);
 			json_decref(hosts); /* host is borrowed from it */
 			snap_buf__release(&b);
 			return error;

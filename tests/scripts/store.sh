@@ -76,6 +76,38 @@ for bad in notstore plain.git corrupt; do
 	check "$bad: nothing modified" cmp -s "$T/before" "$T/after"
 done
 
+# a branch ref that is not a ref: hosts, log and fleet say so (exit 2), never leave it out
+$MKROOT consumer-noacs "$T/g"
+SOURCE_DATE_EPOCH=100 "$PCISNAP" collect --root "$T/g" --host good --store "$T/garbage" >/dev/null
+echo garbage >"$T/garbage/refs/heads/bad"
+for cmd in hosts log fleet; do
+	set +e
+	"$PCISNAP" $cmd --store "$T/garbage" >/dev/null 2>"$T/err"; rc=$?
+	set -e
+	check "garbage branch: $cmd exits 2" test "$rc" = 2
+	check "garbage branch: $cmd names it" grep -q "branch 'bad' cannot be read" "$T/err"
+done
+
+# a full disk: exit 2, the reason said, the store as it was (tmpfs needs root)
+trap 'umount "$T/full" 2>/dev/null; rm -rf "$T"' EXIT
+if [ "$(id -u)" = 0 ] && mkdir -p "$T/full" && mount -t tmpfs -o size=160k tmpfs "$T/full"; then
+	full_rc=0
+	for i in $(seq 1 60); do
+		(cd "$T/full" && find . -type f | sort | xargs -r sha256sum) >"$T/before-full" 2>/dev/null
+		set +e
+		SOURCE_DATE_EPOCH=$((5000 + i)) "$PCISNAP" collect --root "$T/g" --host "h$i" \
+			--store "$T/full/st" >/dev/null 2>"$T/err"; full_rc=$?
+		set -e
+		[ "$full_rc" = 0 ] || break
+	done
+	check "full disk: exit 2" test "$full_rc" = 2
+	check "full disk: says so" grep -q "No space left on device" "$T/err"
+	check "full disk: refs as they were" git -C "$T/full/st" fsck --no-progress --connectivity-only
+	umount "$T/full"
+else
+	not_ok "full disk: needs root to mount a small tmpfs (run the suite as root, as CI does)"
+fi
+
 # what the store records about a snapshot cannot be forged by the snapshot: a kernel release
 # (or any field) with newlines does not add "check:"/"model:" lines that log and hosts trust
 $MKROOT consumer-noacs "$T/inject"

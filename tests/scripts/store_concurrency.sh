@@ -42,4 +42,35 @@ fi
 rm -f "$S"/refs/heads/*.lock
 SOURCE_DATE_EPOCH=99999 "$PCISNAP" collect --root "$T/root" --host killed --store "$S" >/dev/null
 check "store usable after kills" "$PCISNAP" show --store "$S" killed
+
+# 8 first collects into a store that does not exist yet: one creates it, none loses its snapshot
+for id in 1 2 3 4 5 6 7 8; do
+	SOURCE_DATE_EPOCH=$((70000 + id)) "$PCISNAP" collect --root "$T/root" --host "first$id" \
+		--store "$T/new/store" >/dev/null 2>>"$T/first.err" &
+done
+wait
+check "concurrent first collects: none failed" test ! -s "$T/first.err"
+check "concurrent first collects: all 8 hosts stored" \
+	test "$(git -C "$T/new/store" for-each-ref refs/heads | wc -l)" = 8
+check "concurrent first collects: no temporary store left" \
+	test "$(ls "$T/new" | grep -c creating)" = 0
+
+# a collect killed while creating the store leaves no half store in its place
+for round in $(seq 1 10); do
+	rm -rf "$T/k"
+	SOURCE_DATE_EPOCH=1 "$PCISNAP" collect --root "$T/root" --host k --store "$T/k/store" \
+		>/dev/null 2>&1 &
+	pid=$!
+	sleep "0.00$((RANDOM % 10))"
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	SOURCE_DATE_EPOCH=2 "$PCISNAP" collect --root "$T/root" --host k --store "$T/k/store" \
+		>/dev/null 2>>"$T/kill.err" || true
+done
+check "killed during creation: the next collect always works" test ! -s "$T/kill.err"
+
+# a store an older pcisnap left half made (repository, no marker, no refs) is completed
+rm -rf "$T/half" && git init -q --bare "$T/half"
+echo "pcisnap store: passthrough health snapshots, one branch per host" >"$T/half/description"
+check "half-made store is completed" sh -c "\"$PCISNAP\" collect --root \"$T/root\" --host h --store \"$T/half\" >/dev/null"
 finish

@@ -77,7 +77,8 @@ def main():
     write(os.path.join(out, "member-not-in-manifest.tar"), top, unlisted, fix_manifest=False)
     tampered = dict(files)
     tampered["MANIFEST.sha256"] = manifest(files)
-    tampered["snapshot.json"] = files["snapshot.json"].replace(b'"vfio-pci"', b'"nouveau"', 1)
+    tampered["snapshot.json"] = files["snapshot.json"].replace(b'"hostname": "', b'"hostname": "x', 1)
+    assert tampered["snapshot.json"] != files["snapshot.json"], "the tamper changed nothing"
     write(os.path.join(out, "tampered-member.tar"), top, tampered, fix_manifest=False)
     nomanifest = dict(files)
     del nomanifest["MANIFEST.sha256"]

@@ -40,6 +40,28 @@ SNAP_EXTERN int snap_store_open(snap_store **out, const char *path, int create, 
 SNAP_EXTERN void snap_store_free(snap_store *st);
 
 /**
+ * Check, without writing anything, that snap_store_commit() of s would be accepted: its host
+ * name can name a branch and the host's branch tip is readable. Callers that commit several
+ * snapshots as one change (import of a bundle) check them all first.
+ * @return 0, SNAP_EINVALID or SNAP_ERROR (a corrupt store)
+ */
+SNAP_EXTERN int snap_store_check_commit(snap_store *st, const snap_snapshot *s, snap_error *err);
+
+/**
+ * Set a host's branch back to the commit it named before (old, or no branch when old is NULL),
+ * if it still names cur: undoes a commit of a change that could not be completed.
+ * @return 0, SNAP_EINVALID (the branch moved meanwhile: nothing changed) or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_store_undo_commit(snap_store *st, const char *host, const snap_oid *old,
+                                       const snap_oid *cur, snap_error *err);
+
+/**
+ * The commit a host's branch names now.
+ * @return 0, SNAP_ENOTFOUND (no such host) or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_store_tip(snap_oid *out, snap_store *st, const char *host, snap_error *err);
+
+/**
  * Commit a snapshot onto its host's branch (compare-and-swap with retry: concurrent writers
  * lose nothing), optionally labelling it. The message summarises kernel, BIOS, model, the
  * check verdict and the diff verdict against the previous snapshot.
