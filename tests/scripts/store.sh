@@ -89,7 +89,7 @@ for cmd in hosts log fleet; do
 done
 
 # a full disk: exit 2, the reason said, the store as it was (tmpfs needs root)
-trap 'umount "$T/full" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'umount "$T/full" 2>/dev/null || true; rm -rf "$T"' EXIT
 if [ "$(id -u)" = 0 ] && mkdir -p "$T/full" && mount -t tmpfs -o size=160k tmpfs "$T/full"; then
 	full_rc=0
 	for i in $(seq 1 60); do

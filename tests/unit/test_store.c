@@ -144,12 +144,31 @@ Test(store, reopen_requires_the_marker)
 {
 	snap_store *again = NULL;
 	snap_error err = {0};
-	char cmd[300];
+	char cmd[600];
 
 	cr_assert_eq(snap_store_open(&again, dir, 0, &err), 0, "%s", err.message);
 	snap_store_free(again);
-	snprintf(cmd, sizeof(cmd), "git -C '%s' config --unset pcisnap.store", dir);
+	/* somebody's own repository: not ours, whatever create says */
+	snprintf(cmd, sizeof(cmd),
+	         "git -C '%s' config --unset pcisnap.store && echo mine >'%s/description'", dir,
+	         dir);
 	cr_assert_eq(system(cmd), 0);
 	cr_assert_eq(snap_store_open(&again, dir, 1, &err), SNAP_EINVALID);
 	cr_assert_not_null(strstr(err.message, "not a pcisnap store"));
+}
+
+Test(store, a_half_made_store_is_completed_not_refused)
+{
+	snap_store *again = NULL;
+	snap_error err = {0};
+	char cmd[600];
+
+	/* what a collect killed between creating the repository and marking it left */
+	snprintf(cmd, sizeof(cmd), "git -C '%s' config --unset pcisnap.store", dir);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(snap_store_open(&again, dir, 0, &err), SNAP_EINVALID); /* reading: no */
+	cr_assert_eq(snap_store_open(&again, dir, 1, &err), 0, "%s", err.message);
+	snap_store_free(again);
+	cr_assert_eq(snap_store_open(&again, dir, 0, &err), 0, "%s", err.message); /* marked */
+	snap_store_free(again);
 }
