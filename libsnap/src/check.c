@@ -18,6 +18,8 @@ struct snap_check {
 
 static const char *const status_names[] = {"PASS", "WARN", "FAIL"};
 
+#define MAX_NAMED 16 /* devices named in one message */
+
 static void add(snap_check *c, json_t *checks, snap_check_status st, const char *id,
                 const char *subject, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
@@ -58,6 +60,33 @@ static bool has_method(const json_t *rm, const char *name)
 		if (json_is_string(m) && !strcmp(json_string_value(m), name))
 			return true;
 	return false;
+}
+
+/*
+ * [count, index...] of the host-owned members of kernel group gid: the count, then the first
+ * MAX_NAMED + 1 of them (one more than a message names, so one can be its own subject).
+ * Computed once per group and kept in cache (gid -> array).
+ */
+static const json_t *host_owned_of(json_t *cache, const snap_topo *t, json_int_t gid)
+{
+	char key[32];
+	json_t *v, *m;
+	size_t x, count = 0;
+
+	snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, gid);
+	if ((v = json_object_get(cache, key)))
+		return v;
+	v = json_array();
+	json_array_append_new(v, json_integer(0));
+	json_array_foreach (snap_topo__group_members(t, gid), x, m) {
+		if (!host_owned(t->dev[json_integer_value(m)].obj))
+			continue;
+		if (count++ <= MAX_NAMED)
+			json_array_append(v, m);
+	}
+	json_array_set_new(v, 0, json_integer((json_int_t)count));
+	json_object_set_new(cache, key, v);
+	return v;
 }
 
 /* Explain each multi-device group by what merges it (used by show and check). */
@@ -126,7 +155,7 @@ static json_t *implied_groups(snap_topo *t)
 int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 {
 	const json_t *root, *io, *fw, *vfio;
-	json_t *checks, *pt = NULL, *reasons;
+	json_t *checks, *pt = NULL, *reasons, *owned_by_group, *covered;
 	snap_check *c;
 	snap_topo t;
 	const char *bdf, *ir;
@@ -142,6 +171,8 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	}
 	pt = snap_passthrough__compute(root);
+	covered = snap_passthrough__covered(root);
+	owned_by_group = json_object();
 
 	/* 1. IOMMU */
 	if (json_is_true(json_object_get(io, "enabled")))
@@ -213,19 +244,31 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			    "group_viable", bdf, "%s has no IOMMU group", lbl);
 		} else {
 			snap_buf b = SNAP_BUF_INIT;
-			size_t bad = 0;
+			size_t bad = 0, x;
+			const json_t *m;
 			char *list;
 
-			for (size_t k = 0; k < t.n; k++) {
-				const json_t *g = json_object_get(t.dev[k].obj, "iommu_group");
+			/* the group's host-owned members, found once per group (a group of n
+			 * passthrough devices costs n, not n squared), named up to MAX_NAMED */
+			const json_t *owned =
+			    host_owned_of(owned_by_group, &t, json_integer_value(gid));
+			size_t printed = 0;
 
-				if ((int)k == i || !json_is_integer(g) ||
-				    json_integer_value(g) != json_integer_value(gid) ||
-				    !host_owned(t.dev[k].obj))
+			bad = (size_t)json_integer_value(json_array_get(owned, 0)) -
+			      (host_owned(d) ? 1 : 0);
+			json_array_foreach (owned, x, m) {
+				size_t k = (size_t)json_integer_value(m);
+
+				if (x == 0 || (int)k == i) /* entry 0 is the count */
 					continue;
-				snap_buf__printf(&b, "%s%s (%s)", bad++ ? ", " : "", t.dev[k].bdf,
+				if (printed++ == MAX_NAMED)
+					break;
+				snap_buf__printf(&b, "%s%s (%s)", printed > 1 ? ", " : "",
+				                 t.dev[k].bdf,
 				                 snap_json__str(t.dev[k].obj, "driver"));
 			}
+			if (bad > MAX_NAMED)
+				snap_buf__printf(&b, " and %zu more", bad - MAX_NAMED);
 			list = snap_buf__detach(&b);
 			if (bad)
 				add(c, checks, SNAP_CHECK_FAIL, "group_viable", bdf,
@@ -249,34 +292,32 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			    "ACS of a device on its path is unknown (collect as root)",
 			    lbl);
 		else if (json_is_integer(gid)) {
-			int r = snap_topo__implied_root(&t, i);
+			int k = snap_topo__other_group_member(&t, i);
 
-			for (size_t k = 0; k < t.n; k++) {
-				const json_t *g = json_object_get(t.dev[k].obj, "iommu_group");
-
-				if ((int)k == i || snap_topo__implied_root(&t, (int)k) != r ||
-				    !json_is_integer(g) ||
-				    json_integer_value(g) == json_integer_value(gid))
-					continue;
+			if (k >= 0)
 				add(c, checks, SNAP_CHECK_FAIL, "isolation_enforced", bdf,
 				    "%s is in group %" JSON_INTEGER_FORMAT
 				    " but the hardware cannot "
 				    "isolate it from %s (%s): isolation asserted, not enforced",
-				    t.dev[k].bdf, json_integer_value(g), bdf,
+				    t.dev[k].bdf,
+				    json_integer_value(
+				        json_object_get(t.dev[k].obj, "iommu_group")),
+				    bdf,
 				    t.dev[k].merge_reason
 				        ? t.dev[k].merge_reason
 				        : (t.dev[i].merge_reason ? t.dev[i].merge_reason
 				                                 : "shared path"));
-				break;
-			}
 		}
 		/* functions of the slot bound together */
 		if (!snap_json__str(d, "physfn")) {
-			for (size_t k = 0; k < t.n; k++) {
+			size_t x;
+			const json_t *m;
+
+			json_array_foreach (snap_topo__slot_members(&t, i), x, m) {
+				size_t k = (size_t)json_integer_value(m);
 				const json_t *o = t.dev[k].obj;
 
-				if ((int)k == i || strncmp(t.dev[k].bdf, bdf, 10) ||
-				    snap_json__str(o, "physfn") || !host_owned(o))
+				if ((int)k == i || snap_json__str(o, "physfn") || !host_owned(o))
 					continue;
 				add(c, checks, SNAP_CHECK_FAIL, "slot_functions", bdf,
 				    "function %s of the same slot is bound to host driver %s: bind "
@@ -319,14 +360,7 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		/* vfio binding and ID list */
 		{
 			const char *drv = snap_json__str(d, "driver");
-			bool ids = false;
-			size_t k;
-			json_t *id;
-
-			json_array_foreach (json_object_get(vfio, "ids"), k, id)
-				if (snap_json__str(id, "id") &&
-				    snap_passthrough__id_matches(snap_json__str(id, "id"), d))
-					ids = true;
+			bool ids = json_object_get(covered, bdf) != NULL;
 			if (!json_is_true(
 			        json_object_get(json_object_get(vfio, "modules"), "vfio_pci")))
 				add(c, checks, SNAP_CHECK_FAIL, "vfio_binding", bdf,
@@ -369,6 +403,8 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 	                   "verdict", status_names[c->verdict], "checks", checks, "implied_groups",
 	                   implied_groups(&t));
 	json_decref(pt);
+	json_decref(owned_by_group);
+	json_decref(covered);
 	snap_topo__release(&t);
 	if (!c->doc) {
 		free(c);

@@ -21,12 +21,13 @@ struct snap_diff {
 
 /* State of one comparison. o2n/n2o map device indices across the two snapshots (-1: none). */
 struct ctx {
-	const json_t *o, *n; /* the two snapshot roots */
-	snap_topo to, tn;    /* their indexes */
-	int *o2n, *n2o;      /* identity matching */
-	json_t *pt;          /* passthrough devices of OLD: bdf -> reasons */
-	json_t *changes;     /* the result */
-	bool same_host;      /* both snapshots are of one host (serials may break ties) */
+	const json_t *o, *n;   /* the two snapshot roots */
+	snap_topo to, tn;      /* their indexes */
+	int *o2n, *n2o;        /* identity matching */
+	json_t *pt;            /* passthrough devices of OLD: bdf -> reasons */
+	json_t *cov_o, *cov_n; /* bdfs the vfio-pci ID lists of OLD and NEW cover */
+	json_t *changes;       /* the result */
+	bool same_host;        /* both snapshots are of one host (serials may break ties) */
 };
 
 static const char *const class_names[] = {"harmless", "binding_regression", "grouping_regression",
@@ -194,6 +195,27 @@ static void cmp_string(struct ctx *c, const char *kind, const char *subject, con
 	    a ? a : "unknown", b ? b : "unknown");
 }
 
+/* A token's identity for comparison: key, and "=value" when it has one. */
+static void token_key(char *buf, size_t n, const json_t *t)
+{
+	const char *k = snap_json__str(t, "key"), *v = snap_json__str(t, "value");
+
+	snprintf(buf, n, "%s%s%s", k ? k : "", v ? "=" : "", v ? v : "");
+}
+
+static json_t *token_set(const json_t *tokens)
+{
+	json_t *set = json_object(), *t;
+	char key[1024];
+	size_t i;
+
+	json_array_foreach (tokens, i, t) {
+		token_key(key, sizeof(key), t);
+		json_object_set_new(set, key, json_true());
+	}
+	return set;
+}
+
 static void diff_host(struct ctx *c)
 {
 	static const char *const fw[] = {"bios_vendor",   "bios_version", "bios_date",
@@ -238,13 +260,13 @@ static void diff_host(struct ctx *c)
 
 		for (int dir = 0; dir < 2; dir++) {
 			json_t *a = dir ? tn : to, *b = dir ? to : tn;
+			json_t *in_b = token_set(b); /* linear: a set, not a scan per token */
 
 			json_array_foreach (a, i, t) {
-				bool found = false;
+				char key[1024];
 
-				json_array_foreach (b, j, u)
-					found |= json_equal(t, u);
-				if (found)
+				token_key(key, sizeof(key), t);
+				if (json_object_get(in_b, key))
 					continue;
 				{
 					const char *k = snap_json__str(t, "key"),
@@ -264,22 +286,23 @@ static void diff_host(struct ctx *c)
 					    dir ? "added" : "removed");
 				}
 			}
+			json_decref(in_b);
 		}
 	}
 	/* loaded modules (vfio ones are judged in diff_vfio) */
 	for (int dir = 0; dir < 2; dir++) {
 		json_t *a = json_object_get(dir ? kn : ko, "modules"),
 		       *b = json_object_get(dir ? ko : kn, "modules");
-		json_t *list = json_array();
+		json_t *list = json_array(), *in_b = json_object();
 
+		json_array_foreach (b, j, u)
+			json_object_set_new(in_b, json_string_value(u), json_true());
 		json_array_foreach (a, i, t) {
-			bool found = false;
-
-			json_array_foreach (b, j, u)
-				found |= json_equal(t, u);
-			if (!found && strncmp(json_string_value(t), "vfio", 4))
+			if (!json_object_get(in_b, json_string_value(t)) &&
+			    strncmp(json_string_value(t), "vfio", 4))
 				json_array_append(list, t);
 		}
+		json_decref(in_b);
 		if (json_array_size(list) && json_array_size(b))
 			add(c, SNAP_CLASS_HARMLESS, dir ? "modules_loaded" : "modules_unloaded",
 			    "kernel modules", dir ? json_null() : json_incref(list),
@@ -376,18 +399,10 @@ static void diff_iommu(struct ctx *c)
 
 /* ---- vfio ---- */
 
-static bool covered_by_ids(const json_t *root, const json_t *dev)
+/* Is the device (of OLD or NEW) covered by that snapshot's vfio-pci ID list? */
+static bool covered_by_ids(const json_t *covered, const char *bdf)
 {
-	const json_t *ids = json_object_get(json_object_get(root, "vfio"), "ids"), *id;
-	size_t i;
-
-	json_array_foreach (ids, i, id) {
-		const char *s = snap_json__str(id, "id");
-
-		if (s && snap_passthrough__id_matches(s, dev))
-			return true;
-	}
-	return false;
+	return json_object_get(covered, bdf) != NULL;
 }
 
 static void diff_vfio(struct ctx *c)
@@ -416,9 +431,9 @@ static void diff_vfio(struct ctx *c)
 		int i = snap_topo__find(&c->to, bdf), j;
 		char lbl[512];
 
-		if (i < 0 || (j = c->o2n[i]) < 0 || !covered_by_ids(c->o, c->to.dev[i].obj))
+		if (i < 0 || (j = c->o2n[i]) < 0 || !covered_by_ids(c->cov_o, c->to.dev[i].bdf))
 			continue;
-		if (covered_by_ids(c->n, c->tn.dev[j].obj))
+		if (covered_by_ids(c->cov_n, c->tn.dev[j].bdf))
 			continue;
 		label_n(c, j, lbl, sizeof(lbl));
 		add(c, SNAP_CLASS_BINDING_REGRESSION, "vfio_ids_uncovered", c->tn.dev[j].bdf,
@@ -724,6 +739,7 @@ static bool is_bridge(const json_t *obj)
 static void diff_groups(struct ctx *c)
 {
 	bool *done = calloc(c->tn.n + 1, sizeof(bool)); /* new devices already reported gained */
+	json_t *pairs = json_object();                  /* "old:new" group pairs walked */
 	size_t renumbered = 0, changed = 0;
 	const char *bdf;
 	json_t *reasons, *g;
@@ -745,17 +761,29 @@ static void diff_groups(struct ctx *c)
 		gn = json_object_get(c->tn.dev[j].obj, "iommu_group");
 		if (!json_is_integer(go) || !json_is_integer(gn))
 			continue;
+		/* passthrough devices that moved from one group into one other share the
+		 * answer: each (old group, new group) pair is walked once, keeping this linear */
+		{
+			char pair[64];
+
+			snprintf(pair, sizeof(pair),
+			         "%" JSON_INTEGER_FORMAT ":%" JSON_INTEGER_FORMAT,
+			         json_integer_value(go), json_integer_value(gn));
+			if (json_object_get(pairs, pair))
+				continue;
+			json_object_set_new(pairs, pair, json_true());
+		}
 		mo = group_members(&c->to, json_integer_value(go));
 		mn = group_members(&c->tn, json_integer_value(gn));
 		label_n(c, j, lp, sizeof(lp));
 		json_array_foreach (mn, x, v) {
 			int m = (int)json_integer_value(v), om = c->n2o[m];
-			bool was = false;
-			size_t y;
-			json_t *w;
+			const json_t *ogm =
+			    om >= 0 ? json_object_get(c->to.dev[om].obj, "iommu_group") : NULL;
+			/* it was in the old group when its old self was */
+			bool was = json_is_integer(ogm) &&
+			           json_integer_value(ogm) == json_integer_value(go);
 
-			json_array_foreach (mo, y, w)
-				was |= (om >= 0 && json_integer_value(w) == om);
 			if (was || done[m])
 				continue;
 			done[m] = true;
@@ -832,6 +860,7 @@ static void diff_groups(struct ctx *c)
 		add(c, SNAP_CLASS_HARMLESS, "groups_gone", "IOMMU groups", json_null(), json_null(),
 		    NULL, "The new snapshot has no IOMMU groups at all.");
 	free(done);
+	json_decref(pairs);
 }
 
 /*
@@ -840,31 +869,21 @@ static void diff_groups(struct ctx *c)
  */
 static bool over_split(snap_topo *t, int i, char *why, size_t n)
 {
-	const json_t *g = json_object_get(t->dev[i].obj, "iommu_group"), *v;
-	size_t x;
+	const json_t *g = json_object_get(t->dev[i].obj, "iommu_group"), *gk;
+	const char *reason;
+	int k;
 
-	if (!json_is_integer(g) || t->dev[i].uncertain)
+	if (!json_is_integer(g) || t->dev[i].uncertain ||
+	    (k = snap_topo__other_group_member(t, i)) < 0)
 		return false;
-	json_array_foreach (snap_topo__implied_members(t, i), x, v) {
-		int k = (int)json_integer_value(v);
-		const json_t *gk = json_object_get(t->dev[k].obj, "iommu_group");
-
-		if (k == i || !json_is_integer(gk) ||
-		    json_integer_value(gk) == json_integer_value(g))
-			continue;
-		{
-			const char *reason = t->dev[k].merge_reason ? t->dev[k].merge_reason
-			                                            : t->dev[i].merge_reason;
-
-			snprintf(why, n,
-			         "%s is in group %" JSON_INTEGER_FORMAT
-			         " though the hardware cannot isolate it from %s (%s)",
-			         t->dev[k].bdf, json_integer_value(gk), t->dev[i].bdf,
-			         reason ? reason : "shared upstream path without ACS");
-		}
-		return true;
-	}
-	return false;
+	gk = json_object_get(t->dev[k].obj, "iommu_group");
+	reason = t->dev[k].merge_reason ? t->dev[k].merge_reason : t->dev[i].merge_reason;
+	snprintf(why, n,
+	         "%s is in group %" JSON_INTEGER_FORMAT
+	         " though the hardware cannot isolate it from %s (%s)",
+	         t->dev[k].bdf, json_integer_value(gk), t->dev[i].bdf,
+	         reason ? reason : "shared upstream path without ACS");
+	return true;
 }
 
 static void diff_asserted(struct ctx *c)
@@ -908,16 +927,31 @@ static json_t *identities(const snap_topo *t, const json_t *bdfs)
 	return ids;
 }
 
-static const json_t *find_vm(const json_t *root, const json_t *vm)
+/* "source id" of a VM: how it is found again in the other snapshot */
+static void vm_key(char *buf, size_t n, const json_t *vm)
 {
-	size_t i;
-	json_t *w;
+	const char *src = snap_json__str(vm, "source"), *id = snap_json__str(vm, "id");
 
-	json_array_foreach (json_object_get(root, "vms"), i, w)
-		if (str_eq(snap_json__str(w, "source"), snap_json__str(vm, "source")) &&
-		    str_eq(snap_json__str(w, "id"), snap_json__str(vm, "id")))
-			return w;
-	return NULL;
+	snprintf(buf, n, "%s%c%s", src ? src : "", 0x1f, id ? id : "");
+}
+
+/* key -> VM (the first of a key), and within a VM, hostdev key -> hostdev: lookups, not scans */
+static json_t *index_by(const json_t *list, bool vms)
+{
+	json_t *index = json_object(), *v;
+	char key[1024];
+	size_t i;
+
+	json_array_foreach (list, i, v) {
+		if (vms)
+			vm_key(key, sizeof(key), v);
+		else
+			snprintf(key, sizeof(key), "%s",
+			         snap_json__str(v, "key") ? snap_json__str(v, "key") : "");
+		if (!json_object_get(index, key))
+			json_object_set(index, key, v);
+	}
+	return index;
 }
 
 static void diff_vms(struct ctx *c)
@@ -925,22 +959,27 @@ static void diff_vms(struct ctx *c)
 	size_t i, k;
 	json_t *vm, *hd;
 
+	json_t *new_vms = index_by(json_object_get(c->n, "vms"), true);
+
 	json_array_foreach (json_object_get(c->o, "vms"), i, vm) {
-		const json_t *nvm = find_vm(c->n, vm);
-		char subject[256];
+		const json_t *nvm;
+		json_t *new_hds;
+		char subject[256], key[1024];
+
+		vm_key(key, sizeof(key), vm);
+		nvm = json_object_get(new_vms, key);
+		new_hds = index_by(json_object_get(nvm, "hostdevs"), false);
 
 		json_array_foreach (json_object_get(vm, "hostdevs"), k, hd) {
-			const json_t *nhd = NULL, *h;
-			size_t x;
+			const json_t *nhd;
 			json_t *io, *in;
 
 			snprintf(subject, sizeof(subject), "%s VM %s %s",
 			         snap_json__str(vm, "source"),
 			         snap_json__str(vm, "id") ? snap_json__str(vm, "id") : "?",
 			         snap_json__str(hd, "key"));
-			json_array_foreach (json_object_get(nvm, "hostdevs"), x, h)
-				if (str_eq(snap_json__str(h, "key"), snap_json__str(hd, "key")))
-					nhd = h;
+			nhd = json_object_get(
+			    new_hds, snap_json__str(hd, "key") ? snap_json__str(hd, "key") : "");
 			if (!nhd) {
 				add(c, SNAP_CLASS_HARMLESS, "vm_hostdev_removed", subject,
 				    jdup(json_object_get(hd, "addresses")), json_null(), NULL,
@@ -994,7 +1033,9 @@ static void diff_vms(struct ctx *c)
 			json_decref(io);
 			json_decref(in);
 		}
+		json_decref(new_hds);
 	}
+	json_decref(new_vms);
 }
 
 /* ---- assembly ---- */
@@ -1048,6 +1089,8 @@ int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap, const snap
 	c.n2o = malloc((c.tn.n + 1) * sizeof(int));
 	c.changes = json_array();
 	c.pt = snap_passthrough__compute(c.o);
+	c.cov_o = snap_passthrough__covered(c.o);
+	c.cov_n = snap_passthrough__covered(c.n);
 	d = calloc(1, sizeof(*d));
 	if (!c.o2n || !c.n2o || !c.changes || !c.pt || !d) {
 		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
@@ -1109,6 +1152,8 @@ done:
 	free(c.o2n);
 	free(c.n2o);
 	json_decref(c.pt);
+	json_decref(c.cov_o);
+	json_decref(c.cov_n);
 	json_decref(c.changes);
 	return error;
 }

@@ -157,6 +157,9 @@ int snap_json__dump(char **out, const json_t *root, snap_error *err);
 /* passthrough.c: which devices a snapshot passes (or means to pass) to VMs, and why. */
 /* Object bdf -> [reason strings]; the contract's definition, siblings in the slot included. */
 json_t *snap_passthrough__compute(const json_t *root);
+/* bdf -> [the vfio.ids entries that match it]: each device held against the ids that can
+ * match it (indexed by vendor:device), so linear in devices and ids. */
+json_t *snap_passthrough__covered(const json_t *root);
 /* Does a vfio-pci id ("vvvv:dddd[:sv:sd...]") match this device object? */
 bool snap_passthrough__id_matches(const char *id, const json_t *dev);
 /* Device object with this bdf, or NULL. Linear; callers with many lookups build an index. */
@@ -185,6 +188,7 @@ struct snap_topo_dev {
 	char *identity;        /* owned: ids plus the chain of upstream ports, no bus numbers */
 	int implied;           /* union-find parent for implied groups */
 	enum snap_tristate mf; /* the kernel's dev->multifunction */
+	int group_a, group_b;  /* on an implied root: members in two different kernel groups */
 	bool uncertain;        /* an ACS fact this device's implied group depends on is unknown */
 	char *merge_reason;    /* owned, NULL: why this device joins others in its implied group */
 };
@@ -195,6 +199,10 @@ typedef struct {
 	json_t *by_bdf;            /* owned: bdf -> index */
 	json_t *by_group;          /* owned: kernel group id (decimal string) -> [index...] */
 	json_t *by_implied;        /* owned: implied root index (decimal string) -> [index...] */
+	json_t *by_slot;           /* owned: "dom:bus:slot" (hex) -> [index...] */
+	json_t *empty;             /* owned: the empty list index lookups return */
+	int *path_memo;            /* owned: pci_acs_path_enabled() per device, -2 unknown yet */
+	int *path_blocker;         /* owned: where that path stops isolating */
 	bool iommu_on;             /* the snapshot's IOMMU is enabled (ACS enable quirks ran) */
 	bool amd_iommu;            /* ... and it is AMD's (an IVRS table is present) */
 } snap_topo;
@@ -205,9 +213,14 @@ int snap_topo__find(const snap_topo *t, const char *bdf); /* index or -1 */
 /* pci_acs_enabled() for one device with REQ_ACS_FLAGS; *why names what is missing. */
 enum snap_tristate snap_topo__acs_enabled(const snap_topo *t, int i, char *why, size_t n);
 int snap_topo__implied_root(snap_topo *t, int i); /* representative of i's implied group */
+/* A member of i's implied group in another kernel group than i's (isolation asserted, not
+ * enforced), or -1. Constant time. */
+int snap_topo__other_group_member(const snap_topo *t, int i);
 /* Indices in kernel group gid, or in i's implied group: borrowed arrays of integers. */
 const json_t *snap_topo__group_members(const snap_topo *t, json_int_t gid);
 const json_t *snap_topo__implied_members(snap_topo *t, int i);
+/* Indices of the functions in i's slot (i included; 8 at most): a borrowed array. */
+const json_t *snap_topo__slot_members(const snap_topo *t, int i);
 /* ACS flag names ("SV" ... "DT") <-> capability/control register bits. */
 unsigned snap_topo__acs_bits(const json_t *flags);
 void snap_topo__acs_names(char *buf, size_t n, unsigned bits, const char *sep);

@@ -81,10 +81,81 @@ static void add_reason(json_t *pt, const char *bdf, const char *reason)
 	json_array_append_new(list, json_string(reason));
 }
 
+json_t *snap_passthrough__covered(const json_t *root)
+{
+	const json_t *ids = json_object_get(json_object_get(root, "vfio"), "ids");
+	json_t *covered = json_object(), *d, *id;
+	size_t i, j;
+	/* the ID list indexed by "vendor:device" (wildcards apart, and duplicates dropped), so
+	 * each device is held against the few ids that can match it, not against all of them */
+	json_t *by_ids = json_object(), *wild = json_array(), *seen = json_object();
+
+	json_array_foreach (ids, j, id) {
+		const char *sid = snap_json__str(id, "id"), *src = snap_json__str(id, "source");
+		char key[64], dup[600];
+		unsigned long v, dv;
+		char *end;
+		json_t *list;
+
+		if (!sid)
+			continue;
+		snprintf(dup, sizeof(dup), "%s %s", sid, src ? src : "");
+		if (json_object_get(seen, dup))
+			continue;
+		json_object_set_new(seen, dup, json_true());
+		v = strtoul(sid, &end, 16);
+		dv = *end == ':' ? strtoul(end + 1, NULL, 16) : 0xffffffffUL;
+		if (v == 0xffffffffUL || dv == 0xffffffffUL) {
+			json_array_append(wild, id);
+			continue;
+		}
+		snprintf(key, sizeof(key), "%lx:%lx", v, dv);
+		if (!(list = json_object_get(by_ids, key))) {
+			list = json_array();
+			json_object_set_new(by_ids, key, list);
+		}
+		json_array_append(list, id);
+	}
+	json_array_foreach (json_object_get(root, "devices"), i, d) {
+		const char *bdf = snap_json__str(d, "bdf");
+
+		for (int pass = 0; pass < 2; pass++) {
+			const json_t *cands = wild;
+			char key[64];
+
+			if (!pass) {
+				const char *v = snap_json__str(d, "vendor"),
+				           *dv = snap_json__str(d, "device");
+
+				snprintf(key, sizeof(key), "%lx:%lx",
+				         v ? strtoul(v, NULL, 16) : 0xfffffffeUL,
+				         dv ? strtoul(dv, NULL, 16) : 0xfffffffeUL);
+				cands = json_object_get(by_ids, key);
+			}
+			json_array_foreach (cands, j, id) {
+				const char *sid = snap_json__str(id, "id");
+				json_t *list;
+
+				if (!bdf || !sid || !snap_passthrough__id_matches(sid, d))
+					continue;
+				if (!(list = json_object_get(covered, bdf))) {
+					list = json_array();
+					json_object_set_new(covered, bdf, list);
+				}
+				json_array_append(list, id);
+			}
+		}
+	}
+	json_decref(by_ids);
+	json_decref(wild);
+	json_decref(seen);
+	return covered;
+}
+
 json_t *snap_passthrough__compute(const json_t *root)
 {
 	json_t *pt = json_object(), *devices = json_object_get(root, "devices"), *d, *vm, *id;
-	const json_t *ids = json_object_get(json_object_get(root, "vfio"), "ids");
+	json_t *covered = snap_passthrough__covered(root);
 	size_t i, j, k;
 	char reason[256];
 
@@ -100,16 +171,13 @@ json_t *snap_passthrough__compute(const json_t *root)
 			snprintf(reason, sizeof(reason), "driver_override %s", ovr);
 			add_reason(pt, bdf, reason);
 		}
-		json_array_foreach (ids, j, id) {
-			const char *s = snap_json__str(id, "id");
-
-			if (s && snap_passthrough__id_matches(s, d)) {
-				snprintf(reason, sizeof(reason), "vfio-pci id %s (%s)", s,
-				         snap_json__str(id, "source"));
-				add_reason(pt, bdf, reason);
-			}
+		json_array_foreach (json_object_get(covered, bdf), j, id) {
+			snprintf(reason, sizeof(reason), "vfio-pci id %s (%s)",
+			         snap_json__str(id, "id"), snap_json__str(id, "source"));
+			add_reason(pt, bdf, reason);
 		}
 	}
+	json_decref(covered);
 	json_array_foreach (json_object_get(root, "vms"), i, vm) {
 		json_t *hd, *b;
 

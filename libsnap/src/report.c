@@ -8,6 +8,8 @@
 
 #include "internal.h"
 
+#define MAX_LISTED 16 /* group members listed per passthrough device */
+
 static const char *or_unknown(const char *s)
 {
 	return s ? s : "unknown";
@@ -51,17 +53,6 @@ static void risky_flags(snap_buf *b, const json_t *opts)
 		snap_buf__puts(b, "  none\n");
 }
 
-static const json_t *group_by_id(const json_t *root, json_int_t id)
-{
-	size_t i;
-	json_t *g;
-
-	json_array_foreach (json_object_get(root, "groups"), i, g)
-		if (json_integer_value(json_object_get(g, "id")) == id)
-			return g;
-	return NULL;
-}
-
 static void render_text(snap_buf *b, const json_t *root)
 {
 	const json_t *host = json_object_get(root, "host"), *k = json_object_get(root, "kernel");
@@ -69,8 +60,23 @@ static void render_text(snap_buf *b, const json_t *root)
 	const json_t *vfio = json_object_get(root, "vfio"),
 	             *cov = json_object_get(root, "coverage");
 	json_t *pt = snap_passthrough__compute(root), *v;
+	json_t *groups_by_id = json_object(); /* id -> group object: one lookup per device */
 	const char *bdf;
+	bool have_topo;
+	snap_topo t;
 	size_t i;
+
+	have_topo = snap_topo__build(&t, root) == 0;
+	{
+		json_t *g;
+		char key[32];
+
+		json_array_foreach (json_object_get(root, "groups"), i, g) {
+			snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT,
+			         json_integer_value(json_object_get(g, "id")));
+			json_object_set(groups_by_id, key, g);
+		}
+	}
 
 	snap_buf__printf(b, "host      %s  (collected %s, pcisnap %s)\n",
 	                 or_unknown(snap_json__str(host, "hostname")),
@@ -128,9 +134,10 @@ static void render_text(snap_buf *b, const json_t *root)
 		snap_buf__puts(
 		    b, "  none (nothing bound to vfio-pci, named by a VM or by vfio-pci.ids)\n");
 	json_object_foreach (pt, bdf, v) {
-		const json_t *d = snap_snapshot__device(root, bdf);
-		const json_t *g;
-		char label[512];
+		int di = have_topo ? snap_topo__find(&t, bdf) : -1;
+		const json_t *d = di >= 0 ? t.dev[di].obj : NULL;
+		const json_t *g = NULL;
+		char label[512], key[32];
 		json_t *r, *gid;
 		size_t j;
 
@@ -156,23 +163,32 @@ static void render_text(snap_buf *b, const json_t *root)
 		json_array_foreach (v, j, r)
 			snap_buf__printf(b, "%s %s", j ? ";" : "", json_string_value(r));
 		snap_buf__puts(b, "\n");
-		if (json_is_integer(gid) && (g = group_by_id(root, json_integer_value(gid)))) {
+		if (json_is_integer(gid)) {
+			snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT,
+			         json_integer_value(gid));
+			g = json_object_get(groups_by_id, key);
+		}
+		if (g) {
+			const json_t *members = json_object_get(g, "devices");
 			json_t *m;
 
-			json_array_foreach (json_object_get(g, "devices"), j, m) {
-				const json_t *md =
-				    snap_snapshot__device(root, json_string_value(m));
-				const char *drv = md ? snap_json__str(md, "driver") : NULL;
+			json_array_foreach (members, j, m) {
+				int mi = snap_topo__find(&t, json_string_value(m));
+				const char *drv =
+				    mi >= 0 ? snap_json__str(t.dev[mi].obj, "driver") : NULL;
 
+				if (j == MAX_LISTED) { /* a report stays readable, and linear */
+					snap_buf__printf(b, "    ... and %zu more group members\n",
+					                 json_array_size(members) - MAX_LISTED);
+					break;
+				}
 				snap_buf__printf(b, "    group member %s (%s)\n",
 				                 json_string_value(m), drv ? drv : "no driver");
 			}
 		}
 	}
 	{
-		snap_topo t;
-
-		if (snap_topo__build(&t, root) == 0) {
+		if (have_topo) {
 			size_t n = 0;
 			json_t *g;
 
@@ -208,9 +224,11 @@ static void render_text(snap_buf *b, const json_t *root)
 				snap_buf__puts(b, "  none: there are no IOMMU groups\n");
 			else if (!n)
 				snap_buf__puts(b, "  none: every group holds one device\n");
-			snap_topo__release(&t);
 		}
 	}
+	if (have_topo)
+		snap_topo__release(&t);
+	json_decref(groups_by_id);
 	snap_buf__printf(b, "coverage  config space %s, kernel log %s, interrupts %s\n",
 	                 or_unknown(snap_json__str(cov, "config_space")),
 	                 json_is_true(json_object_get(cov, "kernel_log")) ? "read" : "not read",
@@ -238,40 +256,29 @@ static const char *acs_mark(const json_t *d, char *buf, size_t n)
 	return buf;
 }
 
-/* Is d a child of parent (NULL: a top-level device, or one whose parent is not in the snapshot)? */
-static bool child_of(const json_t *root, const json_t *d, const char *parent)
+/* Children of every device (and of the top level, -1) as index lists, from the topology. */
+struct tree {
+	const snap_topo *t;
+	size_t *first, *next; /* first[i + 1]: first child of i; next[c]: c's next sibling */
+	size_t none;          /* end of a list */
+};
+
+static void render_subtree(snap_buf *b, const struct tree *tr, const json_t *pt, int parent,
+                           snap_buf *prefix)
 {
-	const char *p = snap_json__str(d, "parent");
+	const snap_topo *t = tr->t;
 
-	if (!parent)
-		return !p || !snap_snapshot__device(root, p);
-	return p && !strcmp(p, parent);
-}
-
-static void render_subtree(snap_buf *b, const json_t *root, const json_t *pt, const char *parent,
-                           const char *prefix)
-{
-	json_t *devs = json_object_get(root, "devices"), *d;
-	size_t i, last = (size_t)-1, count = 0;
-
-	json_array_foreach (devs, i, d) {
-		if (child_of(root, d, parent)) {
-			last = i;
-			count++;
-		}
-	}
-	if (!count)
-		return;
-	json_array_foreach (devs, i, d) {
-		const char *bdf = snap_json__str(d, "bdf");
+	for (size_t i = tr->first[parent + 1]; i != tr->none; i = tr->next[i]) {
+		const json_t *d = t->dev[i].obj;
+		const char *bdf = t->dev[i].bdf;
 		json_t *gid = json_object_get(d, "iommu_group");
-		char acs[64], next[512], name[512];
+		bool last = tr->next[i] == tr->none;
+		char acs[64], name[512];
+		size_t keep = prefix->len;
 
-		if (!child_of(root, d, parent))
-			continue;
 		snap_snapshot__device_label(name, sizeof(name), d);
-		snap_buf__printf(b, "%s%s%s", prefix, parent ? (i == last ? "`-- " : "|-- ") : "",
-		                 name);
+		snap_buf__printf(b, "%s%s%s", prefix->ptr ? prefix->ptr : "",
+		                 parent >= 0 ? (last ? "`-- " : "|-- ") : "", name);
 		if (json_is_integer(gid))
 			snap_buf__printf(b, "  grp %" JSON_INTEGER_FORMAT, json_integer_value(gid));
 		else
@@ -285,10 +292,49 @@ static void render_subtree(snap_buf *b, const json_t *root, const json_t *pt, co
 		                 : json_is_false(json_object_get(d, "flr")) ? "FLR-"
 		                                                            : "FLR?",
 		                 json_object_get(pt, bdf) ? "  [passthrough]" : "");
-		snprintf(next, sizeof(next), "%s%s", prefix,
-		         parent ? (i == last ? "    " : "|   ") : "");
-		render_subtree(b, root, pt, bdf, next);
+		if (parent >= 0)
+			snap_buf__puts(prefix, last ? "    " : "|   ");
+		/* the loader bounds the depth (256 bridges), so does this recursion */
+		render_subtree(b, tr, pt, (int)i, prefix);
+		prefix->len = keep;
+		if (prefix->ptr)
+			prefix->ptr[keep] = '\0';
 	}
+}
+
+static void render_tree(snap_buf *b, const json_t *root, const json_t *pt)
+{
+	struct tree tr = {0};
+	snap_buf prefix = SNAP_BUF_INIT;
+	size_t *tail = NULL;
+	snap_topo t;
+
+	if (snap_topo__build(&t, root) < 0)
+		return;
+	tr.t = &t;
+	tr.none = (size_t)-1;
+	tr.first = malloc((t.n + 1) * sizeof(*tr.first));
+	tr.next = malloc((t.n + 1) * sizeof(*tr.next));
+	tail = malloc((t.n + 1) * sizeof(*tail));
+	if (tr.first && tr.next && tail) {
+		for (size_t i = 0; i <= t.n; i++)
+			tr.first[i] = tail[i] = tr.next[i] = tr.none;
+		for (size_t i = 0; i < t.n; i++) { /* in snapshot (BDF) order under each parent */
+			size_t p = (size_t)(t.dev[i].parent + 1);
+
+			if (tail[p] == tr.none)
+				tr.first[p] = i;
+			else
+				tr.next[tail[p]] = i;
+			tail[p] = i;
+		}
+		render_subtree(b, &tr, pt, -1, &prefix);
+	}
+	snap_buf__release(&prefix);
+	free(tr.first);
+	free(tr.next);
+	free(tail);
+	snap_topo__release(&t);
 }
 
 int snap_report_render(char **out, const snap_snapshot *s, snap_report_format format,
@@ -309,7 +355,7 @@ int snap_report_render(char **out, const snap_snapshot *s, snap_report_format fo
 
 		snap_buf__puts(&b, "PCIe topology (grp = IOMMU group, ACS[...] = enabled controls, "
 		                   "ACS- none, ? unknown)\n");
-		render_subtree(&b, s->root, pt, NULL, "");
+		render_tree(&b, s->root, pt);
 		json_decref(pt);
 		break;
 	}

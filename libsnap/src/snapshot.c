@@ -385,6 +385,116 @@ static bool bdf_valid(const char *s)
 	return strtoul(s + dom + 4, NULL, 16) <= 0x1f; /* slot: 5 bits */
 }
 
+/*
+ * Bounds that no host reaches and that keep every analysis's work bounded for any document the
+ * loader accepts: how many of each list, and how deep a chain of bridges (each bridge takes a
+ * bus number: 256 at most below a root).
+ */
+#define MAX_DEVICES         (1u << 17) /* a fully populated PCI domain has 65,536 functions */
+#define MAX_DEPTH           256
+#define MAX_TOKENS          8192 /* COMMAND_LINE_SIZE is 2,048 bytes on x86 */
+#define MAX_MODULES         65536
+#define MAX_IDS             4096
+#define MAX_VMS             65536
+#define MAX_HOSTDEVS        64  /* per VM (Proxmox has hostpci0 to hostpci15) */
+#define MAX_HOSTDEV_DEVICES 256 /* functions one hostdev names (a slot has 8) */
+
+static int check_bounds(const json_t *root, snap_error *err)
+{
+	static const struct {
+		const char *obj, *key;
+		size_t max;
+	} lists[] = {
+	    {NULL, "devices", MAX_DEVICES},
+	    {NULL, "groups", MAX_DEVICES},
+	    {"kernel", "cmdline_tokens", MAX_TOKENS},
+	    {"kernel", "modules", MAX_MODULES},
+	    {"vfio", "ids", MAX_IDS},
+	    {NULL, "vms", MAX_VMS},
+	};
+	const json_t *devices = json_object_get(root, "devices"), *d, *vm;
+	json_t *index = NULL;
+	int *parent = NULL, *depth = NULL, error = 0;
+	size_t i, n;
+
+	for (i = 0; i < SNAP_ARRAY_SIZE(lists); i++) {
+		const json_t *o = lists[i].obj ? json_object_get(root, lists[i].obj) : root;
+
+		if (json_array_size(json_object_get(o, lists[i].key)) > lists[i].max)
+			return snap_error__set(err, SNAP_EINVALID,
+			                       "invalid snapshot: more than %zu entries in \"%s\"",
+			                       lists[i].max, lists[i].key);
+	}
+	json_array_foreach (json_object_get(root, "vms"), i, vm) {
+		const json_t *hd;
+		size_t j;
+
+		if (json_array_size(json_object_get(vm, "hostdevs")) > MAX_HOSTDEVS)
+			return snap_error__set(err, SNAP_EINVALID,
+			                       "invalid snapshot: a VM with more than %d hostdevs",
+			                       MAX_HOSTDEVS);
+		json_array_foreach (json_object_get(vm, "hostdevs"), j, hd)
+			if (json_array_size(json_object_get(hd, "devices")) > MAX_HOSTDEV_DEVICES ||
+			    json_array_size(json_object_get(hd, "addresses")) > MAX_HOSTDEV_DEVICES)
+				return snap_error__set(
+				    err, SNAP_EINVALID,
+				    "invalid snapshot: a hostdev naming more than %d devices",
+				    MAX_HOSTDEV_DEVICES);
+	}
+	/* parent chains: no loops, at most MAX_DEPTH deep (linear: depths are memoised) */
+	n = json_array_size(devices);
+	if (!n)
+		return 0;
+	index = json_object();
+	parent = malloc(n * sizeof(*parent));
+	depth = calloc(n, sizeof(*depth)); /* 0: not yet known; -1: on the current walk */
+	if (!index || !parent || !depth) {
+		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
+		goto done;
+	}
+	json_array_foreach (devices, i, d)
+		json_object_set_new(index, snap_json__str(d, "bdf"), json_integer((json_int_t)i));
+	json_array_foreach (devices, i, d) {
+		const char *pb = snap_json__str(d, "parent");
+		const json_t *p = pb ? json_object_get(index, pb) : NULL;
+
+		parent[i] = p ? (int)json_integer_value(p) : -1;
+	}
+	for (i = 0; i < n && !error; i++) {
+		int at = (int)i, len = 0, base;
+
+		/* walk up to a device of known depth (or the root), marking the way */
+		while (at >= 0 && depth[at] == 0) {
+			depth[at] = -1;
+			at = parent[at];
+			if (++len > MAX_DEPTH + 1)
+				break;
+		}
+		if (at >= 0 && depth[at] < 0) {
+			error = snap_error__set(err, SNAP_EINVALID,
+			                        "invalid snapshot: the parents of '%s' form a loop",
+			                        snap_json__str(json_array_get(devices, i), "bdf"));
+			break;
+		}
+		base = at >= 0 ? depth[at] : 0;
+		if (len > MAX_DEPTH + 1 || base + len > MAX_DEPTH + 1) {
+			error = snap_error__set(
+			    err, SNAP_EINVALID,
+			    "invalid snapshot: '%s' sits below more than %d bridges",
+			    snap_json__str(json_array_get(devices, i), "bdf"), MAX_DEPTH);
+			break;
+		}
+		/* write the depths down the way just walked */
+		for (int w = (int)i, k = len; w != at; w = parent[w], k--)
+			depth[w] = base + k;
+	}
+done:
+	json_decref(index);
+	free(parent);
+	free(depth);
+	return error;
+}
+
 /* Structural checks beyond JSON syntax: what diff, check and show rely on. */
 static int check_skeleton(const json_t *root, snap_error *err)
 {
@@ -392,6 +502,7 @@ static int check_skeleton(const json_t *root, snap_error *err)
 	const char *schema = snap_json__str(root, "schema");
 	json_t *groups, *devices, *v;
 	size_t i;
+	int error;
 
 	if (!json_is_object(root))
 		return snap_error__set(err, SNAP_EINVALID,
@@ -445,8 +556,8 @@ static int check_skeleton(const json_t *root, snap_error *err)
 	}
 	{
 		json_t *seen = json_object();
-		int error = 0;
 
+		error = 0;
 		if (!seen)
 			return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 		json_array_foreach (devices, i, v) {
@@ -483,6 +594,8 @@ static int check_skeleton(const json_t *root, snap_error *err)
 		if (error < 0)
 			return error;
 	}
+	if ((error = check_bounds(root, err)) < 0)
+		return error;
 	for (i = 0; i < SNAP_ARRAY_SIZE(field_types); i++) {
 		char path[96], where[64];
 		const char *sp = strchr(field_types[i], ' ');

@@ -35,6 +35,7 @@
 #define ACS_UF        0x10
 #define ACS_EC        0x20
 #define REQ_ACS_FLAGS (ACS_SV | ACS_RR | ACS_CR | ACS_UF)
+#define MAX_PATH      512 /* the loader refuses chains deeper than 256 bridges */
 
 /*
  * Device-specific ACS: drivers/pci/quirks.c, pci_dev_acs_enabled[], as in Debian 12's kernel
@@ -482,20 +483,41 @@ static bool is_bridge_class(const json_t *obj)
 	return c && !strncmp(c, "0604", 4);
 }
 
-/* pci_acs_path_enabled(start, NULL, REQ_ACS_FLAGS) */
+/*
+ * pci_acs_path_enabled(start, NULL, REQ_ACS_FLAGS), memoised per device: every device below a
+ * bridge asks the same question of it, and chains can be 256 deep. memo[i]: -2 not yet known,
+ * else the answer (blocker[i]: the first port that does not isolate, when SNAP_NO).
+ */
 static enum snap_tristate path_enabled(const snap_topo *t, int i, int *blocker, char *why, size_t n)
 {
-	enum snap_tristate res = SNAP_YES;
+	int *memo = t->path_memo, *blk = t->path_blocker;
+	int stack[MAX_PATH], depth = 0;
+	enum snap_tristate res;
+	char w[128];
 
-	for (int p = i; p >= 0; p = t->dev[p].parent) {
-		enum snap_tristate e = snap_topo__acs_enabled(t, p, why, n);
+	/* climb to the first device whose answer is known (or past the root) */
+	for (int p = i; p >= 0 && memo[p] == -2 && depth < MAX_PATH; p = t->dev[p].parent)
+		stack[depth++] = p;
+	while (depth--) {
+		int p = stack[depth], up = t->dev[p].parent;
+		enum snap_tristate e = snap_topo__acs_enabled(t, p, w, sizeof(w));
+		enum snap_tristate above = up >= 0 ? (enum snap_tristate)memo[up] : SNAP_YES;
 
 		if (e == SNAP_NO) {
-			*blocker = p;
-			return SNAP_NO;
+			memo[p] = SNAP_NO;
+			blk[p] = p;
+		} else if (up >= 0 && above == SNAP_NO) {
+			memo[p] = SNAP_NO;
+			blk[p] = blk[up];
+		} else {
+			memo[p] =
+			    e == SNAP_UNKNOWN || above == SNAP_UNKNOWN ? SNAP_UNKNOWN : SNAP_YES;
 		}
-		if (e == SNAP_UNKNOWN)
-			res = SNAP_UNKNOWN;
+	}
+	res = memo[i] == -2 ? SNAP_UNKNOWN : (enum snap_tristate)memo[i];
+	if (res == SNAP_NO) {
+		*blocker = blk[i];
+		snap_topo__acs_enabled(t, blk[i], why, n); /* the blocker's own reason */
 	}
 	return res;
 }
@@ -509,6 +531,12 @@ static void set_reason(struct snap_topo_dev *d, const char *who, const char *why
 		return;
 	snprintf(buf, sizeof(buf), "%s %s", who, why);
 	d->merge_reason = strdup(buf);
+}
+
+/* "dddd:bb:ss" of device i, the key of the slot index */
+static void slot_key(char *buf, size_t n, const struct snap_topo_dev *d)
+{
+	snprintf(buf, n, "%x:%x:%x", d->dom, d->bus, d->slot);
 }
 
 static void compute_implied(snap_topo *t)
@@ -568,12 +596,19 @@ static void compute_implied(snap_topo *t)
 				d->uncertain = true;
 			if (self != SNAP_NO || t->dev[pdev].mf != SNAP_YES)
 				continue;
-			for (size_t o = 0; o < t->n; o++) {
+			/* the other functions of the slot: 8 at most, BDFs being unique */
+			char key[48];
+			const json_t *fns, *fv;
+			size_t fi;
+
+			slot_key(key, sizeof(key), &t->dev[pdev]);
+			fns = json_object_get(t->by_slot, key);
+			json_array_foreach (fns, fi, fv) {
+				size_t o = (size_t)json_integer_value(fv);
 				struct snap_topo_dev *od = &t->dev[o];
 				char owhy[128];
 
-				if ((int)o == pdev || od->dom != t->dev[pdev].dom ||
-				    od->bus != t->dev[pdev].bus || od->slot != t->dev[pdev].slot)
+				if ((int)o == pdev)
 					continue;
 				if (snap_topo__acs_enabled(t, (int)o, owhy, sizeof(owhy)) !=
 				    SNAP_NO)
@@ -633,19 +668,14 @@ static void index_add(json_t *index, json_int_t key, size_t i)
 	json_array_append_new(list, json_integer((json_int_t)i));
 }
 
-static const json_t *index_get(const json_t *index, json_int_t key)
+static const json_t *index_get(const snap_topo *t, const json_t *index, json_int_t key)
 {
-	static json_t *empty;
 	char k[32];
 	const json_t *v;
 
 	snprintf(k, sizeof(k), "%" JSON_INTEGER_FORMAT, key);
 	v = json_object_get(index, k);
-	if (v)
-		return v;
-	if (!empty)
-		empty = json_array(); /* never modified: shared, immutable */
-	return empty;
+	return v ? v : t->empty;
 }
 
 int snap_topo__find(const snap_topo *t, const char *bdf)
@@ -713,27 +743,78 @@ int snap_topo__build(snap_topo *t, const json_t *root)
 	for (i = 0; i < t->n; i++)
 		if (!(t->dev[i].identity = make_identity(t, (int)i)))
 			return SNAP_ENOMEM;
+	t->by_slot = json_object();
+	t->empty = json_array();
+	for (i = 0; i < t->n; i++) {
+		char key[48];
+		json_t *list;
+
+		slot_key(key, sizeof(key), &t->dev[i]);
+		if (!(list = json_object_get(t->by_slot, key))) {
+			list = json_array();
+			json_object_set_new(t->by_slot, key, list);
+		}
+		json_array_append_new(list, json_integer((json_int_t)i));
+	}
+	t->path_memo = malloc((t->n + 1) * sizeof(int));
+	t->path_blocker = malloc((t->n + 1) * sizeof(int));
+	if (!t->path_memo || !t->path_blocker)
+		return SNAP_ENOMEM;
+	for (i = 0; i < t->n; i++)
+		t->path_memo[i] = -2;
 	compute_implied(t);
 	t->by_group = json_object();
 	t->by_implied = json_object();
+	for (i = 0; i < t->n; i++)
+		t->dev[i].group_a = t->dev[i].group_b = -1;
 	for (i = 0; i < t->n; i++) {
 		const json_t *g = json_object_get(t->dev[i].obj, "iommu_group");
+		struct snap_topo_dev *r = &t->dev[snap_topo__implied_root(t, (int)i)];
 
-		if (json_is_integer(g))
+		if (json_is_integer(g)) {
 			index_add(t->by_group, json_integer_value(g), i);
+			if (r->group_a < 0)
+				r->group_a = (int)i;
+			else if (r->group_b < 0 && json_integer_value(json_object_get(
+			                               t->dev[r->group_a].obj, "iommu_group")) !=
+			                               json_integer_value(g))
+				r->group_b = (int)i;
+		}
 		index_add(t->by_implied, snap_topo__implied_root(t, (int)i), i);
 	}
 	return 0;
 }
 
+int snap_topo__other_group_member(const snap_topo *t, int i)
+{
+	const json_t *g = json_object_get(t->dev[i].obj, "iommu_group"), *ga;
+	int r = find_root((snap_topo *)t, i), a = t->dev[r].group_a, b = t->dev[r].group_b;
+
+	if (!json_is_integer(g) || a < 0)
+		return -1;
+	ga = json_object_get(t->dev[a].obj, "iommu_group");
+	/* a: the first member with a kernel group; b: the first whose group differs from a's */
+	return json_integer_value(ga) != json_integer_value(g) ? a : b;
+}
+
+const json_t *snap_topo__slot_members(const snap_topo *t, int i)
+{
+	char key[48];
+	const json_t *v;
+
+	slot_key(key, sizeof(key), &t->dev[i]);
+	v = json_object_get(t->by_slot, key);
+	return v ? v : t->empty;
+}
+
 const json_t *snap_topo__group_members(const snap_topo *t, json_int_t gid)
 {
-	return index_get(t->by_group, gid);
+	return index_get(t, t->by_group, gid);
 }
 
 const json_t *snap_topo__implied_members(snap_topo *t, int i)
 {
-	return index_get(t->by_implied, snap_topo__implied_root(t, i));
+	return index_get(t, t->by_implied, snap_topo__implied_root(t, i));
 }
 
 void snap_topo__release(snap_topo *t)
@@ -746,5 +827,9 @@ void snap_topo__release(snap_topo *t)
 	json_decref(t->by_bdf);
 	json_decref(t->by_group);
 	json_decref(t->by_implied);
+	json_decref(t->by_slot);
+	json_decref(t->empty);
+	free(t->path_memo);
+	free(t->path_blocker);
 	memset(t, 0, sizeof(*t));
 }
