@@ -113,9 +113,35 @@ int cli_parse_format(int *out, const char *cmd, const char *arg, const char *con
 	return cli_error("%s: unknown format '%s' (%s)", cmd, arg, list);
 }
 
+/*
+ * Reports carry strings from snapshots, which may come from anywhere (an imported bundle, a
+ * pulled store). Written as text, a control character would reach the terminal: an ANSI escape
+ * can rewrite what the operator sees. Every C0 control but newline and tab, DEL, and the C1
+ * controls (U+0080 to U+009F, C2 80 to C2 9F in UTF-8) are written as '?'.
+ */
 int cli_write_stdout(const char *text)
 {
-	if (fputs(text, stdout) == EOF || fflush(stdout) == EOF)
+	const unsigned char *p = (const unsigned char *)text;
+	char buf[4096];
+	size_t n = 0;
+
+	for (; *p; p++) {
+		unsigned char ch = *p;
+
+		if (ch == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			p++;
+			ch = '?';
+		} else if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f) {
+			ch = '?';
+		}
+		buf[n++] = (char)ch;
+		if (n == sizeof(buf)) {
+			if (fwrite(buf, 1, n, stdout) != n)
+				return cli_error("cannot write to standard output");
+			n = 0;
+		}
+	}
+	if ((n && fwrite(buf, 1, n, stdout) != n) || fflush(stdout) == EOF)
 		return cli_error("cannot write to standard output");
 	return CLI_OK;
 }

@@ -45,6 +45,7 @@ int cli_open_store(struct snap_store **out, const char *store_path, int create);
  */
 int cli_parse_format(int *out, const char *cmd, const char *arg, const char *const names[]);
 /* Write text to stdout, checking for errors; CLI_OK or CLI_ERROR. */
+/* Reports to stdout: control characters from snapshots (ANSI escapes) are written as '?'. */
 int cli_write_stdout(const char *text);
 
 #endif

@@ -24,8 +24,11 @@
 #include "snap/check.h"
 #include "snap/diff.h"
 
-#define MAX_MEMBERS     32          /* a bundle has about ten */
-#define MAX_MEMBER_SIZE (64u << 20) /* far above any snapshot */
+#define MAX_MEMBERS     32           /* a bundle has about ten */
+#define MAX_MEMBER_SIZE (64u << 20)  /* far above any snapshot */
+#define MAX_TOTAL_SIZE  (160u << 20) /* all members together, uncompressed */
+#define MAX_RATIO       200          /* uncompressed : compressed, once past RATIO_FLOOR */
+#define RATIO_FLOOR     (8u << 20)   /* small bundles may compress as well as they like */
 #define MANIFEST        "MANIFEST.sha256"
 
 /* One member: name relative to the top directory, contents. */
@@ -109,6 +112,7 @@ struct redactor {
 	const unsigned char *key; /* borrowed */
 	size_t key_len;
 	json_t *map;    /* owned: original -> pseudonym */
+	json_t *prefix; /* owned: first 1-4 characters of an original -> [originals] */
 	json_t *fields; /* owned: field name -> count of values replaced */
 };
 
@@ -145,6 +149,17 @@ static const char *pseudonym(struct redactor *r, const char *kind, const char *v
 	else
 		snprintf(out, sizeof(out), "%s-%.12s", kind, hex);
 	json_object_set_new(r->map, value, json_string(out));
+	if (strcmp(kind, "mac")) { /* MACs are found by their shape, everything else by name */
+		char pre[5];
+		json_t *list;
+
+		snprintf(pre, sizeof(pre), "%.4s", value);
+		if (!(list = json_object_get(r->prefix, pre))) {
+			list = json_array();
+			json_object_set_new(r->prefix, pre, list);
+		}
+		json_array_append_new(list, json_string(value));
+	}
 	if (field) {
 		json_int_t c = json_integer_value(json_object_get(r->fields, field));
 
@@ -163,60 +178,174 @@ static void redact_field(struct redactor *r, json_t *obj, const char *key, const
 		json_object_set_new(obj, key, json_string(pseudonym(r, kind, v, field)));
 }
 
-static bool is_mac_at(const char *p)
+static bool hex2(const char *p)
 {
-	for (int i = 0; i < 17; i++) {
-		if (i % 3 == 2) {
-			if (p[i] != ':' && p[i] != '-')
-				return false;
-		} else if (!isxdigit((unsigned char)p[i])) {
-			return false;
-		}
-	}
-	/* exactly six groups: a DSN ("xx-" eight times) or a longer hex run is not a MAC */
-	return !isxdigit((unsigned char)p[17]) && p[17] != ':' && p[17] != '-';
+	return isxdigit((unsigned char)p[0]) && isxdigit((unsigned char)p[1]);
 }
 
-/* Rewrite one string: known originals (4+ characters) and MAC addresses become pseudonyms. */
+/* The pseudonym of a MAC address (12 hex digits, any case) written in the style it came in:
+ * sep ':' or '-' (six groups), '.' (three groups of four) or 0 (unseparated). */
+static void put_mac(snap_buf *b, struct redactor *r, const char *digits12, char sep)
+{
+	char mac[18], hexd[13];
+	const char *ps;
+	size_t n = 0;
+
+	for (int i = 0; i < 12; i++)
+		hexd[i] = (char)tolower((unsigned char)digits12[i]);
+	hexd[12] = '\0';
+	snprintf(mac, sizeof(mac), "%.2s:%.2s:%.2s:%.2s:%.2s:%.2s", hexd, hexd + 2, hexd + 4,
+	         hexd + 6, hexd + 8, hexd + 10);
+	ps = pseudonym(r, "mac", mac, "MAC addresses in text"); /* "02:xx:xx:xx:xx:xx" */
+	for (const char *q = ps; *q; q++) {
+		if (*q == ':') {
+			if (sep == ':' || sep == '-')
+				snap_buf__put(b, &sep, 1);
+			continue;
+		}
+		snap_buf__put(b, q, 1);
+		if (sep == '.' && ++n % 4 == 0 && n < 12)
+			snap_buf__puts(b, ".");
+	}
+}
+
+/*
+ * A MAC address starting at p (the character before p is not a hex digit): six groups of two
+ * hex digits joined by ':' or '-' (also at the end of a longer run, as BOOTIF=01-<mac> and
+ * dracut's ifname=<name>:<mac> write them, but not an eight-group Device Serial Number or
+ * EUI-64), three groups of four joined by '.', or twelve hex digits alone. Writes the pseudonym
+ * and returns how many characters it replaced, 0 when there is no MAC at p.
+ */
+static size_t redact_mac_at(snap_buf *b, struct redactor *r, const char *p)
+{
+	const char *g[16];
+	size_t ng = 0, len = 0;
+	char sep = 0, digits[13];
+
+	/* a run of hex groups with one separator */
+	for (const char *q = p;;) {
+		size_t glen = 0;
+
+		while (isxdigit((unsigned char)q[glen]))
+			glen++;
+		if (!glen || ng == SNAP_ARRAY_SIZE(g))
+			break;
+		g[ng++] = q;
+		q += glen;
+		if ((*q == ':' || *q == '-') && (!sep || *q == sep) &&
+		    isxdigit((unsigned char)q[1])) {
+			sep = *q;
+			q++;
+			continue;
+		}
+		len = (size_t)(q - p);
+		break;
+	}
+	if (sep && ng >= 6) {
+		bool two = true; /* the last six groups are two digits each */
+		bool all_two = true;
+
+		for (size_t i = 0; i < ng; i++) {
+			size_t glen = 0;
+
+			while (isxdigit((unsigned char)g[i][glen]))
+				glen++;
+			if (glen != 2) {
+				all_two = false;
+				if (i >= ng - 6)
+					two = false;
+			}
+		}
+		if (two && !(ng == 8 && all_two) && ng <= 7) {
+			const char *m = g[ng - 6];
+
+			snap_buf__put(b, p, (size_t)(m - p)); /* "01-" or "0:" before it stays */
+			for (int i = 0; i < 6; i++) {
+				digits[2 * i] = m[3 * i];
+				digits[2 * i + 1] = m[3 * i + 1];
+			}
+			put_mac(b, r, digits, sep);
+			return len;
+		}
+		return 0;
+	}
+	/* aabb.ccdd.eeff */
+	if (hex2(p) && hex2(p + 2) && p[4] == '.' && hex2(p + 5) && hex2(p + 7) && p[9] == '.' &&
+	    hex2(p + 10) && hex2(p + 12) && !isxdigit((unsigned char)p[14]) && p[14] != '.') {
+		memcpy(digits, p, 4);
+		memcpy(digits + 4, p + 5, 4);
+		memcpy(digits + 8, p + 10, 4);
+		put_mac(b, r, digits, '.');
+		return 14;
+	}
+	/* twelve hex digits alone */
+	if (ng == 1 && !sep) {
+		size_t glen = 0;
+
+		while (isxdigit((unsigned char)p[glen]))
+			glen++;
+		if (glen == 12 && p[12] != '.' && p[12] != ':' && p[12] != '-') {
+			memcpy(digits, p, 12);
+			put_mac(b, r, digits, 0);
+			return 12;
+		}
+	}
+	return 0;
+}
+
+static bool word_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '-' || c == '_';
+}
+
+/*
+ * Rewrite one string: known originals and MAC addresses become pseudonyms. Originals of four
+ * characters or more are replaced anywhere, shorter ones (a host called "web") only as a whole
+ * word. The originals are indexed by their first characters, so a long text costs its length.
+ */
 static json_t *redact_string(struct redactor *r, const char *s)
 {
 	snap_buf b = SNAP_BUF_INIT;
-	const char *key;
-	json_t *v, *res;
+	json_t *res;
 	char *out;
 
 	for (const char *p = s; *p;) {
-		const char *best = NULL, *bestv = NULL;
-		size_t bestlen = 0;
+		const char *bestv = NULL;
+		size_t bestlen = 0, used;
+		char pre[5];
+		const json_t *cands, *key;
+		size_t i;
 
-		if ((p == s || (!isxdigit((unsigned char)p[-1]) && p[-1] != ':' && p[-1] != '-')) &&
-		    strlen(p) >= 17 && is_mac_at(p)) {
-			char mac[18];
+		/* 1. the longest known original at p */
+		snprintf(pre, sizeof(pre), "%.4s", p);
+		for (size_t plen = strlen(pre); plen >= 1 && !bestv; plen--) {
+			pre[plen] = '\0';
+			cands = json_object_get(r->prefix, pre);
+			json_array_foreach (cands, i, key) {
+				const char *k = json_string_value(key);
+				size_t kl = strlen(k);
 
-			memcpy(mac, p, 17);
-			mac[17] = '\0';
-			for (char *q = mac; *q; q++)
-				*q = (char)tolower((unsigned char)*q);
-			snap_buf__puts(&b, pseudonym(r, "mac", mac, "MAC addresses in text"));
-			p += 17;
-			continue;
-		}
-		json_object_foreach (r->map, key, v) {
-			size_t kl = strlen(key);
-
-			if (kl >= 4 && kl > bestlen && !strncmp(p, key, kl)) {
-				best = key;
-				bestv = json_string_value(v);
+				if (kl <= bestlen || strncmp(p, k, kl))
+					continue;
+				if (kl < 4 && ((p > s && word_char(p[-1])) || word_char(p[kl])))
+					continue; /* a short name only as a word of its own */
+				bestv = json_string_value(json_object_get(r->map, k));
 				bestlen = kl;
 			}
 		}
-		if (best) {
+		if (bestv) {
 			snap_buf__puts(&b, bestv);
 			p += bestlen;
-		} else {
-			snap_buf__put(&b, p, 1);
-			p++;
+			continue;
 		}
+		/* 2. a MAC address */
+		if ((p == s || !isxdigit((unsigned char)p[-1])) &&
+		    (used = redact_mac_at(&b, r, p))) {
+			p += used;
+			continue;
+		}
+		snap_buf__put(&b, p, 1);
+		p++;
 	}
 	out = snap_buf__detach(&b);
 	res = json_string(out ? out : "");
@@ -231,12 +360,29 @@ static void redact_walk(struct redactor *r, json_t *j)
 	json_t *v;
 
 	if (json_is_object(j)) {
+		json_t *renamed = NULL; /* keys hold values too (modprobe.d option names) */
+
 		json_object_foreach (j, k, v) {
+			json_t *nk = redact_string(r, k);
+
 			if (json_is_string(v))
 				json_object_set_new(j, k, redact_string(r, json_string_value(v)));
 			else
 				redact_walk(r, v);
+			if (strcmp(json_string_value(nk), k)) {
+				if (!renamed)
+					renamed = json_object();
+				json_object_set(renamed, k, nk);
+			}
+			json_decref(nk);
 		}
+		json_object_foreach (renamed, k, v) {
+			json_t *val = json_incref(json_object_get(j, k));
+
+			json_object_del(j, k);
+			json_object_set_new(j, json_string_value(v), val);
+		}
+		json_decref(renamed);
 	} else if (json_is_array(j)) {
 		json_array_foreach (j, i, v) {
 			if (json_is_string(v))
@@ -434,7 +580,7 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 {
 	static const snap_export_options defaults = SNAP_EXPORT_OPTIONS_INIT;
 	struct members m = {NULL, 0};
-	struct redactor red = {NULL, 0, NULL, NULL};
+	struct redactor red = {NULL, 0, NULL, NULL, NULL};
 	snap_snapshot *cur = NULL, *old = NULL;
 	struct archive *a = NULL;
 	char top[256], tmp[4096], manifest_line[4096];
@@ -463,6 +609,7 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 		red.key = opts->redact_key;
 		red.key_len = opts->redact_key_len;
 		red.map = json_object();
+		red.prefix = json_object();
 		red.fields = json_object();
 		if (old)
 			redact_doc(&red, old->root);
@@ -578,6 +725,7 @@ done:
 	snap_buf__release(&man);
 	members_release(&m);
 	json_decref(red.map);
+	json_decref(red.prefix);
 	json_decref(red.fields);
 	snap_snapshot_free(cur);
 	snap_snapshot_free(old);
@@ -598,6 +746,7 @@ static int read_members(struct members *m, char **top_out, const char *path, sna
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
 	char *top = NULL;
+	size_t total = 0; /* uncompressed bytes of the members so far */
 	int error = 0, rc;
 
 	if (!a)
@@ -668,6 +817,10 @@ static int read_members(struct members *m, char **top_out, const char *path, sna
 			error = hostile(err, path, "an oversized member", name);
 			goto done;
 		}
+		if ((size_t)size > MAX_TOTAL_SIZE - total) {
+			error = hostile(err, path, "more data than a bundle holds, at", name);
+			goto done;
+		}
 		for (size_t i = 0; i < m->n; i++)
 			if (!strcmp(m->v[i].name, rel)) {
 				error = hostile(err, path, "a duplicate member", name);
@@ -690,7 +843,16 @@ static int read_members(struct members *m, char **top_out, const char *path, sna
 			if (n == 0)
 				break;
 			used += (size_t)n;
+			/* a decompression bomb is refused while it inflates, not after */
+			if (total + used > RATIO_FLOOR &&
+			    total + used > MAX_RATIO * (size_t)(archive_filter_bytes(a, -1) + 1)) {
+				free(data);
+				error = hostile(err, path, "a compression ratio no bundle has, at",
+				                name);
+				goto done;
+			}
 		}
+		total += used;
 		if (used != (size_t)size) {
 			free(data);
 			error = hostile(err, path, "a member whose size lies", name);

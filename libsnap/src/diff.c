@@ -1184,6 +1184,35 @@ void snap_diff_free(snap_diff *d)
 	free(d);
 }
 
+/*
+ * Text from a snapshot in one Markdown table cell: a newline would end the row (and start lines
+ * of its own), '|' the cell, and HTML would render: none of them pass as they are.
+ */
+static void md_cell(snap_buf *b, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		switch (*p) {
+		case '|':
+			snap_buf__puts(b, "\\|");
+			break;
+		case '<':
+			snap_buf__puts(b, "&lt;");
+			break;
+		case '>':
+			snap_buf__puts(b, "&gt;");
+			break;
+		case '&':
+			snap_buf__puts(b, "&amp;");
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				snap_buf__puts(b, " ");
+			else
+				snap_buf__put(b, (const char *)p, 1);
+		}
+	}
+}
+
 static void render_header(snap_buf *b, const snap_diff *d, bool md)
 {
 	const json_t *o = json_object_get(d->doc, "old"), *n = json_object_get(d->doc, "new");
@@ -1220,10 +1249,10 @@ int snap_diff_render(char **out, const snap_diff *d, snap_diff_format format, sn
 		const char *cls = snap_json__str(ch, "class");
 
 		if (format == SNAP_DIFF_MARKDOWN) {
-			snap_buf__printf(&b, "| %s | %s | %s | ", cls, snap_json__str(ch, "kind"),
-			                 snap_json__str(ch, "subject"));
-			for (const char *p = snap_json__str(ch, "message"); *p; p++)
-				snap_buf__puts(&b, *p == '|' ? "\\|" : (char[]){*p, 0});
+			snap_buf__printf(&b, "| %s | %s | ", cls, snap_json__str(ch, "kind"));
+			md_cell(&b, snap_json__str(ch, "subject"));
+			snap_buf__puts(&b, " | ");
+			md_cell(&b, snap_json__str(ch, "message"));
 			snap_buf__puts(&b, " |\n");
 			continue;
 		}

@@ -77,6 +77,23 @@ check "same pseudonyms on both sides" sh -c "! grep -q 'device_added\|device_rem
 "$PCISNAP" export b.json --redact --store keystore -o red-store.tar >/dev/null
 check "a key kept in the store by default" test -s keystore/pcisnap-redact.key
 
+# every spelling of a MAC address, MACs in option names, a short host name inside other text
+$MKROOT amd-epyc leaky
+printf 'BOOT_IMAGE=/vmlinuz ro BOOTIF=01-a0-b1-c2-d3-e4-f5 ifname=uplink:a1:b2:c3:d4:e5:f6 ip=10.0.0.5::10.0.0.1:255.255.255.0:web:uplink:none cisco=aabb.ccdd.ee01 bare=0a1b2c3d4e5f dsn=b8-ce-f6-03-00-a1-b2-c3\n' >leaky/proc/cmdline
+mkdir -p leaky/etc/modprobe.d && printf 'options mlx5_core 3c:ec:ef:99:88:77=1\n' >leaky/etc/modprobe.d/mac-key.conf
+SOURCE_DATE_EPOCH=300 "$PCISNAP" collect --root leaky --host web -o leaky.json
+"$PCISNAP" export leaky.json --redact-key key -o leaky.tar
+rm -rf xl && mkdir xl && tar -xf leaky.tar -C xl
+leaks=0
+for v in a0-b1-c2-d3-e4-f5 a1:b2:c3:d4:e5:f6 aabb.ccdd.ee01 0a1b2c3d4e5f 3c:ec:ef:99:88:77 ':web:'; do
+	if grep -rqi -- "$v" xl leaky.tar; then echo "leaked: $v"; leaks=$((leaks + 1)); fi
+done
+check "MACs in every spelling and short host names are redacted" test "$leaks" = 0
+check "their shape is kept (BOOTIF, ifname, dotted, bare)" grep -qE \
+	'BOOTIF=01-02-..-..-..-..-.. ifname=uplink:02:..:..:..:..:.. .*cisco=02..\.....\..... bare=02[0-9a-f]{10}' \
+	xl/*/evidence/cmdline.txt
+check "a word that merely contains the short host name is kept" grep -q 'ro ' xl/*/evidence/cmdline.txt
+
 # hostile archives: refused, exit 2, one line, nothing written
 python3 "$SNAP_SOURCE_DIR/tests/tools/hostile_bundles.py" one.tar hostile >hostile.list
 git -C st for-each-ref >refs.before
@@ -90,6 +107,11 @@ while read -r name; do
 	check "$name: one pcisnap: line" test "$(wc -l <err)" = 1 -a "$(grep -c '^pcisnap: ' err)" = 1
 	check "$name: show refused too" test "$rc2" = 2
 done <hostile.list
+check "a decompression bomb is refused in bounded memory (< 512 MB, ASan included; it took 2 GB)" python3 -c "
+import resource, subprocess, sys
+subprocess.run([sys.argv[1], 'show', 'hostile/bomb.tar.gz'], capture_output=True)
+assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 512 * 1024
+" "$PCISNAP"
 git -C st for-each-ref >refs.after
 (cd st && find . -type f | sort) >files.after
 check "hostile imports wrote nothing to the store" cmp -s refs.before refs.after

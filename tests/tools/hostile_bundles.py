@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """hostile_bundles.py GOOD.tar OUTDIR: write one hostile or tampered variant of a good bundle per
 class a bundle reader must refuse. Prints the names it wrote."""
+import gzip
 import hashlib
 import io
+import shutil
 import os
 import sys
 import tarfile
@@ -80,6 +82,16 @@ def main():
     tampered["snapshot.json"] = files["snapshot.json"].replace(b'"hostname": "', b'"hostname": "x', 1)
     assert tampered["snapshot.json"] != files["snapshot.json"], "the tamper changed nothing"
     write(os.path.join(out, "tampered-member.tar"), top, tampered, fix_manifest=False)
+    # a decompression bomb: 3 members of 48 MiB of zeros, about 150 KB compressed; each is
+    # under the member limit, together over the total, and the ratio gives it away first
+    bomb = dict(files)
+    for i in range(3):
+        bomb["evidence/zeros%d.bin" % i] = b"\0" * (48 << 20)
+    write(os.path.join(out, "bomb.tar"), top, bomb)
+    with open(os.path.join(out, "bomb.tar"), "rb") as f, \
+            gzip.open(os.path.join(out, "bomb.tar.gz"), "wb", compresslevel=1) as g:
+        shutil.copyfileobj(f, g)
+    os.unlink(os.path.join(out, "bomb.tar"))
     nomanifest = dict(files)
     del nomanifest["MANIFEST.sha256"]
     write(os.path.join(out, "no-manifest.tar"), top, nomanifest, fix_manifest=False)
