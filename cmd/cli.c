@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers shared by the pcisnap commands: messages, loading snapshots, output. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,4 +145,22 @@ int cli_write_stdout(const char *text)
 	if ((n && fwrite(buf, 1, n, stdout) != n) || fflush(stdout) == EOF)
 		return cli_error("cannot write to standard output");
 	return CLI_OK;
+}
+
+int cli_source_date_epoch(int64_t *out)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	long long v;
+
+	if (!sde || !*sde)
+		return 0;
+	errno = 0;
+	v = strtoll(sde, &end, 10);
+	if (errno || *end || v < 0) {
+		cli_error("SOURCE_DATE_EPOCH is not a number of seconds: '%s'", sde);
+		return -1;
+	}
+	*out = (int64_t)v;
+	return 1;
 }

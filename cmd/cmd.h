@@ -4,6 +4,8 @@
 #define PCISNAP_CMD_H
 
 #include "snap/error.h"
+#include <stdint.h>
+
 #include "snap/snap.h"
 
 /* Exit codes (CONTRACT.md). */
@@ -47,5 +49,8 @@ int cli_parse_format(int *out, const char *cmd, const char *arg, const char *con
 /* Write text to stdout, checking for errors; CLI_OK or CLI_ERROR. */
 /* Reports to stdout: control characters from snapshots (ANSI escapes) are written as '?'. */
 int cli_write_stdout(const char *text);
+/* SOURCE_DATE_EPOCH into *out: 1 when set, 0 when not, -1 (message printed) when it is not a
+ * number of seconds. */
+int cli_source_date_epoch(int64_t *out);
 
 #endif

@@ -32,19 +32,24 @@ static int read_key(unsigned char *key, size_t *len, const char *path)
 	return CLI_OK;
 }
 
-/* The key kept beside the store: <store>/pcisnap-redact.key, created with 32 random bytes. */
+/*
+ * The key kept beside the store: <store>/pcisnap-redact.key, created with 32 random bytes on
+ * first use. --store "" is the default store, as everywhere. The key is written to a temporary
+ * file and linked into place, so two first exports never see a half-written key, and the one
+ * that loses the race uses the winner's.
+ */
 static int store_key(unsigned char *key, size_t *len, const char *store)
 {
-	char *dir = NULL, path[4096];
+	char *dir = NULL, path[4096], tmp[4200];
 	snap_error err = {0};
 	int fd, rc = CLI_OK;
 
+	if (store && !*store)
+		store = NULL;
 	if (!store && snap_store_default_path(&dir, &err) < 0)
 		return cli_snap_error(&err);
 	snprintf(path, sizeof(path), "%s/pcisnap-redact.key", store ? store : dir);
 	free(dir);
-	if (access(path, F_OK) == 0)
-		return read_key(key, len, path);
 	{
 		snap_store *st = NULL; /* make sure the store exists; the key lives beside it */
 
@@ -52,15 +57,33 @@ static int store_key(unsigned char *key, size_t *len, const char *store)
 			return rc;
 		snap_store_free(st);
 	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		close(fd);
+		return read_key(key, len, path);
+	}
 	if (getrandom(key, 32, 0) != 32)
 		return cli_error("cannot get random bytes for a redaction key");
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+	snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0)
 		return cli_error("cannot create redaction key '%s': %s", path, strerror(errno));
-	if (write(fd, key, 32) != 32)
-		rc = cli_error("cannot write redaction key '%s'", path);
+	if (fchmod(fd, 0600) < 0 || write(fd, key, 32) != 32 || fsync(fd) < 0) {
+		rc = cli_error("cannot write redaction key '%s': %s", path, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return rc;
+	}
 	close(fd);
+	if (link(tmp, path) < 0) {
+		int e = errno;
+
+		unlink(tmp);
+		if (e == EEXIST) /* another export made it first: use that one */
+			return read_key(key, len, path);
+		return cli_error("cannot create redaction key '%s': %s", path, strerror(e));
+	}
+	unlink(tmp);
 	*len = 32;
-	return rc;
+	return CLI_OK;
 }
 
 int cmd_export(int argc, char **argv)

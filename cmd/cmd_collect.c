@@ -39,7 +39,7 @@ int cmd_collect(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
 	snap_collect_options opts = SNAP_COLLECT_OPTIONS_INIT;
-	const char *output = NULL, *sde, *store = NULL, *label = NULL;
+	const char *output = NULL, *store = NULL, *label = NULL;
 	int use_store = 0;
 	snap_snapshot *s = NULL;
 	snap_error err = {0};
@@ -84,15 +84,13 @@ int cmd_collect(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_error("collect: unexpected argument '%s'", argv[optind]);
-	if ((sde = getenv("SOURCE_DATE_EPOCH")) && *sde) {
-		char *end;
-		long long v;
+	{
+		int64_t when;
 
-		errno = 0;
-		v = strtoll(sde, &end, 10);
-		if (errno || *end || v < 0)
-			return cli_error("SOURCE_DATE_EPOCH is not a number of seconds: '%s'", sde);
-		opts.timestamp = v;
+		if ((rc = cli_source_date_epoch(&when)) < 0)
+			return CLI_ERROR;
+		if (rc)
+			opts.timestamp = when;
 	}
 	if (snap_snapshot_collect(&s, &opts, &err) < 0)
 		return cli_snap_error(&err);

@@ -174,13 +174,13 @@ int cmd_fleet(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	snap_fleet_format fmt = SNAP_FLEET_TEXT;
-	const char *store = NULL, *sde = getenv("SOURCE_DATE_EPOCH");
+	const char *store = NULL;
 	snap_store *st = NULL;
 	snap_error err = {0};
 	size_t failing = 0;
 	char *text = NULL;
 	int c, rc;
-	int64_t now = sde && *sde ? strtoll(sde, NULL, 10) : (int64_t)time(NULL);
+	int64_t now = (int64_t)time(NULL);
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
@@ -207,6 +207,8 @@ int cmd_fleet(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_error("fleet: unexpected argument '%s'", argv[optind]);
+	if (cli_source_date_epoch(&now) < 0)
+		return CLI_ERROR;
 	if ((rc = cli_open_store(&st, store, 0)) != CLI_OK)
 		return rc;
 	if (snap_store_fleet(&text, &failing, st, fmt, now, &err) < 0)

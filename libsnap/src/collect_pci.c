@@ -413,8 +413,13 @@ int snap_pci__collect_dump(json_t *devices, struct pci_access *pacc, snap_snapsh
 		json_object_del(obj, "link_config");
 		dump_unknowns(obj);
 		name = snap_pci__name(
-		    pacc, (unsigned)strtoul(snap_json__str(obj, "vendor") ?: "0", NULL, 16),
-		    (unsigned)strtoul(snap_json__str(obj, "device") ?: "0", NULL, 16));
+		    pacc,
+		    (unsigned)strtoul(snap_json__str(obj, "vendor") ? snap_json__str(obj, "vendor")
+		                                                    : "0",
+		                      NULL, 16),
+		    (unsigned)strtoul(snap_json__str(obj, "device") ? snap_json__str(obj, "device")
+		                                                    : "0",
+		                      NULL, 16));
 		json_object_set_new(obj, "name", snap_json__str_or_null(name));
 		free(name);
 		json_array_append_new(devices, obj);

@@ -443,7 +443,13 @@ static char *commit_message(snap_store *st, const snap_snapshot *s, const git_oi
 /* Short random pause between compare-and-swap attempts, so contenders spread out. */
 static void backoff(int attempt)
 {
-	struct timespec ts = {0, (long)(1 + rand() % (attempt < 10 ? 2 + attempt : 12)) * 1000000L};
+	/* jitter from the clock and the pid: rand() is the host program's state, not ours */
+	struct timespec now, ts = {0, 0};
+	unsigned long x;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	x = ((unsigned long)now.tv_nsec ^ (unsigned long)getpid() * 2654435761UL) >> 3;
+	ts.tv_nsec = (long)(1 + x % (unsigned long)(attempt < 10 ? 2 + attempt : 12)) * 1000000L;
 
 	nanosleep(&ts, NULL);
 }

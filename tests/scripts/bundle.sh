@@ -76,6 +76,13 @@ check "two redacted bundles of one host still diff (the lost binding: exit 1)" t
 check "same pseudonyms on both sides" sh -c "! grep -q 'device_added\|device_removed\|firmware' red-diff.txt"
 "$PCISNAP" export b.json --redact --store keystore -o red-store.tar >/dev/null
 check "a key kept in the store by default" test -s keystore/pcisnap-redact.key
+# --store "" is the default store (PCISNAP_STORE here), never "/pcisnap-redact.key"
+PCISNAP_STORE="$T/envstore" "$PCISNAP" export b.json --redact --store "" -o red-env.tar >/dev/null
+check "--store \"\" keeps the key in the default store" test -s "$T/envstore/pcisnap-redact.key"
+check "and not at the file system's root" test ! -e /pcisnap-redact.key
+for i in 1 2 3 4; do "$PCISNAP" export b.json --redact --store raced -o "race$i.tar" >/dev/null & done
+wait
+check "concurrent first exports agree on one key" test "$(for i in 1 2 3 4; do tar -xOf "race$i.tar" --wildcards '*/snapshot.json' | sha256sum; done | sort -u | wc -l)" = 1
 
 # every spelling of a MAC address, MACs in option names, a short host name inside other text
 $MKROOT amd-epyc leaky
