@@ -52,24 +52,49 @@ static PCI_PRINTF(1, 2) void pci_quiet_hook(char *msg, ...)
 	} while (0)
 #define PCI_GUARD_LEAVE() (current_guard = NULL)
 
-struct pci_access *snap_pci__access_new(const char *sysfs_path, const char *dump_file,
-                                        const char *pci_ids, snap_error *err)
+/*
+ * One libpci session. Every libpci call runs under a guard; once libpci has failed (its error
+ * hook jumped out of it), the handle may be half updated, so it is abandoned: no further call
+ * touches it, not even pci_cleanup() (its memory is left to the process).
+ */
+struct snap_pci {
+	struct pci_access *pacc;
+	bool broken; /* a libpci call jumped out: the handle is not used again */
+	char why[256];
+};
+
+static int broken_error(const struct snap_pci *sp, snap_error *err)
+{
+	return snap_error__set(err, SNAP_EINVALID, "libpci: %s", sp->why);
+}
+
+/* After a jump: remember why, abandon the handle. */
+static int jumped(struct snap_pci *sp, const struct pci_guard *g, snap_error *err)
+{
+	PCI_GUARD_LEAVE();
+	sp->broken = true;
+	snprintf(sp->why, sizeof(sp->why), "%s", g->msg[0] ? g->msg : "error");
+	return broken_error(sp, err);
+}
+
+struct snap_pci *snap_pci__access_new(const char *sysfs_path, const char *dump_file,
+                                      const char *pci_ids, snap_error *err)
 {
 	struct pci_guard g;
-	struct pci_access *volatile pacc = pci_alloc();
+	struct snap_pci *volatile sp = calloc(1, sizeof(*sp));
 
-	if (!pacc) {
+	if (!sp || !(sp->pacc = pci_alloc())) {
+		free(sp);
 		snap_error__set(err, SNAP_ENOMEM, "cannot allocate libpci access");
 		return NULL;
 	}
-	pacc->error = pci_error_hook;
-	pacc->warning = pci_quiet_hook;
-	pacc->debug = pci_quiet_hook;
+	sp->pacc->error = pci_error_hook;
+	sp->pacc->warning = pci_quiet_hook;
+	sp->pacc->debug = pci_quiet_hook;
 	PCI_GUARD_ENTER(&g);
 	if (setjmp(g.jb)) {
-		PCI_GUARD_LEAVE();
-		snap_error__set(err, SNAP_EINVALID, "libpci: %s", g.msg);
-		pci_cleanup(pacc);
+		jumped(sp, &g, err);
+		free(sp); /* the handle itself is abandoned, not cleaned up */
 		return NULL;
 	}
 	/* libpci's API takes char * for parameter names and values it does not modify. */
@@ -77,43 +102,52 @@ struct pci_access *snap_pci__access_new(const char *sysfs_path, const char *dump
 	static char one[] = "1";
 
 	if (dump_file) {
-		pacc->method = PCI_ACCESS_DUMP;
-		pci_set_param(pacc, p_dump, (char *)dump_file);
+		sp->pacc->method = PCI_ACCESS_DUMP;
+		pci_set_param(sp->pacc, p_dump, (char *)dump_file);
 	} else {
-		pacc->method = PCI_ACCESS_SYS_BUS_PCI;
-		pci_set_param(pacc, p_sysfs, (char *)sysfs_path);
+		sp->pacc->method = PCI_ACCESS_SYS_BUS_PCI;
+		pci_set_param(sp->pacc, p_sysfs, (char *)sysfs_path);
 	}
 	/* Names come from the given pci.ids only, not from the host's udev hwdb. */
-	pci_set_param(pacc, p_hwdb, one);
+	pci_set_param(sp->pacc, p_hwdb, one);
 	if (pci_ids)
-		pci_set_name_list_path(pacc, (char *)pci_ids, 0);
-	pci_init(pacc);
+		pci_set_name_list_path(sp->pacc, (char *)pci_ids, 0);
+	pci_init(sp->pacc);
 	PCI_GUARD_LEAVE();
-	return pacc;
+	return sp;
 }
 
-void snap_pci__access_free(struct pci_access *pacc)
+void snap_pci__access_free(struct snap_pci *sp)
 {
 	struct pci_guard g;
 
-	if (!pacc)
+	if (!sp)
 		return;
-	PCI_GUARD_ENTER(&g);
-	if (!setjmp(g.jb))
-		pci_cleanup(pacc);
-	PCI_GUARD_LEAVE();
+	if (!sp->broken) {
+		PCI_GUARD_ENTER(&g);
+		if (!setjmp(g.jb))
+			pci_cleanup(sp->pacc);
+		PCI_GUARD_LEAVE();
+	}
+	free(sp);
 }
 
-char *snap_pci__name(struct pci_access *pacc, unsigned vendor, unsigned device)
+char *snap_pci__name(struct snap_pci *sp, unsigned vendor, unsigned device)
 {
 	struct pci_guard g;
 	char buf[256];
 	char *volatile name = NULL;
 
+	if (sp->broken)
+		return NULL;
 	PCI_GUARD_ENTER(&g);
-	if (!setjmp(g.jb)) {
+	if (setjmp(g.jb)) {
+		jumped(sp, &g, NULL);
+		return NULL;
+	}
+	{
 		const char *n = pci_lookup_name(
-		    pacc, buf, sizeof(buf),
+		    sp->pacc, buf, sizeof(buf),
 		    PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS, vendor, device);
 		if (n)
 			name = strdup(n);
@@ -327,20 +361,35 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 		                      pci_read_word(d, sriov->addr + PCI_IOV_NUMVF)));
 }
 
-int snap_pci__decode(json_t *obj, struct pci_access *pacc, struct pci_dev *d, int config_len,
-                     snap_error *err)
+int snap_pci__decode_config(json_t *obj, struct snap_pci *sp, unsigned dom, unsigned bus,
+                            unsigned dev, unsigned fn, const void *config, size_t config_len,
+                            snap_error *err)
 {
 	struct pci_guard g;
+	struct pci_dev *volatile pd = NULL;
+	uint8_t *volatile cache = NULL;
 
-	(void)pacc;
+	if (sp->broken)
+		return broken_error(sp, err);
+	if (!(cache = malloc(4096)))
+		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+	/* the config space read once, handed to libpci as a 0xff-padded cache */
+	memset(cache, 0xff, 4096);
+	memcpy(cache, config, config_len < 4096 ? config_len : 4096);
 	PCI_GUARD_ENTER(&g);
 	if (setjmp(g.jb)) {
-		PCI_GUARD_LEAVE();
-		return snap_error__set(err, SNAP_ERROR, "libpci: %s", g.msg);
+		free(cache); /* pd belongs to the abandoned handle */
+		return jumped(sp, &g, err);
 	}
-	decode_inner(obj, d, config_len);
+	pd = pci_get_dev(sp->pacc, (int)dom, (int)bus, (int)dev, (int)fn);
+	if (pd) {
+		pci_setup_cache(pd, cache, 4096);
+		decode_inner(obj, pd, (int)(config_len < 4096 ? config_len : 4096));
+		pci_free_dev(pd);
+	}
 	PCI_GUARD_LEAVE();
-	return 0;
+	free(cache);
+	return pd ? 0 : snap_error__set(err, SNAP_ENOMEM, "libpci: cannot allocate a device");
 }
 
 /* Fill the fields that only sysfs knows as unknown, so dump snapshots keep the full skeleton. */
@@ -358,62 +407,53 @@ static void dump_unknowns(json_t *obj)
 /*
  * How much config space a dump holds for d: libpci's dump method fails reads past the end of
  * what the dump listed (64, 256 or 4096 bytes), and pci_read_block() passes that failure on.
+ * Called under the caller's guard.
  */
-static int dump_config_len(struct pci_dev *d, snap_error *err)
+static int dump_config_len(struct pci_dev *d)
 {
 	static const int sizes[] = {4096, 256, 64};
-	struct pci_guard g;
 	u8 buf[4];
-	int len = 0;
 
-	PCI_GUARD_ENTER(&g);
-	if (setjmp(g.jb)) {
-		PCI_GUARD_LEAVE();
-		return snap_error__set(err, SNAP_EINVALID, "libpci: %s", g.msg);
-	}
-	for (size_t i = 0; i < SNAP_ARRAY_SIZE(sizes) && !len; i++)
+	for (size_t i = 0; i < SNAP_ARRAY_SIZE(sizes); i++)
 		if (pci_read_block(d, sizes[i] - 4, buf, 4))
-			len = sizes[i];
-	PCI_GUARD_LEAVE();
-	return len;
+			return sizes[i];
+	return 0;
 }
 
-int snap_pci__collect_dump(json_t *devices, struct pci_access *pacc, snap_snapshot *s,
-                           snap_error *err)
+int snap_pci__collect_dump(json_t *devices, struct snap_pci *sp, snap_snapshot *s, snap_error *err)
 {
 	struct pci_guard g;
 	struct pci_dev *d;
+	json_t *volatile obj = NULL;
 
 	(void)s;
+	if (sp->broken)
+		return broken_error(sp, err);
+	/* the whole session under one guard: a failure anywhere abandons the handle */
 	PCI_GUARD_ENTER(&g);
 	if (setjmp(g.jb)) {
-		PCI_GUARD_LEAVE();
-		return snap_error__set(err, SNAP_EINVALID, "libpci: %s", g.msg);
+		json_decref(obj);
+		return jumped(sp, &g, err);
 	}
-	pci_scan_bus(pacc);
-	PCI_GUARD_LEAVE();
-
-	for (d = pacc->devices; d; d = d->next) {
-		json_t *obj;
-		char bdf[32];
-		char *name;
-		int error, len;
+	pci_scan_bus(sp->pacc);
+	for (d = sp->pacc->devices; d; d = d->next) {
+		char bdf[32], buf[256];
+		const char *name;
+		int len;
 
 		snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%d", d->domain, d->bus, d->dev, d->func);
-		if ((len = dump_config_len(d, err)) < 0)
-			return len;
-		obj = json_pack("{s:s, s:i}", "bdf", bdf, "config_bytes", len);
-		if (!obj)
+		len = dump_config_len(d);
+		if (!(obj = json_pack("{s:s, s:i}", "bdf", bdf, "config_bytes", len))) {
+			PCI_GUARD_LEAVE();
 			return snap_error__set(err, SNAP_ENOMEM, "out of memory");
-		if ((error = snap_pci__decode(obj, pacc, d, len, err)) < 0) {
-			json_decref(obj);
-			return error;
 		}
+		decode_inner(obj, d, len);
 		json_object_set(obj, "link", json_object_get(obj, "link_config"));
 		json_object_del(obj, "link_config");
 		dump_unknowns(obj);
-		name = snap_pci__name(
-		    pacc,
+		name = pci_lookup_name(
+		    sp->pacc, buf, sizeof(buf),
+		    PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
 		    (unsigned)strtoul(snap_json__str(obj, "vendor") ? snap_json__str(obj, "vendor")
 		                                                    : "0",
 		                      NULL, 16),
@@ -421,9 +461,10 @@ int snap_pci__collect_dump(json_t *devices, struct pci_access *pacc, snap_snapsh
 		                                                    : "0",
 		                      NULL, 16));
 		json_object_set_new(obj, "name", snap_json__str_or_null(name));
-		free(name);
 		json_array_append_new(devices, obj);
+		obj = NULL;
 	}
+	PCI_GUARD_LEAVE();
 	snap_pci__parents_from_bridges(devices, false);
 	return 0;
 }

@@ -31,7 +31,7 @@ struct collector {
 	snap_root r;                   /* the root everything is read from */
 	const snap_collect_options *o; /* caller's options, never NULL */
 	snap_snapshot *s;              /* result under construction */
-	struct pci_access *pacc;       /* libpci, for decoding and names */
+	struct snap_pci *pacc;         /* libpci session, for decoding and names */
 	json_t *driver_modules;        /* cache: driver name -> module name or null */
 	json_t *slots;                 /* "dddd:bb:ss" -> physical slot name */
 	size_t config_short;           /* devices whose config space was cut below 256 bytes */
@@ -428,25 +428,9 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 		c->config_unreadable++;
 	}
 	json_object_set_new(obj, "config_bytes", json_integer((json_int_t)cfg_len));
-	{
-		uint8_t *cache = malloc(4096);
-		struct pci_dev *pd;
-
-		if (cache) {
-			memset(cache, 0xff, 4096);
-			if (cfg_len)
-				memcpy(cache, cfg, cfg_len);
-			pd = pci_get_dev(c->pacc, (int)dom, (int)bus, (int)dev, (int)fn);
-			if (pd) {
-				pci_setup_cache(pd, cache, 4096);
-				if (snap_pci__decode(obj, c->pacc, pd, (int)cfg_len, NULL) < 0)
-					snap_snapshot__warn(c->s, "cannot decode config of %s",
-					                    bdf);
-				pci_free_dev(pd);
-			}
-			free(cache);
-		}
-	}
+	if (snap_pci__decode_config(obj, c->pacc, dom, bus, dev, fn, cfg ? cfg : "", cfg_len,
+	                            NULL) < 0)
+		snap_snapshot__warn(c->s, "cannot decode config of %s", bdf);
 	if (cfg_len && cfg_len < 256)
 		c->config_short++;
 	else if (cfg_len >= 256 && cfg_len < 4096 && json_is_null(json_object_get(obj, "acs")))

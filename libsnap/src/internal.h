@@ -127,26 +127,29 @@ int snap_parse__utf8_escape(char **text);
 /* Normalise a PCI address "01:00", "0000:01:00.1", "1:0.1" to "dddd:bb:ss[.f]"; NULL if bad. */
 char *snap_parse__pci_address(const char *s, bool *whole_slot);
 
-/* collect_pci.c: config-space decoding through libpci. */
-struct pci_access;
-struct pci_dev;
-struct pci_access *snap_pci__access_new(const char *sysfs_path, const char *dump_file,
-                                        const char *pci_ids, snap_error *err);
-void snap_pci__access_free(struct pci_access *pacc);
 /*
- * Decode the config space of d (its cache set up by the caller or by the dump method; config_len
- * bytes of it are real) into obj: the header, PCIe port type, ACS, FLR, DSN, SR-IOV, ARI and the
- * link registers. Facts the readable bytes cannot tell are null.
+ * collect_pci.c: config-space decoding through libpci, in one guarded session: libpci's
+ * exiting error hook is replaced, and after a libpci failure the handle is abandoned (every
+ * later call answers the same error, nothing touches the handle again).
  */
-int snap_pci__decode(json_t *obj, struct pci_access *pacc, struct pci_dev *d, int config_len,
-                     snap_error *err);
+struct snap_pci;
+struct snap_pci *snap_pci__access_new(const char *sysfs_path, const char *dump_file,
+                                      const char *pci_ids, snap_error *err);
+void snap_pci__access_free(struct snap_pci *sp);
+/*
+ * Decode a device's config space (config_len bytes of it read) into obj: the header, PCIe
+ * port type, ACS, FLR, DSN, SR-IOV, ARI and the link registers. Facts the readable bytes
+ * cannot tell are null.
+ */
+int snap_pci__decode_config(json_t *obj, struct snap_pci *sp, unsigned dom, unsigned bus,
+                            unsigned dev, unsigned fn, const void *config, size_t config_len,
+                            snap_error *err);
 /* Vendor/device name through libpci's pci.ids lookup; NULL when unknown. */
-char *snap_pci__name(struct pci_access *pacc, unsigned vendor, unsigned device);
+char *snap_pci__name(struct snap_pci *sp, unsigned vendor, unsigned device);
 /* Set each device's parent from the bridges' secondary bus numbers (all, or only missing ones). */
 void snap_pci__parents_from_bridges(json_t *devices, bool only_missing);
 /* Collect devices from an `lspci -xxxx` dump into the devices array. */
-int snap_pci__collect_dump(json_t *devices, struct pci_access *pacc, snap_snapshot *s,
-                           snap_error *err);
+int snap_pci__collect_dump(json_t *devices, struct snap_pci *sp, snap_snapshot *s, snap_error *err);
 
 /* json helpers (snapshot.c) */
 const char *snap_json__str(const json_t *obj, const char *key); /* NULL unless a string */
