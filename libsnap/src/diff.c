@@ -446,11 +446,11 @@ static void diff_vfio(struct ctx *c)
 
 /* ---- devices ---- */
 
-static double speed_of(const json_t *link, const char *key)
+static long speed_of(const json_t *link, const char *key)
 {
 	const char *s = snap_json__str(link, key);
 
-	return s ? strtod(s, NULL) : 0;
+	return s ? snap_parse__tenths(s, NULL) : 0;
 }
 
 static unsigned acs_mask(const json_t *acs, const char *key)

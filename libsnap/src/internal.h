@@ -104,6 +104,8 @@ char *snap_parse__trim(char *s);                             /* in place; return
 int snap_parse__hex_attr(unsigned long *out, const char *s); /* "0x10de\n" -> 0x10de; 0 or -1 */
 int snap_parse__int(long *out, const char *s);               /* decimal, whole string; 0 or -1 */
 char *snap_parse__link_speed(const char *s); /* "8.0 GT/s PCIe" -> "8.0 GT/s"; NULL if unknown */
+/* "2.5" -> 25: a decimal number in tenths, whatever the locale; *end past it; -1 if huge */
+long snap_parse__tenths(const char *s, const char **end);
 char *snap_parse__basename_dup(const char *path);
 json_t *snap_parse__cmdline(const char *cmdline); /* [{key, value|null}] in order */
 /* Typed IOMMU-relevant options of a token array from snap_parse__cmdline. */

@@ -71,23 +71,52 @@ int snap_parse__int(long *out, const char *s)
  * sysfs has printed link speeds as "8 GT/s" (before 5.3) and "8.0 GT/s PCIe" (after), and
  * "Unknown" (or "Unknown speed") when the link is down. Normalise to "8.0 GT/s".
  */
+long snap_parse__tenths(const char *s, const char **end)
+{
+	long v = 0;
+	int frac = -1; /* digits seen after the point */
+
+	/* by hand, not strtod(): a program that set a locale with a decimal comma gets the same */
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9') {
+			if (frac < 0) {
+				if (v > 100000)
+					return -1;
+				v = v * 10 + (*s - '0');
+			} else if (frac++ == 0) {
+				v = v * 10 + (*s - '0');
+			} /* further decimals: below a tenth, dropped */
+		} else if (*s == '.' && frac < 0) {
+			frac = 0;
+		} else {
+			break;
+		}
+	}
+	if (end)
+		*end = s;
+	if (frac <= 0)
+		v *= 10; /* "8" and "8." are 8.0 */
+	return v;
+}
+
 char *snap_parse__link_speed(const char *s)
 {
 	char buf[32];
-	char *end;
-	double v;
+	const char *end;
+	long v;
 
 	while (isspace((unsigned char)*s))
 		s++;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v <= 0 || v > 1000)
+	if (!(*s >= '0' && *s <= '9'))
+		return NULL;
+	v = snap_parse__tenths(s, &end);
+	if (v <= 0 || v > 10000)
 		return NULL;
 	while (*end == ' ')
 		end++;
 	if (strncmp(end, "GT/s", 4) != 0)
 		return NULL;
-	snprintf(buf, sizeof(buf), "%.1f GT/s", v);
+	snprintf(buf, sizeof(buf), "%ld.%ld GT/s", v / 10, v % 10);
 	return strdup(buf);
 }
 
