@@ -32,6 +32,10 @@ int main(int argc, char **argv)
 		return 2;
 	fputs(json, stdout);
 	fputs(text, stdout);
+	free(json);
+	free(text);
+	snap_diff_free(d);
+	snap_snapshot_free(s);
 	return 0;
 }
 C
