@@ -17,7 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/openat2.h>
 
 #include "internal.h"
 
@@ -130,12 +133,38 @@ int snap_root__resolve(char **out, const snap_root *r, const char *rel)
 	return 0;
 }
 
+/*
+ * Open a canonical path (no links in it: snap_root__resolve() made it) below dirfd. Where the
+ * kernel has openat2() (5.6 and later) it checks that: RESOLVE_NO_SYMLINKS refuses a link
+ * anywhere in the path, so a component swapped for a link after resolving is never followed,
+ * and RESOLVE_IN_ROOT keeps even ".." below dirfd. Elsewhere openat() with O_NOFOLLOW guards
+ * the last component. Returns the fd or -errno.
+ */
+static int open_below(int dirfd, const char *path, int flags)
+{
+#ifdef SYS_openat2
+	struct open_how how = {
+	    .flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS,
+	};
+	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+
+	if (fd >= 0)
+		return (int)fd;
+	/* ENOSYS: an older kernel; EPERM: a seccomp filter that does not know openat2 */
+	if (errno != ENOSYS && errno != EPERM)
+		return -errno;
+#endif
+	{
+		int fd2 = openat(dirfd, path, flags | O_NOFOLLOW | O_CLOEXEC);
+
+		return fd2 < 0 ? -errno : fd2;
+	}
+}
+
 int snap_root__opendir(const snap_root *r, const char *canon)
 {
-	int fd =
-	    openat(r->fd, *canon ? canon : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	return fd < 0 ? -errno : fd;
+	return open_below(r->fd, *canon ? canon : ".", O_RDONLY | O_DIRECTORY);
 }
 
 /*
@@ -168,8 +197,8 @@ static int read_fd(char **out, size_t *len, int dirfd, const char *name, size_t 
 	 * reads as empty instead of hanging. Directories fail the read with EISDIR. No fstat: on
 	 * 1,000 devices every saved syscall counts.
 	 */
-	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0)
-		return -errno;
+	if ((fd = open_below(dirfd, name, O_RDONLY | O_NONBLOCK)) < 0)
+		return fd;
 	if (regular_only && (fstat(fd, &after) < 0 || after.st_ino != before.st_ino ||
 	                     after.st_dev != before.st_dev)) {
 		close(fd); /* swapped between the look and the open */

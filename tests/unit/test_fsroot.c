@@ -145,3 +145,44 @@ Test(fsroot, procfs_files_are_read_to_end_of_file)
 	free(data);
 	snap_root__close(&self);
 }
+
+Test(fsroot, a_link_inside_a_canonical_path_is_never_followed)
+{
+	/* snap_root__resolve() hands out paths without links; a component that is a link when
+	 * the open comes (swapped in meanwhile) must not be followed (openat2's
+	 * RESOLVE_NO_SYMLINKS where the kernel has it) */
+	char *data = NULL;
+	snap_root self;
+	char d[] = "/tmp/pcisnap-fsroot-XXXXXX", p[512];
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(d));
+	snprintf(p, sizeof(p), "%s/real", d);
+	cr_assert_eq(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/real/file", d);
+	cr_assert_not_null(f = fopen(p, "w"));
+	fputs("secret\n", f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/swapped", d);
+	cr_assert_eq(symlink("real", p), 0);
+	cr_assert_eq(snap_root__open(&self, d, NULL), 0);
+	/* through the resolver: fine, the link is resolved to real/file */
+	cr_assert_eq(snap_root__read(&data, NULL, &self, "swapped/file", 64), 0);
+	free(data);
+	data = NULL;
+	/* a "canonical" path that has a link in it, last component or not: refused */
+	cr_assert_lt(snap_root__opendir(&self, "swapped"), 0);
+	cr_assert_lt(snap_root__read_at(&data, NULL, self.fd, "swapped/file", 64), 0);
+	cr_assert_eq(snap_root__read_at(&data, NULL, self.fd, "real/file", 64), 0);
+	cr_assert_str_eq(data, "secret\n");
+	free(data);
+	{
+		int fd = snap_root__opendir(&self, "real");
+
+		cr_assert_geq(fd, 0);
+		close(fd);
+	}
+	snap_root__close(&self);
+	snprintf(p, sizeof(p), "rm -rf '%s'", d);
+	cr_assert_eq(system(p), 0);
+}
