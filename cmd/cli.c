@@ -79,7 +79,15 @@ int cli_load_snapshot(snap_snapshot **out, const char *spec, const char *store_p
 	/* a path, an existing file or a *.json name is a file; anything else a store revision */
 	if (looks_like_file(spec)) {
 		if (snap_bundle_is_bundle_path(spec)) {
-			if (snap_bundle_read(out, NULL, spec, &err) < 0)
+			/* PCISNAP_BUNDLE_KEY: bundles must be authenticated with that key */
+			const char *kf = getenv("PCISNAP_BUNDLE_KEY");
+			unsigned char key[CLI_KEY_MAX];
+			size_t klen = 0;
+
+			if (kf && *kf && cli_read_key(key, &klen, kf) != CLI_OK)
+				return CLI_ERROR;
+			if (snap_bundle_read_keyed(out, NULL, spec, klen ? key : NULL, klen, NULL,
+			                           &err) < 0)
 				return cli_snap_error(&err);
 		} else if (snap_snapshot_load_file(out, spec, &err) < 0) {
 			return cli_snap_error(&err);
@@ -163,4 +171,19 @@ int cli_source_date_epoch(int64_t *out)
 	}
 	*out = (int64_t)v;
 	return 1;
+}
+
+int cli_read_key(unsigned char *key, size_t *len, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return cli_error("cannot open key '%s': %s", path, strerror(errno));
+	n = fread(key, 1, CLI_KEY_MAX, f);
+	fclose(f);
+	if (n < 16)
+		return cli_error("key '%s' is shorter than 16 bytes", path);
+	*len = n;
+	return CLI_OK;
 }

@@ -53,4 +53,8 @@ int cli_write_stdout(const char *text);
  * number of seconds. */
 int cli_source_date_epoch(int64_t *out);
 
+#define CLI_KEY_MAX 4096
+/* A key file (redaction or bundle authentication): 16 to CLI_KEY_MAX bytes. */
+int cli_read_key(unsigned char *key, size_t *len, const char *path);
+
 #endif

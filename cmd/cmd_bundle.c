@@ -14,23 +14,7 @@
 #include "snap/bundle.h"
 #include "snap/store.h"
 
-#define KEY_MAX 4096
-
-/* Read a key file (at least 16 bytes). */
-static int read_key(unsigned char *key, size_t *len, const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	if (!f)
-		return cli_error("cannot open redaction key '%s': %s", path, strerror(errno));
-	n = fread(key, 1, KEY_MAX, f);
-	fclose(f);
-	if (n < 16)
-		return cli_error("redaction key '%s' is shorter than 16 bytes", path);
-	*len = n;
-	return CLI_OK;
-}
+#define KEY_MAX CLI_KEY_MAX
 
 /*
  * The key kept beside the store: <store>/pcisnap-redact.key, created with 32 random bytes on
@@ -59,7 +43,7 @@ static int store_key(unsigned char *key, size_t *len, const char *store)
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
 		close(fd);
-		return read_key(key, len, path);
+		return cli_read_key(key, len, path);
 	}
 	if (getrandom(key, 32, 0) != 32)
 		return cli_error("cannot get random bytes for a redaction key");
@@ -78,7 +62,7 @@ static int store_key(unsigned char *key, size_t *len, const char *store)
 
 		unlink(tmp);
 		if (e == EEXIST) /* another export made it first: use that one */
-			return read_key(key, len, path);
+			return cli_read_key(key, len, path);
 		return cli_error("cannot create redaction key '%s': %s", path, strerror(e));
 	}
 	unlink(tmp);
@@ -90,7 +74,7 @@ int cmd_export(int argc, char **argv)
 {
 	static const char usage[] =
 	    "usage: pcisnap export SNAP [--against OLD] [--redact] [--redact-key FILE]\n"
-	    "                      [--store DIR] -o FILE\n"
+	    "                      [--key FILE] [--store DIR] -o FILE\n"
 	    "\n"
 	    "Write a reproducible, checksummed tar bundle for a change ticket: snapshot.json,\n"
 	    "report.md (show and check), with --against the old snapshot, diff.json and diff.md,\n"
@@ -99,21 +83,22 @@ int cmd_export(int argc, char **argv)
 	    "\n"
 	    "  --redact           replace host names, DMI serials and UUID, PCIe serial numbers,\n"
 	    "                     MAC addresses and VM names by keyed pseudonyms\n"
-	    "  --redact-key FILE  the key (default: pcisnap-redact.key kept in the store)\n";
+	    "  --redact-key FILE  the key (default: pcisnap-redact.key kept in the store)\n"
+	    "  --key FILE         authenticate the bundle (HMAC-SHA-256 of its manifest, in\n"
+	    "                     MANIFEST.sha256.hmac) with this key; without one a bundle\n"
+	    "                     detects corruption, not forgery\n";
 	static const struct option longopts[] = {
-	    {"against", required_argument, NULL, 'a'},
-	    {"redact", no_argument, NULL, 'r'},
-	    {"redact-key", required_argument, NULL, 'k'},
-	    {"store", required_argument, NULL, 'S'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"against", required_argument, NULL, 'a'}, {"key", required_argument, NULL, 'K'},
+	    {"redact", no_argument, NULL, 'r'},        {"redact-key", required_argument, NULL, 'k'},
+	    {"store", required_argument, NULL, 'S'},   {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
 	snap_export_options opts = SNAP_EXPORT_OPTIONS_INIT;
 	const char *against = NULL, *keyfile = NULL, *store = NULL, *output = NULL;
+	const char *authfile = NULL;
 	snap_snapshot *s = NULL, *old = NULL;
-	unsigned char key[KEY_MAX];
-	size_t keylen = 0;
+	unsigned char key[KEY_MAX], auth[KEY_MAX];
+	size_t keylen = 0, authlen = 0;
 	snap_error err = {0};
 	int c, rc;
 
@@ -122,6 +107,9 @@ int cmd_export(int argc, char **argv)
 		switch (c) {
 		case 'a':
 			against = optarg;
+			break;
+		case 'K':
+			authfile = optarg;
 			break;
 		case 'r':
 			opts.redact = 1;
@@ -154,11 +142,17 @@ int cmd_export(int argc, char **argv)
 	if (against && (rc = cli_load_snapshot(&old, against, store)) != CLI_OK)
 		goto done;
 	if (opts.redact) {
-		rc = keyfile ? read_key(key, &keylen, keyfile) : store_key(key, &keylen, store);
+		rc = keyfile ? cli_read_key(key, &keylen, keyfile) : store_key(key, &keylen, store);
 		if (rc != CLI_OK)
 			goto done;
 		opts.redact_key = key;
 		opts.redact_key_len = keylen;
+	}
+	if (authfile) {
+		if ((rc = cli_read_key(auth, &authlen, authfile)) != CLI_OK)
+			goto done;
+		opts.auth_key = auth;
+		opts.auth_key_len = authlen;
 	}
 	opts.against = old;
 	if (snap_bundle_export(s, &opts, output, &err) < 0)
@@ -172,18 +166,26 @@ done:
 int cmd_import(int argc, char **argv)
 {
 	static const char usage[] =
-	    "usage: pcisnap import FILE [--store DIR]\n"
+	    "usage: pcisnap import FILE [--key FILE] [--store DIR]\n"
 	    "\n"
 	    "Verify a bundle completely (paths, member types, sizes, every checksum) and add its\n"
-	    "snapshot(s) to the store under their host. A hostile or tampered bundle is refused\n"
-	    "and nothing is written.\n";
+	    "snapshot(s) to the store under their host, all or none. A hostile or corrupt bundle\n"
+	    "is refused and nothing is written. Checksums detect corruption, not forgery: only a\n"
+	    "bundle authenticated with a key (export --key) is proven unaltered.\n"
+	    "\n"
+	    "  --key FILE  require the bundle to be authenticated with this key (export --key);\n"
+	    "              PCISNAP_BUNDLE_KEY names a key file for every command reading bundles\n";
 	static const struct option longopts[] = {
+	    {"key", required_argument, NULL, 'K'},
 	    {"store", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *store = NULL;
+	const char *store = NULL, *keyfile = getenv("PCISNAP_BUNDLE_KEY");
 	snap_snapshot *s = NULL, *old = NULL;
+	snap_bundle_verified how = SNAP_BUNDLE_CHECKSUMS;
+	unsigned char key[KEY_MAX];
+	size_t keylen = 0;
 	snap_store *st = NULL;
 	snap_error err = {0};
 	snap_oid oid;
@@ -192,6 +194,9 @@ int cmd_import(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'K':
+			keyfile = optarg;
+			break;
 		case 'S':
 			store = optarg;
 			break;
@@ -205,7 +210,10 @@ int cmd_import(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_error("import: expected one FILE; see 'pcisnap import --help'");
-	if (snap_bundle_read(&s, &old, argv[optind], &err) < 0)
+	if (keyfile && *keyfile && (rc = cli_read_key(key, &keylen, keyfile)) != CLI_OK)
+		return rc;
+	if (snap_bundle_read_keyed(&s, &old, argv[optind], keylen ? key : NULL, keylen, &how,
+	                           &err) < 0)
 		return cli_snap_error(&err);
 	if ((rc = cli_open_store(&st, store, 1)) != CLI_OK)
 		goto done;
@@ -234,12 +242,14 @@ int cmd_import(int argc, char **argv)
 			rc = cli_snap_error(&err);
 			goto done;
 		}
-		printf("imported %s %s\n", snap_snapshot_hostname(old), mine.hex);
+		printf("imported %s %s (%s)\n", snap_snapshot_hostname(old), mine.hex,
+		       how == SNAP_BUNDLE_AUTHENTICATED ? "authenticated" : "checksums only");
 	} else if (snap_store_commit(&oid, st, s, NULL, &err) < 0) {
 		rc = cli_snap_error(&err);
 		goto done;
 	}
-	printf("imported %s %s\n", snap_snapshot_hostname(s), oid.hex);
+	printf("imported %s %s (%s)\n", snap_snapshot_hostname(s), oid.hex,
+	       how == SNAP_BUNDLE_AUTHENTICATED ? "authenticated" : "checksums only");
 done:
 	snap_store_free(st);
 	snap_snapshot_free(s);

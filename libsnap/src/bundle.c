@@ -30,6 +30,8 @@
 #define MAX_RATIO       200          /* uncompressed : compressed, once past RATIO_FLOOR */
 #define RATIO_FLOOR     (8u << 20)   /* small bundles may compress as well as they like */
 #define MANIFEST        "MANIFEST.sha256"
+#define MANIFEST_HMAC   "MANIFEST.sha256.hmac"    /* "HMAC-SHA-256 <hex>": authenticates MANIFEST */
+#define HMAC_DOMAIN     "pcisnap bundle manifest" /* keeps this HMAC apart from pseudonyms */
 
 /* One member: name relative to the top directory, contents. */
 struct member {
@@ -78,6 +80,21 @@ static int members_add(struct members *m, const char *name, char *data, size_t s
 static int cmp_member(const void *a, const void *b)
 {
 	return strcmp(((const struct member *)a)->name, ((const struct member *)b)->name);
+}
+
+/* HMAC-SHA-256 of a manifest, hex, with the key and a domain of its own */
+static void manifest_hmac(char out[65], const unsigned char *key, size_t key_len, const void *data,
+                          size_t len)
+{
+	struct hmac_sha256_ctx ctx;
+	uint8_t d[SHA256_DIGEST_SIZE];
+
+	hmac_sha256_set_key(&ctx, key_len, key);
+	hmac_sha256_update(&ctx, sizeof(HMAC_DOMAIN), (const uint8_t *)HMAC_DOMAIN);
+	hmac_sha256_update(&ctx, len, data);
+	hmac_sha256_digest(&ctx, sizeof(d), d);
+	for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
 static void sha256_hex(char out[65], const void *data, size_t len)
@@ -591,8 +608,11 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 	SNAP_ASSERT_ARG(s && path);
 	if (!opts)
 		opts = &defaults;
-	if (opts->version != SNAP_EXPORT_OPTIONS_VERSION)
+	if (opts->version != 1 && opts->version != SNAP_EXPORT_OPTIONS_VERSION)
 		return snap_error__set(err, SNAP_EINVALID, "unsupported export options version");
+	if (opts->version >= 2 && opts->auth_key && opts->auth_key_len < 16)
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "authentication needs a key of 16 bytes or more");
 	if (opts->redact && (!opts->redact_key || opts->redact_key_len < 16))
 		return snap_error__set(err, SNAP_EINVALID,
 		                       "redaction needs a key of 16 bytes or more");
@@ -644,9 +664,20 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 	}
 	{
 		char *mt = snap_buf__detach(&man);
+		size_t mlen = mt ? strlen(mt) : 0;
 
-		if ((error = members_add(&m, MANIFEST, mt, mt ? strlen(mt) : 0)) < 0)
+		if ((error = members_add(&m, MANIFEST, mt, mlen)) < 0)
 			goto done;
+		if (opts->version >= 2 && opts->auth_key) {
+			char hex[65], *line = NULL;
+
+			manifest_hmac(hex, opts->auth_key, opts->auth_key_len, mt ? mt : "", mlen);
+			if (asprintf(&line, "HMAC-SHA-256 %s\n", hex) < 0 ||
+			    (error = members_add(&m, MANIFEST_HMAC, line, strlen(line))) < 0) {
+				error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
+				goto done;
+			}
+		}
 	}
 	qsort(m.v, m.n, sizeof(*m.v), cmp_member);
 
@@ -918,7 +949,8 @@ static int verify_manifest(const struct members *m, const char *path, snap_error
 			break;
 		}
 		name = line + 66;
-		if (!(mem = find(m, name)) || !strcmp(name, MANIFEST)) {
+		if (!(mem = find(m, name)) || !strcmp(name, MANIFEST) ||
+		    !strcmp(name, MANIFEST_HMAC)) {
 			error = hostile(err, path, "a manifest entry for a missing member", name);
 			break;
 		}
@@ -930,7 +962,8 @@ static int verify_manifest(const struct members *m, const char *path, snap_error
 		json_object_set_new(listed, name, json_true());
 	}
 	for (size_t i = 0; !error && i < m->n; i++)
-		if (strcmp(m->v[i].name, MANIFEST) && !json_object_get(listed, m->v[i].name))
+		if (strcmp(m->v[i].name, MANIFEST) && strcmp(m->v[i].name, MANIFEST_HMAC) &&
+		    !json_object_get(listed, m->v[i].name))
 			error =
 			    hostile(err, path, "a member the manifest does not list", m->v[i].name);
 	json_decref(listed);
@@ -938,8 +971,45 @@ static int verify_manifest(const struct members *m, const char *path, snap_error
 	return error;
 }
 
+/* With a key: MANIFEST.sha256.hmac must be there and verify. */
+static int verify_hmac(const struct members *m, const char *path, const unsigned char *key,
+                       size_t key_len, snap_error *err)
+{
+	const struct member *man = find(m, MANIFEST), *mac = find(m, MANIFEST_HMAC);
+	char want[65], line[96];
+
+	if (!mac)
+		return snap_error__set(
+		    err, SNAP_EINVALID,
+		    "refusing bundle '%s': it is not authenticated (no %s), and a "
+		    "key was given",
+		    path, MANIFEST_HMAC);
+	manifest_hmac(want, key, key_len, man->data, man->size);
+	snprintf(line, sizeof(line), "HMAC-SHA-256 %s\n", want);
+	/* compare all of it, whatever differs first */
+	if (mac->size != strlen(line) || memcmp(mac->data, line, mac->size) != 0) {
+		volatile unsigned char diff = 0;
+
+		for (size_t i = 0; i < mac->size && i < strlen(line); i++)
+			diff |= (unsigned char)(mac->data[i] ^ line[i]);
+		(void)diff;
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "refusing bundle '%s': authentication failed (its %s does "
+		                       "not verify with this key: altered, or made with another)",
+		                       path, MANIFEST_HMAC);
+	}
+	return 0;
+}
+
 int snap_bundle_read(snap_snapshot **out, snap_snapshot **old_out, const char *path,
                      snap_error *err)
+{
+	return snap_bundle_read_keyed(out, old_out, path, NULL, 0, NULL, err);
+}
+
+int snap_bundle_read_keyed(snap_snapshot **out, snap_snapshot **old_out, const char *path,
+                           const unsigned char *key, size_t key_len, snap_bundle_verified *verified,
+                           snap_error *err)
 {
 	struct members m = {NULL, 0};
 	snap_snapshot *s = NULL, *old = NULL;
@@ -949,8 +1019,11 @@ int snap_bundle_read(snap_snapshot **out, snap_snapshot **old_out, const char *p
 
 	SNAP_ASSERT_ARG(out && path);
 	if ((error = read_members(&m, &top, path, err)) < 0 ||
-	    (error = verify_manifest(&m, path, err)) < 0)
+	    (error = verify_manifest(&m, path, err)) < 0 ||
+	    (key && (error = verify_hmac(&m, path, key, key_len, err)) < 0))
 		goto done;
+	if (verified)
+		*verified = key ? SNAP_BUNDLE_AUTHENTICATED : SNAP_BUNDLE_CHECKSUMS;
 	if (!(sm = find(&m, "snapshot.json"))) {
 		error =
 		    snap_error__set(err, SNAP_EINVALID, "bundle '%s' has no snapshot.json", path);

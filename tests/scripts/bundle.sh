@@ -55,7 +55,7 @@ check "half-importable bundle: no branch written" test -z "$(git -C st-mixed for
 check "bundles are SNAPs in diff too" test -s d-bundles.json
 
 # redaction
-head -c 32 /dev/urandom >key
+printf "pcisnap redaction test key 0001" >key # fixed: a random one could spell db01 in hex
 "$PCISNAP" export b.json --against a.json --redact-key key -o red.tar
 "$PCISNAP" export a.json --redact-key key -o red-a.tar.gz
 "$PCISNAP" export b.json --redact-key key -o red-b.tar.gz
@@ -100,6 +100,44 @@ check "their shape is kept (BOOTIF, ifname, dotted, bare)" grep -qE \
 	'BOOTIF=01-02-..-..-..-..-.. ifname=uplink:02:..:..:..:..:.. .*cisco=02..\.....\..... bare=02[0-9a-f]{10}' \
 	xl/*/evidence/cmdline.txt
 check "a word that merely contains the short host name is kept" grep -q 'ro ' xl/*/evidence/cmdline.txt
+
+# authentication: with a key, a re-checksummed forgery is refused; without one it is not
+# authenticated, and the import says so
+head -c 32 /dev/urandom >auth.key
+head -c 32 /dev/urandom >other.key
+"$PCISNAP" export b.json --key auth.key -o signed.tar
+check "an authenticated bundle carries MANIFEST.sha256.hmac" sh -c "tar -tf signed.tar | grep -q 'MANIFEST.sha256.hmac$'"
+check "it still passes sha256sum -c" sh -c "rm -rf xs && mkdir xs && tar -xf signed.tar -C xs && cd xs/* && sha256sum --quiet -c MANIFEST.sha256"
+"$PCISNAP" import signed.tar --key auth.key --store st-auth >imp.out
+check "import with the key: authenticated" grep -q '(authenticated)$' imp.out
+"$PCISNAP" import one.tar --store st-plain >imp2.out
+check "import without a key: checksums only" grep -q '(checksums only)$' imp2.out
+python3 - <<'PY'
+import hashlib, io, tarfile
+src = tarfile.open("signed.tar")
+files = {m.name: src.extractfile(m).read() for m in src.getmembers() if m.isfile()}
+top = src.getmembers()[0].name.split("/")[0]
+snap = top + "/snapshot.json"
+files[snap] = files[snap].replace(b'"hostname": "', b'"hostname": "forged-', 1)
+man = "".join("%s  %s\n" % (hashlib.sha256(files[n]).hexdigest(), n[len(top) + 1:])
+              for n in sorted(files) if not n.endswith(("MANIFEST.sha256", ".hmac")))
+files[top + "/MANIFEST.sha256"] = man.encode()
+with tarfile.open("forged.tar", "w") as t:
+    for n in sorted(files):
+        ti = tarfile.TarInfo(n); ti.size = len(files[n]); t.addfile(ti, io.BytesIO(files[n]))
+PY
+set +e
+"$PCISNAP" import forged.tar --key auth.key --store st-auth >/dev/null 2>err; rc=$?
+"$PCISNAP" import signed.tar --key other.key --store st-auth >/dev/null 2>err2; rc2=$?
+"$PCISNAP" import one.tar --key auth.key --store st-auth >/dev/null 2>err3; rc3=$?
+PCISNAP_BUNDLE_KEY=auth.key "$PCISNAP" show forged.tar >/dev/null 2>err4; rc4=$?
+set -e
+check "a re-checksummed forgery is refused with the key (exit 2)" test "$rc" = 2
+check "and says authentication failed" grep -q 'authentication failed' err
+check "another key is refused" test "$rc2" = 2
+check "an unauthenticated bundle is refused when a key is required" sh -c "test $rc3 = 2 && grep -q 'not authenticated' err3"
+check "PCISNAP_BUNDLE_KEY makes show refuse the forgery too" test "$rc4" = 2
+check "the refused imports wrote nothing" test "$(git -C st-auth rev-list --all | wc -l)" = 1
 
 # hostile archives: refused, exit 2, one line, nothing written
 python3 "$SNAP_SOURCE_DIR/tests/tools/hostile_bundles.py" one.tar hostile >hostile.list

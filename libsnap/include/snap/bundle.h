@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define SNAP_EXPORT_OPTIONS_VERSION 1
+#define SNAP_EXPORT_OPTIONS_VERSION 2 /* 2 added auth_key; version 1 structs are still read */
 
 /** Options of snap_bundle_export(). Initialise with SNAP_EXPORT_OPTIONS_INIT. */
 typedef struct {
@@ -26,11 +26,18 @@ typedef struct {
 	int redact;                      /**< replace identifying values by keyed pseudonyms */
 	const unsigned char *redact_key; /**< key of the pseudonyms (required with redact) */
 	size_t redact_key_len;           /**< at least 16 bytes */
+	/**
+	 * NULL, or a key (16 bytes or more) that authenticates the bundle: MANIFEST.sha256.hmac
+	 * holds the HMAC-SHA-256 of MANIFEST.sha256, so whoever edits a member and recomputes the
+	 * checksums still cannot make it verify. Without it a bundle detects corruption only.
+	 */
+	const unsigned char *auth_key;
+	size_t auth_key_len; /**< bytes of auth_key */
 } snap_export_options;
 
 #define SNAP_EXPORT_OPTIONS_INIT                                                                   \
 	{                                                                                          \
-		SNAP_EXPORT_OPTIONS_VERSION, NULL, 0, NULL, 0                                      \
+		SNAP_EXPORT_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, 0                             \
 	}
 
 /**
@@ -47,10 +54,28 @@ SNAP_EXTERN int snap_bundle_export(const snap_snapshot *s, const snap_export_opt
  * member's SHA-256 as MANIFEST.sha256 lists it, with nothing missing or extra.
  * @param[out] out      the bundle's snapshot; free with snap_snapshot_free()
  * @param[out] old_out  NULL, or receives the snapshot it was diffed against (NULL if none)
- * @return 0, SNAP_ENOTFOUND, SNAP_EINVALID (hostile, tampered or malformed) or SNAP_ERROR
+ * Checksums detect corruption, not forgery; snap_bundle_read_keyed() authenticates.
+ * @return 0, SNAP_ENOTFOUND, SNAP_EINVALID (hostile, corrupt or malformed) or SNAP_ERROR
  */
 SNAP_EXTERN int snap_bundle_read(snap_snapshot **out, snap_snapshot **old_out, const char *path,
                                  snap_error *err);
+
+/** How a bundle read by snap_bundle_read_keyed() was verified. */
+typedef enum {
+	SNAP_BUNDLE_CHECKSUMS = 0,    /**< checksums only: corruption is detected, forgery is not */
+	SNAP_BUNDLE_AUTHENTICATED = 1 /**< the manifest's HMAC verified with the key given */
+} snap_bundle_verified;
+
+/**
+ * snap_bundle_read(), and with a key, authentication: a bundle whose MANIFEST.sha256.hmac does
+ * not verify with key, or that has none, is refused. Without a key (NULL) the checksums are
+ * verified and *verified says SNAP_BUNDLE_CHECKSUMS, whether the bundle carries an HMAC or not.
+ * @param[out] verified  may be NULL
+ * @return as snap_bundle_read(); SNAP_EINVALID when authentication fails
+ */
+SNAP_EXTERN int snap_bundle_read_keyed(snap_snapshot **out, snap_snapshot **old_out,
+                                       const char *path, const unsigned char *key, size_t key_len,
+                                       snap_bundle_verified *verified, snap_error *err);
 
 /** Does path name a bundle (by its suffix)? */
 SNAP_EXTERN int snap_bundle_is_bundle_path(const char *path);
