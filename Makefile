@@ -9,7 +9,7 @@ VM_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static kmod cpio pciuti
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all deps deps-vm install-packages build build-asan test test-release test-asan test-vm test-vm-ci run \
+.PHONY: mutate all deps deps-vm install-packages build build-asan test test-release test-asan test-vm test-vm-ci run \
 	format format-check clean
 
 all: build
@@ -48,6 +48,10 @@ test-asan: build-asan
 
 # Every test, then the whole suite again under ASan+UBSan.
 test: test-release test-asan
+
+# Each rule's deliberate bug (tests/mutate/mutations.txt) against the whole suite; slow, not CI.
+mutate: deps
+	python3 tests/mutate/run.py
 
 # Boot every lab topology (tests/vm/lab.py); the guests' raw files stay in build/vm/<boot>/.
 test-vm: build deps-vm

@@ -311,9 +311,15 @@ static json_t *link_json(const struct devdir *dd, const char *pcie_type, json_t 
 		char *nms = ms ? snap_parse__link_speed(ms) : NULL;
 		char *ncs = cs ? snap_parse__link_speed(cs) : NULL;
 
-		link = json_pack("{s:o, s:o, s:o, s:o}", "max_speed", snap_json__str_or_null(nms),
-		                 "max_width", mw, "cur_speed", snap_json__str_or_null(ncs),
-		                 "cur_width", cw);
+		if (!nms && !ncs && json_is_null(mw) && json_is_null(cw)) {
+			link = json_null(); /* "Unknown", 255 and 0: the device has no link */
+			json_decref(mw);
+			json_decref(cw);
+		} else {
+			link = json_pack("{s:o, s:o, s:o, s:o}", "max_speed",
+			                 snap_json__str_or_null(nms), "max_width", mw, "cur_speed",
+			                 snap_json__str_or_null(ncs), "cur_width", cw);
+		}
 		free(nms);
 		free(ncs);
 	}

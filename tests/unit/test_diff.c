@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The diff rules, each on a real collected snapshot (the pve-intel golden) changed in one
+ * place: every rule here is one a mutation of diff.c, passthrough.c or topo.c once broke
+ * without any test noticing.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "snap/check.h"
+#include "snap/diff.h"
+
+#define BASE SNAP_TEST_DATA "/../golden/collect/pve-intel/expected.stdout"
+
+static json_t *base(void)
+{
+	json_error_t e;
+	json_t *j = json_load_file(BASE, 0, &e);
+
+	cr_assert_not_null(j, "%s: %s", BASE, e.text);
+	return j;
+}
+
+static json_t *dev(json_t *root, const char *bdf)
+{
+	size_t i;
+	json_t *d;
+
+	json_array_foreach (json_object_get(root, "devices"), i, d)
+		if (!strcmp(snap_json__str(d, "bdf"), bdf))
+			return d;
+	cr_assert_fail("no device %s", bdf);
+	return NULL;
+}
+
+/* Through the loader, as every reader gets a snapshot. */
+static snap_snapshot *snap(const json_t *root)
+{
+	char *text = json_dumps(root, JSON_SORT_KEYS);
+	snap_snapshot *s = NULL;
+	snap_error err = {0};
+
+	cr_assert_eq(snap_snapshot_load_buffer(&s, text, strlen(text), &err), 0, "%s", err.message);
+	free(text);
+	return s;
+}
+
+/* diff(old, new) as its JSON document; old and new are stolen */
+static json_t *diff(json_t *old, json_t *new)
+{
+	snap_snapshot *a = snap(old), *b = snap(new);
+	snap_diff *d = NULL;
+	char *text = NULL;
+	json_t *doc;
+
+	cr_assert_eq(snap_diff_compute(&d, a, b, NULL), 0);
+	cr_assert_eq(snap_diff_render(&text, d, SNAP_DIFF_JSON, NULL), 0);
+	doc = json_loads(text, 0, NULL);
+	free(text);
+	snap_diff_free(d);
+	snap_snapshot_free(a);
+	snap_snapshot_free(b);
+	json_decref(old);
+	json_decref(new);
+	return doc;
+}
+
+/* The class of the first change of this kind, or NULL. */
+static const char *class_of(const json_t *doc, const char *kind)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach (json_object_get(doc, "changes"), i, c)
+		if (!strcmp(snap_json__str(c, "kind"), kind))
+			return snap_json__str(c, "class");
+	return NULL;
+}
+
+static bool any_change_mentions(const json_t *doc, const char *text)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach (json_object_get(doc, "changes"), i, c)
+		if (strstr(snap_json__str(c, "message"), text))
+			return true;
+	return false;
+}
+
+Test(diff, identical_snapshots_have_no_changes)
+{
+	json_t *doc = diff(base(), base());
+
+	cr_assert_eq(json_array_size(json_object_get(doc, "changes")), 0);
+	cr_assert_str_eq(snap_json__str(doc, "verdict"), "harmless");
+	json_decref(doc);
+}
+
+Test(diff, acs_override_widened_is_isolation_loss)
+{
+	json_t *a = base(), *b = base(), *doc;
+
+	json_object_set_new(json_object_get(a, "iommu"), "acs_override", json_string("downstream"));
+	json_object_set_new(json_object_get(b, "iommu"), "acs_override",
+	                    json_string("downstream,multifunction"));
+	doc = diff(a, b);
+	cr_assert_str_eq(class_of(doc, "acs_override"), "isolation_loss");
+	json_decref(doc);
+}
+
+Test(diff, acs_override_unchanged_is_not_reported)
+{
+	json_t *a = base(), *b = base(), *doc;
+
+	json_object_set_new(json_object_get(a, "iommu"), "acs_override", json_string("downstream"));
+	json_object_set_new(json_object_get(b, "iommu"), "acs_override", json_string("downstream"));
+	doc = diff(a, b);
+	cr_assert_null(class_of(doc, "acs_override"));
+	json_decref(doc);
+}
+
+Test(diff, irq_remapping_enabled_to_unknown_is_lost_evidence_not_a_loss)
+{
+	json_t *a = base(), *b = base(), *doc;
+
+	json_object_set_new(json_object_get(b, "iommu"), "irq_remapping", json_string("unknown"));
+	doc = diff(a, b);
+	cr_assert_str_neq(snap_json__str(doc, "verdict"), "isolation_loss");
+	cr_assert_null(class_of(doc, "irq_remapping_disabled"));
+	json_decref(doc);
+}
+
+Test(diff, irq_remapping_enabled_to_disabled_is_isolation_loss)
+{
+	json_t *a = base(), *b = base(), *doc;
+
+	json_object_set_new(json_object_get(b, "iommu"), "irq_remapping", json_string("disabled"));
+	doc = diff(a, b);
+	cr_assert_str_eq(snap_json__str(doc, "verdict"), "isolation_loss");
+	json_decref(doc);
+}
+
+Test(diff, initrd_and_boot_image_follow_the_kernel)
+{
+	json_t *a = base(), *b = base(), *doc,
+	       *tokens = json_object_get(json_object_get(b, "kernel"), "cmdline_tokens");
+
+	json_array_append_new(json_object_get(json_object_get(a, "kernel"), "cmdline_tokens"),
+	                      json_pack("{s:s, s:s}", "key", "initrd", "value", "/initrd-1"));
+	json_array_append_new(tokens,
+	                      json_pack("{s:s, s:s}", "key", "initrd", "value", "/initrd-2"));
+	json_object_set_new(json_array_get(tokens, 0), "value",
+	                    json_string("/vmlinuz-6.8.12-5-pve"));
+	doc = diff(a, b);
+	cr_assert_null(class_of(doc, "cmdline_token_added"));
+	cr_assert_null(class_of(doc, "cmdline_token_removed"));
+	json_decref(doc);
+}
+
+Test(diff, other_tokens_are_listed_as_harmless)
+{
+	json_t *a = base(), *b = base(), *doc;
+
+	json_array_append_new(json_object_get(json_object_get(b, "kernel"), "cmdline_tokens"),
+	                      json_pack("{s:s, s:n}", "key", "nosmt", "value"));
+	doc = diff(a, b);
+	cr_assert_str_eq(class_of(doc, "cmdline_token_added"), "harmless");
+	json_decref(doc);
+}
+
+Test(diff, vfio_module_state_unknown_is_not_unloaded)
+{
+	json_t *a = base(), *b = base(), *doc;
+
+	json_object_set_new(json_object_get(json_object_get(b, "vfio"), "modules"), "vfio_pci",
+	                    json_null());
+	doc = diff(a, b);
+	cr_assert_null(class_of(doc, "vfio_module_missing"));
+	json_decref(doc);
+}
+
+Test(diff, vfio_module_unloaded_is_binding_regression)
+{
+	json_t *a = base(), *b = base(), *doc;
+
+	json_object_set_new(json_object_get(json_object_get(b, "vfio"), "modules"), "vfio_pci",
+	                    json_false());
+	doc = diff(a, b);
+	cr_assert_str_eq(class_of(doc, "vfio_module_missing"), "binding_regression");
+	json_decref(doc);
+}
+
+/* The GPU's root port in a group of its own: isolation the hardware (no ACS) does not give. */
+static void assert_split(json_t *root)
+{
+	json_object_set_new(dev(root, "0000:00:01.0"), "iommu_group", json_integer(99));
+}
+
+Test(diff, isolation_asserted_new_in_new_is_isolation_loss)
+{
+	json_t *a = base(), *b = base(), *doc;
+
+	assert_split(b);
+	doc = diff(a, b);
+	cr_assert_str_eq(class_of(doc, "isolation_asserted"), "isolation_loss");
+	json_decref(doc);
+}
+
+Test(diff, isolation_asserted_in_old_already_is_not_new)
+{
+	json_t *a = base(), *b = base(), *doc;
+
+	assert_split(a);
+	assert_split(b);
+	doc = diff(a, b);
+	cr_assert_null(class_of(doc, "isolation_asserted"));
+	json_decref(doc);
+}
+
+/* Two identical NICs with no parent (the same identity) that moved bus; serials tell them. */
+static json_t *twins(const char *host, const char *b1, const char *s1, const char *b2,
+                     const char *s2)
+{
+	json_t *r = base(), *devs = json_object_get(r, "devices"), *n1, *n2;
+
+	json_object_set_new(json_object_get(r, "host"), "hostname", json_string(host));
+	n1 = json_deep_copy(dev(r, "0000:03:00.0"));
+	n2 = json_deep_copy(n1);
+	json_object_set_new(n1, "bdf", json_string(b1));
+	json_object_set_new(n1, "dsn", json_string(s1));
+	json_object_set_new(n2, "bdf", json_string(b2));
+	json_object_set_new(n2, "dsn", json_string(s2));
+	json_object_set_new(n1, "parent", json_null());
+	json_object_set_new(n2, "parent", json_null());
+	json_array_append_new(devs, n1);
+	json_array_append_new(devs, n2);
+	snap_json__sort_by_key(devs, "bdf");
+	return r;
+}
+
+#define S1 "11-11-11-11-11-11-11-11"
+#define S2 "22-22-22-22-22-22-22-22"
+
+Test(diff, serial_numbers_pair_devices_on_one_host)
+{
+	json_t *doc = diff(twins("h", "0000:05:00.0", S1, "0000:06:00.0", S2),
+	                   twins("h", "0000:07:00.0", S2, "0000:08:00.0", S1));
+
+	cr_assert(any_change_mentions(doc, "0000:05:00.0 -> 0000:08:00.0"));
+	json_decref(doc);
+}
+
+Test(diff, serial_numbers_do_not_pair_devices_of_two_hosts)
+{
+	json_t *doc = diff(twins("canary", "0000:05:00.0", S1, "0000:06:00.0", S2),
+	                   twins("peer", "0000:07:00.0", S2, "0000:08:00.0", S1));
+
+	cr_assert(any_change_mentions(doc, "0000:05:00.0 -> 0000:07:00.0"));
+	json_decref(doc);
+}
+
+Test(diff, pci_stub_to_vfio_pci_is_no_regression)
+{
+	json_t *a = base(), *b = base(), *doc;
+
+	json_object_set_new(dev(a, "0000:02:00.0"), "driver", json_string("pci-stub"));
+	doc = diff(a, b);
+	cr_assert_str_eq(class_of(doc, "driver_changed"), "harmless");
+	cr_assert_str_eq(snap_json__str(doc, "verdict"), "harmless");
+	json_decref(doc);
+}
+
+Test(passthrough, the_other_functions_of_a_passthrough_slot_count)
+{
+	json_t *r = base(), *pt;
+
+	/* the GPU's audio function is bound to the host driver: it still goes with the GPU */
+	json_object_set_new(dev(r, "0000:01:00.1"), "driver", json_string("snd_hda_intel"));
+	json_object_set_new(json_object_get(r, "vfio"), "ids", json_array());
+	json_object_set_new(r, "vms", json_array());
+	pt = snap_passthrough__compute(r);
+	cr_assert_not_null(json_object_get(pt, "0000:01:00.0"));
+	cr_assert_not_null(json_object_get(pt, "0000:01:00.1"));
+	cr_assert_null(json_object_get(pt, "0000:00:1f.3"));
+	json_decref(pt);
+	json_decref(r);
+}
+
+Test(check, unknown_evidence_is_never_pass)
+{
+	json_t *r = base();
+	snap_snapshot *s;
+	snap_check *c = NULL;
+	char *text = NULL;
+
+	/* ACS and FLR unknown everywhere (a capture without root), Secure Boot unknown */
+	json_t *d;
+	size_t i;
+
+	json_array_foreach (json_object_get(r, "devices"), i, d) {
+		json_object_set_new(d, "acs", json_null());
+		json_object_set_new(d, "flr", json_null());
+	}
+	json_object_set_new(json_object_get(r, "firmware"), "secure_boot", json_null());
+	s = snap(r);
+	cr_assert_eq(snap_check_run(&c, s, NULL), 0);
+	cr_assert_eq(snap_check_render(&text, c, 0, NULL), 0);
+	cr_assert_null(strstr(text, "PASS  group_explained    group 1"), "%s", text);
+	cr_assert_not_null(strstr(text, "WARN  isolation_enforced"), "%s", text);
+	cr_assert_null(strstr(text, "PASS  secure_boot"), "%s", text);
+	cr_assert_null(strstr(text, "no FLR, reset by"), "%s", text);
+	free(text);
+	snap_check_free(c);
+	snap_snapshot_free(s);
+	json_decref(r);
+}
+
+Test(topo, unknown_multifunction_bit_makes_no_claim)
+{
+	json_t *r = base();
+	snap_topo t;
+	char why[128];
+	int i;
+
+	/* function 0 with its header unreadable: the kernel's multifunction flag is unknown */
+	json_object_set_new(dev(r, "0000:03:00.0"), "multifunction", json_null());
+	json_object_del(dev(r, "0000:03:00.0"), "kernel_multifunction");
+	json_object_set_new(dev(r, "0000:03:00.0"), "acs",
+	                    json_pack("{s:b, s:[], s:[]}", "present", 0, "cap", "ctl"));
+	cr_assert_eq(snap_topo__build(&t, r), 0);
+	i = snap_topo__find(&t, "0000:03:00.0");
+	cr_assert_eq(snap_topo__acs_enabled(&t, i, why, sizeof(why)), SNAP_UNKNOWN);
+	cr_assert(t.dev[i].uncertain);
+	snap_topo__release(&t);
+	json_decref(r);
+}
