@@ -9,9 +9,10 @@
 #include "snap/snap.h"
 
 /* Exit codes (CONTRACT.md). */
-#define CLI_OK         0 /* success; for diff/check nothing worse than harmless */
-#define CLI_REGRESSION 1 /* diff/check found a regression named by --fail-on */
-#define CLI_ERROR      2 /* usage, bad input, I/O or store error */
+#define CLI_OK           0 /* success; for diff/check nothing worse than harmless */
+#define CLI_REGRESSION   1 /* diff/check found a regression named by --fail-on */
+#define CLI_ERROR        2 /* usage, bad input, I/O or store error */
+#define CLI_INCONCLUSIVE 3 /* no regression found, but evidence that decides one is unknown */
 
 int cmd_collect(int argc, char **argv);
 int cmd_show(int argc, char **argv);

@@ -10,7 +10,7 @@
 
 static const char usage_text[] =
     "usage: pcisnap diff OLD NEW [--format text|json|markdown] [--fail-on CLASSES]\n"
-    "                    [--store DIR]\n"
+    "                    [--allow-inconclusive] [--store DIR]\n"
     "\n"
     "Match devices by identity (ids and upstream ports, not bus numbers), compare IOMMU\n"
     "groups by membership, and classify every change as isolation_loss,\n"
@@ -18,22 +18,27 @@ static const char usage_text[] =
     "\n"
     "  --fail-on CLASSES  comma-separated classes that make the exit status 1 (default:\n"
     "                     isolation_loss,grouping_regression,binding_regression; 'none')\n"
+    "  --allow-inconclusive  exit 0, not 3, when NEW lacks evidence OLD had\n"
     "  --store DIR        store in which OLD and NEW name revisions (HOST, HOST~N,\n"
     "                     HOST@LABEL, commit id) when they are not files\n"
     "\n"
-    "Exit status: 0 nothing in --fail-on, 1 a change in --fail-on, 2 error.\n";
+    "Exit status: 0 nothing in --fail-on, 1 a change in --fail-on, 2 error, 3 inconclusive:\n"
+    "no regression found, but a fact that decides one (ACS, FLR, group of a passthrough\n"
+    "device or a port on its path, interrupt remapping) is unknown in NEW (e.g. no root).\n";
 
 int cmd_diff(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"format", required_argument, NULL, 'f'},
 	    {"fail-on", required_argument, NULL, 'F'},
+	    {"allow-inconclusive", no_argument, NULL, 'I'},
 	    {"store", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	snap_diff_format fmt = SNAP_DIFF_TEXT;
 	unsigned fail_on = SNAP_CLASS_REGRESSIONS;
+	int allow_inconclusive = 0;
 	snap_snapshot *a = NULL, *b = NULL;
 	snap_diff *d = NULL;
 	snap_error err = {0};
@@ -57,6 +62,9 @@ int cmd_diff(int argc, char **argv)
 			if (snap_class_parse_list(&fail_on, optarg, &err) < 0)
 				return cli_snap_error(&err);
 			break;
+		case 'I':
+			allow_inconclusive = 1;
+			break;
 		case 'S':
 			store = optarg;
 			break;
@@ -78,8 +86,12 @@ int cmd_diff(int argc, char **argv)
 		rc = cli_snap_error(&err);
 		goto done;
 	}
-	if ((rc = cli_write_stdout(text)) == CLI_OK && (snap_diff_classes(d) & fail_on))
-		rc = CLI_REGRESSION;
+	if ((rc = cli_write_stdout(text)) == CLI_OK) {
+		if (snap_diff_classes(d) & fail_on)
+			rc = CLI_REGRESSION; /* a regression found wins over inconclusive */
+		else if (!snap_diff_conclusive(d) && !allow_inconclusive)
+			rc = CLI_INCONCLUSIVE;
+	}
 done:
 	free(text);
 	snap_diff_free(d);

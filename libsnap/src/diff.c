@@ -16,6 +16,7 @@
 struct snap_diff {
 	json_t *doc;      /* owned: the pcisnap.diff/1 document */
 	unsigned classes; /* mask of classes present */
+	bool conclusive;  /* no deciding fact became unknown */
 	size_t count[SNAP_CLASS_COUNT];
 };
 
@@ -27,6 +28,7 @@ struct ctx {
 	json_t *pt;            /* passthrough devices of OLD: bdf -> reasons */
 	json_t *cov_o, *cov_n; /* bdfs the vfio-pci ID lists of OLD and NEW cover */
 	json_t *changes;       /* the result */
+	json_t *unknown;       /* deciding facts known in OLD and unknown in NEW: [string] */
 	bool same_host;        /* both snapshots are of one host (serials may break ties) */
 };
 
@@ -912,6 +914,64 @@ static void diff_asserted(struct ctx *c)
 	}
 }
 
+/* ---- what became unknown that matters ---- */
+
+static void unknown_add(struct ctx *c, json_t *seen, const char *what)
+{
+	if (json_object_get(seen, what))
+		return;
+	json_object_set_new(seen, what, json_true());
+	json_array_append_new(c->unknown, json_string(what));
+}
+
+/* A fact of OLD's device i known there and unknown in NEW's device j. */
+static void fact_lost(struct ctx *c, json_t *seen, int i, int j, const char *key, const char *name)
+{
+	const json_t *a = json_object_get(c->to.dev[i].obj, key);
+	const json_t *b = json_object_get(c->tn.dev[j].obj, key);
+	char what[160];
+
+	if (a && !json_is_null(a) && (!b || json_is_null(b))) {
+		snprintf(what, sizeof(what), "%s of %s", name, c->tn.dev[j].bdf);
+		unknown_add(c, seen, what);
+	}
+}
+
+/*
+ * The facts that decide a passthrough device's isolation and binding, and the ACS of every port
+ * on its path: any of them known in OLD and unknown in NEW makes the comparison inconclusive
+ * (a capture without root cannot show a regression; it must not pass for "harmless").
+ */
+static void diff_unknown(struct ctx *c)
+{
+	const char *bdf, *iro = snap_json__str(json_object_get(c->o, "iommu"), "irq_remapping"),
+	                 *irn = snap_json__str(json_object_get(c->n, "iommu"), "irq_remapping");
+	json_t *reasons, *seen = json_object();
+
+	if (iro && strcmp(iro, "unknown") && (!irn || !strcmp(irn, "unknown")) &&
+	    json_object_size(c->pt))
+		unknown_add(c, seen, "interrupt remapping");
+	json_object_foreach (c->pt, bdf, reasons) {
+		int i = snap_topo__find(&c->to, bdf), j;
+
+		if (i < 0 || (j = c->o2n[i]) < 0)
+			continue;
+		fact_lost(c, seen, i, j, "acs", "ACS");
+		fact_lost(c, seen, i, j, "flr", "FLR");
+		/* with the IOMMU off there are no groups: a fact (isolation_loss), not unknown */
+		if (json_is_true(json_object_get(json_object_get(c->n, "iommu"), "enabled")))
+			fact_lost(c, seen, i, j, "iommu_group", "IOMMU group");
+		fact_lost(c, seen, i, j, "multifunction", "multifunction bit");
+		for (int p = c->to.dev[i].parent; p >= 0; p = c->to.dev[p].parent) {
+			int q = c->o2n[p];
+
+			if (q >= 0)
+				fact_lost(c, seen, p, q, "acs", "ACS");
+		}
+	}
+	json_decref(seen);
+}
+
 /* ---- VM configurations ---- */
 
 static json_t *identities(const snap_topo *t, const json_t *bdfs)
@@ -1088,6 +1148,7 @@ int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap, const snap
 	c.o2n = malloc((c.to.n + 1) * sizeof(int));
 	c.n2o = malloc((c.tn.n + 1) * sizeof(int));
 	c.changes = json_array();
+	c.unknown = json_array();
 	c.pt = snap_passthrough__compute(c.o);
 	c.cov_o = snap_passthrough__covered(c.o);
 	c.cov_n = snap_passthrough__covered(c.n);
@@ -1109,6 +1170,7 @@ int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap, const snap
 	diff_asserted(&c);
 	diff_vms(&c);
 	diff_host(&c);
+	diff_unknown(&c);
 
 	n = json_array_size(c.changes);
 	if (n && !(v = malloc(n * sizeof(*v)))) {
@@ -1135,10 +1197,12 @@ int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap, const snap
 	for (int k = SNAP_CLASS_COUNT - 1; k >= 0; k--)
 		if (d->classes & SNAP_CLASS_BIT(k))
 			json_array_append_new(classes, json_string(class_names[k]));
+	d->conclusive = json_array_size(c.unknown) == 0;
 	d->doc =
-	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:O, s:b}", "schema", "pcisnap.diff/1", "verdict",
-	              class_names[snap_diff_verdict(d)], "classes", classes, "old", side(c.o),
-	              "new", side(c.n), "changes", c.changes, "same_host", c.same_host);
+	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:O, s:b, s:b, s:O}", "schema", "pcisnap.diff/1",
+	              "verdict", class_names[snap_diff_verdict(d)], "classes", classes, "old",
+	              side(c.o), "new", side(c.n), "changes", c.changes, "same_host", c.same_host,
+	              "conclusive", d->conclusive, "unknown", c.unknown);
 	if (!d->doc) {
 		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
 		goto done;
@@ -1155,7 +1219,13 @@ done:
 	json_decref(c.cov_o);
 	json_decref(c.cov_n);
 	json_decref(c.changes);
+	json_decref(c.unknown);
 	return error;
+}
+
+int snap_diff_conclusive(const snap_diff *d)
+{
+	return d->conclusive;
 }
 
 snap_class snap_diff_verdict(const snap_diff *d)
@@ -1226,6 +1296,24 @@ static void render_header(snap_buf *b, const snap_diff *d, bool md)
 	                 class_names[snap_diff_verdict(d)], md ? "**" : "");
 	for (int k = SNAP_CLASS_COUNT - 1; k >= 0; k--)
 		snap_buf__printf(b, "%zu %s%s", d->count[k], class_names[k], k ? ", " : ")\n");
+	if (!d->conclusive) {
+		const json_t *unk = json_object_get(d->doc, "unknown"), *u;
+		size_t i;
+
+		snap_buf__printf(b,
+		                 "%sinconclusive: NEW does not show %zu fact(s) that decide "
+		                 "isolation (collect it as root, with --dmesg):",
+		                 md ? "\n" : "", json_array_size(unk));
+		json_array_foreach (unk, i, u) {
+			if (i == MAX_EXAMPLES) {
+				snap_buf__printf(b, " and %zu more",
+				                 json_array_size(unk) - MAX_EXAMPLES);
+				break;
+			}
+			snap_buf__printf(b, "%s %s", i ? "," : "", json_string_value(u));
+		}
+		snap_buf__puts(b, "\n");
+	}
 }
 
 int snap_diff_render(char **out, const snap_diff *d, snap_diff_format format, snap_error *err)

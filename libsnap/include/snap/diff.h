@@ -58,6 +58,15 @@ SNAP_EXTERN snap_class snap_diff_verdict(const snap_diff *d);
 /** Mask of the classes present (SNAP_CLASS_BIT of each). */
 SNAP_EXTERN unsigned snap_diff_classes(const snap_diff *d);
 
+/**
+ * Is the comparison conclusive? Not when a fact that decides isolation or binding of a
+ * passthrough device (its ACS, FLR, IOMMU group, multifunction bit, the ACS of a port on its
+ * path, or the interrupt remapping verdict) was known in OLD and is unknown in NEW, for example
+ * because NEW was collected without root. The facts are listed in the JSON document's "unknown".
+ * @return 1 conclusive, 0 inconclusive
+ */
+SNAP_EXTERN int snap_diff_conclusive(const snap_diff *d);
+
 /** Number of changes of class c. */
 SNAP_EXTERN size_t snap_diff_count(const snap_diff *d, snap_class c);
 
