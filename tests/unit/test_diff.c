@@ -112,6 +112,20 @@ Test(diff, acs_override_widened_is_isolation_loss)
 	json_decref(doc);
 }
 
+Test(diff, acs_override_changed_at_the_same_scope_is_isolation_loss)
+{
+	json_t *a = base(), *b = base(), *doc;
+
+	/* one item each, but now another device is claimed isolated */
+	json_object_set_new(json_object_get(a, "iommu"), "acs_override",
+	                    json_string("id:8086:1901"));
+	json_object_set_new(json_object_get(b, "iommu"), "acs_override",
+	                    json_string("id:10de:1e87"));
+	doc = diff(a, b);
+	cr_assert_str_eq(class_of(doc, "acs_override"), "isolation_loss");
+	json_decref(doc);
+}
+
 Test(diff, acs_override_unchanged_is_not_reported)
 {
 	json_t *a = base(), *b = base(), *doc;
