@@ -9,7 +9,7 @@ VM_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static kmod cpio pciuti
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: mutate all deps deps-vm install-packages build build-asan test test-release test-asan test-vm test-vm-ci run \
+.PHONY: fuzz mutate all deps deps-vm install-packages build build-asan test test-release test-asan test-vm test-vm-ci run \
 	format format-check clean
 
 all: build
@@ -49,6 +49,27 @@ test-asan: build-asan
 # Every test, then the whole suite again under ASan+UBSan.
 test: test-release test-asan
 
+# A libFuzzer campaign (clang, ASan+UBSan) of FUZZ_SECONDS per target, from the corpus in
+# tests/fuzz/corpus/; what it finds goes to tests/fuzz/crashes/ (add it to the corpus once fixed:
+# the corpus is replayed by every make test). Not part of CI.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := snapshot_load diff bundle parsers
+fuzz: deps
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSNAP_SANITIZE=ON -DSNAP_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+	@mkdir -p tests/fuzz/crashes
+	@for t in $(FUZZ_TARGETS); do \
+		c=$${t%_load}; mkdir -p build-fuzz/corpus-$$t; \
+		cp -n tests/fuzz/corpus/$$c/* build-fuzz/corpus-$$t/; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+		build-fuzz/tests/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2048 \
+			-artifact_prefix=tests/fuzz/crashes/$$t- -print_final_stats=1 \
+			build-fuzz/corpus-$$t 2>build-fuzz/fuzz-$$t.log || { tail -40 build-fuzz/fuzz-$$t.log; exit 1; }; \
+		grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^#.*DONE' build-fuzz/fuzz-$$t.log | tail -3; \
+	done
+
 # Each rule's deliberate bug (tests/mutate/mutations.txt) against the whole suite; slow, not CI.
 mutate: deps
 	python3 tests/mutate/run.py
@@ -80,4 +101,4 @@ format-check:
 	clang-format --dry-run --Werror $$(git ls-files --cached --others --exclude-standard '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

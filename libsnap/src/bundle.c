@@ -839,7 +839,8 @@ static int read_members(struct members *m, char **top_out, const char *path, sna
 		}
 		if (type == AE_IFDIR)
 			continue;
-		rel = name + strlen(top) + 1;
+		/* a file named as the top directory itself has nothing after it */
+		rel = name[strlen(top)] ? name + strlen(top) + 1 : "";
 		if (!*rel) {
 			error = hostile(err, path, "a file where the top directory belongs", name);
 			goto done;

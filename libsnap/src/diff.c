@@ -275,7 +275,7 @@ static void diff_host(struct ctx *c)
 					           *v = snap_json__str(t, "value");
 					char tok[512];
 
-					if (!strcmp(k, "BOOT_IMAGE") || !strcmp(k, "initrd"))
+					if (!k || !strcmp(k, "BOOT_IMAGE") || !strcmp(k, "initrd"))
 						continue; /* follows the kernel release */
 					snprintf(tok, sizeof(tok), "%s%s%s", k, v ? "=" : "",
 					         v ? v : "");

@@ -148,7 +148,8 @@ int snap_snapshot_to_json(char **out, const snap_snapshot *s, snap_error *err)
  * The type of every field a reader (show, check, diff, fleet, store, bundle) uses, where it is
  * present: "path types", the path's "[]" being every element of an array and "*" every member
  * of an object; types from S string, I integer, R real, B boolean, N null, O object, A array.
- * A field may be absent (readers treat absent as unknown); present, it must have its type.
+ * A field may be absent (readers treat absent as unknown) unless its types end in '!';
+ * present, it must have its type.
  * schema/snapshot.v1.schema.json says the same for the documented fields.
  */
 static const char *const field_types[] = {
@@ -238,7 +239,7 @@ static const char *const field_types[] = {
     "kernel.cmdline_options.*[] S",
     "kernel.cmdline_tokens A",
     "kernel.cmdline_tokens[] O",
-    "kernel.cmdline_tokens[].key S",
+    "kernel.cmdline_tokens[].key S!",
     "kernel.cmdline_tokens[].value SN",
     "kernel.modules A",
     "kernel.modules[] S",
@@ -358,6 +359,10 @@ static bool check_path(const json_t *v, const char *path, const char *types, cha
 		return true;
 	}
 	v = json_object_get(v, seg);
+	if (!v && !*path && types[strlen(types) - 1] == '!') {
+		snprintf(where, n, "is missing");
+		return false;
+	}
 	return v ? check_path(v, path, types, where, n) : true;
 }
 

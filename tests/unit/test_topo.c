@@ -166,6 +166,23 @@ Test(topo, intel_pch_root_port_quirk_counts_as_isolated)
 	json_decref(root);
 }
 
+Test(topo, intel_pch_quirk_needs_the_iommu_that_enables_it)
+{
+	/* without an IOMMU nobody asked for ACS, pci_quirk_enable_intel_pch_acs() never ran:
+	 * the quirk answers "not isolated" (pci_acs_ctrl_enabled(flags, 0)) */
+	json_t *root = snapshot(
+	    json_pack("[o, o]", dev("0000:00:1c.0", "8086:1c10", NULL, "root_port", 0, "", ""),
+	              dev("0000:02:00.0", "8086:10d3", "0000:00:1c.0", "endpoint", 0, "", "")));
+	snap_topo t;
+	char why[128];
+
+	cr_assert_eq(snap_topo__build(&t, root), 0);
+	cr_assert_eq(snap_topo__acs_enabled(&t, 0, why, sizeof(why)), SNAP_NO);
+	cr_assert(same_implied(&t, "0000:00:1c.0", "0000:02:00.0"));
+	snap_topo__release(&t);
+	json_decref(root);
+}
+
 Test(topo, multifunction_functions_above_0_are_multifunction)
 {
 	/* QEMU's multifunction=on: the header bit on function 0 only. pci_scan_slot() marks

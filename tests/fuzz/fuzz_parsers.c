@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Fuzz target: the text parsers of the collector on any text. The first byte picks the parser:
+ * command line, /proc/interrupts, kernel log, modprobe.d, Proxmox and libvirt VM configs, PCI
+ * addresses, link speeds, the UTF-8 escaper.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_main.h"
+#include "internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text;
+	json_t *j = NULL;
+
+	if (!size || !(text = malloc(size)))
+		return 0;
+	memcpy(text, data + 1, size - 1);
+	text[size - 1] = '\0';
+	switch (data[0] % 9) {
+	case 0:
+		j = snap_parse__cmdline(text);
+		json_decref(snap_parse__cmdline_options(j));
+		break;
+	case 1:
+		j = snap_parse__interrupts(text);
+		break;
+	case 2:
+		j = snap_parse__kernel_log(text, 400);
+		break;
+	case 3:
+		j = json_pack("{s:{}, s:[], s:{}, s:{}, s:[]}", "options", "blacklist", "softdep",
+		              "install", "files");
+		snap_parse__modprobe(j, text, "fuzz.conf");
+		break;
+	case 4:
+		j = snap_parse__proxmox(text, "100", "100.conf");
+		break;
+	case 5:
+		j = snap_parse__libvirt(text, "vm.xml");
+		break;
+	case 6: {
+		bool whole = false;
+
+		free(snap_parse__pci_address(text, &whole));
+		break;
+	}
+	case 7:
+		free(snap_parse__link_speed(text));
+		break;
+	default:
+		snap_parse__utf8_escape(&text);
+		break;
+	}
+	json_decref(j);
+	free(text);
+	return 0;
+}
