@@ -165,9 +165,11 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 	io = json_object_get(root, "iommu");
 	fw = json_object_get(root, "firmware");
 	vfio = json_object_get(root, "vfio");
+	checks = NULL;
 	if (!(c = calloc(1, sizeof(*c))) || !(checks = json_array()) ||
 	    snap_topo__build(&t, root) < 0) {
 		free(c);
+		json_decref(checks); /* snap_topo__build() cleans up after itself */
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	}
 	pt = snap_passthrough__compute(root);

@@ -741,8 +741,10 @@ int snap_topo__build(snap_topo *t, const json_t *root)
 		json_decref(mf);
 	}
 	for (i = 0; i < t->n; i++)
-		if (!(t->dev[i].identity = make_identity(t, (int)i)))
+		if (!(t->dev[i].identity = make_identity(t, (int)i))) {
+			snap_topo__release(t); /* a failed build leaves nothing to free */
 			return SNAP_ENOMEM;
+		}
 	t->by_slot = json_object();
 	t->empty = json_array();
 	for (i = 0; i < t->n; i++) {
@@ -758,8 +760,10 @@ int snap_topo__build(snap_topo *t, const json_t *root)
 	}
 	t->path_memo = malloc((t->n + 1) * sizeof(int));
 	t->path_blocker = malloc((t->n + 1) * sizeof(int));
-	if (!t->path_memo || !t->path_blocker)
+	if (!t->path_memo || !t->path_blocker) {
+		snap_topo__release(t);
 		return SNAP_ENOMEM;
+	}
 	for (i = 0; i < t->n; i++)
 		t->path_memo[i] = -2;
 	compute_implied(t);
