@@ -60,7 +60,7 @@ def main():
             members.append(b)
         groups.append({"id": 0, "type": "DMA", "devices": members})
     elif kind == "tokens":
-        tokens = [{"key": f"opt{i}", "value": str(i)} for i in range(n)]
+        tokens = [{"key": f"opt{i}", "value": str(i)} for i in range(min(n, 8000))]  # the loader takes 8,192
     devices.sort(key=lambda d: d["bdf"])
     for d in devices:
         if "class_" in d:
