@@ -52,6 +52,7 @@ if [ "$(id -u)" = 0 ]; then
 	rm "$T/nodes/proc/cmdline" && mknod "$T/nodes/proc/cmdline" c 1 5
 	v=$(readlink -f "$T/nodes/sys/bus/pci/devices/0000:01:00.0")
 	rm "$v/vendor" && mknod "$v/vendor" c 1 11
+	rm -f "$v/reset_method" && mknod "$v/reset_method" c 1 5 # read, it would give "" (a list)
 	"$PCISNAP" collect --root "$T/nodes" -o "$T/nodes.json" 2>/dev/null
 	check "device node as proc/cmdline: cmdline unknown" python3 -c "
 import json, sys
@@ -59,6 +60,7 @@ d = json.load(open(sys.argv[1]))
 assert d['kernel']['cmdline'] is None, d['kernel']['cmdline']
 dev = [x for x in d['devices'] if x['bdf'] == '0000:01:00.0'][0]
 assert dev['vendor'] == '10de', dev['vendor']  # from config space, not from the node
+assert dev['reset_methods'] is None, dev['reset_methods']  # never opened: unknown
 " "$T/nodes.json"
 else
 	not_ok "device nodes in a root: needs root to mknod (run the suite as root, as CI does)"
