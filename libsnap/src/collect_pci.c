@@ -68,10 +68,27 @@ static int broken_error(const struct snap_pci *sp, snap_error *err)
 	return snap_error__set(err, SNAP_EINVALID, "libpci: %s", sp->why);
 }
 
+/*
+ * Abandoned handles stay referenced here for the life of the process: they are never touched
+ * again (libpci may have left them half updated), and leak checkers see them as kept, not lost.
+ */
+static struct pci_access *abandoned[16];
+static unsigned n_abandoned;
+
+static void abandon(struct pci_access *pacc)
+{
+	unsigned i = __atomic_fetch_add(&n_abandoned, 1, __ATOMIC_RELAXED);
+
+	if (i < SNAP_ARRAY_SIZE(abandoned))
+		__atomic_store_n(&abandoned[i], pacc, __ATOMIC_RELAXED);
+}
+
 /* After a jump: remember why, abandon the handle. */
 static int jumped(struct snap_pci *sp, const struct pci_guard *g, snap_error *err)
 {
 	PCI_GUARD_LEAVE();
+	if (!sp->broken)
+		abandon(sp->pacc);
 	sp->broken = true;
 	snprintf(sp->why, sizeof(sp->why), "%s", g->msg[0] ? g->msg : "error");
 	return broken_error(sp, err);
