@@ -454,22 +454,32 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
-int snap_store_check_commit(snap_store *st, const snap_snapshot *s, snap_error *err)
+/* The snapshot's host name, if it can name a store branch. */
+static int host_of(const char **out, const snap_snapshot *s, snap_error *err)
 {
-	snap_snapshot *tip_snap = NULL;
-	const char *host;
-	char refname[512];
-	git_oid tip;
-	int rc, error = 0;
+	const char *host = snap_snapshot_hostname(s);
 
-	SNAP_ASSERT_ARG(st && s);
-	host = snap_snapshot_hostname(s);
 	if (!host || !valid_name(host))
 		return snap_error__set(
 		    err, SNAP_EINVALID,
 		    "host name '%s' cannot name a store branch (letters, digits, "
 		    "'.', '-', '_')",
 		    host ? host : "");
+	*out = host;
+	return 0;
+}
+
+int snap_store_check_commit(snap_store *st, const snap_snapshot *s, snap_error *err)
+{
+	snap_snapshot *tip_snap = NULL;
+	const char *host = NULL;
+	char refname[512];
+	git_oid tip;
+	int rc, error = 0;
+
+	SNAP_ASSERT_ARG(st && s);
+	if ((error = host_of(&host, s, err)) < 0)
+		return error;
 	snprintf(refname, sizeof(refname), "refs/heads/%s", host);
 	rc = git_reference_name_to_id(&tip, st->repo, refname);
 	if (rc < 0 && rc != GIT_ENOTFOUND)
@@ -533,18 +543,13 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 	git_oid blob, tree_id, commit_id, parent_id, msg_parent, tip;
 	char refname[512], email[300], *json = NULL, *msg = NULL;
 	snap_snapshot *tip_snap = NULL; /* the branch tip, read before anything is written */
-	const char *host;
+	const char *host = NULL;
 	int64_t when;
 	int error = 0, have_msg_parent = -1;
 
 	SNAP_ASSERT_ARG(st && s);
-	host = snap_snapshot_hostname(s);
-	if (!host || !valid_name(host))
-		return snap_error__set(
-		    err, SNAP_EINVALID,
-		    "host name '%s' cannot name a store branch (letters, digits, "
-		    "'.', '-', '_')",
-		    host ? host : "");
+	if ((error = host_of(&host, s, err)) < 0)
+		return error;
 	if (label && !valid_name(label))
 		return snap_error__set(err, SNAP_EINVALID, "label '%s' is not a valid name", label);
 	snprintf(refname, sizeof(refname), "refs/heads/%s", host);
