@@ -143,9 +143,15 @@ static json_t *implied_groups(snap_topo *t)
 		if (snap_topo__implied_root(t, (int)i) != (int)i)
 			continue;
 		members = json_array();
-		for (size_t k = 0; k < t->n; k++)
-			if (snap_topo__implied_root(t, (int)k) == (int)i)
-				json_array_append_new(members, json_string(t->dev[k].bdf));
+		/* through the index: linear, where a scan per group was quadratic */
+		{
+			const json_t *m;
+			size_t x;
+
+			json_array_foreach (snap_topo__implied_members(t, (int)i), x, m)
+				json_array_append_new(
+				    members, json_string(t->dev[json_integer_value(m)].bdf));
+		}
 		json_array_append_new(groups, json_pack("{s:o, s:b}", "devices", members,
 		                                        "uncertain", t->dev[i].uncertain));
 	}
