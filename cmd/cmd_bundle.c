@@ -227,11 +227,11 @@ int cmd_import(int argc, char **argv)
 		snap_oid before, mine;
 		int had = snap_store_tip(&before, st, snap_snapshot_hostname(old), NULL) == 0;
 
-		if (snap_store_commit(&mine, st, old, NULL, &err) < 0) {
+		if (snap_store_import(&mine, st, old, &err) < 0) {
 			rc = cli_snap_error(&err);
 			goto done;
 		}
-		if (snap_store_commit(&oid, st, s, NULL, &err) < 0) {
+		if (snap_store_import(&oid, st, s, &err) < 0) {
 			/* the second could not be written: take the first back (if still the tip)
 			 */
 			snap_error ignored = {0};
@@ -244,7 +244,7 @@ int cmd_import(int argc, char **argv)
 		}
 		printf("imported %s %s (%s)\n", snap_snapshot_hostname(old), mine.hex,
 		       how == SNAP_BUNDLE_AUTHENTICATED ? "authenticated" : "checksums only");
-	} else if (snap_store_commit(&oid, st, s, NULL, &err) < 0) {
+	} else if (snap_store_import(&oid, st, s, &err) < 0) {
 		rc = cli_snap_error(&err);
 		goto done;
 	}

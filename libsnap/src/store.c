@@ -534,8 +534,29 @@ int snap_store_undo_commit(snap_store *st, const char *host, const snap_oid *old
 	return rc < 0 ? git_fail(err, SNAP_ERROR, "cannot restore branch", host) : 0;
 }
 
+#define IMPORTED "refs/pcisnap/imported/" /* a host's imported snapshots older than its tip */
+
+/*
+ * by_time: an import. A snapshot older (by collection time) than the host's tip goes into the
+ * host's history of imported snapshots (IMPORTED<host>, a chain of its own), never on top of
+ * the branch: HOST stays the newest, nothing shared is rewritten, and log shows both by time.
+ */
+static int commit_on(snap_oid *out, snap_store *st, const snap_snapshot *s, const char *label,
+                     bool by_time, snap_error *err);
+
 int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, const char *label,
                       snap_error *err)
+{
+	return commit_on(out, st, s, label, false, err);
+}
+
+int snap_store_import(snap_oid *out, snap_store *st, const snap_snapshot *s, snap_error *err)
+{
+	return commit_on(out, st, s, NULL, true, err);
+}
+
+static int commit_on(snap_oid *out, snap_store *st, const snap_snapshot *s, const char *label,
+                     bool by_time, snap_error *err)
 {
 	git_treebuilder *tb = NULL;
 	git_signature *sig = NULL;
@@ -565,6 +586,18 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 		/* "cannot read snapshot of commit ...": the store is corrupt */
 		if (rc == 0 && (error = snap_store__load_commit(&tip_snap, st, &tip, err)) < 0)
 			return error;
+		if (rc == 0 && by_time && when >= 0) {
+			git_commit *tc = NULL;
+
+			if (git_commit_lookup(&tc, st->repo, &tip) == 0 &&
+			    (int64_t)git_commit_time(tc) > when) {
+				snprintf(refname, sizeof(refname), IMPORTED "%s", host);
+				snap_snapshot_free(
+				    tip_snap); /* the parent is the imported chain's */
+				tip_snap = NULL;
+			}
+			git_commit_free(tc);
+		}
 	}
 	/*
 	 * The stored snapshot.json leaves out host.collected_at, the one field that changes when
@@ -605,16 +638,25 @@ int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, con
 		git_oid seen;
 		int steps = 0, found = 0;
 
-		if (git_revwalk_new(&walk, st->repo) == 0 &&
-		    git_revwalk_push_ref(walk, refname) == 0) {
-			while (!found && steps++ < 1000 && git_revwalk_next(&seen, walk) == 0) {
+		char branch[512], imported[512];
+		int pushed;
+
+		snprintf(branch, sizeof(branch), "refs/heads/%s", host);
+		snprintf(imported, sizeof(imported), IMPORTED "%s", host);
+		/* the branch and the imported history both: "already present anywhere" */
+		if (git_revwalk_new(&walk, st->repo) == 0) {
+			git_revwalk_sorting(walk, GIT_SORT_TIME);
+			pushed = git_revwalk_push_ref(walk, branch) == 0;
+			pushed |= git_revwalk_push_ref(walk, imported) == 0;
+			while (pushed && !found && steps++ < 1000 &&
+			       git_revwalk_next(&seen, walk) == 0) {
 				git_commit *c = NULL;
 
 				if (git_commit_lookup(&c, st->repo, &seen) < 0)
 					break;
 				found = git_oid_equal(git_commit_tree_id(c), &tree_id) &&
 				        git_commit_time(c) == (when >= 0 ? when : -1);
-				/* history runs newest first: past our time nothing can match */
+				/* newest first: past our time nothing can match */
 				if (git_commit_time(c) < when)
 					steps = 1000;
 				git_commit_free(c);
@@ -882,6 +924,9 @@ static int log_host(snap_buf *b, snap_store *st, const char *host, snap_error *e
 		                        st->path);
 		goto done;
 	}
+	/* the imported older snapshots too, in their place by time */
+	snprintf(ref, sizeof(ref), IMPORTED "%s", host);
+	git_revwalk_push_ref(walk, ref); /* absent when nothing older was imported */
 	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
 	while (git_revwalk_next(&id, walk) == 0) {
 		git_commit *c = NULL;
@@ -1090,7 +1135,8 @@ int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 	/* explicit, non-forced refspecs: a host whose remote history diverged is refused */
 	if (git_reference_iterator_new(&it, st->repo) == 0) {
 		while (git_reference_next_name(&name, it) == 0)
-			if (!strncmp(name, "refs/heads/", 11) || !strncmp(name, "refs/tags/", 10)) {
+			if (!strncmp(name, "refs/heads/", 11) || !strncmp(name, "refs/tags/", 10) ||
+			    !strncmp(name, IMPORTED, strlen(IMPORTED))) {
 				char spec[600];
 
 				snprintf(spec, sizeof(spec), "%s:%s", name, name);
@@ -1204,8 +1250,8 @@ done:
 
 /* Check one fetched host branch against the local one and every commit it adds: 0 when it
  * moves the local branch forward, 1 when it brings nothing new, or an error. */
-static int verify_pulled_branch(snap_store *st, const char *host, const git_oid *tip,
-                                snap_error *err)
+static int verify_pulled_branch(snap_store *st, const char *local_prefix, const char *host,
+                                const git_oid *tip, snap_error *err)
 {
 	git_revwalk *walk = NULL;
 	git_oid local, id;
@@ -1217,7 +1263,7 @@ static int verify_pulled_branch(snap_store *st, const char *host, const git_oid 
 		                       "refusing pulled branch '%s': not a host name (letters, "
 		                       "digits, '.', '-', '_')",
 		                       host);
-	snprintf(ref, sizeof(ref), "refs/heads/%s", host);
+	snprintf(ref, sizeof(ref), "%s%s", local_prefix, host);
 	rc = git_reference_name_to_id(&local, st->repo, ref);
 	if (rc < 0 && rc != GIT_ENOTFOUND)
 		return git_fail(err, SNAP_ERROR, "corrupt store: cannot read branch", host);
@@ -1248,9 +1294,10 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 	git_fetch_options fo;
 	/* libgit2 takes char ** for refspecs it does not modify */
 	static char heads[] = "+refs/heads/*:" INCOMING "heads/*",
-	            tags[] = "+refs/tags/*:" INCOMING "tags/*";
-	char *list[] = {heads, tags};
-	git_strarray specs = {list, 2};
+	            tags[] = "+refs/tags/*:" INCOMING "tags/*",
+	            imported[] = "+" IMPORTED "*:" INCOMING "imported/*";
+	char *list[] = {heads, tags, imported};
+	git_strarray specs = {list, 3};
 	git_reference_iterator *it = NULL;
 	git_remote *r = NULL;
 	json_t *updates = json_array(), *u; /* [{ref, id, old}] applied once all is checked */
@@ -1271,32 +1318,42 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 		error = git_fail(err, SNAP_ERROR, "cannot pull from", remote);
 		goto done;
 	}
-	/* 1. every branch: a host name, a continuation of the local history, valid commits */
-	if (git_reference_iterator_glob_new(&it, st->repo, INCOMING "heads/*") < 0) {
-		error = git_fail(err, SNAP_ERROR, "cannot read what was pulled from", remote);
-		goto done;
-	}
-	while (git_reference_next_name(&name, it) == 0) {
-		const char *host = name + strlen(INCOMING "heads/");
-		char ref[300];
-		git_oid tip;
+	/* 1. every branch, and every host's imported history: a host name, a continuation of the
+	 * local history, valid commits */
+	for (int ns = 0; ns < 2 && !error; ns++) {
+		const char *in = ns ? INCOMING "imported/" : INCOMING "heads/";
+		const char *local = ns ? IMPORTED : "refs/heads/";
+		char glob[128];
 
-		if (git_reference_name_to_id(&tip, st->repo, name) < 0) {
-			error = git_fail(err, SNAP_ERROR, "cannot read pulled branch", host);
-			break;
+		snprintf(glob, sizeof(glob), "%s*", in);
+		if (git_reference_iterator_glob_new(&it, st->repo, glob) < 0) {
+			error =
+			    git_fail(err, SNAP_ERROR, "cannot read what was pulled from", remote);
+			goto done;
 		}
-		if ((error = verify_pulled_branch(st, host, &tip, err)) < 0)
-			break;
-		if (error == 1) {
-			error = 0;
-			continue;
+		while (git_reference_next_name(&name, it) == 0) {
+			const char *host = name + strlen(in);
+			char ref[300];
+			git_oid tip;
+
+			if (git_reference_name_to_id(&tip, st->repo, name) < 0) {
+				error =
+				    git_fail(err, SNAP_ERROR, "cannot read pulled branch", host);
+				break;
+			}
+			if ((error = verify_pulled_branch(st, local, host, &tip, err)) < 0)
+				break;
+			if (error == 1) {
+				error = 0;
+				continue;
+			}
+			snprintf(ref, sizeof(ref), "%s%s", local, host);
+			json_array_append_new(updates, json_pack("{s:s, s:s}", "ref", ref, "id",
+			                                         git_oid_tostr_s(&tip)));
 		}
-		snprintf(ref, sizeof(ref), "refs/heads/%s", host);
-		json_array_append_new(
-		    updates, json_pack("{s:s, s:s}", "ref", ref, "id", git_oid_tostr_s(&tip)));
+		git_reference_iterator_free(it);
+		it = NULL;
 	}
-	git_reference_iterator_free(it);
-	it = NULL;
 	if (error < 0)
 		goto done;
 	/* 2. every tag: HOST/LABEL naming a snapshot of that host's (pulled) history */
@@ -1306,8 +1363,8 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 	}
 	while (git_reference_next_name(&name, it) == 0) {
 		const char *tag = name + strlen(INCOMING "tags/"), *slash = strchr(tag, '/');
-		char host[256], head[300], ref[300];
-		git_oid id, tip, have;
+		char host[256], head[300], ihead[300], ref[300];
+		git_oid id, tip, itip, have;
 		int rc;
 
 		if (!slash || (size_t)(slash - tag) >= sizeof(host)) {
@@ -1317,11 +1374,15 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 		}
 		snprintf(host, sizeof(host), "%.*s", (int)(slash - tag), tag);
 		snprintf(head, sizeof(head), INCOMING "heads/%s", host);
+		snprintf(ihead, sizeof(ihead), INCOMING "imported/%s", host);
 		if (!valid_name(host) || !valid_name(slash + 1) ||
 		    git_reference_name_to_id(&id, st->repo, name) < 0 ||
-		    git_reference_name_to_id(&tip, st->repo, head) < 0 ||
-		    (!git_oid_equal(&id, &tip) &&
-		     git_graph_descendant_of(st->repo, &tip, &id) != 1)) {
+		    ((git_reference_name_to_id(&tip, st->repo, head) < 0 ||
+		      (!git_oid_equal(&id, &tip) &&
+		       git_graph_descendant_of(st->repo, &tip, &id) != 1)) &&
+		     (git_reference_name_to_id(&itip, st->repo, ihead) < 0 ||
+		      (!git_oid_equal(&id, &itip) &&
+		       git_graph_descendant_of(st->repo, &itip, &id) != 1)))) {
 			error =
 			    snap_error__set(err, SNAP_EINVALID,
 			                    "refusing pulled tag '%s': not a label of a snapshot "

@@ -76,6 +76,24 @@ for bad in notstore plain.git corrupt; do
 	check "$bad: nothing modified" cmp -s "$T/before" "$T/after"
 done
 
+# import keeps HOST the newest by collection time: an older snapshot goes into its history
+$MKROOT consumer-noacs "$T/ord"
+SOURCE_DATE_EPOCH=100 "$PCISNAP" collect --root "$T/ord" --host ord --store "$T/ordst" >/dev/null
+SOURCE_DATE_EPOCH=300 "$PCISNAP" collect --root "$T/ord" --host ord --store "$T/ordst" >/dev/null
+echo 0 >"$(readlink -f "$T/ord/sys/bus/pci/devices/0000:00:00.0")/numa_node" # a difference
+SOURCE_DATE_EPOCH=200 "$PCISNAP" collect --root "$T/ord" --host ord -o "$T/ord200.json"
+"$PCISNAP" export "$T/ord200.json" -o "$T/ord200.tar"
+"$PCISNAP" import "$T/ord200.tar" --store "$T/ordst" >/dev/null
+check "import of an older snapshot: HOST is still the newest" sh -c \
+	"'$PCISNAP' show --format json --store '$T/ordst' ord | grep -q '\"collected_at\": \"1970-01-01T00:05:00Z\"'"
+"$PCISNAP" log --store "$T/ordst" ord >"$T/ordlog"
+check "log shows all three, newest first" test "$(awk '{print $2}' "$T/ordlog" | tr '\n' ' ')" = \
+	"1970-01-01T00:05:00Z 1970-01-01T00:03:20Z 1970-01-01T00:01:40Z "
+"$PCISNAP" import "$T/ord200.tar" --store "$T/ordst" >/dev/null
+check "importing it again adds nothing" test "$("$PCISNAP" log --store "$T/ordst" ord | wc -l)" = 3
+"$PCISNAP" pull --store "$T/ordcopy" "$T/ordst"
+check "pull carries the imported history" test "$("$PCISNAP" log --store "$T/ordcopy" ord | wc -l)" = 3
+
 # a branch ref that is not a ref: hosts, log and fleet say so (exit 2), never leave it out
 $MKROOT consumer-noacs "$T/g"
 SOURCE_DATE_EPOCH=100 "$PCISNAP" collect --root "$T/g" --host good --store "$T/garbage" >/dev/null

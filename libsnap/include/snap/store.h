@@ -62,6 +62,16 @@ SNAP_EXTERN int snap_store_undo_commit(snap_store *st, const char *host, const s
 SNAP_EXTERN int snap_store_tip(snap_oid *out, snap_store *st, const char *host, snap_error *err);
 
 /**
+ * Add an imported snapshot (a bundle's): like snap_store_commit(), but a snapshot older than
+ * the host's newest goes into the host's history, not on top, so HOST stays the newest by
+ * collection time: it is kept on refs/pcisnap/imported/HOST, which log, push and pull include.
+ * A snapshot already present (on either) is not added again; *out names it.
+ * @return as snap_store_commit()
+ */
+SNAP_EXTERN int snap_store_import(snap_oid *out, snap_store *st, const snap_snapshot *s,
+                                  snap_error *err);
+
+/**
  * Commit a snapshot onto its host's branch (compare-and-swap with retry: concurrent writers
  * lose nothing), optionally labelling it. The message summarises kernel, BIOS, model, the
  * check verdict and the diff verdict against the previous snapshot.
