@@ -233,6 +233,17 @@ int snap_store_open(snap_store **out, const char *path, int create, snap_error *
 		goto done;
 	} else {
 		rc = git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+		/* libgit2 1.5 answers GIT_ENOTFOUND (its last message about safe.directory) when a
+		 * repository belongs to another user: a repository's HEAD there, owned by another,
+		 * is that */
+		if (rc == GIT_ENOTFOUND && sb.st_uid != geteuid()) {
+			char head[4096];
+			struct stat hs;
+
+			snprintf(head, sizeof(head), "%s/HEAD", path);
+			if (stat(head, &hs) == 0 && S_ISREG(hs.st_mode))
+				rc = GIT_EOWNER;
+		}
 		if (rc == GIT_EOWNER) {
 			error = snap_error__set(
 			    err, SNAP_EINVALID,

@@ -94,6 +94,18 @@ check "importing it again adds nothing" test "$("$PCISNAP" log --store "$T/ordst
 "$PCISNAP" pull --store "$T/ordcopy" "$T/ordst"
 check "pull carries the imported history" test "$("$PCISNAP" log --store "$T/ordcopy" ord | wc -l)" = 3
 
+# a store owned by another user: said so, with what to do (not "not a git repository")
+if [ "$(id -u)" = 0 ]; then
+	cp -a "$T/ordst" "$T/theirs" && chown -R nobody "$T/theirs"
+	set +e
+	"$PCISNAP" log --store "$T/theirs" >/dev/null 2>"$T/err"; rc=$?
+	set -e
+	check "another user's store: exit 2" test "$rc" = 2
+	check "another user's store: says whose and what to do" grep -q "belongs to another user.*safe.directory" "$T/err"
+else
+	not_ok "another user's store: needs root to chown (run the suite as root, as CI does)"
+fi
+
 # a branch ref that is not a ref: hosts, log and fleet say so (exit 2), never leave it out
 $MKROOT consumer-noacs "$T/g"
 SOURCE_DATE_EPOCH=100 "$PCISNAP" collect --root "$T/g" --host good --store "$T/garbage" >/dev/null
