@@ -1300,6 +1300,15 @@ done:
 	return error;
 }
 
+/* Is commit id the tip of ref, or in its history? */
+static bool in_history(snap_store *st, const char *ref, const git_oid *id)
+{
+	git_oid tip;
+
+	return git_reference_name_to_id(&tip, st->repo, ref) == 0 &&
+	       (git_oid_equal(&tip, id) || git_graph_descendant_of(st->repo, &tip, id) == 1);
+}
+
 int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 {
 	git_fetch_options fo;
@@ -1375,7 +1384,7 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 	while (git_reference_next_name(&name, it) == 0) {
 		const char *tag = name + strlen(INCOMING "tags/"), *slash = strchr(tag, '/');
 		char host[256], head[300], ihead[300], ref[300];
-		git_oid id, tip, itip, have;
+		git_oid id, have;
 		int rc;
 
 		if (!slash || (size_t)(slash - tag) >= sizeof(host)) {
@@ -1388,12 +1397,7 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 		snprintf(ihead, sizeof(ihead), INCOMING "imported/%s", host);
 		if (!valid_name(host) || !valid_name(slash + 1) ||
 		    git_reference_name_to_id(&id, st->repo, name) < 0 ||
-		    ((git_reference_name_to_id(&tip, st->repo, head) < 0 ||
-		      (!git_oid_equal(&id, &tip) &&
-		       git_graph_descendant_of(st->repo, &tip, &id) != 1)) &&
-		     (git_reference_name_to_id(&itip, st->repo, ihead) < 0 ||
-		      (!git_oid_equal(&id, &itip) &&
-		       git_graph_descendant_of(st->repo, &itip, &id) != 1)))) {
+		    (!in_history(st, head, &id) && !in_history(st, ihead, &id))) {
 			error =
 			    snap_error__set(err, SNAP_EINVALID,
 			                    "refusing pulled tag '%s': not a label of a snapshot "
