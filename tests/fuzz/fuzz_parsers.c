@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fuzz_main.h"
-#include "internal.h"
+#include "collect/collect.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -4,6 +4,7 @@
 the suite (release build, no sanitizers, no lab), and print which mutations survive.
 
     run.py [--only N,M] [--keep]
+    run.py --check      only check that every TEXT occurs exactly once (run by make test)
 
 Slow (a build and a suite run per mutation): not part of CI. Exit 1 when one survives."""
 import os
@@ -26,7 +27,21 @@ def mutations():
     return out
 
 
+def check_list():
+    bad = 0
+    for n, f, old, _new, _rule in mutations():
+        path = os.path.join(TOP, f)
+        count = open(path).read().count(old) if os.path.exists(path) else 0
+        if count != 1:
+            print(f"line {n}: '{old}' occurs {count} times in {f}: fix the list")
+            bad += 1
+    print(f"{len(mutations()) - bad} of {len(mutations())} mutations apply")
+    return 1 if bad else 0
+
+
 def main():
+    if "--check" in sys.argv:
+        return check_list()
     only = set()
     if "--only" in sys.argv:
         only = {int(x) for x in sys.argv[sys.argv.index("--only") + 1].split(",")}

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "model/model.h"
 #include "snap/bundle.h"
 
 #define BASE SNAP_TEST_DATA "/../golden/collect/pve-intel/expected.stdout"

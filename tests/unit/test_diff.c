@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "analyse/analyse.h"
 #include "snap/check.h"
 #include "snap/diff.h"
 

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "util/fsroot.h"
 
 static char dir[256];
 static snap_root r;

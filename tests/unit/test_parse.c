@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "collect/collect.h"
 
 static char *slurp(const char *rel)
 {

@@ -6,7 +6,7 @@
 
 #include <pci/pci.h>
 
-#include "internal.h"
+#include "collect/collect.h"
 
 static struct snap_pci *pacc;
 

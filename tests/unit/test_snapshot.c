@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "model/model.h"
 
 /* A minimal valid snapshot with one device; extra is spliced into the device object's text. */
 static char *doc(const char *devices, const char *kernel, const char *schema)

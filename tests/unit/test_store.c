@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "store/store_internal.h"
 #include "snap/store.h"
 
 static char dir[128];

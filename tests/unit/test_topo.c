@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "analyse/analyse.h"
 #include "snap/diff.h"
 
 /* A device: bdf, ids, parent, pcie type, multifunction, ACS (NULL = unknown; "" = absent). */

@@ -19,7 +19,7 @@
 #include <nettle/hmac.h>
 #include <nettle/sha2.h>
 
-#include "internal.h"
+#include "model/model.h"
 #include "snap/bundle.h"
 #include "snap/check.h"
 #include "snap/diff.h"

@@ -18,7 +18,7 @@
 
 #include <pci/pci.h>
 
-#include "internal.h"
+#include "collect/collect.h"
 
 #define ATTR_MAX        4096       /* a sysfs attribute is at most a page */
 #define TEXT_MAX        (1u << 20) /* proc/interrupts, configs */

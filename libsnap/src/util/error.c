@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Error records and collection warnings. */
+/* Error records. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util/util.h"
 
 const char *snap_version(void)
 {
@@ -36,25 +36,4 @@ int snap_error__errno(snap_error *err, const char *what, const char *path)
 	return snap_error__set(err, code, "cannot %s '%s': %s", what, path, strerror(e));
 }
 
-/* Append a one-line collection warning. Best effort: a warning lost to ENOMEM is dropped. */
-int snap_snapshot__warn(snap_snapshot *s, const char *fmt, ...)
-{
-	char line[512];
-	char **nw;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	for (size_t i = 0; i < s->nwarnings; i++)
-		if (!strcmp(s->warnings[i], line))
-			return 0;
-	nw = realloc(s->warnings, (s->nwarnings + 1) * sizeof(*nw));
-	if (!nw)
-		return SNAP_ENOMEM;
-	s->warnings = nw;
-	if (!(nw[s->nwarnings] = strdup(line)))
-		return SNAP_ENOMEM;
-	s->nwarnings++;
-	return 0;
-}
+//END

@@ -11,94 +11,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "model/model.h"
 
 #define MAX_SNAPSHOT_BYTES (64u << 20) /* far above any real host; bounds a hostile input */
 
-const char *snap_json__str(const json_t *obj, const char *key)
+/* Append a one-line collection warning. Best effort: a warning lost to ENOMEM is dropped. */
+int snap_snapshot__warn(snap_snapshot *s, const char *fmt, ...)
 {
-	return json_string_value(json_object_get(obj, key));
-}
+	char line[512];
+	char **nw;
+	va_list ap;
 
-json_t *snap_json__str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-json_t *snap_snapshot__kernel_multifunction(const json_t *dev, const json_t *parent)
-{
-	const char *bdf = snap_json__str(dev, "bdf"), *ptype = snap_json__str(parent, "pcie_type");
-	const json_t *raw = json_object_get(dev, "multifunction");
-	unsigned dom, bus, slot, fn;
-
-	if (snap_json__str(dev, "physfn"))
-		return json_false(); /* pci_iov_add_virtfn(): virtfn->multifunction = 0 */
-	if (!bdf || sscanf(bdf, "%x:%x:%x.%u", &dom, &bus, &slot, &fn) != 4)
-		return json_null();
-	if (fn > 0)
-		return json_true(); /* pci_scan_slot(): "if (fn > 0) dev->multifunction = 1" */
-	/* below a root or downstream port only device 0 exists unless ARI numbers functions 8+
-	 * as slots 1+: pci_scan_slot() scanned those as functions above 0 of slot 0 */
-	if (slot > 0 && ptype && (!strcmp(ptype, "root_port") || !strcmp(ptype, "downstream_port")))
-		return json_true();
-	return json_is_boolean(raw) ? json_incref((json_t *)raw) : json_null();
-}
-
-struct keyed {
-	const char *key; /* sort key, borrowed from item */
-	size_t index;    /* original position: keeps the sort stable */
-	json_t *item;    /* borrowed */
-};
-
-static int cmp_keyed(const void *a, const void *b)
-{
-	const struct keyed *x = a, *y = b;
-	int c = strcmp(x->key ? x->key : "", y->key ? y->key : "");
-
-	if (c)
-		return c;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-int snap_json__sort_by_key(json_t *array, const char *key)
-{
-	size_t n = json_array_size(array), i;
-	struct keyed *v;
-	json_t *item;
-
-	if (n < 2)
-		return 0;
-	if (!(v = calloc(n, sizeof(*v))))
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < s->nwarnings; i++)
+		if (!strcmp(s->warnings[i], line))
+			return 0;
+	nw = realloc(s->warnings, (s->nwarnings + 1) * sizeof(*nw));
+	if (!nw)
 		return SNAP_ENOMEM;
-	json_array_foreach (array, i, item) {
-		v[i].key = snap_json__str(item, key);
-		v[i].index = i;
-		v[i].item = json_incref(item);
-	}
-	qsort(v, n, sizeof(*v), cmp_keyed);
-	json_array_clear(array);
-	for (i = 0; i < n; i++)
-		json_array_append_new(array, v[i].item);
-	free(v);
-	return 0;
-}
-
-int snap_json__dump(char **out, const json_t *root, snap_error *err)
-{
-	char *text = json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_ENSURE_ASCII);
-	size_t len;
-	char *with_nl;
-
-	if (!text)
-		return snap_error__set(err, SNAP_ENOMEM, "cannot serialise snapshot");
-	len = strlen(text);
-	if (!(with_nl = realloc(text, len + 2))) {
-		free(text);
-		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
-	}
-	with_nl[len] = '\n';
-	with_nl[len + 1] = '\0';
-	*out = with_nl;
+	s->warnings = nw;
+	if (!(nw[s->nwarnings] = strdup(line)))
+		return SNAP_ENOMEM;
+	s->nwarnings++;
 	return 0;
 }
 

@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "analyse/analyse.h"
 
 #define ACS_SV        0x01
 #define ACS_RR        0x04

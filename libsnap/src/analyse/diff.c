@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "analyse/analyse.h"
 #include "snap/diff.h"
 
 #define REQ_ACS_FLAGS 0x1d /* SV RR CR UF */

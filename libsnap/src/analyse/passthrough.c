@@ -9,37 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "analyse/analyse.h"
 
-const json_t *snap_snapshot__device(const json_t *root, const char *bdf)
-{
-	size_t i;
-	json_t *d;
-
-	json_array_foreach (json_object_get(root, "devices"), i, d) {
-		const char *b = snap_json__str(d, "bdf");
-
-		if (b && !strcmp(b, bdf))
-			return d;
-	}
-	return NULL;
-}
-
-void snap_snapshot__device_label(char *buf, size_t n, const json_t *dev)
-{
-	const char *name = snap_json__str(dev, "name");
-
-	if (name)
-		snprintf(buf, n, "%s %s [%s:%s]", snap_json__str(dev, "bdf"), name,
-		         snap_json__str(dev, "vendor"), snap_json__str(dev, "device"));
-	else
-		snprintf(buf, n, "%s [%s:%s] class %s", snap_json__str(dev, "bdf"),
-		         snap_json__str(dev, "vendor"), snap_json__str(dev, "device"),
-		         snap_json__str(dev, "class") ? snap_json__str(dev, "class") : "?");
-}
-
-/* vfio-pci ids are "vendor:device[:subvendor[:subdevice[:class[:class_mask]]]]", ffff(ffff) = any
- */
 bool snap_passthrough__id_matches(const char *id, const json_t *dev)
 {
 	static const char *const keys[] = {"vendor", "device", "subsystem_vendor",

@@ -23,7 +23,9 @@
 
 #include <git2.h>
 
-#include "internal.h"
+#include "analyse/analyse.h"
+#include "store/store_internal.h"
+#include "util/fsroot.h"
 #include "snap/check.h"
 #include "snap/diff.h"
 #include "snap/store.h"
@@ -445,7 +447,7 @@ static char *commit_message(snap_store *st, const snap_snapshot *s, const git_oi
 	{
 		char inv[17], cfg[17];
 
-		if (snap_store__fingerprints(inv, cfg, s) == 0)
+		if (snap_fingerprint__compute(inv, cfg, s) == 0)
 			snap_buf__printf(&b, "inventory: %s\nconfig: %s\n", inv, cfg);
 	}
 	return snap_buf__detach(&b);

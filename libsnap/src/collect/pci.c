@@ -19,7 +19,7 @@
 
 #include <pci/pci.h>
 
-#include "internal.h"
+#include "collect/collect.h"
 
 /* Where the replacement error hook jumps to; one per active libpci call on this thread. */
 struct pci_guard {

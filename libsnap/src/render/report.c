@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "analyse/analyse.h"
 
 #define MAX_LISTED 16 /* group members listed per passthrough device */
 

@@ -22,7 +22,7 @@
 
 #include <linux/openat2.h>
 
-#include "internal.h"
+#include "util/fsroot.h"
 
 #define MAX_LINK_HOPS 40 /* as the kernel's MAXSYMLINKS */
 

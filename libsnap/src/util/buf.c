@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "util/util.h"
 
 /* Make room for n more bytes plus a NUL. */
 static bool grow(snap_buf *b, size_t n)

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * analyse/: what a snapshot means: topology and implied groups, the passthrough set, the
+ * diff rules and check. Includes util/ and model/ only.
+ */
+#ifndef SNAP_ANALYSE_ANALYSE_H
+#define SNAP_ANALYSE_ANALYSE_H
+
+#include "model/model.h"
+#include "util/util.h"
+
+/* passthrough.c: which devices a snapshot passes (or means to pass) to VMs, and why. */
+/* Object bdf -> [reason strings]; the contract's definition, siblings in the slot included. */
+json_t *snap_passthrough__compute(const json_t *root);
+/* bdf -> [the vfio.ids entries that match it]: each device held against the ids that can
+ * match it (indexed by vendor:device), so linear in devices and ids. */
+json_t *snap_passthrough__covered(const json_t *root);
+/* Does a vfio-pci id ("vvvv:dddd[:sv:sd...]") match this device object? */
+bool snap_passthrough__id_matches(const char *id, const json_t *dev);
+/*
+ * topo.c: an index over a snapshot's devices for identity matching and implied grouping.
+ * Invariant: dev[i].parent is an index into dev or -1; index order is the snapshot's (by BDF).
+ */
+enum snap_tristate { SNAP_NO = 0, SNAP_YES = 1, SNAP_UNKNOWN = 2 };
+
+struct snap_topo_dev {
+	const json_t *obj; /* borrowed from the snapshot */
+	const char *bdf;   /* borrowed */
+	unsigned dom, bus, slot, fn;
+	int parent;            /* index of the upstream bridge, -1 at a root bus */
+	char *identity;        /* owned: ids plus the chain of upstream ports, no bus numbers */
+	int implied;           /* union-find parent for implied groups */
+	enum snap_tristate mf; /* the kernel's dev->multifunction */
+	int group_a, group_b;  /* on an implied root: members in two different kernel groups */
+	bool uncertain;        /* an ACS fact this device's implied group depends on is unknown */
+	char *merge_reason;    /* owned, NULL: why this device joins others in its implied group */
+};
+
+typedef struct {
+	struct snap_topo_dev *dev; /* owned array */
+	size_t n;                  /* entries */
+	json_t *by_bdf;            /* owned: bdf -> index */
+	json_t *by_group;          /* owned: kernel group id (decimal string) -> [index...] */
+	json_t *by_implied;        /* owned: implied root index (decimal string) -> [index...] */
+	json_t *by_slot;           /* owned: "dom:bus:slot" (hex) -> [index...] */
+	json_t *empty;             /* owned: the empty list index lookups return */
+	int *path_memo;            /* owned: pci_acs_path_enabled() per device, -2 unknown yet */
+	int *path_blocker;         /* owned: where that path stops isolating */
+	bool iommu_on;             /* the snapshot's IOMMU is enabled (ACS enable quirks ran) */
+	bool amd_iommu;            /* ... and it is AMD's (an IVRS table is present) */
+} snap_topo;
+
+int snap_topo__build(snap_topo *t, const json_t *root);
+void snap_topo__release(snap_topo *t);
+int snap_topo__find(const snap_topo *t, const char *bdf); /* index or -1 */
+/* pci_acs_enabled() for one device with REQ_ACS_FLAGS; *why names what is missing. */
+enum snap_tristate snap_topo__acs_enabled(const snap_topo *t, int i, char *why, size_t n);
+int snap_topo__implied_root(snap_topo *t, int i); /* representative of i's implied group */
+/* A member of i's implied group in another kernel group than i's (isolation asserted, not
+ * enforced), or -1. Constant time. */
+int snap_topo__other_group_member(const snap_topo *t, int i);
+/* Indices in kernel group gid, or in i's implied group: borrowed arrays of integers. */
+const json_t *snap_topo__group_members(const snap_topo *t, json_int_t gid);
+const json_t *snap_topo__implied_members(snap_topo *t, int i);
+/* Indices of the functions in i's slot (i included; 8 at most): a borrowed array. */
+const json_t *snap_topo__slot_members(const snap_topo *t, int i);
+/* ACS flag names ("SV" ... "DT") <-> capability/control register bits. */
+unsigned snap_topo__acs_bits(const json_t *flags);
+void snap_topo__acs_names(char *buf, size_t n, unsigned bits, const char *sep);
+/* Printable name of a device for messages: "0000:01:00.0 (NVIDIA ... [10de:1e87])". */
+void snap_topo__label(const snap_topo *t, int i, char *buf, size_t n);
+
+/*
+ * 16-hex fingerprints of a snapshot: inventory (the multiset of vendor:device ids: the hardware
+ * model's device inventory) and config (what passthrough depends on, without host-specific
+ * values: IOMMU and vfio settings, kernel and command-line options, drivers, groups, ACS, FLR).
+ */
+int snap_fingerprint__compute(char inv[17], char cfg[17], const snap_snapshot *s);
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * model/: the snapshot document and what every reader of it shares (device lookup, the
+ * kernel's multifunction flag, labels). Includes util/ only.
+ */
+#ifndef SNAP_MODEL_MODEL_H
+#define SNAP_MODEL_MODEL_H
+
+#include "snap/snap.h"
+#include "util/util.h"
+
+/*
+ * A snapshot is its JSON document: the collector builds it, the loader checks it, and diff,
+ * check and show read it. Invariant: root is an object whose "schema" is SNAP_SNAPSHOT_SCHEMA and
+ * whose skeleton (host, kernel, firmware, iommu, groups, devices) has the documented types.
+ */
+struct snap_snapshot {
+	json_t *root;     /* owned */
+	char **warnings;  /* owned array of owned strings: collection warnings */
+	size_t nwarnings; /* entries in warnings */
+};
+
+int snap_snapshot__warn(snap_snapshot *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+snap_snapshot *snap_snapshot__new(json_t *root); /* steals root; NULL on ENOMEM */
+
+/* Device object with this bdf, or NULL. Linear; callers with many lookups build an index. */
+const json_t *snap_snapshot__device(const json_t *root, const char *bdf);
+/*
+ * The kernel's dev->multifunction for a device object (parent: its upstream bridge's object, or
+ * NULL): the header-type bit of pci_setup_device(), set for every function above 0 by
+ * pci_scan_slot() (functions 8+ of an ARI device included) and cleared for SR-IOV VFs.
+ * New reference: true, false, or null when the header could not be read.
+ */
+json_t *snap_snapshot__kernel_multifunction(const json_t *dev, const json_t *parent);
+/* "0000:01:00.0 NVIDIA Corporation TU102 [10de:1e87]" into buf. */
+void snap_snapshot__device_label(char *buf, size_t n, const json_t *dev);
+
+#endif

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * util/: what every layer of libsnap may use (errors, growable strings, text and JSON helpers).
+ * Nothing here is installed; names are snap_<noun>__<verb>().
+ */
+#ifndef SNAP_UTIL_UTIL_H
+#define SNAP_UTIL_UTIL_H
+
+#include <assert.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snap/common.h"
+#include "snap/error.h"
+
+#ifdef NDEBUG
+#define SNAP_ASSERT_ARG(expr)                                                                      \
+	do {                                                                                       \
+		if (!(expr))                                                                       \
+			return snap_error__set(err, SNAP_EINVALID, "invalid argument: %s", #expr); \
+	} while (0)
+#else
+#define SNAP_ASSERT_ARG(expr) assert(expr)
+#endif
+
+#define SNAP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* error.c */
+int snap_error__set(snap_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int snap_error__errno(snap_error *err, const char *what, const char *path);
+/* buf.c: a growable string. After an allocation failure oom is set and appends are ignored. */
+typedef struct {
+	char *ptr;  /* NUL-terminated when len > 0 or after snap_buf__detach() */
+	size_t len; /* bytes used, without the NUL */
+	size_t cap; /* bytes allocated */
+	bool oom;   /* an append failed */
+} snap_buf;
+#define SNAP_BUF_INIT                                                                              \
+	{                                                                                          \
+		NULL, 0, 0, false                                                                  \
+	}
+void snap_buf__put(snap_buf *b, const char *s, size_t n);
+void snap_buf__puts(snap_buf *b, const char *s);
+void snap_buf__printf(snap_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *snap_buf__detach(snap_buf *b); /* caller frees; NULL after oom */
+void snap_buf__release(snap_buf *b);
+
+/* text.c: small text helpers, no I/O. */
+char *snap_parse__trim(char *s);                             /* in place; returns s past blanks */
+int snap_parse__hex_attr(unsigned long *out, const char *s); /* "0x10de\n" -> 0x10de; 0 or -1 */
+int snap_parse__int(long *out, const char *s);               /* decimal, whole string; 0 or -1 */
+/* "2.5" -> 25: a decimal number in tenths, whatever the locale; *end past it; -1 if huge */
+long snap_parse__tenths(const char *s, const char **end);
+char *snap_parse__basename_dup(const char *path);
+/*
+ * Make *text (malloc'd, NUL-terminated) valid UTF-8 for JSON. Valid text is left as it is (0).
+ * Otherwise (1) every byte that is not part of a valid sequence, and every backslash, becomes
+ * "\xNN", so the raw bytes stay recoverable from the escaped text. -1 when out of memory.
+ */
+int snap_parse__utf8_escape(char **text);
+
+/* json.c: jansson helpers */
+const char *snap_json__str(const json_t *obj, const char *key); /* NULL unless a string */
+json_t *snap_json__str_or_null(const char *s);                  /* new ref */
+int snap_json__sort_by_key(json_t *array, const char *key);     /* stable, by string key */
+int snap_json__dump(char **out, const json_t *root, snap_error *err);
+
+/* fsroot.c */
+void snap_strv__free(char **v, size_t n); /* free n strings and the array */
+
+#endif
