@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "snap/bundle.h"
+#include "snap/fleet.h"
 #include "snap/store.h"
 
 int cli_error(const char *fmt, ...)
@@ -46,6 +47,8 @@ int cli_open_store(snap_store **out, const char *store_path, int create)
 		return cli_snap_error(&err);
 	if (snap_store_open(out, store_path ? store_path : path, create, &err) < 0)
 		rc = cli_snap_error(&err);
+	else /* what every commit records for log, hosts and fleet */
+		snap_store_set_summary(*out, snap_fleet_summary, NULL);
 	free(path);
 	return rc;
 }

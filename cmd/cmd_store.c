@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "snap/fleet.h"
 #include "snap/store.h"
 
 /*

@@ -6,8 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/store_internal.h"
+#include "snap/fleet.h"
 #include "snap/store.h"
+#include "store/store_internal.h"
 
 static char dir[128];
 static snap_store *st;
@@ -35,6 +36,7 @@ static void setup(void)
 	snprintf(dir, sizeof(dir), "/tmp/pcisnap-store-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 	cr_assert_eq(snap_store_open(&st, dir, 1, &err), 0, "%s", err.message);
+	snap_store_set_summary(st, snap_fleet_summary, NULL);
 }
 
 static void teardown(void)
@@ -171,4 +173,55 @@ Test(store, a_half_made_store_is_completed_not_refused)
 	snap_store_free(again);
 	cr_assert_eq(snap_store_open(&again, dir, 0, &err), 0, "%s", err.message); /* marked */
 	snap_store_free(again);
+}
+
+/* The store records what its caller's summary gives, with the real parent, and nothing else. */
+struct seen {
+	int calls;
+	char parent[3][41]; /* parent_id per call, "" for none */
+	int had_parent[3];  /* the parent snapshot was handed over */
+};
+
+static int record_parent(snap_store_fields *f, const snap_snapshot *s, const snap_snapshot *parent,
+                         const char *parent_id, void *payload)
+{
+	struct seen *seen = payload;
+
+	(void)s;
+	if (seen->calls < 3) {
+		snprintf(seen->parent[seen->calls], 41, "%s", parent_id ? parent_id : "");
+		seen->had_parent[seen->calls] = parent != NULL;
+	}
+	seen->calls++;
+	cr_assert_eq(snap_store_fields_add(f, "Bad-Key", "x"), SNAP_EINVALID);
+	cr_assert_eq(snap_store_fields_add(f, "", "x"), SNAP_EINVALID);
+	return snap_store_fields_add(f, "note", "line\nbreak");
+}
+
+Test(store, the_summary_comes_from_the_caller)
+{
+	struct seen seen = {0};
+	snap_error err = {0};
+	snap_oid first, tip;
+	char *text = NULL;
+
+	snap_store_set_summary(st, record_parent, &seen);
+	commit("c-1", "2026-01-01T00:00:00Z", "6.1", NULL);
+	cr_assert_eq(snap_store_tip(&first, st, "c-1", &err), 0);
+	commit("c-1", "2026-01-02T00:00:00Z", "6.2", NULL);
+	cr_assert_eq(seen.calls, 2);
+	cr_assert_str_eq(seen.parent[0], "");
+	cr_assert_eq(seen.had_parent[0], 0);
+	cr_assert_str_eq(seen.parent[1], first.hex);
+	cr_assert_eq(seen.had_parent[1], 1);
+	cr_assert_eq(snap_store_tip(&tip, st, "c-1", &err), 0);
+	cr_assert_eq(snap_store_log(&text, st, "c-1", &err), 0, "%s", err.message);
+	/* no check or verdict was given, so none is shown; the escaped value cannot start a line */
+	cr_assert_null(strstr(text, "harmless"));
+	cr_assert_null(strstr(text, "\nbreak"));
+	free(text);
+	/* without a summary a commit records its title only */
+	snap_store_set_summary(st, NULL, NULL);
+	commit("c-1", "2026-01-03T00:00:00Z", "6.3", NULL);
+	cr_assert_eq(seen.calls, 2);
 }

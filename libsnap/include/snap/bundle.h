@@ -11,7 +11,7 @@
 
 #include "common.h"
 #include "error.h"
-#include "snap.h"
+#include "snapshot.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -10,7 +10,7 @@
 
 #include "common.h"
 #include "error.h"
-#include "snap.h"
+#include "snapshot.h"
 
 #ifdef __cplusplus
 extern "C" {

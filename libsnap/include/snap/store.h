@@ -14,7 +14,7 @@
 
 #include "common.h"
 #include "error.h"
-#include "snap.h"
+#include "snapshot.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,6 +35,35 @@ typedef struct {
  *         or SNAP_ERROR (corrupt, unreadable)
  */
 SNAP_EXTERN int snap_store_open(snap_store **out, const char *path, int create, snap_error *err);
+
+/** The "key: value" fields of one commit message, filled by a snap_store_summary_fn. */
+typedef struct snap_store_fields snap_store_fields;
+
+/**
+ * Append "key: value" to the commit message being built. The value is written with every
+ * control character and backslash as \xNN, so it never starts a line of its own.
+ * @return 0, SNAP_EINVALID (key empty or not [a-z_]) or SNAP_ENOMEM
+ */
+SNAP_EXTERN int snap_store_fields_add(snap_store_fields *f, const char *key, const char *value);
+
+/**
+ * What a commit records beside its snapshot, for log, hosts and fleet to read back without
+ * loading snapshots: the store calls it for every commit it writes (again when a concurrent
+ * writer moved the branch meanwhile) and for every commit a pull brings, whose recorded fields
+ * must be the ones this function gives.
+ * @param parent     the snapshot s follows on its host, NULL for a host's first
+ * @param parent_id  that commit's id, NULL alike
+ * @return 0, or a negative status that abandons the commit
+ */
+typedef int (*snap_store_summary_fn)(snap_store_fields *f, const snap_snapshot *s,
+                                     const snap_snapshot *parent, const char *parent_id,
+                                     void *payload);
+
+/**
+ * Set the summary of the commits st writes (snap_fleet_summary() in fleet.h is pcisnap's).
+ * Without one, a commit records its title only and a pull checks no fields.
+ */
+SNAP_EXTERN void snap_store_set_summary(snap_store *st, snap_store_summary_fn fn, void *payload);
 
 /** Free a store. NULL is a no-op. */
 SNAP_EXTERN void snap_store_free(snap_store *st);
@@ -114,27 +143,6 @@ SNAP_EXTERN int snap_store_hosts(char **out, snap_store *st, snap_error *err);
  */
 SNAP_EXTERN int snap_store_push(snap_store *st, const char *remote, snap_error *err);
 SNAP_EXTERN int snap_store_pull(snap_store *st, const char *remote, snap_error *err);
-
-/** Output formats of snap_store_fleet(). */
-typedef enum {
-	SNAP_FLEET_TEXT = 0,    /**< one block per hardware model */
-	SNAP_FLEET_JSON = 1,    /**< schema pcisnap.fleet/1 */
-	SNAP_FLEET_MARKDOWN = 2 /**< a table for a report */
-} snap_fleet_format;
-
-/**
- * The fleet view: hosts grouped by hardware model (DMI board and product plus the device
- * inventory); each model's majority configuration is its baseline; per host the latest
- * snapshot's age, its check result and its diff verdict against the baseline. Reads commit
- * messages, and loads snapshots only for hosts whose configuration differs, one pair at a time.
- * @param[out] out       new string; free() it
- * @param[out] failing   number of hosts with a regression against their baseline or a failing
- *                       check (may be NULL)
- * @param now            "now" for ages, seconds since the epoch
- * @return 0 or SNAP_ERROR
- */
-SNAP_EXTERN int snap_store_fleet(char **out, size_t *failing, snap_store *st,
-                                 snap_fleet_format format, int64_t now, snap_error *err);
 
 /**
  * The default store directory: $PCISNAP_STORE, else /var/lib/pcisnap for root, else

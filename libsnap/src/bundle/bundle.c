@@ -23,6 +23,7 @@
 #include "snap/bundle.h"
 #include "snap/check.h"
 #include "snap/diff.h"
+#include "snap/report.h"
 
 #define MAX_MEMBERS     32           /* a bundle has about ten */
 #define MAX_MEMBER_SIZE (64u << 20)  /* far above any snapshot */

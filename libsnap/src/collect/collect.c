@@ -19,6 +19,7 @@
 #include <pci/pci.h>
 
 #include "collect/collect.h"
+#include "snap/collect.h"
 
 #define ATTR_MAX        4096       /* a sysfs attribute is at most a page */
 #define TEXT_MAX        (1u << 20) /* proc/interrupts, configs */

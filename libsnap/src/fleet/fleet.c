@@ -14,9 +14,9 @@
 #include <nettle/sha2.h>
 
 #include "analyse/analyse.h"
-#include "store/store_internal.h"
 #include "snap/diff.h"
-#include "snap/store.h"
+#include "snap/fleet.h"
+#include "store/store_internal.h"
 
 /* One host's row. */
 struct row {

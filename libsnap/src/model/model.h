@@ -6,7 +6,7 @@
 #ifndef SNAP_MODEL_MODEL_H
 #define SNAP_MODEL_MODEL_H
 
-#include "snap/snap.h"
+#include "snap/snapshot.h"
 #include "util/util.h"
 
 /*

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analyse/analyse.h"
+#include "snap/report.h"
 
 #define MAX_LISTED 16 /* group members listed per passthrough device */
 

@@ -23,12 +23,9 @@
 
 #include <git2.h>
 
-#include "analyse/analyse.h"
+#include "snap/store.h"
 #include "store/store_internal.h"
 #include "util/fsroot.h"
-#include "snap/check.h"
-#include "snap/diff.h"
-#include "snap/store.h"
 
 #define SNAPSHOT_FILE "snapshot.json"
 #define MAX_CAS_TRIES 400
@@ -380,77 +377,56 @@ static void put_field(snap_buf *b, const char *key, const char *value)
 	snap_buf__puts(b, "\n");
 }
 
-/* The commit message: a title and "key: value" lines that log and hosts read back. */
-/* prev: the parent's snapshot when the caller has it loaded already, else NULL. */
-static char *commit_message(snap_store *st, const snap_snapshot *s, const git_oid *parent,
-                            const snap_snapshot *prev)
+int snap_store_fields_add(snap_store_fields *f, const char *key, const char *value)
 {
-	const json_t *root = s->root, *fw = json_object_get(root, "firmware");
-	snap_buf b = SNAP_BUF_INIT;
-	snap_check *chk = NULL;
-	const char *verdict = "first snapshot";
-	char vbuf[128];
+	if (!f || !key || !*key || strspn(key, "abcdefghijklmnopqrstuvwxyz_") != strlen(key))
+		return SNAP_EINVALID;
+	put_field(&f->b, key, value);
+	return f->b.oom ? SNAP_ENOMEM : 0;
+}
 
-	snap_buf__puts(&b, "pcisnap: ");
-	put_value(&b, snap_snapshot_hostname(s));
-	snap_buf__puts(&b, " ");
-	put_value(&b, snap_json__str(json_object_get(root, "host"), "collected_at"));
-	snap_buf__puts(&b, "\n\n");
-	{
-		const char *k = snap_json__str(json_object_get(root, "kernel"), "release");
-		const char *bios[] = {snap_json__str(fw, "bios_vendor"),
-		                      snap_json__str(fw, "bios_version"),
-		                      snap_json__str(fw, "bios_date")};
-		const char *model[] = {snap_json__str(fw, "board_vendor"),
-		                       snap_json__str(fw, "board_name"),
-		                       snap_json__str(fw, "product_name")};
+void snap_store_set_summary(snap_store *st, snap_store_summary_fn fn, void *payload)
+{
+	st->summary = fn;
+	st->summary_payload = payload;
+}
 
-		put_field(&b, "kernel", k ? k : "unknown");
-		/* "vendor version (date)" and "vendor name / product": the separators follow */
-		snap_buf__puts(&b, "bios: ");
-		put_value(&b, bios[0]);
-		snap_buf__puts(&b, " ");
-		put_value(&b, bios[1]);
-		snap_buf__puts(&b, " (");
-		put_value(&b, bios[2]);
-		snap_buf__puts(&b, ")\n");
-		snap_buf__puts(&b, "model: ");
-		put_value(&b, model[0]);
-		snap_buf__puts(&b, " ");
-		put_value(&b, model[1]);
-		snap_buf__puts(&b, " / ");
-		put_value(&b, model[2]);
-		snap_buf__puts(&b, "\n");
-	}
-	if (snap_check_run(&chk, s, NULL) == 0)
-		snap_buf__printf(&b, "check: %s\n",
-		                 snap_check_verdict(chk) == SNAP_CHECK_FAIL   ? "FAIL"
-		                 : snap_check_verdict(chk) == SNAP_CHECK_WARN ? "WARN"
-		                                                              : "PASS");
-	snap_check_free(chk);
-	if (parent) {
-		snap_snapshot *loaded = NULL;
-		snap_diff *d = NULL;
+/*
+ * The commit message: a title, then the caller's summary fields (snap_store_set_summary()).
+ * prev: the parent's snapshot when the caller has it loaded already, else NULL. *out is NULL
+ * when out of memory; a summary's failure is returned.
+ */
+static int commit_message(char **out, snap_store *st, const snap_snapshot *s, const git_oid *parent,
+                          const snap_snapshot *prev, snap_error *err)
+{
+	snap_store_fields f = {SNAP_BUF_INIT};
+	snap_snapshot *loaded = NULL;
+	int error = 0;
 
-		verdict = "unknown";
-		if (!prev && snap_store__load_commit(&loaded, st, parent, NULL) == 0)
+	*out = NULL;
+	snap_buf__puts(&f.b, "pcisnap: ");
+	put_value(&f.b, snap_snapshot_hostname(s));
+	snap_buf__puts(&f.b, " ");
+	put_value(&f.b, snap_json__str(json_object_get(s->root, "host"), "collected_at"));
+	snap_buf__puts(&f.b, "\n\n");
+	if (st->summary) {
+		char parent_hex[GIT_OID_HEXSZ + 1];
+
+		/* a parent that cannot be read is summarised as unknown, not as no parent */
+		if (parent && !prev && snap_store__load_commit(&loaded, st, parent, NULL) == 0)
 			prev = loaded;
-		if (prev && snap_diff_compute(&d, prev, s, NULL) == 0) {
-			snprintf(vbuf, sizeof(vbuf), "%s (against %.8s)",
-			         snap_class_name(snap_diff_verdict(d)), git_oid_tostr_s(parent));
-			verdict = vbuf;
-		}
-		snap_diff_free(d);
+		if (parent)
+			git_oid_tostr(parent_hex, sizeof(parent_hex), parent);
+		error = st->summary(&f, s, prev, parent ? parent_hex : NULL, st->summary_payload);
 		snap_snapshot_free(loaded);
+		if (error < 0) {
+			snap_buf__release(&f.b);
+			return snap_error__set(err, error, "cannot summarise the snapshot of '%s'",
+			                       snap_snapshot_hostname(s));
+		}
 	}
-	snap_buf__printf(&b, "verdict: %s\n", verdict);
-	{
-		char inv[17], cfg[17];
-
-		if (snap_fingerprint__compute(inv, cfg, s) == 0)
-			snap_buf__printf(&b, "inventory: %s\nconfig: %s\n", inv, cfg);
-	}
-	return snap_buf__detach(&b);
+	*out = snap_buf__detach(&f.b);
+	return *out ? 0 : snap_error__set(err, SNAP_ENOMEM, "out of memory");
 }
 
 /* Short random pause between compare-and-swap attempts, so contenders spread out. */
@@ -702,11 +678,9 @@ static int commit_on(snap_oid *out, snap_store *st, const snap_snapshot *s, cons
 			    have_parent && tip_snap && git_oid_equal(&tip, &parent_id) ? tip_snap
 			                                                               : NULL;
 
-			if (!(msg =
-			          commit_message(st, s, have_parent ? &parent_id : NULL, known))) {
-				error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
+			if ((error = commit_message(&msg, st, s, have_parent ? &parent_id : NULL,
+			                            known, err)) < 0)
 				goto done;
-			}
 			have_msg_parent = have_parent;
 			if (have_parent)
 				git_oid_cpy(&msg_parent, &parent_id);
@@ -1209,8 +1183,6 @@ static void drop_incoming(snap_store *st)
 static int verify_pulled_commit(snap_store *st, const git_oid *id, const char *host,
                                 snap_error *err)
 {
-	static const char *const fields[] = {"kernel",  "bios",      "model", "check",
-	                                     "verdict", "inventory", "config"};
 	git_commit *c = NULL;
 	snap_snapshot *s = NULL;
 	char *want = NULL, have_v[512], want_v[512];
@@ -1236,21 +1208,35 @@ static int verify_pulled_commit(snap_store *st, const git_oid *id, const char *h
 		goto done;
 	}
 	parent = git_commit_parentcount(c) ? git_commit_parent_id(c, 0) : NULL;
-	if (!(want = commit_message(st, s, parent, NULL))) {
-		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
+	if ((error = commit_message(&want, st, s, parent, NULL, err)) < 0)
 		goto done;
-	}
-	for (size_t i = 0; i < SNAP_ARRAY_SIZE(fields); i++) {
-		msg_field(have_v, sizeof(have_v), git_commit_message(c), fields[i]);
-		msg_field(want_v, sizeof(want_v), want, fields[i]);
-		if (strcmp(have_v, want_v)) {
-			error = snap_error__set(
-			    err, SNAP_EINVALID,
-			    "pulled commit %.12s of '%s' records '%s: %.100s' but its snapshot "
-			    "gives '%.100s': refusing the pull (forged, or written by another "
-			    "pcisnap version)",
-			    git_oid_tostr_s(id), host, fields[i], have_v, want_v);
-			goto done;
+	/* the fields, line by line: each recorded one must be what the summary gives now */
+	if (st->summary) {
+		const char *have = strstr(git_commit_message(c), "\n\n"), *w = strstr(want, "\n\n");
+		const char *hl = have ? have + 2 : "", *wl = w ? w + 2 : "";
+
+		while (*hl || *wl) {
+			size_t hn = strcspn(hl, "\n"), wn = strcspn(wl, "\n");
+
+			if (hn != wn || memcmp(hl, wl, hn)) {
+				const char *line = hn ? hl : wl;
+				char key[64];
+
+				snprintf(key, sizeof(key), "%.*s", (int)strcspn(line, ":\n"), line);
+				msg_field(have_v, sizeof(have_v), git_commit_message(c), key);
+				msg_field(want_v, sizeof(want_v), want, key);
+				error =
+				    snap_error__set(err, SNAP_EINVALID,
+				                    "pulled commit %.12s of '%s' records '%s: "
+				                    "%.100s' but its snapshot "
+				                    "gives '%.100s': refusing the pull (forged, or "
+				                    "written by another "
+				                    "pcisnap version)",
+				                    git_oid_tostr_s(id), host, key, have_v, want_v);
+				goto done;
+			}
+			hl += hn + (hl[hn] == '\n');
+			wl += wn + (wl[wn] == '\n');
 		}
 	}
 	error = 0;

@@ -7,14 +7,19 @@
 #define SNAP_STORE_STORE_INTERNAL_H
 
 #include "model/model.h"
+#include "snap/store.h"
 #include "util/util.h"
-
 
 struct git_repository;
 struct git_oid;
 struct snap_store {
-	struct git_repository *repo; /* owned */
-	char *path;                  /* owned: as given */
+	struct git_repository *repo;   /* owned */
+	char *path;                    /* owned: as given */
+	snap_store_summary_fn summary; /* NULL: commits record no fields */
+	void *summary_payload;
+};
+struct snap_store_fields {
+	snap_buf b; /* "key: value\n" lines */
 };
 int snap_store__load_commit(snap_snapshot **out, struct snap_store *st, const struct git_oid *id,
                             snap_error *err);

@@ -36,4 +36,4 @@ int snap_error__errno(snap_error *err, const char *what, const char *path)
 	return snap_error__set(err, code, "cannot %s '%s': %s", what, path, strerror(e));
 }
 
-//END
+// END

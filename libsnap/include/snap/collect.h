@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/**
+ * @file collect.h
+ * Collect a snapshot from a (captured) host root: sysfs, procfs and PCI config space.
+ */
+#ifndef SNAP_COLLECT_H
+#define SNAP_COLLECT_H
+
+#include <stdint.h>
+
+#include "common.h"
+#include "error.h"
+#include "snapshot.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SNAP_COLLECT_OPTIONS_VERSION 1
+
+/** Options for snap_snapshot_collect(). Initialise with SNAP_COLLECT_OPTIONS_INIT. */
+typedef struct {
+	unsigned version;       /**< SNAP_COLLECT_OPTIONS_VERSION */
+	const char *root;       /**< filesystem root to read; NULL = "/" */
+	const char *dmesg_path; /**< kernel log file; NULL = live log when root is "/" */
+	const char *hostname;   /**< NULL = proc/sys/kernel/hostname under root */
+	const char *lspci_dump; /**< NULL, or an `lspci -xxxx` dump to take config space from */
+	const char *pci_ids;    /**< pci.ids file for device names; NULL = libpci default */
+	int64_t timestamp;      /**< collection time, seconds since the epoch; -1 = now */
+	int live_kernel_log;    /**< nonzero: read /dev/kmsg when root is "/" and no dmesg_path */
+} snap_collect_options;
+
+#define SNAP_COLLECT_OPTIONS_INIT                                                                  \
+	{                                                                                          \
+		SNAP_COLLECT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, -1, 1                  \
+	}
+
+/**
+ * Collect a snapshot of the host under opts->root. Only reads; never writes under the root,
+ * never forks, never follows a link out of the root.
+ * @param[out] out  new snapshot; free with snap_snapshot_free(). Untouched on failure.
+ * @param opts      NULL for defaults
+ * @return 0, SNAP_ENOTFOUND (no PCI devices directory under the root), SNAP_EINVALID or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_snapshot_collect(snap_snapshot **out, const snap_collect_options *opts,
+                                      snap_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
