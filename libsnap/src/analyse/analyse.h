@@ -59,14 +59,25 @@ int snap_topo__implied_root(snap_topo *t, int i); /* representative of i's impli
 /* A member of i's implied group in another kernel group than i's (isolation asserted, not
  * enforced), or -1. Constant time. */
 int snap_topo__other_group_member(const snap_topo *t, int i);
+/*
+ * Isolation asserted, not enforced: i is in a kernel group narrower than the group its
+ * hardware's ACS implies. SNAP_YES with *other (a member of i's implied group in another kernel
+ * group) and *reason (what merges them; NULL when no device records it); SNAP_UNKNOWN when ACS
+ * on the path is unknown; SNAP_NO otherwise, and for a device the kernel did not group.
+ */
+enum snap_tristate snap_topo__isolation_asserted(const snap_topo *t, int i, int *other,
+                                                 const char **reason);
+/*
+ * Why the members (BDF strings) of one kernel group share it: what merges them (borrowed), or
+ * NULL with *uncertain set when the ACS of a path is unknown, and NULL alone when ACS does not
+ * explain it (a DMA alias quirk pcisnap does not model).
+ */
+const char *snap_topo__group_reason(const snap_topo *t, const json_t *members, bool *uncertain);
 /* Indices in kernel group gid, or in i's implied group: borrowed arrays of integers. */
 const json_t *snap_topo__group_members(const snap_topo *t, json_int_t gid);
 const json_t *snap_topo__implied_members(snap_topo *t, int i);
 /* Indices of the functions in i's slot (i included; 8 at most): a borrowed array. */
 const json_t *snap_topo__slot_members(const snap_topo *t, int i);
-/* ACS flag names ("SV" ... "DT") <-> capability/control register bits. */
-unsigned snap_topo__acs_bits(const json_t *flags);
-void snap_topo__acs_names(char *buf, size_t n, unsigned bits, const char *sep);
 /* Printable name of a device for messages: "0000:01:00.0 (NVIDIA ... [10de:1e87])". */
 void snap_topo__label(const snap_topo *t, int i, char *buf, size_t n);
 

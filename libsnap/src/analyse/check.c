@@ -98,8 +98,8 @@ static void explain_groups(snap_check *c, json_t *checks, snap_topo *t, const js
 	json_array_foreach (json_object_get(root, "groups"), i, g) {
 		const json_t *members = json_object_get(g, "devices"), *m;
 		snap_buf b = SNAP_BUF_INIT;
-		const char *reason = NULL;
-		bool uncertain = false;
+		const char *reason;
+		bool uncertain;
 		char subject[64], *text;
 		size_t k;
 
@@ -107,15 +107,9 @@ static void explain_groups(snap_check *c, json_t *checks, snap_topo *t, const js
 			continue;
 		snprintf(subject, sizeof(subject), "group %" JSON_INTEGER_FORMAT,
 		         json_integer_value(json_object_get(g, "id")));
-		json_array_foreach (members, k, m) {
-			int x = snap_topo__find(t, json_string_value(m));
-
+		json_array_foreach (members, k, m)
 			snap_buf__printf(&b, "%s%s", k ? ", " : "", json_string_value(m));
-			if (x >= 0 && t->dev[x].merge_reason && !reason)
-				reason = t->dev[x].merge_reason;
-			if (x >= 0 && t->dev[x].uncertain)
-				uncertain = true;
-		}
+		reason = snap_topo__group_reason(t, members, &uncertain);
 		text = snap_buf__detach(&b);
 		if (reason)
 			add(c, checks, SNAP_CHECK_PASS, "group_explained", subject,
@@ -294,27 +288,31 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			free(list);
 		}
 		/* isolation asserted, not enforced */
-		if (json_is_integer(gid) && t.dev[i].uncertain)
-			add(c, checks, SNAP_CHECK_WARN, "isolation_enforced", bdf,
-			    "cannot tell whether the hardware isolates %s as its group claims: "
-			    "ACS of a device on its path is unknown (collect as root)",
-			    lbl);
-		else if (json_is_integer(gid)) {
-			int k = snap_topo__other_group_member(&t, i);
+		{
+			const char *why = NULL;
+			int k = -1;
 
-			if (k >= 0)
+			switch (snap_topo__isolation_asserted(&t, i, &k, &why)) {
+			case SNAP_UNKNOWN:
+				add(c, checks, SNAP_CHECK_WARN, "isolation_enforced", bdf,
+				    "cannot tell whether the hardware isolates %s as its group "
+				    "claims: ACS of a device on its path is unknown (collect as "
+				    "root)",
+				    lbl);
+				break;
+			case SNAP_YES:
 				add(c, checks, SNAP_CHECK_FAIL, "isolation_enforced", bdf,
 				    "%s is in group %" JSON_INTEGER_FORMAT
-				    " but the hardware cannot "
-				    "isolate it from %s (%s): isolation asserted, not enforced",
+				    " but the hardware cannot isolate it from %s (%s): isolation "
+				    "asserted, not enforced",
 				    t.dev[k].bdf,
 				    json_integer_value(
 				        json_object_get(t.dev[k].obj, "iommu_group")),
-				    bdf,
-				    t.dev[k].merge_reason
-				        ? t.dev[k].merge_reason
-				        : (t.dev[i].merge_reason ? t.dev[i].merge_reason
-				                                 : "shared path"));
+				    bdf, why ? why : "shared path");
+				break;
+			case SNAP_NO:
+				break;
+			}
 		}
 		/* functions of the slot bound together */
 		if (!snap_json__str(d, "physfn")) {

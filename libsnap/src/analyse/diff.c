@@ -10,8 +10,7 @@
 #include "analyse/analyse.h"
 #include "snap/diff.h"
 
-#define REQ_ACS_FLAGS 0x1d /* SV RR CR UF */
-#define MAX_EXAMPLES  6
+#define MAX_EXAMPLES 6
 
 struct snap_diff {
 	json_t *doc;      /* owned: the pcisnap.diff/1 document */
@@ -457,7 +456,7 @@ static long speed_of(const json_t *link, const char *key)
 
 static unsigned acs_mask(const json_t *acs, const char *key)
 {
-	return snap_topo__acs_bits(json_object_get(acs, key));
+	return snap_acs__bits(json_object_get(acs, key));
 }
 
 /* Ports on the path from each passthrough device to its root that lost required ACS flags. */
@@ -488,15 +487,15 @@ static void diff_path_acs(struct ctx *c, bool *reported)
 				             counted) */
 			if (json_is_true(json_object_get(ao, "present")) &&
 			    !json_is_true(json_object_get(an, "present")))
-				lost = (acs_mask(ao, "cap") | acs_mask(ao, "ctl")) & REQ_ACS_FLAGS;
+				lost = (acs_mask(ao, "cap") | acs_mask(ao, "ctl")) & SNAP_ACS_REQ;
 			else
 				lost = ((acs_mask(ao, "cap") & ~acs_mask(an, "cap")) |
 				        (acs_mask(ao, "ctl") & ~acs_mask(an, "ctl"))) &
-				       REQ_ACS_FLAGS;
+				       SNAP_ACS_REQ;
 			if (!lost)
 				continue;
 			reported[p] = true;
-			snap_topo__acs_names(flags, sizeof(flags), lost, " ");
+			snap_acs__names(flags, sizeof(flags), lost, " ");
 			label_n(c, q, lbl, sizeof(lbl));
 			add(c, SNAP_CLASS_ISOLATION_LOSS, "acs_lost", c->tn.dev[q].bdf, jdup(ao),
 			    jdup(an),
@@ -871,15 +870,13 @@ static void diff_groups(struct ctx *c)
  */
 static bool over_split(snap_topo *t, int i, char *why, size_t n)
 {
-	const json_t *g = json_object_get(t->dev[i].obj, "iommu_group"), *gk;
-	const char *reason;
-	int k;
+	const char *reason = NULL;
+	const json_t *gk;
+	int k = -1;
 
-	if (!json_is_integer(g) || t->dev[i].uncertain ||
-	    (k = snap_topo__other_group_member(t, i)) < 0)
+	if (snap_topo__isolation_asserted(t, i, &k, &reason) != SNAP_YES)
 		return false;
 	gk = json_object_get(t->dev[k].obj, "iommu_group");
-	reason = t->dev[k].merge_reason ? t->dev[k].merge_reason : t->dev[i].merge_reason;
 	snprintf(why, n,
 	         "%s is in group %" JSON_INTEGER_FORMAT
 	         " though the hardware cannot isolate it from %s (%s)",

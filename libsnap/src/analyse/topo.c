@@ -29,13 +29,7 @@
 
 #include "analyse/analyse.h"
 
-#define ACS_SV        0x01
-#define ACS_RR        0x04
-#define ACS_CR        0x08
-#define ACS_UF        0x10
-#define ACS_EC        0x20
-#define REQ_ACS_FLAGS (ACS_SV | ACS_RR | ACS_CR | ACS_UF)
-#define MAX_PATH      512 /* the loader refuses chains deeper than 256 bridges */
+#define MAX_PATH 512 /* the loader refuses chains deeper than 256 bridges */
 
 /*
  * Device-specific ACS: drivers/pci/quirks.c, pci_dev_acs_enabled[], as in Debian 12's kernel
@@ -314,8 +308,8 @@ static int quirk_decides(const snap_topo *t, int i, enum quirk_kind k)
 			return -1; /* no acs_cap: -ENOTTY */
 		if (!json_is_array(ctl))
 			return SNAP_UNKNOWN; /* collected before the dword was recorded */
-		req = REQ_ACS_FLAGS & (snap_topo__acs_bits(json_object_get(acs, "cap")) | ACS_EC);
-		return (snap_topo__acs_bits(ctl) & req) == req ? SNAP_YES : SNAP_NO;
+		req = SNAP_ACS_REQ & (snap_acs__bits(json_object_get(acs, "cap")) | SNAP_ACS_EC);
+		return (snap_acs__bits(ctl) & req) == req ? SNAP_YES : SNAP_NO;
 	}
 	case Q_CAVIUM:
 		return type_is(type, "root_port") && in_ranges(dev, cavium, SNAP_ARRAY_SIZE(cavium))
@@ -352,34 +346,6 @@ static int quirk_acs(const snap_topo *t, int i, const char **name)
 	return -1;
 }
 
-unsigned snap_topo__acs_bits(const json_t *arr)
-{
-	static const char *const names[] = {"SV", "TB", "RR", "CR", "UF", "EC", "DT"};
-	unsigned v = 0;
-	size_t i;
-	json_t *f;
-
-	json_array_foreach (arr, i, f) {
-		for (unsigned b = 0; b < SNAP_ARRAY_SIZE(names); b++)
-			if (json_string_value(f) && !strcmp(json_string_value(f), names[b]))
-				v |= 1u << b;
-	}
-	return v;
-}
-
-void snap_topo__acs_names(char *buf, size_t n, unsigned bits, const char *sep)
-{
-	static const char *const names[] = {"SV", "TB", "RR", "CR", "UF", "EC", "DT"};
-
-	buf[0] = '\0';
-	for (unsigned b = 0; b < SNAP_ARRAY_SIZE(names); b++)
-		if (bits & (1u << b)) {
-			size_t len = strlen(buf);
-
-			snprintf(buf + len, n - len, "%s%s", len ? sep : "", names[b]);
-		}
-}
-
 /* pci_acs_flags_enabled(): required flags, less those absent from the capability, all on. */
 static enum snap_tristate flags_enabled(const json_t *obj, char *why, size_t n)
 {
@@ -395,12 +361,12 @@ static enum snap_tristate flags_enabled(const json_t *obj, char *why, size_t n)
 		snprintf(why, n, "has no ACS capability");
 		return SNAP_NO;
 	}
-	cap = snap_topo__acs_bits(json_object_get(acs, "cap"));
-	ctl = snap_topo__acs_bits(json_object_get(acs, "ctl"));
-	req = REQ_ACS_FLAGS & (cap | ACS_EC);
+	cap = snap_acs__bits(json_object_get(acs, "cap"));
+	ctl = snap_acs__bits(json_object_get(acs, "ctl"));
+	req = SNAP_ACS_REQ & (cap | SNAP_ACS_EC);
 	if ((ctl & req) == req)
 		return SNAP_YES;
-	snap_topo__acs_names(missing, sizeof(missing), req & ~ctl, ",");
+	snap_acs__names(missing, sizeof(missing), req & ~ctl, ",");
 	snprintf(why, n, "has ACS %s disabled", missing);
 	return SNAP_NO;
 }
@@ -799,6 +765,40 @@ int snap_topo__other_group_member(const snap_topo *t, int i)
 	ga = json_object_get(t->dev[a].obj, "iommu_group");
 	/* a: the first member with a kernel group; b: the first whose group differs from a's */
 	return json_integer_value(ga) != json_integer_value(g) ? a : b;
+}
+
+enum snap_tristate snap_topo__isolation_asserted(const snap_topo *t, int i, int *other,
+                                                 const char **reason)
+{
+	int k;
+
+	if (!json_is_integer(json_object_get(t->dev[i].obj, "iommu_group")))
+		return SNAP_NO;
+	if (t->dev[i].uncertain)
+		return SNAP_UNKNOWN;
+	if ((k = snap_topo__other_group_member(t, i)) < 0)
+		return SNAP_NO;
+	*other = k;
+	*reason = t->dev[k].merge_reason ? t->dev[k].merge_reason : t->dev[i].merge_reason;
+	return SNAP_YES;
+}
+
+const char *snap_topo__group_reason(const snap_topo *t, const json_t *members, bool *uncertain)
+{
+	const char *reason = NULL;
+	const json_t *m;
+	size_t k;
+
+	*uncertain = false;
+	json_array_foreach (members, k, m) {
+		int x = snap_topo__find(t, json_string_value(m));
+
+		if (x >= 0 && !reason)
+			reason = t->dev[x].merge_reason;
+		if (x >= 0 && t->dev[x].uncertain)
+			*uncertain = true;
+	}
+	return reason;
 }
 
 const json_t *snap_topo__slot_members(const snap_topo *t, int i)

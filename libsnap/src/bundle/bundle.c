@@ -640,13 +640,10 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 	}
 	{
 		const char *at = snap_json__str(json_object_get(cur->root, "host"), "collected_at");
-		struct tm tm = {0};
 		char stamp[32] = "unknown-time";
 
-		if (at && strptime(at, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
-			when = (int64_t)timegm(&tm);
-			strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-		}
+		if ((when = snap_time__parse(at)) >= 0)
+			snap_time__format(stamp, sizeof(stamp), when, true);
 		snprintf(top, sizeof(top), "pcisnap-%s-%s",
 		         snap_snapshot_hostname(cur) ? snap_snapshot_hostname(cur) : "host", stamp);
 		for (char *p = top; *p; p++)

@@ -1098,15 +1098,6 @@ static json_t *collect_vms(struct collector *c, const json_t *devices)
 	return vms;
 }
 
-static void format_time(char *buf, size_t n, int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Each device's multifunction flag as the kernel sets it, beside the raw header bit. */
 static void kernel_multifunction(json_t *devices)
 {
@@ -1139,7 +1130,7 @@ static int build(struct collector *c, snap_error *err)
 		char *hn = c->o->hostname ? strdup(c->o->hostname)
 		                          : read_text(c, "proc/sys/kernel/hostname", ATTR_MAX);
 
-		format_time(when, sizeof(when), ts);
+		snap_time__format(when, sizeof(when), ts, false);
 		json_object_set_new(root, "host",
 		                    json_pack("{s:s, s:s, s:s}", "hostname",
 		                              hn ? snap_parse__trim(hn) : "unknown", "collected_at",

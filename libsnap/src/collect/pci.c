@@ -199,18 +199,6 @@ static const char *pcie_type_name(unsigned t)
 	}
 }
 
-/* ACS capability/control bits in the order lspci and the contract name them. */
-static json_t *acs_flags(unsigned v)
-{
-	static const char *const names[] = {"SV", "TB", "RR", "CR", "UF", "EC", "DT"};
-	json_t *a = json_array();
-
-	for (unsigned i = 0; i < SNAP_ARRAY_SIZE(names); i++)
-		if (v & (1u << i))
-			json_array_append_new(a, json_string(names[i]));
-	return a;
-}
-
 /* PCIe link speed encoding (LnkCap/LnkSta bits 3:0). */
 static json_t *link_speed(unsigned code)
 {
@@ -346,15 +334,16 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 	sriov = exp ? pci_find_cap(d, PCI_EXT_CAP_ID_SRIOV, PCI_CAP_EXTENDED) : NULL;
 	ari = exp ? pci_find_cap(d, PCI_EXT_CAP_ID_ARI, PCI_CAP_EXTENDED) : NULL;
 	if (acs) {
-		json_t *a = json_pack("{s:b, s:o, s:o}", "present", 1, "cap",
-		                      acs_flags(pci_read_word(d, acs->addr + PCI_ACS_CAP)), "ctl",
-		                      acs_flags(pci_read_word(d, acs->addr + PCI_ACS_CTRL)));
+		json_t *a =
+		    json_pack("{s:b, s:o, s:o}", "present", 1, "cap",
+		              snap_acs__flags(pci_read_word(d, acs->addr + PCI_ACS_CAP)), "ctl",
+		              snap_acs__flags(pci_read_word(d, acs->addr + PCI_ACS_CTRL)));
 
 		/* pci_quirk_intel_spt_pch_acs(): these root ports hold the control register in
 		 * the dword at +8, not the word at +6 (lspci reads the word, and so misreads) */
 		if (type == PCI_EXP_TYPE_ROOT_PORT && intel_spt_root_port(d))
 			json_object_set_new(a, "ctl_intel_spt",
-			                    acs_flags(pci_read_word(d, acs->addr + 8)));
+			                    snap_acs__flags(pci_read_word(d, acs->addr + 8)));
 		json_object_set_new(obj, "acs", a);
 	} else
 		json_object_set_new(obj, "acs",

@@ -24,6 +24,22 @@ int snap_snapshot__warn(snap_snapshot *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 snap_snapshot *snap_snapshot__new(json_t *root); /* steals root; NULL on ENOMEM */
 
+/*
+ * acs.c: the ACS flag names of the format ("SV" ... "DT") <-> capability/control register bits,
+ * and REQ_ACS_FLAGS of drivers/iommu/iommu.c, the flags the kernel's grouping asks for.
+ */
+#define SNAP_ACS_SV  0x01u
+#define SNAP_ACS_TB  0x02u
+#define SNAP_ACS_RR  0x04u
+#define SNAP_ACS_CR  0x08u
+#define SNAP_ACS_UF  0x10u
+#define SNAP_ACS_EC  0x20u
+#define SNAP_ACS_DT  0x40u
+#define SNAP_ACS_REQ (SNAP_ACS_SV | SNAP_ACS_RR | SNAP_ACS_CR | SNAP_ACS_UF)
+unsigned snap_acs__bits(const json_t *flags);
+json_t *snap_acs__flags(unsigned bits); /* new array of names */
+void snap_acs__names(char *buf, size_t n, unsigned bits, const char *sep);
+
 /* Device object with this bdf, or NULL. Linear; callers with many lookups build an index. */
 const json_t *snap_snapshot__device(const json_t *root, const char *bdf);
 /*

@@ -196,8 +196,8 @@ static void render_text(snap_buf *b, const json_t *root)
 			snap_buf__puts(b, "shared IOMMU groups (what merges them)\n");
 			json_array_foreach (json_object_get(root, "groups"), i, g) {
 				const json_t *members = json_object_get(g, "devices"), *m;
-				const char *reason = NULL;
-				bool uncertain = false;
+				const char *reason;
+				bool uncertain;
 				size_t mi;
 
 				if (json_array_size(members) < 2)
@@ -205,16 +205,10 @@ static void render_text(snap_buf *b, const json_t *root)
 				n++;
 				snap_buf__printf(b, "  group %" JSON_INTEGER_FORMAT " =",
 				                 json_integer_value(json_object_get(g, "id")));
-				json_array_foreach (members, mi, m) {
-					int x = snap_topo__find(&t, json_string_value(m));
-
+				json_array_foreach (members, mi, m)
 					snap_buf__printf(b, "%s %s", mi ? "," : "",
 					                 json_string_value(m));
-					if (x >= 0 && !reason)
-						reason = t.dev[x].merge_reason;
-					if (x >= 0 && t.dev[x].uncertain)
-						uncertain = true;
-				}
+				reason = snap_topo__group_reason(&t, members, &uncertain);
 				snap_buf__printf(
 				    b, "\n    because %s\n",
 				    reason      ? reason

@@ -307,17 +307,6 @@ void snap_store_free(snap_store *st)
 	git_libgit2_shutdown();
 }
 
-/* Seconds since the epoch of an RFC 3339 "YYYY-MM-DDTHH:MM:SSZ"; -1 if it is not one. */
-static int64_t parse_time(const char *s)
-{
-	struct tm tm = {0};
-	const char *end;
-
-	if (!s || !(end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) || *end)
-		return -1;
-	return (int64_t)timegm(&tm);
-}
-
 /* Load the snapshot.json of a commit. */
 int snap_store__load_commit(snap_snapshot **out, snap_store *st, const git_oid *id, snap_error *err)
 {
@@ -338,12 +327,9 @@ int snap_store__load_commit(snap_snapshot **out, snap_store *st, const git_oid *
 	                                  (size_t)git_blob_rawsize(blob), err);
 	if (error == 0) { /* the collection time lives in the commit (see snap_store_commit) */
 		json_t *host = json_object_get((*out)->root, "host");
-		time_t t = (time_t)git_commit_author(commit)->when.time;
 		char when[32];
-		struct tm tm;
 
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		snap_time__format(when, sizeof(when), git_commit_author(commit)->when.time, false);
 		if (json_is_object(host) && !json_object_get(host, "collected_at"))
 			json_object_set_new(host, "collected_at", json_string(when));
 	}
@@ -563,7 +549,7 @@ static int commit_on(snap_oid *out, snap_store *st, const snap_snapshot *s, cons
 	if (label && !valid_name(label))
 		return snap_error__set(err, SNAP_EINVALID, "label '%s' is not a valid name", label);
 	snprintf(refname, sizeof(refname), "refs/heads/%s", host);
-	when = parse_time(snap_json__str(json_object_get(s->root, "host"), "collected_at"));
+	when = snap_time__parse(snap_json__str(json_object_get(s->root, "host"), "collected_at"));
 	snprintf(email, sizeof(email), "pcisnap@%s", host);
 	/* Read the current tip completely before writing anything: a corrupt store is reported
 	 * and left exactly as it was. */
@@ -920,8 +906,6 @@ static int log_host(snap_buf *b, snap_store *st, const char *host, snap_error *e
 		char kernel[128], bios[256], verdict[128], check[16], key[GIT_OID_HEXSZ + 1],
 		    when[32];
 		const json_t *lbl;
-		time_t t;
-		struct tm tm;
 
 		if (git_commit_lookup(&c, st->repo, &id) < 0) {
 			error =
@@ -932,9 +916,7 @@ static int log_host(snap_buf *b, snap_store *st, const char *host, snap_error *e
 		msg_field(bios, sizeof(bios), git_commit_message(c), "bios");
 		msg_field(verdict, sizeof(verdict), git_commit_message(c), "verdict");
 		msg_field(check, sizeof(check), git_commit_message(c), "check");
-		t = (time_t)git_commit_time(c);
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		snap_time__format(when, sizeof(when), git_commit_time(c), false);
 		git_oid_tostr(key, sizeof(key), &id);
 		lbl = json_object_get(labels, key);
 		snap_buf__printf(b, "%s  %s  %.10s  %-14s kernel %s  bios %s  check %s  %s\n", host,
@@ -1053,8 +1035,6 @@ int snap_store_hosts(char **out, snap_store *st, snap_error *err)
 		git_commit *c = NULL;
 		git_oid id;
 		char ref[300], model[256], check[16], when[32];
-		time_t t;
-		struct tm tm;
 
 		snprintf(ref, sizeof(ref), "refs/heads/%s", host);
 		if (git_reference_name_to_id(&id, st->repo, ref) < 0 ||
@@ -1066,9 +1046,7 @@ int snap_store_hosts(char **out, snap_store *st, snap_error *err)
 		}
 		msg_field(model, sizeof(model), git_commit_message(c), "model");
 		msg_field(check, sizeof(check), git_commit_message(c), "check");
-		t = (time_t)git_commit_time(c);
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		snap_time__format(when, sizeof(when), git_commit_time(c), false);
 		snap_buf__printf(&b, "%-20s %-40s latest %s  check %s\n", host, model, when,
 		                 *check ? check : "?");
 		git_commit_free(c);

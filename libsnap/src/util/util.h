@@ -69,6 +69,10 @@ json_t *snap_json__str_or_null(const char *s);                  /* new ref */
 int snap_json__sort_by_key(json_t *array, const char *key);     /* stable, by string key */
 int snap_json__dump(char **out, const json_t *root, snap_error *err);
 
+/* time.c: RFC 3339 in UTC, "2026-01-02T03:04:05Z" (basic: "20260102T030405Z"). */
+void snap_time__format(char *buf, size_t n, int64_t t, bool basic);
+int64_t snap_time__parse(const char *s); /* seconds since the epoch; -1 when s is not one */
+
 /* fsroot.c */
 void snap_strv__free(char **v, size_t n); /* free n strings and the array */
 
