@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "analyse/analyse.h"
+#include "analyse/diff.h"
 #include "snap/check.h"
 #include "snap/diff.h"
 
@@ -351,4 +352,50 @@ Test(topo, unknown_multifunction_bit_makes_no_claim)
 	cr_assert(t.dev[i].uncertain);
 	snap_topo__release(&t);
 	json_decref(r);
+}
+
+/* The rule table: every row is a whole rule, and every regression is documented for operators. */
+Test(diff, every_rule_row_is_complete_and_documented)
+{
+	FILE *f = fopen(SNAP_TEST_DATA "/../../docs/classification.md", "r");
+	static char doc[1 << 17];
+	size_t n;
+
+	cr_assert_not_null(f);
+	n = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[n] = '\0';
+	for (int r = 0; r < SNAP_RULE_COUNT; r++) {
+		const struct snap_diff_rule_def *d = &snap_diff__rules[r];
+		char quoted[80];
+
+		cr_assert_not_null(d->kind, "rule %d has no kind", r);
+		cr_assert_not_null(snap_class_name(d->cls), "rule %s has no class", d->kind);
+		if (d->cls == SNAP_CLASS_HARMLESS)
+			continue;
+		cr_assert_not_null(d->next, "regression %s has no next step", d->kind);
+		snprintf(quoted, sizeof(quoted), "`%s`", d->kind);
+		cr_assert_not_null(strstr(doc, quoted), "regression %s is not in classification.md",
+		                   d->kind);
+	}
+}
+
+/* A next step that names the change's words gets them, not the placeholders. */
+Test(diff, next_step_names_the_driver)
+{
+	struct ctx c = {0};
+	const char *next;
+
+	c.changes = json_array();
+	snap_diff__add_next(&c, SNAP_RULE_PT_DRIVER_CHANGED, "amdgpu", "amdgpu", "0000:01:00.0",
+	                    NULL, NULL, "m.");
+	next = snap_json__str(json_array_get(c.changes, 0), "next_step");
+	cr_assert_not_null(next);
+	cr_assert_not_null(strstr(next, "claim it before amdgpu: 'softdep amdgpu pre: vfio-pci'"),
+	                   "%s", next);
+	cr_assert_null(strchr(next, '{'));
+	cr_assert_str_eq(snap_json__str(json_array_get(c.changes, 0), "kind"), "driver_changed");
+	cr_assert_str_eq(snap_json__str(json_array_get(c.changes, 0), "class"),
+	                 "binding_regression");
+	json_decref(c.changes);
 }
