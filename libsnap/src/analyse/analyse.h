@@ -9,6 +9,15 @@
 #include "model/model.h"
 #include "util/util.h"
 
+/*
+ * intremap.c: interrupt remapping as a verdict ("enabled", "disabled" or "unknown") from the
+ * collected signals, strongest first: the chips of /proc/interrupts (what the kernel set up),
+ * the kernel log (what it decided at boot), intremap= on the command line (what was asked).
+ * Each signal present is appended to evidence as a line.
+ */
+const char *snap_intremap__verdict(json_t *evidence, const json_t *interrupts, const json_t *log,
+                                   const json_t *opts);
+
 /* passthrough.c: which devices a snapshot passes (or means to pass) to VMs, and why. */
 /* Object bdf -> [reason strings]; the contract's definition, siblings in the slot included. */
 json_t *snap_passthrough__compute(const json_t *root);

@@ -1,0 +1,630 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * PCI devices as sysfs shows them: each device directory's attributes and links, its config
+ * space through libpci, physical slots, IOMMU groups and the kernel's multifunction flag.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pci/pci.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pci/pci.h>
+
+#include "collect/collector.h"
+
+/* An open device directory and the names in it, listed once so absent attributes cost no syscall.
+ */
+struct devdir {
+	int fd;        /* O_DIRECTORY descriptor */
+	json_t *names; /* owned: set of entry names */
+};
+
+static int devdir_open(struct devdir *dd, const snap_root *r, const char *canon)
+{
+	DIR *dir;
+	struct dirent *de;
+	int dfd;
+
+	dd->names = json_object();
+	if ((dd->fd = snap_root__opendir(r, canon)) < 0)
+		return dd->fd;
+	if ((dfd = dup(dd->fd)) >= 0 && (dir = fdopendir(dfd))) {
+		while ((de = readdir(dir)))
+			json_object_set_new(dd->names, de->d_name, json_integer(de->d_type));
+		closedir(dir);
+	} else if (dfd >= 0) {
+		close(dfd);
+	}
+	return 0;
+}
+
+static void devdir_close(struct devdir *dd)
+{
+	if (dd->fd >= 0)
+		close(dd->fd);
+	json_decref(dd->names);
+}
+
+static bool has(const struct devdir *dd, const char *name)
+{
+	return json_object_get(dd->names, name) != NULL;
+}
+
+/* name is listed as a regular file: only those are opened (a planted device node never is) */
+static bool has_file(const struct devdir *dd, const char *name)
+{
+	const json_t *t = json_object_get(dd->names, name);
+
+	struct stat st;
+
+	if (!t)
+		return false;
+	if (json_integer_value(t) != DT_UNKNOWN) /* a file system without d_type: ask */
+		return json_integer_value(t) == DT_REG;
+	return fstatat(dd->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+/* An attribute of a device directory, trimmed; NULL when absent or unreadable. */
+static char *attr(const struct devdir *dd, const char *name)
+{
+	char *data = NULL;
+
+	if (!has_file(dd, name) || snap_root__read_at(&data, NULL, dd->fd, name, ATTR_MAX) < 0)
+		return NULL;
+	memmove(data, snap_parse__trim(data), strlen(snap_parse__trim(data)) + 1);
+	return snap_collect__utf8(NULL, data, name);
+}
+
+static json_t *attr_hex(const struct devdir *dd, const char *name, int width)
+{
+	char *t = attr(dd, name), buf[24];
+	unsigned long v;
+
+	if (!t || snap_parse__hex_attr(&v, t) < 0) {
+		free(t);
+		return json_null();
+	}
+	free(t);
+	snprintf(buf, sizeof(buf), "%0*lx", width, v);
+	return json_string(buf);
+}
+
+static json_t *attr_int(const struct devdir *dd, const char *name)
+{
+	char *t = attr(dd, name);
+	long v;
+	json_t *j = json_null();
+
+	if (t && snap_parse__int(&v, t) == 0)
+		j = json_integer(v);
+	free(t);
+	return j;
+}
+
+/* The basename of a symlink in dirfd ("driver" -> "vfio-pci"); NULL when there is no link. */
+static char *link_base(const struct devdir *dd, const char *name)
+{
+	char *target = NULL, *base;
+
+	if (!has(dd, name) || snap_root__readlink_at(&target, dd->fd, name) < 0)
+		return NULL;
+	base = snap_parse__basename_dup(target);
+	free(target);
+	return snap_collect__utf8(NULL, base, name);
+}
+
+/* "TOTAL_ERR_COR 3" out of an aer_dev_* attribute. */
+static json_t *aer_total(const struct devdir *dd, const char *name, const char *key)
+{
+	char *t = attr(dd, name), *p;
+	json_t *v = json_null();
+
+	if (t && (p = strstr(t, key))) {
+		long n;
+		char *end;
+
+		p += strlen(key);
+		n = strtol(p, &end, 10);
+		if (end != p)
+			v = json_integer(n);
+	}
+	free(t);
+	return v;
+}
+
+static json_t *driver_module(struct collector *c, const char *driver)
+{
+	json_t *cached = json_object_get(c->driver_modules, driver);
+	char rel[512], *target = NULL;
+	char *canon = NULL;
+	json_t *v = json_null();
+
+	if (cached)
+		return json_incref(cached);
+	snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s", driver);
+	if (snap_root__resolve(&canon, &c->r, rel) == 0) {
+		int fd = snap_root__opendir(&c->r, canon);
+
+		if (fd >= 0) {
+			if (snap_root__readlink_at(&target, fd, "module") == 0) {
+				char *b = snap_parse__basename_dup(target);
+
+				json_decref(v);
+				v = snap_json__str_or_null(b);
+				free(b);
+				free(target);
+			}
+			close(fd);
+		}
+		free(canon);
+	}
+	json_object_set(c->driver_modules, driver, v);
+	return v;
+}
+
+/* Is name a PCI address as sysfs spells it: "dddd:bb:ss.f" (domain may be wider, e.g. VMD)? */
+static bool is_bdf(const char *name, unsigned *dom, unsigned *bus, unsigned *dev, unsigned *fn)
+{
+	unsigned d, b, s, f;
+	int n = 0;
+
+	if (sscanf(name, "%x:%2x:%2x.%1u%n", &d, &b, &s, &f, &n) != 4 || name[n] || s > 0x1f ||
+	    f > 7 || strchr(name, ' ') || strlen(name) < 12)
+		return false;
+	if (dom) {
+		*dom = d;
+		*bus = b;
+		*dev = s;
+		*fn = f;
+	}
+	return true;
+}
+
+/* Parent bridge: the path component before the device's own in its canonical sysfs path. */
+static char *parent_from_path(const char *canon)
+{
+	const char *last = strrchr(canon, '/');
+	const char *prev;
+
+	if (!last)
+		return NULL;
+	for (prev = last - 1; prev > canon && *prev != '/'; prev--)
+		;
+	if (*prev == '/')
+		prev++;
+	{
+		char *comp = strndup(prev, (size_t)(last - prev));
+
+		if (comp && is_bdf(comp, NULL, NULL, NULL, NULL))
+			return comp;
+		free(comp);
+	}
+	return NULL;
+}
+
+/* A link width attribute; 255 is pcie_get_width_cap()'s PCIE_LNK_WIDTH_UNKNOWN: no width. */
+static json_t *attr_width(const struct devdir *dd, const char *name)
+{
+	json_t *w = attr_int(dd, name);
+
+	if (json_is_integer(w) && json_integer_value(w) == 255) {
+		json_decref(w);
+		return json_null();
+	}
+	return w;
+}
+
+/*
+ * The link from sysfs, else from the config registers. Devices with no link (root-complex
+ * integrated endpoints and event collectors, conventional PCI) still have the sysfs attributes
+ * on these kernels, reading width 255 and speed "Unknown": that is "no link", recorded as null.
+ */
+static json_t *link_json(const struct devdir *dd, const char *pcie_type, json_t *config_link)
+{
+	char *ms, *cs;
+	json_t *mw, *cw, *link;
+
+	if (pcie_type &&
+	    (!strcmp(pcie_type, "rc_integrated_endpoint") ||
+	     !strcmp(pcie_type, "rc_event_collector") || !strcmp(pcie_type, "conventional")))
+		return json_null();
+	ms = attr(dd, "max_link_speed");
+	cs = attr(dd, "current_link_speed");
+	mw = attr_width(dd, "max_link_width");
+	cw = attr_width(dd, "current_link_width");
+	if (json_is_null(mw) && json_is_integer(cw) && json_integer_value(cw) == 0) {
+		json_decref(cw); /* no link capability: a current width of 0 says nothing either */
+		cw = json_null();
+	}
+
+	if (!ms && !cs && json_is_null(mw) && json_is_null(cw)) {
+		/* no sysfs link attributes (old kernel, captured tree): use the config registers */
+		json_decref(mw);
+		json_decref(cw);
+		return json_incref(config_link ? config_link : json_null());
+	}
+	{
+		char *nms = ms ? snap_parse__link_speed(ms) : NULL;
+		char *ncs = cs ? snap_parse__link_speed(cs) : NULL;
+
+		if (!nms && !ncs && json_is_null(mw) && json_is_null(cw)) {
+			link = json_null(); /* "Unknown", 255 and 0: the device has no link */
+			json_decref(mw);
+			json_decref(cw);
+		} else {
+			link = json_pack("{s:o, s:o, s:o, s:o}", "max_speed",
+			                 snap_json__str_or_null(nms), "max_width", mw, "cur_speed",
+			                 snap_json__str_or_null(ncs), "cur_width", cw);
+		}
+		free(nms);
+		free(ncs);
+	}
+	free(ms);
+	free(cs);
+	return link;
+}
+
+/* Read one device directory (already resolved inside the root) into a JSON object. */
+static json_t *collect_device(struct collector *c, const char *bdf, const char *canon)
+{
+	unsigned dom, bus, dev, fn;
+	json_t *obj, *v;
+	char *t, *cfg = NULL;
+	size_t cfg_len = 0;
+	struct devdir dd;
+	const struct devdir *fd = &dd; /* the attribute readers take the listed directory */
+	int rc;
+
+	is_bdf(bdf, &dom, &bus, &dev, &fn);
+	if ((rc = devdir_open(&dd, &c->r, canon)) < 0) {
+		snap_snapshot__warn(c->s, "cannot open device directory of %s: %s", bdf,
+		                    strerror(-rc));
+		devdir_close(&dd);
+		return NULL;
+	}
+	obj = json_pack("{s:s}", "bdf", bdf);
+	json_object_set_new(obj, "vendor", attr_hex(fd, "vendor", 4));
+	json_object_set_new(obj, "device", attr_hex(fd, "device", 4));
+	json_object_set_new(obj, "subsystem_vendor", attr_hex(fd, "subsystem_vendor", 4));
+	json_object_set_new(obj, "subsystem_device", attr_hex(fd, "subsystem_device", 4));
+	json_object_set_new(obj, "class", attr_hex(fd, "class", 6));
+	json_object_set_new(obj, "revision", attr_hex(fd, "revision", 2));
+
+	t = link_base(fd, "driver");
+	json_object_set_new(obj, "driver", snap_json__str_or_null(t));
+	json_object_set_new(obj, "driver_module", t ? driver_module(c, t) : json_null());
+	free(t);
+	t = attr(fd, "driver_override");
+	json_object_set_new(obj, "driver_override",
+	                    snap_json__str_or_null(t && *t && strcmp(t, "(null)") ? t : NULL));
+	free(t);
+	t = link_base(fd, "iommu_group");
+	{
+		long g;
+
+		json_object_set_new(obj, "iommu_group",
+		                    t && snap_parse__int(&g, t) == 0 ? json_integer(g)
+		                                                     : json_null());
+	}
+	free(t);
+	t = link_base(fd, "physfn");
+	json_object_set_new(obj, "physfn", snap_json__str_or_null(t));
+	free(t);
+	t = parent_from_path(canon);
+	json_object_set_new(obj, "parent", snap_json__str_or_null(t));
+	free(t);
+
+	t = attr(fd, "reset_method");
+	json_object_set_new(obj, "reset_methods", t ? snap_parse__cmdline(t) : json_null());
+	if (t) { /* reuse the tokenizer, keep only the names */
+		json_t *tok = json_object_get(obj, "reset_methods"), *names = json_array();
+		size_t i;
+
+		json_array_foreach (tok, i, v)
+			json_array_append_new(names, json_string(snap_json__str(v, "key")));
+		json_object_set_new(obj, "reset_methods", names);
+	}
+	free(t);
+
+	json_object_set_new(obj, "aer",
+	                    json_pack("{s:o, s:o, s:o}", "correctable",
+	                              aer_total(fd, "aer_dev_correctable", "TOTAL_ERR_COR"),
+	                              "nonfatal",
+	                              aer_total(fd, "aer_dev_nonfatal", "TOTAL_ERR_NONFATAL"),
+	                              "fatal", aer_total(fd, "aer_dev_fatal", "TOTAL_ERR_FATAL")));
+	if (json_is_null(json_object_get(json_object_get(obj, "aer"), "correctable")) &&
+	    json_is_null(json_object_get(json_object_get(obj, "aer"), "fatal")))
+		json_object_set_new(obj, "aer", json_null());
+	{
+		json_t *total = attr_int(fd, "sriov_totalvfs"), *num = attr_int(fd, "sriov_numvfs");
+
+		if (!json_is_null(total))
+			json_object_set_new(
+			    obj, "sriov",
+			    json_pack("{s:o, s:o}", "total_vfs", total, "num_vfs", num));
+		else {
+			json_decref(total);
+			json_decref(num);
+		}
+	}
+	t = attr(fd, "boot_vga");
+	json_object_set_new(obj, "boot_vga", t ? json_boolean(!strcmp(t, "1")) : json_null());
+	free(t);
+	json_object_set_new(obj, "numa_node", attr_int(fd, "numa_node"));
+	t = attr(fd, "label");
+	json_object_set_new(obj, "label", snap_json__str_or_null(t));
+	free(t);
+	{
+		char slot[24];
+
+		snprintf(slot, sizeof(slot), "%04x:%02x:%02x", dom, bus, dev);
+		v = json_object_get(c->slots, slot);
+		json_object_set_new(obj, "slot", v ? json_incref(v) : json_null());
+	}
+
+	/* Config space: read once, decoded by libpci from a 0xff-padded 4 KiB cache. */
+	rc = has_file(fd, "config") ? snap_root__read_at(&cfg, &cfg_len, dd.fd, "config", 4096)
+	                            : -ENOENT;
+	if (rc < 0) {
+		cfg_len = 0;
+		c->config_unreadable++;
+	}
+	json_object_set_new(obj, "config_bytes", json_integer((json_int_t)cfg_len));
+	if (snap_pci__decode_config(obj, c->pacc, dom, bus, dev, fn, cfg ? cfg : "", cfg_len,
+	                            NULL) < 0)
+		snap_snapshot__warn(c->s, "cannot decode config of %s", bdf);
+	if (cfg_len && cfg_len < 256)
+		c->config_short++;
+	else if (cfg_len >= 256 && cfg_len < 4096 && json_is_null(json_object_get(obj, "acs")))
+		c->config_no_ext++;
+	free(cfg);
+
+	{
+		json_t *cfg_link = json_object_get(obj, "link_config");
+
+		json_object_set_new(obj, "link",
+		                    link_json(fd, snap_json__str(obj, "pcie_type"), cfg_link));
+		json_object_del(obj, "link_config");
+	}
+	if (json_is_null(json_object_get(obj, "boot_vga"))) {
+		const char *cls = snap_json__str(obj, "class");
+
+		if (cls && strncmp(cls, "03", 2))
+			json_object_set_new(obj, "boot_vga", json_false());
+	}
+	if (!json_object_get(obj, "sriov"))
+		json_object_set_new(obj, "sriov", json_null());
+	{
+		const char *vend = snap_json__str(obj, "vendor"),
+		           *devid = snap_json__str(obj, "device");
+		char *name = NULL;
+
+		if (vend && devid)
+			name = snap_pci__name(c->pacc, (unsigned)strtoul(vend, NULL, 16),
+			                      (unsigned)strtoul(devid, NULL, 16));
+		json_object_set_new(obj, "name", snap_json__str_or_null(name));
+		free(name);
+	}
+	devdir_close(&dd);
+	return obj;
+}
+
+/* sys/bus/pci/slots/NAME/address -> "dddd:bb:ss" */
+static void collect_slots(struct collector *c)
+{
+	char **names = NULL;
+	size_t n = 0;
+
+	c->slots = json_object();
+	if (snap_root__list(&names, &n, &c->r, "sys/bus/pci/slots") < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char rel[512], *a;
+
+		snprintf(rel, sizeof(rel), "sys/bus/pci/slots/%s/address", names[i]);
+		if ((a = snap_collect__read_text(c, rel, ATTR_MAX))) {
+			json_object_set_new(c->slots, snap_parse__trim(a), json_string(names[i]));
+			free(a);
+		}
+	}
+	snap_strv__free(names, n);
+}
+
+int snap_collect__devices(struct collector *c, json_t *devices, snap_error *err)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = snap_root__list(&names, &n, &c->r, "sys/bus/pci/devices");
+	if (rc < 0)
+		return snap_error__set(err, rc == -ENOENT ? SNAP_ENOTFOUND : SNAP_ERROR,
+		                       "cannot read '%s/sys/bus/pci/devices': %s",
+		                       c->o->root ? c->o->root : "", strerror(-rc));
+	collect_slots(c);
+	for (size_t i = 0; i < n; i++) {
+		char rel[512], *canon = NULL;
+		json_t *obj;
+
+		if (!is_bdf(names[i], NULL, NULL, NULL, NULL)) {
+			snap_snapshot__warn(c->s, "ignoring '%s' in sys/bus/pci/devices", names[i]);
+			continue;
+		}
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", names[i]);
+		if ((rc = snap_root__resolve(&canon, &c->r, rel)) < 0) {
+			snap_snapshot__warn(c->s, "cannot resolve device %s: %s", names[i],
+			                    strerror(-rc));
+			continue;
+		}
+		{
+			const char *base = strrchr(canon, '/');
+
+			if (strcmp(base ? base + 1 : canon, names[i])) {
+				snap_snapshot__warn(
+				    c->s,
+				    "ignoring device %s: its link leads to '%s', not "
+				    "to a directory of that name",
+				    names[i], canon);
+				free(canon);
+				continue;
+			}
+		}
+		obj = collect_device(c, names[i], canon);
+		free(canon);
+		if (obj && (!snap_json__str(obj, "vendor") || !snap_json__str(obj, "device"))) {
+			snap_snapshot__warn(c->s, "device %s has no readable vendor/device id",
+			                    names[i]);
+			json_decref(obj);
+			obj = NULL;
+		}
+		if (obj)
+			json_array_append_new(devices, obj);
+	}
+	snap_strv__free(names, n);
+	return 0;
+}
+
+static int cmp_group_id(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "id"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "id"));
+
+	return (x > y) - (x < y);
+}
+
+/* sys/kernel/iommu_groups/N/{devices/<bdf>,type}; fills device iommu_group where the link lacked.
+ */
+json_t *snap_collect__groups(struct collector *c, json_t *devices)
+{
+	json_t *groups = json_array(), *byid = json_object();
+	char **names = NULL;
+	size_t n = 0, i;
+	json_t *dev;
+
+	if (snap_root__list(&names, &n, &c->r, "sys/kernel/iommu_groups") == 0) {
+		for (i = 0; i < n; i++) {
+			char rel[512], **members = NULL;
+			size_t m = 0;
+			long id;
+			json_t *list = json_array(), *g;
+
+			if (snap_parse__int(&id, names[i]) < 0 || id < 0)
+				continue;
+			snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%s/devices", names[i]);
+			if (snap_root__list(&members, &m, &c->r, rel) == 0) {
+				for (size_t j = 0; j < m; j++)
+					if (is_bdf(members[j], NULL, NULL, NULL, NULL))
+						json_array_append_new(list,
+						                      json_string(members[j]));
+				snap_strv__free(members, m);
+			}
+			snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%s/type", names[i]);
+			g = json_pack("{s:I, s:o, s:o}", "id", (json_int_t)id, "type",
+			              snap_collect__text_or_null(c, rel), "devices", list);
+			json_array_append_new(groups, g);
+			json_object_set_new(byid, names[i], json_incref(g));
+		}
+		snap_strv__free(names, n);
+	}
+	/* Devices whose iommu_group link names a group the groups directory did not list. */
+	json_array_foreach (devices, i, dev) {
+		json_t *gid = json_object_get(dev, "iommu_group");
+		const char *bdf = snap_json__str(dev, "bdf");
+		size_t k;
+		json_t *g;
+
+		if (json_is_integer(gid)) {
+			char key[32];
+
+			snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT,
+			         json_integer_value(gid));
+			if (!(g = json_object_get(byid, key))) {
+				g = json_pack("{s:O, s:n, s:[]}", "id", gid, "type", "devices");
+				json_array_append_new(groups, g);
+				json_object_set_new(byid, key, json_incref(g));
+			}
+			{
+				json_t *list = json_object_get(g, "devices"), *m;
+				size_t j;
+				bool seen = false;
+
+				json_array_foreach (list, j, m)
+					seen |= !strcmp(json_string_value(m), bdf);
+				if (!seen)
+					json_array_append_new(list, json_string(bdf));
+			}
+			continue;
+		}
+		/* no link on the device side: take membership from the group directory */
+		json_array_foreach (groups, k, g) {
+			json_t *list = json_object_get(g, "devices"), *m;
+			size_t j;
+
+			json_array_foreach (list, j, m)
+				if (!strcmp(json_string_value(m), bdf))
+					json_object_set(dev, "iommu_group",
+					                json_object_get(g, "id"));
+		}
+	}
+	json_decref(byid);
+	{
+		json_t *g;
+
+		json_array_foreach (groups, i, g) {
+			json_t *list = json_object_get(g, "devices");
+			json_t *sorted = json_array();
+			size_t j;
+			json_t *m;
+
+			/* sort member strings through the keyed sort */
+			json_array_foreach (list, j, m)
+				json_array_append_new(sorted, json_pack("{s:O}", "k", m));
+			snap_json__sort_by_key(sorted, "k");
+			json_array_clear(list);
+			json_array_foreach (sorted, j, m)
+				json_array_append(list, json_object_get(m, "k"));
+			json_decref(sorted);
+		}
+	}
+	/* sort groups by numeric id */
+	{
+		size_t ng = json_array_size(groups);
+		json_t **v = ng ? calloc(ng, sizeof(*v)) : NULL;
+
+		if (v) {
+			json_array_foreach (groups, i, dev)
+				v[i] = json_incref(dev);
+			qsort(v, ng, sizeof(*v), cmp_group_id);
+			json_array_clear(groups);
+			for (i = 0; i < ng; i++)
+				json_array_append_new(groups, v[i]);
+			free(v);
+		}
+	}
+	return groups;
+}
+
+/* Each device's multifunction flag as the kernel sets it, beside the raw header bit. */
+void snap_collect__kernel_multifunction(json_t *devices)
+{
+	json_t *by_bdf = json_object(), *d;
+	size_t i;
+
+	json_array_foreach (devices, i, d)
+		json_object_set(by_bdf, snap_json__str(d, "bdf"), d);
+	json_array_foreach (devices, i, d) {
+		const char *p = snap_json__str(d, "parent");
+
+		json_object_set_new(
+		    d, "kernel_multifunction",
+		    snap_snapshot__kernel_multifunction(d, p ? json_object_get(by_bdf, p) : NULL));
+	}
+	json_decref(by_bdf);
+}
