@@ -8,15 +8,7 @@
 #include <string.h>
 
 #include "analyse/analyse.h"
-#include "snap/check.h"
-
-struct snap_check {
-	json_t *doc;               /* owned: pcisnap.check/1 document */
-	size_t count[3];           /* checks per status */
-	snap_check_status verdict; /* worst status */
-};
-
-static const char *const status_names[] = {"PASS", "WARN", "FAIL"};
+#include "analyse/check.h"
 
 #define MAX_NAMED 16 /* devices named in one message */
 
@@ -34,7 +26,7 @@ static void add(snap_check *c, json_t *checks, snap_check_status st, const char 
 	va_end(ap);
 	json_array_append_new(checks,
 	                      json_pack("{s:s, s:s, s:s, s:s}", "id", id, "subject", subject,
-	                                "status", status_names[st], "message", msg));
+	                                "status", snap_check__status_name(st), "message", msg));
 	c->count[st]++;
 	if (st > c->verdict)
 		c->verdict = st;
@@ -406,8 +398,8 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 
 	c->doc = json_pack("{s:s, s:s, s:s, s:o, s:o}", "schema", "pcisnap.check/1", "host",
 	                   snap_snapshot_hostname(s) ? snap_snapshot_hostname(s) : "unknown",
-	                   "verdict", status_names[c->verdict], "checks", checks, "implied_groups",
-	                   implied_groups(&t));
+	                   "verdict", snap_check__status_name(c->verdict), "checks", checks,
+	                   "implied_groups", implied_groups(&t));
 	json_decref(pt);
 	json_decref(owned_by_group);
 	json_decref(covered);
@@ -428,29 +420,6 @@ snap_check_status snap_check_verdict(const snap_check *c)
 size_t snap_check_count(const snap_check *c, snap_check_status st)
 {
 	return (unsigned)st < 3 ? c->count[st] : 0;
-}
-
-int snap_check_render(char **out, const snap_check *c, int json, snap_error *err)
-{
-	snap_buf b = SNAP_BUF_INIT;
-	size_t i;
-	json_t *ch;
-	char *text;
-
-	SNAP_ASSERT_ARG(out && c);
-	if (json)
-		return snap_json__dump(out, c->doc, err);
-	snap_buf__printf(&b, "pcisnap check: %s: %s (%zu pass, %zu warn, %zu fail)\n",
-	                 snap_json__str(c->doc, "host"), status_names[c->verdict],
-	                 c->count[SNAP_CHECK_PASS], c->count[SNAP_CHECK_WARN],
-	                 c->count[SNAP_CHECK_FAIL]);
-	json_array_foreach (json_object_get(c->doc, "checks"), i, ch)
-		snap_buf__printf(&b, "%-4s  %-18s %s\n", snap_json__str(ch, "status"),
-		                 snap_json__str(ch, "id"), snap_json__str(ch, "message"));
-	if (!(text = snap_buf__detach(&b)))
-		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
-	*out = text;
-	return 0;
 }
 
 void snap_check_free(snap_check *c)

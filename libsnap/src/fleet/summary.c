@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "analyse/analyse.h"
-#include "snap/check.h"
+#include "analyse/check.h"
 #include "snap/diff.h"
 #include "snap/fleet.h"
 
@@ -60,9 +60,7 @@ int snap_fleet_summary(snap_store_fields *f, const snap_snapshot *s, const snap_
 	}
 	if (snap_check_run(&chk, s, NULL) == 0)
 		rc |= snap_store_fields_add(f, "check",
-		                            snap_check_verdict(chk) == SNAP_CHECK_FAIL   ? "FAIL"
-		                            : snap_check_verdict(chk) == SNAP_CHECK_WARN ? "WARN"
-		                                                                         : "PASS");
+		                            snap_check__status_name(snap_check_verdict(chk)));
 	snap_check_free(chk);
 	if (!parent_id) {
 		rc |= snap_store_fields_add(f, "verdict", "first snapshot");
