@@ -110,6 +110,61 @@ int cli_load_snapshot(snap_snapshot **out, const char *spec, const char *store_p
 	return rc;
 }
 
+int cli_parse_args(struct cli_args *a, int argc, char **argv)
+{
+	enum { MAX_OPTS = 32 };
+	struct option longopts[MAX_OPTS + 4];
+	char shortopts[64];
+	size_t n = 0;
+	int c;
+
+	longopts[n++] = (struct option){"store", required_argument, NULL, 'S'};
+	longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	if (a->formats)
+		longopts[n++] = (struct option){"format", required_argument, NULL, 'f'};
+	for (const struct option *o = a->extra; o && o->name && n < MAX_OPTS + 3; o++)
+		longopts[n++] = *o;
+	longopts[n] = (struct option){NULL, 0, NULL, 0};
+	snprintf(shortopts, sizeof(shortopts), "h%s%s", a->formats ? "f:" : "",
+	         a->shortopts ? a->shortopts : "");
+	a->format = 0;
+	a->store = NULL;
+	a->store_set = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (c) {
+		case 'S':
+			a->store = optarg;
+			a->store_set = 1;
+			break;
+		case 'f':
+			if (a->formats) {
+				if (cli_parse_format(&a->format, a->cmd, optarg, a->formats) !=
+				    CLI_OK)
+					return CLI_ERROR;
+				break;
+			}
+			/* a command's own -f */
+			__attribute__((fallthrough));
+		default:
+			if (c != '?' && c != 'h' && a->on_option) {
+				if (a->on_option(c, optarg, a->payload) != CLI_OK)
+					return CLI_ERROR;
+				break;
+			}
+			if (c == 'h') {
+				fputs(a->usage, stdout);
+				return CLI_DONE;
+			}
+			fputs(a->usage, stderr);
+			return CLI_ERROR;
+		}
+	}
+	a->first = optind;
+	a->operands = argc - optind;
+	return CLI_OK;
+}
+
 int cli_parse_format(int *out, const char *cmd, const char *arg, const char *const names[])
 {
 	char list[256] = "";

@@ -3,8 +3,10 @@
 #ifndef PCISNAP_CMD_H
 #define PCISNAP_CMD_H
 
-#include "snap/error.h"
+#include <getopt.h>
 #include <stdint.h>
+
+#include "snap/error.h"
 
 #include "snap/snap.h"
 
@@ -26,6 +28,29 @@ int cmd_pull(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
+
+/*
+ * The options every command parses the same way: --store DIR, --format NAME (when formats is
+ * set) and -h/--help, beside the command's own (extra, shortopts), which go to on_option.
+ */
+struct cli_args {
+	const char *usage;          /* for --help (stdout) and a usage error (stderr) */
+	const char *cmd;            /* the command's name, for messages */
+	const char *const *formats; /* --format names in enum order, NULL-terminated */
+	const struct option *extra; /* the command's long options, NULL-terminated */
+	const char *shortopts;      /* the command's short options ("o:"), or NULL */
+	int (*on_option)(int key, const char *arg, void *payload); /* CLI_OK or CLI_ERROR */
+	void *payload;
+	/* results */
+	int format;        /* index into formats; 0 unless --format */
+	const char *store; /* --store DIR, NULL unless given ("" is the default store) */
+	int store_set;     /* --store was given */
+	int first;         /* argv index of the first operand */
+	int operands;      /* number of operands */
+};
+#define CLI_DONE (-1) /* cli_parse_args(): --help printed, exit 0 */
+/* Parse argv[1..]: CLI_OK to go on, CLI_DONE after --help, CLI_ERROR (message printed). */
+int cli_parse_args(struct cli_args *a, int argc, char **argv);
 
 /* Print "pcisnap: <message>" to stderr; returns CLI_ERROR. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

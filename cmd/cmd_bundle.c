@@ -2,7 +2,6 @@
 /* pcisnap export and import: change-ticket bundles. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +69,36 @@ static int store_key(unsigned char *key, size_t *len, const char *store)
 	return CLI_OK;
 }
 
+struct export_args {
+	snap_export_options opts;
+	const char *against, *keyfile, *authfile, *output;
+};
+
+static int export_option(int key, const char *arg, void *payload)
+{
+	struct export_args *a = payload;
+
+	switch (key) {
+	case 'a':
+		a->against = arg;
+		break;
+	case 'K':
+		a->authfile = arg;
+		break;
+	case 'r':
+		a->opts.redact = 1;
+		break;
+	case 'k':
+		a->keyfile = arg;
+		a->opts.redact = 1;
+		break;
+	case 'o':
+		a->output = arg;
+		break;
+	}
+	return CLI_OK;
+}
+
 int cmd_export(int argc, char **argv)
 {
 	static const char usage[] =
@@ -87,57 +116,40 @@ int cmd_export(int argc, char **argv)
 	    "  --key FILE         authenticate the bundle (HMAC-SHA-256 of its manifest, in\n"
 	    "                     MANIFEST.sha256.hmac) with this key; without one a bundle\n"
 	    "                     detects corruption, not forgery\n";
-	static const struct option longopts[] = {
+	static const struct option extra[] = {
 	    {"against", required_argument, NULL, 'a'}, {"key", required_argument, NULL, 'K'},
 	    {"redact", no_argument, NULL, 'r'},        {"redact-key", required_argument, NULL, 'k'},
-	    {"store", required_argument, NULL, 'S'},   {"output", required_argument, NULL, 'o'},
-	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+	    {"output", required_argument, NULL, 'o'},  {NULL, 0, NULL, 0},
 	};
-	snap_export_options opts = SNAP_EXPORT_OPTIONS_INIT;
-	const char *against = NULL, *keyfile = NULL, *store = NULL, *output = NULL;
-	const char *authfile = NULL;
+	struct export_args ea = {SNAP_EXPORT_OPTIONS_INIT, NULL, NULL, NULL, NULL};
+	struct cli_args args = {.usage = usage,
+	                        .cmd = "export",
+	                        .extra = extra,
+	                        .shortopts = "o:",
+	                        .on_option = export_option,
+	                        .payload = &ea};
+	snap_export_options opts;
+	const char *against, *keyfile, *store, *output, *authfile;
 	snap_snapshot *s = NULL, *old = NULL;
 	unsigned char key[KEY_MAX], auth[KEY_MAX];
 	size_t keylen = 0, authlen = 0;
 	snap_error err = {0};
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			against = optarg;
-			break;
-		case 'K':
-			authfile = optarg;
-			break;
-		case 'r':
-			opts.redact = 1;
-			break;
-		case 'k':
-			keyfile = optarg;
-			opts.redact = 1;
-			break;
-		case 'S':
-			store = optarg;
-			break;
-		case 'o':
-			output = optarg;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return CLI_OK;
-		default:
-			fputs(usage, stderr);
-			return CLI_ERROR;
-		}
-	}
-	if (optind + 1 != argc || !output)
+	if ((rc = cli_parse_args(&args, argc, argv)) != CLI_OK)
+		return rc == CLI_DONE ? CLI_OK : rc;
+	opts = ea.opts;
+	against = ea.against;
+	keyfile = ea.keyfile;
+	authfile = ea.authfile;
+	output = ea.output;
+	store = args.store;
+	if (args.operands != 1 || !output)
 		return cli_error("export: expected SNAP and -o FILE; see 'pcisnap export --help'");
 	if (!snap_bundle_is_bundle_path(output))
 		return cli_error("export: '%s' needs a .tar, .tar.gz, .tar.xz or .tar.zst suffix",
 		                 output);
-	if ((rc = cli_load_snapshot(&s, argv[optind], store)) != CLI_OK)
+	if ((rc = cli_load_snapshot(&s, argv[args.first], store)) != CLI_OK)
 		return rc;
 	if (against && (rc = cli_load_snapshot(&old, against, store)) != CLI_OK)
 		goto done;
@@ -163,6 +175,13 @@ done:
 	return rc;
 }
 
+static int import_option(int key, const char *arg, void *payload)
+{
+	(void)key; /* 'K' */
+	*(const char **)payload = arg;
+	return CLI_OK;
+}
+
 int cmd_import(int argc, char **argv)
 {
 	static const char usage[] =
@@ -175,13 +194,17 @@ int cmd_import(int argc, char **argv)
 	    "\n"
 	    "  --key FILE  require the bundle to be authenticated with this key (export --key);\n"
 	    "              PCISNAP_BUNDLE_KEY names a key file for every command reading bundles\n";
-	static const struct option longopts[] = {
+	static const struct option extra[] = {
 	    {"key", required_argument, NULL, 'K'},
-	    {"store", required_argument, NULL, 'S'},
-	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *store = NULL, *keyfile = getenv("PCISNAP_BUNDLE_KEY");
+	const char *keyfile = getenv("PCISNAP_BUNDLE_KEY");
+	struct cli_args args = {.usage = usage,
+	                        .cmd = "import",
+	                        .extra = extra,
+	                        .on_option = import_option,
+	                        .payload = &keyfile};
+	const char *store;
 	snap_snapshot *s = NULL, *old = NULL;
 	snap_bundle_verified how = SNAP_BUNDLE_CHECKSUMS;
 	unsigned char key[KEY_MAX];
@@ -189,30 +212,16 @@ int cmd_import(int argc, char **argv)
 	snap_store *st = NULL;
 	snap_error err = {0};
 	snap_oid oid;
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'K':
-			keyfile = optarg;
-			break;
-		case 'S':
-			store = optarg;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return CLI_OK;
-		default:
-			fputs(usage, stderr);
-			return CLI_ERROR;
-		}
-	}
-	if (optind + 1 != argc)
+	if ((rc = cli_parse_args(&args, argc, argv)) != CLI_OK)
+		return rc == CLI_DONE ? CLI_OK : rc;
+	store = args.store;
+	if (args.operands != 1)
 		return cli_error("import: expected one FILE; see 'pcisnap import --help'");
 	if (keyfile && *keyfile && (rc = cli_read_key(key, &keylen, keyfile)) != CLI_OK)
 		return rc;
-	if (snap_bundle_read_keyed(&s, &old, argv[optind], keylen ? key : NULL, keylen, &how,
+	if (snap_bundle_read_keyed(&s, &old, argv[args.first], keylen ? key : NULL, keylen, &how,
 	                           &err) < 0)
 		return cli_snap_error(&err);
 	if ((rc = cli_open_store(&st, store, 1)) != CLI_OK)

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pcisnap collect: read the host (or a captured root) and write a snapshot. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,61 +28,72 @@ static const char usage_text[] =
     "\n"
     "SOURCE_DATE_EPOCH, if set, pins the collection time.\n";
 
+struct collect_args {
+	snap_collect_options opts;
+	const char *output, *label;
+};
+
+static int collect_option(int key, const char *arg, void *payload)
+{
+	struct collect_args *a = payload;
+
+	switch (key) {
+	case 'r':
+		a->opts.root = arg;
+		break;
+	case 'd':
+		a->opts.dmesg_path = arg;
+		break;
+	case 'H':
+		a->opts.hostname = arg;
+		break;
+	case 'D':
+		a->opts.lspci_dump = arg;
+		break;
+	case 'i':
+		a->opts.pci_ids = arg;
+		break;
+	case 'o':
+		a->output = arg;
+		break;
+	case 'L':
+		a->label = arg;
+		break;
+	}
+	return CLI_OK;
+}
+
 int cmd_collect(int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option extra[] = {
 	    {"root", required_argument, NULL, 'r'},    {"dmesg", required_argument, NULL, 'd'},
 	    {"host", required_argument, NULL, 'H'},    {"lspci-dump", required_argument, NULL, 'D'},
 	    {"pci-ids", required_argument, NULL, 'i'}, {"output", required_argument, NULL, 'o'},
-	    {"store", required_argument, NULL, 'S'},   {"label", required_argument, NULL, 'L'},
-	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+	    {"label", required_argument, NULL, 'L'},   {NULL, 0, NULL, 0},
 	};
-	snap_collect_options opts = SNAP_COLLECT_OPTIONS_INIT;
-	const char *output = NULL, *store = NULL, *label = NULL;
-	int use_store = 0;
+	struct collect_args ca = {SNAP_COLLECT_OPTIONS_INIT, NULL, NULL};
+	struct cli_args args = {.usage = usage_text,
+	                        .cmd = "collect",
+	                        .extra = extra,
+	                        .shortopts = "o:",
+	                        .on_option = collect_option,
+	                        .payload = &ca};
+	snap_collect_options opts;
+	const char *output, *store, *label;
+	int use_store;
 	snap_snapshot *s = NULL;
 	snap_error err = {0};
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			opts.root = optarg;
-			break;
-		case 'd':
-			opts.dmesg_path = optarg;
-			break;
-		case 'H':
-			opts.hostname = optarg;
-			break;
-		case 'D':
-			opts.lspci_dump = optarg;
-			break;
-		case 'i':
-			opts.pci_ids = optarg;
-			break;
-		case 'o':
-			output = optarg;
-			break;
-		case 'S':
-			store = optarg;
-			use_store = 1;
-			break;
-		case 'L':
-			label = optarg;
-			use_store = 1;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return CLI_OK;
-		default:
-			fputs(usage_text, stderr);
-			return CLI_ERROR;
-		}
-	}
-	if (optind != argc)
-		return cli_error("collect: unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_parse_args(&args, argc, argv)) != CLI_OK)
+		return rc == CLI_DONE ? CLI_OK : rc;
+	opts = ca.opts;
+	output = ca.output;
+	label = ca.label;
+	store = args.store;
+	use_store = args.store_set || label; /* --label implies the default store */
+	if (args.operands)
+		return cli_error("collect: unexpected argument '%s'", argv[args.first]);
 	{
 		int64_t when;
 

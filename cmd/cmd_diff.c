@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pcisnap diff: classify every change between two snapshots; exit 1 gates a rollout. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,70 +25,64 @@ static const char usage_text[] =
     "no regression found, but a fact that decides one (ACS, FLR, group of a passthrough\n"
     "device or a port on its path, interrupt remapping) is unknown in NEW (e.g. no root).\n";
 
+struct diff_opts {
+	unsigned fail_on;       /* --fail-on */
+	int allow_inconclusive; /* --allow-inconclusive */
+};
+
+static int diff_option(int key, const char *arg, void *payload)
+{
+	struct diff_opts *o = payload;
+	snap_error err = {0};
+
+	if (key == 'I') {
+		o->allow_inconclusive = 1;
+		return CLI_OK;
+	}
+	/* 'F' */
+	if (snap_class_parse_list(&o->fail_on, arg, &err) < 0)
+		return cli_snap_error(&err);
+	return CLI_OK;
+}
+
 int cmd_diff(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"format", required_argument, NULL, 'f'},
+	static const char *const formats[] = {"text", "json", "markdown", NULL};
+	static const struct option extra[] = {
 	    {"fail-on", required_argument, NULL, 'F'},
 	    {"allow-inconclusive", no_argument, NULL, 'I'},
-	    {"store", required_argument, NULL, 'S'},
-	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	snap_diff_format fmt = SNAP_DIFF_TEXT;
-	unsigned fail_on = SNAP_CLASS_REGRESSIONS;
-	int allow_inconclusive = 0;
+	struct diff_opts o = {SNAP_CLASS_REGRESSIONS, 0};
+	struct cli_args args = {.usage = usage_text,
+	                        .cmd = "diff",
+	                        .formats = formats,
+	                        .extra = extra,
+	                        .on_option = diff_option,
+	                        .payload = &o};
 	snap_snapshot *a = NULL, *b = NULL;
 	snap_diff *d = NULL;
 	snap_error err = {0};
 	char *text = NULL;
-	int c, rc;
-	const char *store = NULL;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f': {
-			static const char *const names[] = {"text", "json", "markdown", NULL};
-			int f;
-
-			if (cli_parse_format(&f, "diff", optarg, names) != CLI_OK)
-				return CLI_ERROR;
-			fmt = (snap_diff_format)f;
-			break;
-		}
-		case 'F':
-			if (snap_class_parse_list(&fail_on, optarg, &err) < 0)
-				return cli_snap_error(&err);
-			break;
-		case 'I':
-			allow_inconclusive = 1;
-			break;
-		case 'S':
-			store = optarg;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return CLI_OK;
-		default:
-			fputs(usage_text, stderr);
-			return CLI_ERROR;
-		}
-	}
-	if (optind + 2 != argc)
+	if ((rc = cli_parse_args(&args, argc, argv)) != CLI_OK)
+		return rc == CLI_DONE ? CLI_OK : rc;
+	if (args.operands != 2)
 		return cli_error("diff: expected OLD and NEW; see 'pcisnap diff --help'");
-	if ((rc = cli_load_snapshot(&a, argv[optind], store)) != CLI_OK)
+	if ((rc = cli_load_snapshot(&a, argv[args.first], args.store)) != CLI_OK)
 		return rc;
-	if ((rc = cli_load_snapshot(&b, argv[optind + 1], store)) != CLI_OK)
+	if ((rc = cli_load_snapshot(&b, argv[args.first + 1], args.store)) != CLI_OK)
 		goto done;
-	if (snap_diff_compute(&d, a, b, &err) < 0 || snap_diff_render(&text, d, fmt, &err) < 0) {
+	if (snap_diff_compute(&d, a, b, &err) < 0 ||
+	    snap_diff_render(&text, d, (snap_diff_format)args.format, &err) < 0) {
 		rc = cli_snap_error(&err);
 		goto done;
 	}
 	if ((rc = cli_write_stdout(text)) == CLI_OK) {
-		if (snap_diff_classes(d) & fail_on)
+		if (snap_diff_classes(d) & o.fail_on)
 			rc = CLI_REGRESSION; /* a regression found wins over inconclusive */
-		else if (!snap_diff_conclusive(d) && !allow_inconclusive)
+		else if (!snap_diff_conclusive(d) && !o.allow_inconclusive)
 			rc = CLI_INCONCLUSIVE;
 	}
 done:

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pcisnap log, hosts, label, push, pull: browse and share the snapshot store. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,35 +11,21 @@
 
 /*
  * Parse "--store DIR" and "--help" for a store command; the remaining arguments must number
- * between min and max. Returns -1 to go on, or an exit status.
+ * between min and max. Returns -1 to go on (the operands from argv[optind]), or an exit status.
  */
 static int parse_store_args(int argc, char **argv, const char *usage, int min, int max,
                             const char **store)
 {
-	static const struct option longopts[] = {
-	    {"store", required_argument, NULL, 'S'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int c;
+	struct cli_args args = {.usage = usage, .cmd = argv[0]};
+	int rc = cli_parse_args(&args, argc, argv);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'S':
-			*store = optarg;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return CLI_OK;
-		default:
-			fputs(usage, stderr);
-			return CLI_ERROR;
-		}
-	}
-	if (argc - optind < min || argc - optind > max)
+	if (rc != CLI_OK)
+		return rc == CLI_DONE ? CLI_OK : rc;
+	*store = args.store;
+	if (args.operands < min || args.operands > max)
 		return cli_error("%s: wrong number of arguments; see '%s --help'", argv[0],
 		                 argv[0]);
+	optind = args.first;
 	return -1;
 }
 
@@ -168,51 +153,24 @@ int cmd_fleet(int argc, char **argv)
 	    "the latest snapshot's age, its check result and its diff verdict against the\n"
 	    "baseline. Exit 1 if a host regressed against its baseline or fails check.\n"
 	    "SOURCE_DATE_EPOCH, if set, is 'now' for the ages.\n";
-	static const struct option longopts[] = {
-	    {"format", required_argument, NULL, 'f'},
-	    {"store", required_argument, NULL, 'S'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	snap_fleet_format fmt = SNAP_FLEET_TEXT;
-	const char *store = NULL;
+	static const char *const formats[] = {"text", "json", "markdown", NULL};
+	struct cli_args args = {.usage = usage, .cmd = "fleet", .formats = formats};
 	snap_store *st = NULL;
 	snap_error err = {0};
 	size_t failing = 0;
 	char *text = NULL;
-	int c, rc;
+	int rc;
 	int64_t now = (int64_t)time(NULL);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f': {
-			static const char *const names[] = {"text", "json", "markdown", NULL};
-			int f;
-
-			if (cli_parse_format(&f, "fleet", optarg, names) != CLI_OK)
-				return CLI_ERROR;
-			fmt = (snap_fleet_format)f;
-			break;
-		}
-		case 'S':
-			store = optarg;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return CLI_OK;
-		default:
-			fputs(usage, stderr);
-			return CLI_ERROR;
-		}
-	}
-	if (optind != argc)
-		return cli_error("fleet: unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_parse_args(&args, argc, argv)) != CLI_OK)
+		return rc == CLI_DONE ? CLI_OK : rc;
+	if (args.operands)
+		return cli_error("fleet: unexpected argument '%s'", argv[args.first]);
 	if (cli_source_date_epoch(&now) < 0)
 		return CLI_ERROR;
-	if ((rc = cli_open_store(&st, store, 0)) != CLI_OK)
+	if ((rc = cli_open_store(&st, args.store, 0)) != CLI_OK)
 		return rc;
-	if (snap_store_fleet(&text, &failing, st, fmt, now, &err) < 0)
+	if (snap_store_fleet(&text, &failing, st, (snap_fleet_format)args.format, now, &err) < 0)
 		rc = cli_snap_error(&err);
 	else if ((rc = cli_write_stdout(text)) == CLI_OK && failing)
 		rc = CLI_REGRESSION;
