@@ -71,6 +71,12 @@ for f in "$SNAP_SOURCE_DIR"/cmd/*.[ch]; do check_file "$f" cmd; done
 check "no include crosses the layers upwards" test "$bad" = 0
 check "no source file sits outside a layer" test -z "$(find "$src" -maxdepth 1 -name '*.[ch]')"
 
+# and in the objects: nothing store/ compiles to calls into the analysis
+objdir=$(dirname "$PCISNAP")/CMakeFiles/snap_objects.dir/libsnap/src
+check "store/ objects are built" test -f "$objdir/store/store.c.o"
+analysis=$(nm -u "$objdir"/store/*.o | grep -E ' snap_(check|diff|topo|passthrough|fingerprint|intremap|class|fleet)_' || true)
+check "no analysis symbol is linked from store/" test -z "$analysis"
+
 # the rule works: a store file that includes the analysis is caught
 printf '#include "analyse/analyse.h"\n' >"$T/probe.c"
 bad=0
