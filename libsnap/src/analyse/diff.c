@@ -166,7 +166,7 @@ int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap, const snap
 {
 	struct ctx c = {0};
 	snap_diff *d = NULL;
-	json_t **v = NULL, *classes;
+	json_t **v = NULL, *classes, *after = NULL;
 	size_t n, i;
 	int error = 0;
 
@@ -226,16 +226,21 @@ int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap, const snap
 		json_array_append_new(c.changes, v[i]);
 	}
 	free(v);
+	if (!(after =
+	          snap_diff__explain(&c, c.changes, snap_diff_verdict(d) != SNAP_CLASS_HARMLESS))) {
+		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
+		goto done;
+	}
 	classes = json_array();
 	for (int k = SNAP_CLASS_COUNT - 1; k >= 0; k--)
 		if (d->classes & SNAP_CLASS_BIT(k))
 			json_array_append_new(classes, json_string(class_names[k]));
 	d->conclusive = json_array_size(c.unknown) == 0;
-	d->doc =
-	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:O, s:b, s:b, s:O}", "schema", "pcisnap.diff/1",
-	              "verdict", class_names[snap_diff_verdict(d)], "classes", classes, "old",
-	              side(c.o), "new", side(c.n), "changes", c.changes, "same_host", c.same_host,
-	              "conclusive", d->conclusive, "unknown", c.unknown);
+	d->doc = json_pack("{s:s, s:s, s:o, s:o, s:o, s:O, s:b, s:b, s:O, s:o}", "schema",
+	                   "pcisnap.diff/1", "verdict", class_names[snap_diff_verdict(d)],
+	                   "classes", classes, "old", side(c.o), "new", side(c.n), "changes",
+	                   c.changes, "same_host", c.same_host, "conclusive", d->conclusive,
+	                   "unknown", c.unknown, "after", after);
 	if (!d->doc) {
 		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
 		goto done;

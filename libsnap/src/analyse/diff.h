@@ -97,6 +97,14 @@ void snap_diff__add_next(struct ctx *c, enum snap_diff_rule r, const char *w1, c
 /* diff_match.c: fill o2n and n2o, devices matched by identity, never by bus number. */
 void snap_diff__match(struct ctx *c);
 
+/*
+ * diff_explain.c: on the sorted changes, set each one's "cause" (the index of the change that
+ * explains it) and "vms" (the VMs whose configuration names its device, also said in its
+ * message); returns the kernel and firmware changes that preceded, when regression is set
+ * (new array; NULL when out of memory).
+ */
+json_t *snap_diff__explain(const struct ctx *c, json_t *changes, bool regression);
+
 /* diff_rules.c: the rule families, each appending its changes to c->changes. */
 void snap_diff__iommu(struct ctx *c);
 void snap_diff__vfio(struct ctx *c);
