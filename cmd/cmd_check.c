@@ -8,19 +8,41 @@
 #include "snap/check.h"
 
 static const char usage_text[] =
-    "usage: pcisnap check SNAP [--format text|json] [--store DIR]\n"
+    "usage: pcisnap check SNAP [--format text|json] [--verbose] [--store DIR]\n"
     "\n"
     "Run the passthrough playbook on one snapshot: IOMMU active, interrupt remapping, no\n"
     "unsafe interrupts or no-IOMMU mode, ACS override and asserted isolation, and for each\n"
     "passthrough device: group viable, slot functions bound together, a reset method, not\n"
-    "the boot VGA, vfio loaded and its ID list covering it. PASS/WARN/FAIL per check.\n"
+    "the boot VGA, vfio loaded and its ID list covering it. PASS/WARN/FAIL per check:\n"
+    "the problems first, FAIL then WARN, then a count of the passes.\n"
+    "\n"
+    "  -v, --verbose  list the passing checks too\n"
     "\n"
     "Exit status: 0 no FAIL, 1 at least one FAIL, 2 error.\n";
+
+static int set_flag(int key, const char *arg, void *payload)
+{
+	(void)key; /* 'v' */
+	(void)arg;
+	*(int *)payload = 1;
+	return CLI_OK;
+}
 
 int cmd_check(int argc, char **argv)
 {
 	static const char *const formats[] = {"text", "json", NULL};
-	struct cli_args args = {.usage = usage_text, .cmd = "check", .formats = formats};
+	static const struct option extra[] = {
+	    {"verbose", no_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0},
+	};
+	int verbose = 0;
+	struct cli_args args = {.usage = usage_text,
+	                        .cmd = "check",
+	                        .formats = formats,
+	                        .extra = extra,
+	                        .shortopts = "v",
+	                        .on_option = set_flag,
+	                        .payload = &verbose};
 	snap_snapshot *s = NULL;
 	snap_check *chk = NULL;
 	snap_error err = {0};
@@ -34,7 +56,8 @@ int cmd_check(int argc, char **argv)
 	if ((rc = cli_load_snapshot(&s, argv[args.first], args.store)) != CLI_OK)
 		return rc;
 	if (snap_check_run(&chk, s, &err) < 0 ||
-	    snap_check_render(&text, chk, args.format, &err) < 0) {
+	    (args.format ? snap_check_render(&text, chk, 1, &err)
+	                 : snap_check_render_text(&text, chk, verbose, &err)) < 0) {
 		rc = cli_snap_error(&err);
 		goto done;
 	}

@@ -40,11 +40,21 @@ SNAP_EXTERN snap_check_status snap_check_verdict(const snap_check *c);
 SNAP_EXTERN size_t snap_check_count(const snap_check *c, snap_check_status st);
 
 /**
- * Render as text (json = 0) or as JSON of schema pcisnap.check/1 (json != 0).
+ * Render as text (json = 0) or as JSON of schema pcisnap.check/1 (json != 0). The text leads
+ * with the problems: FAILs, then WARNs, one line per check with the devices it concerns, then
+ * a count of the passes (snap_check_render_text() with verbose lists them).
  * @param[out] out  new NUL-terminated string; the caller frees it with free()
  * @return 0 or SNAP_ENOMEM
  */
 SNAP_EXTERN int snap_check_render(char **out, const snap_check *c, int json, snap_error *err);
+
+/**
+ * The text form; verbose: the passing checks too, after the problems.
+ * @param[out] out  new NUL-terminated string; the caller frees it with free()
+ * @return 0 or SNAP_ENOMEM
+ */
+SNAP_EXTERN int snap_check_render_text(char **out, const snap_check *c, int verbose,
+                                       snap_error *err);
 
 /** Free a check result. NULL is a no-op. */
 SNAP_EXTERN void snap_check_free(snap_check *c);

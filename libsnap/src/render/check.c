@@ -1,29 +1,140 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The text form of a check (the JSON form is the document itself). */
+/*
+ * The text form of a check (the JSON form is the document itself): problems first, FAIL then
+ * WARN, each check once with the devices it concerns, then the passes, counted or listed.
+ */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "analyse/check.h"
 
-int snap_check_render(char **out, const snap_check *c, int json, snap_error *err)
+#define MAX_SUBJECTS 8 /* devices listed on one line */
+
+/* The checks of status st, those with the same id and message merged: [{id, message, subjects}] */
+static json_t *merged(const json_t *checks, const char *st)
 {
-	snap_buf b = SNAP_BUF_INIT;
+	json_t *out = json_array(), *by = json_object(), *ch;
 	size_t i;
-	json_t *ch;
+
+	json_array_foreach (checks, i, ch) {
+		const char *id = snap_json__str(ch, "id"), *msg = snap_json__str(ch, "message");
+		const char *subject = snap_json__str(ch, "subject");
+		json_t *row;
+		snap_buf key = SNAP_BUF_INIT;
+		char *k;
+
+		if (!id || !msg || strcmp(snap_json__str(ch, "status"), st))
+			continue;
+		snap_buf__printf(&key, "%s\n%s", id, msg);
+		if (!(k = snap_buf__detach(&key)))
+			continue;
+		if (!(row = json_object_get(by, k))) {
+			row = json_pack("{s:s, s:s, s:[]}", "id", id, "message", msg, "subjects");
+			json_object_set_new(by, k, json_incref(row));
+			json_array_append_new(out, row);
+		}
+		/* a subject the message already names is not repeated */
+		if (subject && !strstr(msg, subject))
+			json_array_append_new(json_object_get(row, "subjects"),
+			                      json_string(subject));
+		free(k);
+	}
+	json_decref(by);
+	/* the rows of one check together, checks in the playbook's order */
+	{
+		json_t *sorted = json_array(), *seen = json_object(), *r, *q;
+		size_t x, y;
+
+		json_array_foreach (out, x, r) {
+			const char *id = snap_json__str(r, "id");
+
+			if (json_object_get(seen, id))
+				continue;
+			json_object_set_new(seen, id, json_true());
+			json_array_foreach (out, y, q)
+				if (!strcmp(snap_json__str(q, "id"), id))
+					json_array_append(sorted, q);
+		}
+		json_decref(seen);
+		json_decref(out);
+		out = sorted;
+	}
+	return out;
+}
+
+static void put_rows(snap_buf *b, const json_t *rows, const char *st, int width)
+{
+	size_t i, k;
+	json_t *row, *s;
+
+	json_array_foreach (rows, i, row) {
+		const json_t *subjects = json_object_get(row, "subjects");
+		size_t n = json_array_size(subjects);
+
+		snap_buf__printf(b, "%-4s  %-*s  %s", st, width, snap_json__str(row, "id"),
+		                 snap_json__str(row, "message"));
+		if (n) {
+			snap_buf__puts(b, " (");
+			json_array_foreach (subjects, k, s) {
+				if (k == MAX_SUBJECTS) {
+					snap_buf__printf(b, " and %zu more", n - MAX_SUBJECTS);
+					break;
+				}
+				snap_buf__printf(b, "%s%s", k ? ", " : "", json_string_value(s));
+			}
+			snap_buf__puts(b, ")");
+		}
+		snap_buf__puts(b, "\n");
+	}
+}
+
+int snap_check_render_text(char **out, const snap_check *c, int verbose, snap_error *err)
+{
+	static const snap_check_status order[] = {SNAP_CHECK_FAIL, SNAP_CHECK_WARN,
+	                                          SNAP_CHECK_PASS};
+	const json_t *checks = json_object_get(c->doc, "checks"), *ch;
+	json_t *rows[3];
+	snap_buf b = SNAP_BUF_INIT;
+	int width = 0;
+	size_t i;
 	char *text;
 
 	SNAP_ASSERT_ARG(out && c);
-	if (json)
-		return snap_json__dump(out, c->doc, err);
-	snap_buf__printf(&b, "pcisnap check: %s: %s (%zu pass, %zu warn, %zu fail)\n",
+	/* the id column as wide as its longest id, so no line is pushed out of step */
+	json_array_foreach (checks, i, ch) {
+		int len = (int)strlen(snap_json__str(ch, "id") ? snap_json__str(ch, "id") : "");
+
+		if ((verbose || strcmp(snap_json__str(ch, "status"), "PASS")) && len > width)
+			width = len;
+	}
+	snap_buf__printf(&b, "pcisnap check: %s: %s (%zu fail, %zu warn, %zu pass)\n",
 	                 snap_json__str(c->doc, "host"), snap_check__status_name(c->verdict),
-	                 c->count[SNAP_CHECK_PASS], c->count[SNAP_CHECK_WARN],
-	                 c->count[SNAP_CHECK_FAIL]);
-	json_array_foreach (json_object_get(c->doc, "checks"), i, ch)
-		snap_buf__printf(&b, "%-4s  %-18s %s\n", snap_json__str(ch, "status"),
-		                 snap_json__str(ch, "id"), snap_json__str(ch, "message"));
+	                 c->count[SNAP_CHECK_FAIL], c->count[SNAP_CHECK_WARN],
+	                 c->count[SNAP_CHECK_PASS]);
+	for (i = 0; i < 3; i++) {
+		const char *st = snap_check__status_name(order[i]);
+
+		rows[i] = merged(checks, st);
+		if (order[i] != SNAP_CHECK_PASS || verbose)
+			put_rows(&b, rows[i], st, width);
+	}
+	if (!verbose && c->count[SNAP_CHECK_PASS])
+		snap_buf__printf(&b, "%zu check%s passed (--verbose lists them)\n",
+		                 c->count[SNAP_CHECK_PASS],
+		                 c->count[SNAP_CHECK_PASS] == 1 ? "" : "s");
+	for (i = 0; i < 3; i++)
+		json_decref(rows[i]);
 	if (!(text = snap_buf__detach(&b)))
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	*out = text;
 	return 0;
+}
+
+int snap_check_render(char **out, const snap_check *c, int json, snap_error *err)
+{
+	SNAP_ASSERT_ARG(out && c);
+	if (json)
+		return snap_json__dump(out, c->doc, err);
+	return snap_check_render_text(out, c, 0, err);
 }

@@ -192,7 +192,8 @@ static void render_text(snap_buf *b, const snap_diff *d)
 			json_t *group_next = json_array();
 
 			snap_buf__printf(b, "  [%s] ", snap_json__str(root, "kind"));
-			if (class_rank(root) != sec) /* a harmless change that explains a regression */
+			if (class_rank(root) !=
+			    sec) /* a harmless change that explains a regression */
 				snap_buf__printf(b, "(%s) ", snap_json__str(root, "class"));
 			put_message(b, root);
 			snap_buf__puts(b, "\n");
