@@ -95,6 +95,9 @@ static int export_option(int key, const char *arg, void *payload)
 	case 'o':
 		a->output = arg;
 		break;
+	case 'C':
+		a->opts.compression = arg;
+		break;
 	}
 	return CLI_OK;
 }
@@ -103,13 +106,15 @@ int cmd_export(int argc, char **argv)
 {
 	static const char usage[] =
 	    "usage: pcisnap export SNAP [--against OLD] [--redact] [--redact-key FILE]\n"
-	    "                      [--key FILE] [--store DIR] -o FILE\n"
+	    "                      [--key FILE] [--compression NAME] [--store DIR] -o FILE\n"
 	    "\n"
 	    "Write a reproducible, checksummed tar bundle for a change ticket: snapshot.json,\n"
 	    "report.md (show and check), with --against the old snapshot, diff.json and diff.md,\n"
 	    "the raw evidence, MANIFEST.sha256 (sha256sum -c) and README.txt. Compression by\n"
-	    "FILE's suffix: .tar, .tar.gz, .tar.xz, .tar.zst.\n"
+	    "FILE's suffix: .tar, .tar.gz, .tar.xz, .tar.zst. '-o -' writes the bundle to\n"
+	    "standard output, once it is complete; --compression names it there.\n"
 	    "\n"
+	    "  --compression NAME none, gzip, xz or zstd, whatever FILE is called\n"
 	    "  --redact           replace host names, DMI serials and UUID, PCIe serial numbers,\n"
 	    "                     MAC addresses and VM names by keyed pseudonyms\n"
 	    "  --redact-key FILE  the key (default: pcisnap-redact.key kept in the store)\n"
@@ -117,9 +122,13 @@ int cmd_export(int argc, char **argv)
 	    "                     MANIFEST.sha256.hmac) with this key; without one a bundle\n"
 	    "                     detects corruption, not forgery\n";
 	static const struct option extra[] = {
-	    {"against", required_argument, NULL, 'a'}, {"key", required_argument, NULL, 'K'},
-	    {"redact", no_argument, NULL, 'r'},        {"redact-key", required_argument, NULL, 'k'},
-	    {"output", required_argument, NULL, 'o'},  {NULL, 0, NULL, 0},
+	    {"against", required_argument, NULL, 'a'},
+	    {"key", required_argument, NULL, 'K'},
+	    {"redact", no_argument, NULL, 'r'},
+	    {"redact-key", required_argument, NULL, 'k'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"compression", required_argument, NULL, 'C'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct export_args ea = {SNAP_EXPORT_OPTIONS_INIT, NULL, NULL, NULL, NULL};
 	struct cli_args args = {.usage = usage,
@@ -146,9 +155,17 @@ int cmd_export(int argc, char **argv)
 	store = args.store;
 	if (args.operands != 1 || !output)
 		return cli_error("export: expected SNAP and -o FILE; see 'pcisnap export --help'");
-	if (!snap_bundle_is_bundle_path(output))
-		return cli_error("export: '%s' needs a .tar, .tar.gz, .tar.xz or .tar.zst suffix",
+	if (!strcmp(output, "-")) {
+		if (!opts.compression)
+			return cli_error("export: -o - needs --compression (none, gzip, xz, zstd)");
+		if (isatty(STDOUT_FILENO))
+			return cli_error("export: not writing a bundle to a terminal: redirect "
+			                 "standard output, or -o FILE");
+	} else if (!opts.compression && !snap_bundle_is_bundle_path(output)) {
+		return cli_error("export: '%s' needs a .tar, .tar.gz, .tar.xz or .tar.zst suffix "
+		                 "(or --compression)",
 		                 output);
+	}
 	if ((rc = cli_load_snapshot(&s, argv[args.first], store)) != CLI_OK)
 		return rc;
 	if (against && (rc = cli_load_snapshot(&old, against, store)) != CLI_OK)
@@ -251,14 +268,14 @@ int cmd_import(int argc, char **argv)
 			rc = cli_snap_error(&err);
 			goto done;
 		}
-		printf("imported %s %s (%s)\n", snap_snapshot_hostname(old), mine.hex,
-		       how == SNAP_BUNDLE_AUTHENTICATED ? "authenticated" : "checksums only");
+		fprintf(stderr, "imported %s %s (%s)\n", snap_snapshot_hostname(old), mine.hex,
+		        how == SNAP_BUNDLE_AUTHENTICATED ? "authenticated" : "checksums only");
 	} else if (snap_store_import(&oid, st, s, &err) < 0) {
 		rc = cli_snap_error(&err);
 		goto done;
 	}
-	printf("imported %s %s (%s)\n", snap_snapshot_hostname(s), oid.hex,
-	       how == SNAP_BUNDLE_AUTHENTICATED ? "authenticated" : "checksums only");
+	fprintf(stderr, "imported %s %s (%s)\n", snap_snapshot_hostname(s), oid.hex,
+	        how == SNAP_BUNDLE_AUTHENTICATED ? "authenticated" : "checksums only");
 done:
 	snap_store_free(st);
 	snap_snapshot_free(s);

@@ -116,8 +116,9 @@ int cmd_collect(int argc, char **argv)
 			if (snap_store_commit(&oid, st, s, label, &err) < 0)
 				rc = cli_snap_error(&err);
 			else
-				printf("stored %s %s%s%s\n", snap_snapshot_hostname(s), oid.hex,
-				       label ? " as " : "", label ? label : "");
+				/* status, not data: stdout may be the snapshot (-o -) */
+				fprintf(stderr, "stored %s %s%s%s\n", snap_snapshot_hostname(s),
+				        oid.hex, label ? " as " : "", label ? label : "");
 			snap_store_free(st);
 		}
 	}

@@ -108,9 +108,9 @@ head -c 32 /dev/urandom >other.key
 "$PCISNAP" export b.json --key auth.key -o signed.tar
 check "an authenticated bundle carries MANIFEST.sha256.hmac" sh -c "tar -tf signed.tar | grep -q 'MANIFEST.sha256.hmac$'"
 check "it still passes sha256sum -c" sh -c "rm -rf xs && mkdir xs && tar -xf signed.tar -C xs && cd xs/* && sha256sum --quiet -c MANIFEST.sha256"
-"$PCISNAP" import signed.tar --key auth.key --store st-auth >imp.out
+"$PCISNAP" import signed.tar --key auth.key --store st-auth 2>imp.out
 check "import with the key: authenticated" grep -q '(authenticated)$' imp.out
-"$PCISNAP" import one.tar --store st-plain >imp2.out
+"$PCISNAP" import one.tar --store st-plain 2>imp2.out
 check "import without a key: checksums only" grep -q '(checksums only)$' imp2.out
 python3 - <<'PY'
 import hashlib, io, tarfile

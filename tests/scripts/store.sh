@@ -7,11 +7,11 @@ S=$T/store
 $MKROOT pve-intel "$T/a"
 $MKROOT acs-hidden "$T/b"
 $MKROOT canary-peer "$T/c"
-SOURCE_DATE_EPOCH=1000 "$PCISNAP" collect --root "$T/a" --store "$S" >"$T/out1"
+SOURCE_DATE_EPOCH=1000 "$PCISNAP" collect --root "$T/a" --store "$S" 2>"$T/out1"
 SOURCE_DATE_EPOCH=2000 "$PCISNAP" collect --root "$T/a" --store "$S" --label pre-bios >"$T/out2"
 SOURCE_DATE_EPOCH=3000 "$PCISNAP" collect --root "$T/b" --store "$S" >"$T/out3"
 SOURCE_DATE_EPOCH=3000 "$PCISNAP" collect --root "$T/c" --store "$S" >/dev/null
-check "collect prints the commit" grep -Eq '^stored pve-ws-01 [0-9a-f]{40}$' "$T/out1"
+check "collect says the commit on stderr" grep -Eq '^stored pve-ws-01 [0-9a-f]{40}$' "$T/out1"
 check "store is a bare git repository" test "$(git -C "$S" rev-parse --is-bare-repository)" = true
 check "store is marked" test "$(git -C "$S" config --get pcisnap.store)" = 1
 check "git fsck is clean" git -C "$S" fsck --no-progress

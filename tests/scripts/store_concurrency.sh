@@ -49,7 +49,7 @@ for id in 1 2 3 4 5 6 7 8; do
 		--store "$T/new/store" >/dev/null 2>>"$T/first.err" &
 done
 wait
-check "concurrent first collects: none failed" test ! -s "$T/first.err"
+check "concurrent first collects: none failed" test -z "$(grep -v "^stored " "$T/first.err")"
 check "concurrent first collects: all 8 hosts stored" \
 	test "$(git -C "$T/new/store" for-each-ref refs/heads | wc -l)" = 8
 check "concurrent first collects: no temporary store left" \
@@ -67,7 +67,7 @@ for round in $(seq 1 10); do
 	SOURCE_DATE_EPOCH=2 "$PCISNAP" collect --root "$T/root" --host k --store "$T/k/store" \
 		>/dev/null 2>>"$T/kill.err" || true
 done
-check "killed during creation: the next collect always works" test ! -s "$T/kill.err"
+check "killed during creation: the next collect always works" test -z "$(grep -v "^stored " "$T/kill.err")"
 
 # a store an older pcisnap left half made (repository, no marker, no refs) is completed
 rm -rf "$T/half" && git init -q --bare "$T/half"

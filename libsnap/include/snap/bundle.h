@@ -17,7 +17,8 @@
 extern "C" {
 #endif
 
-#define SNAP_EXPORT_OPTIONS_VERSION 2 /* 2 added auth_key; version 1 structs are still read */
+#define SNAP_EXPORT_OPTIONS_VERSION 3 /* 2 added auth_key, 3 compression; older structs are read   \
+	                               */
 
 /** Options of snap_bundle_export(). Initialise with SNAP_EXPORT_OPTIONS_INIT. */
 typedef struct {
@@ -33,16 +34,22 @@ typedef struct {
 	 */
 	const unsigned char *auth_key;
 	size_t auth_key_len; /**< bytes of auth_key */
+	/**
+	 * NULL: the compression follows the path's suffix; else "none", "gzip", "xz" or "zstd",
+	 * whatever the path is (required when path is "-", standard output).
+	 */
+	const char *compression;
 } snap_export_options;
 
 #define SNAP_EXPORT_OPTIONS_INIT                                                                   \
 	{                                                                                          \
-		SNAP_EXPORT_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, 0                             \
+		SNAP_EXPORT_OPTIONS_VERSION, NULL, 0, NULL, 0, NULL, 0, NULL                       \
 	}
 
 /**
  * Write a bundle to path, atomically; the compression follows the suffix: .tar, .tar.gz (.tgz),
- * .tar.xz, .tar.zst. The same inputs give the same bytes.
+ * .tar.xz, .tar.zst, or opts->compression. "-" writes standard output, the whole bundle once
+ * it is complete (nothing on a failure). The same inputs give the same bytes.
  * @return 0, SNAP_EINVALID (unknown suffix, bad options) or SNAP_ERROR
  */
 SNAP_EXTERN int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts,

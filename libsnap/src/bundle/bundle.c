@@ -567,21 +567,30 @@ done:
 	return error;
 }
 
-static int set_filter(struct archive *a, const char *path, snap_error *err)
+/* The compression: opts' name if given ("none", "gzip", "xz", "zstd"), else path's suffix. */
+static int set_filter(struct archive *a, const char *path, const char *compression, snap_error *err)
 {
 	size_t n = strlen(path);
 	int rc;
 
 #define ENDS(s) (n > strlen(s) && !strcmp(path + n - strlen(s), s))
-	if (ENDS(".tar"))
+	if (compression ? !strcmp(compression, "none") : ENDS(".tar"))
 		return 0;
-	if (ENDS(".tar.gz") || ENDS(".tgz")) {
+	if (compression ? !strcmp(compression, "gzip") : (ENDS(".tar.gz") || ENDS(".tgz"))) {
 		if ((rc = archive_write_add_filter_gzip(a)) == ARCHIVE_OK)
 			rc = archive_write_set_filter_option(a, "gzip", "timestamp", NULL);
-	} else if (ENDS(".tar.xz")) {
+	} else if (compression ? !strcmp(compression, "xz") : ENDS(".tar.xz")) {
 		rc = archive_write_add_filter_xz(a);
-	} else if (ENDS(".tar.zst")) {
+	} else if (compression ? !strcmp(compression, "zstd") : ENDS(".tar.zst")) {
 		rc = archive_write_add_filter_zstd(a);
+	} else if (compression) {
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "unknown compression '%s' (none, gzip, xz, zstd)",
+		                       compression);
+	} else if (!strcmp(path, "-")) {
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "a bundle on standard output needs its compression named "
+		                       "(none, gzip, xz, zstd)");
 	} else {
 		return snap_error__set(
 		    err, SNAP_EINVALID,
@@ -593,6 +602,19 @@ static int set_filter(struct archive *a, const char *path, snap_error *err)
 	return 0;
 }
 
+/* libarchive's output into memory, for a bundle written to standard output whole or not at all */
+static la_ssize_t to_buf(struct archive *a, void *payload, const void *data, size_t n)
+{
+	snap_buf *b = payload;
+
+	snap_buf__put(b, data, n);
+	if (b->oom) {
+		archive_set_error(a, ENOMEM, "out of memory");
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
 int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, const char *path,
                        snap_error *err)
 {
@@ -602,14 +624,16 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 	snap_snapshot *cur = NULL, *old = NULL;
 	struct archive *a = NULL;
 	char top[256], tmp[4096], manifest_line[4096];
-	snap_buf man = SNAP_BUF_INIT;
+	snap_buf man = SNAP_BUF_INIT, out = SNAP_BUF_INIT;
 	int64_t when = 0;
 	int error = 0, fd = -1;
+	bool to_stdout = path && !strcmp(path, "-");
+	const char *comp;
 
 	SNAP_ASSERT_ARG(s && path);
 	if (!opts)
 		opts = &defaults;
-	if (opts->version != 1 && opts->version != SNAP_EXPORT_OPTIONS_VERSION)
+	if (opts->version < 1 || opts->version > SNAP_EXPORT_OPTIONS_VERSION)
 		return snap_error__set(err, SNAP_EINVALID, "unsupported export options version");
 	if (opts->version >= 2 && opts->auth_key && opts->auth_key_len < 16)
 		return snap_error__set(err, SNAP_EINVALID,
@@ -617,8 +641,12 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 	if (opts->redact && (!opts->redact_key || opts->redact_key_len < 16))
 		return snap_error__set(err, SNAP_EINVALID,
 		                       "redaction needs a key of 16 bytes or more");
-	if (!snap_bundle_is_bundle_path(path))
-		return set_filter(NULL, path, err);
+	comp = opts->version >= 3 ? opts->compression : NULL;
+	/* a name it does not know, or a path whose suffix names none: said before any work */
+	if ((!comp && !snap_bundle_is_bundle_path(path)) ||
+	    (comp && strcmp(comp, "none") && strcmp(comp, "gzip") && strcmp(comp, "xz") &&
+	     strcmp(comp, "zstd")))
+		return set_filter(NULL, path, comp, err);
 	/* work on copies: redaction rewrites them */
 	cur = snap_snapshot__new(json_deep_copy(s->root));
 	old = opts->against ? snap_snapshot__new(json_deep_copy(opts->against->root)) : NULL;
@@ -679,14 +707,19 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 	}
 	qsort(m.v, m.n, sizeof(*m.v), cmp_member);
 
-	snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path);
-	if ((fd = mkstemp(tmp)) < 0) {
-		error = snap_error__errno(err, "create", path);
-		goto done;
+	if (!to_stdout) {
+		snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path);
+		if ((fd = mkstemp(tmp)) < 0) {
+			error = snap_error__errno(err, "create", path);
+			goto done;
+		}
 	}
 	if (!(a = archive_write_new()) ||
 	    archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    (error = set_filter(a, path, err)) < 0 || archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+	    (error = set_filter(a, path, comp, err)) < 0 ||
+	    (to_stdout ? archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	                     archive_write_open(a, &out, NULL, to_buf, NULL) != ARCHIVE_OK
+	               : archive_write_open_fd(a, fd) != ARCHIVE_OK)) {
 		if (!error)
 			error = snap_error__set(err, SNAP_ERROR, "libarchive: %s",
 			                        a ? archive_error_string(a) : "out of memory");
@@ -741,8 +774,22 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 	}
 	if (!error && archive_write_close(a) != ARCHIVE_OK)
 		error = snap_error__set(err, SNAP_ERROR, "libarchive: %s", archive_error_string(a));
-	if (!error && (fsync(fd) < 0 || rename(tmp, path) < 0))
+	if (!error && to_stdout) {
+		/* complete: now it goes out, all of it */
+		for (size_t off = 0; off < out.len;) {
+			ssize_t w = write(STDOUT_FILENO, out.ptr + off, out.len - off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				error = snap_error__errno(err, "write", "standard output");
+				break;
+			}
+			off += (size_t)w;
+		}
+	} else if (!error && (fsync(fd) < 0 || rename(tmp, path) < 0)) {
 		error = snap_error__errno(err, "write", path);
+	}
 done:
 	if (a)
 		archive_write_free(a);
@@ -752,6 +799,7 @@ done:
 			unlink(tmp);
 	}
 	snap_buf__release(&man);
+	snap_buf__release(&out);
 	members_release(&m);
 	json_decref(red.map);
 	json_decref(red.prefix);
