@@ -74,13 +74,27 @@ static int looks_like_file(const char *spec)
 
 int cli_load_snapshot(snap_snapshot **out, const char *spec, const char *store_path)
 {
+	return cli_load_snapshot_as(out, spec, store_path, CLI_SPEC_AUTO);
+}
+
+enum cli_spec cli_operand_spec(const struct cli_args *a, int k)
+{
+	if (a->before_dashdash < 0)
+		return CLI_SPEC_AUTO;
+	return k < a->before_dashdash ? CLI_SPEC_REVISION : CLI_SPEC_FILE;
+}
+
+int cli_load_snapshot_as(snap_snapshot **out, const char *spec, const char *store_path,
+                         enum cli_spec kind)
+{
 	snap_error err = {0};
 	snap_store *st = NULL;
 	char *path = NULL;
 	int rc = CLI_OK;
 
-	/* a path, an existing file or a *.json name is a file; anything else a store revision */
-	if (looks_like_file(spec)) {
+	/* a path, an existing file or a *.json name is a file; anything else a store revision;
+	 * "--" decides for those that could be both */
+	if (kind == CLI_SPEC_FILE || (kind == CLI_SPEC_AUTO && looks_like_file(spec))) {
 		if (snap_bundle_is_bundle_path(spec)) {
 			/* PCISNAP_BUNDLE_KEY: bundles must be authenticated with that key */
 			const char *kf = getenv("PCISNAP_BUNDLE_KEY");
@@ -127,9 +141,17 @@ int cli_parse_args(struct cli_args *a, int argc, char **argv)
 	longopts[n] = (struct option){NULL, 0, NULL, 0};
 	snprintf(shortopts, sizeof(shortopts), "h%s%s", a->formats ? "f:" : "",
 	         a->shortopts ? a->shortopts : "");
+	enum { MAX_ARGS = 256 };
+	char *orig[MAX_ARGS];
+	int norig = argc < MAX_ARGS ? argc : MAX_ARGS;
+
+	/* getopt permutes argv and drops "--": remember where each argument stood */
+	for (int i = 0; i < norig; i++)
+		orig[i] = argv[i];
 	a->format = 0;
 	a->store = NULL;
 	a->store_set = 0;
+	a->before_dashdash = -1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (c) {
@@ -162,6 +184,18 @@ int cli_parse_args(struct cli_args *a, int argc, char **argv)
 	}
 	a->first = optind;
 	a->operands = argc - optind;
+	if (optind > 1 && !strcmp(argv[optind - 1], "--")) {
+		int p = -1;
+
+		for (int i = 1; i < norig; i++)
+			if (orig[i] == argv[optind - 1])
+				p = i;
+		a->before_dashdash = 0;
+		for (int k = optind; k < argc; k++)
+			for (int i = 1; i < p; i++)
+				if (orig[i] == argv[k])
+					a->before_dashdash++;
+	}
 	return CLI_OK;
 }
 

@@ -42,11 +42,12 @@ struct cli_args {
 	int (*on_option)(int key, const char *arg, void *payload); /* CLI_OK or CLI_ERROR */
 	void *payload;
 	/* results */
-	int format;        /* index into formats; 0 unless --format */
-	const char *store; /* --store DIR, NULL unless given ("" is the default store) */
-	int store_set;     /* --store was given */
-	int first;         /* argv index of the first operand */
-	int operands;      /* number of operands */
+	int format;          /* index into formats; 0 unless --format */
+	const char *store;   /* --store DIR, NULL unless given ("" is the default store) */
+	int store_set;       /* --store was given */
+	int first;           /* argv index of the first operand */
+	int operands;        /* number of operands */
+	int before_dashdash; /* operands before a "--" (revisions); -1: there was none */
 };
 #define CLI_DONE (-1) /* cli_parse_args(): --help printed, exit 0 */
 /* Parse argv[1..]: CLI_OK to go on, CLI_DONE after --help, CLI_ERROR (message printed). */
@@ -64,6 +65,11 @@ void cli_print_warnings(const snap_snapshot *s);
  * CLI_OK, or CLI_ERROR with the message printed.
  */
 int cli_load_snapshot(snap_snapshot **out, const char *spec, const char *store_path);
+/* What an operand names: decided by its form, or by which side of "--" it stood on. */
+enum cli_spec { CLI_SPEC_AUTO, CLI_SPEC_REVISION, CLI_SPEC_FILE };
+enum cli_spec cli_operand_spec(const struct cli_args *a, int k); /* k-th operand */
+int cli_load_snapshot_as(snap_snapshot **out, const char *spec, const char *store_path,
+                         enum cli_spec kind);
 /* Open store_path (NULL: the default); CLI_OK or CLI_ERROR with the message printed. */
 struct snap_store;
 int cli_open_store(struct snap_store **out, const char *store_path, int create);

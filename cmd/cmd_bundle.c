@@ -166,7 +166,8 @@ int cmd_export(int argc, char **argv)
 		                 "(or --compression)",
 		                 output);
 	}
-	if ((rc = cli_load_snapshot(&s, argv[args.first], store)) != CLI_OK)
+	if ((rc = cli_load_snapshot_as(&s, argv[args.first], store, cli_operand_spec(&args, 0))) !=
+	    CLI_OK)
 		return rc;
 	if (against && (rc = cli_load_snapshot(&old, against, store)) != CLI_OK)
 		goto done;

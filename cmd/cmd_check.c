@@ -53,7 +53,8 @@ int cmd_check(int argc, char **argv)
 		return rc == CLI_DONE ? CLI_OK : rc;
 	if (args.operands != 1)
 		return cli_error("check: expected one SNAP argument; see 'pcisnap check --help'");
-	if ((rc = cli_load_snapshot(&s, argv[args.first], args.store)) != CLI_OK)
+	if ((rc = cli_load_snapshot_as(&s, argv[args.first], args.store,
+	                               cli_operand_spec(&args, 0))) != CLI_OK)
 		return rc;
 	if (snap_check_run(&chk, s, &err) < 0 ||
 	    (args.format ? snap_check_render(&text, chk, 1, &err)

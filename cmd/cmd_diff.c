@@ -70,9 +70,11 @@ int cmd_diff(int argc, char **argv)
 		return rc == CLI_DONE ? CLI_OK : rc;
 	if (args.operands != 2)
 		return cli_error("diff: expected OLD and NEW; see 'pcisnap diff --help'");
-	if ((rc = cli_load_snapshot(&a, argv[args.first], args.store)) != CLI_OK)
+	if ((rc = cli_load_snapshot_as(&a, argv[args.first], args.store,
+	                               cli_operand_spec(&args, 0))) != CLI_OK)
 		return rc;
-	if ((rc = cli_load_snapshot(&b, argv[args.first + 1], args.store)) != CLI_OK)
+	if ((rc = cli_load_snapshot_as(&b, argv[args.first + 1], args.store,
+	                               cli_operand_spec(&args, 1))) != CLI_OK)
 		goto done;
 	if (snap_diff_compute(&d, a, b, &err) < 0 ||
 	    snap_diff_render(&text, d, (snap_diff_format)args.format, &err) < 0) {

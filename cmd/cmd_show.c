@@ -26,7 +26,8 @@ int cmd_show(int argc, char **argv)
 		return rc == CLI_DONE ? CLI_OK : rc;
 	if (args.operands != 1)
 		return cli_error("show: expected one SNAP argument; see 'pcisnap show --help'");
-	if ((rc = cli_load_snapshot(&s, argv[args.first], args.store)) != CLI_OK)
+	if ((rc = cli_load_snapshot_as(&s, argv[args.first], args.store,
+	                               cli_operand_spec(&args, 0))) != CLI_OK)
 		return rc;
 	if (snap_report_render(&text, s, (snap_report_format)args.format, &err) < 0)
 		rc = cli_snap_error(&err);

@@ -17,8 +17,9 @@
 extern "C" {
 #endif
 
-#define SNAP_EXPORT_OPTIONS_VERSION 3 /* 2 added auth_key, 3 compression; older structs are read   \
-	                               */
+#define SNAP_EXPORT_OPTIONS_VERSION                                                                \
+	3 /* 2 added auth_key, 3 compression; older structs are read                               \
+	   */
 
 /** Options of snap_bundle_export(). Initialise with SNAP_EXPORT_OPTIONS_INIT. */
 typedef struct {

@@ -181,7 +181,9 @@ static int create_store(const char *path, snap_error *err)
 	o.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_NO_REINIT;
 	o.description = STORE_DESCRIPTION;
 	if (git_repository_init_ext(&repo, tmp, &o) < 0 || git_repository_config(&cfg, repo) < 0 ||
-	    git_config_set_int32(cfg, STORE_MARKER, 1) < 0) {
+	    git_config_set_int32(cfg, STORE_MARKER, 1) < 0 ||
+	    /* a bare repository keeps no reflog unless asked: HOST@{N} needs one */
+	    git_config_set_bool(cfg, "core.logAllRefUpdates", 1) < 0) {
 		error = git_fail(err, SNAP_ERROR, "cannot create store", path);
 		goto done;
 	}
@@ -285,6 +287,17 @@ int snap_store_open(snap_store **out, const char *path, int create, snap_error *
 		st = NULL;
 		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
 		goto done;
+	}
+	/* a store made before HOST@{N} existed gets its reflog from the next writer on */
+	if (create && cfg) {
+		int on = 0;
+
+		git_config *w = NULL;
+
+		if ((git_config_get_bool(&on, cfg, "core.logAllRefUpdates") < 0 || !on) &&
+		    git_repository_config(&w, repo) == 0)
+			git_config_set_bool(w, "core.logAllRefUpdates", 1); /* best effort */
+		git_config_free(w);
 	}
 	st->repo = repo;
 	repo = NULL;
@@ -733,52 +746,81 @@ done:
 	return error;
 }
 
-/* Resolve a revision to a commit id: HOST, HOST~N, HOST@LABEL, or a commit id or prefix. */
-static int resolve(git_oid *out, snap_store *st, const char *rev, snap_error *err)
+/* ", did you mean 'web-01'?" when a host's name is close to what was asked, else "". */
+static void did_you_mean(char *buf, size_t n, snap_store *st, const char *name)
 {
-	char spec[600], host[256];
-	const char *at = strchr(rev, '@'), *tilde = strchr(rev, '~');
-	git_object *obj = NULL, *peeled = NULL;
-	int rc;
+	json_t *hosts = NULL, *h;
+	size_t i, best = 3; /* at most two edits away */
+	const char *pick = NULL;
 
-	if (at) {
-		snprintf(host, sizeof(host), "%.*s", (int)(at - rev), rev);
-		if (!valid_name(host) || !valid_name(at + 1))
-			return snap_error__set(err, SNAP_EINVALID, "bad revision '%s'", rev);
-		snprintf(spec, sizeof(spec), "refs/tags/%s/%s", host, at + 1);
-	} else {
-		size_t hl = tilde ? (size_t)(tilde - rev) : strlen(rev);
-		git_reference *ref = NULL;
+	buf[0] = '\0';
+	if (snap_store__host_names(&hosts, st, NULL) < 0)
+		return;
+	json_array_foreach (hosts, i, h) {
+		const char *k = snap_json__str(h, "k");
+		size_t d = k ? snap_parse__distance(name, k) : best;
 
-		snprintf(host, sizeof(host), "%.*s", (int)hl, rev);
-		snprintf(spec, sizeof(spec), "refs/heads/%s", host);
-		if (valid_name(host) && git_reference_lookup(&ref, st->repo, spec) == 0) {
-			git_reference_free(ref);
-			if (tilde) {
-				long n;
-
-				if (snap_parse__int(&n, tilde + 1) < 0 || n < 0)
-					return snap_error__set(
-					    err, SNAP_EINVALID,
-					    "bad revision '%s': ~N needs a number", rev);
-				snprintf(spec, sizeof(spec), "refs/heads/%s~%ld", host, n);
-			}
-		} else {
-			size_t n = strlen(rev);
-
-			if (n < 4 || n > 40 || strspn(rev, "0123456789abcdef") != n)
-				return snap_error__set(
-				    err, SNAP_ENOTFOUND,
-				    "no host, label or commit '%s' in store '%s'", rev, st->path);
-			snprintf(spec, sizeof(spec), "%s", rev);
+		if (d < best) {
+			best = d;
+			pick = k;
 		}
 	}
+	if (pick)
+		snprintf(buf, n, "; did you mean '%s'?", pick);
+	json_decref(hosts);
+}
+
+/*
+ * Resolve a revision to a commit, as git users expect: HOST (its branch) and anything git's
+ * revision syntax adds to it (HOST~, HOST^, HOST~3, HOST@{2}), HOST@LABEL (a label, with a
+ * suffix too), or a full or abbreviated commit id. The host part is looked up here; the rest
+ * is libgit2's git_revparse_single().
+ */
+static int resolve(git_oid *out, snap_store *st, const char *rev, snap_error *err)
+{
+	size_t hl = strcspn(rev, "~^@:");
+	const char *rest = rev + hl;
+	git_object *obj = NULL, *peeled = NULL;
+	git_reference *ref = NULL;
+	char spec[700], host[256], hint[300] = "";
+	int rc;
+
+	if (hl == 0 || hl >= sizeof(host))
+		return snap_error__set(err, SNAP_EINVALID, "bad revision '%s'", rev);
+	snprintf(host, sizeof(host), "%.*s", (int)hl, rev);
+	if (rest[0] == '@' && rest[1] != '{') {
+		/* HOST@LABEL, then perhaps ~N or ^ */
+		size_t ll = strcspn(rest + 1, "~^@:");
+		char label[256];
+
+		snprintf(label, sizeof(label), "%.*s", (int)ll, rest + 1);
+		if (!valid_name(host) || !valid_name(label))
+			return snap_error__set(err, SNAP_EINVALID, "bad revision '%s'", rev);
+		snprintf(spec, sizeof(spec), "refs/tags/%s/%s%s", host, label, rest + 1 + ll);
+	} else if (valid_name(host) && snprintf(spec, sizeof(spec), "refs/heads/%s", host) > 0 &&
+	           git_reference_lookup(&ref, st->repo, spec) == 0) {
+		git_reference_free(ref);
+		snprintf(spec, sizeof(spec), "refs/heads/%s%s", host, rest);
+	} else if (hl >= 4 && hl <= GIT_OID_HEXSZ && strspn(host, "0123456789abcdef") == hl) {
+		snprintf(spec, sizeof(spec), "%s", rev); /* a commit id or an abbreviation */
+	} else {
+		did_you_mean(hint, sizeof(hint), st, host);
+		return snap_error__set(err, SNAP_ENOTFOUND,
+		                       "no host, label or commit '%s' in store '%s'%s", rev,
+		                       st->path, hint);
+	}
 	rc = git_revparse_single(&obj, st->repo, spec);
-	if (rc == GIT_ENOTFOUND || rc == GIT_EAMBIGUOUS || rc == GIT_EINVALIDSPEC)
+	if (rc == GIT_ENOTFOUND || rc == GIT_EAMBIGUOUS || rc == GIT_EINVALIDSPEC ||
+	    rc == GIT_EINVALID)
 		return snap_error__set(err, SNAP_ENOTFOUND, "no snapshot '%s' in store '%s'%s", rev,
-		                       st->path, rc == GIT_EAMBIGUOUS ? " (ambiguous prefix)" : "");
+		                       st->path,
+		                       rc == GIT_EAMBIGUOUS     ? " (ambiguous prefix)"
+		                       : rc == GIT_EINVALIDSPEC ? " (not a revision git can read)"
+		                                                : "");
 	if (rc < 0)
-		return git_fail(err, SNAP_ERROR, "cannot resolve", rev);
+		return snap_error__set(err, SNAP_ENOTFOUND, "no snapshot '%s' in store '%s' (%s)",
+		                       rev, st->path,
+		                       git_error_last() ? git_error_last()->message : "unknown");
 	rc = git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT);
 	git_object_free(obj);
 	if (rc < 0)

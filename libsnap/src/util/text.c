@@ -163,3 +163,30 @@ int snap_parse__utf8_escape(char **text)
 	}
 	return 1;
 }
+
+size_t snap_parse__distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[65], i, j;
+
+	if (lb > 64 || la > 64)
+		return (size_t)-1; /* names are short; a long one is near nothing */
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0], next;
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+
+			next = row[j];
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = next;
+		}
+	}
+	return row[lb];
+}

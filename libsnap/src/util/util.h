@@ -62,6 +62,8 @@ char *snap_parse__basename_dup(const char *path);
  * "\xNN", so the raw bytes stay recoverable from the escaped text. -1 when out of memory.
  */
 int snap_parse__utf8_escape(char **text);
+/* Edit distance (Levenshtein) of two short strings, for "did you mean"; SIZE_MAX past 64 bytes. */
+size_t snap_parse__distance(const char *a, const char *b);
 
 /* json.c: jansson helpers */
 const char *snap_json__str(const json_t *obj, const char *key); /* NULL unless a string */
