@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "snap/bundle.h"
@@ -278,4 +279,30 @@ int cli_read_key(unsigned char *key, size_t *len, const char *path)
 		return cli_error("key '%s' is shorter than 16 bytes", path);
 	*len = n;
 	return CLI_OK;
+}
+
+int cli_parse_time(int64_t *out, const char *opt, const char *arg, int end_of_day)
+{
+	struct tm tm = {0};
+	const char *end;
+	char *e = NULL;
+
+	if (arg[0] == '@') {
+		long long v;
+
+		errno = 0;
+		v = strtoll(arg + 1, &e, 10);
+		if (!errno && e != arg + 1 && !*e) {
+			*out = (int64_t)v;
+			return CLI_OK;
+		}
+	} else if ((end = strptime(arg, "%Y-%m-%dT%H:%M:%SZ", &tm)) && !*end) {
+		*out = (int64_t)timegm(&tm);
+		return CLI_OK;
+	} else if (memset(&tm, 0, sizeof(tm)) && (end = strptime(arg, "%Y-%m-%d", &tm)) && !*end) {
+		*out = (int64_t)timegm(&tm) + (end_of_day ? 86399 : 0);
+		return CLI_OK;
+	}
+	return cli_error("%s: '%s' is not a time (2026-01-31T12:00:00Z, 2026-01-31 or @SECONDS)",
+	                 opt, arg);
 }

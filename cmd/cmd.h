@@ -85,6 +85,12 @@ int cli_write_stdout(const char *text);
  * number of seconds. */
 int cli_source_date_epoch(int64_t *out);
 
+/*
+ * A time for --since/--until: RFC 3339 in UTC (2026-01-31T12:00:00Z), a date (its first
+ * second, or with end_of_day its last) or @SECONDS. CLI_OK, or CLI_ERROR with a message.
+ */
+int cli_parse_time(int64_t *out, const char *opt, const char *arg, int end_of_day);
+
 #define CLI_KEY_MAX 4096
 /* A key file (redaction or bundle authentication): 16 to CLI_KEY_MAX bytes. */
 int cli_read_key(unsigned char *key, size_t *len, const char *path);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pcisnap log, hosts, label, push, pull: browse and share the snapshot store. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,18 +30,73 @@ static int parse_store_args(int argc, char **argv, const char *usage, int min, i
 	return -1;
 }
 
-/* Run fn on an opened store and print what it returns. */
-static int print_from_store(const char *store, const char *arg,
-                            int (*fn)(char **, snap_store *, const char *, snap_error *))
+struct log_args {
+	snap_log_options o;
+};
+
+static int log_option(int key, const char *arg, void *payload)
 {
+	snap_log_options *o = &((struct log_args *)payload)->o;
+	char *end = NULL;
+
+	switch (key) {
+	case 'n':
+		errno = 0;
+		o->max_count = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || o->max_count < 0)
+			return cli_error("log: -n needs a number of snapshots, not '%s'", arg);
+		return CLI_OK;
+	case 's':
+		return cli_parse_time(&o->since, "--since", arg, 0);
+	case 'u':
+		return cli_parse_time(&o->until, "--until", arg, 1);
+	}
+	return CLI_ERROR;
+}
+
+int cmd_log(int argc, char **argv)
+{
+	static const char usage[] =
+	    "usage: pcisnap log [HOST] [-n N] [--since TIME] [--until TIME]\n"
+	    "                   [--format text|json|jsonl] [--store DIR]\n"
+	    "\n"
+	    "One line per snapshot, newest first: host, time, commit, labels, kernel, BIOS, check\n"
+	    "result and the diff verdict against the previous snapshot.\n"
+	    "\n"
+	    "  -n, --max-count N  at most N snapshots of each host\n"
+	    "  --since TIME       collected at or after TIME: 2026-01-31T12:00:00Z, 2026-01-31\n"
+	    "                     (that day's start, UTC) or @SECONDS since the epoch\n"
+	    "  --until TIME       collected at or before TIME (a date: that day's end)\n"
+	    "  --format FORMAT    text, json (schema pcisnap.log/1) or jsonl (one object per "
+	    "line)\n";
+	static const char *const formats[] = {"text", "json", "jsonl", NULL};
+	static const struct option extra[] = {
+	    {"max-count", required_argument, NULL, 'n'},
+	    {"since", required_argument, NULL, 's'},
+	    {"until", required_argument, NULL, 'u'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct log_args la = {SNAP_LOG_OPTIONS_INIT};
+	struct cli_args args = {.usage = usage,
+	                        .cmd = "log",
+	                        .formats = formats,
+	                        .extra = extra,
+	                        .shortopts = "n:",
+	                        .on_option = log_option,
+	                        .payload = &la};
 	snap_store *st = NULL;
 	snap_error err = {0};
 	char *text = NULL;
 	int rc;
 
-	if ((rc = cli_open_store(&st, store, 0)) != CLI_OK)
+	if ((rc = cli_parse_args(&args, argc, argv)) != CLI_OK)
+		return rc == CLI_DONE ? CLI_OK : rc;
+	if (args.operands > 1)
+		return cli_error("log: wrong number of arguments; see 'pcisnap log --help'");
+	la.o.format = (snap_list_format)args.format;
+	if ((rc = cli_open_store(&st, args.store, 0)) != CLI_OK)
 		return rc;
-	if (fn(&text, st, arg, &err) < 0)
+	if (snap_store_log_ext(&text, st, args.operands ? argv[args.first] : NULL, &la.o, &err) < 0)
 		rc = cli_snap_error(&err);
 	else
 		rc = cli_write_stdout(text);
@@ -49,39 +105,32 @@ static int print_from_store(const char *store, const char *arg,
 	return rc;
 }
 
-int cmd_log(int argc, char **argv)
-{
-	static const char usage[] =
-	    "usage: pcisnap log [HOST] [--store DIR]\n"
-	    "\n"
-	    "One line per snapshot, newest first: host, time, commit, labels, kernel, BIOS, check\n"
-	    "result and the diff verdict against the previous snapshot.\n";
-	const char *store = NULL;
-	int rc = parse_store_args(argc, argv, usage, 0, 1, &store);
-
-	if (rc >= 0)
-		return rc;
-	return print_from_store(store, optind < argc ? argv[optind] : NULL, snap_store_log);
-}
-
-static int hosts_fn(char **out, snap_store *st, const char *arg, snap_error *err)
-{
-	(void)arg;
-	return snap_store_hosts(out, st, err);
-}
-
 int cmd_hosts(int argc, char **argv)
 {
 	static const char usage[] =
-	    "usage: pcisnap hosts [--store DIR]\n"
+	    "usage: pcisnap hosts [--format text|json|jsonl] [--store DIR]\n"
 	    "\n"
 	    "One line per host: hardware model, latest snapshot time, its check result.\n";
-	const char *store = NULL;
-	int rc = parse_store_args(argc, argv, usage, 0, 0, &store);
+	static const char *const formats[] = {"text", "json", "jsonl", NULL};
+	struct cli_args args = {.usage = usage, .cmd = "hosts", .formats = formats};
+	snap_store *st = NULL;
+	snap_error err = {0};
+	char *text = NULL;
+	int rc;
 
-	if (rc >= 0)
+	if ((rc = cli_parse_args(&args, argc, argv)) != CLI_OK)
+		return rc == CLI_DONE ? CLI_OK : rc;
+	if (args.operands)
+		return cli_error("hosts: wrong number of arguments; see 'pcisnap hosts --help'");
+	if ((rc = cli_open_store(&st, args.store, 0)) != CLI_OK)
 		return rc;
-	return print_from_store(store, NULL, hosts_fn);
+	if (snap_store_hosts_ext(&text, st, (snap_list_format)args.format, &err) < 0)
+		rc = cli_snap_error(&err);
+	else
+		rc = cli_write_stdout(text);
+	free(text);
+	snap_store_free(st);
+	return rc;
 }
 
 int cmd_label(int argc, char **argv)

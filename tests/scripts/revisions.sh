@@ -45,4 +45,27 @@ check "an existing file wins without --" test $rc4 = 2
 check "REV -- : a revision" sh -c "'$PCISNAP' show --store st pve-ws-01 -- >/dev/null"
 check "diff REV -- FILE" sh -c "'$PCISNAP' diff --store st pve-ws-01~1 -- pve-ws-01 2>&1 | grep -q malformed"
 check "diff REV REV --" sh -c "'$PCISNAP' diff --store st --fail-on none pve-ws-01~1 pve-ws-01 -- >/dev/null"
+
+# log and hosts: a limit, a time window, machine-readable forms
+check "log -n 2: two snapshots" test "$("$PCISNAP" log --store st -n 2 | wc -l)" = 2
+check "log -n 0: none" test -z "$("$PCISNAP" log --store st -n 0)"
+check "log --since/--until: a window" test "$("$PCISNAP" log --store st --since $t2 --until @1003 | wc -l)" = 2
+check "log --until a date: that whole day" test "$("$PCISNAP" log --store st --until 1970-01-01 | wc -l)" = 4
+check "log --since a later date: nothing" test -z "$("$PCISNAP" log --store st --since 1970-01-02)"
+"$PCISNAP" log --store st --format json >log.json
+check "log --format json follows its schema" $VALIDATE "$SNAP_SOURCE_DIR/schema/log.v1.schema.json" log.json
+check "log --format json: the label" python3 -c "import json; d=json.load(open('log.json')); assert d['snapshots'][0]['labels']==['after'], d"
+"$PCISNAP" log --store st --format jsonl >log.jsonl
+check "log --format jsonl: one object per snapshot" python3 -c "
+import json
+rows=[json.loads(l) for l in open('log.jsonl')]
+assert len(rows)==4 and [r['collected_at'] for r in rows]==['$t0','$t1','$t2','$t3'], rows"
+"$PCISNAP" hosts --store st --format json >hosts.json
+check "hosts --format json follows its schema" $VALIDATE "$SNAP_SOURCE_DIR/schema/hosts.v1.schema.json" hosts.json
+set +e
+"$PCISNAP" log --store st --since yesterday >/dev/null 2>err5; rc5=$?
+"$PCISNAP" log --store st pve-ws-1 >/dev/null 2>err6; rc6=$?
+set -e
+check "log --since nonsense: exit 2" sh -c "test $rc5 = 2 && grep -q 'is not a time' err5"
+check "log of a near host: did you mean" sh -c "test $rc6 = 2 && grep -q \"did you mean 'pve-ws-01'\" err6"
 finish

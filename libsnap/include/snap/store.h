@@ -11,6 +11,7 @@
 #define SNAP_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common.h"
 #include "error.h"
@@ -135,6 +136,41 @@ SNAP_EXTERN int snap_store_log(char **out, snap_store *st, const char *host, sna
  * @param[out] out  new string; free() it
  */
 SNAP_EXTERN int snap_store_hosts(char **out, snap_store *st, snap_error *err);
+
+/** Output forms of snap_store_log_ext() and snap_store_hosts_ext(). */
+typedef enum {
+	SNAP_LIST_TEXT = 0, /**< one line each, as snap_store_log() */
+	SNAP_LIST_JSON = 1, /**< one document: schema pcisnap.log/1 or pcisnap.hosts/1 */
+	SNAP_LIST_JSONL = 2 /**< one JSON object per line */
+} snap_list_format;
+
+#define SNAP_LOG_OPTIONS_VERSION 1
+
+/** Which snapshots snap_store_log_ext() lists. Initialise with SNAP_LOG_OPTIONS_INIT. */
+typedef struct {
+	unsigned version;        /**< SNAP_LOG_OPTIONS_VERSION */
+	long max_count;          /**< at most this many snapshots of each host; < 0: all */
+	int64_t since;           /**< only those collected at or after; INT64_MIN: no bound */
+	int64_t until;           /**< only those collected at or before; INT64_MAX: no bound */
+	snap_list_format format; /**< text, json or jsonl */
+} snap_log_options;
+
+#define SNAP_LOG_OPTIONS_INIT                                                                      \
+	{                                                                                          \
+		SNAP_LOG_OPTIONS_VERSION, -1, INT64_MIN, INT64_MAX, SNAP_LIST_TEXT                 \
+	}
+
+/**
+ * snap_store_log() with a limit, a time window and a format (NULL opts: all, text).
+ * @param host  one host, or NULL for every host, each newest first
+ * @return 0, SNAP_ENOTFOUND (no such host), SNAP_EINVALID or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_store_log_ext(char **out, snap_store *st, const char *host,
+                                   const snap_log_options *opts, snap_error *err);
+
+/** snap_store_hosts() in a format. @return 0, SNAP_EINVALID or SNAP_ERROR */
+SNAP_EXTERN int snap_store_hosts_ext(char **out, snap_store *st, snap_list_format format,
+                                     snap_error *err);
 
 /**
  * Push every host branch and label to remote (a configured remote name, a URL or a path), or

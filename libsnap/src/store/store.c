@@ -925,51 +925,144 @@ static json_t *labels_of(snap_store *st, const char *host)
 	return labels;
 }
 
-static int log_host(snap_buf *b, snap_store *st, const char *host, snap_error *err)
+/* "a,b" -> ["a", "b"] */
+static json_t *split_labels(const char *joined)
+{
+	json_t *a = json_array();
+	char *dup = joined ? strdup(joined) : NULL, *save = NULL, *tok;
+
+	for (tok = dup ? strtok_r(dup, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save))
+		json_array_append_new(a, json_string(tok));
+	free(dup);
+	return a;
+}
+
+/* The snapshots of host that opts selects, newest first, as objects appended to rows. */
+static int log_host(json_t *rows, snap_store *st, const char *host, const snap_log_options *opts,
+                    snap_error *err)
 {
 	git_revwalk *walk = NULL;
 	json_t *labels = labels_of(st, host);
 	char ref[300];
 	git_oid id;
+	long listed = 0;
 	int error = 0;
 
 	snprintf(ref, sizeof(ref), "refs/heads/%s", host);
 	if (git_revwalk_new(&walk, st->repo) < 0 || git_revwalk_push_ref(walk, ref) < 0) {
-		error = snap_error__set(err, SNAP_ENOTFOUND, "no host '%s' in store '%s'", host,
-		                        st->path);
+		char hint[300] = "";
+
+		did_you_mean(hint, sizeof(hint), st, host);
+		error = snap_error__set(err, SNAP_ENOTFOUND, "no host '%s' in store '%s'%s", host,
+		                        st->path, hint);
 		goto done;
 	}
 	/* the imported older snapshots too, in their place by time */
 	snprintf(ref, sizeof(ref), IMPORTED "%s", host);
 	git_revwalk_push_ref(walk, ref); /* absent when nothing older was imported */
 	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
-	while (git_revwalk_next(&id, walk) == 0) {
+	while ((opts->max_count < 0 || listed < opts->max_count) &&
+	       git_revwalk_next(&id, walk) == 0) {
 		git_commit *c = NULL;
 		char kernel[128], bios[256], verdict[128], check[16], key[GIT_OID_HEXSZ + 1],
 		    when[32];
 		const json_t *lbl;
+		int64_t t;
 
 		if (git_commit_lookup(&c, st->repo, &id) < 0) {
 			error =
 			    git_fail(err, SNAP_ERROR, "corrupt store: cannot read commit of", host);
 			goto done;
 		}
+		t = (int64_t)git_commit_time(c);
+		if (t < opts->since || t > opts->until) {
+			git_commit_free(c);
+			continue;
+		}
 		msg_field(kernel, sizeof(kernel), git_commit_message(c), "kernel");
 		msg_field(bios, sizeof(bios), git_commit_message(c), "bios");
 		msg_field(verdict, sizeof(verdict), git_commit_message(c), "verdict");
 		msg_field(check, sizeof(check), git_commit_message(c), "check");
-		snap_time__format(when, sizeof(when), git_commit_time(c), false);
+		snap_time__format(when, sizeof(when), t, false);
 		git_oid_tostr(key, sizeof(key), &id);
 		lbl = json_object_get(labels, key);
-		snap_buf__printf(b, "%s  %s  %.10s  %-14s kernel %s  bios %s  check %s  %s\n", host,
-		                 when, key, lbl ? json_string_value(lbl) : "-", kernel, bios,
-		                 *check ? check : "?", verdict);
+		json_array_append_new(
+		    rows, json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s}", "host", host,
+		                    "collected_at", when, "commit", key, "labels",
+		                    split_labels(json_string_value(lbl)), "kernel", kernel, "bios",
+		                    bios, "check", *check ? check : "?", "verdict", verdict));
+		listed++;
 		git_commit_free(c);
 	}
 done:
 	json_decref(labels);
 	git_revwalk_free(walk);
 	return error;
+}
+
+/* rows in text (one line each, text_row), as one document of schema, or one per line. */
+static int render_rows(char **out, json_t *rows, snap_list_format format, const char *schema,
+                       const char *key, void (*text_row)(snap_buf *, const json_t *),
+                       snap_error *err)
+{
+	snap_buf b = SNAP_BUF_INIT;
+	size_t i;
+	json_t *row;
+
+	switch (format) {
+	case SNAP_LIST_JSON: {
+		json_t *doc = json_pack("{s:s, s:O}", "schema", schema, key, rows);
+		int error = doc ? snap_json__dump(out, doc, err)
+		                : snap_error__set(err, SNAP_ENOMEM, "out of memory");
+
+		json_decref(doc);
+		return error;
+	}
+	case SNAP_LIST_JSONL:
+		json_array_foreach (rows, i, row) {
+			char *line =
+			    json_dumps(row, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII);
+
+			if (!line)
+				b.oom = true;
+			else
+				snap_buf__printf(&b, "%s\n", line);
+			free(line);
+		}
+		break;
+	case SNAP_LIST_TEXT:
+		json_array_foreach (rows, i, row)
+			text_row(&b, row);
+		break;
+	default:
+		return snap_error__set(err, SNAP_EINVALID, "unknown list format %d", (int)format);
+	}
+	if (b.len == 0 && !b.oom) {
+		if (!(*out = strdup("")))
+			return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+		return 0;
+	}
+	if (!(*out = snap_buf__detach(&b)))
+		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+	return 0;
+}
+
+static void log_text_row(snap_buf *b, const json_t *r)
+{
+	const json_t *labels = json_object_get(r, "labels"), *l;
+	snap_buf lb = SNAP_BUF_INIT;
+	size_t i;
+	char *joined;
+
+	json_array_foreach (labels, i, l)
+		snap_buf__printf(&lb, "%s%s", i ? "," : "", json_string_value(l));
+	joined = snap_buf__detach(&lb);
+	snap_buf__printf(b, "%s  %s  %.10s  %-14s kernel %s  bios %s  check %s  %s\n",
+	                 snap_json__str(r, "host"), snap_json__str(r, "collected_at"),
+	                 snap_json__str(r, "commit"), joined && *joined ? joined : "-",
+	                 snap_json__str(r, "kernel"), snap_json__str(r, "bios"),
+	                 snap_json__str(r, "check"), snap_json__str(r, "verdict"));
+	free(joined);
 }
 
 /*
@@ -1033,70 +1126,98 @@ done:
 	return error;
 }
 
-int snap_store_log(char **out, snap_store *st, const char *host, snap_error *err)
+int snap_store_log_ext(char **out, snap_store *st, const char *host, const snap_log_options *opts,
+                       snap_error *err)
 {
-	snap_buf b = SNAP_BUF_INIT;
+	static const snap_log_options defaults = SNAP_LOG_OPTIONS_INIT;
+	json_t *rows = json_array();
 	int error = 0;
 
 	SNAP_ASSERT_ARG(out && st);
-	if (host) {
-		error = log_host(&b, st, host, err);
+	if (!opts)
+		opts = &defaults;
+	if (opts->version != SNAP_LOG_OPTIONS_VERSION)
+		error = snap_error__set(err, SNAP_EINVALID, "unsupported log options version");
+	else if (host) {
+		error = log_host(rows, st, host, opts, err);
 	} else {
 		json_t *hosts = NULL, *h;
 		size_t i;
 
-		if ((error = snap_store__host_names(&hosts, st, err)) < 0)
-			return error;
-		json_array_foreach (hosts, i, h) {
-			if ((error = log_host(&b, st, snap_json__str(h, "k"), err)) < 0)
-				break;
-		}
+		if ((error = snap_store__host_names(&hosts, st, err)) == 0)
+			json_array_foreach (hosts, i, h) {
+				if ((error =
+				         log_host(rows, st, snap_json__str(h, "k"), opts, err)) < 0)
+					break;
+			}
 		json_decref(hosts);
 	}
-	if (error < 0) {
-		snap_buf__release(&b);
-		return error;
-	}
-	if (!(*out = snap_buf__detach(&b)))
-		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
-	return 0;
+	if (error == 0)
+		error = render_rows(out, rows, opts->format, "pcisnap.log/1", "snapshots",
+		                    log_text_row, err);
+	json_decref(rows);
+	return error;
 }
 
-int snap_store_hosts(char **out, snap_store *st, snap_error *err)
+int snap_store_log(char **out, snap_store *st, const char *host, snap_error *err)
 {
-	snap_buf b = SNAP_BUF_INIT;
-	json_t *hosts = NULL, *h;
+	return snap_store_log_ext(out, st, host, NULL, err);
+}
+
+static void hosts_text_row(snap_buf *b, const json_t *r)
+{
+	snap_buf__printf(b, "%-20s %-40s latest %s  check %s\n", snap_json__str(r, "host"),
+	                 snap_json__str(r, "model"), snap_json__str(r, "latest"),
+	                 snap_json__str(r, "check"));
+}
+
+int snap_store_hosts_ext(char **out, snap_store *st, snap_list_format format, snap_error *err)
+{
+	json_t *hosts = NULL, *h, *rows = json_array();
 	size_t i;
 	int error;
 
 	SNAP_ASSERT_ARG(out && st);
-	if ((error = snap_store__host_names(&hosts, st, err)) < 0)
+	if ((error = snap_store__host_names(&hosts, st, err)) < 0) {
+		json_decref(rows);
 		return error;
+	}
 	json_array_foreach (hosts, i, h) {
 		const char *host = snap_json__str(h, "k");
 		git_commit *c = NULL;
 		git_oid id;
-		char ref[300], model[256], check[16], when[32];
+		char ref[300], model[256], kernel[128], bios[256], check[16], when[32],
+		    key[GIT_OID_HEXSZ + 1];
 
 		snprintf(ref, sizeof(ref), "refs/heads/%s", host);
 		if (git_reference_name_to_id(&id, st->repo, ref) < 0 ||
 		    git_commit_lookup(&c, st->repo, &id) < 0) {
 			error = git_fail(err, SNAP_ERROR, "corrupt store: cannot read host", host);
-			json_decref(hosts); /* host is borrowed from it */
-			snap_buf__release(&b);
-			return error;
+			break;
 		}
 		msg_field(model, sizeof(model), git_commit_message(c), "model");
+		msg_field(kernel, sizeof(kernel), git_commit_message(c), "kernel");
+		msg_field(bios, sizeof(bios), git_commit_message(c), "bios");
 		msg_field(check, sizeof(check), git_commit_message(c), "check");
 		snap_time__format(when, sizeof(when), git_commit_time(c), false);
-		snap_buf__printf(&b, "%-20s %-40s latest %s  check %s\n", host, model, when,
-		                 *check ? check : "?");
+		git_oid_tostr(key, sizeof(key), &id);
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "host",
+		                                      host, "model", model, "kernel", kernel,
+		                                      "bios", bios, "latest", when, "commit", key,
+		                                      "check", *check ? check : "?"));
 		git_commit_free(c);
 	}
-	json_decref(hosts);
-	if (!(*out = snap_buf__detach(&b)))
-		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
-	return 0;
+	if (error == 0)
+		error =
+		    render_rows(out, rows, format, "pcisnap.hosts/1", "hosts", hosts_text_row, err);
+	json_decref(hosts); /* host names are borrowed from it */
+	json_decref(rows);
+	return error;
+}
+
+int snap_store_hosts(char **out, snap_store *st, snap_error *err)
+{
+	return snap_store_hosts_ext(out, st, SNAP_LIST_TEXT, err);
 }
 
 /* A configured remote by name, else an anonymous one for a URL or path. */
