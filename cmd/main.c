@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pcisnap: PCI passthrough health snapshots. The command table. */
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "snap/common.h"
@@ -33,9 +37,75 @@ static void usage(FILE *f)
 	fputs("usage: pcisnap <command> [options]\n\ncommands:\n", f);
 	for (const struct cmd_spec *c = commands; c->name; c++)
 		fprintf(f, "  %-8s %s\n", c->name, c->help);
-	fputs("\n'pcisnap <command> --help' describes a command. Exit status: 0 ok, 1 regression "
-	      "found (diff/check), 2 error.\n",
-	      f);
+	fprintf(f, "  %-8s %s\n", "help", "a command's manual page (pcisnap help diff)");
+	fputs(
+	    "\n'pcisnap help <command>' opens its manual page, 'pcisnap <command> --help' prints\n"
+	    "its usage. Exit status: 0 ok, 1 regression found (diff/check), 2 error, 3\n"
+	    "inconclusive (diff).\n",
+	    f);
+}
+
+/* The command nearest to a mistyped one (at most two edits away), or NULL. */
+static const char *nearest(const char *name)
+{
+	const char *best = NULL;
+	size_t dist = 3;
+
+	for (const struct cmd_spec *c = commands; c->name; c++) {
+		size_t d = snap_edit_distance(name, c->name);
+
+		if (d < dist) {
+			dist = d;
+			best = c->name;
+		}
+	}
+	return best;
+}
+
+/*
+ * pcisnap help CMD: its manual page on a terminal (man pcisnap-CMD, as git help does), else,
+ * or when the page is not installed, its usage, which CMD --help prints.
+ */
+static int help(const char *name)
+{
+	const struct cmd_spec *c;
+
+	for (c = commands; c->name && strcmp(c->name, name); c++)
+		;
+	if (!c->name) {
+		const char *near = nearest(name);
+
+		return cli_error("no command '%s'%s%s%s", name, near ? "; did you mean '" : "",
+		                 near ? near : "", near ? "'?" : "");
+	}
+	if (isatty(STDOUT_FILENO) && !getenv("PCISNAP_NO_MAN")) {
+		char page[64];
+		pid_t pid;
+		int status;
+
+		snprintf(page, sizeof(page), "pcisnap-%s", c->name);
+		/* is the page installed? man -w says so without showing it */
+		if ((pid = fork()) == 0) {
+			int devnull = open("/dev/null", O_WRONLY);
+
+			if (devnull >= 0) {
+				dup2(devnull, STDOUT_FILENO);
+				dup2(devnull, STDERR_FILENO);
+			}
+			execlp("man", "man", "-w", page, (char *)NULL);
+			_exit(127);
+		}
+		if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0) {
+			execlp("man", "man", page, (char *)NULL);
+			/* no man after all: print the usage */
+		}
+	}
+	{
+		char *args[] = {(char *)c->name, (char *)"--help", NULL};
+
+		return c->fn(2, args);
+	}
 }
 
 int main(int argc, char **argv)
@@ -45,7 +115,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CLI_ERROR;
 	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    (!strcmp(argv[1], "help") && argc == 2)) {
 		usage(stdout);
 		return CLI_OK;
 	}
@@ -53,9 +124,18 @@ int main(int argc, char **argv)
 		printf("pcisnap %s\n", snap_version());
 		return CLI_OK;
 	}
+	if (!strcmp(argv[1], "help") && argc >= 3)
+		return help(argv[2]);
 	for (const struct cmd_spec *c = commands; c->name; c++)
 		if (!strcmp(argv[1], c->name))
 			return c->fn(argc - 1, argv + 1);
-	cli_error("unknown command '%s'; see 'pcisnap --help'", argv[1]);
+	{
+		const char *near = nearest(argv[1]);
+
+		if (near)
+			cli_error("unknown command '%s'; did you mean '%s'?", argv[1], near);
+		else
+			cli_error("unknown command '%s'; see 'pcisnap --help'", argv[1]);
+	}
 	return CLI_ERROR;
 }

@@ -6,6 +6,8 @@
 #ifndef SNAP_COMMON_H
 #define SNAP_COMMON_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -25,6 +27,12 @@ typedef enum {
 	SNAP_EINVALID = -4,  /**< bad argument or malformed input */
 	SNAP_ESCHEMA = -5    /**< input of an unknown or newer schema */
 } snap_status;
+
+/**
+ * Edit distance (Levenshtein) of two short names, for "did you mean": the number of one-byte
+ * insertions, deletions and substitutions from a to b; (size_t)-1 past 64 bytes.
+ */
+SNAP_EXTERN size_t snap_edit_distance(const char *a, const char *b);
 
 /** Version string of this library, e.g. "0.1.0". Borrowed, static. */
 SNAP_EXTERN const char *snap_version(void);

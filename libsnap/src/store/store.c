@@ -758,7 +758,7 @@ static void did_you_mean(char *buf, size_t n, snap_store *st, const char *name)
 		return;
 	json_array_foreach (hosts, i, h) {
 		const char *k = snap_json__str(h, "k");
-		size_t d = k ? snap_parse__distance(name, k) : best;
+		size_t d = k ? snap_edit_distance(name, k) : best;
 
 		if (d < best) {
 			best = d;

@@ -164,7 +164,7 @@ int snap_parse__utf8_escape(char **text)
 	return 1;
 }
 
-size_t snap_parse__distance(const char *a, const char *b)
+size_t snap_edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), row[65], i, j;
 
