@@ -128,16 +128,18 @@ int cli_load_snapshot_as(snap_snapshot **out, const char *spec, const char *stor
 int cli_parse_args(struct cli_args *a, int argc, char **argv)
 {
 	enum { MAX_OPTS = 32 };
-	struct option longopts[MAX_OPTS + 4];
+	struct option longopts[MAX_OPTS + 6];
 	char shortopts[64];
 	size_t n = 0;
 	int c;
 
 	longopts[n++] = (struct option){"store", required_argument, NULL, 'S'};
 	longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	longopts[n++] = (struct option){"color", optional_argument, NULL, 1001};
+	longopts[n++] = (struct option){"no-pager", no_argument, NULL, 1002};
 	if (a->formats)
 		longopts[n++] = (struct option){"format", required_argument, NULL, 'f'};
-	for (const struct option *o = a->extra; o && o->name && n < MAX_OPTS + 3; o++)
+	for (const struct option *o = a->extra; o && o->name && n < MAX_OPTS + 5; o++)
 		longopts[n++] = *o;
 	longopts[n] = (struct option){NULL, 0, NULL, 0};
 	snprintf(shortopts, sizeof(shortopts), "h%s%s", a->formats ? "f:" : "",
@@ -159,6 +161,13 @@ int cli_parse_args(struct cli_args *a, int argc, char **argv)
 		case 'S':
 			a->store = optarg;
 			a->store_set = 1;
+			break;
+		case 1001:
+			if (cli_set_color(optarg) != CLI_OK)
+				return CLI_ERROR;
+			break;
+		case 1002:
+			cli_out.pager = 0;
 			break;
 		case 'f':
 			if (a->formats) {
@@ -221,29 +230,25 @@ int cli_parse_format(int *out, const char *cmd, const char *arg, const char *con
  * can rewrite what the operator sees. Every C0 control but newline and tab, DEL, and the C1
  * controls (U+0080 to U+009F, C2 80 to C2 9F in UTF-8) are written as '?'.
  */
-int cli_write_stdout(const char *text)
+void cli_filter_controls(FILE *f, const char *text)
 {
-	const unsigned char *p = (const unsigned char *)text;
-	char buf[4096];
-	size_t n = 0;
-
-	for (; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
 		unsigned char ch = *p;
 
 		if (ch == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
 			p++;
-			ch = '?';
+			ch = '?'; /* a C1 control (CSI and friends) in UTF-8 */
 		} else if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f) {
 			ch = '?';
 		}
-		buf[n++] = (char)ch;
-		if (n == sizeof(buf)) {
-			if (fwrite(buf, 1, n, stdout) != n)
-				return cli_error("cannot write to standard output");
-			n = 0;
-		}
+		putc(ch, f);
 	}
-	if ((n && fwrite(buf, 1, n, stdout) != n) || fflush(stdout) == EOF)
+}
+
+int cli_write_stdout(const char *text)
+{
+	cli_filter_controls(stdout, text);
+	if (fflush(stdout) == EOF || ferror(stdout))
 		return cli_error("cannot write to standard output");
 	return CLI_OK;
 }

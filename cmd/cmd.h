@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "snap/error.h"
 
@@ -78,6 +79,22 @@ int cli_open_store(struct snap_store **out, const char *store_path, int create);
  * format enum). CLI_OK, or CLI_ERROR with "CMD: unknown format 'X' (a, b, c)" printed.
  */
 int cli_parse_format(int *out, const char *cmd, const char *arg, const char *const names[]);
+/* How reports reach a terminal: --color, --no-pager (output.c). */
+enum { CLI_COLOR_NEVER = 0, CLI_COLOR_ALWAYS = 1, CLI_COLOR_AUTO = 2 };
+struct cli_output {
+	int color; /* CLI_COLOR_* */
+	int pager; /* a terminal gets a pager */
+};
+extern struct cli_output cli_out;
+int cli_set_color(const char *when); /* "auto", "always", "never", NULL: always */
+/*
+ * A text report to stdout: control characters made '?', then wrapped to the terminal's width
+ * (COLUMNS), coloured on a terminal (NO_COLOR, --color) and paged there (PCISNAP_PAGER, PAGER).
+ * Data (JSON, Markdown) goes through cli_write_stdout, as it is.
+ */
+int cli_write_report(const char *text);
+/* The control-character filter of cli_write_stdout, into f. */
+void cli_filter_controls(FILE *f, const char *text);
 /* Write text to stdout, checking for errors; CLI_OK or CLI_ERROR. */
 /* Reports to stdout: control characters from snapshots (ANSI escapes) are written as '?'. */
 int cli_write_stdout(const char *text);

@@ -62,7 +62,8 @@ int cmd_check(int argc, char **argv)
 		rc = cli_snap_error(&err);
 		goto done;
 	}
-	if ((rc = cli_write_stdout(text)) == CLI_OK && snap_check_verdict(chk) == SNAP_CHECK_FAIL)
+	if ((rc = args.format ? cli_write_stdout(text) : cli_write_report(text)) == CLI_OK &&
+	    snap_check_verdict(chk) == SNAP_CHECK_FAIL)
 		rc = CLI_REGRESSION;
 done:
 	free(text);

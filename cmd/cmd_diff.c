@@ -81,7 +81,8 @@ int cmd_diff(int argc, char **argv)
 		rc = cli_snap_error(&err);
 		goto done;
 	}
-	if ((rc = cli_write_stdout(text)) == CLI_OK) {
+	if ((rc = args.format == SNAP_DIFF_TEXT ? cli_write_report(text)
+	                                        : cli_write_stdout(text)) == CLI_OK) {
 		if (snap_diff_classes(d) & o.fail_on)
 			rc = CLI_REGRESSION; /* a regression found wins over inconclusive */
 		else if (!snap_diff_conclusive(d) && !o.allow_inconclusive)

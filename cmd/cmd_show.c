@@ -32,7 +32,8 @@ int cmd_show(int argc, char **argv)
 	if (snap_report_render(&text, s, (snap_report_format)args.format, &err) < 0)
 		rc = cli_snap_error(&err);
 	else
-		rc = cli_write_stdout(text);
+		rc = args.format == SNAP_REPORT_JSON ? cli_write_stdout(text)
+		                                     : cli_write_report(text);
 	free(text);
 	snap_snapshot_free(s);
 	return rc;

@@ -127,7 +127,7 @@ int cmd_hosts(int argc, char **argv)
 	if (snap_store_hosts_ext(&text, st, (snap_list_format)args.format, &err) < 0)
 		rc = cli_snap_error(&err);
 	else
-		rc = cli_write_stdout(text);
+		rc = args.format ? cli_write_stdout(text) : cli_write_report(text);
 	free(text);
 	snap_store_free(st);
 	return rc;
@@ -221,7 +221,8 @@ int cmd_fleet(int argc, char **argv)
 		return rc;
 	if (snap_store_fleet(&text, &failing, st, (snap_fleet_format)args.format, now, &err) < 0)
 		rc = cli_snap_error(&err);
-	else if ((rc = cli_write_stdout(text)) == CLI_OK && failing)
+	else if ((rc = args.format ? cli_write_stdout(text) : cli_write_report(text)) == CLI_OK &&
+	         failing)
 		rc = CLI_REGRESSION;
 	free(text);
 	snap_store_free(st);

@@ -110,6 +110,20 @@ static int help(const char *name)
 
 int main(int argc, char **argv)
 {
+	/* options before the command, as git takes them: --no-pager, --color[=WHEN] */
+	while (argc >= 2 && !strncmp(argv[1], "--", 2) &&
+	       (!strcmp(argv[1], "--no-pager") || !strncmp(argv[1], "--color", 7))) {
+		if (!strcmp(argv[1], "--no-pager"))
+			cli_out.pager = 0;
+		else if (!strcmp(argv[1], "--color"))
+			cli_set_color(NULL);
+		else if (argv[1][7] != '=' || cli_set_color(argv[1] + 8) != CLI_OK)
+			return argv[1][7] == '=' ? CLI_ERROR
+			                         : cli_error("unknown option '%s'", argv[1]);
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
 		cli_error("no command given");
 		usage(stderr);

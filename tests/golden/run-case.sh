@@ -17,6 +17,7 @@ CASE=$(cd "$1" && pwd)
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 : "${PCISNAP:?PCISNAP must name the pcisnap binary}"
 export LC_ALL=C TZ=UTC SOURCE_DATE_EPOCH=0 CASE PCISNAP
+unset COLUMNS NO_COLOR PCISNAP_PAGER # reports as a pipe gets them
 export MKROOT="python3 $SRC/tests/gen/mkroot.py" DATA="$SRC/tests/data" SHARED="$SRC/../shared"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pcisnap-golden.XXXXXX")
 export WORK

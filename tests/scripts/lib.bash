@@ -3,6 +3,7 @@
 set -euo pipefail
 : "${PCISNAP:?}" "${SNAP_SOURCE_DIR:?}"
 export LC_ALL=C TZ=UTC
+unset COLUMNS NO_COLOR PCISNAP_PAGER # reports as a pipe gets them, whatever the caller's terminal
 T=$(mktemp -d "${TMPDIR:-/tmp}/pcisnap-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 export PCISNAP_STORE="$T/default-store" HOME="$T/home" # never the machine's own store
