@@ -44,8 +44,12 @@ def main():
                 k += 1
             host = "%s-%04d" % (model, i)
             env = dict(os.environ, SOURCE_DATE_EPOCH=str(1700000000 + i))
-            subprocess.run([a.pcisnap, "collect", "--root", roots[variant], "--host", host,
-                            "--store", a.store], check=True, stdout=subprocess.DEVNULL, env=env)
+            p = subprocess.run([a.pcisnap, "collect", "--root", roots[variant], "--host", host,
+                                "--store", a.store], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, env=env)
+            if p.returncode:  # "stored ..." on stderr is the normal case; say the rest
+                sys.stderr.write(p.stderr.decode(errors="replace"))
+                sys.exit(p.returncode)
             if variant != model:
                 seeded.append((host, variant))
         for h, v in seeded:

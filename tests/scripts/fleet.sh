@@ -26,4 +26,25 @@ for m in fleet["models"]:
     assert m["baseline"] not in seeded, m
 PY
 check "text names each model and a summary" sh -c "grep -q 'PowerEdge R7525' '$T/fleet.txt' && grep -q '^summary:' '$T/fleet.txt'"
+check "worst first: hosts by verdict then check, models by their worst host" python3 - "$T/fleet.json" <<'PY'
+import json, sys
+fleet = json.load(open(sys.argv[1]))
+order = ["harmless", "binding_regression", "grouping_regression", "isolation_loss"]
+checks = ["PASS", "WARN", "FAIL", "?"]
+rank = lambda h: (order.index(h["verdict"]), checks.index(h["check"]) if h["check"] in checks else 3)
+ranks = [rank(h) for h in fleet["hosts"]]
+assert ranks == sorted(ranks, reverse=True), ranks
+worst = [max(rank(h) for h in fleet["hosts"] if h["model"] == m["model"]) for m in fleet["models"]]
+assert worst == sorted(worst, reverse=True), worst
+for h in fleet["hosts"]:
+    assert h["kernel"] and h["bios"], h
+    if h["verdict"] != "harmless":
+        assert h["next"] == "pcisnap diff %s %s" % (h["baseline"], h["host"]), h
+    elif h["check"] == "FAIL":
+        assert h["next"] == "pcisnap check %s" % h["host"], h
+    else:
+        assert h["next"] is None, h
+PY
+check "text: the next command for each regressed host" sh -c "test \"\$(grep -c '^  pcisnap diff ' '$T/fleet.txt')\" = \"\$(wc -l <'$T/seeded')\""
+check "text: kernel and BIOS columns" grep -q '6.8.12-5-pve .*American Megatrends' "$T/fleet.txt"
 finish

@@ -14,6 +14,7 @@
 #include <nettle/sha2.h>
 
 #include "analyse/analyse.h"
+#include "render/render.h"
 #include "snap/diff.h"
 #include "snap/fleet.h"
 #include "store/store_internal.h"
@@ -25,6 +26,8 @@ struct row {
 	char inv[17];        /* inventory fingerprint */
 	char cfg[17];        /* config fingerprint */
 	char check[8];       /* PASS, WARN, FAIL or ? */
+	char kernel[128];    /* kernel release, from the commit */
+	char bios[256];      /* "vendor version (date)", from the commit */
 	git_oid tip;         /* latest snapshot */
 	int64_t time;        /* its collection time */
 	const char *verdict; /* against the baseline; static string */
@@ -45,6 +48,80 @@ static int cmp_row(const void *a, const void *b)
 	if (!c)
 		c = strcmp(x->inv, y->inv);
 	return c ? c : strcmp(x->host, y->host);
+}
+
+/* How bad a host is: its verdict against the baseline first, then its check. */
+static int host_rank(const json_t *h)
+{
+	int v = 0;
+
+	for (int k = 0; k < SNAP_CLASS_COUNT; k++)
+		if (!strcmp(snap_json__str(h, "verdict"), snap_class_name((snap_class)k)))
+			v = k;
+	return v * 4 + check_rank(snap_json__str(h, "check"));
+}
+
+static int cmp_worst_host(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	int d = host_rank(y) - host_rank(x);
+
+	return d ? d : strcmp(snap_json__str(x, "host"), snap_json__str(y, "host"));
+}
+
+/* The worst rank among a model's hosts. */
+static int model_rank(const json_t *doc, const json_t *m)
+{
+	const json_t *h;
+	size_t i;
+	int worst = 0;
+
+	json_array_foreach (json_object_get(doc, "hosts"), i, h)
+		if (!strcmp(snap_json__str(h, "model"), snap_json__str(m, "model")) &&
+		    !strcmp(snap_json__str(h, "inventory"), snap_json__str(m, "inventory")) &&
+		    host_rank(h) > worst)
+			worst = host_rank(h);
+	return worst;
+}
+
+static const json_t *rank_doc; /* for cmp_worst_model: qsort has no payload */
+
+static int cmp_worst_model(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	int d = model_rank(rank_doc, y) - model_rank(rank_doc, x);
+
+	if (d)
+		return d;
+	if ((d = strcmp(snap_json__str(x, "model"), snap_json__str(y, "model"))))
+		return d;
+	return strcmp(snap_json__str(x, "inventory"), snap_json__str(y, "inventory"));
+}
+
+/* Sort a JSON array of objects with cmp. */
+static void sort_array(json_t *arr, int (*cmp)(const void *, const void *))
+{
+	size_t n = json_array_size(arr), i;
+	json_t **v = n ? malloc(n * sizeof(*v)) : NULL;
+
+	if (!v)
+		return; /* out of memory: left in name order */
+	for (i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort(v, n, sizeof(*v), cmp);
+	json_array_clear(arr);
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
+}
+
+/* Worst hosts first, and the models holding them. */
+static void worst_first(json_t *doc)
+{
+	sort_array(json_object_get(doc, "hosts"), cmp_worst_host);
+	rank_doc = doc;
+	sort_array(json_object_get(doc, "models"), cmp_worst_model);
+	rank_doc = NULL;
 }
 
 static void age(char *buf, size_t n, int64_t secs)
@@ -99,6 +176,9 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 		}
 		snap_store__msg_field(r->model, sizeof(r->model), git_commit_message(c), "model");
 		snap_store__msg_field(r->check, sizeof(r->check), git_commit_message(c), "check");
+		snap_store__msg_field(r->kernel, sizeof(r->kernel), git_commit_message(c),
+		                      "kernel");
+		snap_store__msg_field(r->bios, sizeof(r->bios), git_commit_message(c), "bios");
 		snap_store__msg_field(r->inv, sizeof(r->inv), git_commit_message(c), "inventory");
 		snap_store__msg_field(r->cfg, sizeof(r->cfg), git_commit_message(c), "config");
 		r->time = (int64_t)git_commit_time(c);
@@ -176,13 +256,27 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 				}
 			if (strcmp(r->verdict, "harmless") || !strcmp(r->check, "FAIL"))
 				bad++;
-			json_array_append_new(
-			    json_object_get(doc, "hosts"),
-			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:b}", "host",
-			              r->host, "model", r->model, "inventory", r->inv, "config",
-			              r->cfg, "baseline", rows[bi].host, "age_seconds",
-			              (json_int_t)(now - r->time), "check", r->check, "verdict",
-			              r->verdict, "is_baseline", r->baseline));
+			{
+				/* what to run next: the diff against the baseline, or the check */
+				char next[600] = "";
+
+				if (strcmp(r->verdict, "harmless"))
+					snprintf(next, sizeof(next), "pcisnap diff %s %s",
+					         rows[bi].host, r->host);
+				else if (!strcmp(r->check, "FAIL"))
+					snprintf(next, sizeof(next), "pcisnap check %s", r->host);
+				json_array_append_new(
+				    json_object_get(doc, "hosts"),
+				    json_pack(
+				        "{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:b, s:s, s:s, "
+				        "s:o}",
+				        "host", r->host, "model", r->model, "inventory", r->inv,
+				        "config", r->cfg, "baseline", rows[bi].host, "age_seconds",
+				        (json_int_t)(now - r->time), "check", r->check, "verdict",
+				        r->verdict, "is_baseline", r->baseline, "kernel", r->kernel,
+				        "bios", r->bios, "next",
+				        *next ? json_string(next) : json_null()));
+			}
 		}
 		snap_snapshot_free(base);
 		model = json_pack("{s:s, s:s, s:I, s:s, s:s, s:{}}", "model", rows[lo].model,
@@ -203,6 +297,7 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 		json_object_set_new(doc, "counts", c);
 		json_object_set_new(doc, "failing_hosts", json_integer((json_int_t)bad));
 	}
+	worst_first(doc);
 	if (format == SNAP_FLEET_JSON) {
 		error = snap_json__dump(out, doc, err);
 		goto done;
@@ -213,9 +308,16 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 	                 format == SNAP_FLEET_MARKDOWN ? "## " : "", n,
 	                 json_array_size(json_object_get(doc, "models")), bad);
 	{
-		size_t i;
+		size_t i, wk = 6, wb = 4;
 		json_t *m, *h;
 
+		/* the kernel and BIOS columns as wide as their widest value */
+		json_array_foreach (json_object_get(doc, "hosts"), i, h) {
+			if (strlen(snap_json__str(h, "kernel")) > wk)
+				wk = strlen(snap_json__str(h, "kernel"));
+			if (strlen(snap_json__str(h, "bios")) > wb)
+				wb = strlen(snap_json__str(h, "bios"));
+		}
 		json_array_foreach (json_object_get(doc, "models"), i, m) {
 			size_t k;
 
@@ -228,9 +330,10 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 			                 snap_json__str(m, "baseline"),
 			                 snap_json__str(m, "config"));
 			if (format == SNAP_FLEET_MARKDOWN)
-				snap_buf__puts(
-				    &b, "\n| host | age | check | verdict against baseline |\n"
-				        "|---|---|---|---|\n");
+				snap_buf__puts(&b,
+				               "\n| host | age | check | kernel | BIOS | verdict "
+				               "against baseline |\n"
+				               "|---|---|---|---|---|---|\n");
 			json_array_foreach (json_object_get(doc, "hosts"), k, h) {
 				char a[32];
 
@@ -241,15 +344,50 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 					continue;
 				age(a, sizeof(a),
 				    json_integer_value(json_object_get(h, "age_seconds")));
-				snap_buf__printf(
-				    &b,
-				    format == SNAP_FLEET_MARKDOWN ? "| %s | %s | %s | %s%s |\n"
-				                                  : "  %-24s %6s  %-5s %s%s\n",
-				    snap_json__str(h, "host"), a, snap_json__str(h, "check"),
-				    snap_json__str(h, "verdict"),
-				    json_is_true(json_object_get(h, "is_baseline")) ? " (baseline)"
-				                                                    : "");
+				if (format == SNAP_FLEET_MARKDOWN) {
+					snap_buf__printf(&b, "| %s | %s | %s | ",
+					                 snap_json__str(h, "host"), a,
+					                 snap_json__str(h, "check"));
+					snap_render__md_cell(&b, snap_json__str(h, "kernel"));
+					snap_buf__puts(&b, " | ");
+					snap_render__md_cell(&b, snap_json__str(h, "bios"));
+					snap_buf__printf(
+					    &b, " | %s%s |\n", snap_json__str(h, "verdict"),
+					    json_is_true(json_object_get(h, "is_baseline"))
+					        ? " (baseline)"
+					        : "");
+				} else {
+					snap_buf__printf(
+					    &b, "  %-24s %6s  %-5s %-*s  %-*s  %s%s\n",
+					    snap_json__str(h, "host"), a,
+					    snap_json__str(h, "check"), (int)wk,
+					    snap_json__str(h, "kernel"), (int)wb,
+					    snap_json__str(h, "bios"), snap_json__str(h, "verdict"),
+					    json_is_true(json_object_get(h, "is_baseline"))
+					        ? " (baseline)"
+					        : "");
+				}
 			}
+		}
+	}
+	{
+		/* the commands to run next, worst host first */
+		size_t i, listed = 0;
+		json_t *h;
+
+		json_array_foreach (json_object_get(doc, "hosts"), i, h) {
+			const char *next = snap_json__str(h, "next");
+
+			if (!next)
+				continue;
+			if (!listed++)
+				snap_buf__printf(&b, "\n%snext:\n",
+				                 format == SNAP_FLEET_MARKDOWN ? "### " : "");
+			snap_buf__printf(&b,
+			                 format == SNAP_FLEET_MARKDOWN ? "- `%s` (%s, check %s)\n"
+			                                               : "  %-44s # %s, check %s\n",
+			                 next, snap_json__str(h, "verdict"),
+			                 snap_json__str(h, "check"));
 		}
 	}
 	snap_buf__puts(&b, "\nsummary:");

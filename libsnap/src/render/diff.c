@@ -5,35 +5,7 @@
 #include <string.h>
 
 #include "analyse/diff.h"
-
-/*
- * Text from a snapshot in one Markdown table cell: a newline would end the row (and start lines
- * of its own), '|' the cell, and HTML would render: none of them pass as they are.
- */
-static void md_cell(snap_buf *b, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		switch (*p) {
-		case '|':
-			snap_buf__puts(b, "\\|");
-			break;
-		case '<':
-			snap_buf__puts(b, "&lt;");
-			break;
-		case '>':
-			snap_buf__puts(b, "&gt;");
-			break;
-		case '&':
-			snap_buf__puts(b, "&amp;");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				snap_buf__puts(b, " ");
-			else
-				snap_buf__put(b, (const char *)p, 1);
-		}
-	}
-}
+#include "render/render.h"
 
 static void render_header(snap_buf *b, const snap_diff *d, bool md)
 {
@@ -272,9 +244,9 @@ int snap_diff_render(char **out, const snap_diff *d, snap_diff_format format, sn
 		json_array_foreach (json_object_get(d->doc, "changes"), i, ch) {
 			snap_buf__printf(&b, "| %s | %s | ", snap_json__str(ch, "class"),
 			                 snap_json__str(ch, "kind"));
-			md_cell(&b, snap_json__str(ch, "subject"));
+			snap_render__md_cell(&b, snap_json__str(ch, "subject"));
 			snap_buf__puts(&b, " | ");
-			md_cell(&b, snap_json__str(ch, "message"));
+			snap_render__md_cell(&b, snap_json__str(ch, "message"));
 			snap_buf__puts(&b, " |\n");
 		}
 		if (!json_array_size(json_object_get(d->doc, "changes")))
