@@ -239,6 +239,51 @@ Test(parse, proxmox_hostpci_forms_and_snapshot_sections)
 	json_decref(vm);
 }
 
+/* SR-IOV VFs are passed as <interface type='hostdev'>: a hostdev all the same. */
+Test(parse, libvirt_interface_hostdev_counts)
+{
+	json_t *vm = snap_parse__libvirt(
+	    "<?xml version='1.0'?>\n<domain type='kvm'>\n  <name>nfv-01</name>\n  <devices>\n"
+	    "    <interface type='hostdev' managed='yes'>\n      <mac address='52:54:00:6d:90:02'/>\n"
+	    "      <source>\n        <address type='pci' domain='0x0000' bus='0x3b' slot='0x02'"
+	    " function='0x1'/>\n      </source>\n    </interface>\n"
+	    "    <interface type='network'><source network='default'/></interface>\n"
+	    "    <hostdev mode='subsystem' type='pci' managed='yes'><source>"
+	    "<address domain='0x0000' bus='0x41' slot='0x00' function='0x0'/></source></hostdev>\n"
+	    "  </devices>\n</domain>\n",
+	    "etc/libvirt/qemu/nfv-01.xml");
+	json_t *hd = json_object_get(vm, "hostdevs");
+
+	cr_assert_not_null(vm);
+	cr_assert_str_eq(snap_json__str(vm, "name"), "nfv-01");
+	cr_assert_eq(json_array_size(hd), 2);
+	cr_assert_str_eq(snap_json__str(json_array_get(hd, 0), "key"), "interface0");
+	cr_assert_str_eq(json_string_value(json_array_get(
+	                     json_object_get(json_array_get(hd, 0), "addresses"), 0)),
+	                 "0000:3b:02.1");
+	cr_assert_str_eq(snap_json__str(json_array_get(hd, 1), "key"), "hostdev0");
+	json_decref(vm);
+}
+
+/* Not well-formed, not a domain, or an entity that reaches out: no VM, nothing read. */
+Test(parse, libvirt_refuses_what_is_not_a_domain)
+{
+	cr_assert_null(snap_parse__libvirt("<domain><name>x</name><devices>", "f.xml"));
+	cr_assert_null(snap_parse__libvirt("<network><name>default</name></network>", "f.xml"));
+	cr_assert_null(snap_parse__libvirt("", "f.xml"));
+	{
+		/* an external entity is not fetched or expanded: the name is not the file */
+		json_t *vm = snap_parse__libvirt(
+		    "<?xml version='1.0'?><!DOCTYPE domain [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>"
+		    "<domain><name>&x;</name><devices/></domain>",
+		    "f.xml");
+		const char *name = vm ? snap_json__str(vm, "name") : NULL;
+
+		cr_assert(!name || !strstr(name, "root:"), "%s", name);
+		json_decref(vm);
+	}
+}
+
 Test(parse, libvirt_hostdev_skips_comments_and_non_pci)
 {
 	json_t *vm = snap_parse__libvirt(

@@ -6,10 +6,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #include "collect/collect.h"
 
@@ -566,118 +570,103 @@ oom:
 }
 
 /* Value of attribute name in the tag text [tag, end); malloc'd, NULL if absent. */
-static char *xml_attr(const char *tag, const char *end, const char *name)
+/* The first child element of n called name, or NULL. */
+static xmlNode *child(const xmlNode *n, const char *name)
 {
-	size_t nlen = strlen(name);
-
-	for (const char *p = tag; p + nlen + 2 < end; p++) {
-		if (strncmp(p, name, nlen) || !isspace((unsigned char)p[-1]))
-			continue;
-		const char *q = p + nlen;
-
-		while (isspace((unsigned char)*q))
-			q++;
-		if (*q != '=')
-			continue;
-		q++;
-		while (isspace((unsigned char)*q))
-			q++;
-		if (*q != '\'' && *q != '"')
-			continue;
-		const char *close = memchr(q + 1, *q, (size_t)(end - q - 1));
-
-		if (!close)
-			return NULL;
-		return strndup(q + 1, (size_t)(close - q - 1));
-	}
+	for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && !xmlStrcmp(c->name, BAD_CAST name))
+			return c;
 	return NULL;
 }
 
-static unsigned long xml_num(const char *s)
+/* An attribute as a number: libvirt writes 0x-hex, and accepts decimal. */
+static unsigned long attr_num(const xmlNode *n, const char *name)
 {
-	return s ? strtoul(s, NULL, 0) : 0; /* libvirt accepts 0x-hex and decimal */
+	xmlChar *v = xmlGetProp(n, BAD_CAST name);
+	unsigned long x = v ? strtoul((const char *)v, NULL, 0) : 0;
+
+	xmlFree(v);
+	return x;
 }
 
-/* Text of the first <elem>...</elem> in [p, end); malloc'd or NULL. */
-static char *xml_text(const char *p, const char *end, const char *elem)
+static bool attr_is(const xmlNode *n, const char *name, const char *want)
 {
-	char open[64], close[64];
-	const char *s, *e;
+	xmlChar *v = xmlGetProp(n, BAD_CAST name);
+	bool is = v && !xmlStrcmp(v, BAD_CAST want);
 
-	snprintf(open, sizeof(open), "<%s>", elem);
-	snprintf(close, sizeof(close), "</%s>", elem);
-	if (!(s = strstr(p, open)) || s >= end || !(e = strstr(s, close)) || e > end)
-		return NULL;
-	s += strlen(open);
-	return strndup(s, (size_t)(e - s));
+	xmlFree(v);
+	return is;
+}
+
+/* <source><address domain= bus= slot= function=/></source> of a device as a BDF, or false. */
+static bool source_address(char bdf[32], const xmlNode *dev)
+{
+	const xmlNode *addr = child(child(dev, "source"), "address");
+
+	if (!addr || (xmlHasProp(addr, BAD_CAST "type") && !attr_is(addr, "type", "pci")))
+		return false;
+	snprintf(bdf, 32, "%04lx:%02lx:%02lx.%lx", attr_num(addr, "domain") & 0xffff,
+	         attr_num(addr, "bus") & 0xff, attr_num(addr, "slot") & 0x1f,
+	         attr_num(addr, "function") & 7);
+	return true;
 }
 
 /*
- * libvirt domain XML: the domain <name> and each <hostdev type='pci'> source <address>. This is
- * a scanner for the fixed shape libvirt writes to /etc/libvirt/qemu, not a general XML parser:
- * comments are skipped, entities are not expanded.
+ * libvirt domain XML, parsed by libxml2 (no network, no entity expansion, no DTD, errors kept
+ * to itself): the domain's <name> and each PCI device it passes, a <hostdev type='pci'> or an
+ * <interface type='hostdev'> (how SR-IOV VFs are passed), by its <source><address>. NULL when
+ * the text is not a well-formed <domain>.
  */
 json_t *snap_parse__libvirt(const char *text, const char *file)
 {
-	snap_buf clean = SNAP_BUF_INIT;
-	json_t *devs = json_array(), *vm;
-	char *doc, *name, *p;
-	int n = 0;
+	xmlDoc *doc = xmlReadMemory(text, (int)strnlen(text, INT_MAX), file, NULL,
+	                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL, *name, *d;
+	xmlChar *vm_name = NULL;
+	json_t *devs, *vm = NULL;
+	int nh = 0, ni = 0;
 
-	for (const char *q = text; *q;) { /* drop <!-- comments --> */
-		const char *c = strstr(q, "<!--"), *e;
-
-		if (!c) {
-			snap_buf__puts(&clean, q);
-			break;
-		}
-		snap_buf__put(&clean, q, (size_t)(c - q));
-		if (!(e = strstr(c, "-->")))
-			break;
-		q = e + 3;
-	}
-	if (!(doc = snap_buf__detach(&clean)) || !devs) {
-		free(doc);
-		json_decref(devs);
+	if (!root || xmlStrcmp(root->name, BAD_CAST "domain")) {
+		xmlFreeDoc(doc);
 		return NULL;
 	}
-	name = xml_text(doc, doc + strlen(doc), "name");
-	for (p = strstr(doc, "<hostdev"); p; p = strstr(p + 1, "<hostdev")) {
-		const char *tag_end = strchr(p, '>'), *elem_end = strstr(p, "</hostdev>");
-		char *type, *src;
-		const char *addr, *addr_end;
+	if ((name = child(root, "name")))
+		vm_name = xmlNodeGetContent(name);
+	devs = json_array();
+	for (d = child(root, "devices") ? child(root, "devices")->children : NULL; d; d = d->next) {
 		char key[32], bdf[32];
 
-		if (!tag_end || !elem_end)
-			break;
-		type = xml_attr(p, tag_end, "type");
-		if (!type || strcmp(type, "pci")) {
-			free(type);
+		if (d->type != XML_ELEMENT_NODE)
+			continue;
+		if (!xmlStrcmp(d->name, BAD_CAST "hostdev") && attr_is(d, "type", "pci")) {
+			if (!source_address(bdf, d))
+				continue;
+			snprintf(key, sizeof(key), "hostdev%d", nh++);
+		} else if (!xmlStrcmp(d->name, BAD_CAST "interface") &&
+		           attr_is(d, "type", "hostdev")) {
+			if (!source_address(bdf, d))
+				continue;
+			snprintf(key, sizeof(key), "interface%d", ni++);
+		} else {
 			continue;
 		}
-		free(type);
-		src = strstr(p, "<source");
-		addr = src ? strstr(src, "<address") : NULL;
-		if (!addr || addr > elem_end || !(addr_end = strchr(addr, '>')))
-			continue;
-		char *d = xml_attr(addr, addr_end, "domain"), *b = xml_attr(addr, addr_end, "bus");
-		char *s = xml_attr(addr, addr_end, "slot"),
-		     *f = xml_attr(addr, addr_end, "function");
-
-		snprintf(bdf, sizeof(bdf), "%04lx:%02lx:%02lx.%lx", xml_num(d) & 0xffff,
-		         xml_num(b) & 0xff, xml_num(s) & 0x1f, xml_num(f) & 7);
-		free(d);
-		free(b);
-		free(s);
-		free(f);
-		snprintf(key, sizeof(key), "hostdev%d", n++);
 		json_array_append_new(devs, json_pack("{s:s, s:[s], s:n, s:n}", "key", key,
 		                                      "addresses", bdf, "mapping", "options"));
 	}
-	vm = json_pack("{s:s, s:o, s:o, s:s, s:o}", "source", "libvirt", "id",
-	               snap_json__str_or_null(name), "name", snap_json__str_or_null(name), "file",
-	               file, "hostdevs", devs);
-	free(name);
-	free(doc);
+	{
+		char *n = vm_name ? strdup((const char *)vm_name) : NULL;
+
+		/* escaped like every other text the collector keeps */
+		if (n && snap_parse__utf8_escape(&n) < 0) {
+			free(n);
+			n = NULL;
+		}
+		vm = json_pack("{s:s, s:o, s:o, s:s, s:o}", "source", "libvirt", "id",
+		               snap_json__str_or_null(n), "name", snap_json__str_or_null(n), "file",
+		               file, "hostdevs", devs);
+		free(n);
+	}
+	xmlFree(vm_name);
+	xmlFreeDoc(doc);
 	return vm;
 }
