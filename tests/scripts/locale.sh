@@ -42,7 +42,7 @@ C
 san=
 if nm "$lib" 2>/dev/null | grep -c __asan_ >/dev/null; then san="-fsanitize=address,undefined"; fi
 check "compile a program against libsnap" sh -c "cc -std=c11 $san -I'$inc' '$T/prog.c' '$lib' \
-	\$(pkg-config --libs jansson libpci libgit2 libarchive nettle libxml-2.0) -o '$T/prog'"
+	\$(pkg-config --libs jansson libpci libgit2 libarchive nettle libxml-2.0 libkmod) -o '$T/prog'"
 $MKROOT pve-intel "$T/root"
 LC_ALL=C "$T/prog" "$T/root" >"$T/c.out" 2>"$T/c.err"
 LOCPATH="$T/loc" LC_ALL=de_DE.UTF-8 "$T/prog" "$T/root" >"$T/de.out" 2>"$T/de.err"

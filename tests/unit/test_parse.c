@@ -244,7 +244,8 @@ Test(parse, libvirt_interface_hostdev_counts)
 {
 	json_t *vm = snap_parse__libvirt(
 	    "<?xml version='1.0'?>\n<domain type='kvm'>\n  <name>nfv-01</name>\n  <devices>\n"
-	    "    <interface type='hostdev' managed='yes'>\n      <mac address='52:54:00:6d:90:02'/>\n"
+	    "    <interface type='hostdev' managed='yes'>\n      <mac "
+	    "address='52:54:00:6d:90:02'/>\n"
 	    "      <source>\n        <address type='pci' domain='0x0000' bus='0x3b' slot='0x02'"
 	    " function='0x1'/>\n      </source>\n    </interface>\n"
 	    "    <interface type='network'><source network='default'/></interface>\n"
@@ -273,10 +274,10 @@ Test(parse, libvirt_refuses_what_is_not_a_domain)
 	cr_assert_null(snap_parse__libvirt("", "f.xml"));
 	{
 		/* an external entity is not fetched or expanded: the name is not the file */
-		json_t *vm = snap_parse__libvirt(
-		    "<?xml version='1.0'?><!DOCTYPE domain [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>"
-		    "<domain><name>&x;</name><devices/></domain>",
-		    "f.xml");
+		json_t *vm = snap_parse__libvirt("<?xml version='1.0'?><!DOCTYPE domain [<!ENTITY "
+		                                 "x SYSTEM 'file:///etc/passwd'>]>"
+		                                 "<domain><name>&x;</name><devices/></domain>",
+		                                 "f.xml");
 		const char *name = vm ? snap_json__str(vm, "name") : NULL;
 
 		cr_assert(!name || !strstr(name, "root:"), "%s", name);

@@ -43,6 +43,8 @@ json_t *snap_collect__groups(struct collector *c, json_t *devices);
 void snap_collect__kernel_multifunction(json_t *devices);
 json_t *snap_collect__firmware(struct collector *c);
 json_t *snap_collect__modules(struct collector *c);
+/* modprobe.c: modprobe.d(5) through libkmod: {options, blacklist, softdep, install, files}. */
+json_t *snap_collect__modprobe(struct collector *c);
 json_t *snap_collect__vfio(struct collector *c, const json_t *opts, json_t *modules);
 /* A boolean module setting: the live parameter, else the configured one, else unknown. */
 json_t *snap_collect__setting(const json_t *vfio, const json_t *opts, const char *mod,

@@ -146,10 +146,8 @@ json_t *snap_collect__vfio(struct collector *c, const json_t *opts, json_t *modu
 {
 	static const char *const mods[] = {"vfio", "vfio_pci", "vfio_pci_core", "vfio_iommu_type1"};
 	json_t *vfio = json_object(), *loaded = json_object(), *params = json_object();
-	json_t *modprobe = json_pack("{s:{}, s:[], s:{}, s:{}, s:[]}", "options", "blacklist",
-	                             "softdep", "install", "files");
+	json_t *modprobe = snap_collect__modprobe(c);
 	json_t *ids = json_array();
-	char **files = NULL;
 	size_t n = 0, i;
 	json_t *m;
 
@@ -161,22 +159,6 @@ json_t *snap_collect__vfio(struct collector *c, const json_t *opts, json_t *modu
 			in_proc |= !strcmp(json_string_value(m), mods[i]);
 		json_object_set_new(loaded, mods[i], json_boolean(present || in_proc));
 		json_object_set_new(params, mods[i], p);
-	}
-	n = 0;
-	if (snap_root__list(&files, &n, &c->r, "etc/modprobe.d") == 0) {
-		for (i = 0; i < n; i++) {
-			char rel[512], *text;
-			size_t len = strlen(files[i]);
-
-			if (len < 6 || strcmp(files[i] + len - 5, ".conf"))
-				continue;
-			snprintf(rel, sizeof(rel), "etc/modprobe.d/%s", files[i]);
-			if ((text = snap_collect__read_text(c, rel, TEXT_MAX))) {
-				snap_parse__modprobe(modprobe, text, rel);
-				free(text);
-			}
-		}
-		snap_strv__free(files, n);
 	}
 	{
 		const json_t *cl = json_object_get(opts, "vfio-pci.ids");
