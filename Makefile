@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 
 DEB_PACKAGES := build-essential cmake pkg-config libpci-dev libjansson-dev libarchive-dev \
-	libgit2-dev libcriterion-dev nettle-dev libxml2-dev libkmod-dev python3 python3-jsonschema pciutils pci.ids git \
+	libgit2-dev libcriterion-dev nettle-dev libxml2-dev libkmod-dev python3 python3-jsonschema \
+	pciutils pci.ids git lighttpd openssh-server openssh-client \
 	bzip2 xz-utils zstd clang-format locales man-db
 # The real-kernel lab (tests/vm): Debian's kernel booted under QEMU.
 VM_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static kmod cpio pciutils python3

@@ -108,6 +108,17 @@ int cli_source_date_epoch(int64_t *out);
  */
 int cli_parse_time(int64_t *out, const char *opt, const char *arg, int end_of_day);
 
+/*
+ * credential.c: git's credential helpers for push and pull over HTTP(S), a
+ * snap_store_credential_fn. What a helper gave is approved (or rejected) afterwards.
+ */
+struct cli_credential {
+	char *given; /* the description and what was given, for approve/reject */
+};
+int cli_credential(char **username, char **password, const char *url, const char *url_username,
+                   void *payload);
+void cli_credential_done(struct cli_credential *c, int worked);
+
 #define CLI_KEY_MAX 4096
 /* A key file (redaction or bundle authentication): 16 to CLI_KEY_MAX bytes. */
 int cli_read_key(unsigned char *key, size_t *len, const char *path);

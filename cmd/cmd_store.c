@@ -153,6 +153,16 @@ int cmd_label(int argc, char **argv)
 	return rc;
 }
 
+/* every ref a push or pull moved, on stderr: status, not data */
+static void print_ref(const char *ref, const char *old_hex, const char *new_hex, void *payload)
+{
+	(void)payload;
+	if (*old_hex)
+		fprintf(stderr, "updated %s %.10s..%.10s\n", ref, old_hex, new_hex);
+	else
+		fprintf(stderr, "new     %s %.10s\n", ref, new_hex);
+}
+
 static int sync_cmd(int argc, char **argv, int push)
 {
 	static const char usage_push[] =
@@ -165,6 +175,7 @@ static int sync_cmd(int argc, char **argv, int push)
 	    "usage: pcisnap pull [REMOTE] [--store DIR]\n"
 	    "\n"
 	    "Fetch every host branch and label from REMOTE (default 'origin') into the store.\n";
+	struct cli_credential cred = {NULL};
 	const char *store = NULL;
 	snap_store *st = NULL;
 	snap_error err = {0};
@@ -176,8 +187,16 @@ static int sync_cmd(int argc, char **argv, int push)
 	remote = optind < argc ? argv[optind] : "origin";
 	if ((rc = cli_open_store(&st, store, !push)) != CLI_OK)
 		return rc;
-	if ((push ? snap_store_push(st, remote, &err) : snap_store_pull(st, remote, &err)) < 0)
+	snap_store_set_transport(st, cli_credential, print_ref, &cred);
+	if ((push ? snap_store_push(st, remote, &err) : snap_store_pull(st, remote, &err)) < 0) {
 		rc = cli_snap_error(&err);
+		/* a helper's password the remote did not take is forgotten, as git does */
+		cli_credential_done(&cred, !strstr(err.message, "401") &&
+		                               !strstr(err.message, "uthenticat") &&
+		                               !strstr(err.message, "credentials"));
+	} else {
+		cli_credential_done(&cred, 1);
+	}
 	snap_store_free(st);
 	return rc;
 }

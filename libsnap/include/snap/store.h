@@ -66,6 +66,26 @@ typedef int (*snap_store_summary_fn)(snap_store_fields *f, const snap_snapshot *
  */
 SNAP_EXTERN void snap_store_set_summary(snap_store *st, snap_store_summary_fn fn, void *payload);
 
+/**
+ * A user name and password for url (username: the URL's, or NULL), each malloc'd, for push and
+ * pull over HTTP(S). Return 0, or a negative status when there is none.
+ */
+typedef int (*snap_store_credential_fn)(char **username, char **password, const char *url,
+                                        const char *url_username, void *payload);
+
+/** A ref a push or pull moved: old_hex is "" when the ref is new. */
+typedef void (*snap_store_ref_fn)(const char *ref, const char *old_hex, const char *new_hex,
+                                  void *payload);
+
+/**
+ * How push and pull authenticate and report. SSH keys come from ssh-agent (SSH_AUTH_SOCK) and
+ * SSH host keys must be in ~/.ssh/known_hosts or /etc/ssh/ssh_known_hosts with that key, as ssh
+ * requires; user names and passwords come from cred (NULL: none); every ref moved goes to
+ * on_ref (NULL: not reported).
+ */
+SNAP_EXTERN void snap_store_set_transport(snap_store *st, snap_store_credential_fn cred,
+                                          snap_store_ref_fn on_ref, void *payload);
+
 /** Free a store. NULL is a no-op. */
 SNAP_EXTERN void snap_store_free(snap_store *st);
 

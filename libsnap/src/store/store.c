@@ -1225,30 +1225,22 @@ static int remote_for(git_remote **out, snap_store *st, const char *remote, snap
 {
 	if (git_remote_lookup(out, st->repo, remote) == 0)
 		return 0;
+	/* a bare word is a remote's name: none by that name is configured */
+	if (!strpbrk(remote, "/:.") || !strcmp(remote, "origin"))
+		return snap_error__set(err, SNAP_ENOTFOUND,
+		                       "no remote '%s' configured in store '%s': give a URL or a "
+		                       "path, or add it (git --git-dir '%s' remote add %s URL)",
+		                       remote, st->path, st->path, remote);
 	if (git_remote_create_anonymous(out, st->repo, remote) == 0)
 		return 0;
 	return git_fail(err, SNAP_ERROR, "no such remote", remote);
-}
-
-struct push_status {
-	snap_buf rejected; /* "ref (reason)" list */
-};
-
-static int on_push_update(const char *refname, const char *status, void *payload)
-{
-	struct push_status *ps = payload;
-
-	if (status)
-		snap_buf__printf(&ps->rejected, "%s%s (%s)", ps->rejected.len ? ", " : "", refname,
-		                 status);
-	return 0;
 }
 
 int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 {
 	git_push_options po;
 	git_reference_iterator *it = NULL;
-	struct push_status ps = {SNAP_BUF_INIT};
+	struct snap_transport t;
 	git_strarray specs = {NULL, 0};
 	git_remote *r = NULL;
 	json_t *list = json_array();
@@ -1260,6 +1252,7 @@ int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	if ((error = remote_for(&r, st, remote, err)) < 0)
 		goto done;
+	snap_store__callbacks(&po.callbacks, &t, st, git_remote_url(r));
 	/* explicit, non-forced refspecs: a host whose remote history diverged is refused */
 	if (git_reference_iterator_new(&it, st->repo) == 0) {
 		while (git_reference_next_name(&name, it) == 0)
@@ -1278,19 +1271,18 @@ int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 	specs.strings = calloc(specs.count, sizeof(char *));
 	for (i = 0; specs.strings && i < specs.count; i++)
 		specs.strings[i] = (char *)json_string_value(json_array_get(list, i));
-	po.callbacks.push_update_reference = on_push_update;
-	po.callbacks.payload = &ps;
 	if (!specs.strings || git_remote_push(r, &specs, &po) < 0) {
 		error = git_fail(err, SNAP_ERROR, "cannot push to", remote);
 		goto done;
 	}
-	if (ps.rejected.len)
+	if (t.rejected.len)
 		error = snap_error__set(err, SNAP_ERROR, "remote '%s' refused: %s", remote,
-		                        ps.rejected.ptr);
+		                        t.rejected.ptr);
 done:
 	free(specs.strings);
 	json_decref(list);
-	snap_buf__release(&ps.rejected);
+	if (r)
+		snap_store__callbacks_release(&t);
 	git_remote_free(r);
 	return error;
 }
@@ -1450,6 +1442,7 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 	git_reference_iterator *it = NULL;
 	git_remote *r = NULL;
 	json_t *updates = json_array(), *u; /* [{ref, id, old}] applied once all is checked */
+	struct snap_transport t;
 	const char *name;
 	size_t i;
 	int error;
@@ -1460,6 +1453,7 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	if ((error = remote_for(&r, st, remote, err)) < 0)
 		goto done;
+	snap_store__callbacks(&fo.callbacks, &t, st, git_remote_url(r));
 	drop_incoming(st);
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.update_fetchhead = 0;
@@ -1570,8 +1564,11 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 			error = git_fail(err, SNAP_ERROR, "cannot update", ref);
 			goto done;
 		}
+		snap_store__report_ref(st, ref, had ? &old : NULL, &id);
 	}
 done:
+	if (r)
+		snap_store__callbacks_release(&t);
 	git_reference_iterator_free(it);
 	drop_incoming(st);
 	json_decref(updates);

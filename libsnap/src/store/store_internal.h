@@ -17,7 +17,28 @@ struct snap_store {
 	char *path;                    /* owned: as given */
 	snap_store_summary_fn summary; /* NULL: commits record no fields */
 	void *summary_payload;
+	snap_store_credential_fn cred; /* NULL: no user name and password */
+	snap_store_ref_fn on_ref;      /* NULL: refs moved are not reported */
+	void *transport_payload;
 };
+
+/* transport.c: the callbacks of one push or pull. */
+struct git_remote_callbacks;
+struct snap_transport {
+	struct snap_store *st;
+	int port;         /* of an ssh:// URL, for known_hosts; 0: 22 */
+	bool tried_agent; /* each kind of credential is offered once */
+	bool tried_password;
+	bool tried_username;
+	snap_buf rejected; /* refs the remote refused: "ref (reason)" */
+	json_t *planned;   /* owned: ref -> {old, new} a push asks for */
+};
+void snap_store__callbacks(struct git_remote_callbacks *cb, struct snap_transport *t,
+                           struct snap_store *st, const char *url);
+void snap_store__callbacks_release(struct snap_transport *t);
+/* Report a ref a pull moved (old NULL: it is new). */
+void snap_store__report_ref(struct snap_store *st, const char *ref, const struct git_oid *old,
+                            const struct git_oid *now);
 struct snap_store_fields {
 	snap_buf b; /* "key: value\n" lines */
 };
