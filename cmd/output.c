@@ -162,11 +162,13 @@ static void colourise(FILE *out, const char *text)
 		if (p == text || p[-1] == ' ' || p[-1] == '\n' || p[-1] == '(')
 			for (size_t i = 0; i < sizeof(colours) / sizeof(colours[0]); i++) {
 				size_t n = strlen(colours[i].word);
-				char after = p[n];
+				char after;
 
-				if (!strncmp(p, colours[i].word, n) &&
-				    (after == ' ' || after == '\n' || after == ')' ||
-				     after == ',' || after == ':' || after == '\0')) {
+				if (strncmp(p, colours[i].word, n))
+					continue;
+				after = p[n]; /* p has the word's n bytes, then at least its NUL */
+				if (after == ' ' || after == '\n' || after == ')' || after == ',' ||
+				    after == ':' || after == '\0') {
 					fprintf(out, "\033[%sm%.*s\033[m", colours[i].sgr, (int)n,
 					        p);
 					p += n;

@@ -5,6 +5,8 @@
 # ssh-agent (the host key checked against known_hosts). Every ref moved is said on stderr; a
 # missing remote, a wrong password and an unknown or changed host key are refused with exit 2.
 . "$(dirname "$0")/lib.bash"
+# libgit2's own leak over ssh (tests/lsan.supp) is matched by its caller's name: full stacks
+[ -n "${ASAN_OPTIONS:-}" ] && export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0"
 cd "$T"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() { # wait_port PORT: until something listens there (5 s at most)
