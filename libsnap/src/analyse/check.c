@@ -286,11 +286,11 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 
 			switch (snap_topo__isolation_asserted(&t, i, &k, &why)) {
 			case SNAP_UNKNOWN:
+				/* the same for every device it concerns: one line, devices listed */
 				add(c, checks, SNAP_CHECK_WARN, "isolation_enforced", bdf,
-				    "cannot tell whether the hardware isolates %s as its group "
-				    "claims: ACS of a device on its path is unknown (collect as "
-				    "root)",
-				    lbl);
+				    "cannot tell whether the hardware isolates the device as its "
+				    "group claims: ACS of a device on its path is unknown (collect "
+				    "as root)");
 				break;
 			case SNAP_YES:
 				add(c, checks, SNAP_CHECK_FAIL, "isolation_enforced", bdf,
@@ -338,7 +338,7 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			    lbl, json_string_value(json_array_get(rm, 0)));
 		else if (json_is_array(rm) && json_array_size(rm))
 			add(c, checks, SNAP_CHECK_WARN, "reset", bdf,
-			    "%s: FLR unknown (collect as root); the kernel resets it by %s", lbl,
+			    "FLR unknown (collect as root); the kernel resets the device by %s",
 			    json_string_value(json_array_get(rm, 0)));
 		else if (json_is_array(rm) || json_is_false(json_object_get(d, "flr")))
 			add(c, checks, json_is_array(rm) ? SNAP_CHECK_FAIL : SNAP_CHECK_WARN,
@@ -347,7 +347,7 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			                      : " (reset methods unknown)");
 		else
 			add(c, checks, SNAP_CHECK_WARN, "reset", bdf,
-			    "%s: reset capability unknown (collect as root)", lbl);
+			    "reset capability unknown (collect as root)");
 		/* boot VGA */
 		if (json_is_true(json_object_get(d, "boot_vga")))
 			add(c, checks, SNAP_CHECK_WARN, "boot_vga", bdf,
