@@ -286,7 +286,8 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 
 			switch (snap_topo__isolation_asserted(&t, i, &k, &why)) {
 			case SNAP_UNKNOWN:
-				/* the same for every device it concerns: one line, devices listed */
+				/* the same for every device it concerns: one line, devices listed
+				 */
 				add(c, checks, SNAP_CHECK_WARN, "isolation_enforced", bdf,
 				    "cannot tell whether the hardware isolates the device as its "
 				    "group claims: ACS of a device on its path is unknown (collect "
