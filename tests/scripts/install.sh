@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# cmake --install puts the binary, both libraries, the headers, a pkg-config file naming the
+# installed directories, the man pages and the completion where GNUInstallDirs says; a program
+# builds against the installed libsnap with pkg-config, shared and static.
+. "$(dirname "$0")/lib.bash"
+build=$(dirname "$PCISNAP")
+check "cmake --install into a prefix" sh -c "cmake --install '$build' --prefix '$T/p' >/dev/null"
+libdir=$(find "$T/p" -name libsnap.so.0 -printf '%h\n' | head -1)
+check "the shared library with its soname link" test -L "$libdir/libsnap.so.0" -a -L "$libdir/libsnap.so"
+check "the static library" test -f "$libdir/libsnap.a"
+check "the binary" "$T/p/bin/pcisnap" --version
+check "the headers" test -f "$T/p/include/snap/snap.h" -a -f "$T/p/include/snap/fleet.h"
+check "a man page per command" test "$(ls "$T/p/share/man/man1" | wc -l)" -ge 14
+check "the bash completion" test -f "$T/p/share/bash-completion/completions/pcisnap"
+pc="$libdir/pkgconfig/libsnap.pc"
+check "libsnap.pc names the installed libdir" test "$(realpath "$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --variable=libdir libsnap)")" = "$(realpath "$libdir")"
+cat >"$T/x.c" <<'C'
+#include <stdio.h>
+#include "snap/snap.h"
+int main(void)
+{
+	puts(snap_version());
+	return 0;
+}
+C
+san=
+nm "$libdir/libsnap.a" 2>/dev/null | grep -q __asan_ && san="-fsanitize=address,undefined"
+export PKG_CONFIG_PATH="$libdir/pkgconfig"
+check "cc x.c \$(pkg-config --cflags --libs libsnap) links (shared)" \
+	sh -c "cc $san '$T/x.c' \$(pkg-config --cflags --libs libsnap) -o '$T/x'"
+check "and runs against the installed libsnap.so.0" sh -c "LD_LIBRARY_PATH='$libdir' '$T/x' | grep -qx '$("$PCISNAP" --version | cut -d' ' -f2)'"
+check "static: libsnap.a with pkg-config --static" \
+	sh -c "cc $san '$T/x.c' \$(pkg-config --cflags libsnap) '$libdir/libsnap.a' \$(pkg-config --static --libs libsnap | sed 's/-lsnap//') -o '$T/xs'"
+check "the static program needs no libsnap.so" sh -c "! ldd '$T/xs' | grep -q libsnap && '$T/xs' >/dev/null"
+finish
