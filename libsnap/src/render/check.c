@@ -93,7 +93,7 @@ int snap_check_render_text(char **out, const snap_check *c, int verbose, snap_er
 {
 	static const snap_check_status order[] = {SNAP_CHECK_FAIL, SNAP_CHECK_WARN,
 	                                          SNAP_CHECK_PASS};
-	const json_t *checks = json_object_get(c->doc, "checks"), *ch;
+	const json_t *checks, *ch;
 	json_t *rows[3];
 	snap_buf b = SNAP_BUF_INIT;
 	int width = 0;
@@ -101,6 +101,7 @@ int snap_check_render_text(char **out, const snap_check *c, int verbose, snap_er
 	char *text;
 
 	SNAP_ASSERT_ARG(out && c);
+	checks = json_object_get(c->doc, "checks");
 	/* the id column as wide as its longest id, so no line is pushed out of step */
 	json_array_foreach (checks, i, ch) {
 		int len = (int)strlen(snap_json__str(ch, "id") ? snap_json__str(ch, "id") : "");
