@@ -190,32 +190,6 @@ Test(parse, kernel_log_verdicts_and_prefixes)
 	json_decref(o);
 }
 
-Test(parse, modprobe_options_blacklist_continuation)
-{
-	json_t *acc = json_pack("{s:{}, s:[], s:{}, s:{}, s:[]}", "options", "blacklist", "softdep",
-	                        "install", "files");
-
-	snap_parse__modprobe(acc,
-	                     "# comment\noptions vfio-pci ids=10de:1e87,\\\n10de:10f8 "
-	                     "disable_vga=1\nblacklist nouveau\nblacklist nouveau\n"
-	                     "softdep nvidia pre: vfio-pci\n",
-	                     "etc/modprobe.d/vfio.conf");
-	snap_parse__modprobe(acc, "options vfio_iommu_type1 allow_unsafe_interrupts=1\n",
-	                     "etc/modprobe.d/z.conf");
-	cr_assert_str_eq(
-	    snap_json__str(json_object_get(json_object_get(acc, "options"), "vfio_pci"), "ids"),
-	    "10de:1e87,10de:10f8");
-	cr_assert_str_eq(
-	    snap_json__str(json_object_get(json_object_get(acc, "options"), "vfio_iommu_type1"),
-	                   "allow_unsafe_interrupts"),
-	    "1");
-	cr_assert_eq(json_array_size(json_object_get(acc, "blacklist")), 1);
-	cr_assert_str_eq(snap_json__str(json_object_get(acc, "softdep"), "nvidia"),
-	                 "pre: vfio-pci");
-	cr_assert_eq(json_array_size(json_object_get(acc, "files")), 2);
-	json_decref(acc);
-}
-
 Test(parse, proxmox_hostpci_forms_and_snapshot_sections)
 {
 	json_t *vm = snap_parse__proxmox("name: win11\nhostpci0: 0000:01:00,pcie=1,x-vga=1\n"

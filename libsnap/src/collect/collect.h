@@ -19,8 +19,6 @@ json_t *snap_parse__cmdline_options(const json_t *tokens);
 json_t *snap_parse__interrupts(const char *text);
 /* Kernel log: IOMMU/DMAR/AMD-Vi/vfio/AER lines, timestamps stripped. */
 json_t *snap_parse__kernel_log(const char *text, size_t max_lines);
-/* modprobe.d: merge one file's settings into acc ({vfio_pci_ids, blacklist, options, ...}). */
-void snap_parse__modprobe(json_t *acc, const char *text, const char *file);
 /* Proxmox qemu-server config: {source, id, name, file, hostdevs: [...]}; NULL if no VM data. */
 json_t *snap_parse__proxmox(const char *text, const char *id, const char *file);
 /* libvirt domain XML: {source, id, name, file, hostdevs: [...]}. */
