@@ -25,27 +25,49 @@ static bool is_regression(const json_t *ch)
 	return cls && strcmp(cls, "harmless") != 0;
 }
 
-/* Index of the first change of kind (and subject, when not NULL), or -1. */
-static int find_change(const json_t *changes, const char *kind, const char *subject)
+/* "kind" and "kind\nsubject" -> the index of the first such change: built once, so that
+ * explaining n changes costs n lookups, not n scans of them. */
+static void index_key(char *buf, size_t n, const char *kind, const char *subject)
 {
+	snprintf(buf, n, "%s%s%s", kind, subject ? "\n" : "", subject ? subject : "");
+}
+
+static json_t *index_changes(const json_t *changes)
+{
+	json_t *index = json_object(), *ch;
 	size_t i;
-	json_t *ch;
 
 	json_array_foreach (changes, i, ch) {
-		if (!strcmp(kind_of(ch), kind) &&
-		    (!subject || snap_diff__str_eq(snap_json__str(ch, "subject"), subject)))
-			return (int)i;
+		char key[1024];
+
+		for (int with_subject = 0; with_subject < 2; with_subject++) {
+			index_key(key, sizeof(key), kind_of(ch),
+			          with_subject ? snap_json__str(ch, "subject") : NULL);
+			if (!json_object_get(index, key))
+				json_object_set_new(index, key, json_integer((json_int_t)i));
+		}
 	}
-	return -1;
+	return index;
+}
+
+/* Index of the first change of kind (and subject, when not NULL), or -1. */
+static int find_change(const json_t *index, const char *kind, const char *subject)
+{
+	const json_t *v;
+	char key[1024];
+
+	index_key(key, sizeof(key), kind, subject);
+	v = json_object_get(index, key);
+	return v ? (int)json_integer_value(v) : -1;
 }
 
 /* Index of an acs_lost change on a port upstream of NEW device j, or -1. */
-static int acs_lost_above(const struct ctx *c, const json_t *changes, int j)
+static int acs_lost_above(const struct ctx *c, const json_t *index, int j)
 {
 	int guard = 0;
 
 	for (int p = c->tn.dev[j].parent; p >= 0 && guard < 512; p = c->tn.dev[p].parent, guard++) {
-		int k = find_change(changes, "acs_lost", c->tn.dev[p].bdf);
+		int k = find_change(index, "acs_lost", c->tn.dev[p].bdf);
 
 		if (k >= 0)
 			return k;
@@ -54,7 +76,7 @@ static int acs_lost_above(const struct ctx *c, const json_t *changes, int j)
 }
 
 /* The change that explains change i, or -1: the first rule that applies, strongest first. */
-static int cause_of(const struct ctx *c, const json_t *changes, size_t i)
+static int cause_of(const struct ctx *c, const json_t *changes, const json_t *index, size_t i)
 {
 	const json_t *ch = json_array_get(changes, i);
 	const char *kind = kind_of(ch), *subject = snap_json__str(ch, "subject");
@@ -66,22 +88,22 @@ static int cause_of(const struct ctx *c, const json_t *changes, size_t i)
 	if (strcmp(kind, "iommu_disabled") &&
 	    (!strcmp(kind, "groups_gone") || !strcmp(kind, "driver_changed") ||
 	     !strcmp(kind, "irq_remapping_disabled")) &&
-	    (k = find_change(changes, "iommu_disabled", NULL)) >= 0)
+	    (k = find_change(index, "iommu_disabled", NULL)) >= 0)
 		return k;
 	if (!strcmp(kind, "driver_changed")) {
 		/* vfio-pci not loaded, or its ID list no longer naming the device */
-		if ((k = find_change(changes, "vfio_module_missing", "vfio_pci")) >= 0 ||
-		    (k = find_change(changes, "vfio_module_missing", NULL)) >= 0 ||
-		    (k = find_change(changes, "vfio_ids_uncovered", subject)) >= 0)
+		if ((k = find_change(index, "vfio_module_missing", "vfio_pci")) >= 0 ||
+		    (k = find_change(index, "vfio_module_missing", NULL)) >= 0 ||
+		    (k = find_change(index, "vfio_ids_uncovered", subject)) >= 0)
 			return k;
 	}
 	if (!strcmp(kind, "group_grew") && subject && (j = snap_topo__find(&c->tn, subject)) >= 0) {
-		if ((k = acs_lost_above(c, changes, j)) >= 0 ||
-		    (k = find_change(changes, "acs_override_removed", NULL)) >= 0)
+		if ((k = acs_lost_above(c, index, j)) >= 0 ||
+		    (k = find_change(index, "acs_override_removed", NULL)) >= 0)
 			return k;
 	}
 	if (!strcmp(kind, "vm_device_changed") &&
-	    (k = find_change(changes, "devices_renumbered", NULL)) >= 0)
+	    (k = find_change(index, "devices_renumbered", NULL)) >= 0)
 		return k;
 	return -1;
 }
@@ -239,8 +261,13 @@ json_t *snap_diff__explain(const struct ctx *c, json_t *changes, bool regression
 
 	if (n && !cause)
 		return NULL;
-	for (i = 0; i < n; i++)
-		cause[i] = cause_of(c, changes, i);
+	{
+		json_t *index = index_changes(changes);
+
+		for (i = 0; i < n; i++)
+			cause[i] = cause_of(c, changes, index, i);
+		json_decref(index);
+	}
 	for (i = 0; i < n; i++) {
 		int k = cause[i];
 

@@ -69,28 +69,22 @@ static int cmp_worst_host(const void *a, const void *b)
 	return d ? d : strcmp(snap_json__str(x, "host"), snap_json__str(y, "host"));
 }
 
-/* The worst rank among a model's hosts. */
-static int model_rank(const json_t *doc, const json_t *m)
+static void model_key(char *buf, size_t n, const json_t *o)
 {
-	const json_t *h;
-	size_t i;
-	int worst = 0;
-
-	json_array_foreach (json_object_get(doc, "hosts"), i, h)
-		if (!strcmp(snap_json__str(h, "model"), snap_json__str(m, "model")) &&
-		    !strcmp(snap_json__str(h, "inventory"), snap_json__str(m, "inventory")) &&
-		    host_rank(h) > worst)
-			worst = host_rank(h);
-	return worst;
+	snprintf(buf, n, "%s\n%s", snap_json__str(o, "model"), snap_json__str(o, "inventory"));
 }
 
-static const json_t *rank_doc; /* for cmp_worst_model: qsort has no payload */
-
-static int cmp_worst_model(const void *a, const void *b)
+/* models by their worst host (the ranks, model key -> rank, computed once), then by name */
+static int cmp_worst_model(const void *a, const void *b, void *ranks)
 {
 	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	int d = model_rank(rank_doc, y) - model_rank(rank_doc, x);
+	char kx[700], ky[700];
+	int d;
 
+	model_key(kx, sizeof(kx), x);
+	model_key(ky, sizeof(ky), y);
+	d = (int)(json_integer_value(json_object_get(ranks, ky)) -
+	          json_integer_value(json_object_get(ranks, kx)));
 	if (d)
 		return d;
 	if ((d = strcmp(snap_json__str(x, "model"), snap_json__str(y, "model"))))
@@ -99,7 +93,7 @@ static int cmp_worst_model(const void *a, const void *b)
 }
 
 /* Sort a JSON array of objects with cmp. */
-static void sort_array(json_t *arr, int (*cmp)(const void *, const void *))
+static void sort_array(json_t *arr, int (*cmp)(const void *, const void *, void *), void *arg)
 {
 	size_t n = json_array_size(arr), i;
 	json_t **v = n ? malloc(n * sizeof(*v)) : NULL;
@@ -108,20 +102,36 @@ static void sort_array(json_t *arr, int (*cmp)(const void *, const void *))
 		return; /* out of memory: left in name order */
 	for (i = 0; i < n; i++)
 		v[i] = json_incref(json_array_get(arr, i));
-	qsort(v, n, sizeof(*v), cmp);
+	qsort_r(v, n, sizeof(*v), cmp, arg);
 	json_array_clear(arr);
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, v[i]);
 	free(v);
 }
 
+static int cmp_worst_host_r(const void *a, const void *b, void *arg)
+{
+	(void)arg;
+	return cmp_worst_host(a, b);
+}
+
 /* Worst hosts first, and the models holding them. */
 static void worst_first(json_t *doc)
 {
-	sort_array(json_object_get(doc, "hosts"), cmp_worst_host);
-	rank_doc = doc;
-	sort_array(json_object_get(doc, "models"), cmp_worst_model);
-	rank_doc = NULL;
+	json_t *ranks = json_object(), *h;
+	size_t i;
+
+	sort_array(json_object_get(doc, "hosts"), cmp_worst_host_r, NULL);
+	/* hosts are worst first now: a model's first host gives its rank */
+	json_array_foreach (json_object_get(doc, "hosts"), i, h) {
+		char key[700];
+
+		model_key(key, sizeof(key), h);
+		if (!json_object_get(ranks, key))
+			json_object_set_new(ranks, key, json_integer(host_rank(h)));
+	}
+	sort_array(json_object_get(doc, "models"), cmp_worst_model, ranks);
+	json_decref(ranks);
 }
 
 static void age(char *buf, size_t n, int64_t secs)

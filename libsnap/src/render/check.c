@@ -41,22 +41,26 @@ static json_t *merged(const json_t *checks, const char *st)
 		free(k);
 	}
 	json_decref(by);
-	/* the rows of one check together, checks in the playbook's order */
+	/* the rows of one check together, checks in the playbook's order (of their first row) */
 	{
-		json_t *sorted = json_array(), *seen = json_object(), *r, *q;
-		size_t x, y;
+		json_t *by_id = json_object(), *ids = json_array(), *sorted = json_array(), *r,
+		       *list;
+		size_t x;
 
 		json_array_foreach (out, x, r) {
 			const char *id = snap_json__str(r, "id");
 
-			if (json_object_get(seen, id))
-				continue;
-			json_object_set_new(seen, id, json_true());
-			json_array_foreach (out, y, q)
-				if (!strcmp(snap_json__str(q, "id"), id))
-					json_array_append(sorted, q);
+			if (!(list = json_object_get(by_id, id))) {
+				list = json_array();
+				json_object_set_new(by_id, id, list);
+				json_array_append_new(ids, json_string(id));
+			}
+			json_array_append(list, r);
 		}
-		json_decref(seen);
+		json_array_foreach (ids, x, r)
+			json_array_extend(sorted, json_object_get(by_id, json_string_value(r)));
+		json_decref(by_id);
+		json_decref(ids);
 		json_decref(out);
 		out = sorted;
 	}

@@ -1037,11 +1037,6 @@ static int render_rows(char **out, json_t *rows, snap_list_format format, const 
 	default:
 		return snap_error__set(err, SNAP_EINVALID, "unknown list format %d", (int)format);
 	}
-	if (b.len == 0 && !b.oom) {
-		if (!(*out = strdup("")))
-			return snap_error__set(err, SNAP_ENOMEM, "out of memory");
-		return 0;
-	}
 	if (!(*out = snap_buf__detach(&b)))
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	return 0;
