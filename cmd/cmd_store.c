@@ -188,15 +188,10 @@ static int sync_cmd(int argc, char **argv, int push)
 	if ((rc = cli_open_store(&st, store, !push)) != CLI_OK)
 		return rc;
 	snap_store_set_transport(st, cli_credential, print_ref, &cred);
-	if ((push ? snap_store_push(st, remote, &err) : snap_store_pull(st, remote, &err)) < 0) {
+	if ((push ? snap_store_push(st, remote, &err) : snap_store_pull(st, remote, &err)) < 0)
 		rc = cli_snap_error(&err);
-		/* a helper's password the remote did not take is forgotten, as git does */
-		cli_credential_done(&cred, !strstr(err.message, "401") &&
-		                               !strstr(err.message, "uthenticat") &&
-		                               !strstr(err.message, "credentials"));
-	} else {
-		cli_credential_done(&cred, 1);
-	}
+	/* a helper's password the remote did not take is forgotten, as git does */
+	cli_credential_done(&cred, !snap_store_credential_rejected(st));
 	snap_store_free(st);
 	return rc;
 }

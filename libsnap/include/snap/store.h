@@ -86,6 +86,12 @@ typedef void (*snap_store_ref_fn)(const char *ref, const char *old_hex, const ch
 SNAP_EXTERN void snap_store_set_transport(snap_store *st, snap_store_credential_fn cred,
                                           snap_store_ref_fn on_ref, void *payload);
 
+/**
+ * After a push or pull: did the remote refuse the user name and password the credential
+ * function gave (so a helper that stored them should forget them)? 1 or 0.
+ */
+SNAP_EXTERN int snap_store_credential_rejected(const snap_store *st);
+
 /** Free a store. NULL is a no-op. */
 SNAP_EXTERN void snap_store_free(snap_store *st);
 

@@ -20,6 +20,7 @@ struct snap_store {
 	snap_store_credential_fn cred; /* NULL: no user name and password */
 	snap_store_ref_fn on_ref;      /* NULL: refs moved are not reported */
 	void *transport_payload;
+	bool credential_rejected; /* the last push or pull: the remote refused cred's */
 };
 
 /* transport.c: the callbacks of one push or pull. */

@@ -15,6 +15,11 @@
 
 #include "store/store_internal.h"
 
+int snap_store_credential_rejected(const snap_store *st)
+{
+	return st->credential_rejected;
+}
+
 void snap_store_set_transport(snap_store *st, snap_store_credential_fn cred,
                               snap_store_ref_fn on_ref, void *payload)
 {
@@ -34,6 +39,9 @@ static int on_credentials(git_credential **out, const char *url, const char *use
 		return git_credential_ssh_key_from_agent(out,
 		                                         user_from_url ? user_from_url : "git");
 	}
+	/* asked again after a password was given: the remote refused it */
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && t->tried_password)
+		t->st->credential_rejected = true;
 	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && t->st->cred && !t->tried_password) {
 		char *user = NULL, *password = NULL;
 		int rc;
@@ -233,6 +241,7 @@ void snap_store__callbacks(git_remote_callbacks *cb, struct snap_transport *t, s
 
 	memset(t, 0, sizeof(*t));
 	t->st = st;
+	st->credential_rejected = false;
 	t->rejected = (snap_buf)SNAP_BUF_INIT;
 	t->planned = json_object();
 	/* ssh://[user@]host:port/path: the port, for known_hosts */
