@@ -137,8 +137,7 @@ int cmd_export(int argc, char **argv)
 	                        .shortopts = "o:",
 	                        .on_option = export_option,
 	                        .payload = &ea};
-	snap_export_options opts;
-	const char *against, *keyfile, *store, *output, *authfile;
+	const char *output;
 	snap_snapshot *s = NULL, *old = NULL;
 	unsigned char key[KEY_MAX], auth[KEY_MAX];
 	size_t keylen = 0, authlen = 0;
@@ -147,45 +146,41 @@ int cmd_export(int argc, char **argv)
 
 	if ((rc = cli_parse_args(&args, argc, argv)) != CLI_OK)
 		return rc == CLI_DONE ? CLI_OK : rc;
-	opts = ea.opts;
-	against = ea.against;
-	keyfile = ea.keyfile;
-	authfile = ea.authfile;
 	output = ea.output;
-	store = args.store;
 	if (args.operands != 1 || !output)
 		return cli_error("export: expected SNAP and -o FILE; see 'pcisnap export --help'");
 	if (!strcmp(output, "-")) {
-		if (!opts.compression)
+		if (!ea.opts.compression)
 			return cli_error("export: -o - needs --compression (none, gzip, xz, zstd)");
 		if (isatty(STDOUT_FILENO))
 			return cli_error("export: not writing a bundle to a terminal: redirect "
 			                 "standard output, or -o FILE");
-	} else if (!opts.compression && !snap_bundle_is_bundle_path(output)) {
+	} else if (!ea.opts.compression && !snap_bundle_is_bundle_path(output)) {
 		return cli_error("export: '%s' needs a .tar, .tar.gz, .tar.xz or .tar.zst suffix "
 		                 "(or --compression)",
 		                 output);
 	}
-	if ((rc = cli_load_snapshot_as(&s, argv[args.first], store, cli_operand_spec(&args, 0))) !=
-	    CLI_OK)
+	if ((rc = cli_load_snapshot_as(&s, argv[args.first], args.store,
+	                               cli_operand_spec(&args, 0))) != CLI_OK)
 		return rc;
-	if (against && (rc = cli_load_snapshot(&old, against, store)) != CLI_OK)
+	if (ea.against && (rc = cli_load_snapshot(&old, ea.against, args.store)) != CLI_OK)
 		goto done;
-	if (opts.redact) {
-		rc = keyfile ? cli_read_key(key, &keylen, keyfile) : store_key(key, &keylen, store);
+	if (ea.opts.redact) {
+		rc = ea.keyfile ? cli_read_key(key, &keylen, ea.keyfile)
+		                : store_key(key, &keylen, args.store);
 		if (rc != CLI_OK)
 			goto done;
-		opts.redact_key = key;
-		opts.redact_key_len = keylen;
+		ea.opts.redact_key = key;
+		ea.opts.redact_key_len = keylen;
 	}
-	if (authfile) {
-		if ((rc = cli_read_key(auth, &authlen, authfile)) != CLI_OK)
+	if (ea.authfile) {
+		if ((rc = cli_read_key(auth, &authlen, ea.authfile)) != CLI_OK)
 			goto done;
-		opts.auth_key = auth;
-		opts.auth_key_len = authlen;
+		ea.opts.auth_key = auth;
+		ea.opts.auth_key_len = authlen;
 	}
-	opts.against = old;
-	if (snap_bundle_export(s, &opts, output, &err) < 0)
+	ea.opts.against = old;
+	if (snap_bundle_export(s, &ea.opts, output, &err) < 0)
 		rc = cli_snap_error(&err);
 done:
 	snap_snapshot_free(s);

@@ -78,8 +78,7 @@ int cmd_collect(int argc, char **argv)
 	                        .shortopts = "o:",
 	                        .on_option = collect_option,
 	                        .payload = &ca};
-	snap_collect_options opts;
-	const char *output, *store, *label;
+	const char *output = NULL, *label = NULL;
 	int use_store;
 	snap_snapshot *s = NULL;
 	snap_error err = {0};
@@ -87,10 +86,8 @@ int cmd_collect(int argc, char **argv)
 
 	if ((rc = cli_parse_args(&args, argc, argv)) != CLI_OK)
 		return rc == CLI_DONE ? CLI_OK : rc;
-	opts = ca.opts;
 	output = ca.output;
 	label = ca.label;
-	store = args.store;
 	use_store = args.store_set || label; /* --label implies the default store */
 	if (args.operands)
 		return cli_error("collect: unexpected argument '%s'", argv[args.first]);
@@ -100,9 +97,9 @@ int cmd_collect(int argc, char **argv)
 		if ((rc = cli_source_date_epoch(&when)) < 0)
 			return CLI_ERROR;
 		if (rc)
-			opts.timestamp = when;
+			ca.opts.timestamp = when;
 	}
-	if (snap_snapshot_collect(&s, &opts, &err) < 0)
+	if (snap_snapshot_collect(&s, &ca.opts, &err) < 0)
 		return cli_snap_error(&err);
 	cli_print_warnings(s);
 	rc = CLI_OK;
@@ -112,7 +109,7 @@ int cmd_collect(int argc, char **argv)
 		snap_store *st = NULL;
 		snap_oid oid;
 
-		if ((rc = cli_open_store(&st, store, 1)) == CLI_OK) {
+		if ((rc = cli_open_store(&st, args.store, 1)) == CLI_OK) {
 			if (snap_store_commit(&oid, st, s, label, &err) < 0)
 				rc = cli_snap_error(&err);
 			else
