@@ -57,10 +57,11 @@ json_t *snap_collect__vms(struct collector *c, const json_t *devices)
 			if (!(text = snap_collect__read_text(c, rel, TEXT_MAX)))
 				continue;
 			if (!(vm = snap_parse__libvirt(text, rel)))
-				snap_snapshot__warn(c->s,
-				                    "%s is not a libvirt domain (not well-formed XML): "
-				                    "the devices it may pass are not counted",
-				                    rel);
+				snap_snapshot__warn(
+				    c->s,
+				    "%s is not a libvirt domain (not well-formed XML): "
+				    "the devices it may pass are not counted",
+				    rel);
 			if (vm && json_array_size(json_object_get(vm, "hostdevs")))
 				json_array_append_new(vms, vm);
 			else
