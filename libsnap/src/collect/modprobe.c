@@ -4,10 +4,11 @@
  * their order, a file overriding the files of the same name in the directories after it, the
  * files of all of them taken in the order of their names, each line as libkmod parses it.
  *
- * libkmod opens what it is given by path, following links on the host. A captured root's links
- * must not lead out of it, so the files are read below the root (fsroot), as every file is, and
- * handed to libkmod as a private copy in a temporary directory, removed before returning: the
- * one thing a collection writes, and never under the root.
+ * libkmod opens what it is given by path, following links on the host. On the live host that is
+ * what modprobe does, so it reads the directories themselves. A captured root's links must not
+ * lead out of it, so its files are read below the root (fsroot), as every file is, and handed to
+ * libkmod as a private copy in a temporary directory, removed before returning: the one thing
+ * a collection of a captured root writes, and never under the root.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,8 +71,8 @@ static int copy_configs(struct collector *c, const char *tmp, json_t *files)
 		char sub[4200], *canon = NULL, **names = NULL;
 		size_t n = 0;
 
-		snprintf(sub, sizeof(sub), "%s/%zu", tmp, k);
-		if (mkdir(sub, 0700) < 0) {
+		snprintf(sub, sizeof(sub), "%s/%zu", tmp ? tmp : "", k);
+		if (tmp && mkdir(sub, 0700) < 0) {
 			error = -errno;
 			break;
 		}
@@ -96,8 +97,10 @@ static int copy_configs(struct collector *c, const char *tmp, json_t *files)
 			if (snap_root__read(&data, &dlen, &c->r, rel, TEXT_MAX) < 0)
 				continue; /* not a regular file, unreadable: modprobe would skip it
 				             too */
-			snprintf(dst, sizeof(dst), "%s/%s", sub, names[i]);
-			error = write_copy(dst, data, dlen);
+			if (tmp) {
+				snprintf(dst, sizeof(dst), "%s/%s", sub, names[i]);
+				error = write_copy(dst, data, dlen);
+			}
 			free(data);
 			if (!json_object_get(names_seen, names[i])) {
 				json_object_set_new(names_seen, names[i], json_true());
@@ -169,9 +172,9 @@ static void entry_key(char *buf, size_t n, int which, const struct kmod_config_i
 }
 
 /* "which\nkey\nvalue" -> how many times the command line gave it */
-static json_t *kcmdline_entries(const char *empty_dir)
+static json_t *kcmdline_entries(const char *no_dir)
 {
-	const char *config[] = {empty_dir, NULL};
+	const char *config[] = {no_dir, NULL};
 	struct kmod_ctx *ctx = kmod_new(NULL, config);
 	json_t *seen = json_object();
 
@@ -216,38 +219,41 @@ json_t *snap_collect__modprobe(struct collector *c)
 	json_t *acc = json_pack("{s:{}, s:[], s:{}, s:{}, s:[]}", "options", "blacklist", "softdep",
 	                        "install", "files");
 	const char *tmpdir = getenv("TMPDIR");
-	char tmp[4096], paths[NDIRS][4200];
+	char tmp[4096] = "", paths[NDIRS][4200];
 	const char *config[NDIRS + 1];
 	struct kmod_ctx *ctx = NULL;
 	struct kmod_config_iter *it;
 
-	snprintf(tmp, sizeof(tmp), "%s/pcisnap-modprobe.XXXXXX",
-	         tmpdir && *tmpdir == '/' ? tmpdir : "/tmp");
-	if (!acc || !mkdtemp(tmp)) {
-		snap_snapshot__warn(c->s,
-		                    "modprobe.d not read: no private temporary directory (%s)",
-		                    strerror(errno));
-		return acc;
-	}
-	if (copy_configs(c, tmp, json_object_get(acc, "files")) < 0) {
-		snap_snapshot__warn(c->s, "modprobe.d not read: cannot copy it for libkmod");
-		goto done;
-	}
-	for (size_t k = 0; k < NDIRS; k++) {
-		snprintf(paths[k], sizeof(paths[k]), "%s/%zu", tmp, k);
-		config[k] = paths[k];
-	}
-	config[NDIRS] = NULL;
-	{
-		char empty[4200];
-
-		snprintf(empty, sizeof(empty), "%s/none", tmp);
-		if (mkdir(empty, 0700) < 0) {
-			snap_snapshot__warn(c->s, "modprobe.d not read: %s", strerror(errno));
+	if (!acc)
+		return NULL;
+	if (c->r.is_slash) {
+		/* the live host: libkmod reads its directories as modprobe does; nothing copied */
+		if (copy_configs(c, NULL, json_object_get(acc, "files")) < 0)
+			goto done;
+		for (size_t k = 0; k < NDIRS; k++)
+			snprintf(paths[k], sizeof(paths[k]), "/%s", dirs[k]);
+	} else {
+		snprintf(tmp, sizeof(tmp), "%s/pcisnap-modprobe.XXXXXX",
+		         tmpdir && *tmpdir == '/' ? tmpdir : "/tmp");
+		if (!mkdtemp(tmp)) {
+			snap_snapshot__warn(
+			    c->s, "modprobe.d not read: no private temporary directory (%s)",
+			    strerror(errno));
+			return acc;
+		}
+		if (copy_configs(c, tmp, json_object_get(acc, "files")) < 0) {
+			snap_snapshot__warn(c->s,
+			                    "modprobe.d not read: cannot copy it for libkmod");
 			goto done;
 		}
-		kc = kcmdline_entries(empty);
+		for (size_t k = 0; k < NDIRS; k++)
+			snprintf(paths[k], sizeof(paths[k]), "%s/%zu", tmp, k);
 	}
+	for (size_t k = 0; k < NDIRS; k++)
+		config[k] = paths[k];
+	config[NDIRS] = NULL;
+	/* a directory that cannot exist: what libkmod then yields is the command line's */
+	kc = kcmdline_entries("/dev/null/none");
 	if (!(ctx = kmod_new(NULL, config))) {
 		snap_snapshot__warn(c->s, "modprobe.d not read: libkmod failed");
 		goto done;
@@ -280,6 +286,7 @@ json_t *snap_collect__modprobe(struct collector *c)
 done:
 	json_decref(kc);
 	kmod_unref(ctx);
-	nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (*tmp)
+		nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return acc;
 }
