@@ -85,6 +85,11 @@ enum cli_spec cli_operand_spec(const struct cli_args *a, int k)
 	return k < a->before_dashdash ? CLI_SPEC_REVISION : CLI_SPEC_FILE;
 }
 
+int cli_spec_is_revision(const char *spec, enum cli_spec kind)
+{
+	return kind == CLI_SPEC_REVISION || (kind == CLI_SPEC_AUTO && !looks_like_file(spec));
+}
+
 int cli_load_snapshot_as(snap_snapshot **out, const char *spec, const char *store_path,
                          enum cli_spec kind)
 {

@@ -29,6 +29,7 @@ int cmd_pull(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
+int cmd_preflight(int argc, char **argv);
 
 /*
  * The options every command parses the same way: --store DIR, --format NAME (when formats is
@@ -71,6 +72,8 @@ enum cli_spec { CLI_SPEC_AUTO, CLI_SPEC_REVISION, CLI_SPEC_FILE };
 enum cli_spec cli_operand_spec(const struct cli_args *a, int k); /* k-th operand */
 int cli_load_snapshot_as(snap_snapshot **out, const char *spec, const char *store_path,
                          enum cli_spec kind);
+/* Does the operand name a store revision (not a file or a bundle)? */
+int cli_spec_is_revision(const char *spec, enum cli_spec kind);
 /* Open store_path (NULL: the default); CLI_OK or CLI_ERROR with the message printed. */
 struct snap_store;
 int cli_open_store(struct snap_store **out, const char *store_path, int create);

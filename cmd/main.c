@@ -29,6 +29,7 @@ static const struct cmd_spec commands[] = {
     {"export", cmd_export, "write a checksummed ticket bundle (tar)"},
     {"import", cmd_import, "verify a bundle and add its snapshots to the store"},
     {"fleet", cmd_fleet, "every host against its hardware model's baseline"},
+    {"preflight", cmd_preflight, "predict what the next kernel, initramfs and cmdline do"},
     {NULL, NULL, NULL},
 };
 
@@ -36,8 +37,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: pcisnap <command> [options]\n\ncommands:\n", f);
 	for (const struct cmd_spec *c = commands; c->name; c++)
-		fprintf(f, "  %-8s %s\n", c->name, c->help);
-	fprintf(f, "  %-8s %s\n", "help", "a command's manual page (pcisnap help diff)");
+		fprintf(f, "  %-9s %s\n", c->name, c->help);
+	fprintf(f, "  %-9s %s\n", "help", "a command's manual page (pcisnap help diff)");
 	fputs(
 	    "\n'pcisnap help <command>' opens its manual page, 'pcisnap <command> --help' prints\n"
 	    "its usage. Exit status: 0 ok, 1 regression found (diff/check), 2 error, 3\n"

@@ -151,6 +151,21 @@ SNAP_EXTERN int snap_store_label(snap_store *st, const char *rev, const char *la
                                  snap_error *err);
 
 /**
+ * Keep a document with the snapshot rev names (a git note under refs/notes/pcisnap/KIND,
+ * KIND one of "preflight"): what was said of that snapshot, e.g. the prediction made against
+ * it, replacing what was kept before. @return 0, SNAP_ENOTFOUND, SNAP_EINVALID or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_store_note_set(snap_store *st, const char *rev, const char *kind,
+                                    const char *text, snap_error *err);
+
+/**
+ * The document kept with the snapshot rev names, or SNAP_ENOTFOUND when there is none.
+ * @param[out] out  new string; free() it
+ */
+SNAP_EXTERN int snap_store_note_get(char **out, snap_store *st, const char *rev, const char *kind,
+                                    snap_error *err);
+
+/**
  * One line per snapshot of host, newest first: time, commit, labels, kernel, BIOS, verdict.
  * Reads commit messages only, never the snapshots.
  * @param[out] out  new string; free() it

@@ -6,6 +6,8 @@
 #ifndef SNAP_COLLECT_COLLECT_H
 #define SNAP_COLLECT_COLLECT_H
 
+#include <stdarg.h>
+
 #include "model/model.h"
 #include "util/fsroot.h"
 #include "util/util.h"
@@ -49,5 +51,26 @@ char *snap_pci__name(struct snap_pci *sp, unsigned vendor, unsigned device);
 void snap_pci__parents_from_bridges(json_t *devices, bool only_missing);
 /* Collect devices from an `lspci -xxxx` dump into the devices array. */
 int snap_pci__collect_dump(json_t *devices, struct snap_pci *sp, snap_snapshot *s, snap_error *err);
+
+/*
+ * modprobe.c, shared with preflight/: modprobe.d(5) and libkmod over a root that is not the
+ * live one. libkmod opens paths on the host, so a captured root's files are copied, read below
+ * the root, into a private temporary directory first.
+ */
+struct kmod_ctx;
+/* The *.conf files of the root's modprobe.d directories into tmp/0 ... tmp/4 (tmp NULL: only
+ * list them); the files that count, root-relative, appended to files. 0 or -errno. */
+int snap_kmod__copy_configs(const snap_root *r, const char *tmp, json_t *files);
+/* {options, blacklist, softdep, install} of a context's files into acc, without what libkmod
+ * took from this machine's own /proc/cmdline. */
+void snap_kmod__config(json_t *acc, struct kmod_ctx *ctx);
+/* A private directory $TMPDIR/pcisnap-TAG.XXXXXX into buf; 0 or -errno (buf ""). */
+int snap_kmod__mkdtemp(char *buf, size_t n, const char *tag);
+void snap_kmod__rmtree(const char *dir); /* "" or NULL: nothing */
+/* Write a new file (O_EXCL, no links followed), 0 or -errno. */
+int snap_kmod__write_file(const char *path, const char *data, size_t len);
+/* libkmod's log, silenced (it would print to stderr). */
+void snap_kmod__quiet(void *data, int priority, const char *file, int line, const char *fn,
+                      const char *format, va_list args);
 
 #endif

@@ -27,8 +27,8 @@ static const char *const dirs[] = {"etc/modprobe.d", "run/modprobe.d", "usr/loca
                                    "usr/lib/modprobe.d", "lib/modprobe.d"};
 #define NDIRS (sizeof(dirs) / sizeof(dirs[0]))
 
-static void quiet(void *data, int priority, const char *file, int line, const char *fn,
-                  const char *format, va_list args)
+void snap_kmod__quiet(void *data, int priority, const char *file, int line, const char *fn,
+                      const char *format, va_list args)
 {
 	(void)data, (void)priority, (void)file, (void)line, (void)fn, (void)format, (void)args;
 }
@@ -39,7 +39,7 @@ static int remove_entry(const char *p, const struct stat *sb, int flag, struct F
 	return remove(p);
 }
 
-static int write_copy(const char *path, const char *data, size_t len)
+int snap_kmod__write_file(const char *path, const char *data, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	size_t off = 0;
@@ -62,7 +62,7 @@ static int write_copy(const char *path, const char *data, size_t len)
 
 /* Copy the *.conf of the root's modprobe.d directories into tmp/0 ... tmp/4; the files that
  * count (not overridden by name) go to files, as root-relative paths. */
-static int copy_configs(struct collector *c, const char *tmp, json_t *files)
+int snap_kmod__copy_configs(const snap_root *r, const char *tmp, json_t *files)
 {
 	json_t *names_seen = json_object(), *canon_seen = json_object();
 	int error = 0;
@@ -77,7 +77,7 @@ static int copy_configs(struct collector *c, const char *tmp, json_t *files)
 			break;
 		}
 		/* with a merged /usr, lib/modprobe.d is usr/lib/modprobe.d: read once */
-		if (snap_root__resolve(&canon, &c->r, dirs[k]) < 0)
+		if (snap_root__resolve(&canon, r, dirs[k]) < 0)
 			continue;
 		if (json_object_get(canon_seen, canon)) {
 			free(canon);
@@ -85,7 +85,7 @@ static int copy_configs(struct collector *c, const char *tmp, json_t *files)
 		}
 		json_object_set_new(canon_seen, canon, json_true());
 		free(canon);
-		if (snap_root__list(&names, &n, &c->r, dirs[k]) < 0)
+		if (snap_root__list(&names, &n, r, dirs[k]) < 0)
 			continue;
 		for (size_t i = 0; i < n && !error; i++) {
 			size_t len = strlen(names[i]), dlen = 0;
@@ -94,12 +94,12 @@ static int copy_configs(struct collector *c, const char *tmp, json_t *files)
 			if (len < 6 || strcmp(names[i] + len - 5, ".conf"))
 				continue;
 			snprintf(rel, sizeof(rel), "%s/%s", dirs[k], names[i]);
-			if (snap_root__read(&data, &dlen, &c->r, rel, TEXT_MAX) < 0)
+			if (snap_root__read(&data, &dlen, r, rel, TEXT_MAX) < 0)
 				continue; /* not a regular file, unreadable: modprobe would skip it
 				             too */
 			if (tmp) {
 				snprintf(dst, sizeof(dst), "%s/%s", sub, names[i]);
-				error = write_copy(dst, data, dlen);
+				error = snap_kmod__write_file(dst, data, dlen);
 			}
 			free(data);
 			if (!json_object_get(names_seen, names[i])) {
@@ -180,7 +180,7 @@ static json_t *kcmdline_entries(const char *no_dir)
 
 	if (!ctx)
 		return seen;
-	kmod_set_log_fn(ctx, quiet, NULL);
+	kmod_set_log_fn(ctx, snap_kmod__quiet, NULL);
 	for (int which = 0; which < NLISTS; which++) {
 		struct kmod_config_iter *it = list_of(ctx, which);
 
@@ -213,35 +213,88 @@ static bool next_from_files(struct kmod_config_iter *it, int which, json_t *kcmd
 	return false;
 }
 
+int snap_kmod__mkdtemp(char *buf, size_t n, const char *tag)
+{
+	const char *tmpdir = getenv("TMPDIR");
+
+	snprintf(buf, n, "%s/pcisnap-%s.XXXXXX", tmpdir && *tmpdir == '/' ? tmpdir : "/tmp", tag);
+	if (!mkdtemp(buf)) {
+		int e = -errno;
+
+		*buf = '\0';
+		return e;
+	}
+	return 0;
+}
+
+void snap_kmod__rmtree(const char *dir)
+{
+	if (dir && *dir)
+		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void snap_kmod__config(json_t *acc, struct kmod_ctx *ctx)
+{
+	/* a directory that cannot exist: what libkmod then yields is the command line's */
+	json_t *kc = kcmdline_entries("/dev/null/none");
+	struct kmod_config_iter *it;
+
+	for (it = kmod_config_get_options(ctx); next_from_files(it, OPTIONS, kc);)
+		add_options(obj_child(acc, "options"), kmod_config_iter_get_key(it),
+		            kmod_config_iter_get_value(it));
+	kmod_config_iter_free_iter(it);
+	for (it = kmod_config_get_blacklists(ctx); next_from_files(it, BLACKLISTS, kc);) {
+		const char *m = kmod_config_iter_get_key(it);
+		json_t *bl = json_object_get(acc, "blacklist"), *v;
+		size_t i;
+		bool seen = false;
+
+		if (!json_is_array(bl)) {
+			bl = json_array();
+			json_object_set_new(acc, "blacklist", bl);
+		}
+		json_array_foreach (bl, i, v)
+			seen |= !strcmp(json_string_value(v), m);
+		if (!seen)
+			json_array_append_new(bl, json_string(m));
+	}
+	kmod_config_iter_free_iter(it);
+	for (it = kmod_config_get_softdeps(ctx); next_from_files(it, SOFTDEPS, kc);)
+		json_object_set_new(obj_child(acc, "softdep"), kmod_config_iter_get_key(it),
+		                    json_string(kmod_config_iter_get_value(it)));
+	kmod_config_iter_free_iter(it);
+	for (it = kmod_config_get_install_commands(ctx); next_from_files(it, INSTALLS, kc);)
+		json_object_set_new(obj_child(acc, "install"), kmod_config_iter_get_key(it),
+		                    json_string(kmod_config_iter_get_value(it)));
+	kmod_config_iter_free_iter(it);
+	json_decref(kc);
+}
+
 json_t *snap_collect__modprobe(struct collector *c)
 {
-	json_t *kc = NULL;
 	json_t *acc = json_pack("{s:{}, s:[], s:{}, s:{}, s:[]}", "options", "blacklist", "softdep",
 	                        "install", "files");
-	const char *tmpdir = getenv("TMPDIR");
 	char tmp[4096] = "", paths[NDIRS][4200];
 	const char *config[NDIRS + 1];
 	struct kmod_ctx *ctx = NULL;
-	struct kmod_config_iter *it;
+	int e;
 
 	if (!acc)
 		return NULL;
 	if (c->r.is_slash) {
 		/* the live host: libkmod reads its directories as modprobe does; nothing copied */
-		if (copy_configs(c, NULL, json_object_get(acc, "files")) < 0)
+		if (snap_kmod__copy_configs(&c->r, NULL, json_object_get(acc, "files")) < 0)
 			goto done;
 		for (size_t k = 0; k < NDIRS; k++)
 			snprintf(paths[k], sizeof(paths[k]), "/%s", dirs[k]);
 	} else {
-		snprintf(tmp, sizeof(tmp), "%s/pcisnap-modprobe.XXXXXX",
-		         tmpdir && *tmpdir == '/' ? tmpdir : "/tmp");
-		if (!mkdtemp(tmp)) {
+		if ((e = snap_kmod__mkdtemp(tmp, sizeof(tmp), "modprobe")) < 0) {
 			snap_snapshot__warn(
 			    c->s, "modprobe.d not read: no private temporary directory (%s)",
-			    strerror(errno));
+			    strerror(-e));
 			return acc;
 		}
-		if (copy_configs(c, tmp, json_object_get(acc, "files")) < 0) {
+		if (snap_kmod__copy_configs(&c->r, tmp, json_object_get(acc, "files")) < 0) {
 			snap_snapshot__warn(c->s,
 			                    "modprobe.d not read: cannot copy it for libkmod");
 			goto done;
@@ -252,41 +305,14 @@ json_t *snap_collect__modprobe(struct collector *c)
 	for (size_t k = 0; k < NDIRS; k++)
 		config[k] = paths[k];
 	config[NDIRS] = NULL;
-	/* a directory that cannot exist: what libkmod then yields is the command line's */
-	kc = kcmdline_entries("/dev/null/none");
 	if (!(ctx = kmod_new(NULL, config))) {
 		snap_snapshot__warn(c->s, "modprobe.d not read: libkmod failed");
 		goto done;
 	}
-	kmod_set_log_fn(ctx, quiet, NULL);
-	for (it = kmod_config_get_options(ctx); next_from_files(it, OPTIONS, kc);)
-		add_options(json_object_get(acc, "options"), kmod_config_iter_get_key(it),
-		            kmod_config_iter_get_value(it));
-	kmod_config_iter_free_iter(it);
-	for (it = kmod_config_get_blacklists(ctx); next_from_files(it, BLACKLISTS, kc);) {
-		const char *m = kmod_config_iter_get_key(it);
-		json_t *bl = json_object_get(acc, "blacklist"), *v;
-		size_t i;
-		bool seen = false;
-
-		json_array_foreach (bl, i, v)
-			seen |= !strcmp(json_string_value(v), m);
-		if (!seen)
-			json_array_append_new(bl, json_string(m));
-	}
-	kmod_config_iter_free_iter(it);
-	for (it = kmod_config_get_softdeps(ctx); next_from_files(it, SOFTDEPS, kc);)
-		json_object_set_new(json_object_get(acc, "softdep"), kmod_config_iter_get_key(it),
-		                    json_string(kmod_config_iter_get_value(it)));
-	kmod_config_iter_free_iter(it);
-	for (it = kmod_config_get_install_commands(ctx); next_from_files(it, INSTALLS, kc);)
-		json_object_set_new(json_object_get(acc, "install"), kmod_config_iter_get_key(it),
-		                    json_string(kmod_config_iter_get_value(it)));
-	kmod_config_iter_free_iter(it);
+	kmod_set_log_fn(ctx, snap_kmod__quiet, NULL);
+	snap_kmod__config(acc, ctx);
 done:
-	json_decref(kc);
 	kmod_unref(ctx);
-	if (*tmp)
-		nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	snap_kmod__rmtree(tmp);
 	return acc;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analyse/check.h"
+#include "render/render.h"
 
 #define MAX_SUBJECTS 8 /* devices listed on one line */
 
@@ -93,19 +94,14 @@ static void put_rows(snap_buf *b, const json_t *rows, const char *st, int width)
 	}
 }
 
-int snap_check_render_text(char **out, const snap_check *c, int verbose, snap_error *err)
+void snap_render__check_rows(snap_buf *b, const json_t *checks, const size_t count[3], int verbose)
 {
-	static const snap_check_status order[] = {SNAP_CHECK_FAIL, SNAP_CHECK_WARN,
-	                                          SNAP_CHECK_PASS};
-	const json_t *checks, *ch;
-	json_t *rows[3];
-	snap_buf b = SNAP_BUF_INIT;
+	static const char *const order[] = {"FAIL", "WARN", "PASS"};
+	const json_t *ch;
+	json_t *rows;
 	int width = 0;
 	size_t i;
-	char *text;
 
-	SNAP_ASSERT_ARG(out && c);
-	checks = json_object_get(c->doc, "checks");
 	/* the id column as wide as its longest id, so no line is pushed out of step */
 	json_array_foreach (checks, i, ch) {
 		int len = (int)strlen(snap_json__str(ch, "id") ? snap_json__str(ch, "id") : "");
@@ -113,23 +109,29 @@ int snap_check_render_text(char **out, const snap_check *c, int verbose, snap_er
 		if ((verbose || strcmp(snap_json__str(ch, "status"), "PASS")) && len > width)
 			width = len;
 	}
+	for (i = 0; i < 3; i++) {
+		if (i == 2 && !verbose)
+			break;
+		rows = merged(checks, order[i]);
+		put_rows(b, rows, order[i], width);
+		json_decref(rows);
+	}
+	if (!verbose && count[SNAP_CHECK_PASS])
+		snap_buf__printf(b, "%zu check%s passed (--verbose lists them)\n",
+		                 count[SNAP_CHECK_PASS], count[SNAP_CHECK_PASS] == 1 ? "" : "s");
+}
+
+int snap_check_render_text(char **out, const snap_check *c, int verbose, snap_error *err)
+{
+	snap_buf b = SNAP_BUF_INIT;
+	char *text;
+
+	SNAP_ASSERT_ARG(out && c);
 	snap_buf__printf(&b, "pcisnap check: %s: %s (%zu fail, %zu warn, %zu pass)\n",
 	                 snap_json__str(c->doc, "host"), snap_check__status_name(c->verdict),
 	                 c->count[SNAP_CHECK_FAIL], c->count[SNAP_CHECK_WARN],
 	                 c->count[SNAP_CHECK_PASS]);
-	for (i = 0; i < 3; i++) {
-		const char *st = snap_check__status_name(order[i]);
-
-		rows[i] = merged(checks, st);
-		if (order[i] != SNAP_CHECK_PASS || verbose)
-			put_rows(&b, rows[i], st, width);
-	}
-	if (!verbose && c->count[SNAP_CHECK_PASS])
-		snap_buf__printf(&b, "%zu check%s passed (--verbose lists them)\n",
-		                 c->count[SNAP_CHECK_PASS],
-		                 c->count[SNAP_CHECK_PASS] == 1 ? "" : "s");
-	for (i = 0; i < 3; i++)
-		json_decref(rows[i]);
+	snap_render__check_rows(&b, json_object_get(c->doc, "checks"), c->count, verbose);
 	if (!(text = snap_buf__detach(&b)))
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	*out = text;

@@ -8,4 +8,11 @@
 /* s as one Markdown table cell: '|' escaped, HTML as entities, control characters as spaces. */
 void snap_render__md_cell(snap_buf *b, const char *s);
 
+/*
+ * check.c: the rows of a list of checks ({id, subject, status, message}) as check prints them:
+ * FAILs, then WARNs, each check once with the subjects it concerns; the passes listed when
+ * verbose, else counted (count: checks per status, PASS WARN FAIL).
+ */
+void snap_render__check_rows(snap_buf *b, const json_t *checks, const size_t count[3], int verbose);
+
 #endif

@@ -867,6 +867,60 @@ int snap_store_label(snap_store *st, const char *rev, const char *label, snap_er
 	return 0;
 }
 
+static int notes_ref(char *buf, size_t n, const char *kind, snap_error *err)
+{
+	if (!kind || strcmp(kind, "preflight"))
+		return snap_error__set(err, SNAP_EINVALID, "no note kind '%s'", kind ? kind : "");
+	snprintf(buf, n, "refs/notes/pcisnap/%s", kind);
+	return 0;
+}
+
+int snap_store_note_set(snap_store *st, const char *rev, const char *kind, const char *text,
+                        snap_error *err)
+{
+	git_signature *sig = NULL;
+	git_oid id, note_id;
+	char ref[256];
+	int error;
+
+	SNAP_ASSERT_ARG(st && rev && text);
+	if ((error = notes_ref(ref, sizeof(ref), kind, err)) < 0 ||
+	    (error = resolve(&id, st, rev, err)) < 0)
+		return error;
+	if (git_signature_now(&sig, "pcisnap", "pcisnap@localhost") < 0)
+		return git_fail(err, SNAP_ERROR, "cannot write to store", st->path);
+	/* force: a new prediction replaces the one made before against the same snapshot */
+	if (git_note_create(&note_id, st->repo, ref, sig, sig, &id, text, 1) < 0)
+		error = git_fail(err, SNAP_ERROR, "cannot write to store", st->path);
+	git_signature_free(sig);
+	return error;
+}
+
+int snap_store_note_get(char **out, snap_store *st, const char *rev, const char *kind,
+                        snap_error *err)
+{
+	git_note *note = NULL;
+	git_oid id;
+	char ref[256], *text;
+	int error, rc;
+
+	SNAP_ASSERT_ARG(out && st && rev);
+	if ((error = notes_ref(ref, sizeof(ref), kind, err)) < 0 ||
+	    (error = resolve(&id, st, rev, err)) < 0)
+		return error;
+	rc = git_note_read(&note, st->repo, ref, &id);
+	if (rc == GIT_ENOTFOUND)
+		return snap_error__set(err, SNAP_ENOTFOUND, "no %s note on '%s'", kind, rev);
+	if (rc < 0)
+		return git_fail(err, SNAP_ERROR, "cannot read the store", st->path);
+	text = strdup(git_note_message(note) ? git_note_message(note) : "");
+	git_note_free(note);
+	if (!text)
+		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+	*out = text;
+	return 0;
+}
+
 static void msg_field(char *buf, size_t n, const char *msg, const char *key);
 
 /* Value of "key: value" in a commit message; "" when absent. */

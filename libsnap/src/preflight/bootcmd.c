@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The command line the boot loader will give a release, from the files it is made of:
+ *
+ *   1. a Boot Loader Specification entry for the release (systemd-boot, kernel-install,
+ *      Proxmox's proxmox-boot-tool): loader/entries/NAME.conf on /boot, /efi or /boot/efi, its
+ *      "options" lines;
+ *   2. /etc/kernel/cmdline when the host boots through proxmox-boot-tool
+ *      (/etc/kernel/proxmox-boot-uuids): the entries on the ESPs are written from it;
+ *   3. GRUB's generated entry for the release in /boot/grub/grub.cfg (the first "linux" line
+ *      loading vmlinuz-RELEASE that is not a recovery entry);
+ *   4. /etc/kernel/cmdline alone (kernel-install);
+ *   5. /etc/default/grub and /etc/default/grub.d/NAME.cfg as grub-mkconfig sources them, when
+ *      grub.cfg has no entry for the release (update-grub has not run since it was installed).
+ *
+ * When grub.cfg's entry lacks what /etc/default/grub now asks for, grub.cfg is stale (an edit
+ * that update-grub has not seen): what boots is grub.cfg, and the notes say so.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "preflight/preflight.h"
+
+#define CFG_MAX (4u << 20)
+
+static char *read_rel(const snap_root *r, const char *rel)
+{
+	char *data = NULL;
+	size_t len = 0;
+
+	if (snap_root__read(&data, &len, r, rel, CFG_MAX) < 0)
+		return NULL;
+	return data;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* Does a kernel path ("/vmlinuz-6.8.12-5-pve", "/MACHINE/6.8.12-5-pve/linux") load release? */
+static bool loads(const char *path, const char *release)
+{
+	const char *base = strrchr(path, '/');
+	char want[512];
+
+	base = base ? base + 1 : path;
+	snprintf(want, sizeof(want), "vmlinuz-%s", release);
+	if (!strcmp(base, want))
+		return true;
+	snprintf(want, sizeof(want), "/%s/", release);
+	return strstr(path, want) != NULL;
+}
+
+/* 1. the options of a BLS entry for release, or NULL; *where gets its path */
+static char *bls_entry(const snap_root *r, const char *release, char *where, size_t n)
+{
+	static const char *const dirs[] = {"boot/loader/entries", "efi/loader/entries",
+	                                   "boot/efi/loader/entries"};
+
+	for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+		char **names = NULL;
+		size_t count = 0;
+		char *found = NULL;
+
+		if (snap_root__list(&names, &count, r, dirs[d]) < 0)
+			continue;
+		for (size_t i = 0; i < count && !found; i++) {
+			char rel[4200], *text, *save = NULL;
+			snap_buf opts = SNAP_BUF_INIT;
+			bool match = false;
+			size_t len = strlen(names[i]);
+
+			if (len < 6 || strcmp(names[i] + len - 5, ".conf"))
+				continue;
+			snprintf(rel, sizeof(rel), "%s/%s", dirs[d], names[i]);
+			if (!(text = read_rel(r, rel)))
+				continue;
+			for (char *l = strtok_r(text, "\n", &save); l;
+			     l = strtok_r(NULL, "\n", &save)) {
+				char *t = trim(l), *v = t + strcspn(t, " \t");
+
+				if (*v)
+					*v++ = '\0';
+				v = trim(v);
+				if (!strcmp(t, "version") && !strcmp(v, release))
+					match = true;
+				else if (!strcmp(t, "linux") && loads(v, release))
+					match = true;
+				else if (!strcmp(t, "options"))
+					snap_buf__printf(&opts, "%s%s", opts.len ? " " : "", v);
+			}
+			free(text);
+			if (match) {
+				found = snap_buf__detach(&opts);
+				snprintf(where, n, "%s", rel);
+			} else {
+				snap_buf__release(&opts);
+			}
+		}
+		snap_strv__free(names, count);
+		if (found)
+			return found;
+	}
+	return NULL;
+}
+
+/* 3. grub.cfg's entry: the arguments after the kernel path, or NULL */
+static char *grub_entry(const char *cfg, const char *release)
+{
+	const char *p = cfg;
+
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		char *line = strndup(p, len), *t = line ? trim(line) : NULL;
+
+		p = eol ? eol + 1 : NULL;
+		if (t && (!strncmp(t, "linux ", 6) || !strncmp(t, "linux\t", 6) ||
+		          !strncmp(t, "linuxefi ", 9) || !strncmp(t, "linuxefi\t", 9))) {
+			char *path = t + strcspn(t, " \t"), *args;
+
+			path += strspn(path, " \t");
+			args = path + strcspn(path, " \t");
+			if (*args)
+				*args++ = '\0';
+			args = trim(args);
+			/* recovery entries: "ro single", "recovery nomodeset" */
+			if (loads(path, release) && !strstr(args, " single") &&
+			    strncmp(args, "single", 6) && !strstr(args, "recovery")) {
+				char *out = strdup(args);
+
+				free(line);
+				return out;
+			}
+		}
+		free(line);
+	}
+	return NULL;
+}
+
+/* Expand $NAME and ${NAME} from vars (values of earlier assignments) */
+static char *expand(const char *v, const json_t *vars)
+{
+	snap_buf b = SNAP_BUF_INIT;
+
+	for (const char *p = v; *p;) {
+		if (*p == '$' && (p[1] == '{' || p[1] == '_' || (p[1] >= 'A' && p[1] <= 'Z') ||
+		                  (p[1] >= 'a' && p[1] <= 'z'))) {
+			bool brace = p[1] == '{';
+			const char *s = p + 1 + brace, *e = s;
+			char name[128];
+
+			while (*e == '_' || (*e >= 'A' && *e <= 'Z') || (*e >= 'a' && *e <= 'z') ||
+			       (*e >= '0' && *e <= '9'))
+				e++;
+			snprintf(name, sizeof(name), "%.*s", (int)(e - s), s);
+			if (brace && *e == '}')
+				e++;
+			if (snap_json__str(vars, name))
+				snap_buf__puts(&b, snap_json__str(vars, name));
+			p = e;
+			continue;
+		}
+		if (*p == '\\' && p[1]) {
+			p++;
+		}
+		snap_buf__put(&b, p, 1);
+		p++;
+	}
+	return snap_buf__detach(&b);
+}
+
+/* KEY=VALUE lines of a shell file sourced by grub-mkconfig, into vars */
+static void source_shell(json_t *vars, const char *text)
+{
+	char *dup = strdup(text), *save = NULL;
+
+	for (char *l = dup ? strtok_r(dup, "\n", &save) : NULL; l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char *t = trim(l), *eq, *v, *val;
+		size_t vl;
+
+		if (!strncmp(t, "export ", 7))
+			t = trim(t + 7);
+		if (*t == '#' || !(eq = strchr(t, '=')) || eq == t)
+			continue;
+		*eq = '\0';
+		if (t[strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz0123456789")])
+			continue;
+		v = eq + 1;
+		vl = strlen(v);
+		if (*v == '\'' && vl >= 2 && v[vl - 1] == '\'') {
+			v[vl - 1] = '\0';
+			val = strdup(v + 1);
+		} else {
+			if (*v == '"' && vl >= 2 && v[vl - 1] == '"') {
+				v[vl - 1] = '\0';
+				v++;
+			} else {
+				v[strcspn(v, " \t#;")] = '\0';
+			}
+			val = expand(v, vars);
+		}
+		if (val)
+			json_object_set_new(vars, t, json_string(val));
+		free(val);
+	}
+	free(dup);
+}
+
+/* 5. GRUB_CMDLINE_LINUX GRUB_CMDLINE_LINUX_DEFAULT as grub-mkconfig composes them, or NULL */
+static char *grub_defaults(const snap_root *r, json_t *notes)
+{
+	json_t *vars = json_object();
+	char *text = read_rel(r, "etc/default/grub"), **names = NULL, *out = NULL;
+	size_t n = 0;
+	bool any = text != NULL;
+
+	if (text)
+		source_shell(vars, text);
+	free(text);
+	if (snap_root__list(&names, &n, r, "etc/default/grub.d") == 0) {
+		for (size_t i = 0; i < n; i++) {
+			char rel[4200];
+			size_t len = strlen(names[i]);
+
+			if (len < 5 || strcmp(names[i] + len - 4, ".cfg"))
+				continue;
+			snprintf(rel, sizeof(rel), "etc/default/grub.d/%s", names[i]);
+			if ((text = read_rel(r, rel))) {
+				source_shell(vars, text);
+				json_array_append_new(notes, json_sprintf("%s is sourced after "
+				                                          "etc/default/grub",
+				                                          rel));
+				any = true;
+			}
+			free(text);
+		}
+		snap_strv__free(names, n);
+	}
+	if (any) {
+		snap_buf b = SNAP_BUF_INIT;
+		const char *l = snap_json__str(vars, "GRUB_CMDLINE_LINUX");
+		const char *d = snap_json__str(vars, "GRUB_CMDLINE_LINUX_DEFAULT");
+
+		snap_buf__printf(&b, "%s%s%s", l ? l : "", l && *l && d && *d ? " " : "",
+		                 d ? d : "");
+		out = snap_buf__detach(&b);
+		if (!out)
+			out = strdup("");
+	}
+	json_decref(vars);
+	return out;
+}
+
+/* The tokens of want missing from have, as "a b c" (NULL when none is) */
+static char *missing_tokens(const char *want, const char *have)
+{
+	json_t *w = snap_parse__cmdline(want), *h = snap_parse__cmdline(have), *t, *u;
+	snap_buf b = SNAP_BUF_INIT;
+	size_t i, k;
+
+	json_array_foreach (w, i, t) {
+		bool found = false;
+		const char *tk = snap_json__str(t, "key"), *tv = snap_json__str(t, "value");
+
+		json_array_foreach (h, k, u) {
+			const char *uk = snap_json__str(u, "key"), *uv = snap_json__str(u, "value");
+
+			if (tk && uk && !strcmp(tk, uk) &&
+			    ((!tv && !uv) || (tv && uv && !strcmp(tv, uv))))
+				found = true;
+		}
+		if (!found)
+			snap_buf__printf(&b, "%s%s%s%s", b.len ? " " : "", tk ? tk : "",
+			                 tv ? "=" : "", tv ? tv : "");
+	}
+	json_decref(w);
+	json_decref(h);
+	return b.len ? snap_buf__detach(&b) : (snap_buf__release(&b), NULL);
+}
+
+json_t *snap_bootcmd__next(const snap_root *r, const char *release)
+{
+	json_t *out = json_pack("{s:n, s:n, s:[], s:b}", "cmdline", "source", "notes", "stale", 0);
+	json_t *notes = json_object_get(out, "notes");
+	char where[4200] = "", *bls, *kcmd, *cfg, *grub = NULL, *defaults, *canon = NULL;
+	bool pbt;
+
+	if (!out)
+		return NULL;
+	if ((kcmd = read_rel(r, "etc/kernel/cmdline"))) {
+		char *t = trim(kcmd);
+
+		memmove(kcmd, t, strlen(t) + 1);
+		kcmd[strcspn(kcmd, "\n")] = '\0';
+	}
+	pbt = snap_root__resolve(&canon, r, "etc/kernel/proxmox-boot-uuids") == 0;
+	free(canon);
+	cfg = read_rel(r, "boot/grub/grub.cfg");
+	if (cfg)
+		grub = grub_entry(cfg, release);
+	defaults = grub_defaults(r, notes);
+
+	if ((bls = bls_entry(r, release, where, sizeof(where)))) {
+		json_object_set_new(out, "cmdline", json_string(bls));
+		json_object_set_new(out, "source", json_string(where));
+		if (kcmd && strcmp(kcmd, bls)) {
+			json_array_append_new(
+			    notes, json_sprintf("etc/kernel/cmdline (\"%s\") differs from "
+			                        "the entry: the entries were not refreshed "
+			                        "(proxmox-boot-tool refresh, or kernel-install)",
+			                        kcmd));
+			json_object_set_new(out, "stale", json_true());
+		}
+	} else if (kcmd && pbt) {
+		json_object_set_new(out, "cmdline", json_string(kcmd));
+		json_object_set_new(out, "source", json_string("etc/kernel/cmdline"));
+		json_array_append_new(notes,
+		                      json_string("proxmox-boot-tool writes the boot entries "
+		                                  "on the ESPs from etc/kernel/cmdline"));
+	} else if (grub) {
+		char *miss = defaults ? missing_tokens(defaults, grub) : NULL;
+
+		json_object_set_new(out, "cmdline", json_string(grub));
+		json_object_set_new(out, "source", json_string("boot/grub/grub.cfg"));
+		if (miss) {
+			json_array_append_new(
+			    notes,
+			    json_sprintf("boot/grub/grub.cfg lacks \"%s\" that etc/default/grub "
+			                 "asks for: it was generated before that edit (run "
+			                 "update-grub)",
+			                 miss));
+			json_object_set_new(out, "stale", json_true());
+		}
+		free(miss);
+	} else if (kcmd) {
+		json_object_set_new(out, "cmdline", json_string(kcmd));
+		json_object_set_new(out, "source", json_string("etc/kernel/cmdline"));
+	} else if (defaults) {
+		json_object_set_new(out, "cmdline", json_string(defaults));
+		json_object_set_new(out, "source", json_string("etc/default/grub"));
+		if (cfg) {
+			json_array_append_new(
+			    notes,
+			    json_sprintf("boot/grub/grub.cfg has no entry for %s yet: taken "
+			                 "from etc/default/grub as update-grub will write it",
+			                 release));
+			json_object_set_new(out, "stale", json_true());
+		}
+	}
+	free(bls);
+	free(kcmd);
+	free(cfg);
+	free(grub);
+	free(defaults);
+	return out;
+}

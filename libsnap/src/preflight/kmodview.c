@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The modules of one release as one boot stage sees them, through libkmod: the indexes of
+ * lib/modules/RELEASE (modules.alias.bin, modules.dep.bin, modules.builtin.bin, ...) and the
+ * modprobe.d of the stage. libkmod decides what a modalias resolves to and what a module's
+ * soft dependencies are, exactly as udev's "kmod load" and modprobe do at boot.
+ *
+ * Two things libkmod answers from the running machine are taken elsewhere: whether a module is
+ * built in (kmod_module_get_initstate() looks at this machine's /sys/module first), which is
+ * read from the release's modules.builtin; and what this machine's /proc/cmdline adds to the
+ * configuration, which snap_kmod__config() leaves out (the next command line is the caller's).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <libkmod.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "preflight/preflight.h"
+
+#define INDEX_MAX (64u << 20)
+
+static const char *const confdirs[] = {"etc/modprobe.d", "run/modprobe.d",
+                                       "usr/local/lib/modprobe.d", "usr/lib/modprobe.d",
+                                       "lib/modprobe.d"};
+#define NCONF (sizeof(confdirs) / sizeof(confdirs[0]))
+
+/* the indexes libkmod and this file read (copied from a captured root) */
+static const char *const indexes[] = {
+    "modules.dep.bin",           "modules.alias.bin", "modules.builtin.bin", "modules.builtin",
+    "modules.builtin.alias.bin", "modules.softdep",   "modules.alias",       "modules.symbols.bin",
+    "modules.builtin.modinfo",   "modules.devname"};
+
+void snap_kmod__name(char *buf, size_t n, const char *module)
+{
+	snprintf(buf, n, "%s", module ? module : "");
+	for (char *c = buf; *c; c++)
+		if (*c == '-')
+			*c = '_';
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	snap_buf b = SNAP_BUF_INIT;
+	char chunk[65536];
+	size_t n;
+
+	if (!f)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < INDEX_MAX)
+		snap_buf__put(&b, chunk, n);
+	fclose(f);
+	if (len)
+		*len = b.len;
+	return snap_buf__detach(&b);
+}
+
+/* modules.builtin: "kernel/drivers/vfio/pci/vfio-pci.ko" per line */
+static json_t *builtin_of(const char *dir)
+{
+	char path[4200], *text, *save = NULL;
+	json_t *out = json_object();
+
+	snprintf(path, sizeof(path), "%s/modules.builtin", dir);
+	if (!(text = read_file(path, NULL)))
+		return out;
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *base = strrchr(l, '/'), name[256];
+		size_t len;
+
+		base = base ? base + 1 : l;
+		len = strlen(base);
+		if (len > 3 && !strcmp(base + len - 3, ".ko")) {
+			base[len - 3] = '\0';
+			snap_kmod__name(name, sizeof(name), base);
+			json_object_set_new(out, name, json_true());
+		}
+	}
+	free(text);
+	return out;
+}
+
+static int open_ctx(struct snap_kmodview *v, const char *modules_dir, const char *const *config)
+{
+	char probe[4200];
+
+	v->modules_dir = strdup(modules_dir);
+	v->config = json_pack("{s:{}, s:[], s:{}, s:{}, s:[]}", "options", "blacklist", "softdep",
+	                      "install", "files");
+	v->builtin = builtin_of(modules_dir);
+	if (!v->modules_dir || !v->config || !v->builtin)
+		return SNAP_ENOMEM;
+	snprintf(probe, sizeof(probe), "%s/modules.dep.bin", modules_dir);
+	if (access(probe, R_OK) < 0)
+		return 0; /* no indexes: v->ctx stays NULL, the stage is unknown */
+	if (!(v->ctx = kmod_new(modules_dir, config)))
+		return SNAP_ENOMEM;
+	kmod_set_log_fn(v->ctx, snap_kmod__quiet, NULL);
+	snap_kmod__config(v->config, v->ctx);
+	return 0;
+}
+
+int snap_kmodview__open_dir(struct snap_kmodview *v, const char *top, const char *release)
+{
+	char modules_dir[4200], paths[NCONF][4200];
+	const char *config[NCONF + 1];
+	struct stat st;
+
+	memset(v, 0, sizeof(*v));
+	/* merged /usr (usr/lib/modules) or not (lib/modules) */
+	snprintf(modules_dir, sizeof(modules_dir), "%s/usr/lib/modules/%s", top, release);
+	if (stat(modules_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		snprintf(modules_dir, sizeof(modules_dir), "%s/lib/modules/%s", top, release);
+	for (size_t k = 0; k < NCONF; k++) {
+		snprintf(paths[k], sizeof(paths[k]), "%s/%s", top, confdirs[k]);
+		config[k] = paths[k];
+	}
+	config[NCONF] = NULL;
+	return open_ctx(v, modules_dir, config);
+}
+
+int snap_kmodview__open_root(struct snap_kmodview *v, const snap_root *r, const char *release)
+{
+	char modules_dir[4200], paths[NCONF][4200], rel[4200];
+	const char *config[NCONF + 1];
+	json_t *files = json_array();
+	int e;
+
+	if (r->is_slash) {
+		json_decref(files);
+		return snap_kmodview__open_dir(v, "", release);
+	}
+	memset(v, 0, sizeof(*v));
+	if ((e = snap_kmod__mkdtemp(v->tmp, sizeof(v->tmp), "modules")) < 0 ||
+	    snap_kmod__copy_configs(r, v->tmp, files) < 0) {
+		json_decref(files);
+		return SNAP_ERROR;
+	}
+	json_decref(files);
+	snprintf(modules_dir, sizeof(modules_dir), "%s/modules", v->tmp);
+	if (mkdir(modules_dir, 0700) < 0)
+		return SNAP_ERROR;
+	for (size_t i = 0; i < sizeof(indexes) / sizeof(indexes[0]); i++) {
+		char *data = NULL, dst[8400];
+		size_t len = 0;
+
+		snprintf(rel, sizeof(rel), "lib/modules/%s/%s", release, indexes[i]);
+		if (snap_root__read(&data, &len, r, rel, INDEX_MAX) < 0)
+			continue;
+		snprintf(dst, sizeof(dst), "%s/%s", modules_dir, indexes[i]);
+		e = snap_kmod__write_file(dst, data, len);
+		free(data);
+		if (e < 0)
+			return SNAP_ERROR;
+	}
+	for (size_t k = 0; k < NCONF; k++) {
+		snprintf(paths[k], sizeof(paths[k]), "%s/%zu", v->tmp, k);
+		config[k] = paths[k];
+	}
+	config[NCONF] = NULL;
+	return open_ctx(v, modules_dir, config);
+}
+
+void snap_kmodview__release(struct snap_kmodview *v)
+{
+	kmod_unref(v->ctx);
+	json_decref(v->config);
+	json_decref(v->builtin);
+	free(v->modules_dir);
+	snap_kmod__rmtree(v->tmp);
+	memset(v, 0, sizeof(*v));
+}
+
+json_t *snap_kmodview__lookup(struct snap_kmodview *v, const char *modalias)
+{
+	struct kmod_list *list = NULL, *l;
+	json_t *out;
+
+	if (!v->ctx)
+		return NULL;
+	if (kmod_module_new_from_lookup(v->ctx, modalias, &list) < 0)
+		return NULL;
+	out = json_array();
+	kmod_list_foreach(l, list)
+	{
+		struct kmod_module *m = kmod_module_get_module(l);
+		char name[256];
+		const char *path = kmod_module_get_path(m);
+
+		snap_kmod__name(name, sizeof(name), kmod_module_get_name(m));
+		json_array_append_new(out, json_pack("{s:s, s:b, s:o}", "name", name, "builtin",
+		                                     json_object_get(v->builtin, name) != NULL,
+		                                     "path", snap_json__str_or_null(path)));
+		kmod_module_unref(m);
+	}
+	kmod_module_unref_list(list);
+	return out;
+}
+
+json_t *snap_kmodview__softdeps_pre(struct snap_kmodview *v, const char *module)
+{
+	struct kmod_module *m = NULL;
+	struct kmod_list *pre = NULL, *post = NULL, *l;
+	json_t *out = json_array();
+
+	if (!v->ctx || kmod_module_new_from_name(v->ctx, module, &m) < 0)
+		return out;
+	if (kmod_module_get_softdeps(m, &pre, &post) == 0) {
+		kmod_list_foreach(l, pre)
+		{
+			struct kmod_module *d = kmod_module_get_module(l);
+			char name[256];
+
+			snap_kmod__name(name, sizeof(name), kmod_module_get_name(d));
+			json_array_append_new(out, json_string(name));
+			kmod_module_unref(d);
+		}
+	}
+	kmod_module_unref_list(pre);
+	kmod_module_unref_list(post);
+	kmod_module_unref(m);
+	return out;
+}
+
+bool snap_kmodview__has(const struct snap_kmodview *v, const char *module, bool *builtin)
+{
+	struct kmod_module *m = NULL;
+	struct kmod_list *deps, *l;
+	bool ok;
+
+	if (builtin)
+		*builtin = false;
+	if (json_object_get(v->builtin, module)) {
+		if (builtin)
+			*builtin = true;
+		return true;
+	}
+	if (!v->ctx || kmod_module_new_from_name(v->ctx, module, &m) < 0)
+		return false;
+	ok = kmod_module_get_path(m) != NULL;
+	if (ok && v->available) {
+		/* in the image, and so is every module it needs */
+		ok = json_object_get(v->available, module) != NULL;
+		deps = ok ? kmod_module_get_dependencies(m) : NULL;
+		kmod_list_foreach(l, deps)
+		{
+			struct kmod_module *d = kmod_module_get_module(l);
+			char name[256];
+
+			snap_kmod__name(name, sizeof(name), kmod_module_get_name(d));
+			if (!json_object_get(v->available, name) &&
+			    !json_object_get(v->builtin, name))
+				ok = false;
+			kmod_module_unref(d);
+		}
+		kmod_module_unref_list(deps);
+	}
+	kmod_module_unref(m);
+	return ok;
+}
+
+/* The modules.alias pattern of module that modalias matches, for the evidence; NULL if none. */
+char *snap_kmodview__alias_of(const struct snap_kmodview *v, const char *modalias,
+                              const char *module)
+{
+	char path[4200], *text, *save = NULL, *found = NULL;
+
+	if (!v->modules_dir)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/modules.alias", v->modules_dir);
+	if (!(text = read_file(path, NULL)))
+		return NULL;
+	for (char *l = strtok_r(text, "\n", &save); l && !found; l = strtok_r(NULL, "\n", &save)) {
+		char pat[512], mod[256], norm[256];
+
+		if (sscanf(l, "alias %511s %255s", pat, mod) != 2)
+			continue;
+		snap_kmod__name(norm, sizeof(norm), mod);
+		if (!strcmp(norm, module) && fnmatch(pat, modalias, 0) == 0)
+			found = strdup(pat);
+	}
+	free(text);
+	return found;
+}
