@@ -6,6 +6,8 @@
 
 #include "cmd.h"
 #include "snap/diff.h"
+#include "snap/preflight.h"
+#include "snap/store.h"
 
 static const char usage_text[] =
     "usage: pcisnap diff OLD NEW [--format text|json|markdown] [--fail-on CLASSES]\n"
@@ -45,6 +47,24 @@ static int diff_option(int key, const char *arg, void *payload)
 	return CLI_OK;
 }
 
+/* OLD is a stored snapshot with a prediction kept (preflight --record): say whether it held */
+static void annotate_prediction(char **text, int format, const char *rev, const char *store,
+                                const snap_snapshot *after)
+{
+	snap_store *st = NULL;
+	snap_error err = {0};
+	char *pred = NULL;
+
+	if (cli_open_store(&st, store, 0) != CLI_OK)
+		return;
+	if (snap_store_note_get(&pred, st, rev, "preflight", &err) == 0 &&
+	    snap_preflight_annotate(text, format, NULL, pred, after, &err) < 0)
+		fprintf(stderr, "pcisnap: warning: the prediction kept with %s: %s\n", rev,
+		        err.message);
+	free(pred);
+	snap_store_free(st);
+}
+
 int cmd_diff(int argc, char **argv)
 {
 	static const char *const formats[] = {"text", "json", "markdown", NULL};
@@ -81,6 +101,8 @@ int cmd_diff(int argc, char **argv)
 		rc = cli_snap_error(&err);
 		goto done;
 	}
+	if (cli_spec_is_revision(argv[args.first], cli_operand_spec(&args, 0)))
+		annotate_prediction(&text, args.format, argv[args.first], args.store, b);
 	if ((rc = args.format == SNAP_DIFF_TEXT ? cli_write_report(text)
 	                                        : cli_write_stdout(text)) == CLI_OK) {
 		if (snap_diff_classes(d) & o.fail_on)

@@ -5,7 +5,7 @@ set -euo pipefail
 export LC_ALL=C TZ=UTC
 unset COLUMNS NO_COLOR PCISNAP_PAGER # reports as a pipe gets them, whatever the caller's terminal
 T=$(mktemp -d "${TMPDIR:-/tmp}/pcisnap-test.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 export PCISNAP_STORE="$T/default-store" HOME="$T/home" # never the machine's own store
 MKROOT="python3 $SNAP_SOURCE_DIR/tests/gen/mkroot.py"
 DATA="$SNAP_SOURCE_DIR/tests/data"

@@ -396,9 +396,20 @@ static json_t *claim_stage(struct pf *p, enum stage st, struct snap_kmodview *v,
 			json_object_set_new(out, "race_with", json_string(p->vfio_by[st]));
 		goto done;
 	}
-	if (st == ST_INITRAMFS && list_has(p->conf_modules, "vfio_pci") && loadable && cover)
+	/* no host driver: vfio_pci binds it whenever it is loaded in this stage */
+	if (loadable && cover && *p->vfio_by[st]) {
+		out = json_pack("{s:s, s:s, s:s}", "stage", stage_name[st], "driver", "vfio_pci",
+		                "how", "");
+		json_object_set_new(
+		    out, "how",
+		    json_sprintf("no host driver claims it, and vfio_pci, loaded by "
+		                 "\"softdep %s pre: vfio-pci\", covers it",
+		                 p->vfio_by[st]));
+	} else if (st == ST_INITRAMFS && list_has(p->conf_modules, "vfio_pci") && loadable &&
+	           cover) {
 		out = json_pack("{s:s, s:s, s:s}", "stage", stage_name[st], "driver", "vfio_pci",
 		                "how", "conf/modules loads vfio_pci, and its ids cover it");
+	}
 done:
 	json_decref(ids);
 	return out;

@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# preflight against real initramfs images: Debian's own mkinitramfs (initramfs-tools) builds
+# them for the installed linux-image-amd64 with the modprobe.d of each case (bind-mounted over
+# /etc/modprobe.d in a private mount namespace: the machine's own is never touched), and the
+# next boot's root is a captured host (the pve-intel fixture: a GPU, its audio function and
+# an SAS HBA bound to vfio-pci) with that kernel's real modules indexes. Then hostile and odd
+# images, the boot loader sources of the command line, and a prediction kept in the store and
+# held against the snapshot after the reboot.
+. "$(dirname "$0")/lib.bash"
+
+KVER=$(for d in /lib/modules/*/modules.dep; do [ -e "$d" ] && basename "$(dirname "$d")"; done |
+	sort -V | tail -1)
+real=1
+if [ -z "$KVER" ] || ! command -v mkinitramfs >/dev/null || [ "$(id -u)" != 0 ] ||
+	! unshare -m true 2>/dev/null; then
+	# CI installs linux-image-amd64 and initramfs-tools (make deps) and runs as root
+	if [ "${CI:-}" = true ]; then
+		not_ok "real images: no installed kernel, mkinitramfs or mount namespace in CI"
+		finish
+	fi
+	echo "skip: real images (needs root, unshare, mkinitramfs and an installed kernel)"
+	real=0
+fi
+
+export TMPDIR="$T/tmp" # every private directory preflight makes is below here, and removed
+mkdir -p "$TMPDIR"
+R=$T/root
+$MKROOT pve-intel "$R" >/dev/null
+if [ "$real" = 1 ]; then
+	mkdir -p "$R/lib/modules/$KVER" "$R/boot/grub" "$R/etc/default" "$R/etc/modules-load.d"
+	cp /lib/modules/"$KVER"/modules.* "$R/lib/modules/$KVER/"
+	[ -e /boot/config-"$KVER" ] && cp /boot/config-"$KVER" "$R/boot/"
+fi
+cat >"$R/etc/default/grub" <<'EOF'
+GRUB_DEFAULT=0
+GRUB_CMDLINE_LINUX_DEFAULT="quiet intel_iommu=on iommu=pt"
+GRUB_CMDLINE_LINUX=""
+EOF
+grubcfg() { # the generated entry of the release, with these arguments
+	cat >"$R/boot/grub/grub.cfg" <<EOF
+menuentry 'Debian GNU/Linux' --class debian {
+	linux	/boot/vmlinuz-$KVER root=UUID=0b7d ro $1
+	initrd	/boot/initrd.img-$KVER
+}
+submenu 'Advanced options for Debian GNU/Linux' {
+	menuentry 'Debian GNU/Linux, with Linux $KVER (recovery mode)' {
+		linux	/boot/vmlinuz-$KVER root=UUID=0b7d ro single
+	}
+}
+EOF
+}
+grubcfg "quiet intel_iommu=on iommu=pt"
+
+IDS="options vfio-pci ids=10de:1e87,10de:10f8,1000:0097"
+SOFTDEPS="softdep mpt3sas pre: vfio-pci
+softdep snd_hda_intel pre: vfio-pci"
+VFIO="vfio vfio_iommu_type1 vfio_pci"
+
+n=0
+mkimage() { # OUT COMPRESS "MODULES" "MODPROBE.D CONTENT": also the root's modprobe.d
+	local out=$1 comp=$2 mods=$3 conf=$4 d
+	n=$((n + 1))
+	d=$T/initramfs-tools.$n
+	mkdir -p "$d/conf.d" "$d/scripts" "$d/hooks"
+	printf 'MODULES=list\nBUSYBOX=auto\nCOMPRESS=%s\nRUNSIZE=10%%\nFSTYPE=auto\n' "$comp" \
+		>"$d/initramfs.conf"
+	printf '%s\n' $mods >"$d/modules"
+	printf '%s\n' "$conf" >"$R/etc/modprobe.d/pcisnap-case.conf"
+	unshare -m sh -c "mount --bind '$R/etc/modprobe.d' /etc/modprobe.d &&
+		mkinitramfs -d '$d' -o '$out' '$KVER'" >"$T/mkinitramfs.log" 2>&1 ||
+		{ cat "$T/mkinitramfs.log"; return 1; }
+}
+
+pf() { # EXPECTED-RC NAME ARGS...: run preflight into $T/NAME.json (and .txt)
+	local want=$1 name=$2 rc=0
+	shift 2
+	"$PCISNAP" preflight --root "$R" --format json "$@" >"$T/$name.json" 2>"$T/$name.err" ||
+		rc=$?
+	"$PCISNAP" preflight --root "$R" "$@" >"$T/$name.txt" 2>/dev/null || true
+	if [ "$rc" = "$want" ]; then ok "$name: exit $rc"; else
+		not_ok "$name: exit $rc, wanted $want"
+		cat "$T/$name.err" "$T/$name.txt"
+	fi
+	$VALIDATE "$SNAP_SOURCE_DIR/schema/preflight.v1.schema.json" "$T/$name.json" >/dev/null 2>&1 && ok "$name: schema" ||
+		not_ok "$name: schema ($($VALIDATE "$SNAP_SOURCE_DIR/schema/preflight.v1.schema.json" "$T/$name.json" 2>&1 | tail -1))"
+}
+
+expect() { # NAME DESCRIPTION PYTHON-EXPRESSION over d (the JSON) and dev(bdf)
+	local name=$1 what=$2 expr=$3
+	if python3 - "$T/$name.json" "$expr" <<'EOF'; then ok "$name: $what"; else not_ok "$name: $what"; fi
+import json, sys
+d = json.load(open(sys.argv[1]))
+def dev(bdf):
+    return next(x for x in d["devices"] if x["bdf"] == bdf)
+def check(cid, status):
+    return [c["message"] for c in d["checks"] if c["id"] == cid and c["status"] == status]
+ok = eval(sys.argv[2])
+if not ok:
+    print(json.dumps(d, indent=1)[:6000])
+sys.exit(0 if ok else 1)
+EOF
+}
+
+no_leftovers() { # nothing left in TMPDIR, nothing written outside it
+	if [ -z "$(ls -A "$TMPDIR")" ]; then ok "$1: private directories removed"; else
+		not_ok "$1: left in TMPDIR: $(ls -A "$TMPDIR")"
+	fi
+}
+
+HBA=0000:02:00.0 GPU=0000:01:00.0 AUDIO=0000:01:00.1
+
+if [ "$real" = 1 ]; then
+	# vfio-pci in the image, ids and softdeps: every device bound to vfio-pci
+	mkimage "$T/good.img" zstd "$VFIO mpt3sas" "$IDS
+$SOFTDEPS"
+	pf 0 good --initramfs "$T/good.img"
+	expect good "the HBA: vfio-pci from the initramfs, by the softdep" \
+		'dev("'$HBA'")["predicted"] == "vfio_pci" and dev("'$HBA'")["stage"] == "initramfs" and "softdep mpt3sas" in dev("'$HBA'")["how"]'
+	expect good "the GPU (nouveau blacklisted, nvidia absent): vfio-pci, loaded for the HBA" \
+		'dev("'$GPU'")["predicted"] == "vfio_pci" and dev("'$GPU'")["stage"] == "initramfs" and "no host driver claims it" in dev("'$GPU'")["how"]'
+	expect good "vfio, vfio_pci, vfio_iommu_type1 found in the image" \
+		'd["initramfs"]["vfio"] == {"vfio": True, "vfio_pci": True, "vfio_iommu_type1": True}'
+	expect good "one zstd archive" \
+		'[s["compression"] for s in d["initramfs"]["segments"]] == ["zstd"]'
+	expect good "the command line from grub.cfg, IOMMU options kept" \
+		'd["cmdline"]["source"] == "boot/grub/grub.cfg" and "intel_iommu=on" in d["cmdline"]["cmdline"] and check("cmdline", "PASS")'
+	expect good "the HBA's alias candidates in the image are the real module" \
+		'[c["name"] for c in dev("'$HBA'")["candidates"]["initramfs"]] == ["mpt3sas"]'
+	no_leftovers good
+
+	# the same image, compressed otherwise, and behind an early microcode archive
+	for comp in gzip xz lz4; do
+		mkimage "$T/$comp.img" "$comp" "$VFIO mpt3sas" "$IDS
+$SOFTDEPS"
+		pf 0 "$comp" --initramfs "$T/$comp.img"
+		expect "$comp" "read as $comp, same prediction" \
+			'[s["compression"] for s in d["initramfs"]["segments"]] == ["'$comp'"] and dev("'$HBA'")["predicted"] == "vfio_pci"'
+	done
+	mkdir -p "$T/early/kernel/x86/microcode"
+	head -c 3000 /dev/urandom >"$T/early/kernel/x86/microcode/GenuineIntel.bin"
+	(cd "$T/early" && find kernel | cpio -o -H newc --quiet) >"$T/early.cpio"
+	cat "$T/early.cpio" "$T/good.img" >"$T/microcode.img"
+	pf 0 microcode --initramfs "$T/microcode.img"
+	expect microcode "an uncompressed early archive, then the zstd one at its end" \
+		'[s["compression"] for s in d["initramfs"]["segments"]] == ["none", "zstd"] and d["initramfs"]["segments"][1]["offset"] == '"$(stat -c %s "$T/early.cpio")"' and dev("'$HBA'")["predicted"] == "vfio_pci"'
+
+	# vfio missing from the image: mpt3sas claims the HBA there (no softdep either: with
+	# "softdep mpt3sas pre: vfio-pci", mkinitramfs puts vfio-pci in the image by itself)
+	mkimage "$T/novfio.img" zstd "mpt3sas" "$IDS"
+	pf 1 novfio --initramfs "$T/novfio.img"
+	expect novfio "FAIL: mpt3sas from the initramfs, vfio-pci not in it" \
+		'dev("'$HBA'")["predicted"] == "mpt3sas" and dev("'$HBA'")["stage"] == "initramfs" and dev("'$HBA'")["status"] == "FAIL" and "vfio-pci is not in the initramfs" in dev("'$HBA'")["message"] and "alias pci:v00001000d00000097" in dev("'$HBA'")["message"]'
+	expect novfio "vfio modules reported absent" \
+		'd["initramfs"]["vfio"]["vfio_pci"] is False'
+	expect novfio "FAIL: the GPU: nothing loads vfio-pci after the switch either" \
+		'dev("'$GPU'")["predicted"] is None and "nothing loads vfio-pci" in dev("'$GPU'")["message"]'
+	# the softdep alone brings vfio-pci into the image (initramfs-tools follows softdeps)
+	mkimage "$T/softdep-only.img" zstd "mpt3sas" "$IDS
+$SOFTDEPS"
+	pf 0 softdep-only --initramfs "$T/softdep-only.img"
+	expect softdep-only "vfio-pci pulled in by the softdep, and first" \
+		'd["initramfs"]["vfio"]["vfio_pci"] and dev("'$HBA'")["predicted"] == "vfio_pci"'
+
+	# vfio in the image (conf/modules) but no softdep: udev loads mpt3sas first
+	mkimage "$T/nosoftdep.img" zstd "$VFIO mpt3sas" "$IDS"
+	pf 1 nosoftdep --initramfs "$T/nosoftdep.img"
+	expect nosoftdep "FAIL: no softdep, conf/modules comes after udev" \
+		'dev("'$HBA'")["predicted"] == "mpt3sas" and "no softdep orders vfio-pci before mpt3sas" in dev("'$HBA'")["message"] and "after udev" in dev("'$HBA'")["message"]'
+
+	# an image built before the ids and softdeps were added to modprobe.d
+	mkimage "$T/stale.img" zstd "$VFIO mpt3sas" "# nothing yet"
+	printf '%s\n%s\n' "$IDS" "$SOFTDEPS" >"$R/etc/modprobe.d/pcisnap-case.conf"
+	pf 1 stale --initramfs "$T/stale.img"
+	expect stale "WARN: the image's modprobe.d is older than the root's" \
+		'check("initramfs_config", "WARN") and "update-initramfs -u" in check("initramfs_config", "WARN")[0]'
+	expect stale "FAIL: the image has the fixture's ids but not the new softdep" \
+		'dev("'$HBA'")["predicted"] == "mpt3sas" and "no softdep orders vfio-pci before mpt3sas" in dev("'$HBA'")["message"]'
+	# the ids taken out of modprobe.d before the reboot: held against the snapshot taken
+	# while they were there (the state now no longer says they were meant)
+	"$PCISNAP" collect --root "$R" -o "$T/with-ids.json" 2>/dev/null
+	mv "$R/etc/modprobe.d/vfio.conf" "$T/vfio.conf.saved"
+	mkimage "$T/noids.img" zstd "$VFIO mpt3sas" "$SOFTDEPS"
+	pf 1 noids "$T/with-ids.json" --initramfs "$T/noids.img"
+	expect noids "FAIL: no ids anywhere" \
+		'"do not cover it" in dev("'$HBA'")["message"] or "no longer cover it" in dev("'$HBA'")["message"]'
+	grubcfg "quiet intel_iommu=on iommu=pt vfio-pci.ids=10de:1e87,10de:10f8,1000:0097"
+	pf 0 cmdline-ids "$T/with-ids.json" --initramfs "$T/noids.img"
+	expect cmdline-ids "vfio-pci.ids on the command line: vfio-pci" \
+		'all(x["predicted"] == "vfio_pci" for x in d["devices"])'
+	grubcfg "quiet intel_iommu=on iommu=pt"
+	mv "$T/vfio.conf.saved" "$R/etc/modprobe.d/vfio.conf"
+
+	# the default image path: ROOT/boot/initrd.img-KVER
+	cp "$T/good.img" "$R/boot/initrd.img-$KVER"
+	pf 0 default-path
+	expect default-path "found boot/initrd.img-$KVER" \
+		'd["initramfs"]["path"] == "boot/initrd.img-'"$KVER"'"'
+
+	# the command line: grub.cfg not regenerated after /etc/default/grub gained intel_iommu=on
+	grubcfg "quiet"
+	pf 1 grub-stale
+	expect grub-stale "grub.cfg stale: said, and the IOMMU predicted off" \
+		'check("cmdline_source", "WARN") and "update-grub" in check("cmdline_source", "WARN")[0] and any("intel_iommu=on is gone" in m for m in check("cmdline", "FAIL"))'
+	grubcfg "quiet intel_iommu=on iommu=pt intremap=off"
+	pf 1 intremap-off
+	expect intremap-off "intremap=off: FAIL" 'any("interrupt remapping will be off" in m for m in check("cmdline", "FAIL"))'
+	grubcfg "quiet intel_iommu=on iommu=pt"
+	# Proxmox's proxmox-boot-tool: /etc/kernel/cmdline wins over a leftover grub.cfg
+	echo "root=ZFS=rpool/ROOT/pve-1 boot=zfs" >"$R/etc/kernel/cmdline" 2>/dev/null ||
+		{ mkdir -p "$R/etc/kernel" && echo "root=ZFS=rpool/ROOT/pve-1 boot=zfs" >"$R/etc/kernel/cmdline"; }
+	touch "$R/etc/kernel/proxmox-boot-uuids"
+	pf 1 proxmox-boot-tool
+	expect proxmox-boot-tool "etc/kernel/cmdline, without intel_iommu=on: FAIL" \
+		'd["cmdline"]["source"] == "etc/kernel/cmdline" and check("cmdline", "FAIL")'
+	# a systemd-boot entry for the release comes first
+	mkdir -p "$R/boot/loader/entries"
+	printf 'title Proxmox\nversion %s\nlinux /EFI/proxmox/%s/vmlinuz-%s\noptions root=ZFS=rpool/ROOT/pve-1 boot=zfs intel_iommu=on iommu=pt\n' \
+		"$KVER" "$KVER" "$KVER" >"$R/boot/loader/entries/proxmox-$KVER.conf"
+	pf 0 bls-entry
+	expect bls-entry "the loader entry, and the stale etc/kernel/cmdline said" \
+		'd["cmdline"]["source"].startswith("boot/loader/entries/") and d["cmdline"]["stale"] and check("cmdline", "PASS")'
+	rm -rf "$R/boot/loader" "$R/etc/kernel"
+
+	# a prediction kept with its snapshot, then held against the snapshot after the reboot
+	S=$T/store
+	"$PCISNAP" preflight --root "$R" --record --store "$S" >/dev/null 2>"$T/record.err" &&
+		ok "record: exit 0" || { not_ok "record"; cat "$T/record.err"; }
+	grep -q "recorded the prediction" "$T/record.err" && ok "record: said" || not_ok "record: said"
+	"$PCISNAP" show pve-ws-01 --store "$S" --format json >"$T/before.json"
+	python3 - "$T/before.json" "$KVER" "$T/after-held.json" "$T/after-missed.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["kernel"]["release"] = sys.argv[2]
+d["host"]["collected_at"] = "2026-12-02T10:00:00Z"
+json.dump(d, open(sys.argv[3], "w"), indent=2, sort_keys=True)
+for x in d["devices"]:
+    if x["bdf"] == "0000:02:00.0":
+        x["driver"] = x["driver_module"] = "mpt3sas"
+json.dump(d, open(sys.argv[4], "w"), indent=2, sort_keys=True)
+EOF
+	"$PCISNAP" diff pve-ws-01 "$T/after-held.json" --store "$S" >"$T/held.txt" || true
+	grep -q "preflight prediction for $KVER: held" "$T/held.txt" && ok "diff: the prediction held" ||
+		{ not_ok "diff: the prediction held"; cat "$T/held.txt"; }
+	"$PCISNAP" diff pve-ws-01 "$T/after-missed.json" --store "$S" >"$T/missed.txt" || true
+	grep -q "0000:02:00.0: predicted vfio_pci, bound to mpt3sas: MISSED" "$T/missed.txt" &&
+		ok "diff: the prediction missed, for the HBA" ||
+		{ not_ok "diff: the prediction missed"; cat "$T/missed.txt"; }
+	"$PCISNAP" diff pve-ws-01 "$T/after-missed.json" --store "$S" --format json >"$T/missed.json" || true
+	expect missed "diff --format json: preflight.held false" \
+		'd["preflight"]["held"] is False and d["schema"] == "pcisnap.diff/1"'
+	no_leftovers record
+fi
+
+# hostile and odd images: a clear word, exit 3, nothing written outside TMPDIR
+K=${KVER:-6.1.0-test}
+python3 "$SNAP_SOURCE_DIR/tests/tools/mkcpio.py" "$T/dotdot.img" "../../../evil=x" \
+	"usr/lib/modules/$K/../../../../../evil2=x" "etc/modprobe.d/link.conf@link=/etc/passwd" \
+	"usr/lib/modules/$K/modules.dep=" "./etc/modprobe.d/ok.conf=options vfio-pci ids=1:2\n"
+pf 3 dotdot --initramfs "$T/dotdot.img" --kernel "$K" --cmdline "intel_iommu=on iommu=pt" ||
+	true
+expect dotdot "the '..' names ignored and said" \
+	'sum("not a name the kernel keeps" in w for w in d["initramfs"]["warnings"]) == 2'
+[ ! -e "$T/evil" ] && [ ! -e "$T/evil2" ] && [ ! -e /evil ] && [ ! -e /evil2 ] &&
+	ok "dotdot: nothing written outside" || not_ok "dotdot: a file escaped"
+no_leftovers dotdot
+
+head -c 4096 /dev/urandom | tr '\0' '\1' >"$T/garbage"
+python3 "$SNAP_SOURCE_DIR/tests/tools/mkcpio.py" "$T/early-only.cpio" "kernel/x86/microcode/AuthenticAMD.bin=abc"
+cat "$T/early-only.cpio" "$T/garbage" >"$T/unknown.img"
+pf 3 unknown-compression --initramfs "$T/unknown.img" --kernel "$K" --cmdline "intel_iommu=on"
+expect unknown-compression "cannot tell, after the early archive was read" \
+	'not d["conclusive"] and d["initramfs"]["segments"][0]["compression"] == "none" and check("initramfs", "WARN")'
+
+python3 "$SNAP_SOURCE_DIR/tests/tools/mkcpio.py" "$T/huge.img" --declare-size 4000000000 \
+	"usr/lib/modules/$K/modules.alias=abc"
+pf 3 huge-member --initramfs "$T/huge.img" --kernel "$K" --cmdline "intel_iommu=on"
+expect huge-member "a member declaring 4 GB: not read" \
+	'not d["conclusive"] and any("not read" in w for w in d["initramfs"]["warnings"])'
+no_leftovers huge
+
+if [ "$real" = 1 ]; then
+	head -c $(($(stat -c %s "$T/good.img") / 2)) "$T/good.img" >"$T/truncated.img"
+	pf 3 truncated --initramfs "$T/truncated.img"
+	expect truncated "a truncated image: cannot tell, and why" \
+		'not d["conclusive"] and any("cannot tell what the initramfs does" in m for m in check("initramfs", "WARN"))'
+	grep -q "^cannot tell: the initramfs" "$T/truncated.txt" && ok "truncated: said in text" ||
+		not_ok "truncated: said in text"
+	no_leftovers truncated
+fi
+
+# usage errors: exit 2 and one line
+rc=0
+"$PCISNAP" preflight --root "$R" --kernel 9.9.9-none >/dev/null 2>"$T/err" || rc=$?
+[ "$rc" = 2 ] && grep -q "^pcisnap: kernel 9.9.9-none is not installed" "$T/err" &&
+	ok "an unknown --kernel: exit 2" || not_ok "an unknown --kernel: exit $rc $(cat "$T/err")"
+rc=0
+"$PCISNAP" preflight --root "$R" --initramfs "$T/none.img" >/dev/null 2>"$T/err" || rc=$?
+[ "$rc" = 2 ] && [ "$(wc -l <"$T/err")" = 1 ] && ok "a missing --initramfs: exit 2, one line" ||
+	not_ok "a missing --initramfs: exit $rc $(cat "$T/err")"
+finish
