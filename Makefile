@@ -1,12 +1,13 @@
 # pcisnap: the README's two commands, `make run` and `make test`, wrapping CMake.
 # SPDX-License-Identifier: GPL-2.0-or-later
 
-# lighttpd and openssh: the authenticated push/pull test; libacl1, zstd, lz4 -dev: linking a
-# program against libsnap.a with pkg-config --static (libarchive's private libraries)
+# lighttpd and openssh: the authenticated push/pull test; initramfs-tools, linux-image-amd64
+# and cpio: preflight against images Debian's mkinitramfs builds; libacl1, zstd, lz4 -dev:
+# linking a program against libsnap.a with pkg-config --static (libarchive's private libraries)
 DEB_PACKAGES := build-essential cmake pkg-config libpci-dev libjansson-dev libarchive-dev \
 	libgit2-dev libcriterion-dev nettle-dev libxml2-dev libkmod-dev python3 python3-jsonschema \
 	pciutils pci.ids git lighttpd openssh-server openssh-client \
-	libacl1-dev libzstd-dev liblz4-dev \
+	libacl1-dev libzstd-dev liblz4-dev initramfs-tools linux-image-amd64 cpio \
 	bzip2 xz-utils zstd clang-format locales man-db
 # The real-kernel lab (tests/vm): Debian's kernel booted under QEMU.
 VM_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static kmod cpio pciutils python3

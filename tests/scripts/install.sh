@@ -13,6 +13,9 @@ check "the binary" "$T/p/bin/pcisnap" --version
 check "the headers" test -f "$T/p/include/snap/snap.h" -a -f "$T/p/include/snap/fleet.h"
 check "a man page per command" test "$(ls "$T/p/share/man/man1" | wc -l)" -ge 14
 check "the bash completion" test -f "$T/p/share/bash-completion/completions/pcisnap"
+check "preflight's hooks: kernel postinst.d, initramfs post-update.d, kernel-install" \
+	test -x "$T/p/etc/kernel/postinst.d/zz-pcisnap" -a -x "$T/p/etc/initramfs/post-update.d/pcisnap" \
+	-a -x "$T/p/lib/kernel/install.d/90-pcisnap.install" -a -x "$T/p/share/pcisnap/pcisnap-preflight-hook"
 pc="$libdir/pkgconfig/libsnap.pc"
 check "libsnap.pc names the installed libdir" test "$(realpath "$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --variable=libdir libsnap)")" = "$(realpath "$libdir")"
 cat >"$T/x.c" <<'C'

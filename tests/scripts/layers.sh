@@ -17,12 +17,14 @@ declare -A may=(
 	[store]="util model store"
 	[bundle]="util model analyse render bundle"
 	[fleet]="util model analyse render store fleet"
-	[cmd]="util model analyse collect render store bundle fleet umbrella"
+	[preflight]="util model analyse collect render preflight"
+	[cmd]="util model analyse collect render store bundle fleet preflight umbrella"
 )
 # a public header's layer
 declare -A public=(
 	[common.h]=util [error.h]=util [snapshot.h]=model [check.h]=analyse [diff.h]=analyse
 	[collect.h]=collect [report.h]=render [store.h]=store [bundle.h]=bundle [fleet.h]=fleet
+	[preflight.h]=preflight
 	[snap.h]=umbrella
 )
 

@@ -250,6 +250,37 @@ EOF
 	expect missed "diff --format json: preflight.held false" \
 		'd["preflight"]["held"] is False and d["schema"] == "pcisnap.diff/1"'
 	no_leftovers record
+
+	# the hooks: loud on a predicted regression, never failing the installation unless
+	# the configuration says gate = preflight
+	H=$(dirname "$PCISNAP")/hooks
+	hook() { # EXPECTED-RC NAME HOOK ARGS...
+		local want=$1 name=$2 h=$3 rc=0
+		shift 3
+		PCISNAP_HOOK=$H/pcisnap-preflight-hook PCISNAP_ROOT=$R PCISNAP_CONF=$T/pcisnap.conf \
+			PCISNAP_STORE=$T/hook-store "$H/$h" "$@" >"$T/hook.out" 2>"$T/hook.err" || rc=$?
+		if [ "$rc" = "$want" ]; then ok "hook $name: exit $rc"; else
+			not_ok "hook $name: exit $rc, wanted $want"
+			cat "$T/hook.out" "$T/hook.err"
+		fi
+	}
+	: >"$T/pcisnap.conf"
+	hook 0 "post-update, vfio missing" initramfs-post-update "$KVER" "$T/novfio.img"
+	grep -q "PASSTHROUGH WILL BREAK after reboot into $KVER" "$T/hook.err" &&
+		grep -q "will be claimed by mpt3sas" "$T/hook.err" && ok "hook: said loudly" ||
+		not_ok "hook: said loudly"
+	"$PCISNAP" hosts --store "$T/hook-store" | grep -q pve-ws-01 &&
+		ok "hook: the snapshot and its prediction kept" || not_ok "hook: nothing kept"
+	printf '# pcisnap\ngate = preflight\n' >"$T/pcisnap.conf"
+	hook 1 "post-update, gate = preflight" initramfs-post-update "$KVER" "$T/novfio.img"
+	hook 0 "postinst.d, the good image (boot/initrd.img-VER)" zz-pcisnap "$KVER"
+	grep -q "PASS" "$T/hook.out" && ok "hook: the prediction printed" || not_ok "hook: printed"
+	hook 1 "kernel-install add, gated" 90-pcisnap.install add "$KVER" "$T/entry" \
+		/boot/vmlinuz "$T/novfio.img"
+	hook 0 "kernel-install remove: nothing to do" 90-pcisnap.install remove "$KVER"
+	head -c 100000 "$T/good.img" >"$T/cut.img"
+	hook 0 "an unreadable image is not a regression, even gated" initramfs-post-update \
+		"$KVER" "$T/cut.img"
 fi
 
 # hostile and odd images: a clear word, exit 3, nothing written outside TMPDIR
