@@ -28,7 +28,7 @@ _pcisnap_revisions() { # HOST and HOST@LABEL of the store
 
 _pcisnap() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} cmd="" i
-	local commands="collect show check diff log hosts label push pull export import fleet help"
+	local commands="collect show check diff log hosts label push pull export import fleet preflight help"
 	local common="--store --help --color --no-pager"
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
@@ -42,13 +42,16 @@ _pcisnap() {
 		return
 	fi
 	case $prev in
-	--store | --root | --redact-key | --key | -o | --output | --dmesg | --lspci-dump | --pci-ids)
+	--kernel)
+		mapfile -t COMPREPLY < <(compgen -W "$(ls /lib/modules 2>/dev/null)" -- "$cur")
+		return ;;
+	--store | --root | --initramfs | --redact-key | --key | -o | --output | --dmesg | --lspci-dump | --pci-ids)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return ;;
 	--format)
 		case $cmd in
 		show) mapfile -t COMPREPLY < <(compgen -W "text tree json" -- "$cur") ;;
-		check) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur") ;;
+		check | preflight) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur") ;;
 		diff | fleet) mapfile -t COMPREPLY < <(compgen -W "text json markdown" -- "$cur") ;;
 		log | hosts) mapfile -t COMPREPLY < <(compgen -W "text json jsonl" -- "$cur") ;;
 		esac
@@ -71,6 +74,7 @@ _pcisnap() {
 	hosts | fleet) opts="--format" ;;
 	export) opts="--against --redact --redact-key --key --compression --output -o" ;;
 	import) opts="--key" ;;
+	preflight) opts="--kernel --initramfs --root --cmdline --record --format --allow-inconclusive" ;;
 	help) mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur"); return ;;
 	esac
 	if [[ $cur == -* ]]; then
@@ -78,7 +82,7 @@ _pcisnap() {
 		return
 	fi
 	case $cmd in
-	show | check | diff | label | export | log)
+	show | check | diff | label | export | log | preflight)
 		local words
 		if [ "$cmd" = log ]; then
 			words=$(_pcisnap_revisions | grep -v @)

@@ -162,6 +162,14 @@ $SOFTDEPS"
 	expect softdep-only "vfio-pci pulled in by the softdep, and first" \
 		'd["initramfs"]["vfio"]["vfio_pci"] and dev("'$HBA'")["predicted"] == "vfio_pci"'
 
+	# two host drivers in the image, a softdep for one: vfio-pci, loaded for the HBA, races
+	# snd_hda_intel for the audio function
+	mkimage "$T/race.img" zstd "$VFIO mpt3sas snd_hda_intel" "$IDS
+softdep mpt3sas pre: vfio-pci"
+	pf 0 race --initramfs "$T/race.img"
+	expect race "WARN: snd_hda_intel and vfio-pci unordered in the initramfs" \
+		'dev("'$AUDIO'")["status"] == "WARN" and dev("'$AUDIO'")["race_with"] == "mpt3sas" and dev("'$AUDIO'")["predicted"] == "snd_hda_intel" and dev("'$HBA'")["predicted"] == "vfio_pci"'
+
 	# vfio in the image (conf/modules) but no softdep: udev loads mpt3sas first
 	mkimage "$T/nosoftdep.img" zstd "$VFIO mpt3sas" "$IDS"
 	pf 1 nosoftdep --initramfs "$T/nosoftdep.img"

@@ -529,6 +529,8 @@ static void predict_device(struct pf *p, const char *bdf, const json_t *reasons,
 	                "status", "PASS");
 	if (claim)
 		json_object_set(rec, "how", json_object_get(claim, "how"));
+	if (claim && json_object_get(claim, "race_with"))
+		json_object_set(rec, "race_with", json_object_get(claim, "race_with"));
 	json_object_set_new(rec, "candidates",
 	                    json_pack("{s:o, s:o}", "initramfs",
 	                              cands_init ? json_incref(cands_init) : json_null(), "root",
