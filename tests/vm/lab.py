@@ -155,6 +155,156 @@ def boot(name, spec, kernel, initrd, out, accel, timeout):
         tf.extractall(guest, filter="data") if hasattr(tarfile, "data_filter") else tf.extractall(guest)
     return guest, time.monotonic() - t0
 
+# ---------------------------------------------------------------- preflight against a boot
+
+# A Debian initramfs (mkinitramfs of initramfs-tools, for the lab's kernel), with the modules
+# and modprobe.d of each case; an init-premount script, which initramfs-tools runs after udev
+# has settled and conf/modules is loaded, records which driver each device has and a snapshot
+# (pcisnap copied in by a hook), then powers off: the initramfs stage exactly as preflight
+# predicts it. The devices are BASE's: an e1000e (8086:10d3) and the xHCI (1b36:000d, whose
+# xhci_pci is not in the images) meant for vfio-pci, and an NVMe for the host.
+PREFLIGHT_CASES = {
+    # vfio-pci in the image with ids and a softdep: it claims the NIC before e1000e
+    "pf-vfio": ("vfio vfio_iommu_type1 vfio_pci e1000e nvme",
+                "options vfio-pci ids=8086:10d3,1b36:000d\nsoftdep e1000e pre: vfio-pci\n"),
+    # no vfio in the image: e1000e claims the NIC in the initramfs
+    "pf-novfio": ("e1000e nvme", "options vfio-pci ids=8086:10d3,1b36:000d\n"),
+    # vfio-pci in conf/modules but no softdep: udev loads e1000e first, conf/modules is later
+    "pf-nosoftdep": ("vfio vfio_iommu_type1 vfio_pci e1000e nvme", "options vfio-pci ids=8086:10d3,1b36:000d\n"),
+}
+
+PREMOUNT = r"""#!/bin/sh
+[ "$1" = prereqs ] && exit 0
+o=/run/lab
+mkdir -p $o
+for d in /sys/bus/pci/devices/*; do
+	drv=-
+	[ -e "$d/driver" ] && drv=$(cd "$d/driver" && pwd -P) && drv=${drv##*/}
+	echo "${d##*/} $drv"
+done >$o/drivers.txt
+/bin/pcisnap collect -o $o/snapshot.json 2>$o/collect.stderr
+{
+	echo "--- pcisnap-lab begin ---"
+	echo "--- drivers ---"
+	cat $o/drivers.txt
+	echo "--- snapshot ---"
+	cat $o/snapshot.json
+	echo "--- pcisnap-lab end ---"
+} >/dev/ttyS1
+sync
+echo o >/proc/sysrq-trigger
+poweroff -f
+sleep 30
+"""
+
+HOOK = r"""#!/bin/sh
+[ "$1" = prereqs ] && exit 0
+. /usr/share/initramfs-tools/hook-functions
+copy_exec "$PCISNAP_LAB_BINARY" /bin/pcisnap
+"""
+
+
+def mk_debian_initramfs(work, kver, modules, modprobe, pcisnap):
+    conf = os.path.join(work, "conf")
+    for sub in ("conf.d", "scripts/init-premount", "hooks"):
+        os.makedirs(os.path.join(conf, sub), exist_ok=True)
+    open(os.path.join(conf, "initramfs.conf"), "w").write(
+        "MODULES=list\nBUSYBOX=auto\nCOMPRESS=zstd\nRUNSIZE=10%\nFSTYPE=auto\n")
+    open(os.path.join(conf, "modules"), "w").write("\n".join(modules.split()) + "\n")
+    for path, text in ((os.path.join(conf, "scripts/init-premount/pcisnap-lab"), PREMOUNT),
+                       (os.path.join(conf, "hooks/pcisnap-lab"), HOOK)):
+        open(path, "w").write(text)
+        os.chmod(path, 0o755)
+    mpd = os.path.join(work, "modprobe.d")
+    os.makedirs(mpd, exist_ok=True)
+    open(os.path.join(mpd, "lab.conf"), "w").write(modprobe.replace("\\n", "\n"))
+    image = os.path.join(work, "initrd.img")
+    # modprobe.d bind-mounted in a private mount namespace: the machine's own is not touched
+    subprocess.run(["unshare", "-m", "sh", "-c",
+                    f"mount --bind '{mpd}' /etc/modprobe.d && mkinitramfs -d '{conf}' -o '{image}' '{kver}'"],
+                   check=True, env=dict(os.environ, PCISNAP_LAB_BINARY=os.path.abspath(pcisnap)),
+                   stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "mkinitramfs.log"), "w"))
+    return image, mpd
+
+
+def boot_debian(name, kernel, image, out, accel, timeout, append):
+    d = os.path.join(out, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    cmd = ["qemu-system-x86_64", "-machine", "q35,kernel-irqchip=split", "-m", "1024",
+           "-smp", "1", "-nodefaults", "-display", "none", "-no-reboot",
+           "-kernel", kernel, "-initrd", image, "-append", append,
+           "-serial", f"file:{d}/console.log", "-serial", f"file:{d}/lab.txt"]
+    cmd += ["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else ["-accel", "tcg", "-cpu", "max"]
+    cmd += INTEL + BASE
+    open(os.path.join(d, "qemu.cmd"), "w").write(" ".join(cmd) + "\n")
+    try:
+        subprocess.run(cmd, timeout=timeout, stdout=subprocess.DEVNULL,
+                       stderr=open(os.path.join(d, "qemu.stderr"), "w"))
+    except subprocess.TimeoutExpired:
+        return None
+    text = open(os.path.join(d, "lab.txt"), "rb").read().decode("utf-8", "replace").replace("\r", "")
+    if "--- pcisnap-lab end ---" not in text:
+        return None
+    body = text.split("--- pcisnap-lab begin ---", 1)[1].split("--- pcisnap-lab end ---", 1)[0]
+    drivers = body.split("--- drivers ---", 1)[1].split("--- snapshot ---", 1)[0]
+    snap = body.split("--- snapshot ---", 1)[1]
+    open(os.path.join(d, "snapshot.json"), "w").write(snap)
+    return dict(l.split(None, 1) for l in drivers.strip().splitlines() if " " in l), \
+        os.path.join(d, "snapshot.json")
+
+
+def check_preflight(c, args, kver, kernel, accel):
+    """preflight's prediction of the initramfs stage against the guest's bindings in it."""
+    if not shutil.which("mkinitramfs"):
+        c.ok("preflight lab: mkinitramfs (initramfs-tools) is installed", False)
+        return
+    append = "console=ttyS0 panic=-1 no_timer_check intel_iommu=on"
+    for name, (modules, modprobe) in PREFLIGHT_CASES.items():
+        work = os.path.join(os.path.abspath(args.out), name + "-image")
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+        image, mpd = mk_debian_initramfs(work, kver, modules, modprobe, args.pcisnap)
+        got = None
+        for _ in range(2):  # once more: a boot under TCG can fail on a loaded machine
+            got = boot_debian(name, kernel, image, args.out, accel, 60 if accel == "kvm" else 400, append)
+            if got:
+                break
+            accel = "tcg"  # nested KVM that does not answer: TCG for good
+        if not got:
+            c.ok(f"{name}: the Debian initramfs booted and answered", False,
+                 f"see {args.out}/{name}/console.log")
+            continue
+        drivers, snap = got
+        # the root the prediction reads: the lab kernel's modules, the image's modprobe.d
+        root = os.path.join(work, "root")
+        os.makedirs(os.path.join(root, "lib/modules"), exist_ok=True)
+        shutil.copytree(f"/lib/modules/{kver}", os.path.join(root, "lib/modules", kver),
+                        ignore=shutil.ignore_patterns("kernel", "updates", "build", "source"))
+        shutil.copytree(mpd, os.path.join(root, "etc/modprobe.d"))
+        r = subprocess.run([args.pcisnap, "preflight", snap, "--root", root, "--kernel", kver,
+                            "--initramfs", image, "--cmdline", append, "--format", "json"],
+                           capture_output=True, text=True)
+        open(os.path.join(args.out, name, "preflight.json"), "w").write(r.stdout)
+        try:
+            pred = json.loads(r.stdout)
+        except ValueError:
+            c.ok(f"{name}: preflight answered", False, r.stderr.strip())
+            continue
+        devs = {d["bdf"]: d for d in pred["devices"]}
+        c.ok(f"{name}: the NIC meant for vfio-pci is predicted", any(
+            d["ids"] == "8086:10d3" for d in devs.values()), json.dumps(list(devs)))
+        for bdf, d in devs.items():
+            # what the kernel bound by the end of the initramfs: the prediction's kernel and
+            # initramfs stages, and nothing for a device claimed only later
+            want = drivers.get(bdf, "?").strip()
+            early = d["stage"] in ("kernel", "initramfs")
+            said = (d["predicted"] or "-").replace("_", "-") if early else "-"
+            got_drv = want.replace("_", "-")
+            c.eq(f"{name}: {bdf} [{d['ids']}] bound at the end of the initramfs", said, got_drv)
+        print(f"lab: {name}: preflight held against the boot" if c.failed == 0 else
+              f"lab: {name}: checked", flush=True)
+
 # ---------------------------------------------------------------- the guest's truth
 
 
@@ -368,12 +518,13 @@ def main():
     subprocess.run(["bash", os.path.join(here, "mkinitramfs.sh"), args.pcisnap, kver, initrd], check=True)
 
     names = args.only.split(",") if args.only else (CI_SUBSET if args.subset == "ci" else list(BOOTS))
+    boot_names = [n for n in names if n != "preflight"]
     accel = args.accel
     if accel == "auto":
         accel = "kvm" if kvm_usable() else "tcg"
     c = Checker()
     boots = {}
-    for name in names:
+    for name in boot_names:
         spec = BOOTS[name]
         guest, secs = boot(name, spec, kernel, initrd, args.out, accel, 60 if accel == "kvm" else 400)
         if guest is None and accel == "kvm":
@@ -395,6 +546,8 @@ def main():
     for old, new, cls, rc in PAIRS:
         if old in boots and new in boots:
             check_pair(c, args.pcisnap, boots[old], boots[new], cls, rc, args.out)
+    if not args.only or "preflight" in names:
+        check_preflight(c, args, kver, kernel, accel)
     for f in c.failures:
         print("FAIL:", f)
     print(f"{c.passed} passed, {c.failed} failed")

@@ -61,7 +61,7 @@ static void add_check(struct pf *p, const char *id, const char *subject, snap_ch
 static void add_check(struct pf *p, const char *id, const char *subject, snap_check_status st,
                       const char *fmt, ...)
 {
-	char msg[2048];
+	char msg[8192];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -538,7 +538,7 @@ static void predict_device(struct pf *p, const char *bdf, const json_t *reasons,
 
 	{
 		snap_check_status st = SNAP_CHECK_PASS;
-		char msg[2048];
+		char msg[8192];
 		int s = !stage                        ? -1
 		        : !strcmp(stage, "kernel")    ? 0
 		        : !strcmp(stage, "initramfs") ? 1
