@@ -64,9 +64,17 @@ def main():
             a.count, statistics.median(stored[-100:]) - statistics.median(plain)))
         print("| log of %d snapshots, median of 5 | %.1f ms (min %.1f, max %.1f) |" % (
             a.count + 1, statistics.median(logs), min(logs), max(logs)))
+        objs = os.path.join(store, "objects")
+        loose = sum(len(fs) for d, _, fs in os.walk(objs) if os.path.basename(d) != "pack"
+                    and len(os.path.basename(d)) == 2)
+        packs = len([f for f in os.listdir(os.path.join(objs, "pack")) if f.endswith(".pack")])
+        blob = subprocess.run(["git", "-C", store, "cat-file", "-s", "pve-ws-01:snapshot.json"],
+                              capture_output=True, text=True).stdout.strip()
         print("| store growth for %d unchanged snapshots | %.2f MB apparent, %.1f MB on disk "
-              "(loose objects, 4 KiB blocks) |" % (a.count, size1[0] - size0[0],
-                                                   size1[1] - size0[1]))
+              "(%d loose objects, %d packs) |" % (a.count, size1[0] - size0[0],
+                                                 size1[1] - size0[1], loose, packs))
+        print("| whole store on disk | %.1f MB |" % size1[1])
+        print("| stored snapshot.json (16 devices) | %s bytes |" % blob)
     finally:
         shutil.rmtree(tmp)
 

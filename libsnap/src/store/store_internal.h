@@ -23,6 +23,19 @@ struct snap_store {
 	bool credential_rejected; /* the last push or pull: the remote refused cred's */
 };
 
+/*
+ * pack.c: the store packs itself, as git gc --auto does: after a commit, when the loose objects
+ * pass SNAP_STORE_LOOSE_MAX (estimated from the new object's fan-out directory, counted only
+ * then), they go into one new pack through libgit2's packbuilder and the loose copies are
+ * removed; past SNAP_STORE_PACKS_MAX packs, everything reachable is repacked into one. Failure
+ * leaves the loose objects as they were: it is never an error of the commit.
+ */
+#define SNAP_STORE_LOOSE_MAX 400
+#define SNAP_STORE_PACKS_MAX 16
+void snap_store__auto_pack(struct snap_store *st, const struct git_oid *new_object);
+/* Pack now (loose objects into a pack; all into one when all); 0 or -1. */
+int snap_store__pack(struct snap_store *st, bool all);
+
 /* transport.c: the callbacks of one push or pull. */
 struct git_remote_callbacks;
 struct snap_transport {

@@ -54,9 +54,9 @@ int snap_json__sort_by_key(json_t *array, const char *key)
 	return 0;
 }
 
-int snap_json__dump(char **out, const json_t *root, snap_error *err)
+static int dump(char **out, const json_t *root, size_t flags, snap_error *err)
 {
-	char *text = json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	char *text = json_dumps(root, JSON_SORT_KEYS | JSON_ENSURE_ASCII | flags);
 	size_t len;
 	char *with_nl;
 
@@ -71,4 +71,14 @@ int snap_json__dump(char **out, const json_t *root, snap_error *err)
 	with_nl[len + 1] = '\0';
 	*out = with_nl;
 	return 0;
+}
+
+int snap_json__dump(char **out, const json_t *root, snap_error *err)
+{
+	return dump(out, root, JSON_INDENT(2), err);
+}
+
+int snap_json__dump_compact(char **out, const json_t *root, snap_error *err)
+{
+	return dump(out, root, JSON_COMPACT, err);
 }

@@ -70,6 +70,8 @@ const char *snap_json__str(const json_t *obj, const char *key); /* NULL unless a
 json_t *snap_json__str_or_null(const char *s);                  /* new ref */
 int snap_json__sort_by_key(json_t *array, const char *key);     /* stable, by string key */
 int snap_json__dump(char **out, const json_t *root, snap_error *err);
+/* The same document with no whitespace (sorted keys, ASCII, a final newline): the stored form */
+int snap_json__dump_compact(char **out, const json_t *root, snap_error *err);
 
 /* time.c: RFC 3339 in UTC, "2026-01-02T03:04:05Z" (basic: "20260102T030405Z"). */
 void snap_time__format(char *buf, size_t n, int64_t t, bool basic);
