@@ -88,6 +88,8 @@ def config_space(d):
             sr = bytearray(0x3c)
             struct.pack_into("<HHH", sr, 0x08, d["sriov"]["total"], d["sriov"]["total"],
                              d["sriov"]["num"])
+            # VF Device ID (capability offset 0x1a): what the kernel gives its VFs as device
+            struct.pack_into("<H", sr, 0x16, int(d.get("_vf_device", "0"), 16))
             ext.append((0x0010, 1, bytes(sr)))
         off = 0x100
         for i, (cid, ver, body) in enumerate(ext):
@@ -164,6 +166,10 @@ def interrupts_text(host):
 def build(host, root, unprivileged=False):
     """Write host into root. unprivileged: what a capture without root would hold."""
     devices = host["devices"]
+    # a PF's SR-IOV capability names its VFs' device id: the one its VFs here have
+    vf_device = {d["physfn"]: d["id"].split(":")[1] for d in devices if d.get("physfn")}
+    devices = [dict(d, _vf_device=vf_device[d["bdf"]]) if d["bdf"] in vf_device else d
+               for d in devices]
     paths = device_paths(devices)
     sysd = os.path.join(root, "sys")
     drivers = {}
@@ -182,6 +188,9 @@ def build(host, root, unprivileged=False):
         write(os.path.join(dd, "revision"), "0x%s\n" % d.get("rev", "00"))
         write(os.path.join(dd, "driver_override"), "%s\n" % (d.get("driver_override") or "(null)"))
         write(os.path.join(dd, "numa_node"), "%d\n" % d.get("numa", -1))
+        # every PCI device has these; lspci's sysfs backend cannot do without them
+        write(os.path.join(dd, "irq"), "0\n")
+        write(os.path.join(dd, "resource"), "0x0000000000000000 0x0000000000000000 0x0000000000000000\n" * 17)
         cfg = config_space(d)
         write(os.path.join(dd, "config"), cfg[:64] if unprivileged else cfg, 0o644)
         if d.get("reset_method") is not None:

@@ -45,6 +45,8 @@ void snap_pci__access_free(struct snap_pci *sp);
 int snap_pci__decode_config(json_t *obj, struct snap_pci *sp, unsigned dom, unsigned bus,
                             unsigned dev, unsigned fn, const void *config, size_t config_len,
                             snap_error *err);
+/* The key under which decode_config leaves a PF's VF device id for the collector */
+#define SNAP_PCI_VF_DEVICE "_vf_device"
 /* Vendor/device name through libpci's pci.ids lookup; NULL when unknown. */
 char *snap_pci__name(struct snap_pci *sp, unsigned vendor, unsigned device);
 /* Set each device's parent from the bridges' secondary bus numbers (all, or only missing ones). */

@@ -28,6 +28,7 @@ struct collector {
 	size_t config_no_ext;          /* PCIe devices with no extended config space */
 	size_t config_unreadable;      /* devices whose config could not be read at all */
 	json_t *escaped;               /* owned: inputs that were not UTF-8, kept escaped */
+	json_t *vf_ids;                /* owned: PF bdf -> [vendor, VF device id] */
 };
 
 /* Text read from the root, made valid UTF-8 (escaped, recoverable) and recorded if it was not. */

@@ -22,33 +22,30 @@
 /* An open device directory and the names in it, listed once so absent attributes cost no syscall.
  */
 struct devdir {
-	int fd;        /* O_DIRECTORY descriptor */
-	json_t *names; /* owned: set of entry names */
+	int fd;                /* O_DIRECTORY descriptor */
+	json_t *names;         /* owned: set of entry names */
+	struct snap_fdset fds; /* the directory and its attributes, closed together */
 };
+
+static void add_entry(const char *name, unsigned char type, void *p)
+{
+	json_object_set_new(p, name, json_integer(type));
+}
 
 static int devdir_open(struct devdir *dd, const snap_root *r, const char *canon)
 {
-	DIR *dir;
-	struct dirent *de;
-	int dfd;
-
 	dd->names = json_object();
+	dd->fds.n = 0;
 	if ((dd->fd = snap_root__opendir(r, canon)) < 0)
 		return dd->fd;
-	if ((dfd = dup(dd->fd)) >= 0 && (dir = fdopendir(dfd))) {
-		while ((de = readdir(dir)))
-			json_object_set_new(dd->names, de->d_name, json_integer(de->d_type));
-		closedir(dir);
-	} else if (dfd >= 0) {
-		close(dfd);
-	}
+	snap_fdset__add(&dd->fds, dd->fd);
+	(void)snap_root__getdents(dd->fd, add_entry, dd->names);
 	return 0;
 }
 
 static void devdir_close(struct devdir *dd)
 {
-	if (dd->fd >= 0)
-		close(dd->fd);
+	snap_fdset__close((struct snap_fdset *)&dd->fds);
 	json_decref(dd->names);
 }
 
@@ -76,7 +73,8 @@ static char *attr(const struct devdir *dd, const char *name)
 {
 	char *data = NULL;
 
-	if (!has_file(dd, name) || snap_root__read_at(&data, NULL, dd->fd, name, ATTR_MAX) < 0)
+	if (!has_file(dd, name) || snap_root__read_at_keep(&data, NULL, dd->fd, name, ATTR_MAX,
+	                                                   (struct snap_fdset *)&dd->fds) < 0)
 		return NULL;
 	memmove(data, snap_parse__trim(data), strlen(snap_parse__trim(data)) + 1);
 	return snap_collect__utf8(NULL, data, name);
@@ -271,6 +269,53 @@ static json_t *link_json(const struct devdir *dd, const char *pcie_type, json_t 
 	return link;
 }
 
+/*
+ * vendor, device, revision and the subsystem ids: what pci_setup_device() reads from config
+ * space, taken from the config already read (five attribute files fewer per device). The
+ * files are read where the config cannot say: config unreadable or cut below the header, an
+ * SR-IOV VF whose PF's SR-IOV capability was not read (its vendor and device registers read
+ * 0xffff; the kernel takes the PF's vendor and the capability's VF Device ID),
+ * and the subsystem ids of a bridge (from its SSVID capability, not the type 0 header). The
+ * class is always the attribute: the kernel's early fixups may change it.
+ */
+static void ids_of(struct collector *c, json_t *obj, const struct devdir *fd,
+                   const unsigned char *cfg, size_t len, const char *physfn)
+{
+	char buf[8];
+	unsigned vendor = len >= 64 ? (unsigned)(cfg[0] | cfg[1] << 8) : 0xffff;
+	bool header0 = len >= 64 && (cfg[0x0e] & 0x7f) == 0;
+	const json_t *pf = physfn && c->vf_ids ? json_object_get(c->vf_ids, physfn) : NULL;
+
+	if (vendor == 0xffff && json_array_size(pf) == 2) {
+		/* a VF: its ids as the kernel sets them, from the PF (read before it, by BDF) */
+		json_object_set(obj, "vendor", json_array_get(pf, 0));
+		json_object_set(obj, "device", json_array_get(pf, 1));
+	} else if (vendor != 0xffff) {
+		snprintf(buf, sizeof(buf), "%04x", vendor);
+		json_object_set_new(obj, "vendor", json_string(buf));
+		snprintf(buf, sizeof(buf), "%04x", (unsigned)(cfg[2] | cfg[3] << 8));
+		json_object_set_new(obj, "device", json_string(buf));
+	} else {
+		json_object_set_new(obj, "vendor", attr_hex(fd, "vendor", 4));
+		json_object_set_new(obj, "device", attr_hex(fd, "device", 4));
+	}
+	if (header0) {
+		snprintf(buf, sizeof(buf), "%04x", (unsigned)(cfg[0x2c] | cfg[0x2d] << 8));
+		json_object_set_new(obj, "subsystem_vendor", json_string(buf));
+		snprintf(buf, sizeof(buf), "%04x", (unsigned)(cfg[0x2e] | cfg[0x2f] << 8));
+		json_object_set_new(obj, "subsystem_device", json_string(buf));
+	} else {
+		json_object_set_new(obj, "subsystem_vendor", attr_hex(fd, "subsystem_vendor", 4));
+		json_object_set_new(obj, "subsystem_device", attr_hex(fd, "subsystem_device", 4));
+	}
+	if (len >= 64) {
+		snprintf(buf, sizeof(buf), "%02x", cfg[0x08]);
+		json_object_set_new(obj, "revision", json_string(buf));
+	} else {
+		json_object_set_new(obj, "revision", attr_hex(fd, "revision", 2));
+	}
+}
+
 /* Read one device directory (already resolved inside the root) into a JSON object. */
 static json_t *collect_device(struct collector *c, const char *bdf, const char *canon)
 {
@@ -290,12 +335,17 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 		return NULL;
 	}
 	obj = json_pack("{s:s}", "bdf", bdf);
-	json_object_set_new(obj, "vendor", attr_hex(fd, "vendor", 4));
-	json_object_set_new(obj, "device", attr_hex(fd, "device", 4));
-	json_object_set_new(obj, "subsystem_vendor", attr_hex(fd, "subsystem_vendor", 4));
-	json_object_set_new(obj, "subsystem_device", attr_hex(fd, "subsystem_device", 4));
+	/* Config space: read once, decoded by libpci from a 0xff-padded 4 KiB cache. */
+	rc = has_file(fd, "config")
+	         ? snap_root__read_at_keep(&cfg, &cfg_len, dd.fd, "config", 4096, &dd.fds)
+	         : -ENOENT;
+	if (rc < 0)
+		cfg_len = 0;
+	t = link_base(fd, "physfn");
+	json_object_set_new(obj, "physfn", snap_json__str_or_null(t));
+	ids_of(c, obj, fd, (const unsigned char *)cfg, cfg_len, t);
+	free(t);
 	json_object_set_new(obj, "class", attr_hex(fd, "class", 6));
-	json_object_set_new(obj, "revision", attr_hex(fd, "revision", 2));
 
 	t = link_base(fd, "driver");
 	json_object_set_new(obj, "driver", snap_json__str_or_null(t));
@@ -313,9 +363,6 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 		                    t && snap_parse__int(&g, t) == 0 ? json_integer(g)
 		                                                     : json_null());
 	}
-	free(t);
-	t = link_base(fd, "physfn");
-	json_object_set_new(obj, "physfn", snap_json__str_or_null(t));
 	free(t);
 	t = parent_from_path(canon);
 	json_object_set_new(obj, "parent", snap_json__str_or_null(t));
@@ -369,17 +416,19 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 		json_object_set_new(obj, "slot", v ? json_incref(v) : json_null());
 	}
 
-	/* Config space: read once, decoded by libpci from a 0xff-padded 4 KiB cache. */
-	rc = has_file(fd, "config") ? snap_root__read_at(&cfg, &cfg_len, dd.fd, "config", 4096)
-	                            : -ENOENT;
-	if (rc < 0) {
-		cfg_len = 0;
+	if (rc < 0)
 		c->config_unreadable++;
-	}
 	json_object_set_new(obj, "config_bytes", json_integer((json_int_t)cfg_len));
 	if (snap_pci__decode_config(obj, c->pacc, dom, bus, dev, fn, cfg ? cfg : "", cfg_len,
 	                            NULL) < 0)
 		snap_snapshot__warn(c->s, "cannot decode config of %s", bdf);
+	if ((v = json_object_get(obj, SNAP_PCI_VF_DEVICE))) {
+		if (!c->vf_ids)
+			c->vf_ids = json_object();
+		json_object_set_new(c->vf_ids, bdf,
+		                    json_pack("[O, O]", json_object_get(obj, "vendor"), v));
+		json_object_del(obj, SNAP_PCI_VF_DEVICE);
+	}
 	if (cfg_len && cfg_len < 256)
 		c->config_short++;
 	else if (cfg_len >= 256 && cfg_len < 4096 && json_is_null(json_object_get(obj, "acs")))
@@ -501,14 +550,46 @@ static int cmp_group_id(const void *a, const void *b)
 
 /* sys/kernel/iommu_groups/N/{devices/<bdf>,type}; fills device iommu_group where the link lacked.
  */
+/* A group's type, read relative to the groups directory, the descriptor kept in fds */
+static json_t *group_type(struct collector *c, int gfd, const char *name, struct snap_fdset *fds)
+{
+	char rel[300], *data = NULL;
+	struct stat st;
+	json_t *v;
+
+	snprintf(rel, sizeof(rel), "%s/type", name);
+	/* a captured root may hold anything: only a regular file is opened (sysfs holds no
+	 * device nodes, so the live root is not asked) */
+	if (!c->r.is_slash &&
+	    (fstatat(gfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode)))
+		return json_null();
+	if (fds->n == SNAP_FDSET_MAX)
+		snap_fdset__close(fds);
+	if (snap_root__read_at_keep(&data, NULL, gfd, rel, ATTR_MAX, fds) < 0)
+		return json_null();
+	data = snap_collect__utf8(c, data, "iommu group type");
+	v = data ? json_string(snap_parse__trim(data)) : NULL;
+	free(data);
+	return v ? v : json_null();
+}
+
 json_t *snap_collect__groups(struct collector *c, json_t *devices)
 {
 	json_t *groups = json_array(), *byid = json_object();
-	char **names = NULL;
+	char **names = NULL, *canon = NULL;
 	size_t n = 0, i;
 	json_t *dev;
+	bool linked = true; /* every device names its group by its iommu_group link */
+	int gfd = -1;
 
-	if (snap_root__list(&names, &n, &c->r, "sys/kernel/iommu_groups") == 0) {
+	json_array_foreach (devices, i, dev)
+		linked &= json_is_integer(json_object_get(dev, "iommu_group"));
+	if (snap_root__resolve(&canon, &c->r, "sys/kernel/iommu_groups") == 0)
+		gfd = snap_root__opendir(&c->r, canon);
+	free(canon);
+	if (gfd >= 0 && snap_root__list(&names, &n, &c->r, "sys/kernel/iommu_groups") == 0) {
+		struct snap_fdset fds = {.n = 0};
+
 		for (i = 0; i < n; i++) {
 			char rel[512], **members = NULL;
 			size_t m = 0;
@@ -517,22 +598,26 @@ json_t *snap_collect__groups(struct collector *c, json_t *devices)
 
 			if (snap_parse__int(&id, names[i]) < 0 || id < 0)
 				continue;
+			/* membership from the devices' links when every device has one (the
+			 * kernel makes both from the same group); else from the directory */
 			snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%s/devices", names[i]);
-			if (snap_root__list(&members, &m, &c->r, rel) == 0) {
+			if (!linked && snap_root__list(&members, &m, &c->r, rel) == 0) {
 				for (size_t j = 0; j < m; j++)
 					if (is_bdf(members[j], NULL, NULL, NULL, NULL))
 						json_array_append_new(list,
 						                      json_string(members[j]));
 				snap_strv__free(members, m);
 			}
-			snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%s/type", names[i]);
 			g = json_pack("{s:I, s:o, s:o}", "id", (json_int_t)id, "type",
-			              snap_collect__text_or_null(c, rel), "devices", list);
+			              group_type(c, gfd, names[i], &fds), "devices", list);
 			json_array_append_new(groups, g);
 			json_object_set_new(byid, names[i], json_incref(g));
 		}
+		snap_fdset__close(&fds);
 		snap_strv__free(names, n);
 	}
+	if (gfd >= 0)
+		close(gfd);
 	/* Devices whose iommu_group link names a group the groups directory did not list. */
 	json_array_foreach (devices, i, dev) {
 		json_t *gid = json_object_get(dev, "iommu_group");

@@ -360,11 +360,18 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 	} else {
 		set_default(obj, "dsn", json_null());
 	}
-	if (sriov)
+	if (sriov) {
+		char vf[8];
+
 		set_default(obj, "sriov",
 		            json_pack("{s:i, s:i}", "total_vfs",
 		                      pci_read_word(d, sriov->addr + PCI_IOV_TOTALVF), "num_vfs",
 		                      pci_read_word(d, sriov->addr + PCI_IOV_NUMVF)));
+		/* the device id of its VFs (pci_iov_add_virtfn(): virtfn->device = iov->vf_device);
+		 * taken out by the collector before the snapshot is written */
+		snprintf(vf, sizeof(vf), "%04x", pci_read_word(d, sriov->addr + PCI_IOV_DID));
+		json_object_set_new(obj, SNAP_PCI_VF_DEVICE, json_string(vf));
+	}
 }
 
 int snap_pci__decode_config(json_t *obj, struct snap_pci *sp, unsigned dom, unsigned bus,

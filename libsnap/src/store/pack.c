@@ -51,7 +51,8 @@ static size_t loose_in(const char *objdir, unsigned fan, git_oid **ids, size_t *
 	while ((de = readdir(d))) {
 		char hex[GIT_OID_HEXSZ + 1];
 
-		if (strlen(de->d_name) != GIT_OID_HEXSZ - 2 || !hexes(de->d_name, GIT_OID_HEXSZ - 2))
+		if (strlen(de->d_name) != GIT_OID_HEXSZ - 2 ||
+		    !hexes(de->d_name, GIT_OID_HEXSZ - 2))
 			continue;
 		count++;
 		if (!ids)

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,7 +174,7 @@ int snap_root__opendir(const snap_root *r, const char *canon)
  * whole from its first read, so for those a short read ends the file and saves a system call.
  */
 static int read_fd(char **out, size_t *len, int dirfd, const char *name, size_t max, bool to_eof,
-                   bool regular_only)
+                   bool regular_only, int *keep)
 {
 	struct stat before, after;
 	size_t used = 0, cap;
@@ -244,13 +245,82 @@ static int read_fd(char **out, size_t *len, int dirfd, const char *name, size_t 
 	if (len)
 		*len = used;
 done_fd:
-	close(fd);
+	if (keep)
+		*keep = fd;
+	else
+		close(fd);
 	return error;
 }
 
 int snap_root__read_at(char **out, size_t *len, int dirfd, const char *name, size_t max)
 {
-	return read_fd(out, len, dirfd, name, max, false, false);
+	return read_fd(out, len, dirfd, name, max, false, false, NULL);
+}
+
+int snap_root__read_at_keep(char **out, size_t *len, int dirfd, const char *name, size_t max,
+                            struct snap_fdset *fds)
+{
+	int fd = -1, error = read_fd(out, len, dirfd, name, max, false, false, &fd);
+
+	if (fd >= 0)
+		snap_fdset__add(fds, fd);
+	return error;
+}
+
+void snap_fdset__add(struct snap_fdset *fds, int fd)
+{
+	if (fds->n < SNAP_FDSET_MAX)
+		fds->fd[fds->n++] = fd;
+	else
+		close(fd);
+}
+
+void snap_fdset__close(struct snap_fdset *fds)
+{
+	/* each run of consecutive numbers (all ours: every one was opened here) in one call */
+	for (size_t i = 0; i < fds->n;) {
+		size_t j = i + 1;
+
+		while (j < fds->n && fds->fd[j] == fds->fd[j - 1] + 1)
+			j++;
+		if (j - i == 1 || syscall(SYS_close_range, (unsigned)fds->fd[i],
+		                          (unsigned)fds->fd[j - 1], 0u) < 0)
+			for (size_t k = i; k < j; k++)
+				close(fds->fd[k]);
+		i = j;
+	}
+	fds->n = 0;
+}
+
+int snap_root__getdents(int dirfd, void (*fn)(const char *name, unsigned char type, void *p),
+                        void *payload)
+{
+	/* getdents64 itself: readdir() would dup, fstat and fcntl the descriptor first */
+	char buf[32768] __attribute__((aligned(8)));
+
+	for (;;) {
+		long n = syscall(SYS_getdents64, dirfd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		for (long off = 0; off < n;) {
+			struct {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *de = (void *)(buf + off);
+
+			if (strcmp(de->name, ".") && strcmp(de->name, ".."))
+				fn(de->name, de->type, payload);
+			off += de->reclen;
+		}
+	}
 }
 
 int snap_root__read(char **out, size_t *len, const snap_root *r, const char *rel, size_t max)
@@ -260,7 +330,7 @@ int snap_root__read(char **out, size_t *len, const snap_root *r, const char *rel
 
 	if ((error = snap_root__resolve(&canon, r, rel)) < 0)
 		return error;
-	error = read_fd(out, len, r->fd, *canon ? canon : ".", max, true, true);
+	error = read_fd(out, len, r->fd, *canon ? canon : ".", max, true, true, NULL);
 	free(canon);
 	return error;
 }
@@ -283,13 +353,40 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+struct names {
+	char **v;
+	size_t len, cap;
+	bool oom;
+};
+
+static void add_name(const char *name, unsigned char type, void *p)
+{
+	struct names *ns = p;
+
+	(void)type;
+	if (ns->oom)
+		return;
+	if (ns->len == ns->cap) {
+		size_t ncap = ns->cap ? ns->cap * 2 : 32;
+		char **nv = realloc(ns->v, ncap * sizeof(*nv));
+
+		if (!nv) {
+			ns->oom = true;
+			return;
+		}
+		ns->v = nv;
+		ns->cap = ncap;
+	}
+	if (!(ns->v[ns->len] = strdup(name)))
+		ns->oom = true;
+	else
+		ns->len++;
+}
+
 int snap_root__list(char ***out, size_t *n, const snap_root *r, const char *rel)
 {
+	struct names ns = {NULL, 0, 0, false};
 	char *canon = NULL;
-	char **v = NULL;
-	size_t len = 0, cap = 0;
-	struct dirent *de;
-	DIR *dir = NULL;
 	int fd, error;
 
 	if ((error = snap_root__resolve(&canon, r, rel)) < 0)
@@ -298,37 +395,17 @@ int snap_root__list(char ***out, size_t *n, const snap_root *r, const char *rel)
 	free(canon);
 	if (fd < 0)
 		return fd;
-	if (!(dir = fdopendir(fd))) {
-		error = -errno;
-		close(fd);
-		return error;
+	error = snap_root__getdents(fd, add_name, &ns);
+	close(fd);
+	if (error < 0 || ns.oom) {
+		snap_strv__free(ns.v, ns.len);
+		return error < 0 ? error : -ENOMEM;
 	}
-	while ((de = readdir(dir))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 32;
-			char **nv = realloc(v, ncap * sizeof(*nv));
-
-			if (!nv)
-				goto oom;
-			v = nv;
-			cap = ncap;
-		}
-		if (!(v[len] = strdup(de->d_name)))
-			goto oom;
-		len++;
-	}
-	closedir(dir);
-	if (len)
-		qsort(v, len, sizeof(*v), cmp_str);
-	*out = v;
-	*n = len;
+	if (ns.len)
+		qsort(ns.v, ns.len, sizeof(*ns.v), cmp_str);
+	*out = ns.v;
+	*n = ns.len;
 	return 0;
-oom:
-	closedir(dir);
-	snap_strv__free(v, len);
-	return -ENOMEM;
 }
 
 void snap_strv__free(char **v, size_t n)

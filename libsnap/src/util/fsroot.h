@@ -33,6 +33,23 @@ int snap_root__read_at(char **out, size_t *len, int dirfd, const char *name, siz
  * is opened (-EINVAL otherwise): a device node in a captured root is never opened.
  */
 int snap_root__read(char **out, size_t *len, const snap_root *r, const char *rel, size_t max);
+/*
+ * Descriptors kept open until one call closes them all (close_range when their numbers are
+ * contiguous, as the descriptors opened one after another for one device directory are).
+ */
+#define SNAP_FDSET_MAX 32
+struct snap_fdset {
+	int fd[SNAP_FDSET_MAX];
+	size_t n;
+};
+void snap_fdset__add(struct snap_fdset *fds, int fd);
+void snap_fdset__close(struct snap_fdset *fds);
+/* snap_root__read_at, the descriptor left open in fds (closed there later) */
+int snap_root__read_at_keep(char **out, size_t *len, int dirfd, const char *name, size_t max,
+                            struct snap_fdset *fds);
+/* Each entry of an open directory but "." and "..", with its d_type, by getdents64; 0 or -errno */
+int snap_root__getdents(int dirfd, void (*fn)(const char *name, unsigned char type, void *p),
+                        void *payload);
 /* readlink of name relative to dirfd; *out malloc'd. Returns 0 or -errno (-EINVAL: not a link). */
 int snap_root__readlink_at(char **out, int dirfd, const char *name);
 /* Sorted names of a directory below the root (no "." or ".."); 0 or -errno. */
