@@ -14,7 +14,7 @@ VM_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static kmod cpio pciuti
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: fuzz mutate all deps deps-vm install-packages build build-asan test test-release test-asan test-vm test-vm-ci run \
+.PHONY: bench fuzz mutate all deps deps-vm install-packages build build-asan test test-release test-asan test-vm test-vm-ci run \
 	format format-check clean
 
 all: build
@@ -74,6 +74,18 @@ fuzz: deps
 			build-fuzz/corpus-$$t 2>build-fuzz/fuzz-$$t.log || { tail -40 build-fuzz/fuzz-$$t.log; exit 1; }; \
 		grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^#.*DONE' build-fuzz/fuzz-$$t.log | tail -3; \
 	done
+
+# The benchmarks of docs/PERFORMANCE.md, regenerated from a run (slow: about 15 minutes; by hand,
+# never in CI). Each prints its table; docs/PERFORMANCE.md says which command made which table.
+bench: build
+	@echo "== collect, diff, check against lspci (bench/bench.py)"
+	python3 bench/bench.py build/pcisnap --runs 11 --loop-runs 1
+	@echo "== system calls per device (bench/syscalls.sh)"
+	bash bench/syscalls.sh build/pcisnap 1000
+	@echo "== the store (bench/store.py)"
+	python3 bench/store.py build/pcisnap --count 10000 2>/dev/null
+	@echo "== fleet (bench/fleet.sh)"
+	bash bench/fleet.sh build/pcisnap 1000
 
 # Each rule's deliberate bug (tests/mutate/mutations.txt) against the whole suite; slow, not CI.
 mutate: deps
