@@ -623,35 +623,40 @@ static int commit_on(snap_oid *out, snap_store *st, const snap_snapshot *s, cons
 	/* Idempotent: the same snapshot (tree and time) already in the host's recent history is
 	 * not stored twice (importing a bundle of a snapshot the store has). */
 	{
-		git_revwalk *walk = NULL;
 		git_oid seen;
 		int steps = 0, found = 0;
-
 		char branch[512], imported[512];
-		int pushed;
 
 		snprintf(branch, sizeof(branch), "refs/heads/%s", host);
 		snprintf(imported, sizeof(imported), IMPORTED "%s", host);
-		/* the branch and the imported history both: "already present anywhere" */
-		if (git_revwalk_new(&walk, st->repo) == 0) {
-			git_revwalk_sorting(walk, GIT_SORT_TIME);
-			pushed = git_revwalk_push_ref(walk, branch) == 0;
-			pushed |= git_revwalk_push_ref(walk, imported) == 0;
-			while (pushed && !found && steps++ < 1000 &&
-			       git_revwalk_next(&seen, walk) == 0) {
-				git_commit *c = NULL;
+		/* the branch and the imported history both: "already present anywhere". Each is
+		 * a line of commits newest first: followed by first parents from the tip, not by
+		 * a time-sorted revwalk, which reads the whole history before its first answer */
+		for (int r = 0; r < 2 && !found; r++) {
+			git_oid at;
+			git_commit *c = NULL;
 
-				if (git_commit_lookup(&c, st->repo, &seen) < 0)
-					break;
+			if (git_reference_name_to_id(&at, st->repo, r ? imported : branch) < 0)
+				continue;
+			for (steps = 0;
+			     !found && steps < 1000 && git_commit_lookup(&c, st->repo, &at) == 0;
+			     steps++) {
+				bool older = git_commit_time(c) < when;
+				bool more = git_commit_parentcount(c) > 0;
+
 				found = git_oid_equal(git_commit_tree_id(c), &tree_id) &&
 				        git_commit_time(c) == (when >= 0 ? when : -1);
-				/* newest first: past our time nothing can match */
-				if (git_commit_time(c) < when)
-					steps = 1000;
+				if (found)
+					git_oid_cpy(&seen, &at);
+				else if (more)
+					git_oid_cpy(&at, git_commit_parent_id(c, 0));
 				git_commit_free(c);
+				c = NULL;
+				/* newest first: past our time nothing can match */
+				if (older || !more)
+					break;
 			}
 		}
-		git_revwalk_free(walk);
 		if (found) {
 			git_oid_cpy(&commit_id, &seen);
 			goto labelled;
