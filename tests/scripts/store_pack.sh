@@ -35,7 +35,7 @@ check "git fsck is clean" sh -c "git -C '$S' fsck --no-progress --strict >/dev/n
 check "log still lists both snapshots" test "$("$PCISNAP" log pve-ws-01 --store "$S" | wc -l)" = 2
 check "show of the older one" sh -c "'$PCISNAP' show pve-ws-01~1 --store '$S' >/dev/null"
 
-# many packs (more than SNAP_STORE_PACKS_MAX, 4): merged into one, everything reachable kept
+# many packs (more than SNAP_STORE_PACKS_MAX, 8): merged into one, everything reachable kept
 for i in $(seq 17); do
 	mkdir -p "$T/blobs"
 	seq 20 | sed "s|^|$T/blobs/$i-|" | while read -r f; do echo "$i $f" >"$f"; echo "$f"; done |
@@ -45,7 +45,7 @@ done
 check "17 more packs made by git" test "$(packs)" -ge 17
 many_loose 3000
 SOURCE_DATE_EPOCH=3000 "$PCISNAP" collect --root "$T/a" --store "$S" --label after 2>/dev/null
-check "past 4 packs: one pack" test "$(packs)" = 1
+check "past 8 packs: one pack" test "$(packs)" = 1
 check "no loose objects" test "$(loose)" = 0
 check "git fsck is clean after the merge" sh -c "git -C '$S' fsck --no-progress --strict >/dev/null 2>&1"
 check "every snapshot still there" test "$("$PCISNAP" log pve-ws-01 --store "$S" | wc -l)" = 3

@@ -30,8 +30,8 @@ struct snap_store {
  * removed; past SNAP_STORE_PACKS_MAX packs, everything reachable is repacked into one. Failure
  * leaves the loose objects as they were: it is never an error of the commit.
  */
-#define SNAP_STORE_LOOSE_MAX 256
-#define SNAP_STORE_PACKS_MAX 4
+#define SNAP_STORE_LOOSE_MAX 128
+#define SNAP_STORE_PACKS_MAX 8
 void snap_store__auto_pack(struct snap_store *st, const struct git_oid *new_object);
 /* Pack now (loose objects into a pack; all into one when all); 0 or -1. */
 int snap_store__pack(struct snap_store *st, bool all);
