@@ -289,6 +289,13 @@ static char *missing_tokens(const char *want, const char *have)
 	return b.len ? snap_buf__detach(&b) : (snap_buf__release(&b), NULL);
 }
 
+/* the command line found, and where */
+static void take(json_t *out, const char *cmdline, const char *source)
+{
+	json_object_set_new(out, "cmdline", json_string(cmdline));
+	json_object_set_new(out, "source", json_string(source));
+}
+
 json_t *snap_bootcmd__next(const snap_root *r, const char *release)
 {
 	json_t *out = json_pack("{s:n, s:n, s:[], s:b}", "cmdline", "source", "notes", "stale", 0);
@@ -312,8 +319,7 @@ json_t *snap_bootcmd__next(const snap_root *r, const char *release)
 	defaults = grub_defaults(r, notes);
 
 	if ((bls = bls_entry(r, release, where, sizeof(where)))) {
-		json_object_set_new(out, "cmdline", json_string(bls));
-		json_object_set_new(out, "source", json_string(where));
+		take(out, bls, where);
 		if (kcmd && strcmp(kcmd, bls)) {
 			json_array_append_new(
 			    notes, json_sprintf("etc/kernel/cmdline (\"%s\") differs from "
@@ -323,16 +329,14 @@ json_t *snap_bootcmd__next(const snap_root *r, const char *release)
 			json_object_set_new(out, "stale", json_true());
 		}
 	} else if (kcmd && pbt) {
-		json_object_set_new(out, "cmdline", json_string(kcmd));
-		json_object_set_new(out, "source", json_string("etc/kernel/cmdline"));
+		take(out, kcmd, "etc/kernel/cmdline");
 		json_array_append_new(notes,
 		                      json_string("proxmox-boot-tool writes the boot entries "
 		                                  "on the ESPs from etc/kernel/cmdline"));
 	} else if (grub) {
 		char *miss = defaults ? missing_tokens(defaults, grub) : NULL;
 
-		json_object_set_new(out, "cmdline", json_string(grub));
-		json_object_set_new(out, "source", json_string("boot/grub/grub.cfg"));
+		take(out, grub, "boot/grub/grub.cfg");
 		if (miss) {
 			json_array_append_new(
 			    notes,
@@ -344,11 +348,9 @@ json_t *snap_bootcmd__next(const snap_root *r, const char *release)
 		}
 		free(miss);
 	} else if (kcmd) {
-		json_object_set_new(out, "cmdline", json_string(kcmd));
-		json_object_set_new(out, "source", json_string("etc/kernel/cmdline"));
+		take(out, kcmd, "etc/kernel/cmdline");
 	} else if (defaults) {
-		json_object_set_new(out, "cmdline", json_string(defaults));
-		json_object_set_new(out, "source", json_string("etc/default/grub"));
+		take(out, defaults, "etc/default/grub");
 		if (cfg) {
 			json_array_append_new(
 			    notes,

@@ -257,32 +257,13 @@ static bool ids_cover(const json_t *ids, const json_t *dev)
 	return false;
 }
 
-/* blacklisted for udev's kmod load: the stage's modprobe.d, modprobe.blacklist= */
-static bool blacklisted(const struct pf *p, const struct snap_kmodview *v, const char *mod)
+/* mod among the module names of a command-line list ("vfio-pci" and "vfio_pci" alike) */
+static bool names_have(const json_t *list, const char *mod)
 {
-	const json_t *cmd =
-	    p->next_opts ? json_object_get(p->next_opts, "modprobe.blacklist") : NULL;
 	size_t i;
 	json_t *m;
 
-	json_array_foreach (cmd, i, m) {
-		char name[256];
-
-		snap_kmod__name(name, sizeof(name), json_string_value(m));
-		if (!strcmp(name, mod))
-			return true;
-	}
-	return list_has(json_object_get(v->config, "blacklist"), mod);
-}
-
-/* module_blacklist=: the kernel refuses to load it at all */
-static bool refused(const struct pf *p, const char *mod)
-{
-	const json_t *cmd = p->next_opts ? json_object_get(p->next_opts, "module_blacklist") : NULL;
-	size_t i;
-	json_t *m;
-
-	json_array_foreach (cmd, i, m) {
+	json_array_foreach (list, i, m) {
 		char name[256];
 
 		snap_kmod__name(name, sizeof(name), json_string_value(m));
@@ -290,6 +271,20 @@ static bool refused(const struct pf *p, const char *mod)
 			return true;
 	}
 	return false;
+}
+
+/* blacklisted for udev's kmod load: the stage's modprobe.d, modprobe.blacklist= */
+static bool blacklisted(const struct pf *p, const struct snap_kmodview *v, const char *mod)
+{
+	return (p->next_opts &&
+	        names_have(json_object_get(p->next_opts, "modprobe.blacklist"), mod)) ||
+	       list_has(json_object_get(v->config, "blacklist"), mod);
+}
+
+/* module_blacklist=: the kernel refuses to load it at all */
+static bool refused(const struct pf *p, const char *mod)
+{
+	return p->next_opts && names_have(json_object_get(p->next_opts, "module_blacklist"), mod);
 }
 
 /* vfio_pci can be loaded in this stage (its dependencies too) */
