@@ -66,7 +66,7 @@ static size_t loose_in(const char *objdir, unsigned fan, git_oid **ids, size_t *
 			*ids = grown;
 			*cap = nc;
 		}
-		snprintf(hex, sizeof(hex), "%02x%s", fan, de->d_name);
+		snprintf(hex, sizeof(hex), "%02x%.38s", fan, de->d_name);
 		if (git_oid_fromstr(&(*ids)[*n], hex) == 0)
 			(*n)++;
 	}
