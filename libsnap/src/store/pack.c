@@ -49,7 +49,7 @@ static size_t loose_in(const char *objdir, unsigned fan, git_oid **ids, size_t *
 	if (!(d = opendir(path)))
 		return 0;
 	while ((de = readdir(d))) {
-		char hex[GIT_OID_HEXSZ + 1];
+		char hex[64];
 
 		if (strlen(de->d_name) != GIT_OID_HEXSZ - 2 ||
 		    !hexes(de->d_name, GIT_OID_HEXSZ - 2))
@@ -66,7 +66,7 @@ static size_t loose_in(const char *objdir, unsigned fan, git_oid **ids, size_t *
 			*ids = grown;
 			*cap = nc;
 		}
-		snprintf(hex, sizeof(hex), "%02x%.38s", fan, de->d_name);
+		snprintf(hex, sizeof(hex), "%02x%.38s", fan & 0xffu, de->d_name);
 		if (git_oid_fromstr(&(*ids)[*n], hex) == 0)
 			(*n)++;
 	}
