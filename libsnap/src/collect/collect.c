@@ -100,6 +100,7 @@ static int build(struct collector *c, snap_error *err)
 		error = snap_pci__collect_dump(devices, c->pacc, c->s, err);
 	else
 		error = snap_collect__devices(c, devices, err);
+	snap_pci__names_done(c->pacc); /* every device is named: the document grows without it */
 	if (error < 0)
 		goto done;
 	snap_json__sort_by_key(devices, "bdf");

@@ -49,6 +49,8 @@ int snap_pci__decode_config(json_t *obj, struct snap_pci *sp, unsigned dom, unsi
 #define SNAP_PCI_VF_DEVICE "_vf_device"
 /* Vendor/device name through libpci's pci.ids lookup; NULL when unknown. */
 char *snap_pci__name(struct snap_pci *sp, unsigned vendor, unsigned device);
+/* The pci.ids table (2 MB) freed once every device is named; a later lookup loads it again. */
+void snap_pci__names_done(struct snap_pci *sp);
 /* Set each device's parent from the bridges' secondary bus numbers (all, or only missing ones). */
 void snap_pci__parents_from_bridges(json_t *devices, bool only_missing);
 /* Collect devices from an `lspci -xxxx` dump into the devices array. */

@@ -173,6 +173,21 @@ char *snap_pci__name(struct snap_pci *sp, unsigned vendor, unsigned device)
 	return name;
 }
 
+void snap_pci__names_done(struct snap_pci *sp)
+{
+	struct pci_guard g;
+
+	if (!sp || sp->broken)
+		return;
+	PCI_GUARD_ENTER(&g);
+	if (setjmp(g.jb)) {
+		jumped(sp, &g, NULL);
+		return;
+	}
+	pci_free_name_list(sp->pacc);
+	PCI_GUARD_LEAVE();
+}
+
 static const char *pcie_type_name(unsigned t)
 {
 	switch (t) {
