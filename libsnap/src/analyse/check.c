@@ -45,13 +45,7 @@ static bool host_owned(const json_t *d)
 /* Does a reset_method list name this method? */
 static bool has_method(const json_t *rm, const char *name)
 {
-	size_t i;
-	json_t *m;
-
-	json_array_foreach (rm, i, m)
-		if (json_is_string(m) && !strcmp(json_string_value(m), name))
-			return true;
-	return false;
+	return snap_json__has_string(rm, name);
 }
 
 /*

@@ -172,6 +172,7 @@ void snap_kmodview__release(struct snap_kmodview *v)
 	json_decref(v->config);
 	json_decref(v->builtin);
 	free(v->modules_dir);
+	free(v->alias_text);
 	snap_kmod__rmtree(v->tmp);
 	memset(v, 0, sizeof(*v));
 }
@@ -265,15 +266,18 @@ bool snap_kmodview__has(const struct snap_kmodview *v, const char *module, bool 
 }
 
 /* The modules.alias pattern of module that modalias matches, for the evidence; NULL if none. */
-char *snap_kmodview__alias_of(const struct snap_kmodview *v, const char *modalias,
-                              const char *module)
+char *snap_kmodview__alias_of(struct snap_kmodview *v, const char *modalias, const char *module)
 {
 	char path[4200], *text, *save = NULL, *found = NULL;
 
 	if (!v->modules_dir)
 		return NULL;
-	snprintf(path, sizeof(path), "%s/modules.alias", v->modules_dir);
-	if (!(text = read_file(path, NULL)))
+	if (!v->alias_text) { /* read once per view: every host driver's evidence asks */
+		snprintf(path, sizeof(path), "%s/modules.alias", v->modules_dir);
+		if (!(v->alias_text = read_file(path, NULL)))
+			return NULL;
+	}
+	if (!(text = strdup(v->alias_text)))
 		return NULL;
 	for (char *l = strtok_r(text, "\n", &save); l && !found; l = strtok_r(NULL, "\n", &save)) {
 		char pat[512], mod[256], norm[256];

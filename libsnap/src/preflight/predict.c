@@ -195,17 +195,6 @@ static json_t *modules_load(const snap_root *r)
 	return out;
 }
 
-static bool list_has(const json_t *list, const char *s)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach (list, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), s))
-			return true;
-	return false;
-}
-
 /* pci:vVVVVVVVVdDDDDDDDDsvSSSSSSSSsdSSSSSSSSbcBBscSSiII, as the kernel's modalias attribute */
 static void modalias_of(char *buf, size_t n, const json_t *dev)
 {
@@ -278,7 +267,7 @@ static bool blacklisted(const struct pf *p, const struct snap_kmodview *v, const
 {
 	return (p->next_opts &&
 	        names_have(json_object_get(p->next_opts, "modprobe.blacklist"), mod)) ||
-	       list_has(json_object_get(v->config, "blacklist"), mod);
+	       snap_json__has_string(json_object_get(v->config, "blacklist"), mod);
 }
 
 /* module_blacklist=: the kernel refuses to load it at all */
@@ -308,7 +297,7 @@ static json_t *claim_stage(struct pf *p, enum stage st, struct snap_kmodview *v,
 	const json_t *early = st == ST_ROOT ? p->modules_load : NULL;
 	size_t i;
 
-	if (early && list_has(early, "vfio_pci") && loadable && cover) {
+	if (early && snap_json__has_string(early, "vfio_pci") && loadable && cover) {
 		out = json_pack(
 		    "{s:s, s:s, s:s}", "stage", stage_name[st], "driver", "vfio_pci", "how",
 		    "vfio_pci is loaded by systemd-modules-load, before udev's coldplug, "
@@ -335,7 +324,7 @@ static json_t *claim_stage(struct pf *p, enum stage st, struct snap_kmodview *v,
 			continue;
 		}
 		pre = snap_kmodview__softdeps_pre(v, mod);
-		if (list_has(pre, "vfio_pci") && loadable && cover) {
+		if (snap_json__has_string(pre, "vfio_pci") && loadable && cover) {
 			out = json_pack("{s:s, s:s, s:s}", "stage", stage_name[st], "driver",
 			                "vfio_pci", "how", "");
 			json_object_set_new(out, "how",
@@ -368,9 +357,10 @@ static json_t *claim_stage(struct pf *p, enum stage st, struct snap_kmodview *v,
 			    "in /etc/modprobe.d, then update-initramfs -u -k %s",
 			    snap_json__str(dev, "vendor"), snap_json__str(dev, "device"), mod,
 			    p->release);
-		} else if (!list_has(pre, "vfio_pci")) {
+		} else if (!snap_json__has_string(pre, "vfio_pci")) {
 			snprintf(why_not, wn, "no softdep orders vfio-pci before %s%s", mod,
-			         st == ST_INITRAMFS && list_has(p->conf_modules, "vfio_pci")
+			         st == ST_INITRAMFS &&
+			                 snap_json__has_string(p->conf_modules, "vfio_pci")
 			             ? " (conf/modules loads vfio_pci only after udev has settled)"
 			             : "");
 			snprintf(fix, fn,
@@ -400,8 +390,8 @@ static json_t *claim_stage(struct pf *p, enum stage st, struct snap_kmodview *v,
 		    json_sprintf("no host driver claims it, and vfio_pci, loaded by "
 		                 "\"softdep %s pre: vfio-pci\", covers it",
 		                 p->vfio_by[st]));
-	} else if (st == ST_INITRAMFS && list_has(p->conf_modules, "vfio_pci") && loadable &&
-	           cover) {
+	} else if (st == ST_INITRAMFS && snap_json__has_string(p->conf_modules, "vfio_pci") &&
+	           loadable && cover) {
 		out = json_pack("{s:s, s:s, s:s}", "stage", stage_name[st], "driver", "vfio_pci",
 		                "how", "conf/modules loads vfio_pci, and its ids cover it");
 	}
@@ -460,7 +450,7 @@ static void find_vfio_loaders(struct pf *p, const json_t *pt)
 				    !snap_kmodview__has(kv, mod, NULL))
 					continue;
 				pre = snap_kmodview__softdeps_pre(kv, mod);
-				if (list_has(pre, "vfio_pci"))
+				if (snap_json__has_string(pre, "vfio_pci"))
 					snprintf(p->vfio_by[st], sizeof(p->vfio_by[st]), "%s", mod);
 				json_decref(pre);
 			}

@@ -52,6 +52,7 @@ struct snap_kmodview {
 	                         NULL means every module in modules.dep */
 	char tmp[4096];       /* a private copy of a captured root's files, "" when none */
 	char *modules_dir;    /* owned: the directory given to libkmod */
+	char *alias_text;     /* owned, read on first use: modules.alias, for the evidence */
 };
 /* A stage over a directory tree (an initramfs's private copy, or the live "/"). */
 int snap_kmodview__open_dir(struct snap_kmodview *v, const char *top, const char *release);
@@ -66,8 +67,7 @@ json_t *snap_kmodview__softdeps_pre(struct snap_kmodview *v, const char *module)
 /* Whether a module exists in this stage: builtin, or loadable (and available). */
 bool snap_kmodview__has(const struct snap_kmodview *v, const char *module, bool *builtin);
 /* The modules.alias pattern of module that modalias matches, for the evidence; NULL if none. */
-char *snap_kmodview__alias_of(const struct snap_kmodview *v, const char *modalias,
-                              const char *module);
+char *snap_kmodview__alias_of(struct snap_kmodview *v, const char *modalias, const char *module);
 /* "vfio-pci" -> "vfio_pci" into buf */
 void snap_kmod__name(char *buf, size_t n, const char *module);
 

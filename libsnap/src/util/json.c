@@ -54,6 +54,17 @@ int snap_json__sort_by_key(json_t *array, const char *key)
 	return 0;
 }
 
+bool snap_json__has_string(const json_t *array, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach (array, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), s))
+			return true;
+	return false;
+}
+
 static int dump(char **out, const json_t *root, size_t flags, snap_error *err)
 {
 	char *text = json_dumps(root, JSON_SORT_KEYS | JSON_ENSURE_ASCII | flags);

@@ -67,6 +67,7 @@ size_t snap_parse__distance(const char *a, const char *b);
 
 /* json.c: jansson helpers */
 const char *snap_json__str(const json_t *obj, const char *key); /* NULL unless a string */
+bool snap_json__has_string(const json_t *array, const char *s); /* s among array's strings */
 json_t *snap_json__str_or_null(const char *s);                  /* new ref */
 int snap_json__sort_by_key(json_t *array, const char *key);     /* stable, by string key */
 int snap_json__dump(char **out, const json_t *root, snap_error *err);
