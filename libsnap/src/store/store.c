@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,21 @@ done:
 	return error;
 }
 
+/*
+ * libgit2 counts git_libgit2_init() against git_libgit2_shutdown(), and the shutdown that brings
+ * the count to zero deletes the thread-local key under which each thread keeps its error state.
+ * Two stores opened on two threads (diff loads OLD and NEW in parallel) could each bring it to
+ * zero in turn: the other thread's state then outlives its key and leaks, and libgit2 requires
+ * its initialisation before any thread uses it. So the first store takes one reference for the
+ * life of the process, and each store its own on top of it.
+ */
+static pthread_once_t libgit2_once = PTHREAD_ONCE_INIT;
+
+static void libgit2_hold(void)
+{
+	git_libgit2_init();
+}
+
 int snap_store_open(snap_store **out, const char *path, int create, snap_error *err)
 {
 	git_repository *repo = NULL;
@@ -213,6 +229,7 @@ int snap_store_open(snap_store **out, const char *path, int create, snap_error *
 	int marker = 0, error = 0, rc;
 
 	SNAP_ASSERT_ARG(out && path);
+	pthread_once(&libgit2_once, libgit2_hold);
 	git_libgit2_init();
 	if (stat(path, &sb) < 0 || (S_ISDIR(sb.st_mode) && dir_is_empty(path))) {
 		if (!create) {
