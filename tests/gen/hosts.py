@@ -14,6 +14,25 @@ ACS_FULL = {"cap": ["SV", "RR", "CR", "UF"], "ctl": ["SV", "RR", "CR", "UF"]}
 VFIO_MODULES = ["vfio", "vfio_pci", "vfio_pci_core", "vfio_iommu_type1"]
 
 
+# What a Debian 12 / Proxmox VE 8 install has out of the box: a persistent journal (the systemd
+# package creates /var/log/journal), efi_pstore registered on a UEFI host, no memory reserved for
+# a crash kernel, no netconsole, the kernel's panic defaults.
+FORENSICS = {
+    "boot_id": "3f2b9c1e-8d4a-4e5f-9a7b-1c2d3e4f5a6b",
+    "uptime": "73.25 281.40",
+    "journald": {"etc/systemd/journald.conf":
+                 "#  This file is part of systemd.\n[Journal]\n#Storage=auto\n#Compress=yes\n"},
+    "var_log_journal": True,
+    "mountinfo": ["22 1 253:1 / / rw,relatime shared:1 - ext4 /dev/mapper/pve-root rw,errors=remount-ro",
+                  "23 22 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw",
+                  "26 22 0:5 / /dev rw,nosuid,relatime shared:2 - devtmpfs udev rw,size=16317484k",
+                  "30 22 0:25 / /run rw,nosuid,nodev,noexec,relatime shared:5 - tmpfs tmpfs rw,size=3270176k,mode=755"],
+    "pstore_backend": "efi_pstore",
+    "crash_size": 0, "crash_loaded": 0,
+    "sysctl": {"panic": 0, "panic_on_oops": 0, "hardlockup_panic": 0, "softlockup_panic": 0},
+}
+
+
 def dev(bdf, id, cls, **kw):
     d = {"bdf": bdf, "id": id, "class": cls}
     d.update(kw)
@@ -100,6 +119,7 @@ def pve_intel():
                   "vfio-pci 0000:01:00.0: vgaarb: changed VGA decodes",
                   "usb 1-1: new high-speed USB device number 2 using xhci_hcd"],
         "devices": devices,
+        "forensics": copy.deepcopy(FORENSICS),
     }
 
 
@@ -171,6 +191,7 @@ def amd_epyc():
                   "mlx5_core 0000:41:00.0: vfio: VF 0 MAC set to 3c:ec:ef:12:34:56",
                   "mlx5_core 0000:41:00.0: E-Switch: Enable: mode(LEGACY), nvfs(4), active vports(5)"],
         "devices": devices,
+        "forensics": copy.deepcopy(FORENSICS),
     }
 
 
@@ -214,6 +235,7 @@ def consumer_noacs():
         "pve": {"101": "name: gaming\nhostpci0: 01:00,pcie=1,x-vga=1\n"},
         "dmesg": ["DMAR: IOMMU enabled", "DMAR-IR: Enabled IRQ remapping in x2apic mode"],
         "devices": devices,
+        "forensics": copy.deepcopy(FORENSICS),
     }
 
 
@@ -385,14 +407,61 @@ def audio_fallback():
     return h
 
 
+def log2ram():
+    """log2ram installed: /var/log is a tmpfs synced to disk now and then, the journal with it."""
+    h = pve_intel()
+    h["forensics"]["mountinfo"].append(
+        "41 22 0:40 / /var/log rw,nosuid,nodev,noexec,relatime shared:23 - tmpfs log2ram rw,size=131072k,mode=755")
+    return h
+
+
+def journal_volatile():
+    """A drop-in sets journald's Storage=volatile over journald.conf's persistent: the journal
+    lives in /run only."""
+    h = pve_intel()
+    h["forensics"]["journald"]["etc/systemd/journald.conf"] = "[Journal]\nStorage=persistent\n"
+    h["forensics"]["journald"]["etc/systemd/journald.conf.d/50-ram.conf"] = \
+        "# spare the SSD\n[Journal]\nStorage=volatile\nRuntimeMaxUse=64M\n"
+    return h
+
+
+def no_pstore():
+    """Legacy BIOS boot: no efi_pstore, no ramoops; pstore has no backend."""
+    h = pve_intel()
+    h["forensics"]["pstore_backend"] = "(null)"
+    return h
+
+
+def crash_kernel():
+    """kdump-tools with crashkernel=384M: memory reserved and a crash kernel loaded; the
+    lockup and panic sysctls set so a hung host panics into it."""
+    h = pve_intel()
+    h["cmdline"] += " crashkernel=384M"
+    h["forensics"]["crash_size"], h["forensics"]["crash_loaded"] = 402653184, 1
+    h["forensics"]["sysctl"].update(panic=10, hardlockup_panic=1, softlockup_panic=1)
+    return h
+
+
+def netconsole():
+    """netconsole sending the kernel's messages to a log host, configured through configfs."""
+    h = pve_intel()
+    h["forensics"]["netconsole"] = [{"name": "loghost", "enabled": 1}]
+    h["modules"] = sorted(h["modules"] + ["netconsole"])
+    return h
+
+
 BASE = {"pve-intel": pve_intel, "amd-epyc": amd_epyc, "consumer-noacs": consumer_noacs,
         "ir-off": ir_off, "vtd-off": vtd_off, "bios-gpu-functions": bios_gpu_functions,
         "kernel-no-vfio": kernel_no_vfio, "acs-override": acs_override,
         "unsafe-interrupts": unsafe_interrupts, "noiommu": noiommu, "hba-flr-lost": hba_flr_lost,
         "acs-hidden": acs_hidden, "kernel-renumbered": kernel_renumbered, "bus-shift": bus_shift,
         "bus-shift-stale-vm": bus_shift_stale_vm,
-        "nic-added": nic_added, "canary-peer": canary_peer, "audio-fallback": audio_fallback}
+        "nic-added": nic_added, "canary-peer": canary_peer, "audio-fallback": audio_fallback,
+        "log2ram": log2ram, "journal-volatile": journal_volatile, "no-pstore": no_pstore,
+        "crash-kernel": crash_kernel, "netconsole": netconsole}
 
 
 def get(name):
-    return copy.deepcopy(BASE[name]())
+    h = copy.deepcopy(BASE[name]())
+    h.setdefault("forensics", copy.deepcopy(FORENSICS))
+    return h

@@ -295,6 +295,31 @@ def build(host, root, unprivileged=False):
         write(os.path.join(root, "etc/pve/qemu-server", vmid + ".conf"), text)
     for name, text in (host.get("libvirt") or {}).items():
         write(os.path.join(root, "etc/libvirt/qemu", name), text)
+    f = host.get("forensics") or {}
+    if f.get("boot_id"):
+        write(os.path.join(proc, "sys/kernel/random/boot_id"), f["boot_id"] + "\n")
+    if f.get("uptime"):
+        write(os.path.join(proc, "uptime"), f["uptime"] + "\n")
+    for rel, text in (f.get("journald") or {}).items():
+        write(os.path.join(root, rel), text)
+    if f.get("var_log_journal"):
+        os.makedirs(os.path.join(root, "var/log/journal"), exist_ok=True)
+    if f.get("mountinfo"):
+        write(os.path.join(proc, "self/mountinfo"), "".join(l + "\n" for l in f["mountinfo"]))
+    if f.get("pstore_backend") is not None:
+        write(os.path.join(sysd, "module/pstore/parameters/backend"), f["pstore_backend"] + "\n")
+    os.makedirs(os.path.join(sysd, "fs/pstore"), exist_ok=True)
+    for name, text in (f.get("pstore") or {}).items():
+        write(os.path.join(sysd, "fs/pstore", name), text, 0o444)
+    if f.get("crash_size") is not None:
+        write(os.path.join(sysd, "kernel/kexec_crash_size"), "%d\n" % f["crash_size"])
+        write(os.path.join(sysd, "kernel/kexec_crash_loaded"), "%d\n" % f.get("crash_loaded", 0))
+    for t in f.get("netconsole") or []:
+        write(os.path.join(sysd, "kernel/config/netconsole", t["name"], "enabled"), "%d\n" % t["enabled"])
+    if f.get("netconsole"):
+        os.makedirs(os.path.join(sysd, "module/netconsole"), exist_ok=True)
+    for name, v in (f.get("sysctl") or {}).items():
+        write(os.path.join(proc, "sys/kernel", name), "%d\n" % v)
     if host.get("dmesg") and not unprivileged:
         write(os.path.join(root, "var/log/dmesg"), "".join(
             "[    %d.%06d] %s\n" % (i // 10, (i * 7919) % 1000000, line)

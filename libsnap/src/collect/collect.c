@@ -145,6 +145,10 @@ static int build(struct collector *c, snap_error *err)
 	json_object_set_new(root, "groups", groups);
 	json_object_set_new(root, "devices", devices);
 	devices = NULL;
+	if (!c->o->lspci_dump) {
+		json_object_set_new(root, "boot", snap_collect__boot(c));
+		json_object_set_new(root, "forensics", snap_collect__forensics(c, opts, vfio));
+	}
 	json_object_set_new(root, "evidence",
 	                    json_pack("{s:o, s:o}", "interrupts", interrupts, "kernel_log", log));
 	interrupts = NULL;
