@@ -4,11 +4,13 @@
 # lighttpd and openssh: the authenticated push/pull test; initramfs-tools, linux-image-amd64
 # and cpio: preflight against images Debian's mkinitramfs builds; libacl1, zstd, lz4 -dev:
 # linking a program against libsnap.a with pkg-config --static (libarchive's private libraries)
+# systemd (systemd-analyze verify), systemd-journal-remote (a journal for sd-journal to read) and
+# prometheus (promtool check metrics): the boot unit and its metrics
 DEB_PACKAGES := build-essential cmake pkg-config libpci-dev libjansson-dev libarchive-dev \
-	libgit2-dev libcriterion-dev nettle-dev libxml2-dev libkmod-dev python3 python3-jsonschema \
+	libgit2-dev libcriterion-dev nettle-dev libxml2-dev libkmod-dev libsystemd-dev python3 python3-jsonschema \
 	pciutils pci.ids git lighttpd openssh-server openssh-client \
 	libacl1-dev libzstd-dev liblz4-dev initramfs-tools linux-image-amd64 cpio \
-	bzip2 xz-utils zstd lz4 clang-format locales man-db
+	bzip2 xz-utils zstd lz4 clang-format locales man-db systemd systemd-journal-remote prometheus
 # The real-kernel lab (tests/vm): Debian's kernel booted under QEMU.
 VM_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static kmod cpio pciutils python3
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)

@@ -44,6 +44,10 @@ int cli_open_store(snap_store **out, const char *store_path, int create)
 
 	if (store_path && !*store_path) /* --store "" is the default store */
 		store_path = NULL;
+	/* --store, then PCISNAP_STORE, then the configuration's store, then the built-in place */
+	if (!store_path && !(getenv("PCISNAP_STORE") && *getenv("PCISNAP_STORE")) &&
+	    cli_conf.store && *cli_conf.store)
+		store_path = cli_conf.store;
 	if (!store_path && snap_store_default_path(&path, &err) < 0)
 		return cli_snap_error(&err);
 	if (snap_store_open(out, store_path ? store_path : path, create, &err) < 0)

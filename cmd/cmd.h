@@ -30,6 +30,31 @@ int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
 int cmd_preflight(int argc, char **argv);
+int cmd_boot(int argc, char **argv);
+
+/* config.c: /etc/pcisnap/pcisnap.conf (PCISNAP_CONFIG), below the command line. */
+enum { CLI_GATE_NONE = 0, CLI_GATE_REGRESSION, CLI_GATE_ISOLATION };
+struct cli_config {
+	const char *path; /* the file read, NULL when there was none */
+	char *store;      /* store = DIR: the store without --store or PCISNAP_STORE */
+	char *remote;     /* remote = URL: push and pull without REMOTE */
+	char *baseline;   /* baseline = LABEL: boot start diffs against HOST@LABEL when it exists */
+	char *textfile;   /* textfile = DIR: node_exporter's textfile directory for pcisnap.prom */
+	int gate;         /* gate = none|regression|isolation: boot start fails on such a verdict */
+};
+extern struct cli_config cli_conf;
+int cli_config_load(void); /* CLI_OK, or CLI_ERROR with the message printed */
+void cli_config_release(void);
+
+/* metrics.c: Prometheus metrics of a snapshot (check run here); diff_verdict may be NULL. */
+int cli_metrics_text(char **out, const snap_snapshot *s, const char *diff_verdict);
+/* DIR/pcisnap.prom, atomically (write, fsync, rename); CLI_OK or CLI_ERROR. */
+int cli_write_textfile(const char *dir, const snap_snapshot *s, const char *diff_verdict);
+/* The class a commit message's "verdict" names ("harmless (against ...)"), else NULL. */
+const char *cli_verdict_class(const char *verdict);
+/* The class of the newest snapshot's verdict of host in st, NULL when unknown. */
+struct snap_store;
+const char *cli_store_last_verdict(struct snap_store *st, const char *host);
 
 /*
  * The options every command parses the same way: --store DIR, --format NAME (when formats is

@@ -3,12 +3,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "snap/check.h"
+#include "snap/report.h"
+#include "snap/store.h"
 
 static const char usage_text[] =
-    "usage: pcisnap check SNAP [--format text|json] [--verbose] [--store DIR]\n"
+    "usage: pcisnap check SNAP [--format text|json|prometheus] [--verbose] [--store DIR]\n"
     "\n"
     "Run the passthrough playbook on one snapshot: IOMMU active, interrupt remapping, no\n"
     "unsafe interrupts or no-IOMMU mode, ACS override and asserted isolation, and for each\n"
@@ -17,6 +20,9 @@ static const char usage_text[] =
     "the problems first, FAIL then WARN, then a count of the passes.\n"
     "\n"
     "  -v, --verbose  list the passing checks too\n"
+    "  --format prometheus  metrics for node_exporter's textfile collector: a gauge per\n"
+    "                 check and subject (0 pass, 1 warn, 2 fail), the verdicts, passthrough\n"
+    "                 devices, the previous boot's end, the snapshot's age\n"
     "\n"
     "Exit status: 0 no FAIL, 1 at least one FAIL, 2 error.\n";
 
@@ -30,7 +36,7 @@ static int set_flag(int key, const char *arg, void *payload)
 
 int cmd_check(int argc, char **argv)
 {
-	static const char *const formats[] = {"text", "json", NULL};
+	static const char *const formats[] = {"text", "json", "prometheus", NULL};
 	static const struct option extra[] = {
 	    {"verbose", no_argument, NULL, 'v'},
 	    {NULL, 0, NULL, 0},
@@ -56,6 +62,25 @@ int cmd_check(int argc, char **argv)
 	if ((rc = cli_load_snapshot_as(&s, argv[args.first], args.store,
 	                               cli_operand_spec(&args, 0))) != CLI_OK)
 		return rc;
+	if (args.format == 2) { /* prometheus: metrics; the exit status as for text */
+		const char *verdict = NULL;
+		struct snap_store *st = NULL;
+
+		/* HOST names its newest snapshot: the store's verdict of it is the last diff's */
+		if (cli_spec_is_revision(argv[args.first], cli_operand_spec(&args, 0)) &&
+		    snap_snapshot_hostname(s) &&
+		    !strcmp(argv[args.first], snap_snapshot_hostname(s)) &&
+		    cli_open_store(&st, args.store, 0) == CLI_OK)
+			verdict = cli_store_last_verdict(st, snap_snapshot_hostname(s));
+		snap_store_free(st);
+		if (snap_check_run(&chk, s, &err) < 0 ||
+		    snap_metrics_render(&text, s, chk, verdict, (int64_t)time(NULL), &err) < 0)
+			rc = cli_snap_error(&err);
+		else if ((rc = cli_write_stdout(text)) == CLI_OK &&
+		         snap_check_verdict(chk) == SNAP_CHECK_FAIL)
+			rc = CLI_REGRESSION;
+		goto done;
+	}
 	if (snap_check_run(&chk, s, &err) < 0 ||
 	    (args.format ? snap_check_render(&text, chk, 1, &err)
 	                 : snap_check_render_text(&text, chk, verbose, &err)) < 0) {

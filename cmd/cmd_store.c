@@ -169,7 +169,8 @@ static int sync_cmd(int argc, char **argv, int push)
 	    "usage: pcisnap push [REMOTE] [--store DIR]\n"
 	    "\n"
 	    "Publish every host branch and label to REMOTE (a remote configured in the store, a\n"
-	    "URL or a path; default 'origin'). Nothing is forced: a host whose history diverged\n"
+	    "URL or a path; default: pcisnap.conf's remote, else 'origin'). Nothing is forced: a "
+	    "host whose history diverged\n"
 	    "on the remote is refused and reported.\n";
 	static const char usage_pull[] =
 	    "usage: pcisnap pull [REMOTE] [--store DIR]\n"
@@ -184,7 +185,9 @@ static int sync_cmd(int argc, char **argv, int push)
 
 	if (rc >= 0)
 		return rc;
-	remote = optind < argc ? argv[optind] : "origin";
+	remote = optind < argc                         ? argv[optind]
+	         : cli_conf.remote && *cli_conf.remote ? cli_conf.remote
+	                                               : "origin";
 	if ((rc = cli_open_store(&st, store, !push)) != CLI_OK)
 		return rc;
 	snap_store_set_transport(st, cli_credential, print_ref, &cred);

@@ -30,6 +30,8 @@ static const struct cmd_spec commands[] = {
     {"import", cmd_import, "verify a bundle and add its snapshots to the store"},
     {"fleet", cmd_fleet, "every host against its hardware model's baseline"},
     {"preflight", cmd_preflight, "predict what the next kernel, initramfs and cmdline do"},
+    {"boot", cmd_boot,
+     "at boot: collect, compare with the last boot, log; at shutdown: mark the end"},
     {NULL, NULL, NULL},
 };
 
@@ -142,8 +144,14 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "help") && argc >= 3)
 		return help(argv[2]);
 	for (const struct cmd_spec *c = commands; c->name; c++)
-		if (!strcmp(argv[1], c->name))
-			return c->fn(argc - 1, argv + 1);
+		if (!strcmp(argv[1], c->name)) {
+			int rc = cli_config_load();
+
+			if (rc == CLI_OK)
+				rc = c->fn(argc - 1, argv + 1);
+			cli_config_release();
+			return rc;
+		}
 	{
 		const char *near = nearest(argv[1]);
 

@@ -28,7 +28,7 @@ _pcisnap_revisions() { # HOST and HOST@LABEL of the store
 
 _pcisnap() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} cmd="" i
-	local commands="collect show check diff log hosts label push pull export import fleet preflight help"
+	local commands="collect show check diff log hosts label push pull export import fleet preflight boot help"
 	local common="--store --help --color --no-pager"
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
@@ -45,19 +45,23 @@ _pcisnap() {
 	--kernel)
 		mapfile -t COMPREPLY < <(compgen -W "$(ls /lib/modules 2>/dev/null)" -- "$cur")
 		return ;;
-	--store | --root | --initramfs | --redact-key | --key | -o | --output | --dmesg | --lspci-dump | --pci-ids)
+	--store | --root | --initramfs | --redact-key | --key | -o | --output | --dmesg | --lspci-dump | --pci-ids | --textfile | --journal)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return ;;
 	--format)
 		case $cmd in
 		show) mapfile -t COMPREPLY < <(compgen -W "text tree json" -- "$cur") ;;
-		check | preflight) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur") ;;
+		check) mapfile -t COMPREPLY < <(compgen -W "text json prometheus" -- "$cur") ;;
+		preflight | boot) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur") ;;
 		diff | fleet) mapfile -t COMPREPLY < <(compgen -W "text json markdown" -- "$cur") ;;
 		log | hosts) mapfile -t COMPREPLY < <(compgen -W "text json jsonl" -- "$cur") ;;
 		esac
 		return ;;
 	--fail-on)
 		mapfile -t COMPREPLY < <(compgen -W "isolation_loss grouping_regression binding_regression harmless all none" -- "$cur")
+		return ;;
+	--gate)
+		mapfile -t COMPREPLY < <(compgen -W "none regression isolation" -- "$cur")
 		return ;;
 	--compression)
 		mapfile -t COMPREPLY < <(compgen -W "none gzip xz zstd" -- "$cur")
@@ -66,7 +70,7 @@ _pcisnap() {
 	esac
 	local opts=""
 	case $cmd in
-	collect) opts="--root --dmesg --host --lspci-dump --pci-ids --output -o --label" ;;
+	collect) opts="--root --dmesg --host --lspci-dump --pci-ids --output -o --label --textfile" ;;
 	show) opts="--format" ;;
 	check) opts="--format --verbose" ;;
 	diff) opts="--format --fail-on --allow-inconclusive" ;;
@@ -75,6 +79,7 @@ _pcisnap() {
 	export) opts="--against --redact --redact-key --key --compression --output -o" ;;
 	import) opts="--key" ;;
 	preflight) opts="--kernel --initramfs --root --cmdline --record --format --allow-inconclusive" ;;
+	boot) opts="--root --host --gate --textfile --journal --pci-ids --format" ;;
 	help) mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur"); return ;;
 	esac
 	if [[ $cur == -* ]]; then
@@ -91,6 +96,16 @@ _pcisnap() {
 		fi
 		mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur"; [ "$cmd" = log ] || compgen -f -- "$cur") ;;
 	import) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
+	boot)
+		local sub="" w
+		for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
+			case $w in start | stop | last-words) sub=$w ;; esac
+		done
+		if [ -z "$sub" ]; then
+			mapfile -t COMPREPLY < <(compgen -W "start stop last-words" -- "$cur")
+		else
+			mapfile -t COMPREPLY < <(compgen -W "$(_pcisnap_revisions)" -- "$cur")
+		fi ;;
 	esac
 }
 complete -F _pcisnap pcisnap

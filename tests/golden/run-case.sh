@@ -22,7 +22,7 @@ export MKROOT="python3 $SRC/tests/gen/mkroot.py" DATA="$SRC/tests/data" SHARED="
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pcisnap-golden.XXXXXX")
 export WORK
 # never the machine's own store
-export PCISNAP_STORE="$WORK/default-store" HOME="$WORK/home"
+export PCISNAP_STORE="$WORK/default-store" HOME="$WORK/home" PCISNAP_CONFIG=
 trap 'rm -rf "$WORK"' EXIT
 
 setup=$(sed '$d' "$CASE/cmd")

@@ -21,5 +21,8 @@ check "hosts and labels of --store" test "$(complete_line pcisnap diff --store s
 check "HOST@LABEL" grep -q 'pve-ws-01@before' <<<"$(complete_line pcisnap diff --store st pve)"
 check "a host by prefix" grep -q 'web-07' <<<"$(complete_line pcisnap show --store st we)"
 check "log takes hosts, not labels" test "$(complete_line pcisnap log --store st pve)" = "pve-ws-01 "
+check "boot's subcommands" test "$(complete_line pcisnap boot s)" = "start stop "
+check "boot --gate policies" test "$(complete_line pcisnap boot start --gate r)" = "regression "
+check "check --format prometheus" test "$(complete_line pcisnap check --format p)" = "prometheus "
 check "help takes commands" test "$(complete_line pcisnap help fl)" = "fleet "
 finish

@@ -16,6 +16,10 @@ check "the bash completion" test -f "$T/p/share/bash-completion/completions/pcis
 check "preflight's hooks: kernel postinst.d, initramfs post-update.d, kernel-install" \
 	test -x "$T/p/etc/kernel/postinst.d/zz-pcisnap" -a -x "$T/p/etc/initramfs/post-update.d/pcisnap" \
 	-a -x "$T/p/lib/kernel/install.d/90-pcisnap.install" -a -x "$T/p/share/pcisnap/pcisnap-preflight-hook"
+check "the boot unit, its gate drop-in and pcisnap.conf" \
+	test -f "$T/p/lib/systemd/system/pcisnap-boot.service" -a -f "$T/p/share/pcisnap/systemd/pcisnap-gate.conf" \
+	-a -f "$T/p/etc/pcisnap/pcisnap.conf" -a -f "$T/p/share/man/man5/pcisnap.conf.5"
+check "the unit runs the installed binary" grep -qx "ExecStart=$(grep -o '^ExecStart=[^ ]*' "$T/p/lib/systemd/system/pcisnap-boot.service" | cut -d= -f2) boot start" "$T/p/lib/systemd/system/pcisnap-boot.service"
 pc="$libdir/pkgconfig/libsnap.pc"
 check "libsnap.pc names the installed libdir" test "$(realpath "$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --variable=libdir libsnap)")" = "$(realpath "$libdir")"
 cat >"$T/x.c" <<'C'

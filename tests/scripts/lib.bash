@@ -7,6 +7,7 @@ unset COLUMNS NO_COLOR PCISNAP_PAGER # reports as a pipe gets them, whatever the
 T=$(mktemp -d "${TMPDIR:-/tmp}/pcisnap-test.XXXXXX")
 trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 export PCISNAP_STORE="$T/default-store" HOME="$T/home" # never the machine's own store
+export PCISNAP_CONFIG= # nor its /etc/pcisnap/pcisnap.conf
 MKROOT="python3 $SNAP_SOURCE_DIR/tests/gen/mkroot.py"
 DATA="$SNAP_SOURCE_DIR/tests/data"
 VALIDATE="python3 $SNAP_SOURCE_DIR/tests/tools/validate.py"

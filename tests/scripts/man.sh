@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Every man page renders without a troff warning (a line starting with '.' is a macro, ...).
 . "$(dirname "$0")/lib.bash"
-for page in "$SNAP_SOURCE_DIR"/docs/man/*.1; do
+for page in "$SNAP_SOURCE_DIR"/docs/man/*.[15]; do
 	man --warnings -l "$page" >/dev/null 2>"$T/w" || true
 	check "$(basename "$page") renders without warnings" test ! -s "$T/w"
 done
@@ -16,7 +16,7 @@ for cmd in $("$PCISNAP" --help | awk '/^commands:/ {on=1; next} on && /^  [a-z]/
 	"$PCISNAP" "$cmd" --help >"$T/usage" 2>&1
 	check "help $cmd off a terminal prints its usage" cmp -s "$T/help" "$T/usage"
 done
-for var in PCISNAP_STORE SOURCE_DATE_EPOCH NO_COLOR PAGER; do
+for var in PCISNAP_STORE PCISNAP_CONFIG SOURCE_DATE_EPOCH NO_COLOR PAGER; do
 	check "pcisnap.1 ENVIRONMENT has $var" grep -q "$var" "$SNAP_SOURCE_DIR/docs/man/pcisnap.1"
 done
 set +e

@@ -45,6 +45,19 @@ typedef struct {
 SNAP_EXTERN int snap_snapshot_collect(snap_snapshot **out, const snap_collect_options *opts,
                                       snap_error *err);
 
+/**
+ * The last words of the previous boot, as a pcisnap.last-words/1 JSON document: the pstore
+ * records under root (sys/fs/pstore, var/lib/systemd/pstore) and, when previous_boot_id is
+ * given, that boot's kernel messages about the IOMMU, AER, vfio, resets, lockups and panics,
+ * read from the journal under root (the system journal when root is "/" or NULL) through
+ * sd-journal. A journal that cannot be read is said in the document ("journal_error"), not an
+ * error. Only reads.
+ * @param[out] out  new string; free() it
+ * @return 0, SNAP_ENOTFOUND (no root) or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_collect_last_words(char **out, const char *root, const char *previous_boot_id,
+                                        snap_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,8 @@
 #ifndef SNAP_REPORT_H
 #define SNAP_REPORT_H
 
+#include <stdint.h>
+
 #include "common.h"
 #include "error.h"
 #include "snapshot.h"
@@ -28,6 +30,22 @@ typedef enum {
  */
 SNAP_EXTERN int snap_report_render(char **out, const snap_snapshot *s, snap_report_format format,
                                    snap_error *err);
+
+struct snap_check;
+
+/**
+ * Metrics of one host in Prometheus' text exposition format (for node_exporter's textfile
+ * collector): pcisnap_check_status per check and subject (0 pass, 1 warn, 2 fail),
+ * pcisnap_check_verdict, pcisnap_diff_verdict per class (1 for the last diff's verdict),
+ * pcisnap_passthrough_devices, pcisnap_previous_boot_clean, pcisnap_snapshot_timestamp_seconds
+ * and pcisnap_snapshot_age_seconds (at now).
+ * @param c             the check of s (snap_check_run())
+ * @param diff_verdict  the last diff's class name (snap_class_name()), or NULL when unknown
+ * @param now           seconds since the epoch, for the age
+ * @param[out] out      new string; free() it
+ */
+SNAP_EXTERN int snap_metrics_render(char **out, const snap_snapshot *s, const struct snap_check *c,
+                                    const char *diff_verdict, int64_t now, snap_error *err);
 
 #ifdef __cplusplus
 }

@@ -59,6 +59,14 @@ SNAP_EXTERN int snap_snapshot_write_file(const snap_snapshot *s, const char *pat
 /** Host name recorded in the snapshot. Borrowed; valid until s is freed. */
 SNAP_EXTERN const char *snap_snapshot_hostname(const snap_snapshot *s);
 
+/**
+ * The boot the snapshot was taken in (boot.id), NULL when unknown; and the boot before it
+ * (returned) with, in *clean, 1 when it recorded a clean end, 0 when it did not, -1 unknown.
+ * Borrowed; valid until s is freed.
+ */
+SNAP_EXTERN const char *snap_snapshot_boot_id(const snap_snapshot *s);
+SNAP_EXTERN const char *snap_snapshot_previous_boot(const snap_snapshot *s, int *clean);
+
 /** Number of collection warnings (reduced coverage, unreadable files); 0 for loaded snapshots. */
 SNAP_EXTERN size_t snap_snapshot_warning_count(const snap_snapshot *s);
 

@@ -152,8 +152,9 @@ SNAP_EXTERN int snap_store_label(snap_store *st, const char *rev, const char *la
 
 /**
  * Keep a document with the snapshot rev names (a git note under refs/notes/pcisnap/KIND,
- * KIND one of "preflight"): what was said of that snapshot, e.g. the prediction made against
- * it, replacing what was kept before. @return 0, SNAP_ENOTFOUND, SNAP_EINVALID or SNAP_ERROR
+ * KIND one of "preflight", "last-words"): what was said of that snapshot, e.g. the prediction made
+ * against it, replacing what was kept before. @return 0, SNAP_ENOTFOUND, SNAP_EINVALID or
+ * SNAP_ERROR
  */
 SNAP_EXTERN int snap_store_note_set(snap_store *st, const char *rev, const char *kind,
                                     const char *text, snap_error *err);
@@ -164,6 +165,31 @@ SNAP_EXTERN int snap_store_note_set(snap_store *st, const char *rev, const char 
  */
 SNAP_EXTERN int snap_store_note_get(char **out, snap_store *st, const char *rev, const char *kind,
                                     snap_error *err);
+
+/**
+ * Fill s's boot.previous_id and boot.previous_clean from the store: the boot of the host's
+ * newest stored snapshot of another boot than s's, and whether that boot recorded its clean end
+ * (snap_store_boot_end()). Left null when the store has no earlier boot of the host.
+ * @return 0 or SNAP_ERROR (a corrupt store)
+ */
+SNAP_EXTERN int snap_store_boot_previous(snap_store *st, snap_snapshot *s, snap_error *err);
+
+/**
+ * The newest stored snapshot of host taken in boot boot_id.
+ * @return 0, SNAP_ENOTFOUND or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_store_boot_snapshot(snap_oid *out, snap_store *st, const char *host,
+                                         const char *boot_id, snap_error *err);
+
+/**
+ * Record that boot boot_id of host ended cleanly (a note under refs/notes/pcisnap/boot-end on
+ * the newest snapshot of that boot). Run at shutdown; a boot without the record ended in a
+ * crash, a power loss or a hard lockup.
+ * @param[out] at  the snapshot the record is kept with (may be NULL)
+ * @return 0, SNAP_ENOTFOUND (no snapshot of that boot) or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_store_boot_end(snap_store *st, const char *host, const char *boot_id,
+                                    snap_oid *at, snap_error *err);
 
 /**
  * One line per snapshot of host, newest first: time, commit, labels, kernel, BIOS, verdict.

@@ -58,6 +58,20 @@ int snap_fleet_summary(snap_store_fields *f, const snap_snapshot *s, const snap_
 		rc |= field_of(f, "bios", bios, SNAP_ARRAY_SIZE(bios));
 		rc |= field_of(f, "model", model, SNAP_ARRAY_SIZE(model));
 	}
+	{
+		const json_t *boot = json_object_get(root, "boot");
+		const char *prev = snap_json__str(boot, "previous_id");
+
+		if (snap_json__str(boot, "id"))
+			rc |= snap_store_fields_add(f, "boot", snap_json__str(boot, "id"));
+		if (prev && json_is_boolean(json_object_get(boot, "previous_clean"))) {
+			snprintf(line, sizeof(line), "%s %s",
+			         json_is_true(json_object_get(boot, "previous_clean")) ? "clean"
+			                                                               : "unclean",
+			         prev);
+			rc |= snap_store_fields_add(f, "previous_boot", line);
+		}
+	}
 	if (snap_check_run(&chk, s, NULL) == 0)
 		rc |= snap_store_fields_add(f, "check",
 		                            snap_check__status_name(snap_check_verdict(chk)));

@@ -64,6 +64,21 @@ const char *snap_snapshot_hostname(const snap_snapshot *s)
 	return s ? snap_json__str(json_object_get(s->root, "host"), "hostname") : NULL;
 }
 
+const char *snap_snapshot_boot_id(const snap_snapshot *s)
+{
+	return s ? snap_json__str(json_object_get(s->root, "boot"), "id") : NULL;
+}
+
+const char *snap_snapshot_previous_boot(const snap_snapshot *s, int *clean)
+{
+	const json_t *boot = s ? json_object_get(s->root, "boot") : NULL;
+	const json_t *c = json_object_get(boot, "previous_clean");
+
+	if (clean)
+		*clean = json_is_boolean(c) ? json_is_true(c) : -1;
+	return snap_json__str(boot, "previous_id");
+}
+
 size_t snap_snapshot_warning_count(const snap_snapshot *s)
 {
 	return s ? s->nwarnings : 0;

@@ -893,7 +893,7 @@ int snap_store_label(snap_store *st, const char *rev, const char *label, snap_er
 
 static int notes_ref(char *buf, size_t n, const char *kind, snap_error *err)
 {
-	if (!kind || strcmp(kind, "preflight"))
+	if (!kind || (strcmp(kind, "preflight") && strcmp(kind, "last-words")))
 		return snap_error__set(err, SNAP_EINVALID, "no note kind '%s'", kind ? kind : "");
 	snprintf(buf, n, "refs/notes/pcisnap/%s", kind);
 	return 0;
@@ -1043,7 +1043,7 @@ static int log_host(json_t *rows, snap_store *st, const char *host, const snap_l
 	       git_revwalk_next(&id, walk) == 0) {
 		git_commit *c = NULL;
 		char kernel[128], bios[256], verdict[128], check[16], key[GIT_OID_HEXSZ + 1],
-		    when[32];
+		    when[32], boot[128], prev[160];
 		const json_t *lbl;
 		int64_t t;
 
@@ -1061,6 +1061,8 @@ static int log_host(json_t *rows, snap_store *st, const char *host, const snap_l
 		msg_field(bios, sizeof(bios), git_commit_message(c), "bios");
 		msg_field(verdict, sizeof(verdict), git_commit_message(c), "verdict");
 		msg_field(check, sizeof(check), git_commit_message(c), "check");
+		msg_field(boot, sizeof(boot), git_commit_message(c), "boot");
+		msg_field(prev, sizeof(prev), git_commit_message(c), "previous_boot");
 		snap_time__format(when, sizeof(when), t, false);
 		git_oid_tostr(key, sizeof(key), &id);
 		lbl = json_object_get(labels, key);
@@ -1069,6 +1071,10 @@ static int log_host(json_t *rows, snap_store *st, const char *host, const snap_l
 		                    "collected_at", when, "commit", key, "labels",
 		                    split_labels(json_string_value(lbl)), "kernel", kernel, "bios",
 		                    bios, "check", *check ? check : "?", "verdict", verdict));
+		json_object_set_new(json_array_get(rows, json_array_size(rows) - 1), "boot",
+		                    snap_json__str_or_null(*boot ? boot : NULL));
+		json_object_set_new(json_array_get(rows, json_array_size(rows) - 1),
+		                    "previous_boot", snap_json__str_or_null(*prev ? prev : NULL));
 		listed++;
 		git_commit_free(c);
 	}
@@ -1130,11 +1136,17 @@ static void log_text_row(snap_buf *b, const json_t *r)
 	json_array_foreach (labels, i, l)
 		snap_buf__printf(&lb, "%s%s", i ? "," : "", json_string_value(l));
 	joined = snap_buf__detach(&lb);
-	snap_buf__printf(b, "%s  %s  %.10s  %-14s kernel %s  bios %s  check %s  %s\n",
+	snap_buf__printf(b, "%s  %s  %.10s  %-14s kernel %s  bios %s  check %s  %s",
 	                 snap_json__str(r, "host"), snap_json__str(r, "collected_at"),
 	                 snap_json__str(r, "commit"), joined && *joined ? joined : "-",
 	                 snap_json__str(r, "kernel"), snap_json__str(r, "bios"),
 	                 snap_json__str(r, "check"), snap_json__str(r, "verdict"));
+	/* the boot before ended in a crash, a power loss or a hard lockup: on the same line */
+	if (snap_json__str(r, "previous_boot") &&
+	    !strncmp(snap_json__str(r, "previous_boot"), "unclean ", 8))
+		snap_buf__printf(b, "  after an unclean end of boot %.8s",
+		                 snap_json__str(r, "previous_boot") + 8);
+	snap_buf__puts(b, "\n");
 	free(joined);
 }
 

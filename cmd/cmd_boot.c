@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * pcisnap boot start|stop|last-words: what pcisnap-boot.service runs. start, once udev has
+ * bound the drivers and before any VM starts: collect into the store, keep what survived the
+ * previous boot (pstore, its kernel messages), diff against the previous boot's snapshot, log
+ * the verdict to the journal, write the metrics, and (gate) fail on a regression so VMs do not
+ * start. stop, at shutdown: record that this boot ended cleanly.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <systemd/sd-journal.h>
+
+#include "cmd.h"
+#include "snap/collect.h"
+#include "snap/diff.h"
+#include "snap/store.h"
+
+static const char usage_text[] =
+    "usage: pcisnap boot start [--root DIR] [--host NAME] [--store DIR] [--gate POLICY]\n"
+    "                          [--textfile DIR] [--journal FILE] [--pci-ids FILE]\n"
+    "       pcisnap boot stop [--root DIR] [--host NAME] [--store DIR] [--journal FILE]\n"
+    "       pcisnap boot last-words [REV] [--store DIR] [--format text|json]\n"
+    "\n"
+    "start: collect this boot's snapshot into the store; keep the previous boot's last words\n"
+    "(pstore records, its kernel messages about the IOMMU, AER, vfio, resets, lockups) with\n"
+    "it; diff it against the previous boot's snapshot (or HOST@BASELINE, pcisnap.conf's\n"
+    "baseline); log the verdict to the journal (a regression at priority err, with the\n"
+    "report); write pcisnap.prom. stop: record that this boot ended cleanly; a boot without\n"
+    "that record ended in a crash, a power loss or a hard lockup, and the next start says so.\n"
+    "last-words: what was kept of the boot before REV's (default: this host's newest).\n"
+    "\n"
+    "  --gate POLICY   none, regression (a binding, grouping or isolation regression fails\n"
+    "                  the unit: exit 1) or isolation (isolation_loss only); default:\n"
+    "                  pcisnap.conf's gate, else none\n"
+    "  --textfile DIR  node_exporter's textfile directory (default: pcisnap.conf's textfile)\n"
+    "  --journal FILE  append the journal records to FILE as systemd-cat --level-prefix reads\n"
+    "                  them (<3>line), instead of sending them to the journal\n"
+    "\n"
+    "Exit status: 0 ok, 1 the gate failed, 2 error.\n";
+
+struct boot_args {
+	const char *root, *host, *journal, *textfile, *pci_ids;
+	int gate; /* -1: from the configuration */
+};
+
+static int boot_option(int key, const char *arg, void *payload)
+{
+	struct boot_args *a = payload;
+
+	switch (key) {
+	case 'r':
+		a->root = arg;
+		break;
+	case 'H':
+		a->host = arg;
+		break;
+	case 'j':
+		a->journal = arg;
+		break;
+	case 'T':
+		a->textfile = arg;
+		break;
+	case 'i':
+		a->pci_ids = arg;
+		break;
+	case 'g':
+		if (!strcmp(arg, "none"))
+			a->gate = CLI_GATE_NONE;
+		else if (!strcmp(arg, "regression"))
+			a->gate = CLI_GATE_REGRESSION;
+		else if (!strcmp(arg, "isolation"))
+			a->gate = CLI_GATE_ISOLATION;
+		else
+			return cli_error("boot: --gate is none, regression or isolation, not '%s'",
+			                 arg);
+		break;
+	}
+	return CLI_OK;
+}
+
+/* One journal record: to FILE with a <N> prefix on each line, or through sd-journal. */
+static int journal_send(const struct boot_args *a, int priority, const char *host,
+                        const char *verdict, const char *message)
+{
+	if (a->journal) {
+		FILE *f = fopen(a->journal, "ae");
+		const char *p = message;
+		int rc = CLI_OK;
+
+		if (!f)
+			return cli_error("cannot write %s: %s", a->journal, strerror(errno));
+		while (*p) {
+			const char *e = strchr(p, '\n');
+			int n = e ? (int)(e - p) : (int)strlen(p);
+
+			fprintf(f, "<%d>%.*s\n", priority, n, p);
+			p += n + (e ? 1 : 0);
+		}
+		if (fclose(f) != 0)
+			rc = cli_error("cannot write %s: %s", a->journal, strerror(errno));
+		return rc;
+	}
+	if (sd_journal_send("MESSAGE=%s", message, "PRIORITY=%d", priority,
+	                    "SYSLOG_IDENTIFIER=pcisnap", "PCISNAP_HOST=%s", host,
+	                    "PCISNAP_VERDICT=%s", verdict ? verdict : "", NULL) < 0)
+		/* no journal (a container, a test): the message goes to stderr instead */
+		fprintf(stderr, "%s\n", message);
+	return CLI_OK;
+}
+
+/* A one-line file under the root (boot_id, hostname), trimmed; NULL when unreadable. */
+static char *root_line(const char *root, const char *rel)
+{
+	char path[4096], buf[256];
+	FILE *f;
+	char *nl;
+
+	snprintf(path, sizeof(path), "%s/%s", root && *root ? root : "", rel);
+	if (!(f = fopen(path, "re")))
+		return NULL;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	if ((nl = strchr(buf, '\n')))
+		*nl = '\0';
+	return *buf ? strdup(buf) : NULL;
+}
+
+static int gate_of(const struct boot_args *a)
+{
+	return a->gate >= 0 ? a->gate : cli_conf.gate;
+}
+
+static int boot_start(struct boot_args *a, const char *store)
+{
+	snap_collect_options o = SNAP_COLLECT_OPTIONS_INIT;
+	snap_snapshot *s = NULL, *base = NULL;
+	snap_store *st = NULL;
+	snap_diff *d = NULL;
+	snap_error err = {0};
+	snap_oid oid, base_oid;
+	char *words = NULL, *report = NULL, base_rev[512] = "", msg[1024];
+	const char *host, *prev, *verdict = NULL;
+	int rc, gated = 0, clean;
+	int64_t when;
+
+	o.root = a->root;
+	o.hostname = a->host;
+	o.pci_ids = a->pci_ids;
+	if ((rc = cli_source_date_epoch(&when)) < 0)
+		return CLI_ERROR;
+	if (rc)
+		o.timestamp = when;
+	if (snap_snapshot_collect(&s, &o, &err) < 0)
+		return cli_snap_error(&err);
+	cli_print_warnings(s);
+	host = snap_snapshot_hostname(s);
+	if ((rc = cli_open_store(&st, store, 1)) != CLI_OK)
+		goto done;
+	if (snap_store_boot_previous(st, s, &err) < 0) {
+		rc = cli_snap_error(&err);
+		goto done;
+	}
+	prev = snap_snapshot_previous_boot(s, &clean);
+	/* what to compare with: HOST@BASELINE when that label exists, else the previous boot */
+	if (cli_conf.baseline && *cli_conf.baseline) {
+		snprintf(base_rev, sizeof(base_rev), "%s@%s", host, cli_conf.baseline);
+		if (snap_store_load(&base, st, base_rev, &err) < 0) {
+			base = NULL;
+			*base_rev = '\0';
+		}
+	}
+	if (!base && prev && snap_store_boot_snapshot(&base_oid, st, host, prev, &err) == 0) {
+		snprintf(base_rev, sizeof(base_rev), "%s", base_oid.hex);
+		if (snap_store_load(&base, st, base_rev, &err) < 0) {
+			rc = cli_snap_error(&err);
+			goto done;
+		}
+	}
+	/* the last words: read before the commit, kept with it */
+	if (prev && snap_collect_last_words(&words, a->root, prev, &err) < 0) {
+		fprintf(stderr, "pcisnap: warning: the previous boot's last words: %s\n",
+		        err.message);
+		words = NULL;
+	}
+	if (snap_store_commit(&oid, st, s, NULL, &err) < 0) {
+		rc = cli_snap_error(&err);
+		goto done;
+	}
+	if (words && snap_store_note_set(st, oid.hex, "last-words", words, &err) < 0)
+		fprintf(stderr, "pcisnap: warning: cannot keep the last words: %s\n", err.message);
+	/* the previous boot's end */
+	if (prev && clean == 0) {
+		json_t *w = words ? json_loads(words, 0, NULL) : NULL;
+
+		snprintf(msg, sizeof(msg),
+		         "pcisnap: %s: the previous boot %s has no record of a clean end: it ended "
+		         "in a crash, a power loss or a hard lockup; kept %zu pstore record(s) and "
+		         "%zu kernel message(s) of it: pcisnap boot last-words %s",
+		         host, prev, json_array_size(json_object_get(w, "pstore")),
+		         json_array_size(json_object_get(w, "journal")), oid.hex);
+		json_decref(w);
+		if ((rc = journal_send(a, 4, host, NULL, msg)) != CLI_OK)
+			goto done;
+	}
+	if (!base) {
+		snprintf(msg, sizeof(msg),
+		         "pcisnap: %s: stored %.10s, the first boot pcisnap has of this host: "
+		         "nothing to compare with",
+		         host, oid.hex);
+		rc = journal_send(a, 6, host, NULL, msg);
+	} else if (snap_diff_compute(&d, base, s, &err) < 0 ||
+	           snap_diff_render(&report, d, SNAP_DIFF_TEXT, &err) < 0) {
+		rc = cli_snap_error(&err);
+	} else {
+		unsigned classes = snap_diff_classes(d);
+		int regression = (classes & SNAP_CLASS_REGRESSIONS) != 0;
+		char *text = NULL;
+
+		verdict = snap_class_name(snap_diff_verdict(d));
+		gated = (gate_of(a) == CLI_GATE_REGRESSION && regression) ||
+		        (gate_of(a) == CLI_GATE_ISOLATION &&
+		         (classes & SNAP_CLASS_BIT(SNAP_CLASS_ISOLATION_LOSS)));
+		if (asprintf(&text, "pcisnap: %s: %s against %.10s%s%s\n%s", host, verdict,
+		             base_rev, regression ? "" : " (nothing to do)",
+		             gated ? "; the boot gate holds the VMs back" : "", report) < 0)
+			text = NULL;
+		rc = journal_send(a, regression ? 3 : 6, host, verdict, text ? text : verdict);
+		free(text);
+	}
+	if (rc == CLI_OK && (a->textfile || (cli_conf.textfile && *cli_conf.textfile)))
+		rc = cli_write_textfile(a->textfile ? a->textfile : cli_conf.textfile, s, verdict);
+	if (rc == CLI_OK && !getenv("JOURNAL_STREAM"))
+		fprintf(stderr, "pcisnap boot: %s: stored %.10s%s%s%s\n", host, oid.hex,
+		        verdict ? ", " : "", verdict ? verdict : "", gated ? ": gate failed" : "");
+	if (rc == CLI_OK && gated)
+		rc = CLI_REGRESSION;
+done:
+	free(words);
+	free(report);
+	snap_diff_free(d);
+	snap_snapshot_free(base);
+	snap_snapshot_free(s);
+	snap_store_free(st);
+	return rc;
+}
+
+static int boot_stop(struct boot_args *a, const char *store)
+{
+	char *id = root_line(a->root, "proc/sys/kernel/random/boot_id");
+	char *host = a->host ? strdup(a->host) : root_line(a->root, "proc/sys/kernel/hostname");
+	snap_store *st = NULL;
+	snap_error err = {0};
+	snap_oid at;
+	char msg[512];
+	int rc;
+
+	if (!id || !host) {
+		rc = cli_error("boot stop: cannot read %s", id ? "the host name" : "the boot id");
+	} else if ((rc = cli_open_store(&st, store, 0)) == CLI_OK) {
+		if (snap_store_boot_end(st, host, id, &at, &err) < 0) {
+			rc = cli_snap_error(&err);
+		} else {
+			snprintf(msg, sizeof(msg),
+			         "pcisnap: %s: boot %s ended cleanly (recorded on %.10s)", host, id,
+			         at.hex);
+			rc = journal_send(a, 6, host, NULL, msg);
+		}
+		snap_store_free(st);
+	}
+	free(id);
+	free(host);
+	return rc;
+}
+
+static int last_words(int argc, char **argv, const char *store, int json, const char *root)
+{
+	snap_store *st = NULL;
+	snap_error err = {0};
+	char *text = NULL, *host = NULL;
+	const char *rev = argc ? argv[0] : NULL;
+	int rc;
+
+	if (!rev && !(rev = host = root_line(root, "proc/sys/kernel/hostname")))
+		return cli_error("boot last-words: no REV and no host name");
+	if ((rc = cli_open_store(&st, store, 0)) != CLI_OK)
+		goto done;
+	if (snap_store_note_get(&text, st, rev, "last-words", &err) < 0) {
+		rc = err.code == SNAP_ENOTFOUND
+		         ? cli_error("%s: nothing kept of the boot before it (it followed a clean "
+		                     "end, or pcisnap boot start did not run)",
+		                     rev)
+		         : cli_snap_error(&err);
+		goto done;
+	}
+	if (json) {
+		rc = cli_write_stdout(text);
+	} else {
+		json_t *doc = json_loads(text, 0, NULL), *x;
+		char *out = NULL;
+		size_t len = 0, i;
+		FILE *f = open_memstream(&out, &len);
+
+		if (!doc || !f) {
+			rc = cli_error("%s: the last words kept are not readable", rev);
+			if (f)
+				fclose(f);
+			json_decref(doc);
+			free(out);
+			goto done;
+		}
+		fprintf(f, "Last words of boot %s\n\npstore: %zu record(s)\n",
+		        json_string_value(json_object_get(doc, "previous_boot")),
+		        json_array_size(json_object_get(doc, "pstore")));
+		json_array_foreach (json_object_get(doc, "pstore"), i, x)
+			fprintf(f, "--- %s\n%s\n", json_string_value(json_object_get(x, "path")),
+			        json_string_value(json_object_get(x, "text")));
+		if (json_is_array(json_object_get(doc, "journal"))) {
+			fprintf(
+			    f,
+			    "\nkernel messages of that boot (IOMMU, AER, vfio, resets, lockups): "
+			    "%zu\n",
+			    json_array_size(json_object_get(doc, "journal")));
+			json_array_foreach (json_object_get(doc, "journal"), i, x)
+				fprintf(f, "%s  %s\n", json_string_value(json_object_get(x, "at")),
+				        json_string_value(json_object_get(x, "message")));
+		} else {
+			fprintf(f, "\nno journal of that boot: %s\n",
+			        json_string_value(json_object_get(doc, "journal_error")));
+		}
+		fclose(f);
+		json_decref(doc);
+		rc = cli_write_report(out);
+		free(out);
+	}
+done:
+	free(text);
+	free(host);
+	snap_store_free(st);
+	return rc;
+}
+
+int cmd_boot(int argc, char **argv)
+{
+	static const char *const formats[] = {"text", "json", NULL};
+	static const struct option extra[] = {
+	    {"root", required_argument, NULL, 'r'},
+	    {"host", required_argument, NULL, 'H'},
+	    {"journal", required_argument, NULL, 'j'},
+	    {"textfile", required_argument, NULL, 'T'},
+	    {"gate", required_argument, NULL, 'g'},
+	    {"pci-ids", required_argument, NULL, 'i'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct boot_args ba = {NULL, NULL, NULL, NULL, NULL, -1};
+	struct cli_args args = {.usage = usage_text,
+	                        .cmd = "boot",
+	                        .formats = formats,
+	                        .extra = extra,
+	                        .on_option = boot_option,
+	                        .payload = &ba};
+	const char *what;
+	int rc;
+
+	if ((rc = cli_parse_args(&args, argc, argv)) != CLI_OK)
+		return rc == CLI_DONE ? CLI_OK : rc;
+	if (!args.operands)
+		return cli_error(
+		    "boot: expected start, stop or last-words; see 'pcisnap boot --help'");
+	what = argv[args.first];
+	if (!strcmp(what, "last-words"))
+		return args.operands > 2 ? cli_error("boot last-words: one REV at most")
+		                         : last_words(args.operands - 1, argv + args.first + 1,
+		                                      args.store, args.format == 1, ba.root);
+	if (args.operands > 1)
+		return cli_error("boot %s: unexpected argument '%s'", what, argv[args.first + 1]);
+	if (!strcmp(what, "start"))
+		return boot_start(&ba, args.store);
+	if (!strcmp(what, "stop"))
+		return boot_stop(&ba, args.store);
+	return cli_error("boot: no '%s'; expected start, stop or last-words", what);
+}

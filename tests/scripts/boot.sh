@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# pcisnap-boot.service's commands in the order systemd runs them, against a captured root and a
+# store, over several boots with different boot ids: with and without the clean-end record, a
+# kernel update that loses vfio, a panic's pstore record and the dead boot's kernel messages in
+# a journal (written by systemd-journal-remote, read back through sd-journal), the journal
+# records (--journal FILE, as systemd-cat --level-prefix reads them), the gate, the metrics
+# (promtool check metrics), pcisnap.conf; and the units pass systemd-analyze verify.
+. "$(dirname "$0")/lib.bash"
+cd "$T"
+export SOURCE_DATE_EPOCH=1000
+S=$T/store
+boot_id() { echo "$2" >"$1/proc/sys/kernel/random/boot_id"; }
+$MKROOT pve-intel a
+$MKROOT kernel-no-vfio b
+
+# --- the units
+if command -v systemd-analyze >/dev/null; then
+	mkdir units
+	sed "s|@SNAP_BIN@|$PCISNAP|" "$SNAP_SOURCE_DIR/contrib/systemd/pcisnap-boot.service.in" >units/pcisnap-boot.service
+	printf '[Unit]\nDescription=VMs\n[Service]\nType=oneshot\nExecStart=/bin/true\n' >units/pve-guests.service
+	mkdir units/pve-guests.service.d
+	cp "$SNAP_SOURCE_DIR/contrib/systemd/pcisnap-gate.conf" units/pve-guests.service.d/
+	check "pcisnap-boot.service passes systemd-analyze verify" \
+		sh -c "cd units && systemd-analyze verify --man=no pcisnap-boot.service pve-guests.service"
+	check "the unit runs start and stop, ordered before the VM units" sh -c \
+		"grep -qx 'ExecStart=$PCISNAP boot start' units/pcisnap-boot.service &&
+		 grep -qx 'ExecStop=$PCISNAP boot stop' units/pcisnap-boot.service &&
+		 grep -q '^Before=pve-guests.service libvirt-guests.service' units/pcisnap-boot.service &&
+		 grep -qx 'RemainAfterExit=yes' units/pcisnap-boot.service"
+	check "the gate drop-in requires the boot unit" sh -c \
+		"grep -qx 'Requires=pcisnap-boot.service' units/pve-guests.service.d/pcisnap-gate.conf"
+else
+	not_ok "systemd-analyze not installed (Debian's systemd package)"
+fi
+
+# --- boot 1: the first pcisnap knows
+boot_id a 11111111-1111-4111-8111-111111111111
+mkdir prom
+"$PCISNAP" boot start --root a --store "$S" --journal j1 --textfile prom 2>/dev/null
+check "boot 1: first snapshot, said at priority info" grep -q '^<6>pcisnap: pve-ws-01: stored .*the first boot' j1
+check "boot 1: pcisnap.prom written, nothing left behind" sh -c "test -f prom/pcisnap.prom && test \$(ls -A prom | wc -l) = 1"
+"$PCISNAP" boot stop --root a --store "$S" --journal j1
+check "boot 1 stop: the clean end recorded" grep -q '^<6>pcisnap: pve-ws-01: boot 11111111-1111-4111-8111-111111111111 ended cleanly' j1
+
+# --- boot 2: after a clean end, nothing changed
+boot_id a 22222222-2222-4222-8222-222222222222
+SOURCE_DATE_EPOCH=2000 "$PCISNAP" boot start --root a --store "$S" --journal j2 --textfile prom 2>/dev/null
+"$PCISNAP" show --store "$S" pve-ws-01 --format json >s2.json
+check "boot 2: the snapshot names the previous boot and its clean end" python3 -c "
+import json; b=json.load(open('s2.json'))['boot']
+assert b['id']=='22222222-2222-4222-8222-222222222222' and b['previous_id']=='11111111-1111-4111-8111-111111111111' and b['previous_clean'] is True, b"
+check "boot 2: the snapshot follows its schema" $VALIDATE "$SNAP_SOURCE_DIR/schema/snapshot.v1.schema.json" s2.json
+check "boot 2: harmless, at priority info, with the report" sh -c "grep -q '^<6>pcisnap: pve-ws-01: harmless against' j2 && grep -q '^<6>verdict: no changes' j2 && ! grep -q '^<[0-4]>' j2"
+check "boot 2: metrics say the previous boot was clean" grep -qx 'pcisnap_previous_boot_clean{host="pve-ws-01"} 1' prom/pcisnap.prom
+# no boot stop: boot 2 dies (a hard lockup), leaving a pstore record and kernel messages
+
+# --- boot 3: a kernel without vfio, after boot 2 died
+boot_id b 33333333-3333-4333-8333-333333333333
+mkdir -p b/sys/fs/pstore
+printf 'Panic#1 Part1\n<0>Kernel panic - not syncing: Watchdog detected hard LOCKUP on cpu 5\n' >b/sys/fs/pstore/dmesg-efi-173300000001001
+journal_ok=0
+if [ -x /lib/systemd/systemd-journal-remote ]; then
+	mid=0123456789abcdef0123456789abcdef
+	mkdir -p "b/var/log/journal/$mid"
+	python3 - <<'PY' >export.txt
+bid = "22222222222242228222222222222222"
+msgs = ["DMAR: [DMA Read NO_PASID] Request device [01:00.0] fault addr 0xfffd0000 [fault reason 0x06] PTE Read access is not set",
+        "usb 1-1: new high-speed USB device number 2 using xhci_hcd",
+        "vfio-pci 0000:01:00.0: not ready 65535ms after FLR; giving up",
+        "watchdog: Watchdog detected hard LOCKUP on cpu 5"]
+for i, m in enumerate(msgs):
+    print("__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=%s\n_TRANSPORT=kernel\n"
+          "PRIORITY=3\nSYSLOG_IDENTIFIER=kernel\n_MACHINE_ID=0123456789abcdef0123456789abcdef\n"
+          "_HOSTNAME=pve-ws-01\nMESSAGE=%s\n" % (1700000000000000 + i, 5000000 + i, bid, m))
+# another boot's message: never taken
+print("__REALTIME_TIMESTAMP=1700000100000000\n__MONOTONIC_TIMESTAMP=1\n"
+      "_BOOT_ID=33333333333343338333333333333333\n_TRANSPORT=kernel\nPRIORITY=3\n"
+      "_MACHINE_ID=0123456789abcdef0123456789abcdef\nMESSAGE=DMAR: of this boot, not the dead one\n")
+PY
+	/lib/systemd/systemd-journal-remote -o "b/var/log/journal/$mid/remote.journal" - <export.txt 2>/dev/null && journal_ok=1
+fi
+set +e
+SOURCE_DATE_EPOCH=3000 "$PCISNAP" boot start --root b --store "$S" --journal j3 --textfile prom 2>/dev/null; rc3=$?
+set -e
+check "boot 3: no gate, exit 0 although a regression" test "$rc3" = 0
+check "boot 3: the unclean end said at priority warning" \
+	grep -q '^<4>pcisnap: pve-ws-01: the previous boot 22222222-2222-4222-8222-222222222222 has no record of a clean end' j3
+check "boot 3: the regression said at priority err, with the report" sh -c \
+	"grep -q '^<3>pcisnap: pve-ws-01: binding_regression against' j3 && grep -q '^<3>  \[vfio_module_missing\]' j3"
+"$PCISNAP" show --store "$S" pve-ws-01 --format json >s3.json
+check "boot 3: previous_clean false in the snapshot" python3 -c "
+import json; b=json.load(open('s3.json'))['boot']; assert b['previous_clean'] is False and b['previous_id'].startswith('2222'), b"
+"$PCISNAP" check --store "$S" pve-ws-01 >c3 || true
+check "check warns of the previous boot's end" grep -q '^WARN  previous_boot .*no record of a clean end' c3
+"$PCISNAP" log --store "$S" pve-ws-01 >log3
+check "log shows it" sh -c "head -1 log3 | grep -q 'after an unclean end of boot 22222222'"
+"$PCISNAP" boot last-words --store "$S" pve-ws-01 --format json >lw.json
+check "the last words keep the pstore record" python3 -c "
+import json; d=json.load(open('lw.json'))
+assert d['schema']=='pcisnap.last-words/1' and d['previous_boot'].startswith('2222'), d
+assert any('hard LOCKUP' in r['text'] for r in d['pstore']), d['pstore']"
+check "the last words follow their schema" $VALIDATE "$SNAP_SOURCE_DIR/schema/last-words.v1.schema.json" lw.json
+if [ "$journal_ok" = 1 ]; then
+	check "and the dead boot's kernel messages from the journal (sd-journal), the relevant ones" python3 -c "
+import json; d=json.load(open('lw.json')); m=[l['message'] for l in d['journal']]
+assert len(m)==3 and m[0].startswith('DMAR: [DMA Read') and 'FLR' in m[1] and 'LOCKUP' in m[2], m"
+else
+	not_ok "systemd-journal-remote not installed: the journal is untested"
+fi
+"$PCISNAP" boot last-words --store "$S" >lw.txt 2>/dev/null || "$PCISNAP" boot last-words --store "$S" pve-ws-01 >lw.txt
+check "last-words as text" grep -q 'Kernel panic - not syncing' lw.txt
+check "metrics: the unclean end and the verdict" sh -c \
+	"grep -qx 'pcisnap_previous_boot_clean{host=\"pve-ws-01\"} 0' prom/pcisnap.prom &&
+	 grep -qx 'pcisnap_diff_verdict{host=\"pve-ws-01\",class=\"binding_regression\"} 1' prom/pcisnap.prom &&
+	 grep -qx 'pcisnap_check_status{host=\"pve-ws-01\",check=\"previous_boot\",subject=\"boot\"} 1' prom/pcisnap.prom"
+if command -v promtool >/dev/null; then
+	check "promtool check metrics: pcisnap.prom" sh -c "promtool check metrics <prom/pcisnap.prom"
+	"$PCISNAP" check --store "$S" pve-ws-01 --format prometheus >c3.prom || true
+	check "promtool check metrics: check --format prometheus" sh -c "promtool check metrics <c3.prom"
+else
+	not_ok "promtool not installed (Debian's prometheus package)"
+fi
+
+# --- the gate
+"$PCISNAP" boot stop --root b --store "$S" --journal j3 # boot 3 ends cleanly
+boot_id b 44444444-4444-4444-8444-444444444444
+cp -r a g && boot_id g 55555555-5555-4555-8555-555555555555
+set +e
+SOURCE_DATE_EPOCH=4000 "$PCISNAP" boot start --root b --store "$S" --journal j4 --gate regression 2>/dev/null; rc4=$?
+set -e
+check "a boot with nothing changed passes the gate (exit 0)" test "$rc4" = 0
+"$PCISNAP" boot stop --root b --store "$S" --journal j4
+# the host goes back to the good kernel (harmless), then to the bad one: gated
+SOURCE_DATE_EPOCH=5000 "$PCISNAP" boot start --root g --store "$S" --journal j5 --gate regression 2>/dev/null
+"$PCISNAP" boot stop --root g --store "$S" --journal j5
+boot_id b 66666666-6666-4666-8666-666666666666
+printf 'gate = regression\n' >gate.conf
+set +e
+PCISNAP_CONFIG=$T/gate.conf SOURCE_DATE_EPOCH=6000 "$PCISNAP" boot start --root b --store "$S" --journal j6 2>/dev/null; rc6=$?
+set -e
+check "gate = regression in pcisnap.conf: a binding regression fails the unit (exit 1)" test "$rc6" = 1
+check "and says the gate holds the VMs back" grep -q 'the boot gate holds the VMs back' j6
+"$PCISNAP" boot stop --root b --store "$S" --journal j6
+boot_id g 77777777-7777-4777-8777-777777777777
+SOURCE_DATE_EPOCH=7000 "$PCISNAP" boot start --root g --store "$S" --journal j7 2>/dev/null
+"$PCISNAP" boot stop --root g --store "$S" --journal j7
+boot_id b 88888888-8888-4888-8888-888888888888
+set +e
+SOURCE_DATE_EPOCH=8000 "$PCISNAP" boot start --root b --store "$S" --journal j8 --gate isolation 2>/dev/null; rc8=$?
+set -e
+check "--gate isolation: a binding regression alone passes (exit 0)" test "$rc8" = 0
+
+# --- stop without a snapshot of this boot; bad configuration
+boot_id a 99999999-9999-4999-8999-999999999999
+set +e
+"$PCISNAP" boot stop --root a --store "$S" 2>err1; rc=$?
+set -e
+check "boot stop with no snapshot of this boot: exit 2 and a message" sh -c "test $rc = 2 && grep -q '^pcisnap: no snapshot of pve-ws-01 in boot 9999' err1"
+printf 'store = %s\nbogus = 1\n' "$S" >bad.conf
+set +e
+PCISNAP_CONFIG=$T/bad.conf "$PCISNAP" log 2>err2; rc=$?
+PCISNAP_CONFIG=$T/none.conf "$PCISNAP" log 2>err3; rc3=$?
+PCISNAP_CONFIG=$T/gate.conf "$PCISNAP" boot start --root a --store "$S" --gate sometimes 2>err4; rc4=$?
+set -e
+check "an unknown setting: exit 2, file and line named" sh -c "test $rc = 2 && grep -q \"^pcisnap: $T/bad.conf:2: unknown setting 'bogus'\" err2"
+check "PCISNAP_CONFIG naming no file: exit 2" sh -c "test $rc3 = 2 && grep -q 'cannot read' err3"
+check "--gate with a policy that is not one: exit 2" sh -c "test $rc4 = 2 && grep -q 'gate is none, regression or isolation' err4"
+printf '# the fleet store\nstore = %s\ntextfile = %s/cfgprom\n' "$S" "$T" >good.conf
+mkdir cfgprom
+unset PCISNAP_STORE
+PCISNAP_CONFIG=$T/good.conf "$PCISNAP" log pve-ws-01 >log-cfg
+check "store = in pcisnap.conf is the default store" test "$(wc -l <log-cfg)" = "$(wc -l < <("$PCISNAP" log --store "$S" pve-ws-01))"
+PCISNAP_CONFIG=$T/good.conf "$PCISNAP" collect --root a --store "" 2>/dev/null
+check "collect writes the configured textfile" test -s cfgprom/pcisnap.prom
+check "--store wins over pcisnap.conf" sh -c "PCISNAP_CONFIG=$T/good.conf '$PCISNAP' log --store '$T/other' 2>/dev/null; test \$? = 2"
+finish
