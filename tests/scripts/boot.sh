@@ -53,6 +53,12 @@ assert b['id']=='22222222-2222-4222-8222-222222222222' and b['previous_id']=='11
 check "boot 2: the snapshot follows its schema" $VALIDATE "$SNAP_SOURCE_DIR/schema/snapshot.v1.schema.json" s2.json
 check "boot 2: harmless, at priority info, with the report" sh -c "grep -q '^<6>pcisnap: pve-ws-01: harmless against' j2 && grep -q '^<6>verdict: no changes' j2 && ! grep -q '^<[0-4]>' j2"
 check "boot 2: metrics say the previous boot was clean" grep -qx 'pcisnap_previous_boot_clean{host="pve-ws-01"} 1' prom/pcisnap.prom
+# the unit restarted in the same boot: the previous boot is still boot 1
+SOURCE_DATE_EPOCH=2100 "$PCISNAP" boot start --root a --store "$S" --journal j2b 2>/dev/null
+"$PCISNAP" show --store "$S" pve-ws-01 --format json >s2b.json
+check "a second start in the same boot: the previous boot is still the one before" python3 -c "
+import json; b=json.load(open('s2b.json'))['boot']
+assert b['previous_id'].startswith('1111') and b['previous_clean'] is True, b"
 # no boot stop: boot 2 dies (a hard lockup), leaving a pstore record and kernel messages
 
 # --- boot 3: a kernel without vfio, after boot 2 died
