@@ -319,9 +319,13 @@ static int last_words(int argc, char **argv, const char *store, int json, const 
 		fprintf(f, "Last words of boot %s\n\npstore: %zu record(s)\n",
 		        json_string_value(json_object_get(doc, "previous_boot")),
 		        json_array_size(json_object_get(doc, "pstore")));
-		json_array_foreach (json_object_get(doc, "pstore"), i, x)
-			fprintf(f, "--- %s\n%s\n", json_string_value(json_object_get(x, "path")),
-			        json_string_value(json_object_get(x, "text")));
+		json_array_foreach (json_object_get(doc, "pstore"), i, x) {
+			const char *t = json_string_value(json_object_get(x, "text"));
+			size_t n = t ? strlen(t) : 0;
+
+			fprintf(f, "--- %s\n%s%s", json_string_value(json_object_get(x, "path")),
+			        t ? t : "(unreadable)", n && t[n - 1] == '\n' ? "" : "\n");
+		}
 		if (json_is_array(json_object_get(doc, "journal"))) {
 			fprintf(
 			    f,

@@ -65,15 +65,24 @@ static int parse_line(const char *path, unsigned lineno, char *line)
 	if (!strcmp(key, "textfile"))
 		return set_string(&cli_conf.textfile, value) ? CLI_ERROR : CLI_OK;
 	if (!strcmp(key, "gate")) {
-		if (!strcmp(value, "none"))
-			cli_conf.gate = CLI_GATE_NONE;
-		else if (!strcmp(value, "regression"))
-			cli_conf.gate = CLI_GATE_REGRESSION;
-		else if (!strcmp(value, "isolation"))
-			cli_conf.gate = CLI_GATE_ISOLATION;
-		else
-			return cli_error("%s:%u: gate is none, regression or isolation, not '%s'",
-			                 path, lineno, value);
+		/* a list: the boot gate (none, regression, isolation) and preflight, which the
+		 * kernel and initramfs hooks read (contrib/hooks/pcisnap-preflight-hook) */
+		char *save = NULL, *tok;
+
+		cli_conf.gate = CLI_GATE_NONE;
+		for (tok = strtok_r(value, ", \t", &save); tok;
+		     tok = strtok_r(NULL, ", \t", &save)) {
+			if (!strcmp(tok, "none") || !strcmp(tok, "preflight"))
+				continue;
+			if (!strcmp(tok, "regression"))
+				cli_conf.gate = CLI_GATE_REGRESSION;
+			else if (!strcmp(tok, "isolation") && cli_conf.gate != CLI_GATE_REGRESSION)
+				cli_conf.gate = CLI_GATE_ISOLATION;
+			else if (strcmp(tok, "isolation"))
+				return cli_error("%s:%u: gate lists none, regression, isolation or "
+				                 "preflight, not '%s'",
+				                 path, lineno, tok);
+		}
 		return CLI_OK;
 	}
 	return cli_error("%s:%u: unknown setting '%s' (store, remote, baseline, textfile, gate)",

@@ -450,6 +450,16 @@ def netconsole():
     return h
 
 
+def aer_after_reboot():
+    """The next boot: the HBA reported a non-fatal uncorrectable error; the GPU corrected one
+    error at link training (fewer than the boot before: not news)."""
+    h = pve_intel()
+    h["forensics"]["boot_id"] = "5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
+    by_bdf(h, "0000:02:00.0")["aer"] = {"cor": 0, "nonfatal": 1}
+    by_bdf(h, "0000:01:00.0")["aer"] = {"cor": 1}
+    return h
+
+
 BASE = {"pve-intel": pve_intel, "amd-epyc": amd_epyc, "consumer-noacs": consumer_noacs,
         "ir-off": ir_off, "vtd-off": vtd_off, "bios-gpu-functions": bios_gpu_functions,
         "kernel-no-vfio": kernel_no_vfio, "acs-override": acs_override,
@@ -458,7 +468,7 @@ BASE = {"pve-intel": pve_intel, "amd-epyc": amd_epyc, "consumer-noacs": consumer
         "bus-shift-stale-vm": bus_shift_stale_vm,
         "nic-added": nic_added, "canary-peer": canary_peer, "audio-fallback": audio_fallback,
         "log2ram": log2ram, "journal-volatile": journal_volatile, "no-pstore": no_pstore,
-        "crash-kernel": crash_kernel, "netconsole": netconsole}
+        "crash-kernel": crash_kernel, "netconsole": netconsole, "aer-after-reboot": aer_after_reboot}
 
 
 def get(name):

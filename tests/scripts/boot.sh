@@ -141,11 +141,11 @@ check "a boot with nothing changed passes the gate (exit 0)" test "$rc4" = 0
 SOURCE_DATE_EPOCH=5000 "$PCISNAP" boot start --root g --store "$S" --journal j5 --gate regression 2>/dev/null
 "$PCISNAP" boot stop --root g --store "$S" --journal j5
 boot_id b 66666666-6666-4666-8666-666666666666
-printf 'gate = regression\n' >gate.conf
+printf 'gate = preflight, regression\n' >gate.conf
 set +e
 PCISNAP_CONFIG=$T/gate.conf SOURCE_DATE_EPOCH=6000 "$PCISNAP" boot start --root b --store "$S" --journal j6 2>/dev/null; rc6=$?
 set -e
-check "gate = regression in pcisnap.conf: a binding regression fails the unit (exit 1)" test "$rc6" = 1
+check "gate = preflight, regression in pcisnap.conf: a binding regression fails the unit (exit 1)" test "$rc6" = 1
 check "and says the gate holds the VMs back" grep -q 'the boot gate holds the VMs back' j6
 "$PCISNAP" boot stop --root b --store "$S" --journal j6
 boot_id g 77777777-7777-4777-8777-777777777777
@@ -170,6 +170,11 @@ PCISNAP_CONFIG=$T/none.conf "$PCISNAP" log 2>err3; rc3=$?
 PCISNAP_CONFIG=$T/gate.conf "$PCISNAP" boot start --root a --store "$S" --gate sometimes 2>err4; rc4=$?
 set -e
 check "an unknown setting: exit 2, file and line named" sh -c "test $rc = 2 && grep -q \"^pcisnap: $T/bad.conf:2: unknown setting 'bogus'\" err2"
+printf 'gate = preflight, sometimes\n' >bad2.conf
+set +e
+PCISNAP_CONFIG=$T/bad2.conf "$PCISNAP" log --store "$S" 2>err5; rc5=$?
+set -e
+check "a gate pcisnap does not know: exit 2" sh -c "test $rc5 = 2 && grep -q \"gate lists none, regression, isolation or preflight, not 'sometimes'\" err5"
 check "PCISNAP_CONFIG naming no file: exit 2" sh -c "test $rc3 = 2 && grep -q 'cannot read' err3"
 check "--gate with a policy that is not one: exit 2" sh -c "test $rc4 = 2 && grep -q 'gate is none, regression or isolation' err4"
 printf '# the fleet store\nstore = %s\ntextfile = %s/cfgprom\n' "$S" "$T" >good.conf

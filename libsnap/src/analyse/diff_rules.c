@@ -584,6 +584,9 @@ void snap_diff__devices(struct ctx *c)
 		/* AER counters */
 		{
 			static const char *const keys[] = {"correctable", "nonfatal", "fatal"};
+			const char *bo = snap_json__str(json_object_get(c->o, "boot"), "id"),
+			           *bn = snap_json__str(json_object_get(c->n, "boot"), "id");
+			bool rebooted = bo && bn && strcmp(bo, bn);
 			const json_t *ea = json_object_get(a, "aer"),
 			             *eb = json_object_get(b, "aer");
 
@@ -591,8 +594,21 @@ void snap_diff__devices(struct ctx *c)
 				const json_t *x = json_object_get(ea, keys[k]),
 				             *y = json_object_get(eb, keys[k]);
 
-				if (json_is_integer(x) && json_is_integer(y) &&
-				    json_integer_value(y) > json_integer_value(x))
+				/* the counters start at zero each boot: across a reboot every
+				 * uncorrectable error NEW counts is new; corrected ones (a few at
+				 * each link training are common) when more than the boot before */
+				if (json_is_integer(x) && json_is_integer(y) && rebooted &&
+				    json_integer_value(y) > (k == 0 ? json_integer_value(x) : 0))
+					snap_diff__add(
+					    c, SNAP_RULE_AER_ERRORS, c->tn.dev[j].bdf,
+					    json_incref((json_t *)x), json_incref((json_t *)y),
+					    "%s: %" JSON_INTEGER_FORMAT
+					    " %s AER error(s) since the reboot "
+					    "(%" JSON_INTEGER_FORMAT " in the boot before).",
+					    ln, json_integer_value(y), keys[k],
+					    json_integer_value(x));
+				else if (json_is_integer(x) && json_is_integer(y) && !rebooted &&
+				         json_integer_value(y) > json_integer_value(x))
 					snap_diff__add(
 					    c, SNAP_RULE_AER_ERRORS, c->tn.dev[j].bdf,
 					    json_incref((json_t *)x), json_incref((json_t *)y),
