@@ -16,7 +16,12 @@ SUDO=; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
 version=$(sed -n '1s/.*(\(.*\)).*/\1/p' "$SNAP_SOURCE_DIR/debian/changelog")
 src="$T/pcisnap-$version"
 mkdir "$src"
-(cd "$SNAP_SOURCE_DIR" && git ls-files -z | xargs -0 cp --parents -t "$src")
+# the tracked files; a tree without git (a tarball): all of it but the build directories
+if git -C "$SNAP_SOURCE_DIR" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	(cd "$SNAP_SOURCE_DIR" && git ls-files -z | xargs -0 cp --parents -t "$src")
+else
+	tar -C "$SNAP_SOURCE_DIR" --exclude='./build*' --exclude='./obj-*' -cf - . | tar -C "$src" -xf -
+fi
 check "the package version is the project's" grep -q "project(pcisnap VERSION $version " "$src/CMakeLists.txt"
 check "dpkg-buildpackage -us -uc -b" sh -c \
 	"cd '$src' && DEB_BUILD_OPTIONS='nocheck parallel=$(nproc)' dpkg-buildpackage -us -uc -b >'$T/build.log' 2>&1"

@@ -477,8 +477,58 @@ def check_boot(c, b):
             c.ok(f"{n}: check FAIL irq_remapping while the guest remaps", expected_ir(b) != "enabled")
         elif cid == "iommu_active":
             c.ok(f"{n}: check FAIL iommu_active while the guest has groups", not iommu_on)
+    check_forensics(c, b)
     c.ok(f"{n}: collect exit status 0", open(os.path.join(b.g, "collect.rc")).read().strip() == "0",
          open(os.path.join(b.g, "collect.stderr")).read())
+
+
+def check_forensics(c, b):
+    """The boot and forensics facts against what the guest kernel's own files said, and the
+    boot unit's commands run in the guest."""
+    n, s, g = b.name, b.snap, os.path.join(b.g, "forensics")
+    if not os.path.isdir(g):
+        c.ok(f"{n}: the guest recorded its forensics facts", False)
+        return
+    first = lambda f: (lines(os.path.join(g, f)) or [""])[0].strip()
+    num = lambda v: int(v) if v.lstrip("-").isdigit() else None
+    f = s.get("forensics", {})
+    c.eq(f"{n}: boot id", s.get("boot", {}).get("id"), first("boot_id"))
+    c.ok(f"{n}: uptime is a number of seconds", isinstance(s.get("boot", {}).get("uptime"), int))
+    c.eq(f"{n}: crash kernel reserved", f.get("crash_kernel", {}).get("reserved_bytes"),
+         num(first("kexec_crash_size")))
+    c.eq(f"{n}: crash kernel loaded", f.get("crash_kernel", {}).get("loaded"),
+         num(first("kexec_crash_loaded")))
+    want = first("pstore_backend")
+    c.eq(f"{n}: pstore backend", f.get("pstore", {}).get("backend"),
+         None if "No such file" in want else ("" if want in ("", "(null)") else want))
+    recs = [l for l in lines(os.path.join(g, "pstore_ls")) if l and "No such" not in l]
+    c.eq(f"{n}: pstore records", f.get("pstore", {}).get("records"), len(recs))
+    for l in lines(os.path.join(g, "sysctl")):
+        k, v = l.split()
+        c.eq(f"{n}: kernel.{k}", f.get("panic", {}).get(k), num(v))
+    # the mount /var/log/journal would live on: the longest covering mount point
+    best = None
+    for l in lines(os.path.join(g, "mountinfo")):
+        parts = l.split(" - ")
+        if len(parts) != 2:
+            continue
+        mp = parts[0].split()[4]
+        if (mp == "/" or "/var/log/journal".startswith(mp.rstrip("/") + "/")) and \
+                (best is None or len(mp) >= len(best[0])):
+            best = (mp, parts[1].split()[0])
+    m = f.get("journal", {}).get("mount")
+    c.eq(f"{n}: the journal's mount", (m["mount_point"], m["fstype"]) if m else None, best)
+    rc = lambda f: (lines(os.path.join(b.g, f)) or ["?"])[0].strip()
+    c.eq(f"{n}: boot start exit status", rc("boot-start.rc"), "0")
+    c.eq(f"{n}: boot stop exit status", rc("boot-stop.rc"), "0")
+    j = lines(os.path.join(b.g, "boot.journal"))
+    c.ok(f"{n}: boot start and stop said so", any("the first boot" in l for l in j) and
+         any(first("boot_id") + " ended cleanly" in l for l in j), "\n".join(j))
+    try:
+        bs = json.load(open(os.path.join(b.g, "boot-snapshot.json")))
+        c.eq(f"{n}: the stored snapshot's boot", bs["boot"]["id"], first("boot_id"))
+    except (OSError, ValueError, KeyError) as e:
+        c.ok(f"{n}: the stored snapshot of boot start", False, str(e))
 
 
 def check_pair(c, pcisnap, old, new, want_class, want_rc, out):

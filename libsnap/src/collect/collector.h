@@ -53,7 +53,7 @@ json_t *snap_collect__setting(const json_t *vfio, const json_t *opts, const char
 json_t *snap_collect__iommu_units(struct collector *c, const char **vendor);
 /* The kernel log: --dmesg FILE (outside the root, the operator's file) or the live /dev/kmsg. */
 json_t *snap_collect__kernel_log(struct collector *c);
-/* forensics.c: the boot {id, uptime_s, previous_id, previous_clean} (previous_*: null until
+/* forensics.c: the boot {id, uptime, previous_id, previous_clean} (previous_*: null until
  * the store fills them), and the facts that decide whether a dying host leaves evidence. */
 json_t *snap_collect__boot(struct collector *c);
 json_t *snap_collect__forensics(struct collector *c, const json_t *opts, const json_t *vfio);

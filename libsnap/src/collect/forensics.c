@@ -35,7 +35,7 @@ json_t *snap_collect__boot(struct collector *c)
 	if (up)
 		tenths = snap_parse__tenths(up, NULL);
 	boot = json_pack("{s:o, s:o, s:n, s:n}", "id",
-	                 id ? json_string(snap_parse__trim(id)) : json_null(), "uptime_s",
+	                 id ? json_string(snap_parse__trim(id)) : json_null(), "uptime",
 	                 tenths >= 0 ? json_integer(tenths / 10) : json_null(), "previous_id",
 	                 "previous_clean");
 	free(id);
