@@ -518,6 +518,8 @@ def check_forensics(c, b):
             best = (mp, parts[1].split()[0])
     m = f.get("journal", {}).get("mount")
     c.eq(f"{n}: the journal's mount", (m["mount_point"], m["fstype"]) if m else None, best)
+    # the guest runs from its initramfs (rootfs: RAM), with no journal on a disk
+    c.eq(f"{n}: a journal in RAM is not persistent", f.get("journal", {}).get("persistent"), False)
     rc = lambda f: (lines(os.path.join(b.g, f)) or ["?"])[0].strip()
     c.eq(f"{n}: boot start exit status", rc("boot-start.rc"), "0")
     c.eq(f"{n}: boot stop exit status", rc("boot-stop.rc"), "0")

@@ -200,12 +200,13 @@ static json_t *journal_mount(struct collector *c)
 	return best;
 }
 
-/* RAM-backed: a tmpfs or ramfs, or a zram device (log2ram and folder2ram use either). */
+/* RAM-backed: a tmpfs or ramfs (rootfs is one: an initramfs never pivoted, as in the lab), or a
+ * zram device (log2ram and folder2ram use either). */
 static bool mount_volatile(const json_t *m)
 {
 	const char *fs = snap_json__str(m, "fstype"), *src = snap_json__str(m, "source");
 
-	return (fs && (!strcmp(fs, "tmpfs") || !strcmp(fs, "ramfs"))) ||
+	return (fs && (!strcmp(fs, "tmpfs") || !strcmp(fs, "ramfs") || !strcmp(fs, "rootfs"))) ||
 	       (src && (!strncmp(src, "/dev/zram", 9) || strstr(src, "log2ram")));
 }
 
