@@ -96,6 +96,50 @@ static void render_text(snap_buf *b, const json_t *root)
 	                 json_is_true(json_object_get(fw, "efi")) ? "EFI" : "legacy BIOS",
 	                 tri(json_object_get(fw, "secure_boot"), "on", "off"),
 	                 or_unknown(snap_json__str(fw, "lockdown")));
+	{
+		const json_t *bt = json_object_get(root, "boot"),
+		             *pc = json_object_get(bt, "previous_clean");
+
+		if (json_is_object(bt))
+			snap_buf__printf(
+			    b, "this boot %s, up %" JSON_INTEGER_FORMAT " s; previous boot %s%s\n",
+			    or_unknown(snap_json__str(bt, "id")),
+			    json_integer_value(json_object_get(bt, "uptime")),
+			    or_unknown(snap_json__str(bt, "previous_id")),
+			    json_is_true(pc)    ? " ended cleanly"
+			    : json_is_false(pc) ? " ENDED UNCLEANLY (crash, power loss or "
+			                          "hard lockup)"
+			                        : "");
+	}
+	{
+		const json_t *f = json_object_get(root, "forensics");
+		const json_t *j = json_object_get(f, "journal"), *ps = json_object_get(f, "pstore");
+		const json_t *ck = json_object_get(f, "crash_kernel"),
+		             *nc = json_object_get(f, "netconsole");
+		const char *be = snap_json__str(ps, "backend");
+		json_int_t res = json_integer_value(json_object_get(ck, "reserved_bytes"));
+
+		if (json_is_object(f))
+			snap_buf__printf(
+			    b,
+			    "evidence  journal %s, pstore %s, crash kernel %s, netconsole %s, "
+			    "kernel.panic %s\n",
+			    tri(json_object_get(j, "persistent"), "persistent", "NOT PERSISTENT"),
+			    be ? (*be ? be : "no backend") : "unknown",
+			    res > 0                                                  ? "reserved"
+			    : json_is_integer(json_object_get(ck, "reserved_bytes")) ? "none"
+			                                                             : "unknown",
+			    json_integer_value(json_object_get(nc, "enabled")) > 0 ||
+			            json_array_size(json_object_get(nc, "configured"))
+			        ? "configured"
+			        : "none",
+			    json_is_integer(json_object_get(json_object_get(f, "panic"), "panic"))
+			        ? (json_integer_value(
+			               json_object_get(json_object_get(f, "panic"), "panic"))
+			               ? "reboots"
+			               : "hangs (0)")
+			        : "unknown");
+	}
 	if (json_is_true(json_object_get(io, "enabled")))
 		snap_buf__printf(b, "IOMMU     enabled (%s, %zu unit(s)), %zu group(s)\n",
 		                 or_unknown(snap_json__str(io, "vendor")),
