@@ -43,7 +43,8 @@ struct cli_config {
 	int gate;         /* gate = none|regression|isolation: boot start fails on such a verdict */
 };
 extern struct cli_config cli_conf;
-int cli_config_load(void); /* CLI_OK, or CLI_ERROR with the message printed */
+int cli_config_load(void);             /* CLI_OK, or CLI_ERROR with the message printed */
+int cli_gate_policy(const char *word); /* "none", "regression", "isolation": CLI_GATE_*; else -1 */
 void cli_config_release(void);
 
 /* metrics.c: Prometheus metrics of a snapshot (check run here); diff_verdict may be NULL. */

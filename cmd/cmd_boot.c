@@ -69,13 +69,7 @@ static int boot_option(int key, const char *arg, void *payload)
 		a->pci_ids = arg;
 		break;
 	case 'g':
-		if (!strcmp(arg, "none"))
-			a->gate = CLI_GATE_NONE;
-		else if (!strcmp(arg, "regression"))
-			a->gate = CLI_GATE_REGRESSION;
-		else if (!strcmp(arg, "isolation"))
-			a->gate = CLI_GATE_ISOLATION;
-		else
+		if ((a->gate = cli_gate_policy(arg)) < 0)
 			return cli_error("boot: --gate is none, regression or isolation, not '%s'",
 			                 arg);
 		break;

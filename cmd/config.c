@@ -89,6 +89,16 @@ static int parse_line(const char *path, unsigned lineno, char *line)
 	                 path, lineno, key);
 }
 
+int cli_gate_policy(const char *word)
+{
+	static const char *const names[] = {"none", "regression", "isolation"};
+
+	for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+		if (!strcmp(word, names[i]))
+			return i; /* CLI_GATE_NONE, CLI_GATE_REGRESSION, CLI_GATE_ISOLATION */
+	return -1;
+}
+
 int cli_config_load(void)
 {
 	const char *env = getenv("PCISNAP_CONFIG");
