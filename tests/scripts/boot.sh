@@ -157,6 +157,25 @@ SOURCE_DATE_EPOCH=8000 "$PCISNAP" boot start --root b --store "$S" --journal j8 
 set -e
 check "--gate isolation: a binding regression alone passes (exit 0)" test "$rc8" = 0
 
+# --- hostile last words: a FIFO and links out of the root among the pstore records, a journal
+# file that is not one: never blocks, never leaves the root
+cp -r a h && boot_id h aaaaaaaa-0000-4000-8000-000000000001
+SOURCE_DATE_EPOCH=9000 "$PCISNAP" boot start --root h --store "$T/hs" --journal jh 2>/dev/null
+boot_id h aaaaaaaa-0000-4000-8000-000000000002
+mkfifo h/sys/fs/pstore/dmesg-fifo
+ln -s /etc/passwd h/sys/fs/pstore/dmesg-abs
+ln -s ../../../../../../../../etc/passwd h/sys/fs/pstore/dmesg-rel
+mkdir -p h/var/log/journal/x && head -c 4096 /dev/urandom >h/var/log/journal/x/system.journal
+set +e
+SOURCE_DATE_EPOCH=9100 timeout 60 "$PCISNAP" boot start --root h --store "$T/hs" --journal jh 2>/dev/null; rch=$?
+set -e
+check "hostile last words: boot start completes (exit 0)" test "$rch" = 0
+"$PCISNAP" boot last-words --store "$T/hs" pve-ws-01 --format json >lwh.json
+check "hostile last words: nothing from outside the root, no FIFO opened" python3 -c "
+import json; d=json.load(open('lwh.json'))
+assert all('root:' not in (r.get('text') or '') for r in d['pstore']), d['pstore']
+assert not any(r['name'] == 'dmesg-fifo' for r in d['pstore']), d['pstore']"
+
 # --- stop without a snapshot of this boot; bad configuration
 boot_id a 99999999-9999-4999-8999-999999999999
 set +e
