@@ -158,7 +158,11 @@ static int boot_start(struct boot_args *a, const char *store)
 	host = snap_snapshot_hostname(s);
 	if ((rc = cli_open_store(&st, store, 1)) != CLI_OK)
 		goto done;
-	if (snap_store_boot_previous(st, s, &err) < 0) {
+	/* a start in a boot that recorded its end (systemctl restart: stop, then start): the boot
+	 * goes on, and only its last stop may say it ended */
+	if ((snap_snapshot_boot_id(s) &&
+	     snap_store_boot_reopen(st, host, snap_snapshot_boot_id(s), &err) < 0) ||
+	    snap_store_boot_previous(st, s, &err) < 0) {
 		rc = cli_snap_error(&err);
 		goto done;
 	}

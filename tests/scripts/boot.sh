@@ -59,6 +59,11 @@ SOURCE_DATE_EPOCH=2100 "$PCISNAP" boot start --root a --store "$S" --journal j2b
 check "a second start in the same boot: the previous boot is still the one before" python3 -c "
 import json; b=json.load(open('s2b.json'))['boot']
 assert b['previous_id'].startswith('1111') and b['previous_clean'] is True, b"
+# systemctl restart in boot 2: stop records an end, start takes it back (the boot goes on)
+"$PCISNAP" boot stop --root a --store "$S" --journal j2b
+SOURCE_DATE_EPOCH=2200 "$PCISNAP" boot start --root a --store "$S" --journal j2b 2>/dev/null
+check "a restart (stop, start) leaves no end record for a boot that goes on (boot 1's only)" \
+	test "$(git --git-dir="$S" notes --ref=pcisnap/boot-end list | wc -l)" = 1
 # no boot stop: boot 2 dies (a hard lockup), leaving a pstore record and kernel messages
 
 # --- boot 3: a kernel without vfio, after boot 2 died

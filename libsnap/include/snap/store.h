@@ -192,6 +192,13 @@ SNAP_EXTERN int snap_store_boot_end(snap_store *st, const char *host, const char
                                     snap_oid *at, snap_error *err);
 
 /**
+ * Take back the clean-end record of boot boot_id of host: the boot goes on (the unit was
+ * restarted: its stop recorded an end, its start says otherwise). @return 0 or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_store_boot_reopen(snap_store *st, const char *host, const char *boot_id,
+                                       snap_error *err);
+
+/**
  * One line per snapshot of host, newest first: time, commit, labels, kernel, BIOS, verdict.
  * Reads commit messages only, never the snapshots.
  * @param[out] out  new string; free() it

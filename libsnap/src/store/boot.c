@@ -194,3 +194,42 @@ int snap_store_boot_end(snap_store *st, const char *host, const char *boot_id, s
 		git_oid_tostr(at->hex, sizeof(at->hex), &nw.id);
 	return error;
 }
+
+struct reopen {
+	snap_store *st;
+	const char *boot;
+	git_signature *sig;
+	int removed, error;
+};
+
+static int drop_end(const git_oid *id, const char *boot, void *p)
+{
+	struct reopen *ro = p;
+
+	if (strcmp(boot, ro->boot))
+		return 1; /* this boot's snapshots are the newest: past them, done */
+	if (has_end_note(ro->st, id)) {
+		if (git_note_remove(ro->st->repo, "refs/notes/pcisnap/boot-end", ro->sig, ro->sig,
+		                    id) < 0)
+			ro->error = -1;
+		else
+			ro->removed++;
+	}
+	return 0;
+}
+
+int snap_store_boot_reopen(snap_store *st, const char *host, const char *boot_id, snap_error *err)
+{
+	struct reopen ro = {st, boot_id, NULL, 0, 0};
+	int error;
+
+	SNAP_ASSERT_ARG(st && host && boot_id);
+	if (git_signature_now(&ro.sig, "pcisnap", "pcisnap@localhost") < 0)
+		return snap_error__set(err, SNAP_ERROR, "cannot write to store %s", st->path);
+	error = walk(st, host, drop_end, &ro, err);
+	git_signature_free(ro.sig);
+	if (!error && ro.error)
+		error = snap_error__set(err, SNAP_ERROR, "cannot write to store %s: %s", st->path,
+		                        git_error_last() ? git_error_last()->message : "?");
+	return error;
+}
