@@ -99,8 +99,9 @@ check "boot 3: the unclean end said at priority warning" \
 	grep -q '^<4>pcisnap: pve-ws-01: the previous boot 22222222-2222-4222-8222-222222222222 has no record of a clean end' j3
 check "boot 3: the regression said at priority err, with the report" sh -c \
 	"grep -q '^<3>pcisnap: pve-ws-01: binding_regression against' j3 && grep -q '^<3>  \[vfio_module_missing\]' j3"
+SOURCE_DATE_EPOCH=3100 "$PCISNAP" collect --root b --store "$S" 2>/dev/null # later in boot 3
 "$PCISNAP" show --store "$S" pve-ws-01 --format json >s3.json
-check "boot 3: previous_clean false in the snapshot" python3 -c "
+check "boot 3, a later collect: previous_clean still false" python3 -c "
 import json; b=json.load(open('s3.json'))['boot']; assert b['previous_clean'] is False and b['previous_id'].startswith('2222'), b"
 "$PCISNAP" check --store "$S" pve-ws-01 >c3 || true
 check "check warns of the previous boot's end" grep -q '^WARN  previous_boot .*no record of a clean end' c3
@@ -109,7 +110,7 @@ check "log shows it" sh -c "head -1 log3 | grep -q 'after an unclean end of boot
 "$PCISNAP" log --store "$S" pve-ws-01 --format json >log3.json
 check "log --format json: boot and previous_boot, in its schema" sh -c "$VALIDATE '$SNAP_SOURCE_DIR/schema/log.v1.schema.json' log3.json &&
 	python3 -c \"import json; r=json.load(open('log3.json'))['snapshots'][0]; assert r['previous_boot'].startswith('unclean 2222') and r['boot'].startswith('3333'), r\""
-"$PCISNAP" boot last-words --store "$S" pve-ws-01 --format json >lw.json
+"$PCISNAP" boot last-words --store "$S" 'pve-ws-01~1' --format json >lw.json # boot start's snapshot
 check "the last words keep the pstore record" python3 -c "
 import json; d=json.load(open('lw.json'))
 assert d['schema']=='pcisnap.last-words/1' and d['previous_boot'].startswith('2222'), d
@@ -122,7 +123,7 @@ assert len(m)==3 and m[0].startswith('DMAR: [DMA Read') and 'FLR' in m[1] and 'L
 else
 	not_ok "systemd-journal-remote not installed: the journal is untested"
 fi
-"$PCISNAP" boot last-words --store "$S" >lw.txt 2>/dev/null || "$PCISNAP" boot last-words --store "$S" pve-ws-01 >lw.txt
+"$PCISNAP" boot last-words --store "$S" 'pve-ws-01~1' >lw.txt
 check "last-words as text" grep -q 'Kernel panic - not syncing' lw.txt
 check "metrics: the unclean end and the verdict" sh -c \
 	"grep -qx 'pcisnap_previous_boot_clean{host=\"pve-ws-01\"} 0' prom/pcisnap.prom &&

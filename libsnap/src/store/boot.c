@@ -28,7 +28,8 @@ static const char *boot_id_of(const snap_snapshot *s)
  * it returns nonzero. 0, or an error; a host with no snapshot walks nothing.
  */
 static int walk(snap_store *st, const char *host,
-                int (*fn)(const git_oid *id, const char *boot, void *p), void *p, snap_error *err)
+                int (*fn)(const git_oid *id, const char *boot, const char *msg, void *p), void *p,
+                snap_error *err)
 {
 	char ref[512];
 	git_oid at;
@@ -50,7 +51,7 @@ static int walk(snap_store *st, const char *host,
 			return snap_error__set(err, SNAP_ERROR,
 			                       "corrupt store: cannot read a commit of %s", host);
 		snap_store__msg_field(boot, sizeof(boot), git_commit_message(c), "boot");
-		stop = fn(&at, boot, p);
+		stop = fn(&at, boot, git_commit_message(c), p);
 		if (!stop && git_commit_parentcount(c) > 0)
 			git_oid_cpy(&at, git_commit_parent_id(c, 0));
 		else
@@ -79,7 +80,7 @@ static int has_end_note(snap_store *st, const git_oid *id)
 	return rc == 0;
 }
 
-static int find_previous(const git_oid *id, const char *boot, void *p)
+static int find_previous(const git_oid *id, const char *boot, const char *msg, void *p)
 {
 	struct previous *pv = p;
 
@@ -88,8 +89,20 @@ static int find_previous(const git_oid *id, const char *boot, void *p)
 		return 1;
 	}
 	if (!*pv->id) {
-		if (!strcmp(boot, pv->current))
-			return 0; /* this boot's own earlier snapshots */
+		if (!strcmp(boot, pv->current)) {
+			/* this boot's own earlier snapshot: what it said of the boot before holds
+			 * (that boot's end was written before this one began), so a host that
+			 * collects every hour reads one commit, not a day of them */
+			char prev[160];
+
+			snap_store__msg_field(prev, sizeof(prev), msg, "previous_boot");
+			if (!strncmp(prev, "clean ", 6) || !strncmp(prev, "unclean ", 8)) {
+				snprintf(pv->id, sizeof(pv->id), "%s", strchr(prev, ' ') + 1);
+				pv->clean = prev[0] == 'c';
+				return 1;
+			}
+			return 0;
+		}
 		snprintf(pv->id, sizeof(pv->id), "%s", boot);
 	} else if (strcmp(boot, pv->id)) {
 		return 1; /* past the previous boot */
@@ -125,10 +138,11 @@ struct newest {
 	bool found;
 };
 
-static int find_newest(const git_oid *id, const char *boot, void *p)
+static int find_newest(const git_oid *id, const char *boot, const char *msg, void *p)
 {
 	struct newest *nw = p;
 
+	(void)msg;
 	if (strcmp(boot, nw->boot))
 		return !*boot; /* a snapshot of pcisnap before boots: nothing older can match */
 	git_oid_cpy(&nw->id, id);
@@ -202,10 +216,11 @@ struct reopen {
 	int removed, error;
 };
 
-static int drop_end(const git_oid *id, const char *boot, void *p)
+static int drop_end(const git_oid *id, const char *boot, const char *msg, void *p)
 {
 	struct reopen *ro = p;
 
+	(void)msg;
 	if (strcmp(boot, ro->boot))
 		return 1; /* this boot's snapshots are the newest: past them, done */
 	if (has_end_note(ro->st, id)) {
