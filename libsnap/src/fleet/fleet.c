@@ -61,14 +61,6 @@ static int host_rank(const json_t *h)
 	return v * 4 + check_rank(snap_json__str(h, "check"));
 }
 
-static int cmp_worst_host(const void *a, const void *b)
-{
-	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	int d = host_rank(y) - host_rank(x);
-
-	return d ? d : strcmp(snap_json__str(x, "host"), snap_json__str(y, "host"));
-}
-
 static void model_key(char *buf, size_t n, const json_t *o)
 {
 	snprintf(buf, n, "%s\n%s", snap_json__str(o, "model"), snap_json__str(o, "inventory"));
@@ -109,10 +101,38 @@ static void sort_array(json_t *arr, int (*cmp)(const void *, const void *, void 
 	free(v);
 }
 
-static int cmp_worst_host_r(const void *a, const void *b, void *arg)
+/* a host with its rank, computed once, not at each of the sort's n log n comparisons */
+struct ranked {
+	int rank;
+	const char *host;
+	json_t *h;
+};
+
+static int cmp_ranked(const void *a, const void *b)
 {
-	(void)arg;
-	return cmp_worst_host(a, b);
+	const struct ranked *x = a, *y = b;
+	int d = y->rank - x->rank;
+
+	return d ? d : strcmp(x->host, y->host);
+}
+
+static void sort_hosts(json_t *arr)
+{
+	size_t n = json_array_size(arr), i;
+	struct ranked *v = n ? malloc(n * sizeof(*v)) : NULL;
+
+	if (!v)
+		return; /* out of memory: left in name order */
+	for (i = 0; i < n; i++) {
+		v[i].h = json_incref(json_array_get(arr, i));
+		v[i].rank = host_rank(v[i].h);
+		v[i].host = snap_json__str(v[i].h, "host");
+	}
+	qsort(v, n, sizeof(*v), cmp_ranked);
+	json_array_clear(arr);
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, v[i].h);
+	free(v);
 }
 
 /* Worst hosts first, and the models holding them. */
@@ -121,7 +141,7 @@ static void worst_first(json_t *doc)
 	json_t *ranks = json_object(), *h;
 	size_t i;
 
-	sort_array(json_object_get(doc, "hosts"), cmp_worst_host_r, NULL);
+	sort_hosts(json_object_get(doc, "hosts"));
 	/* hosts are worst first now: a model's first host gives its rank */
 	json_array_foreach (json_object_get(doc, "hosts"), i, h) {
 		char key[700];
@@ -178,7 +198,9 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 		memset(r, 0, sizeof(*r));
 		snprintf(r->host, sizeof(r->host), "%s", name);
 		snprintf(ref, sizeof(ref), "refs/heads/%s", name);
-		if (git_reference_name_to_id(&r->tip, st->repo, ref) < 0 ||
+		/* the tip the listing read, else (a symbolic ref) the ref resolved */
+		if ((git_oid_fromstr(&r->tip, snap_json__str(hn, "tip")) < 0 &&
+		     git_reference_name_to_id(&r->tip, st->repo, ref) < 0) ||
 		    git_commit_lookup(&c, st->repo, &r->tip) < 0) {
 			error = snap_error__set(err, SNAP_ERROR,
 			                        "corrupt store: cannot read host '%s'", r->host);
@@ -219,11 +241,19 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 		              !strcmp(rows[hi].inv, rows[lo].inv);
 		     hi++)
 			;
-		for (size_t i = lo; i < hi; i++) {
-			size_t c = 0;
+		/* hosts per configuration, counted once (a model of n hosts costs n, not n^2) */
+		json_t *per_cfg = json_object();
 
-			for (size_t k = lo; k < hi; k++)
-				c += !strcmp(rows[k].cfg, rows[i].cfg);
+		for (size_t i = lo; i < hi; i++) {
+			json_t *v = json_object_get(per_cfg, rows[i].cfg);
+
+			json_object_set_new(per_cfg, rows[i].cfg,
+			                    json_integer(v ? json_integer_value(v) + 1 : 1));
+		}
+		for (size_t i = lo; i < hi; i++) {
+			size_t c =
+			    (size_t)json_integer_value(json_object_get(per_cfg, rows[i].cfg));
+
 			/* most hosts; on a tie the better check result, then the smaller
 			 * fingerprint */
 			if (c > best ||
@@ -236,6 +266,7 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 				bi = i;
 			}
 		}
+		json_decref(per_cfg);
 		rows[bi].baseline = true;
 		for (size_t i = lo; i < hi; i++) {
 			struct row *r = &rows[i];

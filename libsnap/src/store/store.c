@@ -1151,7 +1151,9 @@ static void log_text_row(snap_buf *b, const json_t *r)
 }
 
 /*
- * Names of the host branches, sorted, as a JSON array of {"k": name}. libgit2's iterator passes
+ * Names of the host branches, sorted, as a JSON array of {"k": name, "tip": hex}: the iterator
+ * has read each ref already, so its target comes with it (fleet looks no ref up twice).
+ * libgit2's iterator passes
  * over a loose ref it cannot parse without a word, so the loose refs on disk are counted too:
  * a branch that is there but unreadable is an error, never a host silently left out.
  */
@@ -1161,7 +1163,7 @@ int snap_store__host_names(json_t **out, snap_store *st, snap_error *err)
 	json_t *hosts = json_array(), *seen = json_object();
 	char **loose = NULL, *dir = NULL;
 	size_t nloose = 0;
-	const char *name;
+	git_reference *ref = NULL;
 	snap_root r;
 	int rc, error = 0;
 
@@ -1173,9 +1175,17 @@ int snap_store__host_names(json_t **out, snap_store *st, snap_error *err)
 		error = git_fail(err, SNAP_ERROR, "corrupt store: cannot list hosts of", st->path);
 		goto done;
 	}
-	while ((rc = git_reference_next_name(&name, it)) == 0) {
-		json_array_append_new(hosts, json_pack("{s:s}", "k", name + 11));
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref);
+		const git_oid *tip = git_reference_target(ref);
+		char hex[GIT_OID_HEXSZ + 1] = "";
+
+		if (tip)
+			git_oid_tostr(hex, sizeof(hex), tip);
+		json_array_append_new(hosts, json_pack("{s:s, s:s}", "k", name + 11, "tip", hex));
 		json_object_set_new(seen, name + 11, json_true());
+		git_reference_free(ref);
+		ref = NULL;
 	}
 	if (rc != GIT_ITEROVER) {
 		error = git_fail(err, SNAP_ERROR, "corrupt store: cannot list hosts of", st->path);

@@ -59,7 +59,8 @@ struct snap_store_fields {
 int snap_store__load_commit(snap_snapshot **out, struct snap_store *st, const struct git_oid *id,
                             snap_error *err);
 void snap_store__msg_field(char *buf, size_t n, const char *msg, const char *key);
-/* Host branch names, sorted, as [{"k": name}]; an unreadable branch is an error, never skipped. */
+/* Host branch names, sorted, as [{"k": name, "tip": hex ("" for a symbolic ref)}]; an
+ * unreadable branch is an error, never skipped. */
 int snap_store__host_names(json_t **out, struct snap_store *st, snap_error *err);
 
 #endif
