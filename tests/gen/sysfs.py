@@ -67,6 +67,11 @@ def config_space(d):
         lnksta = speed_code(link.get("cur")) | (link.get("curw", 0) << 4)
         struct.pack_into("<I", c, 0x4c, lnkcap)
         struct.pack_into("<H", c, 0x52, lnksta)
+        # Link Capabilities 2 (a version 2 capability): the Supported Link Speeds vector, every
+        # speed up to the maximum, as PCIe r3.0 and later hardware has it; the kernel's
+        # max_link_speed is its highest bit
+        code = speed_code(link.get("max"))
+        struct.pack_into("<I", c, 0x6c, sum(1 << k for k in range(1, code + 1)) if code else 0)
     else:
         c[0x40], c[0x41] = 0x01, 0x80 if af else 0x00  # power management
         struct.pack_into("<H", c, 0x42, 0x0003)

@@ -55,6 +55,7 @@ static void root_port(uint8_t *c)
 	put32(c, 0x44, 0x10000000);
 	put32(c, 0x4c, 3 | (16 << 4));
 	put16(c, 0x52, 2 | (8 << 4));
+	put32(c, 0x6c, 0x0e); /* Link Capabilities 2: 2.5, 5.0 and 8.0 GT/s */
 	put32(c, 0x100, 0x000d | (1 << 16) | (0x110 << 20));
 	put16(c, 0x104, 0x1d);
 	put16(c, 0x106, 0x05);
@@ -93,6 +94,55 @@ Test(pci, full_config_decodes_acs_flr_dsn_link)
 	    json_integer_value(json_object_get(json_object_get(o, "link_config"), "cur_width")), 8);
 	cr_assert_eq(
 	    json_integer_value(json_object_get(json_object_get(o, "bridge"), "secondary_bus")), 1);
+	json_decref(o);
+}
+
+/* The link as the kernel's sysfs attributes compute it (pcie_get_speed_cap() and friends). */
+static const char *max_speed_of(unsigned vers, unsigned lnkcap, unsigned lnkcap2)
+{
+	static char out[32];
+	uint8_t cfg[4096];
+	json_t *o, *link;
+
+	root_port(cfg);
+	put16(cfg, 0x42, vers | (4 << 4));
+	put32(cfg, 0x4c, lnkcap);
+	put32(cfg, 0x6c, lnkcap2);
+	o = decode(cfg, 4096);
+	link = json_object_get(o, "link_config");
+	snprintf(out, sizeof(out), "%s",
+	         !json_is_object(link) ? "no link"
+	         : json_is_string(json_object_get(link, "max_speed"))
+	             ? snap_json__str(link, "max_speed")
+	             : "unknown");
+	json_decref(o);
+	return out;
+}
+
+Test(pci, link_speed_is_the_kernels)
+{
+	/* the vector of Link Capabilities 2 wins, whatever Link Capabilities says */
+	cr_assert_str_eq(max_speed_of(2, 1 | (4 << 4), 0x1e), "16.0 GT/s");
+	/* a vector naming no speed: unknown, not Link Capabilities' field */
+	cr_assert_str_eq(max_speed_of(2, 2 | (4 << 4), 0x100), "unknown");
+	/* no vector: Link Capabilities, which names only 2.5 and 5.0 GT/s */
+	cr_assert_str_eq(max_speed_of(2, 2 | (4 << 4), 0), "5.0 GT/s");
+	cr_assert_str_eq(max_speed_of(2, 3 | (4 << 4), 0), "unknown");
+	/* a version 1 capability has no Link Capabilities 2: its bytes are not read */
+	cr_assert_str_eq(max_speed_of(1, 1 | (4 << 4), 0x1e), "2.5 GT/s");
+}
+
+Test(pci, link_registers_all_zero_is_no_link)
+{
+	uint8_t cfg[4096];
+	json_t *o;
+
+	root_port(cfg); /* as a VF's reserved link registers read */
+	put32(cfg, 0x4c, 0);
+	put16(cfg, 0x52, 0);
+	put32(cfg, 0x6c, 0);
+	o = decode(cfg, 4096);
+	cr_assert(json_is_null(json_object_get(o, "link_config")));
 	json_decref(o);
 }
 

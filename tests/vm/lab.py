@@ -449,6 +449,26 @@ def check_boot(c, b):
             c.eq(f"{n}: link of {bdf} (no link)", d.get("link"), None)
         elif d.get("link"):
             c.ok(f"{n}: link width of {bdf} is a width", d["link"].get("max_width") != 255)
+    # the link pcisnap computes from config space, against the kernel's own attributes
+    attrs = {}
+    for l in lines(os.path.join(b.g, "links.txt")):
+        parts = l.split()
+        if len(parts) == 3:
+            attrs.setdefault(parts[0], {})[parts[1]] = parts[2].replace("_", " ")
+    for bdf, a in sorted(attrs.items()):
+        d = devs.get(bdf, {})
+        if d.get("pcie_type") in ("rc_integrated_endpoint", "rc_event_collector", "conventional", None):
+            continue
+        speed = lambda v: None if v in (None, "Unknown") else v.replace(" PCIe", "")
+        width = lambda v: None if v in (None, "255") else int(v)
+        want = {"max_speed": speed(a.get("max_link_speed")), "max_width": width(a.get("max_link_width")),
+                "cur_speed": speed(a.get("current_link_speed")),
+                "cur_width": width(a.get("current_link_width"))}
+        if want["max_width"] is None and want["cur_width"] == 0:
+            want["cur_width"] = None
+        if all(v is None for v in want.values()):
+            want = None
+        c.eq(f"{n}: link of {bdf} (the kernel's attributes)", d.get("link"), want)
     c.eq(f"{n}: modules", sorted(s["kernel"]["modules"]), b.modules)
     c.eq(f"{n}: cmdline", s["kernel"]["cmdline"].split(), b.cmdline)
     iommu_on = bool(b.groups)

@@ -223,6 +223,49 @@ static json_t *link_speed(unsigned code)
 	return code < SNAP_ARRAY_SIZE(s) && s[code] ? json_string(s[code]) : json_null();
 }
 
+/*
+ * The link as the kernel's max_link_speed, max_link_width, current_link_speed and
+ * current_link_width attributes state it (drivers/pci/pci-sysfs.c), from the same registers:
+ * pcie_get_speed_cap() takes the highest speed of Link Capabilities 2's vector when that
+ * register is implemented (capability version 2 and later) and not zero, else only 2.5 or
+ * 5.0 GT/s from Link Capabilities; pcie_get_width_cap() reads 255 (unknown) when Link
+ * Capabilities is zero; the current speed is pcie_link_speed[] of Link Status. The link
+ * registers exist for the types pcie_cap_has_lnkctl() names, else read as zero. As the
+ * attributes are recorded: unknown speeds and a 255 width null, a current width of 0 null when
+ * the maximum is unknown, and all of it unknown: no link (null).
+ */
+static json_t *kernel_link(struct pci_dev *d, int exp, unsigned type)
+{
+	bool has_link = type == PCI_EXP_TYPE_ENDPOINT || type == PCI_EXP_TYPE_LEG_END ||
+	                type == PCI_EXP_TYPE_ROOT_PORT || type == PCI_EXP_TYPE_UPSTREAM ||
+	                type == PCI_EXP_TYPE_DOWNSTREAM || type == PCI_EXP_TYPE_PCI_BRIDGE ||
+	                type == PCI_EXP_TYPE_PCIE_BRIDGE;
+	unsigned vers = pci_read_word(d, exp + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_VERS;
+	unsigned cap = has_link ? pci_read_long(d, exp + PCI_EXP_LNKCAP) : 0;
+	unsigned sta = has_link ? pci_read_word(d, exp + PCI_EXP_LNKSTA) : 0;
+	unsigned cap2 = vers > 1 ? pci_read_long(d, exp + PCI_EXP_LNKCAP2) : 0;
+	unsigned max_code = 0; /* in pcie_link_speed[]'s numbering: 1 = 2.5 GT/s ... 6 = 64 GT/s */
+	json_t *ms, *cs, *mw, *cw;
+
+	if (cap2) { /* the vector, even when it names none of the speeds: then unknown */
+		for (unsigned bit = 6; bit >= 1 && !max_code; bit--)
+			if (cap2 & (1u << bit))
+				max_code = bit;
+	} else if ((cap & PCI_EXP_LNKCAP_SPEED) == 2 || (cap & PCI_EXP_LNKCAP_SPEED) == 1) {
+		max_code = cap & PCI_EXP_LNKCAP_SPEED;
+	}
+	ms = link_speed(max_code);
+	cs = link_speed(sta & PCI_EXP_LNKSTA_SPEED);
+	mw = cap ? json_integer((cap & PCI_EXP_LNKCAP_WIDTH) >> 4) : json_null();
+	cw = json_is_null(mw) && !((sta & PCI_EXP_LNKSTA_WIDTH) >> 4)
+	         ? json_null()
+	         : json_integer((sta & PCI_EXP_LNKSTA_WIDTH) >> 4);
+	if (json_is_null(ms) && json_is_null(cs) && json_is_null(mw) && json_is_null(cw))
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:o}", "max_speed", ms, "max_width", mw, "cur_speed", cs,
+	                 "cur_width", cw);
+}
+
 /* Set key unless the sysfs attributes already gave it. */
 static void set_default(json_t *obj, const char *key, json_t *value)
 {
@@ -324,18 +367,11 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 		                    json_string(exp ? pcie_type_name(type) : "conventional"));
 		json_object_set_new(obj, "flr", json_boolean(flr));
 		link = json_null();
-		if (exp && type != PCI_EXP_TYPE_ROOT_INT_EP && type != PCI_EXP_TYPE_ROOT_EC) {
-			unsigned cap = pci_read_long(d, exp->addr + PCI_EXP_LNKCAP);
-			unsigned sta = pci_read_word(d, exp->addr + PCI_EXP_LNKSTA);
-
-			json_decref(link);
-			link = json_pack("{s:o, s:i, s:o, s:i}", "max_speed",
-			                 link_speed(cap & PCI_EXP_LNKCAP_SPEED), "max_width",
-			                 (int)((cap & PCI_EXP_LNKCAP_WIDTH) >> 4), "cur_speed",
-			                 link_speed(sta & PCI_EXP_LNKSTA_SPEED), "cur_width",
-			                 (int)((sta & PCI_EXP_LNKSTA_WIDTH) >> 4));
-		}
+		if (exp && type != PCI_EXP_TYPE_ROOT_INT_EP && type != PCI_EXP_TYPE_ROOT_EC)
+			link = kernel_link(d, exp->addr, type);
 		json_object_set_new(obj, "link_config", link);
+		/* what the kernel's link attributes would say: devices.c need not read them */
+		json_object_set_new(obj, "link_config_exact", json_true());
 	}
 
 	if (!ext_known) {
@@ -478,6 +514,7 @@ int snap_pci__collect_dump(json_t *devices, struct snap_pci *sp, snap_snapshot *
 		decode_inner(obj, d, len);
 		json_object_set(obj, "link", json_object_get(obj, "link_config"));
 		json_object_del(obj, "link_config");
+		json_object_del(obj, "link_config_exact");
 		dump_unknowns(obj);
 		name = pci_lookup_name(
 		    sp->pacc, buf, sizeof(buf),
