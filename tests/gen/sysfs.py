@@ -200,9 +200,11 @@ def build(host, root, unprivileged=False):
         write(os.path.join(dd, "config"), cfg[:64] if unprivileged else cfg, 0o644)
         if d.get("reset_method") is not None:
             write(os.path.join(dd, "reset_method"), d["reset_method"] + "\n")
-        if d.get("type") in ("rc_integrated_endpoint", "rc_event_collector") and "link" not in d:
-            # what Linux 6.1 shows for a device with no link (seen in the real-kernel lab):
-            # pcie_get_width_cap() answers PCIE_LNK_WIDTH_UNKNOWN, the speeds "Unknown"
+        if d.get("type", "endpoint") != "conventional" and "link" not in d:
+            # what Linux 6.1 shows for a PCIe device whose link registers read zero (seen in
+            # the real-kernel lab for RCiEPs; a VF's are reserved): pcie_dev_attrs_are_visible()
+            # shows the attributes for every PCIe device, pcie_get_width_cap() answers
+            # PCIE_LNK_WIDTH_UNKNOWN, the speeds "Unknown"
             write(os.path.join(dd, "max_link_speed"), "Unknown\n")
             write(os.path.join(dd, "max_link_width"), "255\n")
             write(os.path.join(dd, "current_link_speed"), "Unknown\n")
