@@ -70,6 +70,10 @@ int snap_fleet_summary(snap_store_fields *f, const snap_snapshot *s, const snap_
 			                                                               : "unclean",
 			         prev);
 			rc |= snap_store_fields_add(f, "previous_boot", line);
+		} else if (snap_json__str(boot, "id")) {
+			/* no earlier boot in the store: said, so the next snapshot of this boot
+			 * need not look again through the whole history */
+			rc |= snap_store_fields_add(f, "previous_boot", "none");
 		}
 	}
 	if (snap_check_run(&chk, s, NULL) == 0)

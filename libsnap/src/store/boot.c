@@ -96,6 +96,8 @@ static int find_previous(const git_oid *id, const char *boot, const char *msg, v
 			char prev[160];
 
 			snap_store__msg_field(prev, sizeof(prev), msg, "previous_boot");
+			if (!strcmp(prev, "none"))
+				return 1; /* it found no boot before this one: nor will we */
 			if (!strncmp(prev, "clean ", 6) || !strncmp(prev, "unclean ", 8)) {
 				snprintf(pv->id, sizeof(pv->id), "%s", strchr(prev, ' ') + 1);
 				pv->clean = prev[0] == 'c';
