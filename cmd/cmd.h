@@ -47,9 +47,8 @@ int cli_config_load(void);             /* CLI_OK, or CLI_ERROR with the message 
 int cli_gate_policy(const char *word); /* "none", "regression", "isolation": CLI_GATE_*; else -1 */
 void cli_config_release(void);
 
-/* metrics.c: Prometheus metrics of a snapshot (check run here); diff_verdict may be NULL. */
-int cli_metrics_text(char **out, const snap_snapshot *s, const char *diff_verdict);
-/* DIR/pcisnap.prom, atomically (write, fsync, rename); CLI_OK or CLI_ERROR. */
+/* metrics.c: DIR/pcisnap.prom, the snapshot's Prometheus metrics (its check run here;
+ * diff_verdict may be NULL), atomically (write, fsync, rename); CLI_OK or CLI_ERROR. */
 int cli_write_textfile(const char *dir, const snap_snapshot *s, const char *diff_verdict);
 /* The class a commit message's "verdict" names ("harmless (against ...)"), else NULL. */
 const char *cli_verdict_class(const char *verdict);

@@ -18,7 +18,7 @@
 #include "snap/report.h"
 #include "snap/store.h"
 
-int cli_metrics_text(char **out, const snap_snapshot *s, const char *diff_verdict)
+static int metrics_text(char **out, const snap_snapshot *s, const char *diff_verdict)
 {
 	snap_check *chk = NULL;
 	snap_error err = {0};
@@ -37,7 +37,7 @@ int cli_write_textfile(const char *dir, const snap_snapshot *s, const char *diff
 	size_t len;
 	int fd, rc;
 
-	if ((rc = cli_metrics_text(&text, s, diff_verdict)) != CLI_OK)
+	if ((rc = metrics_text(&text, s, diff_verdict)) != CLI_OK)
 		return rc;
 	len = strlen(text);
 	/* node_exporter reads *.prom only: the temporary name is not one */

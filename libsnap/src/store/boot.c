@@ -66,9 +66,8 @@ static int walk(snap_store *st, const char *host,
 struct previous {
 	snap_store *st;
 	const char *current;
-	char id[128];  /* the previous boot, "" until found */
-	bool clean;    /* a boot-end note on one of its snapshots */
-	bool no_boots; /* a snapshot older than boot records: stop, unknown */
+	char id[128]; /* the previous boot, "" until found */
+	bool clean;   /* a boot-end note on one of its snapshots */
 };
 
 static int has_end_note(snap_store *st, const git_oid *id)
@@ -84,10 +83,8 @@ static int find_previous(const git_oid *id, const char *boot, const char *msg, v
 {
 	struct previous *pv = p;
 
-	if (!*boot) { /* a snapshot taken before pcisnap knew boots */
-		pv->no_boots = !*pv->id;
+	if (!*boot) /* a snapshot taken before pcisnap knew boots: nothing older is known */
 		return 1;
-	}
 	if (!*pv->id) {
 		if (!strcmp(boot, pv->current)) {
 			/* this boot's own earlier snapshot: what it said of the boot before holds
@@ -117,7 +114,7 @@ static int find_previous(const git_oid *id, const char *boot, const char *msg, v
 int snap_store_boot_previous(snap_store *st, snap_snapshot *s, snap_error *err)
 {
 	json_t *boot;
-	struct previous pv = {st, NULL, "", false, false};
+	struct previous pv = {st, NULL, "", false};
 	const char *host = snap_snapshot_hostname(s);
 	int error;
 

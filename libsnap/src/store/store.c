@@ -1067,14 +1067,12 @@ static int log_host(json_t *rows, snap_store *st, const char *host, const snap_l
 		git_oid_tostr(key, sizeof(key), &id);
 		lbl = json_object_get(labels, key);
 		json_array_append_new(
-		    rows, json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s}", "host", host,
-		                    "collected_at", when, "commit", key, "labels",
+		    rows, json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:o}", "host",
+		                    host, "collected_at", when, "commit", key, "labels",
 		                    split_labels(json_string_value(lbl)), "kernel", kernel, "bios",
-		                    bios, "check", *check ? check : "?", "verdict", verdict));
-		json_object_set_new(json_array_get(rows, json_array_size(rows) - 1), "boot",
-		                    snap_json__str_or_null(*boot ? boot : NULL));
-		json_object_set_new(json_array_get(rows, json_array_size(rows) - 1),
-		                    "previous_boot", snap_json__str_or_null(*prev ? prev : NULL));
+		                    bios, "check", *check ? check : "?", "verdict", verdict, "boot",
+		                    snap_json__str_or_null(*boot ? boot : NULL), "previous_boot",
+		                    snap_json__str_or_null(*prev ? prev : NULL)));
 		listed++;
 		git_commit_free(c);
 	}
