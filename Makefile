@@ -10,7 +10,7 @@ DEB_PACKAGES := build-essential cmake pkg-config libpci-dev libjansson-dev libar
 	libgit2-dev libcriterion-dev nettle-dev libxml2-dev libkmod-dev libsystemd-dev python3 python3-jsonschema \
 	pciutils pci.ids git lighttpd openssh-server openssh-client \
 	libacl1-dev libzstd-dev liblz4-dev initramfs-tools linux-image-amd64 cpio \
-	bzip2 xz-utils zstd lz4 clang-format locales man-db systemd systemd-journal-remote prometheus \
+	bzip2 xz-utils zstd lz4 strace clang-format locales man-db systemd systemd-journal-remote prometheus \
 	debhelper dpkg-dev lintian
 # The real-kernel lab (tests/vm): Debian's kernel booted under QEMU.
 VM_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static kmod cpio pciutils python3

@@ -13,7 +13,6 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <systemd/sd-journal.h>
 
 #include "cmd.h"
 #include "snap/collect.h"
@@ -99,9 +98,7 @@ static int journal_send(const struct boot_args *a, int priority, const char *hos
 			rc = cli_error("cannot write %s: %s", a->journal, strerror(errno));
 		return rc;
 	}
-	if (sd_journal_send("MESSAGE=%s", message, "PRIORITY=%d", priority,
-	                    "SYSLOG_IDENTIFIER=pcisnap", "PCISNAP_HOST=%s", host,
-	                    "PCISNAP_VERDICT=%s", verdict ? verdict : "", NULL) < 0)
+	if (snap_boot_journal_send(priority, host, verdict, message) < 0)
 		/* no journal (a container, a test): the message goes to stderr instead */
 		fprintf(stderr, "%s\n", message);
 	return CLI_OK;

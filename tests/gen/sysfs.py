@@ -93,6 +93,11 @@ def config_space(d):
             sr = bytearray(0x3c)
             struct.pack_into("<HHH", sr, 0x08, d["sriov"]["total"], d["sriov"]["total"],
                              d["sriov"]["num"])
+            if d["sriov"]["num"] and d.get("_vf_layout"):
+                # VFs enabled: VF Enable and VF MSE set, First VF Offset and VF Stride as
+                # the VFs sit (pci_iov_virtfn_bus()/_devfn() place them from these two)
+                struct.pack_into("<H", sr, 0x04, 0x0009)
+                struct.pack_into("<HH", sr, 0x10, *d["_vf_layout"])
             # VF Device ID (capability offset 0x1a): what the kernel gives its VFs as device
             struct.pack_into("<H", sr, 0x16, int(d.get("_vf_device", "0"), 16))
             ext.append((0x0010, 1, bytes(sr)))
@@ -168,13 +173,30 @@ def interrupts_text(host):
     return "\n".join(lines) + "\n"
 
 
+def routing_id(bdf):
+    dom, bus, slot_fn = bdf.split(":")
+    slot, fn = slot_fn.split(".")
+    return int(bus, 16) << 8 | int(slot, 16) << 3 | int(fn)
+
+
+def vf_layout(pf, devices):
+    """(First VF Offset, VF Stride) of a PF, from where its VFs are; None when they are not
+    evenly spaced, as no SR-IOV capability could place them."""
+    vfs = sorted(routing_id(d["bdf"]) for d in devices if d.get("physfn") == pf["bdf"])
+    offset = vfs[0] - routing_id(pf["bdf"])
+    stride = vfs[1] - vfs[0] if len(vfs) > 1 else 1
+    if offset <= 0 or any(b - a != stride for a, b in zip(vfs, vfs[1:])):
+        return None
+    return offset, stride
+
+
 def build(host, root, unprivileged=False):
     """Write host into root. unprivileged: what a capture without root would hold."""
     devices = host["devices"]
     # a PF's SR-IOV capability names its VFs' device id: the one its VFs here have
     vf_device = {d["physfn"]: d["id"].split(":")[1] for d in devices if d.get("physfn")}
-    devices = [dict(d, _vf_device=vf_device[d["bdf"]]) if d["bdf"] in vf_device else d
-               for d in devices]
+    devices = [dict(d, _vf_device=vf_device[d["bdf"]], _vf_layout=vf_layout(d, devices))
+               if d["bdf"] in vf_device else d for d in devices]
     paths = device_paths(devices)
     sysd = os.path.join(root, "sys")
     drivers = {}

@@ -47,4 +47,29 @@ for h in fleet["hosts"]:
 PY
 check "text: the next command for each regressed host" sh -c "test \"\$(grep -c '^  pcisnap diff ' '$T/fleet.txt')\" = \"\$(wc -l <'$T/seeded')\""
 check "text: kernel and BIOS columns" grep -q '6.8.12-5-pve .*American Megatrends' "$T/fleet.txt"
+
+# The rows of earlier runs, by tip commit (<git dir>/pcisnap/fleet.cache): the same answer with
+# it, without it and from a damaged one; a host's new snapshot is read, never an old row.
+cache="$(cd "$T/store" && git rev-parse --absolute-git-dir)/pcisnap/fleet.cache"
+rows() { grep -c '^[0-9a-f]\{40\}	' "$cache"; }
+check "fleet left its cache, one row per host and its sum" \
+	sh -c "test \"\$(grep -c '^[0-9a-f]\{40\}	' '$cache')\" = 18 && tail -1 '$cache' | grep -q '^sha256 [0-9a-f]\{64\}\$'"
+fleet_json() { SOURCE_DATE_EPOCH=1700100000 "$PCISNAP" fleet --format json --store "$T/store" >"$1" || true; }
+fleet_json "$T/cached.json"
+check "from the cache: the same document" cmp -s "$T/fleet.json" "$T/cached.json"
+sed -i '2s/\t[0-9a-f]\{16\}\t/\tzz\t/; 3s/^/x/; 4d' "$cache"
+printf 'cut\tline' >>"$cache"
+fleet_json "$T/damaged.json"
+check "from a damaged cache: the same document" cmp -s "$T/fleet.json" "$T/damaged.json"
+check "and the cache is whole again" test "$(rows)" = 18
+host=$(python3 -c "import json,sys; print([h['host'] for h in json.load(open(sys.argv[1]))['hosts'] if h['verdict'] != 'harmless'][0])" "$T/fleet.json")
+$MKROOT pve-intel "$T/healthy"
+SOURCE_DATE_EPOCH=1700200000 "$PCISNAP" collect --root "$T/healthy" --host "$host" --store "$T/store" \
+	>/dev/null 2>&1
+fleet_json "$T/after.json"
+check "a host's new snapshot: its row is read again, not the cached one" python3 - "$T/after.json" "$host" <<'PY'
+import json, sys
+h = [h for h in json.load(open(sys.argv[1]))["hosts"] if h["host"] == sys.argv[2]][0]
+assert h["verdict"] == "harmless", h
+PY
 finish

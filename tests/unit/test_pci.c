@@ -229,3 +229,68 @@ Test(pci, missing_dump_file_is_an_error_not_an_exit)
 	cr_assert_neq(err.message[0], '\0');
 	json_decref(devices);
 }
+
+/* An endpoint PF at 0000:bus:dev.fn with an SR-IOV capability at 0x100. */
+static void sriov_pf(uint8_t *c, unsigned ctrl, unsigned num, unsigned offset, unsigned stride)
+{
+	memset(c, 0, 4096);
+	put16(c, 0, 0x15b3);
+	put16(c, 2, 0x101d);
+	put16(c, 6, 0x0010);
+	c[0x0b] = 0x02;
+	c[0x34] = 0x40;
+	c[0x40] = 0x10;
+	put16(c, 0x42, 0x0002); /* PCIe endpoint */
+	put32(c, 0x100, 0x0010 | (1 << 16));
+	put16(c, 0x108, ctrl);
+	put16(c, 0x10e, 8);
+	put16(c, 0x110, num);
+	put16(c, 0x114, offset);
+	put16(c, 0x116, stride);
+	put16(c, 0x11a, 0x101e);
+}
+
+static json_t *vf_addresses(unsigned bus, unsigned dev, unsigned fn, const uint8_t *cfg)
+{
+	json_t *obj = json_object();
+
+	cr_assert_eq(snap_pci__decode_config(obj, pacc, 0, bus, dev, fn, cfg, 4096, NULL), 0);
+	return obj;
+}
+
+Test(pci, vf_addresses_are_the_kernels_virtfn_bus_and_devfn)
+{
+	uint8_t cfg[4096];
+	json_t *obj, *a;
+
+	/* offset 0x80, stride 2: 03:10.0, 03:10.2, 03:10.4 (pci_iov_virtfn_devfn) */
+	sriov_pf(cfg, 0x0009, 3, 0x80, 2);
+	obj = vf_addresses(3, 0, 0, cfg);
+	a = json_object_get(obj, SNAP_PCI_VF_ADDRESSES);
+	cr_assert_eq(json_array_size(a), 3);
+	cr_assert_str_eq(json_string_value(json_array_get(a, 0)), "0000:03:10.0");
+	cr_assert_str_eq(json_string_value(json_array_get(a, 2)), "0000:03:10.4");
+	json_decref(obj);
+
+	/* a PF at function 1: its routing id counts, and the devfn carries into the bus */
+	sriov_pf(cfg, 0x0001, 2, 0xfe, 1);
+	obj = vf_addresses(5, 0, 1, cfg);
+	a = json_object_get(obj, SNAP_PCI_VF_ADDRESSES);
+	cr_assert_eq(json_array_size(a), 2);
+	cr_assert_str_eq(json_string_value(json_array_get(a, 0)), "0000:05:1f.7");
+	cr_assert_str_eq(json_string_value(json_array_get(a, 1)), "0000:06:00.0");
+	json_decref(obj);
+}
+
+Test(pci, vf_enable_clear_places_no_vfs)
+{
+	uint8_t cfg[4096];
+	json_t *obj;
+
+	/* NumVFs written but VF Enable clear: the kernel added no VF */
+	sriov_pf(cfg, 0x0000, 4, 1, 1);
+	obj = vf_addresses(3, 0, 0, cfg);
+	cr_assert_null(json_object_get(obj, SNAP_PCI_VF_ADDRESSES));
+	cr_assert_not_null(json_object_get(obj, "sriov"));
+	json_decref(obj);
+}

@@ -18,6 +18,7 @@ import gzip
 import io
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -55,6 +56,11 @@ BOOTS = {
                   dev("nvme,serial=rc2,bus=pcie.0,addr=0x6.1") +
                   dev("virtio-net-pci,bus=pcie.0,addr=0x7")),
     "rootports": dict(iommu=INTEL, devices=BASE),
+    # an SR-IOV PF whose VFs the guest enables (QEMU's NVMe: First VF Offset 1, VF Stride 1)
+    "sriov": dict(iommu=INTEL, append="lab.sriov=0000:01:00.0:3",
+                  devices=rp(1, 2) + dev("nvme-subsys,id=ss1") +
+                  dev("nvme,serial=sr1,subsys=ss1,bus=rp1,sriov_max_vfs=3,"
+                      "sriov_vq_flexible=6,sriov_vi_flexible=3") + dev("e1000e,bus=pcie.0,addr=0x5")),
     "rootports-vfio": dict(iommu=INTEL, devices=BASE, append=VFIO),
     "switch": dict(iommu=INTEL, devices=rp(1, 2) +
                    dev("x3130-upstream,id=up1,bus=rp1") +
@@ -424,6 +430,7 @@ def check_boot(c, b):
     n = b.name
     s = b.snap
     devs = {d["bdf"]: d for d in s["devices"]}
+    physfn = dict(l.split() for l in lines(os.path.join(b.g, "physfn.txt")) if len(l.split()) == 2)
     c.eq(f"{n}: devices", sorted(devs), sorted(b.drivers))
     c.eq(f"{n}: groups", partition(snapshot_groups(s)), partition(b.groups))
     c.eq(f"{n}: groups[] list", partition({g["id"]: set(g["devices"]) for g in s["groups"]}),
@@ -438,8 +445,10 @@ def check_boot(c, b):
         t = truth_of_config(cfg)
         c.eq(f"{n}: multifunction bit of {bdf}", d.get("multifunction"), t["multifunction"])
         fn = int(bdf.split(".")[1])
+        # pci_scan_slot() sets it for functions above 0; a VF is never scanned, and
+        # pci_iov_add_virtfn() clears it (virtfn->multifunction = 0)
         c.eq(f"{n}: kernel multifunction of {bdf}", d.get("kernel_multifunction"),
-             t["multifunction"] or fn > 0)
+             False if bdf in physfn else t["multifunction"] or fn > 0)
         c.eq(f"{n}: FLR (DevCap bit 28 / AF) of {bdf}", d.get("flr"), t["flr"])
         acs = d.get("acs")
         if isinstance(acs, dict):
@@ -469,6 +478,13 @@ def check_boot(c, b):
         if all(v is None for v in want.values()):
             want = None
         c.eq(f"{n}: link of {bdf} (the kernel's attributes)", d.get("link"), want)
+    # each VF's PF, and only VFs have one: the guest kernel's physfn links
+    for bdf in sorted(b.drivers):
+        c.eq(f"{n}: physfn of {bdf}", devs.get(bdf, {}).get("physfn"), physfn.get(bdf))
+    want_vfs = re.search(r"lab\.sriov=\S+:(\d+)", BOOTS.get(n, {}).get("append", ""))
+    if want_vfs:
+        c.ok(f"{n}: the VFs the guest enabled", len(physfn) == int(want_vfs.group(1)),
+             " ".join(lines(os.path.join(b.g, "sriov.err"))))
     c.eq(f"{n}: modules", sorted(s["kernel"]["modules"]), b.modules)
     c.eq(f"{n}: cmdline", s["kernel"]["cmdline"].split(), b.cmdline)
     iommu_on = bool(b.groups)

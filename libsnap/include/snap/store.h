@@ -199,6 +199,14 @@ SNAP_EXTERN int snap_store_boot_reopen(snap_store *st, const char *host, const c
                                        snap_error *err);
 
 /**
+ * Send one boot verdict to the systemd journal: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER=pcisnap,
+ * PCISNAP_HOST and PCISNAP_VERDICT (empty when verdict is NULL).
+ * @return 0, or a negative errno (no journal to send to: a container, a test)
+ */
+SNAP_EXTERN int snap_boot_journal_send(int priority, const char *host, const char *verdict,
+                                       const char *message);
+
+/**
  * One line per snapshot of host, newest first: time, commit, labels, kernel, BIOS, verdict.
  * Reads commit messages only, never the snapshots.
  * @param[out] out  new string; free() it

@@ -237,6 +237,7 @@ done:
 	json_decref(c.driver_modules);
 	json_decref(c.escaped);
 	json_decref(c.vf_ids);
+	json_decref(c.vf_pf);
 	json_decref(c.slots);
 	snap_snapshot_free(c.s);
 	snap_root__close(&c.r);

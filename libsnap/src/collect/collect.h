@@ -47,6 +47,8 @@ int snap_pci__decode_config(json_t *obj, struct snap_pci *sp, unsigned dom, unsi
                             snap_error *err);
 /* The key under which decode_config leaves a PF's VF device id for the collector */
 #define SNAP_PCI_VF_DEVICE "_vf_device"
+/* ... and the addresses of its enabled VFs, computed as the kernel computes them */
+#define SNAP_PCI_VF_ADDRESSES "_vf_addresses"
 /* Vendor/device name through libpci's pci.ids lookup; NULL when unknown. */
 char *snap_pci__name(struct snap_pci *sp, unsigned vendor, unsigned device);
 /* The pci.ids table (2 MB) freed once every device is named; a later lookup loads it again. */

@@ -29,6 +29,9 @@ struct collector {
 	size_t config_unreadable;      /* devices whose config could not be read at all */
 	json_t *escaped;               /* owned: inputs that were not UTF-8, kept escaped */
 	json_t *vf_ids;                /* owned: PF bdf -> [vendor, VF device id] */
+	json_t *vf_pf;                 /* owned: VF bdf -> PF bdf, from the PFs' SR-IOV caps */
+	struct snap_fdset fds;         /* descriptors of devices read, closed in batches */
+	size_t fds_keep;               /* how many of them a batch holds */
 };
 
 /* Text read from the root, made valid UTF-8 (escaped, recoverable) and recorded if it was not. */

@@ -7,10 +7,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pci/pci.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -116,6 +118,19 @@ static char *link_base(const struct devdir *dd, const char *name)
 	base = snap_parse__basename_dup(target);
 	free(target);
 	return snap_collect__utf8(NULL, base, name);
+}
+
+/*
+ * A VF's PF: the one whose SR-IOV capability puts an enabled VF at bdf, as the kernel placed it
+ * (a PF is read before its VFs: they follow it in its bus's listing), else the physfn link.
+ */
+static char *physfn_of(struct collector *c, const struct devdir *dd, const char *bdf)
+{
+	const char *pf = c->vf_pf ? json_string_value(json_object_get(c->vf_pf, bdf)) : NULL;
+
+	if (!has(dd, "physfn"))
+		return NULL;
+	return pf ? strdup(pf) : link_base(dd, "physfn");
 }
 
 /* "TOTAL_ERR_COR 3" out of an aer_dev_* attribute. */
@@ -321,8 +336,98 @@ static void ids_of(struct collector *c, json_t *obj, const struct devdir *fd,
 	}
 }
 
+/* Names, grown as they come. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+
+static void strv_push(struct strv *sv, const char *name)
+{
+	char *dup;
+
+	if (sv->n == sv->cap) {
+		size_t ncap = sv->cap ? sv->cap * 2 : 8;
+		char **nv = realloc(sv->v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return;
+		sv->v = nv;
+		sv->cap = ncap;
+	}
+	if ((dup = strdup(name)))
+		sv->v[sv->n++] = dup;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A host bridge's directory as sysfs names it: "pci" and the root bus, "pci0000:00", or the
+ * bus of a domain a device opens (VMD: "pci10000:00" below the VMD endpoint's directory). */
+static bool is_host_dir(const char *name)
+{
+	const char *p = name + 3;
+	size_t digits = 0;
+
+	if (strncmp(name, "pci", 3))
+		return false;
+	while (isxdigit((unsigned char)p[digits]))
+		digits++;
+	return digits >= 4 && digits <= 8 && p[digits] == ':' &&
+	       isxdigit((unsigned char)p[digits + 1]) && isxdigit((unsigned char)p[digits + 2]) &&
+	       !p[digits + 3];
+}
+
+/* name is listed as a directory (a link never is) */
+static bool has_dir(const struct devdir *dd, const char *name)
+{
+	const json_t *t = json_object_get(dd->names, name);
+	struct stat st;
+
+	if (!t)
+		return false;
+	if (json_integer_value(t) != DT_UNKNOWN)
+		return json_integer_value(t) == DT_DIR;
+	return fstatat(dd->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * The device tree below a listed directory: its subdirectories named as PCI devices (a
+ * bridge's secondary bus: pci_device_add() makes bus->bridge each device's parent) or as host
+ * bridges, sorted, so a PF comes before its VFs (they sit beside it, higher in number).
+ */
+static void child_dirs(struct strv *kids, const struct devdir *dd)
+{
+	const char *name;
+	json_t *t;
+
+	json_object_foreach ((json_t *)dd->names, name, t)
+		if ((is_bdf(name, NULL, NULL, NULL, NULL) || is_host_dir(name)) &&
+		    has_dir(dd, name))
+			strv_push(kids, name);
+	if (kids->n)
+		qsort(kids->v, kids->n, sizeof(*kids->v), cmp_name);
+}
+
+/*
+ * A device directory's descriptors join the collector's batch, closed together every few
+ * devices: one close_range() for all of them, their numbers following one another.
+ */
+static void devdir_release(struct collector *c, struct devdir *dd)
+{
+	if (c->fds.n + dd->fds.n > c->fds_keep)
+		snap_fdset__close(&c->fds);
+	for (size_t i = 0; i < dd->fds.n; i++)
+		snap_fdset__add(&c->fds, dd->fds.fd[i]);
+	dd->fds.n = 0;
+	json_decref(dd->names);
+}
+
 /* Read one device directory (already resolved inside the root) into a JSON object. */
-static json_t *collect_device(struct collector *c, const char *bdf, const char *canon)
+static json_t *collect_device(struct collector *c, const char *bdf, const char *canon,
+                              struct strv *kids)
 {
 	unsigned dom, bus, dev, fn;
 	json_t *obj, *v;
@@ -346,7 +451,7 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	         : -ENOENT;
 	if (rc < 0)
 		cfg_len = 0;
-	t = link_base(fd, "physfn");
+	t = physfn_of(c, fd, bdf);
 	json_object_set_new(obj, "physfn", snap_json__str_or_null(t));
 	ids_of(c, obj, fd, (const unsigned char *)cfg, cfg_len, t);
 	free(t);
@@ -434,6 +539,20 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 		                    json_pack("[O, O]", json_object_get(obj, "vendor"), v));
 		json_object_del(obj, SNAP_PCI_VF_DEVICE);
 	}
+	if ((v = json_object_get(obj, SNAP_PCI_VF_ADDRESSES))) {
+		json_t *num = json_object_get(json_object_get(obj, "sriov"), "num_vfs");
+		size_t k;
+		json_t *a;
+
+		/* as many as sriov_numvfs says the kernel added, or none are taken from here */
+		if (!json_is_integer(num) || (size_t)json_integer_value(num) != json_array_size(v))
+			json_array_clear(v);
+		if (!c->vf_pf)
+			c->vf_pf = json_object();
+		json_array_foreach (v, k, a)
+			json_object_set_new(c->vf_pf, json_string_value(a), json_string(bdf));
+		json_object_del(obj, SNAP_PCI_VF_ADDRESSES);
+	}
 	if (cfg_len && cfg_len < 256)
 		c->config_short++;
 	else if (cfg_len >= 256 && cfg_len < 4096 && json_is_null(json_object_get(obj, "acs")))
@@ -468,7 +587,9 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 		json_object_set_new(obj, "name", snap_json__str_or_null(name));
 		free(name);
 	}
-	devdir_close(&dd);
+	if (kids)
+		child_dirs(kids, &dd);
+	devdir_release(c, &dd);
 	return obj;
 }
 
@@ -493,10 +614,90 @@ static void collect_slots(struct collector *c)
 	snap_strv__free(names, n);
 }
 
+/* A device read is kept when it names its vendor and device. */
+static void add_device(struct collector *c, json_t *devices, const char *bdf, json_t *obj)
+{
+	if (obj && (!snap_json__str(obj, "vendor") || !snap_json__str(obj, "device"))) {
+		snap_snapshot__warn(c->s, "device %s has no readable vendor/device id", bdf);
+		json_decref(obj);
+		obj = NULL;
+	}
+	if (obj)
+		json_array_append_new(devices, obj);
+}
+
+#define WALK_DEPTH_MAX 256 /* bridges below bridges: at most one per bus number */
+
+struct walk {
+	struct collector *c;
+	json_t *devices;
+	json_t *pending; /* owned: bdf -> true, in sys/bus/pci/devices and not read yet */
+};
+
+static void walk_below(struct walk *w, const char *canon, const struct strv *kids, int depth);
+
+static void strv_free(struct strv *sv)
+{
+	snap_strv__free(sv->v, sv->n);
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
+}
+
+static void walk_device(struct walk *w, const char *canon, const char *bdf, int depth)
+{
+	struct strv kids = {NULL, 0, 0};
+
+	/* only what the bus lists is a PCI device, and each is read once */
+	if (!json_object_get(w->pending, bdf))
+		return;
+	json_object_del(w->pending, bdf);
+	add_device(w->c, w->devices, bdf, collect_device(w->c, bdf, canon, &kids));
+	walk_below(w, canon, &kids, depth + 1);
+	strv_free(&kids);
+}
+
+static void walk_dir(struct walk *w, const char *canon, int depth)
+{
+	struct devdir dd;
+	struct strv kids = {NULL, 0, 0};
+
+	if (devdir_open(&dd, &w->c->r, canon) == 0)
+		child_dirs(&kids, &dd);
+	devdir_close(&dd);
+	walk_below(w, canon, &kids, depth + 1);
+	strv_free(&kids);
+}
+
+static void walk_below(struct walk *w, const char *canon, const struct strv *kids, int depth)
+{
+	if (depth > WALK_DEPTH_MAX)
+		return; /* what lies deeper is read through its bus link */
+	for (size_t i = 0; i < kids->n; i++) {
+		char path[PATH_MAX];
+
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", canon, kids->v[i]) >=
+		    sizeof(path))
+			continue;
+		if (is_bdf(kids->v[i], NULL, NULL, NULL, NULL))
+			walk_device(w, path, kids->v[i], depth);
+		else
+			walk_dir(w, path, depth);
+	}
+}
+
+/*
+ * The devices sys/bus/pci/devices lists, read where the device tree has them: walking down
+ * from each host bridge in sys/devices finds every device directory in its parent's listing,
+ * already read, so no device costs a readlink of its bus link. A listed device the walk does
+ * not reach (a host bridge elsewhere, as Hyper-V's below its VMBus device; a captured root laid
+ * out otherwise) is read through its link, resolved inside the root.
+ */
 int snap_collect__devices(struct collector *c, json_t *devices, snap_error *err)
 {
-	char **names = NULL;
+	struct walk w = {c, devices, NULL};
+	char **names = NULL, *top = NULL;
 	size_t n = 0;
+	struct rlimit nofile;
 	int rc;
 
 	rc = snap_root__list(&names, &n, &c->r, "sys/bus/pci/devices");
@@ -504,15 +705,43 @@ int snap_collect__devices(struct collector *c, json_t *devices, snap_error *err)
 		return snap_error__set(err, rc == -ENOENT ? SNAP_ENOTFOUND : SNAP_ERROR,
 		                       "cannot read '%s/sys/bus/pci/devices': %s",
 		                       c->o->root ? c->o->root : "", strerror(-rc));
+	/* descriptors held open between batches: a small share of what the process may hold */
+	c->fds_keep = SNAP_FDSET_MAX;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur / 16 < c->fds_keep)
+		c->fds_keep = (size_t)(nofile.rlim_cur / 16);
 	collect_slots(c);
+	w.pending = json_object();
+	for (size_t i = 0; i < n; i++)
+		if (is_bdf(names[i], NULL, NULL, NULL, NULL))
+			json_object_set_new(w.pending, names[i], json_true());
+	if (json_object_size(w.pending) && snap_root__resolve(&top, &c->r, "sys/devices") == 0) {
+		struct devdir dd;
+		struct strv hosts = {NULL, 0, 0};
+
+		if (devdir_open(&dd, &c->r, top) == 0) {
+			const char *name;
+			json_t *t;
+
+			json_object_foreach (dd.names, name, t)
+				if (is_host_dir(name) && has_dir(&dd, name))
+					strv_push(&hosts, name);
+			if (hosts.n)
+				qsort(hosts.v, hosts.n, sizeof(*hosts.v), cmp_name);
+		}
+		devdir_close(&dd);
+		walk_below(&w, top, &hosts, 0);
+		strv_free(&hosts);
+	}
+	free(top);
 	for (size_t i = 0; i < n; i++) {
 		char rel[512], *canon = NULL;
-		json_t *obj;
 
 		if (!is_bdf(names[i], NULL, NULL, NULL, NULL)) {
 			snap_snapshot__warn(c->s, "ignoring '%s' in sys/bus/pci/devices", names[i]);
 			continue;
 		}
+		if (!json_object_get(w.pending, names[i]))
+			continue; /* read by the walk */
 		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", names[i]);
 		if ((rc = snap_root__resolve(&canon, &c->r, rel)) < 0) {
 			snap_snapshot__warn(c->s, "cannot resolve device %s: %s", names[i],
@@ -532,17 +761,11 @@ int snap_collect__devices(struct collector *c, json_t *devices, snap_error *err)
 				continue;
 			}
 		}
-		obj = collect_device(c, names[i], canon);
+		add_device(c, devices, names[i], collect_device(c, names[i], canon, NULL));
 		free(canon);
-		if (obj && (!snap_json__str(obj, "vendor") || !snap_json__str(obj, "device"))) {
-			snap_snapshot__warn(c->s, "device %s has no readable vendor/device id",
-			                    names[i]);
-			json_decref(obj);
-			obj = NULL;
-		}
-		if (obj)
-			json_array_append_new(devices, obj);
 	}
+	snap_fdset__close(&c->fds);
+	json_decref(w.pending);
 	snap_strv__free(names, n);
 	return 0;
 }

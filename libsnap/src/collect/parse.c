@@ -12,10 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
 #include "collect/collect.h"
+#include "util/lazy.h"
 
 char *snap_parse__link_speed(const char *s)
 {

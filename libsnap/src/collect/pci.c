@@ -296,6 +296,38 @@ static bool intel_spt_root_port(struct pci_dev *d)
 	        (dev >= 0x9d10 && dev <= 0x9d1b));
 }
 
+/*
+ * The addresses of a PF's enabled VFs, as the kernel gives them (iov.c pci_iov_virtfn_bus()
+ * and pci_iov_virtfn_devfn(): the PF's routing id plus First VF Offset plus VF Stride times
+ * the VF's index, carried into the bus number), under SNAP_PCI_VF_ADDRESSES for the collector.
+ * VF Enable clear: the kernel added none (sriov_disable() clears it with the VFs gone).
+ */
+static void set_vf_addresses(json_t *obj, struct pci_dev *d, int cap)
+{
+	unsigned ctrl = pci_read_word(d, cap + PCI_IOV_CTRL);
+	unsigned num = pci_read_word(d, cap + PCI_IOV_NUMVF);
+	unsigned offset = pci_read_word(d, cap + PCI_IOV_OFFSET);
+	unsigned stride = pci_read_word(d, cap + PCI_IOV_STRIDE);
+	unsigned rid = (unsigned)d->dev << 3 | (unsigned)d->func;
+	json_t *list;
+
+	if (!(ctrl & PCI_IOV_CTRL_VFE) || !num || !offset || (num > 1 && !stride))
+		return;
+	list = json_array();
+	for (unsigned i = 0; i < num; i++) {
+		unsigned r = rid + offset + stride * i, bus = (unsigned)d->bus + (r >> 8);
+		char bdf[24];
+
+		if (bus > 0xff)
+			break; /* past the last bus: the kernel refuses such a VF
+			          (pci_iov_add_virtfn) */
+		snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%u", (unsigned)d->domain, bus,
+		         (r & 0xff) >> 3, r & 7);
+		json_array_append_new(list, json_string(bdf));
+	}
+	json_object_set_new(obj, SNAP_PCI_VF_ADDRESSES, list);
+}
+
 static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 {
 	struct pci_cap *exp, *af, *acs, *dsn, *sriov, *ari;
@@ -422,6 +454,7 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 		 * taken out by the collector before the snapshot is written */
 		snprintf(vf, sizeof(vf), "%04x", pci_read_word(d, sriov->addr + PCI_IOV_DID));
 		json_object_set_new(obj, SNAP_PCI_VF_DEVICE, json_string(vf));
+		set_vf_addresses(obj, d, sriov->addr);
 	}
 }
 

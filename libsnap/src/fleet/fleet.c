@@ -8,9 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
-#include <git2.h>
 #include <nettle/sha2.h>
 
 #include "analyse/analyse.h"
@@ -18,6 +19,7 @@
 #include "snap/diff.h"
 #include "snap/fleet.h"
 #include "store/store_internal.h"
+#include "util/lazy.h"
 
 /* One host's row. */
 struct row {
@@ -34,6 +36,199 @@ struct row {
 	bool baseline;       /* this host is its model's baseline */
 	size_t group;        /* index of its model group */
 };
+
+/*
+ * The rows of earlier runs, keyed by tip commit: <git dir>/pcisnap/fleet.cache, one line per
+ * host, "oid time model check kernel bios inventory config host" separated by tabs. A commit
+ * never changes, so an entry whose oid is the host's tip is that host's row as the commit
+ * gives it, however old the file: it is never stale, only short of new tips. It is a cache,
+ * not store content: never pushed, rebuilt when absent or unreadable, written only when a run
+ * read a commit it lacked (to a temporary file renamed over it, so readers see one whole).
+ * Its last line is the SHA-256 of the lines before it: a damaged file is not read at all.
+ */
+#define FLEET_CACHE_MAGIC "pcisnap-fleet-cache 1\n"
+
+static char *cache_path(snap_store *st)
+{
+	const char *gitdir = git_repository_path(st->repo);
+	size_t len = strlen(gitdir) + sizeof("pcisnap/fleet.cache");
+	char *p = malloc(len);
+
+	if (p)
+		snprintf(p, len, "%spcisnap/fleet.cache", gitdir);
+	return p;
+}
+
+/* fields[9] of one line, split in place; false when it is not a well-formed entry */
+static bool cache_fields(char *line, char *fields[9])
+{
+	for (int i = 0; i < 9; i++) {
+		fields[i] = line;
+		line += strcspn(line, "\t");
+		if ((i < 8) != (*line == '\t'))
+			return false;
+		*line++ = '\0';
+	}
+	return strlen(fields[0]) == GIT_OID_HEXSZ && *fields[8];
+}
+
+/* "sha256 HEX\n" of data[0, len) */
+static void cache_sum(char line[80], const char *data, size_t len)
+{
+	struct sha256_ctx ctx;
+	uint8_t d[SHA256_DIGEST_SIZE];
+	int k = snprintf(line, 80, "sha256 ");
+
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, (const uint8_t *)data);
+	sha256_digest(&ctx, sizeof(d), d);
+	for (size_t i = 0; i < sizeof(d); i++)
+		k += snprintf(line + k, 80 - (size_t)k, "%02x", d[i]);
+	snprintf(line + k, 80 - (size_t)k, "\n");
+}
+
+/* the last line is the sum of the rest; *len is cut to the rest */
+static bool cache_sum_ok(const char *data, size_t *len)
+{
+	char want[80];
+	const char *last;
+
+	if (*len < 2 || data[*len - 1] != '\n')
+		return false;
+	for (last = data + *len - 2; last > data && last[-1] != '\n'; last--)
+		;
+	cache_sum(want, data, (size_t)(last - data));
+	if (strlen(want) != (size_t)(data + *len - last) || memcmp(want, last, strlen(want)))
+		return false;
+	*len = (size_t)(last - data);
+	return true;
+}
+
+/* host -> [oid, row fields...] of the cache; an empty object when there is none */
+static json_t *cache_load(snap_store *st)
+{
+	json_t *byhost = json_object();
+	char *path = cache_path(st), *data = NULL, *line, *next;
+	size_t len = 0;
+	FILE *f = path ? fopen(path, "re") : NULL;
+
+	free(path);
+	if (!f)
+		return byhost;
+	{
+		snap_buf b = SNAP_BUF_INIT;
+		char chunk[65536];
+		size_t got;
+
+		while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			snap_buf__put(&b, chunk, got);
+		if (!ferror(f) && (data = snap_buf__detach(&b)))
+			len = strlen(data);
+		snap_buf__release(&b);
+		fclose(f);
+	}
+	if (!data || len < strlen(FLEET_CACHE_MAGIC) ||
+	    memcmp(data, FLEET_CACHE_MAGIC, strlen(FLEET_CACHE_MAGIC)) ||
+	    !cache_sum_ok(data, &len)) {
+		free(data);
+		return byhost;
+	}
+	data[len] = '\0';
+	for (line = data + strlen(FLEET_CACHE_MAGIC); line < data + len && *line; line = next) {
+		char *nl = memchr(line, '\n', (size_t)(data + len - line)), *fields[9];
+		json_t *e;
+
+		if (!nl)
+			break; /* a cut last line: not an entry */
+		*nl = '\0';
+		next = nl + 1;
+		if (!cache_fields(line, fields))
+			continue;
+		e = json_array();
+		for (int i = 0; i < 8; i++)
+			json_array_append_new(e, json_string(fields[i]));
+		json_object_set_new(byhost, fields[8], e);
+	}
+	free(data);
+	return byhost;
+}
+
+/* the row of r->host from the cache, when the cache has its tip */
+static bool cache_row(const json_t *cache, struct row *r)
+{
+	const json_t *e = json_object_get(cache, r->host);
+	char oid[GIT_OID_HEXSZ + 1];
+	long long t;
+	char *end;
+
+	if (json_array_size(e) != 8)
+		return false;
+	git_oid_tostr(oid, sizeof(oid), &r->tip);
+	if (strcmp(json_string_value(json_array_get(e, 0)), oid))
+		return false;
+	t = strtoll(json_string_value(json_array_get(e, 1)), &end, 10);
+	if (*end)
+		return false;
+	r->time = (int64_t)t;
+	snprintf(r->model, sizeof(r->model), "%s", json_string_value(json_array_get(e, 2)));
+	snprintf(r->check, sizeof(r->check), "%s", json_string_value(json_array_get(e, 3)));
+	snprintf(r->kernel, sizeof(r->kernel), "%s", json_string_value(json_array_get(e, 4)));
+	snprintf(r->bios, sizeof(r->bios), "%s", json_string_value(json_array_get(e, 5)));
+	snprintf(r->inv, sizeof(r->inv), "%s", json_string_value(json_array_get(e, 6)));
+	snprintf(r->cfg, sizeof(r->cfg), "%s", json_string_value(json_array_get(e, 7)));
+	return *r->inv && *r->cfg && *r->check;
+}
+
+static bool cacheable(const char *v)
+{
+	return !strpbrk(v, "\t\n");
+}
+
+/* Best effort: a store the user may not write to is still read, only more slowly next time. */
+static void cache_store(snap_store *st, const struct row *rows, size_t n)
+{
+	char *path = cache_path(st), *tmp = NULL;
+	snap_buf b = SNAP_BUF_INIT;
+	int fd = -1;
+
+	if (!path)
+		return;
+	snap_buf__puts(&b, FLEET_CACHE_MAGIC);
+	for (size_t i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+		char oid[GIT_OID_HEXSZ + 1];
+
+		if (!cacheable(r->model) || !cacheable(r->kernel) || !cacheable(r->bios) ||
+		    !cacheable(r->check) || !cacheable(r->host))
+			continue;
+		git_oid_tostr(oid, sizeof(oid), &r->tip);
+		snap_buf__printf(&b, "%s\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", oid,
+		                 (long long)r->time, r->model, r->check, r->kernel, r->bios, r->inv,
+		                 r->cfg, r->host);
+	}
+	{
+		char *slash = strrchr(path, '/'), sum[80];
+
+		cache_sum(sum, b.ptr ? b.ptr : "", b.len);
+		snap_buf__puts(&b, sum);
+		*slash = '\0';
+		(void)mkdir(path, 0755);
+		*slash = '/';
+	}
+	if (!b.oom && (tmp = malloc(strlen(path) + 8))) {
+		sprintf(tmp, "%s.XXXXXX", path);
+		if ((fd = mkstemp(tmp)) >= 0) {
+			bool ok = write(fd, b.ptr, b.len) == (ssize_t)b.len;
+
+			ok = close(fd) == 0 && ok;
+			if (!ok || rename(tmp, path) < 0)
+				unlink(tmp);
+		}
+	}
+	free(tmp);
+	free(path);
+	snap_buf__release(&b);
+}
 
 static int check_rank(const char *check)
 {
@@ -173,12 +368,14 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 	struct row *rows = NULL;
 	size_t n = 0, cap = 0, bad = 0, counts[SNAP_CLASS_COUNT] = {0}, hi_;
 	snap_buf b = SNAP_BUF_INIT;
-	json_t *doc = NULL;
+	json_t *doc = NULL, *cache = NULL;
+	size_t missed = 0;
 	int error = 0;
 
 	SNAP_ASSERT_ARG(out && st);
 	if ((error = snap_store__host_names(&names, st, err)) < 0)
 		return error;
+	cache = cache_load(st);
 	json_array_foreach (names, hi_, hn) {
 		const char *name = snap_json__str(hn, "k");
 		char ref[300];
@@ -199,9 +396,18 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 		snprintf(r->host, sizeof(r->host), "%s", name);
 		snprintf(ref, sizeof(ref), "refs/heads/%s", name);
 		/* the tip the listing read, else (a symbolic ref) the ref resolved */
-		if ((git_oid_fromstr(&r->tip, snap_json__str(hn, "tip")) < 0 &&
-		     git_reference_name_to_id(&r->tip, st->repo, ref) < 0) ||
-		    git_commit_lookup(&c, st->repo, &r->tip) < 0) {
+		if (git_oid_fromstr(&r->tip, snap_json__str(hn, "tip")) < 0 &&
+		    git_reference_name_to_id(&r->tip, st->repo, ref) < 0) {
+			error = snap_error__set(err, SNAP_ERROR,
+			                        "corrupt store: cannot read host '%s'", r->host);
+			goto done;
+		}
+		if (cache_row(cache, r)) {
+			n++;
+			continue;
+		}
+		missed++;
+		if (git_commit_lookup(&c, st->repo, &r->tip) < 0) {
 			error = snap_error__set(err, SNAP_ERROR,
 			                        "corrupt store: cannot read host '%s'", r->host);
 			goto done;
@@ -227,6 +433,8 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 			snprintf(r->check, sizeof(r->check), "?");
 		n++;
 	}
+	if (missed || json_object_size(cache) != n)
+		cache_store(st, rows, n);
 	if (n)
 		qsort(rows, n, sizeof(*rows), cmp_row);
 	doc = json_pack("{s:s, s:[], s:[]}", "schema", "pcisnap.fleet/1", "models", "hosts");
@@ -443,6 +651,7 @@ done:
 	snap_buf__release(&b);
 	json_decref(doc);
 	json_decref(names);
+	json_decref(cache);
 	free(rows);
 	return error;
 }

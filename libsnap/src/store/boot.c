@@ -6,15 +6,15 @@
  * boot stop). A boot whose snapshots carry no such note ended in a crash, a power loss or a
  * hard lockup: the next boot's snapshot says so (boot.previous_clean false).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <git2.h>
-
 #include "snap/store.h"
 #include "store/store_internal.h"
+#include "util/lazy.h"
 
 #define BOOT_WALK_MAX 1000 /* snapshots of one host looked at, newest first */
 
@@ -246,4 +246,13 @@ int snap_store_boot_reopen(snap_store *st, const char *host, const char *boot_id
 		error = snap_error__set(err, SNAP_ERROR, "cannot write to store %s: %s", st->path,
 		                        git_error_last() ? git_error_last()->message : "?");
 	return error;
+}
+
+int snap_boot_journal_send(int priority, const char *host, const char *verdict, const char *message)
+{
+	if (!host || !message)
+		return -EINVAL;
+	return sd_journal_send("MESSAGE=%s", message, "PRIORITY=%d", priority,
+	                       "SYSLOG_IDENTIFIER=pcisnap", "PCISNAP_HOST=%s", host,
+	                       "PCISNAP_VERDICT=%s", verdict ? verdict : "", NULL);
 }

@@ -19,9 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <git2.h>
-
 #include "store/store_internal.h"
+#include "util/lazy.h"
 
 static bool hexes(const char *s, size_t n)
 {

@@ -22,11 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <git2.h>
-
 #include "snap/store.h"
 #include "store/store_internal.h"
 #include "util/fsroot.h"
+#include "util/lazy.h"
 
 #define SNAPSHOT_FILE "snapshot.json"
 #define MAX_CAS_TRIES 400

@@ -278,6 +278,14 @@ void snap_fdset__add(struct snap_fdset *fds, int fd)
 void snap_fdset__close(struct snap_fdset *fds)
 {
 	/* each run of consecutive numbers (all ours: every one was opened here) in one call */
+	for (size_t i = 1; i < fds->n; i++) { /* in order: a batch's runs join up */
+		int fd = fds->fd[i];
+		size_t j = i;
+
+		for (; j > 0 && fds->fd[j - 1] > fd; j--)
+			fds->fd[j] = fds->fd[j - 1];
+		fds->fd[j] = fd;
+	}
 	for (size_t i = 0; i < fds->n;) {
 		size_t j = i + 1;
 

@@ -37,7 +37,7 @@ int snap_root__read(char **out, size_t *len, const snap_root *r, const char *rel
  * Descriptors kept open until one call closes them all (close_range when their numbers are
  * contiguous, as the descriptors opened one after another for one device directory are).
  */
-#define SNAP_FDSET_MAX 32
+#define SNAP_FDSET_MAX 64
 struct snap_fdset {
 	int fd[SNAP_FDSET_MAX];
 	size_t n;
