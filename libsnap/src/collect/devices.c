@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pci/pci.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,52 +22,101 @@
 
 #include "collect/collector.h"
 
+/* One entry of a directory listing. */
+struct dent {
+	const char *name; /* in the listing's arena */
+	unsigned char type;
+};
+
 /* An open device directory and the names in it, listed once so absent attributes cost no syscall.
  */
 struct devdir {
 	int fd;                /* O_DIRECTORY descriptor */
-	json_t *names;         /* owned: set of entry names */
+	struct dent *ents;     /* owned: sorted by name */
+	size_t n, cap;         /* entries used, allocated */
+	snap_buf arena;        /* the names, NUL-separated */
 	struct snap_fdset fds; /* the directory and its attributes, closed together */
 };
 
 static void add_entry(const char *name, unsigned char type, void *p)
 {
-	json_object_set_new(p, name, json_integer(type));
+	struct devdir *dd = p;
+
+	if (dd->n == dd->cap) {
+		size_t ncap = dd->cap ? dd->cap * 2 : 32;
+		struct dent *ne = realloc(dd->ents, ncap * sizeof(*ne));
+
+		if (!ne)
+			return;
+		dd->ents = ne;
+		dd->cap = ncap;
+	}
+	/* the offset now, the pointer once the arena stops moving */
+	dd->ents[dd->n].name = (const char *)(uintptr_t)dd->arena.len;
+	dd->ents[dd->n++].type = type;
+	snap_buf__put(&dd->arena, name, strlen(name) + 1);
+}
+
+static int cmp_dent(const void *a, const void *b)
+{
+	return strcmp(((const struct dent *)a)->name, ((const struct dent *)b)->name);
 }
 
 static int devdir_open(struct devdir *dd, const snap_root *r, const char *canon)
 {
-	dd->names = json_object();
-	dd->fds.n = 0;
+	memset(dd, 0, sizeof(*dd));
 	if ((dd->fd = snap_root__opendir(r, canon)) < 0)
 		return dd->fd;
 	snap_fdset__add(&dd->fds, dd->fd);
-	(void)snap_root__getdents(dd->fd, add_entry, dd->names);
+	(void)snap_root__getdents(dd->fd, add_entry, dd);
+	if (dd->arena.oom) {
+		dd->n = 0; /* out of memory: every attribute reads as absent */
+		return 0;
+	}
+	for (size_t i = 0; i < dd->n; i++)
+		dd->ents[i].name = dd->arena.ptr + (uintptr_t)dd->ents[i].name;
+	if (dd->n)
+		qsort(dd->ents, dd->n, sizeof(*dd->ents), cmp_dent);
 	return 0;
+}
+
+static void devdir_free(struct devdir *dd)
+{
+	free(dd->ents);
+	dd->ents = NULL;
+	dd->n = dd->cap = 0;
+	snap_buf__release(&dd->arena);
 }
 
 static void devdir_close(struct devdir *dd)
 {
 	snap_fdset__close((struct snap_fdset *)&dd->fds);
-	json_decref(dd->names);
+	devdir_free(dd);
+}
+
+/* the listed entry called name, or NULL */
+static const struct dent *lookup(const struct devdir *dd, const char *name)
+{
+	struct dent key = {name, 0};
+
+	return dd->n ? bsearch(&key, dd->ents, dd->n, sizeof(*dd->ents), cmp_dent) : NULL;
 }
 
 static bool has(const struct devdir *dd, const char *name)
 {
-	return json_object_get(dd->names, name) != NULL;
+	return lookup(dd, name) != NULL;
 }
 
 /* name is listed as a regular file: only those are opened (a planted device node never is) */
 static bool has_file(const struct devdir *dd, const char *name)
 {
-	const json_t *t = json_object_get(dd->names, name);
-
+	const struct dent *t = lookup(dd, name);
 	struct stat st;
 
 	if (!t)
 		return false;
-	if (json_integer_value(t) != DT_UNKNOWN) /* a file system without d_type: ask */
-		return json_integer_value(t) == DT_REG;
+	if (t->type != DT_UNKNOWN) /* a file system without d_type: ask */
+		return t->type == DT_REG;
 	return fstatat(dd->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
@@ -187,7 +237,11 @@ static bool is_bdf(const char *name, unsigned *dom, unsigned *bus, unsigned *dev
 {
 	unsigned d, b, s, f;
 	int n = 0;
+	size_t len = strlen(name);
 
+	/* most names in a device directory are attributes: "dddd:bb:ss.f" has ':' 8 from the end */
+	if (len < 12 || name[len - 2] != '.' || name[len - 5] != ':' || name[len - 8] != ':')
+		return false;
 	if (sscanf(name, "%x:%2x:%2x.%1u%n", &d, &b, &s, &f, &n) != 4 || name[n] || s > 0x1f ||
 	    f > 7 || strchr(name, ' ') || strlen(name) < 12)
 		return false;
@@ -359,11 +413,6 @@ static void strv_push(struct strv *sv, const char *name)
 		sv->v[sv->n++] = dup;
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* A host bridge's directory as sysfs names it: "pci" and the root bus, "pci0000:00", or the
  * bus of a domain a device opens (VMD: "pci10000:00" below the VMD endpoint's directory). */
 static bool is_host_dir(const char *name)
@@ -383,13 +432,13 @@ static bool is_host_dir(const char *name)
 /* name is listed as a directory (a link never is) */
 static bool has_dir(const struct devdir *dd, const char *name)
 {
-	const json_t *t = json_object_get(dd->names, name);
+	const struct dent *t = lookup(dd, name);
 	struct stat st;
 
 	if (!t)
 		return false;
-	if (json_integer_value(t) != DT_UNKNOWN)
-		return json_integer_value(t) == DT_DIR;
+	if (t->type != DT_UNKNOWN)
+		return t->type == DT_DIR;
 	return fstatat(dd->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -400,15 +449,14 @@ static bool has_dir(const struct devdir *dd, const char *name)
  */
 static void child_dirs(struct strv *kids, const struct devdir *dd)
 {
-	const char *name;
-	json_t *t;
+	/* the listing is sorted: so are the children */
+	for (size_t i = 0; i < dd->n; i++) {
+		const char *name = dd->ents[i].name;
 
-	json_object_foreach ((json_t *)dd->names, name, t)
 		if ((is_bdf(name, NULL, NULL, NULL, NULL) || is_host_dir(name)) &&
 		    has_dir(dd, name))
 			strv_push(kids, name);
-	if (kids->n)
-		qsort(kids->v, kids->n, sizeof(*kids->v), cmp_name);
+	}
 }
 
 /*
@@ -422,7 +470,7 @@ static void devdir_release(struct collector *c, struct devdir *dd)
 	for (size_t i = 0; i < dd->fds.n; i++)
 		snap_fdset__add(&c->fds, dd->fds.fd[i]);
 	dd->fds.n = 0;
-	json_decref(dd->names);
+	devdir_free(dd);
 }
 
 /* Read one device directory (already resolved inside the root) into a JSON object. */
@@ -719,14 +767,9 @@ int snap_collect__devices(struct collector *c, json_t *devices, snap_error *err)
 		struct strv hosts = {NULL, 0, 0};
 
 		if (devdir_open(&dd, &c->r, top) == 0) {
-			const char *name;
-			json_t *t;
-
-			json_object_foreach (dd.names, name, t)
-				if (is_host_dir(name) && has_dir(&dd, name))
-					strv_push(&hosts, name);
-			if (hosts.n)
-				qsort(hosts.v, hosts.n, sizeof(*hosts.v), cmp_name);
+			for (size_t i = 0; i < dd.n; i++)
+				if (is_host_dir(dd.ents[i].name) && has_dir(&dd, dd.ents[i].name))
+					strv_push(&hosts, dd.ents[i].name);
 		}
 		devdir_close(&dd);
 		walk_below(&w, top, &hosts, 0);
