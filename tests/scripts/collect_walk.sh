@@ -45,6 +45,16 @@ cp -r "$T/stray/sys/devices/pci0000:00/$vf" "$T/stray/sys/devices/pci0000:00/000
 check "a device directory the bus does not list is not read" \
 	cmp -s <(norm "$T/a.json") <(norm "$T/stray.json")
 
+# A directory longer than one getdents64 buffer (32 KiB: about 1,000 device links) is read to
+# its end, whatever the file system.
+python3 "$SNAP_SOURCE_DIR/bench/genhost.py" 1500 "$T/big" >/dev/null
+"$PCISNAP" collect --root "$T/big" -o "$T/big.json"
+check "every one of 1,500 devices is read" python3 -c "
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+assert len(d['devices']) == len(os.listdir(sys.argv[2])) > 1100, len(d['devices'])
+" "$T/big.json" "$T/big/sys/bus/pci/devices"
+
 # What the calls are: no readlink of a bus link, none of a physfn link with the config space
 # whole; without root (64 bytes of config) the VFs' physfn links are read, and name the PFs.
 if command -v strace >/dev/null; then

@@ -71,4 +71,23 @@ check "PCISNAP_PAGER empty: no pager, whatever PAGER says" test ! -e paged.txt
 PAGER="cat >paged.txt" NO_COLOR=1 python3 ptyrun.py "$PCISNAP" check a.json >tty4.txt
 check "PAGER when PCISNAP_PAGER is unset" grep -q '^pcisnap check: ' paged.txt
 check "NO_COLOR on a terminal: no colour" sh -c "! grep -q \$'\\e' paged.txt"
+
+# A hostile string in a snapshot reaches no terminal as a control: C0 controls, DEL and the C1
+# controls (CSI in UTF-8) each print as '?', the rest of the text as it is.
+python3 - a.json evil.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["host"]["hostname"] = "ev\u001b[2Jil\u009b31m\u007fh\u00e9st"
+json.dump(d, open(sys.argv[2], "w"))
+PY
+"$PCISNAP" show evil.json >evil.txt 2>&1 || true
+check "controls in a snapshot print as '?', the rest as it is" python3 -c "
+import sys
+assert b'ev?[2Jil?31m?h\xc3\xa9st' in open(sys.argv[1], 'rb').read()
+" evil.txt
+check "and no ESC, DEL or C1 byte reaches the output" python3 -c "
+import sys
+b = open(sys.argv[1], 'rb').read()
+assert not any(c in b for c in (b'\x1b', b'\x7f', b'\xc2\x9b')), b
+" evil.txt
 finish

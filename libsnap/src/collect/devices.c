@@ -68,7 +68,7 @@ static int devdir_open(struct devdir *dd, const snap_root *r, const char *canon)
 	if ((dd->fd = snap_root__opendir(r, canon)) < 0)
 		return dd->fd;
 	snap_fdset__add(&dd->fds, dd->fd);
-	(void)snap_root__getdents(dd->fd, add_entry, dd);
+	(void)snap_root__getdents(r, dd->fd, add_entry, dd);
 	if (dd->arena.oom) {
 		dd->n = 0; /* out of memory: every attribute reads as absent */
 		return 0;

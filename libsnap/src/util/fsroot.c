@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -26,6 +27,45 @@
 #include "util/fsroot.h"
 
 #define MAX_LINK_HOPS 40 /* as the kernel's MAXSYMLINKS */
+
+/*
+ * File systems whose readdir fills the caller's buffer until the directory ends: their
+ * iterate_shared() stops only when dir_emit() refuses an entry or no entry is left (kernfs,
+ * which is sysfs; dcache_readdir() of tmpfs and ramfs; ext2/3/4, xfs and btrfs). On those, a
+ * getdents64() that left room for the longest entry (NAME_MAX) returned the directory's end,
+ * and the call that would return 0 is not made. Not overlayfs (a directory of one layer is
+ * read by that layer's readdir, whatever it is), not network or FUSE file systems.
+ */
+static bool fills_dirents(long type)
+{
+	switch (type) {
+	case 0x62656572: /* SYSFS_MAGIC */
+	case 0x01021994: /* TMPFS_MAGIC */
+	case 0x858458f6: /* RAMFS_MAGIC */
+	case 0xef53:     /* EXT2/3/4_SUPER_MAGIC */
+	case 0x58465342: /* XFS_SUPER_MAGIC */
+	case 0x9123683e: /* BTRFS_SUPER_MAGIC */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* the root's file system and its sys/'s (the live root's is sysfs, mounted on it) */
+static bool root_fills_dirents(int rootfd)
+{
+	struct statfs fs;
+	int sys;
+	bool fills;
+
+	if (fstatfs(rootfd, &fs) < 0 || !fills_dirents((long)fs.f_type))
+		return false;
+	if ((sys = openat(rootfd, "sys", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return true;
+	fills = fstatfs(sys, &fs) == 0 && fills_dirents((long)fs.f_type);
+	close(sys);
+	return fills;
+}
 
 int snap_root__open(snap_root *r, const char *path, snap_error *err)
 {
@@ -42,6 +82,7 @@ int snap_root__open(snap_root *r, const char *path, snap_error *err)
 	}
 	r->fd = fd;
 	r->is_slash = (strcmp(path, "/") == 0);
+	r->whole_dirents = root_fills_dirents(fd);
 	r->dirs = json_object();
 	return 0;
 }
@@ -300,11 +341,13 @@ void snap_fdset__close(struct snap_fdset *fds)
 	fds->n = 0;
 }
 
-int snap_root__getdents(int dirfd, void (*fn)(const char *name, unsigned char type, void *p),
-                        void *payload)
+int snap_root__getdents(const snap_root *r, int dirfd,
+                        void (*fn)(const char *name, unsigned char type, void *p), void *payload)
 {
 	/* getdents64 itself: readdir() would dup, fstat and fcntl the descriptor first */
 	char buf[32768] __attribute__((aligned(8)));
+	/* the longest record: its 19-byte header, NAME_MAX bytes and the NUL, 8-aligned */
+	const long longest = (19 + 255 + 1 + 7) & ~7;
 
 	for (;;) {
 		long n = syscall(SYS_getdents64, dirfd, buf, sizeof(buf));
@@ -328,6 +371,8 @@ int snap_root__getdents(int dirfd, void (*fn)(const char *name, unsigned char ty
 				fn(de->name, de->type, payload);
 			off += de->reclen;
 		}
+		if (r && r->whole_dirents && n + longest <= (long)sizeof(buf))
+			return 0;
 	}
 }
 
@@ -403,7 +448,7 @@ int snap_root__list(char ***out, size_t *n, const snap_root *r, const char *rel)
 	free(canon);
 	if (fd < 0)
 		return fd;
-	error = snap_root__getdents(fd, add_name, &ns);
+	error = snap_root__getdents(r, fd, add_name, &ns);
 	close(fd);
 	if (error < 0 || ns.oom) {
 		snap_strv__free(ns.v, ns.len);

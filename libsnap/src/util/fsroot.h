@@ -6,9 +6,10 @@
 
 /* fsroot.c: reading a (captured) filesystem root without ever leaving it. */
 typedef struct {
-	int fd;        /* O_PATH descriptor of the root directory */
-	bool is_slash; /* the root is the live "/" */
-	json_t *dirs;  /* owned: canonical paths already known to be real (not links) */
+	int fd;             /* O_PATH descriptor of the root directory */
+	bool is_slash;      /* the root is the live "/" */
+	bool whole_dirents; /* its file systems fill a getdents64 buffer to the directory's end */
+	json_t *dirs;       /* owned: canonical paths already known to be real (not links) */
 } snap_root;
 int snap_root__open(snap_root *r, const char *path, snap_error *err);
 void snap_root__close(snap_root *r);
@@ -47,9 +48,12 @@ void snap_fdset__close(struct snap_fdset *fds);
 /* snap_root__read_at, the descriptor left open in fds (closed there later) */
 int snap_root__read_at_keep(char **out, size_t *len, int dirfd, const char *name, size_t max,
                             struct snap_fdset *fds);
-/* Each entry of an open directory but "." and "..", with its d_type, by getdents64; 0 or -errno */
-int snap_root__getdents(int dirfd, void (*fn)(const char *name, unsigned char type, void *p),
-                        void *payload);
+/*
+ * Each entry of an open directory but "." and "..", with its d_type, by getdents64; 0 or -errno.
+ * r (may be NULL) says whether a short buffer is the directory's end (fsroot.c fills_dirents).
+ */
+int snap_root__getdents(const snap_root *r, int dirfd,
+                        void (*fn)(const char *name, unsigned char type, void *p), void *payload);
 /* readlink of name relative to dirfd; *out malloc'd. Returns 0 or -errno (-EINVAL: not a link). */
 int snap_root__readlink_at(char **out, int dirfd, const char *name);
 /* Sorted names of a directory below the root (no "." or ".."); 0 or -errno. */
