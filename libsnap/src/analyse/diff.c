@@ -4,6 +4,7 @@
  * pcisnap.diff/1 document, every change classified as CONTRACT.md "Diff classes" defines.
  * Matching is diff_match.c, the rules diff_rules.c, the text and Markdown render/diff.c.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,20 @@ static json_t *side(const json_t *root)
 	    snap_diff__jdup(json_object_get(json_object_get(root, "kernel"), "release")));
 }
 
+struct topo_job {
+	snap_topo *t;
+	const json_t *root;
+	int rc;
+};
+
+static void *topo_job_run(void *p)
+{
+	struct topo_job *j = p;
+
+	j->rc = snap_topo__build(j->t, j->root);
+	return NULL;
+}
+
 int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap, const snap_snapshot *new_snap,
                       snap_error *err)
 {
@@ -173,9 +188,22 @@ int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap, const snap
 	SNAP_ASSERT_ARG(out && old_snap && new_snap);
 	c.o = old_snap->root;
 	c.n = new_snap->root;
-	if (snap_topo__build(&c.to, c.o) < 0 || snap_topo__build(&c.tn, c.n) < 0) {
-		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
-		goto done;
+	{
+		/* the two topologies side by side: each reads only its own document (jansson's
+		 * reference counts are atomic, for a snapshot diffed against itself) */
+		struct topo_job job = {&c.tn, c.n, 0};
+		pthread_t t;
+		bool threaded = pthread_create(&t, NULL, topo_job_run, &job) == 0;
+		int rc_o = snap_topo__build(&c.to, c.o);
+
+		if (threaded)
+			pthread_join(t, NULL);
+		else
+			topo_job_run(&job);
+		if (rc_o < 0 || job.rc < 0) {
+			error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
+			goto done;
+		}
 	}
 	c.o2n = malloc((c.to.n + 1) * sizeof(int));
 	c.n2o = malloc((c.tn.n + 1) * sizeof(int));
