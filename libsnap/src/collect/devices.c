@@ -46,8 +46,10 @@ static void add_entry(const char *name, unsigned char type, void *p)
 		size_t ncap = dd->cap ? dd->cap * 2 : 32;
 		struct dent *ne = realloc(dd->ents, ncap * sizeof(*ne));
 
-		if (!ne)
+		if (!ne) {
+			dd->arena.oom = true; /* the listing is incomplete: taken as none */
 			return;
+		}
 		dd->ents = ne;
 		dd->cap = ncap;
 	}
