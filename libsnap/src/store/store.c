@@ -1179,7 +1179,17 @@ int snap_store__host_names(json_t **out, snap_store *st, snap_error *err)
 
 		if (tip)
 			git_oid_tostr(hex, sizeof(hex), tip);
-		json_array_append_new(hosts, json_pack("{s:s, s:s}", "k", name + 11, "tip", hex));
+		/* not json_pack(): its format parsed per host; a name that is not UTF-8 is
+		 * left out, as json_pack() left it */
+		json_t *k = json_string(name + 11), *h = k ? json_object() : NULL;
+
+		if (h) {
+			json_object_set_new_nocheck(h, "k", k);
+			json_object_set_new_nocheck(h, "tip", json_string(hex));
+			json_array_append_new(hosts, h);
+		} else {
+			json_decref(k);
+		}
 		json_object_set_new(seen, name + 11, json_true());
 		git_reference_free(ref);
 		ref = NULL;
