@@ -235,17 +235,39 @@ static json_t *driver_module(struct collector *c, const char *driver)
 }
 
 /* Is name a PCI address as sysfs spells it: "dddd:bb:ss.f" (domain may be wider, e.g. VMD)? */
+static unsigned hex_digits(const char *p, size_t n, bool *ok)
+{
+	unsigned v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)p[i];
+
+		if (!isxdigit(c)) {
+			*ok = false;
+			return 0;
+		}
+		v = v << 4 | (unsigned)(isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
+	}
+	return v;
+}
+
 static bool is_bdf(const char *name, unsigned *dom, unsigned *bus, unsigned *dev, unsigned *fn)
 {
+	size_t len = strlen(name), dl;
 	unsigned d, b, s, f;
-	int n = 0;
-	size_t len = strlen(name);
+	bool ok = true;
 
-	/* most names in a device directory are attributes: "dddd:bb:ss.f" has ':' 8 from the end */
-	if (len < 12 || name[len - 2] != '.' || name[len - 5] != ':' || name[len - 8] != ':')
+	/* "dddd:bb:ss.f": the separators 8, 5 and 2 from the end, the domain 4 to 8 digits (most
+	 * names in a device directory are attributes, refused here at once) */
+	if (len < 12 || len > 16 || name[len - 2] != '.' || name[len - 5] != ':' ||
+	    name[len - 8] != ':')
 		return false;
-	if (sscanf(name, "%x:%2x:%2x.%1u%n", &d, &b, &s, &f, &n) != 4 || name[n] || s > 0x1f ||
-	    f > 7 || strchr(name, ' ') || strlen(name) < 12)
+	dl = len - 8;
+	d = hex_digits(name, dl, &ok);
+	b = hex_digits(name + dl + 1, 2, &ok);
+	s = hex_digits(name + dl + 4, 2, &ok);
+	f = (unsigned)(name[len - 1] - '0');
+	if (!ok || s > 0x1f || name[len - 1] < '0' || f > 7)
 		return false;
 	if (dom) {
 		*dom = d;
@@ -815,6 +837,12 @@ int snap_collect__devices(struct collector *c, json_t *devices, snap_error *err)
 	return 0;
 }
 
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a),
+	              json_string_value(*(json_t *const *)b));
+}
+
 static int cmp_group_id(const void *a, const void *b)
 {
 	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "id"));
@@ -938,19 +966,18 @@ json_t *snap_collect__groups(struct collector *c, json_t *devices)
 		json_t *g;
 
 		json_array_foreach (groups, i, g) {
-			json_t *list = json_object_get(g, "devices");
-			json_t *sorted = json_array();
-			size_t j;
-			json_t *m;
+			json_t *list = json_object_get(g, "devices"), **v;
+			size_t j, nm = json_array_size(list);
 
-			/* sort member strings through the keyed sort */
-			json_array_foreach (list, j, m)
-				json_array_append_new(sorted, json_pack("{s:O}", "k", m));
-			snap_json__sort_by_key(sorted, "k");
+			if (nm < 2 || !(v = malloc(nm * sizeof(*v))))
+				continue; /* one member, or out of memory: left as listed */
+			for (j = 0; j < nm; j++)
+				v[j] = json_incref(json_array_get(list, j));
+			qsort(v, nm, sizeof(*v), cmp_json_str);
 			json_array_clear(list);
-			json_array_foreach (sorted, j, m)
-				json_array_append(list, json_object_get(m, "k"));
-			json_decref(sorted);
+			for (j = 0; j < nm; j++)
+				json_array_append_new(list, v[j]);
+			free(v);
 		}
 	}
 	/* sort groups by numeric id */

@@ -674,6 +674,11 @@ static int sink_put(const char *data, size_t len, void *p)
 {
 	struct sink *k = p;
 
+	if (len <= sizeof(k->buf) - k->used) { /* jansson hands out a token at a time */
+		memcpy(k->buf + k->used, data, len);
+		k->used += len;
+		return 0;
+	}
 	while (len) {
 		size_t n = sizeof(k->buf) - k->used < len ? sizeof(k->buf) - k->used : len;
 
