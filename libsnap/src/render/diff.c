@@ -97,6 +97,7 @@ static void render_text(snap_buf *b, const snap_diff *d)
 	int *rank = calloc(n + 1, sizeof(int)), *cause = calloc(n + 1, sizeof(int));
 	bool *has_effects = calloc(n + 1, sizeof(bool));
 	json_t *printed = json_object(); /* next steps already printed */
+	size_t *start = NULL, *fill = NULL, *effs = NULL;
 
 	if (!rank || !cause || !has_effects || !printed) {
 		b->oom = true;
@@ -122,6 +123,23 @@ static void render_text(snap_buf *b, const snap_diff *d)
 			if (rank[i] > rank[cause[i]])
 				rank[cause[i]] = rank[i];
 		}
+	/* each cause's effects in document order, listed once: effs[start[c] .. start[c + 1]) */
+	start = calloc(n + 2, sizeof(size_t));
+	fill = calloc(n + 1, sizeof(size_t));
+	effs = calloc(n + 1, sizeof(size_t));
+	if (!start || !fill || !effs) {
+		b->oom = true;
+		goto done;
+	}
+	for (i = 0; i < n; i++)
+		if (cause[i] >= 0)
+			start[cause[i] + 1]++;
+	for (i = 0; i < n; i++)
+		start[i + 1] += start[i];
+	memcpy(fill, start, n * sizeof(size_t));
+	for (i = 0; i < n; i++)
+		if (cause[i] >= 0)
+			effs[fill[cause[i]]++] = i;
 	for (int sec = SNAP_CLASS_COUNT - 1; sec >= 0; sec--) {
 		size_t m = 0;
 		size_t *top = calloc(n + 1, sizeof(size_t));
@@ -161,7 +179,7 @@ static void render_text(snap_buf *b, const snap_diff *d)
 		for (k = 0; k < m; k++) {
 			const json_t *root = json_array_get(changes, top[k]);
 			const char *next = snap_json__str(root, "next_step"), *after_next = NULL;
-			json_t *group_next = json_array();
+			json_t *group_next = json_array(), *in_group = json_object();
 
 			snap_buf__printf(b, "  [%s] ", snap_json__str(root, "kind"));
 			if (class_rank(root) !=
@@ -171,11 +189,11 @@ static void render_text(snap_buf *b, const snap_diff *d)
 			snap_buf__puts(b, "\n");
 			if (next && *next)
 				json_array_append_new(group_next, json_string(next));
-			json_array_foreach (changes, i, ch) {
-				const char *en = snap_json__str(ch, "next_step");
+			for (size_t e = start[top[k]]; e < start[top[k] + 1]; e++) {
+				const char *en;
 
-				if (cause[i] != (int)top[k])
-					continue;
+				ch = json_array_get(changes, effs[e]);
+				en = snap_json__str(ch, "next_step");
 				snap_buf__printf(b, "    -> [%s] ", snap_json__str(ch, "kind"));
 				if (class_rank(ch) != sec)
 					snap_buf__printf(b, "(%s) ", snap_json__str(ch, "class"));
@@ -183,15 +201,10 @@ static void render_text(snap_buf *b, const snap_diff *d)
 				snap_buf__puts(b, "\n");
 				/* the cause's next step is the fix; without one, the effects' own
 				 */
-				if (!(next && *next) && en && *en) {
-					bool dup = false;
-					size_t x;
-					const json_t *have;
-
-					json_array_foreach (group_next, x, have)
-						dup |= !strcmp(json_string_value(have), en);
-					if (!dup)
-						json_array_append_new(group_next, json_string(en));
+				if (!(next && *next) && en && *en &&
+				    !json_object_get(in_group, en)) {
+					json_array_append_new(group_next, json_string(en));
+					json_object_set_new(in_group, en, json_true());
 				}
 			}
 			/* a run of top-level changes with one next step prints it once, after it */
@@ -210,6 +223,7 @@ static void render_text(snap_buf *b, const snap_diff *d)
 				json_object_set_new(printed, text, json_true());
 			}
 			json_decref(group_next);
+			json_decref(in_group);
 		}
 		free(top);
 	}
@@ -219,6 +233,9 @@ done:
 	free(rank);
 	free(cause);
 	free(has_effects);
+	free(start);
+	free(fill);
+	free(effs);
 	json_decref(printed);
 }
 
