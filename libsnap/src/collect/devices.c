@@ -110,7 +110,7 @@ static bool has(const struct devdir *dd, const char *name)
 }
 
 /* name is listed as a regular file: only those are opened (a planted device node never is) */
-static bool has_file(const struct devdir *dd, const char *name)
+static bool has_type(const struct devdir *dd, const char *name, unsigned char type, mode_t fmt)
 {
 	const struct dent *t = lookup(dd, name);
 	struct stat st;
@@ -118,8 +118,13 @@ static bool has_file(const struct devdir *dd, const char *name)
 	if (!t)
 		return false;
 	if (t->type != DT_UNKNOWN) /* a file system without d_type: ask */
-		return t->type == DT_REG;
-	return fstatat(dd->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+		return t->type == type;
+	return fstatat(dd->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == fmt;
+}
+
+static bool has_file(const struct devdir *dd, const char *name)
+{
+	return has_type(dd, name, DT_REG, S_IFREG);
 }
 
 /* An attribute of a device directory, trimmed; NULL when absent or unreadable. */
@@ -456,14 +461,7 @@ static bool is_host_dir(const char *name)
 /* name is listed as a directory (a link never is) */
 static bool has_dir(const struct devdir *dd, const char *name)
 {
-	const struct dent *t = lookup(dd, name);
-	struct stat st;
-
-	if (!t)
-		return false;
-	if (t->type != DT_UNKNOWN)
-		return t->type == DT_DIR;
-	return fstatat(dd->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+	return has_type(dd, name, DT_DIR, S_IFDIR);
 }
 
 /*
@@ -786,19 +784,9 @@ int snap_collect__devices(struct collector *c, json_t *devices, snap_error *err)
 	for (size_t i = 0; i < n; i++)
 		if (is_bdf(names[i], NULL, NULL, NULL, NULL))
 			json_object_set_new(w.pending, names[i], json_true());
-	if (json_object_size(w.pending) && snap_root__resolve(&top, &c->r, "sys/devices") == 0) {
-		struct devdir dd;
-		struct strv hosts = {NULL, 0, 0};
-
-		if (devdir_open(&dd, &c->r, top) == 0) {
-			for (size_t i = 0; i < dd.n; i++)
-				if (is_host_dir(dd.ents[i].name) && has_dir(&dd, dd.ents[i].name))
-					strv_push(&hosts, dd.ents[i].name);
-		}
-		devdir_close(&dd);
-		walk_below(&w, top, &hosts, 0);
-		strv_free(&hosts);
-	}
+	/* sys/devices is walked as a host bridge's directory is: its pci* children */
+	if (json_object_size(w.pending) && snap_root__resolve(&top, &c->r, "sys/devices") == 0)
+		walk_dir(&w, top, 0);
 	free(top);
 	for (size_t i = 0; i < n; i++) {
 		char rel[512], *canon = NULL;
