@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "model/model.h"
 
@@ -107,4 +108,30 @@ Test(snapshot, wrong_types_in_devices_are_refused)
 
 	for (size_t i = 0; i < SNAP_ARRAY_SIZE(bad); i++)
 		cr_assert_eq(load(doc(bad[i], NULL, NULL), NULL), SNAP_EINVALID, "%s", bad[i]);
+}
+
+/* A file is handed to jansson as it is read (never held whole): what reading can go wrong with
+ * still says so, and a valid-looking document longer than any host's is refused, not parsed. */
+Test(snapshot, a_file_too_large_or_unreadable_is_refused_by_name)
+{
+	char dir[] = "/tmp/pcisnap-load.XXXXXX", path[64];
+	snap_snapshot *s = NULL;
+	snap_error err = {0};
+	FILE *f;
+	size_t i;
+
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(snap_snapshot_load_file(&s, dir, &err), SNAP_ERROR);
+	cr_assert(strstr(err.message, "Is a directory"), "%s", err.message);
+	snprintf(path, sizeof(path), "%s/big.json", dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputc('[', f);
+	for (i = 0; i < (65u << 20) / 4096; i++)
+		fprintf(f, "%4095s", "");
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(snap_snapshot_load_file(&s, path, &err), SNAP_EINVALID);
+	cr_assert(strstr(err.message, "is too large for a snapshot"), "%s", err.message);
+	cr_assert_null(s);
+	unlink(path);
+	rmdir(dir);
 }

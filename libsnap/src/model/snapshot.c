@@ -566,18 +566,15 @@ static int check_skeleton(const json_t *root, snap_error *err)
 	return 0;
 }
 
-int snap_snapshot_load_buffer(snap_snapshot **out, const char *buf, size_t len, snap_error *err)
+/* The parsed root (or jansson's error) checked and made a snapshot; takes root. */
+static int load_root(snap_snapshot **out, json_t *root, const json_error_t *jerr, snap_error *err)
 {
-	json_error_t jerr;
 	snap_snapshot *s;
-	json_t *root;
 	int error;
 
-	SNAP_ASSERT_ARG(out && buf);
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
 		return snap_error__set(err, SNAP_EINVALID, "malformed JSON at line %d: %s",
-		                       jerr.line, jerr.text);
+		                       jerr->line, jerr->text);
 	if ((error = check_skeleton(root, err)) < 0) {
 		json_decref(root);
 		return error;
@@ -588,52 +585,73 @@ int snap_snapshot_load_buffer(snap_snapshot **out, const char *buf, size_t len, 
 	return 0;
 }
 
+int snap_snapshot_load_buffer(snap_snapshot **out, const char *buf, size_t len, snap_error *err)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	SNAP_ASSERT_ARG(out && buf);
+	snap_json__arena_begin(); /* the document's values die together: util/jarena.c */
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	snap_json__arena_end();
+	return load_root(out, root, &jerr, err);
+}
+
+/* A file handed to jansson as it is read: its text is never held whole. */
+struct file_source {
+	FILE *f;
+	size_t total;
+	int error; /* errno of the failed read, or 0 */
+	bool too_large;
+};
+
+static size_t read_source(void *buf, size_t len, void *arg)
+{
+	struct file_source *src = arg;
+	size_t n = fread(buf, 1, len, src->f);
+
+	if (!n && ferror(src->f)) {
+		src->error = errno ? errno : EIO;
+		return (size_t)-1;
+	}
+	if ((src->total += n) > MAX_SNAPSHOT_BYTES) {
+		src->too_large = true;
+		return (size_t)-1;
+	}
+	return n;
+}
+
 int snap_snapshot_load_file(snap_snapshot **out, const char *path, snap_error *err)
 {
-	snap_buf b = SNAP_BUF_INIT;
-	char chunk[65536];
-	FILE *f;
+	struct file_source src = {NULL, 0, 0, false};
+	json_error_t jerr;
+	json_t *root;
 	int error;
 
 	SNAP_ASSERT_ARG(out && path);
-	f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	if (!f)
+	src.f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!src.f)
 		return snap_error__errno(err, "open", path);
-	for (;;) {
-		size_t n = fread(chunk, 1, sizeof(chunk), f);
-
-		snap_buf__put(&b, chunk, n);
-		if (b.len > MAX_SNAPSHOT_BYTES) {
-			error = snap_error__set(err, SNAP_EINVALID,
-			                        "'%s' is too large for a snapshot", path);
-			goto done;
-		}
-		if (n < sizeof(chunk))
-			break;
-	}
-	if (ferror(f)) {
-		error = snap_error__errno(err, "read", path);
-		goto done;
-	}
-	if (b.oom) {
-		error = snap_error__set(err, SNAP_ENOMEM, "out of memory reading '%s'", path);
-		goto done;
-	}
-	if ((error = snap_snapshot_load_buffer(out, b.ptr ? b.ptr : "", b.len, err)) < 0) {
+	snap_json__arena_begin();
+	root = json_load_callback(read_source, &src, JSON_REJECT_DUPLICATES, &jerr);
+	snap_json__arena_end();
+	if (src.error || src.too_large) {
+		json_decref(root);
+		errno = src.error;
+		error = src.error ? snap_error__errno(err, "read", path)
+		                  : snap_error__set(err, SNAP_EINVALID,
+		                                    "'%s' is too large for a snapshot", path);
+	} else if ((error = load_root(out, root, &jerr, err)) < 0 && err) {
 		char msg[SNAP_ERROR_MESSAGE_MAX + 64];
 
-		if (err) {
-			snprintf(msg, sizeof(msg), "'%s': %s", path, err->message);
-			size_t n = strnlen(msg, sizeof(err->message) - 1); /* truncation intended */
+		snprintf(msg, sizeof(msg), "'%s': %s", path, err->message);
+		size_t n = strnlen(msg, sizeof(err->message) - 1); /* truncation intended */
 
-			memcpy(err->message, msg, n);
-			err->message[n] = '\0';
-		}
+		memcpy(err->message, msg, n);
+		err->message[n] = '\0';
 	}
-done:
-	if (f != stdin)
-		fclose(f);
-	snap_buf__release(&b);
+	if (src.f != stdin)
+		fclose(src.f);
 	return error;
 }
 

@@ -74,6 +74,17 @@ int snap_json__dump(char **out, const json_t *root, snap_error *err);
 /* The same document with no whitespace (sorted keys, ASCII, a final newline): the stored form */
 int snap_json__dump_compact(char **out, const json_t *root, snap_error *err);
 
+/*
+ * jarena.c: the allocator of parsed documents. Between begin() and end() (nestable, per thread)
+ * jansson's allocations are cut from 1 MiB chunks, each given back when its last allocation is
+ * freed; everything else goes to the allocator set before. Installs jansson's alloc hooks on
+ * first use (json_set_alloc_funcs): a program must not replace them afterwards.
+ */
+void snap_json__arena_begin(void);
+void snap_json__arena_end(void);
+bool snap_json__arena_owns(const void *p); /* p was cut from a chunk (tests) */
+size_t snap_json__arena_chunks(void);      /* chunks holding live allocations (tests) */
+
 /* time.c: RFC 3339 in UTC, "2026-01-02T03:04:05Z" (basic: "20260102T030405Z"). */
 void snap_time__format(char *buf, size_t n, int64_t t, bool basic);
 int64_t snap_time__parse(const char *s); /* seconds since the epoch; -1 when s is not one */
