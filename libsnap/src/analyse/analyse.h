@@ -45,18 +45,30 @@ struct snap_topo_dev {
 	char *merge_reason;    /* owned, NULL: why this device joins others in its implied group */
 };
 
+/* Device indices (into dev), ascending: borrowed from the topology. */
+struct snap_topo_span {
+	const int *idx;
+	size_t n;
+};
+
+/* Devices by a number (a group id, an implied root, a slot): pairs sorted by (key, index). */
+struct snap_topo_index {
+	int64_t *key; /* owned */
+	int *idx;     /* owned */
+	size_t n;
+};
+
 typedef struct {
-	struct snap_topo_dev *dev; /* owned array */
-	size_t n;                  /* entries */
-	json_t *by_bdf;            /* owned: bdf -> index */
-	json_t *by_group;          /* owned: kernel group id (decimal string) -> [index...] */
-	json_t *by_implied;        /* owned: implied root index (decimal string) -> [index...] */
-	json_t *by_slot;           /* owned: "dom:bus:slot" (hex) -> [index...] */
-	json_t *empty;             /* owned: the empty list index lookups return */
-	int *path_memo;            /* owned: pci_acs_path_enabled() per device, -2 unknown yet */
-	int *path_blocker;         /* owned: where that path stops isolating */
-	bool iommu_on;             /* the snapshot's IOMMU is enabled (ACS enable quirks ran) */
-	bool amd_iommu;            /* ... and it is AMD's (an IVRS table is present) */
+	struct snap_topo_dev *dev;         /* owned array */
+	size_t n;                          /* entries */
+	int *by_bdf;                       /* owned: the indices sorted by bdf */
+	struct snap_topo_index by_group;   /* by kernel group id */
+	struct snap_topo_index by_implied; /* by implied root index */
+	struct snap_topo_index by_slot;    /* by domain, bus and slot */
+	int *path_memo;    /* owned: pci_acs_path_enabled() per device, -2 unknown yet */
+	int *path_blocker; /* owned: where that path stops isolating */
+	bool iommu_on;     /* the snapshot's IOMMU is enabled (ACS enable quirks ran) */
+	bool amd_iommu;    /* ... and it is AMD's (an IVRS table is present) */
 } snap_topo;
 
 int snap_topo__build(snap_topo *t, const json_t *root);
@@ -82,11 +94,11 @@ enum snap_tristate snap_topo__isolation_asserted(const snap_topo *t, int i, int 
  * explain it (a DMA alias quirk pcisnap does not model).
  */
 const char *snap_topo__group_reason(const snap_topo *t, const json_t *members, bool *uncertain);
-/* Indices in kernel group gid, or in i's implied group: borrowed arrays of integers. */
-const json_t *snap_topo__group_members(const snap_topo *t, json_int_t gid);
-const json_t *snap_topo__implied_members(snap_topo *t, int i);
-/* Indices of the functions in i's slot (i included; 8 at most): a borrowed array. */
-const json_t *snap_topo__slot_members(const snap_topo *t, int i);
+/* Indices in kernel group gid, or in i's implied group, ascending. */
+struct snap_topo_span snap_topo__group_members(const snap_topo *t, json_int_t gid);
+struct snap_topo_span snap_topo__implied_members(snap_topo *t, int i);
+/* Indices of the functions in i's slot (i included; 8 at most), ascending. */
+struct snap_topo_span snap_topo__slot_members(const snap_topo *t, int i);
 /* Printable name of a device for messages: "0000:01:00.0 (NVIDIA ... [10de:1e87])". */
 void snap_topo__label(const snap_topo *t, int i, char *buf, size_t n);
 

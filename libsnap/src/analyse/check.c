@@ -55,8 +55,9 @@ static bool has_method(const json_t *rm, const char *name)
  */
 static const json_t *host_owned_of(json_t *cache, const snap_topo *t, json_int_t gid)
 {
+	struct snap_topo_span members = snap_topo__group_members(t, gid);
 	char key[32];
-	json_t *v, *m;
+	json_t *v;
 	size_t x, count = 0;
 
 	snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, gid);
@@ -64,11 +65,11 @@ static const json_t *host_owned_of(json_t *cache, const snap_topo *t, json_int_t
 		return v;
 	v = json_array();
 	json_array_append_new(v, json_integer(0));
-	json_array_foreach (snap_topo__group_members(t, gid), x, m) {
-		if (!host_owned(t->dev[json_integer_value(m)].obj))
+	for (x = 0; x < members.n; x++) {
+		if (!host_owned(t->dev[members.idx[x]].obj))
 			continue;
 		if (count++ <= MAX_NAMED)
-			json_array_append(v, m);
+			json_array_append_new(v, json_integer(members.idx[x]));
 	}
 	json_array_set_new(v, 0, json_integer((json_int_t)count));
 	json_object_set_new(cache, key, v);
@@ -125,12 +126,10 @@ static json_t *implied_groups(snap_topo *t)
 		members = json_array();
 		/* through the index: linear, where a scan per group was quadratic */
 		{
-			const json_t *m;
-			size_t x;
+			struct snap_topo_span m = snap_topo__implied_members(t, (int)i);
 
-			json_array_foreach (snap_topo__implied_members(t, (int)i), x, m)
-				json_array_append_new(
-				    members, json_string(t->dev[json_integer_value(m)].bdf));
+			for (size_t x = 0; x < m.n; x++)
+				json_array_append_new(members, json_string(t->dev[m.idx[x]].bdf));
 		}
 		json_array_append_new(groups, json_pack("{s:o, s:b}", "devices", members,
 		                                        "uncertain", t->dev[i].uncertain));
@@ -446,11 +445,10 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		}
 		/* functions of the slot bound together */
 		if (!snap_json__str(d, "physfn")) {
-			size_t x;
-			const json_t *m;
+			struct snap_topo_span m = snap_topo__slot_members(&t, i);
 
-			json_array_foreach (snap_topo__slot_members(&t, i), x, m) {
-				size_t k = (size_t)json_integer_value(m);
+			for (size_t x = 0; x < m.n; x++) {
+				size_t k = (size_t)m.idx[x];
 				const json_t *o = t.dev[k].obj;
 
 				if ((int)k == i || snap_json__str(o, "physfn") || !host_owned(o))

@@ -656,12 +656,6 @@ void snap_diff__devices(struct ctx *c)
 
 /* ---- groups ---- */
 
-/* Indices (in t) of the devices in kernel group gid: a new reference for the caller. */
-static json_t *group_members(const snap_topo *t, json_int_t gid)
-{
-	return json_incref((json_t *)snap_topo__group_members(t, gid));
-}
-
 static bool is_bridge(const json_t *obj)
 {
 	const char *c = snap_json__str(obj, "class");
@@ -684,7 +678,7 @@ void snap_diff__groups(struct ctx *c)
 	json_object_foreach (c->pt, bdf, reasons) {
 		int i = snap_topo__find(&c->to, bdf), j;
 		const json_t *go, *gn;
-		json_t *mo, *mn, *v;
+		struct snap_topo_span mn;
 		size_t x;
 		char lp[512], lg[512];
 
@@ -706,11 +700,10 @@ void snap_diff__groups(struct ctx *c)
 				continue;
 			json_object_set_new(pairs, pair, json_true());
 		}
-		mo = group_members(&c->to, json_integer_value(go));
-		mn = group_members(&c->tn, json_integer_value(gn));
+		mn = snap_topo__group_members(&c->tn, json_integer_value(gn));
 		label_n(c, j, lp, sizeof(lp));
-		json_array_foreach (mn, x, v) {
-			int m = (int)json_integer_value(v), om = c->n2o[m];
+		for (x = 0; x < mn.n; x++) {
+			int m = mn.idx[x], om = c->n2o[m];
 			const json_t *ogm =
 			    om >= 0 ? json_object_get(c->to.dev[om].obj, "iommu_group") : NULL;
 			/* it was in the old group when its old self was */
@@ -735,19 +728,17 @@ void snap_diff__groups(struct ctx *c)
 			        : "none",
 			    is_bridge(c->tn.dev[m].obj) ? ", a bridge" : "");
 		}
-		json_decref(mo);
-		json_decref(mn);
 	}
 	/* every other group change is listed: compare membership under identity */
 	json_array_foreach (json_object_get(c->o, "groups"), k, g) {
 		json_int_t gid = json_integer_value(json_object_get(g, "id"));
-		json_t *mo = group_members(&c->to, gid), *v;
+		struct snap_topo_span mo = snap_topo__group_members(&c->to, gid);
 		json_int_t ngid = -1;
 		bool same = true;
 		size_t x;
 
-		json_array_foreach (mo, x, v) {
-			int j = c->o2n[json_integer_value(v)];
+		for (x = 0; x < mo.n; x++) {
+			int j = c->o2n[mo.idx[x]];
 			const json_t *gn =
 			    j >= 0 ? json_object_get(c->tn.dev[j].obj, "iommu_group") : NULL;
 
@@ -760,17 +751,12 @@ void snap_diff__groups(struct ctx *c)
 			else if (ngid != json_integer_value(gn))
 				same = false;
 		}
-		if (same && ngid >= 0) {
-			json_t *mn = group_members(&c->tn, ngid);
-
-			same = json_array_size(mn) == json_array_size(mo);
-			json_decref(mn);
-		}
+		if (same && ngid >= 0)
+			same = snap_topo__group_members(&c->tn, ngid).n == mo.n;
 		if (same && ngid >= 0 && ngid != gid)
 			renumbered++;
 		else if (!same && json_array_size(json_object_get(c->n, "groups")))
 			changed++;
-		json_decref(mo);
 	}
 	if (renumbered)
 		snap_diff__add(

@@ -500,9 +500,9 @@ static void set_reason(struct snap_topo_dev *d, const char *who, const char *why
 }
 
 /* "dddd:bb:ss" of device i, the key of the slot index */
-static void slot_key(char *buf, size_t n, const struct snap_topo_dev *d)
+static int64_t slot_key(const struct snap_topo_dev *d)
 {
-	snprintf(buf, n, "%x:%x:%x", d->dom, d->bus, d->slot);
+	return (int64_t)d->dom << 16 | (int64_t)(d->bus & 0xff) << 8 | (d->slot & 0x1f);
 }
 
 static void compute_implied(snap_topo *t)
@@ -563,14 +563,10 @@ static void compute_implied(snap_topo *t)
 			if (self != SNAP_NO || t->dev[pdev].mf != SNAP_YES)
 				continue;
 			/* the other functions of the slot: 8 at most, BDFs being unique */
-			char key[48];
-			const json_t *fns, *fv;
-			size_t fi;
+			struct snap_topo_span fns = snap_topo__slot_members(t, pdev);
 
-			slot_key(key, sizeof(key), &t->dev[pdev]);
-			fns = json_object_get(t->by_slot, key);
-			json_array_foreach (fns, fi, fv) {
-				size_t o = (size_t)json_integer_value(fv);
+			for (size_t fi = 0; fi < fns.n; fi++) {
+				size_t o = (size_t)fns.idx[fi];
 				struct snap_topo_dev *od = &t->dev[o];
 				char owhy[128];
 
@@ -621,34 +617,91 @@ static char *make_identity(const snap_topo *t, int i)
 	return snap_buf__detach(&b);
 }
 
-static void index_add(json_t *index, json_int_t key, size_t i)
-{
-	char k[32];
-	json_t *list;
+struct keyed_index {
+	int64_t key;
+	int idx;
+};
 
-	snprintf(k, sizeof(k), "%" JSON_INTEGER_FORMAT, key);
-	if (!(list = json_object_get(index, k))) {
-		list = json_array();
-		json_object_set_new(index, k, list);
-	}
-	json_array_append_new(list, json_integer((json_int_t)i));
+static int cmp_keyed_index(const void *a, const void *b)
+{
+	const struct keyed_index *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-static const json_t *index_get(const snap_topo *t, const json_t *index, json_int_t key)
+/* ix from n (key, index) pairs (consumed, sorted here); false when out of memory. */
+static bool index_build(struct snap_topo_index *ix, struct keyed_index *pairs, size_t n)
 {
-	char k[32];
-	const json_t *v;
+	qsort(pairs, n, sizeof(*pairs), cmp_keyed_index);
+	ix->key = malloc((n + 1) * sizeof(*ix->key));
+	ix->idx = malloc((n + 1) * sizeof(*ix->idx));
+	if (!ix->key || !ix->idx)
+		return false;
+	for (size_t k = 0; k < n; k++) {
+		ix->key[k] = pairs[k].key;
+		ix->idx[k] = pairs[k].idx;
+	}
+	ix->n = n;
+	return true;
+}
 
-	snprintf(k, sizeof(k), "%" JSON_INTEGER_FORMAT, key);
-	v = json_object_get(index, k);
-	return v ? v : t->empty;
+static struct snap_topo_span index_get(const struct snap_topo_index *ix, int64_t key)
+{
+	size_t lo = 0, hi = ix->n, end;
+
+	while (lo < hi) { /* the first entry not below key */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ix->key[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < ix->n && ix->key[end] == key; end++)
+		;
+	return (struct snap_topo_span){ix->idx ? ix->idx + lo : NULL, end - lo};
+}
+
+static void index_release(struct snap_topo_index *ix)
+{
+	free(ix->key);
+	free(ix->idx);
+	memset(ix, 0, sizeof(*ix));
+}
+
+struct named_index {
+	const char *bdf; /* borrowed, "" for none */
+	int idx;
+};
+
+static int cmp_named_index(const void *a, const void *b)
+{
+	const struct named_index *x = a, *y = b;
+	int c = strcmp(x->bdf, y->bdf);
+
+	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
 }
 
 int snap_topo__find(const snap_topo *t, const char *bdf)
 {
-	json_t *v = bdf ? json_object_get(t->by_bdf, bdf) : NULL;
+	size_t lo = 0, hi = t->n;
 
-	return v ? (int)json_integer_value(v) : -1;
+	if (!bdf || !t->by_bdf)
+		return -1;
+	while (lo < hi) { /* the last device of that bdf (the loader refuses two) */
+		size_t mid = lo + (hi - lo) / 2;
+		const char *m = t->dev[t->by_bdf[mid]].bdf;
+
+		if (strcmp(m ? m : "", bdf) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && t->dev[t->by_bdf[lo - 1]].bdf && !strcmp(t->dev[t->by_bdf[lo - 1]].bdf, bdf))
+		return t->by_bdf[lo - 1];
+	return -1;
 }
 
 int snap_topo__build(snap_topo *t, const json_t *root)
@@ -657,11 +710,20 @@ int snap_topo__build(snap_topo *t, const json_t *root)
 	size_t i;
 	json_t *d;
 
+	struct keyed_index *pairs;
+	struct named_index *named;
+	size_t grouped;
+
 	memset(t, 0, sizeof(*t));
 	t->n = json_array_size(devices);
-	t->by_bdf = json_object();
-	if (!t->by_bdf || (t->n && !(t->dev = calloc(t->n, sizeof(*t->dev))))) {
-		json_decref(t->by_bdf);
+	t->dev = calloc(t->n + 1, sizeof(*t->dev));
+	t->by_bdf = malloc((t->n + 1) * sizeof(*t->by_bdf));
+	pairs = malloc((t->n + 1) * sizeof(*pairs));
+	named = malloc((t->n + 1) * sizeof(*named));
+	if (!t->dev || !t->by_bdf || !pairs || !named) {
+		free(pairs);
+		free(named);
+		snap_topo__release(t);
 		return SNAP_ENOMEM;
 	}
 	json_array_foreach (devices, i, d) {
@@ -669,9 +731,14 @@ int snap_topo__build(snap_topo *t, const json_t *root)
 
 		td->obj = d;
 		td->bdf = snap_json__str(d, "bdf");
-		sscanf(td->bdf, "%x:%x:%x.%u", &td->dom, &td->bus, &td->slot, &td->fn);
-		json_object_set_new(t->by_bdf, td->bdf, json_integer((json_int_t)i));
+		if (td->bdf)
+			sscanf(td->bdf, "%x:%x:%x.%u", &td->dom, &td->bus, &td->slot, &td->fn);
+		named[i] = (struct named_index){td->bdf ? td->bdf : "", (int)i};
 	}
+	qsort(named, t->n, sizeof(*named), cmp_named_index);
+	for (i = 0; i < t->n; i++)
+		t->by_bdf[i] = named[i].idx;
+	free(named);
 	for (i = 0; i < t->n; i++)
 		t->dev[i].parent = snap_topo__find(t, snap_json__str(t->dev[i].obj, "parent"));
 	{
@@ -708,41 +775,38 @@ int snap_topo__build(snap_topo *t, const json_t *root)
 	}
 	for (i = 0; i < t->n; i++)
 		if (!(t->dev[i].identity = make_identity(t, (int)i))) {
+			free(pairs);
 			snap_topo__release(t); /* a failed build leaves nothing to free */
 			return SNAP_ENOMEM;
 		}
-	t->by_slot = json_object();
-	t->empty = json_array();
-	for (i = 0; i < t->n; i++) {
-		char key[48];
-		json_t *list;
-
-		slot_key(key, sizeof(key), &t->dev[i]);
-		if (!(list = json_object_get(t->by_slot, key))) {
-			list = json_array();
-			json_object_set_new(t->by_slot, key, list);
-		}
-		json_array_append_new(list, json_integer((json_int_t)i));
-	}
+	for (i = 0; i < t->n; i++)
+		pairs[i] = (struct keyed_index){slot_key(&t->dev[i]), (int)i};
 	t->path_memo = malloc((t->n + 1) * sizeof(int));
 	t->path_blocker = malloc((t->n + 1) * sizeof(int));
-	if (!t->path_memo || !t->path_blocker) {
+	if (!index_build(&t->by_slot, pairs, t->n) || !t->path_memo || !t->path_blocker) {
+		free(pairs);
 		snap_topo__release(t);
 		return SNAP_ENOMEM;
 	}
 	for (i = 0; i < t->n; i++)
 		t->path_memo[i] = -2;
 	compute_implied(t);
-	t->by_group = json_object();
-	t->by_implied = json_object();
 	for (i = 0; i < t->n; i++)
 		t->dev[i].group_a = t->dev[i].group_b = -1;
+	for (i = 0; i < t->n; i++)
+		pairs[i] = (struct keyed_index){snap_topo__implied_root(t, (int)i), (int)i};
+	if (!index_build(&t->by_implied, pairs, t->n)) {
+		free(pairs);
+		snap_topo__release(t);
+		return SNAP_ENOMEM;
+	}
+	grouped = 0;
 	for (i = 0; i < t->n; i++) {
 		const json_t *g = json_object_get(t->dev[i].obj, "iommu_group");
 		struct snap_topo_dev *r = &t->dev[snap_topo__implied_root(t, (int)i)];
 
 		if (json_is_integer(g)) {
-			index_add(t->by_group, json_integer_value(g), i);
+			pairs[grouped++] = (struct keyed_index){json_integer_value(g), (int)i};
 			if (r->group_a < 0)
 				r->group_a = (int)i;
 			else if (r->group_b < 0 && json_integer_value(json_object_get(
@@ -750,8 +814,13 @@ int snap_topo__build(snap_topo *t, const json_t *root)
 			                               json_integer_value(g))
 				r->group_b = (int)i;
 		}
-		index_add(t->by_implied, snap_topo__implied_root(t, (int)i), i);
 	}
+	if (!index_build(&t->by_group, pairs, grouped)) {
+		free(pairs);
+		snap_topo__release(t);
+		return SNAP_ENOMEM;
+	}
+	free(pairs);
 	return 0;
 }
 
@@ -801,38 +870,32 @@ const char *snap_topo__group_reason(const snap_topo *t, const json_t *members, b
 	return reason;
 }
 
-const json_t *snap_topo__slot_members(const snap_topo *t, int i)
+struct snap_topo_span snap_topo__slot_members(const snap_topo *t, int i)
 {
-	char key[48];
-	const json_t *v;
-
-	slot_key(key, sizeof(key), &t->dev[i]);
-	v = json_object_get(t->by_slot, key);
-	return v ? v : t->empty;
+	return index_get(&t->by_slot, slot_key(&t->dev[i]));
 }
 
-const json_t *snap_topo__group_members(const snap_topo *t, json_int_t gid)
+struct snap_topo_span snap_topo__group_members(const snap_topo *t, json_int_t gid)
 {
-	return index_get(t, t->by_group, gid);
+	return index_get(&t->by_group, gid);
 }
 
-const json_t *snap_topo__implied_members(snap_topo *t, int i)
+struct snap_topo_span snap_topo__implied_members(snap_topo *t, int i)
 {
-	return index_get(t, t->by_implied, snap_topo__implied_root(t, i));
+	return index_get(&t->by_implied, snap_topo__implied_root(t, i));
 }
 
 void snap_topo__release(snap_topo *t)
 {
-	for (size_t i = 0; i < t->n; i++) {
+	for (size_t i = 0; t->dev && i < t->n; i++) {
 		free(t->dev[i].identity);
 		free(t->dev[i].merge_reason);
 	}
 	free(t->dev);
-	json_decref(t->by_bdf);
-	json_decref(t->by_group);
-	json_decref(t->by_implied);
-	json_decref(t->by_slot);
-	json_decref(t->empty);
+	free(t->by_bdf);
+	index_release(&t->by_group);
+	index_release(&t->by_implied);
+	index_release(&t->by_slot);
 	free(t->path_memo);
 	free(t->path_blocker);
 	memset(t, 0, sizeof(*t));

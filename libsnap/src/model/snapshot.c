@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +318,111 @@ static bool check_path(const json_t *v, const char *path, const char *types, cha
 	return v ? check_path(v, path, types, where, n) : true;
 }
 
+/*
+ * The same rules as one tree, walked once over the document: each value is visited once,
+ * where check_path() walks from the root for every rule (a 1,000-device document: ~60,000
+ * lookups by path, each parsing its path again). The walk says only whether every rule holds;
+ * when one does not, check_path() names the first offender as it always has.
+ */
+struct rule_node {
+	char seg[48];       /* a key, "*" (every key) or "[]" (every element) */
+	const char *types;  /* the types allowed here, or NULL: no rule ends here */
+	int child, sibling; /* indices into rule_nodes, -1 for none */
+};
+
+static struct rule_node rule_nodes[2 * SNAP_ARRAY_SIZE(field_types) + 64];
+static int rule_node_count;
+static bool rule_tree_ok; /* false: a rule the tree cannot hold; check_path() alone */
+static pthread_once_t rule_tree_once = PTHREAD_ONCE_INIT;
+
+static int rule_child(int parent, const char *seg, size_t len)
+{
+	int c;
+
+	for (c = rule_nodes[parent].child; c >= 0; c = rule_nodes[c].sibling)
+		if (strlen(rule_nodes[c].seg) == len && !memcmp(rule_nodes[c].seg, seg, len))
+			return c;
+	if (len >= sizeof(rule_nodes[0].seg) || rule_node_count >= (int)SNAP_ARRAY_SIZE(rule_nodes))
+		return -1;
+	c = rule_node_count++;
+	memcpy(rule_nodes[c].seg, seg, len);
+	rule_nodes[c].seg[len] = '\0';
+	rule_nodes[c].types = NULL;
+	rule_nodes[c].child = -1;
+	/* appended: children are walked in the order the rules name them */
+	rule_nodes[c].sibling = -1;
+	if (rule_nodes[parent].child < 0) {
+		rule_nodes[parent].child = c;
+	} else {
+		int last = rule_nodes[parent].child;
+
+		while (rule_nodes[last].sibling >= 0)
+			last = rule_nodes[last].sibling;
+		rule_nodes[last].sibling = c;
+	}
+	return c;
+}
+
+static void build_rule_tree(void)
+{
+	size_t i;
+
+	rule_node_count = 1;
+	rule_nodes[0] = (struct rule_node){"", NULL, -1, -1};
+	for (i = 0; i < SNAP_ARRAY_SIZE(field_types); i++) {
+		const char *p = field_types[i], *sp = strchr(p, ' ');
+		int node = 0;
+
+		while (p < sp) {
+			size_t len = !strncmp(p, "[]", 2) ? 2 : strcspn(p, ".[ ");
+
+			if ((node = rule_child(node, p, len)) < 0)
+				return;
+			p += len;
+			if (*p == '.')
+				p++;
+		}
+		if (rule_nodes[node].types)
+			return; /* two rules of one path */
+		rule_nodes[node].types = sp + 1;
+	}
+	rule_tree_ok = true;
+}
+
+static bool walk_rules(const json_t *v, int node)
+{
+	const struct rule_node *r = &rule_nodes[node];
+	int c;
+
+	if (r->types && !type_allowed(v, r->types))
+		return false;
+	for (c = r->child; c >= 0; c = rule_nodes[c].sibling) {
+		const struct rule_node *k = &rule_nodes[c];
+		const char *key;
+		json_t *x;
+		size_t i;
+
+		if (!strcmp(k->seg, "[]")) {
+			json_array_foreach (v, i,
+			                    x) /* no array: its own rule says what it must be */
+				if (!walk_rules(x, c))
+					return false;
+		} else if (!json_is_object(v)) {
+			continue;
+		} else if (!strcmp(k->seg, "*")) {
+			json_object_foreach ((json_t *)v, key, x)
+				if (!walk_rules(x, c))
+					return false;
+		} else if ((x = json_object_get(v, k->seg))) {
+			if (!walk_rules(x, c))
+				return false;
+		} else if (k->types && k->types[strlen(k->types) - 1] == '!') {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* dddd:bb:ss.f in lowercase hex as sysfs names devices (the domain "%04x": 4 to 8 digits) */
 static bool bdf_valid(const char *s)
 {
@@ -552,6 +658,9 @@ static int check_skeleton(const json_t *root, snap_error *err)
 	}
 	if ((error = check_bounds(root, err)) < 0)
 		return error;
+	pthread_once(&rule_tree_once, build_rule_tree);
+	if (rule_tree_ok && walk_rules(root, 0))
+		return 0;
 	for (i = 0; i < SNAP_ARRAY_SIZE(field_types); i++) {
 		char path[96], where[64];
 		const char *sp = strchr(field_types[i], ' ');
