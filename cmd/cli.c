@@ -241,16 +241,25 @@ int cli_parse_format(int *out, const char *cmd, const char *arg, const char *con
  */
 void cli_filter_controls(FILE *f, const char *text)
 {
+	/* the bytes that may begin what a terminal would act on (and the end): C0 controls but
+	 * newline and tab, DEL, and 0xc2, which begins a C1 control in UTF-8 */
+	static const unsigned char stop[256] = {
+	    [0x00 ... 0x08] = 1,
+	    [0x0b ... 0x1f] = 1,
+	    [0x7f] = 1,
+	    [0xc2] = 1,
+	};
 	const unsigned char *p = (const unsigned char *)text, *run = p;
 
 	/* runs of harmless bytes in one fwrite(): a fleet of 10,000 hosts is megabytes */
 	for (;; p++) {
-		unsigned char ch = *p;
+		unsigned char ch;
 		size_t skip;
 
-		if (ch >= 0x20 && ch != 0x7f && ch != 0xc2)
-			continue;
-		if (ch == '\n' || ch == '\t' || (ch == 0xc2 && !(p[1] >= 0x80 && p[1] <= 0x9f)))
+		while (!stop[*p])
+			p++;
+		ch = *p;
+		if (ch == 0xc2 && !(p[1] >= 0x80 && p[1] <= 0x9f))
 			continue;
 		fwrite(run, 1, (size_t)(p - run), f);
 		if (!ch)

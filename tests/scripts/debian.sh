@@ -52,7 +52,7 @@ check "it links the installed libsnap.so.0" sh -c "ldd /usr/bin/pcisnap | grep -
 /usr/bin/pcisnap collect -o - >"$T/installed.json" 2>/dev/null
 check "the installed pcisnap collect -o -: a snapshot of this machine" $VALIDATE "$SNAP_SOURCE_DIR/schema/snapshot.v1.schema.json" "$T/installed.json"
 check "libsnap0 depends on the libraries it loads on first use" sh -c \
-	"dpkg-query -W -f='\${Depends}' libsnap0 | grep -q libgit2 && dpkg-query -W -f='\${Depends}' libsnap0 | grep -q libarchive"
+	"d=\$(dpkg-query -W -f='\${Depends}' libsnap0); for l in libgit2 libarchive libxml2 libsystemd0 libkmod2; do echo \"\$d\" | grep -q \$l || exit 1; done"
 check "the installed pcisnap stores a snapshot (libgit2, loaded on first use) and logs it" sh -c \
 	"PCISNAP_CONFIG= /usr/bin/pcisnap collect --store '$T/st' >/dev/null 2>&1 && PCISNAP_CONFIG= /usr/bin/pcisnap log --store '$T/st' | grep -q ."
 check "the installed unit passes systemd-analyze verify" sh -c "systemd-analyze verify --man=no /lib/systemd/system/pcisnap-boot.service"

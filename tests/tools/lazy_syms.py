@@ -17,7 +17,8 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 HEADER = os.path.join(TOP, "libsnap", "src", "util", "lazy_syms.h")
 # the enum name in lazy.h, and the library's soname as the dynamic linker finds it
 LIBS = [("SNAP_LAZY_GIT2", "libgit2.so.1.5"), ("SNAP_LAZY_ARCHIVE", "libarchive.so.13"),
-        ("SNAP_LAZY_XML2", "libxml2.so.2"), ("SNAP_LAZY_SYSTEMD", "libsystemd.so.0")]
+        ("SNAP_LAZY_XML2", "libxml2.so.2"), ("SNAP_LAZY_SYSTEMD", "libsystemd.so.0"),
+        ("SNAP_LAZY_KMOD", "libkmod.so.2")]
 
 
 def soname_path(so):

@@ -181,3 +181,27 @@ Test(jarena, without_its_reserve_the_arena_falls_back_to_malloc)
 	free(text);
 }
 #endif
+
+/* What jansson hands the caller inside a scope (json_dumps()) is freed the way jansson's manual
+ * asks, with the free function it came from: free() of a block cut from a chunk would abort. */
+Test(jarena, text_dumped_inside_a_scope_is_freed_with_jansson_s_free)
+{
+	json_t *v;
+	char *text;
+
+	snap_json__arena_begin();
+	v = json_pack("{s:[i, i, i]}", "k", 1, 2, 3);
+	text = json_dumps(v, JSON_COMPACT);
+	snap_json__arena_end();
+	cr_assert(snap_json__arena_owns(text));
+	cr_assert_str_eq(text, "{\"k\":[1,2,3]}");
+	snap_json__free(text);
+	json_decref(v);
+	cr_assert_eq(snap_json__arena_chunks(), 0);
+	snap_json__free(NULL);
+	v = json_object();
+	text = json_dumps(v, 0); /* outside any scope: malloc'd, freed by free() */
+	cr_assert(!snap_json__arena_owns(text));
+	snap_json__free(text);
+	json_decref(v);
+}

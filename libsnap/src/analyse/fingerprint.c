@@ -107,6 +107,6 @@ int snap_fingerprint__compute(char inv[17], char cfg[17], const snap_snapshot *s
 	if (!text)
 		return SNAP_ENOMEM;
 	hash16(cfg, text);
-	free(text);
+	snap_json__free(text);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "collect/collector.h"
+#include "util/lazy.h"
 
 /* modprobe.d(5), first wins */
 static const char *const dirs[] = {"etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d",
@@ -302,6 +303,9 @@ json_t *snap_collect__modprobe(struct collector *c)
 		for (size_t k = 0; k < NDIRS; k++)
 			snprintf(paths[k], sizeof(paths[k]), "%s/%zu", tmp, k);
 	}
+	/* no file to read: what libkmod would yield is the command line's, all taken out again */
+	if (!json_array_size(json_object_get(acc, "files")))
+		goto done;
 	for (size_t k = 0; k < NDIRS; k++)
 		config[k] = paths[k];
 	config[NDIRS] = NULL;
@@ -312,7 +316,8 @@ json_t *snap_collect__modprobe(struct collector *c)
 	kmod_set_log_fn(ctx, snap_kmod__quiet, NULL);
 	snap_kmod__config(acc, ctx);
 done:
-	kmod_unref(ctx);
+	if (ctx) /* not a call for nothing: libkmod is loaded on its first call (util/lazy.h) */
+		kmod_unref(ctx);
 	snap_kmod__rmtree(tmp);
 	return acc;
 }

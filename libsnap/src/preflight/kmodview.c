@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "preflight/preflight.h"
+#include "util/lazy.h"
 
 #define INDEX_MAX (64u << 20)
 

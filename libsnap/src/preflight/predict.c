@@ -29,6 +29,7 @@
 #include "analyse/check.h"
 #include "preflight/preflight.h"
 #include "render/render.h"
+#include "util/lazy.h"
 
 #define CFG_MAX (4u << 20)
 
@@ -841,8 +842,8 @@ static void check_initramfs(struct pf *p, const char *shown)
 			          "(initramfs %s, root %s): it was built before that change; "
 			          "update-initramfs -u -k %s",
 			          sa ? sa : "?", sb ? sb : "?", p->release);
-			free(sa);
-			free(sb);
+			snap_json__free(sa);
+			snap_json__free(sb);
 		}
 		json_decref(a);
 		json_decref(b);

@@ -202,7 +202,7 @@ int snap_store_boot_end(snap_store *st, const char *host, const char *boot_id, s
 		error = snap_error__set(err, SNAP_ERROR, "cannot write to store %s: %s", st->path,
 		                        git_error_last() ? git_error_last()->message : "?");
 	git_signature_free(sig);
-	free(text);
+	snap_json__free(text);
 	if (!error && at)
 		git_oid_tostr(at->hex, sizeof(at->hex), &nw.id);
 	return error;

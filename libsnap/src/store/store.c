@@ -1108,7 +1108,7 @@ static int render_rows(char **out, json_t *rows, snap_list_format format, const 
 				b.oom = true;
 			else
 				snap_buf__printf(&b, "%s\n", line);
-			free(line);
+			snap_json__free(line);
 		}
 		break;
 	case SNAP_LIST_TEXT:

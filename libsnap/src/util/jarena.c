@@ -269,3 +269,12 @@ size_t snap_json__arena_chunks(void)
 	pthread_mutex_unlock(&lock);
 	return n - free_n;
 }
+
+void snap_json__free(void *p)
+{
+	json_malloc_t m;
+	json_free_t f;
+
+	json_get_alloc_funcs(&m, &f);
+	(f ? f : free)(p);
+}

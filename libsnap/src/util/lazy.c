@@ -15,10 +15,9 @@ void *snap_lazy__slots[SNAP_LAZY_NSYMS];
 
 /* the sonames the build was configured with (CMakeLists.txt reads them off the libraries) */
 static const char *const sonames[] = {
-    [SNAP_LAZY_GIT2] = SNAP_SONAME_GIT2,
-    [SNAP_LAZY_ARCHIVE] = SNAP_SONAME_ARCHIVE,
-    [SNAP_LAZY_XML2] = SNAP_SONAME_XML2,
-    [SNAP_LAZY_SYSTEMD] = SNAP_SONAME_SYSTEMD,
+    [SNAP_LAZY_GIT2] = SNAP_SONAME_GIT2, [SNAP_LAZY_ARCHIVE] = SNAP_SONAME_ARCHIVE,
+    [SNAP_LAZY_XML2] = SNAP_SONAME_XML2, [SNAP_LAZY_SYSTEMD] = SNAP_SONAME_SYSTEMD,
+    [SNAP_LAZY_KMOD] = SNAP_SONAME_KMOD,
 };
 static void *handles[sizeof(sonames) / sizeof(sonames[0])];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

@@ -2,10 +2,11 @@
 #ifndef SNAP_UTIL_LAZY_H
 #define SNAP_UTIL_LAZY_H
 /*
- * libgit2, libarchive, libxml2 and libsystemd, loaded on first use.
+ * libgit2, libarchive, libxml2, libsystemd and libkmod, loaded on first use.
  *
- * Linked as usual, these four bring 30 more shared libraries into every process (mbedTLS,
- * libssh2, Kerberos and OpenSSL's libcrypto with libgit2; ICU and libstdc++ with libxml2), which
+ * Linked as usual, these five bring 33 more shared libraries into every process (mbedTLS,
+ * libssh2, Kerberos and OpenSSL's libcrypto with libgit2; ICU and libstdc++ with libxml2;
+ * libcrypto, libzstd and liblzma with libkmod, for module signatures and compression), which
  * the dynamic linker maps and relocates before main(): about 6 ms and 5 MB of every run, most
  * of which (collect -o, check, diff of two files) use none of them. Here each is dlopen()ed by
  * its soname when the first of its functions is called, and each function is taken by dlsym()
@@ -20,6 +21,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <git2.h>
+#include <libkmod.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <systemd/sd-journal.h>
@@ -30,6 +32,7 @@ enum snap_lazy_lib {
 	SNAP_LAZY_ARCHIVE,
 	SNAP_LAZY_XML2,
 	SNAP_LAZY_SYSTEMD,
+	SNAP_LAZY_KMOD,
 };
 
 extern void *snap_lazy__slots[];

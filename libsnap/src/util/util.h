@@ -83,7 +83,10 @@ int snap_json__dump_compact(char **out, const json_t *root, snap_error *err);
 void snap_json__arena_begin(void);
 void snap_json__arena_end(void);
 bool snap_json__arena_owns(const void *p); /* p was cut from a chunk (tests) */
-size_t snap_json__arena_chunks(void);      /* chunks holding live allocations (tests) */
+/* Free what jansson allocated for the caller (json_dumps()): with the free function it was
+ * allocated for, as jansson's manual asks, not free(): it may have been cut from a chunk. */
+void snap_json__free(void *p);
+size_t snap_json__arena_chunks(void); /* chunks holding live allocations (tests) */
 
 /* time.c: RFC 3339 in UTC, "2026-01-02T03:04:05Z" (basic: "20260102T030405Z"). */
 void snap_time__format(char *buf, size_t n, int64_t t, bool basic);
