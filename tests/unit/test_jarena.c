@@ -162,8 +162,8 @@ Test(jarena, large_blocks_and_nested_scopes)
 	free(big);
 }
 
-/* Where the address space cannot be reserved, everything still works, from malloc. (Not
- * under ASan, whose shadow memory needs far more address space than this limit leaves.) */
+/* Where the address space cannot be reserved, everything still works, from malloc. (These two
+ * not under ASan, whose shadow memory and allocator need more than these limits leave.) */
 #if !defined(__SANITIZE_ADDRESS__)
 Test(jarena, without_its_reserve_the_arena_falls_back_to_malloc)
 {
@@ -180,7 +180,6 @@ Test(jarena, without_its_reserve_the_arena_falls_back_to_malloc)
 	json_decref(v);
 	free(text);
 }
-#endif
 
 /* What jansson hands the caller inside a scope (json_dumps()) is freed the way jansson's manual
  * asks, with the free function it came from: free() of a block cut from a chunk would abort. */
@@ -205,3 +204,52 @@ Test(jarena, text_dumped_inside_a_scope_is_freed_with_jansson_s_free)
 	snap_json__free(text);
 	json_decref(v);
 }
+
+static long vm_data_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmData:", 7))
+			kb = strtol(line + 7, NULL, 10);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* A chunk that could not be made writable (RLIMIT_DATA counts a writable private mapping) is
+ * kept PROT_NONE on the free list: when it is used again it is made writable first, never
+ * written as it is. */
+Test(jarena, a_chunk_that_could_not_be_made_writable_is_made_so_when_used_again)
+{
+	enum { N = 150000 }; /* 24-byte integers: three chunks and more */
+	json_t **keep = calloc(N, sizeof(*keep)), *v;
+	struct rlimit old, tight;
+	size_t k;
+
+	cr_assert_not_null(keep);
+	snap_json__arena_begin(); /* the range reserved, no chunk yet */
+	snap_json__arena_end();
+	cr_assert_eq(getrlimit(RLIMIT_DATA, &old), 0);
+	tight = old;
+	tight.rlim_cur = (rlim_t)(vm_data_kb() + 1536) << 10; /* room for one chunk, not two */
+	cr_assert_eq(setrlimit(RLIMIT_DATA, &tight), 0);
+	snap_json__arena_begin();
+	for (k = 0; k < N; k++) /* the second chunk's mprotect() fails: malloc, then nothing */
+		keep[k] = json_integer((json_int_t)k);
+	snap_json__arena_end();
+	cr_assert_eq(setrlimit(RLIMIT_DATA, &old), 0);
+	cr_assert(snap_json__arena_owns(keep[0]));
+	snap_json__arena_begin();
+	v = json_integer(42); /* the chunk kept PROT_NONE is the first one taken again */
+	snap_json__arena_end();
+	cr_assert(snap_json__arena_owns(v));
+	cr_assert_eq(json_integer_value(v), 42);
+	json_decref(v);
+	for (k = 0; k < N; k++)
+		json_decref(keep[k]);
+	free(keep);
+}
+#endif

@@ -61,6 +61,7 @@ static json_free_t prev_free;
 /* under lock: the chunks given back (a list through next_free, index + 1, 0 ends it) and the
  * first chunk never used */
 static uint32_t free_head, next_free[CHUNKS], next_unused;
+static bool writable[CHUNKS]; /* under lock: made PROT_READ | PROT_WRITE (once; kept) */
 
 static _Thread_local struct {
 	unsigned depth;           /* nested begin()s */
@@ -98,7 +99,6 @@ static char *chunk_at(uint32_t i)
 static char *acquire(void)
 {
 	uint32_t i;
-	bool fresh = false;
 	char *c;
 
 	pthread_mutex_lock(&lock);
@@ -107,20 +107,19 @@ static char *acquire(void)
 		free_head = next_free[i];
 	} else if (next_unused < CHUNKS) {
 		i = next_unused++;
-		fresh = true;
 	} else {
 		pthread_mutex_unlock(&lock);
 		return NULL;
 	}
-	pthread_mutex_unlock(&lock);
 	c = chunk_at(i);
-	if (fresh && mprotect(c, CHUNK_SIZE, PROT_READ | PROT_WRITE) < 0) {
-		pthread_mutex_lock(&lock); /* keep the index; a later fresh use tries again */
-		next_free[i] = free_head;
+	if (!writable[i] && mprotect(c, CHUNK_SIZE, PROT_READ | PROT_WRITE) < 0) {
+		next_free[i] = free_head; /* kept, still PROT_NONE: a later use tries again */
 		free_head = i + 1;
 		pthread_mutex_unlock(&lock);
 		return NULL;
 	}
+	writable[i] = true;
+	pthread_mutex_unlock(&lock);
 	UNPOISON(c, HEAD);
 	POISON(c + HEAD, CHUNK_SIZE - HEAD);
 	atomic_store_explicit(&((struct chunk_head *)(void *)c)->live, BIAS, memory_order_relaxed);
@@ -210,18 +209,26 @@ static void *arena_malloc(size_t size)
 	return p;
 }
 
+/* The chunk p was cut from, or NULL: p is not the arena's. */
+static char *chunk_of(const void *p)
+{
+	char *base = atomic_load_explicit(&reserve, memory_order_relaxed);
+
+	if (!base || !p || (const char *)p < base || (const char *)p >= base + CHUNKS * CHUNK_SIZE)
+		return NULL;
+	return base + ((size_t)((const char *)p - base) & ~(CHUNK_SIZE - 1));
+}
+
 static void arena_free(void *p)
 {
-	char *base = atomic_load_explicit(&reserve, memory_order_relaxed), *c;
+	char *c = chunk_of(p);
 	struct chunk_head *h;
 
-	if (!p)
-		return;
-	if (!base || (char *)p < base || (char *)p >= base + CHUNKS * CHUNK_SIZE) {
-		prev_free(p);
+	if (!c) {
+		if (p)
+			prev_free(p);
 		return;
 	}
-	c = base + ((size_t)((char *)p - base) & ~(CHUNK_SIZE - 1));
 	h = (struct chunk_head *)(void *)c;
 	if (c == tls.chunk) { /* this thread still cuts from it: the block may be cut again */
 		size_t size = block_size(h, (size_t)((char *)p - c));
@@ -252,9 +259,7 @@ void snap_json__arena_end(void)
 
 bool snap_json__arena_owns(const void *p)
 {
-	char *base = atomic_load(&reserve);
-
-	return base && (const char *)p >= base && (const char *)p < base + CHUNKS * CHUNK_SIZE;
+	return chunk_of(p) != NULL;
 }
 
 size_t snap_json__arena_chunks(void)

@@ -93,15 +93,16 @@ static bool keys_sorted(const json_t *v)
 	}
 	if (!json_is_object(v))
 		return true;
-	json_object_keylen_foreach((json_t *)v, key, len, x)
+	json_object_keylen_foreach((json_t *)v, key, len, x) /* this object's order first */
 	{
 		if (prev && cmp_key(prev, prev_len, key, len) >= 0)
-			return false;
-		if (!keys_sorted(x))
 			return false;
 		prev = key;
 		prev_len = len;
 	}
+	json_object_foreach ((json_t *)v, key, x)
+		if (!keys_sorted(x))
+			return false;
 	return true;
 }
 
