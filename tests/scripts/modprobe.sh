@@ -32,4 +32,26 @@ import json; v=json.load(open('s.json'))['vfio']
 assert [i['id'] for i in v['ids'] if i['source']=='modprobe.d']==['10de:1e87','10de:10f8'], v['ids']"
 check "the escaping link read nothing" sh -c "! grep -q 'root:' s.json"
 check "no temporary copy is left behind" test -z "$(ls tmp)"
+
+# the copy is made for the first file, wherever it is: here only in the fourth directory
+$MKROOT pve-intel late
+rm -f late/etc/modprobe.d/*.conf
+mkdir -p late/usr/lib/modprobe.d
+printf 'options vfio-pci ids=10de:1e87\n' >late/usr/lib/modprobe.d/vfio.conf
+TMPDIR="$T/tmp" "$PCISNAP" collect --root late -o late.json 2>err
+check "a file only in usr/lib/modprobe.d is read" python3 -c "
+import json; m=json.load(open('late.json'))['vfio']['modprobe']
+assert m['files']==['usr/lib/modprobe.d/vfio.conf'] and m['options']['vfio_pci']['ids']=='10de:1e87', m"
+check "no temporary copy is left behind (late)" test -z "$(ls tmp)"
+
+# a root without modprobe.d files writes nothing: no temporary directory is even made
+$MKROOT pve-intel none
+rm -f none/etc/modprobe.d/*.conf
+TMPDIR="$T/missing" "$PCISNAP" collect --root none -o none.json 2>err
+check "no modprobe.d files: no warning, with no TMPDIR to write to" sh -c "! grep -q modprobe err"
+check "no modprobe.d files: empty lists" python3 -c "
+import json; m=json.load(open('none.json'))['vfio']['modprobe']
+assert m['files']==[] and m['options']=={}, m"
+TMPDIR="$T/missing" "$PCISNAP" collect --root late -o late2.json 2>err
+check "files and no private directory: a warning" grep -q "modprobe.d not read: cannot copy it" err
 finish

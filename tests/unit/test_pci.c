@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pci/pci.h>
 
@@ -221,7 +222,6 @@ Test(pci, missing_dump_file_is_an_error_not_an_exit)
 		/* the handle is abandoned: later calls answer the error, never touch it */
 		cr_assert_lt(snap_pci__decode_config(obj, p, 0, 0, 0, 0, cfg, 64, &again), 0);
 		cr_assert_str_eq(again.message, err.message);
-		cr_assert_null(snap_pci__name(p, 0x8086, 0x1901));
 		cr_assert_lt(snap_pci__collect_dump(devices, p, NULL, &again), 0);
 		snap_pci__access_free(p);
 		json_decref(obj);
@@ -293,4 +293,102 @@ Test(pci, vf_enable_clear_places_no_vfs)
 	cr_assert_null(json_object_get(obj, SNAP_PCI_VF_ADDRESSES));
 	cr_assert_not_null(json_object_get(obj, "sriov"));
 	json_decref(obj);
+}
+
+/* A pci.ids of the given text in a temporary file; its path in path (freed by the caller). */
+static char *ids_file(const char *text)
+{
+	char *path = strdup("/tmp/pcisnap-ids-XXXXXX");
+	int fd = mkstemp(path);
+	size_t len = strlen(text);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+static json_t *two_devices(void)
+{
+	return json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s}]", "vendor", "8086", "device", "1901",
+	                 "vendor", "1af4", "device", "1041", "vendor", "8086");
+}
+
+Test(pci, names_come_from_the_given_pci_ids)
+{
+	char *ids = ids_file("# comment\n8086  Intel Corporation\n\t1901  Xeon E3 PCIe Root Port\n"
+	                     "1af4  Red Hat, Inc.\n");
+	struct snap_pci *p = snap_pci__access_new("/nonexistent/sys/bus/pci", NULL, ids, NULL);
+	snap_snapshot *s = snap_snapshot__new(json_object());
+	json_t *devices = two_devices();
+
+	cr_assert_not_null(p);
+	snap_pci__name_devices(p, devices, s);
+	cr_assert_str_eq(snap_json__str(json_array_get(devices, 0), "name"),
+	                 "Intel Corporation Xeon E3 PCIe Root Port");
+	/* a known vendor, an unknown device: no name (PCI_LOOKUP_NO_NUMBERS) */
+	cr_assert(json_is_null(json_object_get(json_array_get(devices, 1), "name")));
+	/* no device id: no name, and the key is there */
+	cr_assert(json_is_null(json_object_get(json_array_get(devices, 2), "name")));
+	cr_assert_eq(s->nwarnings, 0);
+	snap_pci__access_free(p);
+	snap_snapshot_free(s);
+	json_decref(devices);
+	unlink(ids);
+	free(ids);
+}
+
+/* libpci's parser calls the error hook on a malformed pci.ids, on the loader's thread. */
+Test(pci, malformed_pci_ids_loses_the_names_not_the_config)
+{
+	char *ids = ids_file("8086  Intel Corporation\n\t1901  Xeon\nzzzz not an id\n");
+	snap_error err = {0};
+	struct snap_pci *p = snap_pci__access_new("/nonexistent/sys/bus/pci", NULL, ids, &err);
+	snap_snapshot *s = snap_snapshot__new(json_object());
+	json_t *devices = two_devices(), *obj = json_object();
+	uint8_t cfg[64] = {0x86, 0x80, 0x01, 0x19};
+
+	cr_assert_not_null(p, "%s", err.message);
+	snap_pci__name_devices(p, devices, s);
+	for (size_t i = 0; i < json_array_size(devices); i++)
+		cr_assert(json_is_null(json_object_get(json_array_get(devices, i), "name")));
+	cr_assert_eq(s->nwarnings, 1);
+	cr_assert_not_null(strstr(s->warnings[0], "pci.ids: "), "%s", s->warnings[0]);
+	cr_assert_not_null(strstr(s->warnings[0], "line 3"), "%s", s->warnings[0]);
+	/* the config handle is untouched by it */
+	cr_assert_eq(snap_pci__decode_config(obj, p, 0, 0, 1, 0, cfg, sizeof(cfg), &err), 0, "%s",
+	             err.message);
+	cr_assert_str_eq(snap_json__str(obj, "vendor"), "8086");
+	cr_assert_str_eq(snap_json__str(obj, "device"), "1901");
+	snap_pci__access_free(p);
+	snap_snapshot_free(s);
+	json_decref(devices);
+	json_decref(obj);
+	unlink(ids);
+	free(ids);
+}
+
+Test(pci, missing_pci_ids_leaves_names_unknown)
+{
+	struct snap_pci *p =
+	    snap_pci__access_new("/nonexistent/sys/bus/pci", NULL, "/nonexistent/pci.ids", NULL);
+	snap_snapshot *s = snap_snapshot__new(json_object());
+	json_t *devices = two_devices();
+
+	cr_assert_not_null(p);
+	snap_pci__name_devices(p, devices, s);
+	for (size_t i = 0; i < json_array_size(devices); i++)
+		cr_assert(json_is_null(json_object_get(json_array_get(devices, i), "name")));
+	cr_assert_eq(s->nwarnings, 0);
+	snap_pci__access_free(p);
+	snap_snapshot_free(s);
+	json_decref(devices);
+}
+
+/* A handle freed while its names are still loading joins the loader first. */
+Test(pci, freed_while_loading)
+{
+	for (int i = 0; i < 4; i++)
+		snap_pci__access_free(
+		    snap_pci__access_new("/nonexistent/sys/bus/pci", NULL, NULL, NULL));
 }

@@ -100,7 +100,6 @@ static int build(struct collector *c, snap_error *err)
 		error = snap_pci__collect_dump(devices, c->pacc, c->s, err);
 	else
 		error = snap_collect__devices(c, devices, err);
-	snap_pci__names_done(c->pacc); /* every device is named: the document grows without it */
 	if (error < 0)
 		goto done;
 	snap_json__sort_by_key(devices, "bdf");
@@ -190,6 +189,8 @@ static int build(struct collector *c, snap_error *err)
 		snap_snapshot__warn(
 		    c->s, "reduced coverage: config space of %zu device(s) was unreadable",
 		    c->config_unreadable);
+	/* last: pci.ids has been loading on a thread of its own since the session began */
+	snap_pci__name_devices(c->pacc, json_object_get(root, "devices"), c->s);
 done:
 	json_decref(devices);
 	json_decref(interrupts);

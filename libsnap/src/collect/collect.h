@@ -49,10 +49,12 @@ int snap_pci__decode_config(json_t *obj, struct snap_pci *sp, unsigned dom, unsi
 #define SNAP_PCI_VF_DEVICE "_vf_device"
 /* ... and the addresses of its enabled VFs, computed as the kernel computes them */
 #define SNAP_PCI_VF_ADDRESSES "_vf_addresses"
-/* Vendor/device name through libpci's pci.ids lookup; NULL when unknown. */
-char *snap_pci__name(struct snap_pci *sp, unsigned vendor, unsigned device);
-/* The pci.ids table (2 MB) freed once every device is named; a later lookup loads it again. */
-void snap_pci__names_done(struct snap_pci *sp);
+/*
+ * Each device's "name" (vendor and device through libpci's pci.ids lookup; null when unknown),
+ * once the table loading since snap_pci__access_new() is there; the table is freed after. A
+ * pci.ids libpci cannot parse leaves every name null, with a warning in s.
+ */
+void snap_pci__name_devices(struct snap_pci *sp, json_t *devices, snap_snapshot *s);
 /* Set each device's parent from the bridges' secondary bus numbers (all, or only missing ones). */
 void snap_pci__parents_from_bridges(json_t *devices, bool only_missing);
 /* Collect devices from an `lspci -xxxx` dump into the devices array. */

@@ -646,17 +646,6 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	}
 	if (!json_object_get(obj, "sriov"))
 		json_object_set_new(obj, "sriov", json_null());
-	{
-		const char *vend = snap_json__str(obj, "vendor"),
-		           *devid = snap_json__str(obj, "device");
-		char *name = NULL;
-
-		if (vend && devid)
-			name = snap_pci__name(c->pacc, (unsigned)strtoul(vend, NULL, 16),
-			                      (unsigned)strtoul(devid, NULL, 16));
-		json_object_set_new(obj, "name", snap_json__str_or_null(name));
-		free(name);
-	}
 	if (kids)
 		child_dirs(kids, &dd);
 	devdir_release(c, &dd);

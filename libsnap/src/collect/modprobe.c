@@ -61,22 +61,34 @@ int snap_kmod__write_file(const char *path, const char *data, size_t len)
 	return close(fd) < 0 ? -errno : 0;
 }
 
+/* tmp/0 ... tmp/k-1 (the directories libkmod is given), made once tmp exists */
+static int make_subdirs(const char *tmp, size_t from, size_t to)
+{
+	for (size_t k = from; k < to; k++) {
+		char sub[4200];
+
+		snprintf(sub, sizeof(sub), "%s/%zu", tmp, k);
+		if (mkdir(sub, 0700) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
 /* Copy the *.conf of the root's modprobe.d directories into tmp/0 ... tmp/4; the files that
- * count (not overridden by name) go to files, as root-relative paths. */
-int snap_kmod__copy_configs(const snap_root *r, const char *tmp, json_t *files)
+ * count (not overridden by name) go to files, as root-relative paths. With lazy_tag, tmp is
+ * "" and made ($TMPDIR/pcisnap-TAG.XXXXXX) when the first file is copied. */
+static int copy_configs(const snap_root *r, char *tmp, size_t tmp_size, const char *lazy_tag,
+                        json_t *files)
 {
 	json_t *names_seen = json_object(), *canon_seen = json_object();
 	int error = 0;
 
 	for (size_t k = 0; k < NDIRS && !error; k++) {
-		char sub[4200], *canon = NULL, **names = NULL;
+		char *canon = NULL, **names = NULL;
 		size_t n = 0;
 
-		snprintf(sub, sizeof(sub), "%s/%zu", tmp ? tmp : "", k);
-		if (tmp && mkdir(sub, 0700) < 0) {
-			error = -errno;
+		if (tmp && *tmp && (error = make_subdirs(tmp, k, k + 1)) < 0)
 			break;
-		}
 		/* with a merged /usr, lib/modprobe.d is usr/lib/modprobe.d: read once */
 		if (snap_root__resolve(&canon, r, dirs[k]) < 0)
 			continue;
@@ -98,12 +110,15 @@ int snap_kmod__copy_configs(const snap_root *r, const char *tmp, json_t *files)
 			if (snap_root__read(&data, &dlen, r, rel, TEXT_MAX) < 0)
 				continue; /* not a regular file, unreadable: modprobe would skip it
 				             too */
-			if (tmp) {
-				snprintf(dst, sizeof(dst), "%s/%s", sub, names[i]);
+			if (tmp && !*tmp && lazy_tag) /* the first file: the copy's directories */
+				if ((error = snap_kmod__mkdtemp(tmp, tmp_size, lazy_tag)) == 0)
+					error = make_subdirs(tmp, 0, k + 1);
+			if (tmp && !error) {
+				snprintf(dst, sizeof(dst), "%s/%zu/%s", tmp, k, names[i]);
 				error = snap_kmod__write_file(dst, data, dlen);
 			}
 			free(data);
-			if (!json_object_get(names_seen, names[i])) {
+			if (!error && !json_object_get(names_seen, names[i])) {
 				json_object_set_new(names_seen, names[i], json_true());
 				json_array_append_new(files, json_string(rel));
 			}
@@ -113,6 +128,11 @@ int snap_kmod__copy_configs(const snap_root *r, const char *tmp, json_t *files)
 	json_decref(names_seen);
 	json_decref(canon_seen);
 	return error;
+}
+
+int snap_kmod__copy_configs(const snap_root *r, const char *tmp, json_t *files)
+{
+	return copy_configs(r, (char *)tmp, 0, NULL, files); /* tmp is only read without a tag */
 }
 
 static json_t *obj_child(json_t *obj, const char *key)
@@ -289,15 +309,15 @@ json_t *snap_collect__modprobe(struct collector *c)
 		for (size_t k = 0; k < NDIRS; k++)
 			snprintf(paths[k], sizeof(paths[k]), "/%s", dirs[k]);
 	} else {
-		if ((e = snap_kmod__mkdtemp(tmp, sizeof(tmp), "modprobe")) < 0) {
+		/* the private copy is made when there is a file to copy: a root without any
+		 * writes nothing */
+		if ((e = copy_configs(&c->r, tmp, sizeof(tmp), "modprobe",
+		                      json_object_get(acc, "files"))) < 0) {
 			snap_snapshot__warn(
-			    c->s, "modprobe.d not read: no private temporary directory (%s)",
+			    c->s,
+			    "modprobe.d not read: cannot copy it for libkmod into a "
+			    "private temporary directory (%s)",
 			    strerror(-e));
-			return acc;
-		}
-		if (snap_kmod__copy_configs(&c->r, tmp, json_object_get(acc, "files")) < 0) {
-			snap_snapshot__warn(c->s,
-			                    "modprobe.d not read: cannot copy it for libkmod");
 			goto done;
 		}
 		for (size_t k = 0; k < NDIRS; k++)

@@ -12,6 +12,7 @@
  * known: 64 bytes (an unprivileged read) tell the header only, 256 the capability list, 4096
  * the extended capabilities (ACS, DSN, SR-IOV, ARI). What cannot be known is null.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,10 +58,25 @@ static PCI_PRINTF(1, 2) void pci_quiet_hook(char *msg, ...)
  * hook jumped out of it), the handle may be half updated, so it is abandoned: no further call
  * touches it, not even pci_cleanup() (its memory is left to the process).
  */
+/*
+ * The names: pci.ids loaded whole by libpci (1.4 MB of text into ~40,000 hashed entries, about
+ * half of what a collect of 100 devices computes), on a thread of its own while the tree is
+ * walked, into a handle of its own. A malformed pci.ids breaks that handle only: the devices
+ * lose their names (one warning), not their config space.
+ */
+struct snap_pci_names {
+	struct pci_access *pacc; /* NULL: none could be allocated, every name unknown */
+	pthread_t thread;
+	bool running;  /* the thread was started and not joined yet */
+	bool broken;   /* loading jumped out of libpci: the handle is abandoned */
+	char why[256]; /* libpci's message then */
+};
+
 struct snap_pci {
 	struct pci_access *pacc;
 	bool broken; /* a libpci call jumped out: the handle is not used again */
 	char why[256];
+	struct snap_pci_names names;
 };
 
 static int broken_error(const struct snap_pci *sp, snap_error *err)
@@ -94,6 +110,79 @@ static int jumped(struct snap_pci *sp, const struct pci_guard *g, snap_error *er
 	return broken_error(sp, err);
 }
 
+static void *names_load(void *arg)
+{
+	struct snap_pci_names *n = arg;
+	struct pci_guard g;
+
+	PCI_GUARD_ENTER(&g);
+	if (setjmp(g.jb)) {
+		PCI_GUARD_LEAVE();
+		abandon(n->pacc);
+		n->broken = true;
+		snprintf(n->why, sizeof(n->why), "%s", g.msg[0] ? g.msg : "error");
+		return NULL;
+	}
+	/* a missing file loads nothing (and is not retried): every name is unknown */
+	pci_load_name_list(n->pacc);
+	PCI_GUARD_LEAVE();
+	return NULL;
+}
+
+/* Start loading pci.ids (the system's, or the path given) into a handle of its own. */
+static void names_start(struct snap_pci_names *n, const char *pci_ids)
+{
+	static char p_hwdb[] = "hwdb.disable", one[] = "1";
+	struct pci_guard g;
+
+	if (!(n->pacc = pci_alloc()))
+		return;
+	n->pacc->error = pci_error_hook;
+	n->pacc->warning = pci_quiet_hook;
+	n->pacc->debug = pci_quiet_hook;
+	PCI_GUARD_ENTER(&g);
+	if (setjmp(g.jb)) {
+		PCI_GUARD_LEAVE();
+		abandon(n->pacc);
+		n->broken = true;
+		snprintf(n->why, sizeof(n->why), "%s", g.msg[0] ? g.msg : "error");
+		return;
+	}
+	/* Names come from the given pci.ids only, not from the host's udev hwdb. */
+	pci_set_param(n->pacc, p_hwdb, one);
+	if (pci_ids)
+		pci_set_name_list_path(n->pacc, (char *)pci_ids, 0);
+	PCI_GUARD_LEAVE();
+	if (pthread_create(&n->thread, NULL, names_load, n) == 0)
+		n->running = true;
+	else
+		names_load(n); /* no thread: load it here, in the caller's time */
+}
+
+/* Wait for the loader; true when names can be looked up. */
+static bool names_ready(struct snap_pci_names *n)
+{
+	if (n->running) {
+		pthread_join(n->thread, NULL);
+		n->running = false;
+	}
+	return n->pacc && !n->broken;
+}
+
+static void names_free(struct snap_pci_names *n)
+{
+	struct pci_guard g;
+
+	names_ready(n);
+	if (!n->pacc || n->broken)
+		return; /* none, or abandoned */
+	PCI_GUARD_ENTER(&g);
+	if (!setjmp(g.jb))
+		pci_cleanup(n->pacc);
+	PCI_GUARD_LEAVE();
+	n->pacc = NULL;
+}
+
 struct snap_pci *snap_pci__access_new(const char *sysfs_path, const char *dump_file,
                                       const char *pci_ids, snap_error *err)
 {
@@ -115,8 +204,7 @@ struct snap_pci *snap_pci__access_new(const char *sysfs_path, const char *dump_f
 		return NULL;
 	}
 	/* libpci's API takes char * for parameter names and values it does not modify. */
-	static char p_dump[] = "dump.name", p_sysfs[] = "sysfs.path", p_hwdb[] = "hwdb.disable";
-	static char one[] = "1";
+	static char p_dump[] = "dump.name", p_sysfs[] = "sysfs.path";
 
 	if (dump_file) {
 		sp->pacc->method = PCI_ACCESS_DUMP;
@@ -125,12 +213,9 @@ struct snap_pci *snap_pci__access_new(const char *sysfs_path, const char *dump_f
 		sp->pacc->method = PCI_ACCESS_SYS_BUS_PCI;
 		pci_set_param(sp->pacc, p_sysfs, (char *)sysfs_path);
 	}
-	/* Names come from the given pci.ids only, not from the host's udev hwdb. */
-	pci_set_param(sp->pacc, p_hwdb, one);
-	if (pci_ids)
-		pci_set_name_list_path(sp->pacc, (char *)pci_ids, 0);
 	pci_init(sp->pacc);
 	PCI_GUARD_LEAVE();
+	names_start(&sp->names, pci_ids);
 	return sp;
 }
 
@@ -140,6 +225,7 @@ void snap_pci__access_free(struct snap_pci *sp)
 
 	if (!sp)
 		return;
+	names_free(&sp->names);
 	if (!sp->broken) {
 		PCI_GUARD_ENTER(&g);
 		if (!setjmp(g.jb))
@@ -149,43 +235,52 @@ void snap_pci__access_free(struct snap_pci *sp)
 	free(sp);
 }
 
-char *snap_pci__name(struct snap_pci *sp, unsigned vendor, unsigned device)
+/* One name, "Vendor Device", as libpci formats it; NULL when unknown. */
+static json_t *name_of(struct snap_pci_names *n, const char *vendor, const char *device)
 {
-	struct pci_guard g;
 	char buf[256];
-	char *volatile name = NULL;
+	const char *name;
 
-	if (sp->broken)
-		return NULL;
-	PCI_GUARD_ENTER(&g);
-	if (setjmp(g.jb)) {
-		jumped(sp, &g, NULL);
-		return NULL;
-	}
-	{
-		const char *n = pci_lookup_name(
-		    sp->pacc, buf, sizeof(buf),
-		    PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS, vendor, device);
-		if (n)
-			name = strdup(n);
-	}
-	PCI_GUARD_LEAVE();
-	return name;
+	if (!vendor || !device)
+		return json_null();
+	name = pci_lookup_name(n->pacc, buf, sizeof(buf),
+	                       PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
+	                       (unsigned)strtoul(vendor, NULL, 16),
+	                       (unsigned)strtoul(device, NULL, 16));
+	return snap_json__str_or_null(name);
 }
 
-void snap_pci__names_done(struct snap_pci *sp)
+void snap_pci__name_devices(struct snap_pci *sp, json_t *devices, snap_snapshot *s)
 {
+	struct snap_pci_names *n = &sp->names;
 	struct pci_guard g;
+	volatile size_t i = 0;
+	json_t *d;
 
-	if (!sp || sp->broken)
-		return;
-	PCI_GUARD_ENTER(&g);
-	if (setjmp(g.jb)) {
-		jumped(sp, &g, NULL);
-		return;
+	if (names_ready(n)) {
+		PCI_GUARD_ENTER(&g);
+		if (setjmp(g.jb)) {
+			PCI_GUARD_LEAVE();
+			abandon(n->pacc);
+			n->broken = true;
+			snprintf(n->why, sizeof(n->why), "%s", g.msg[0] ? g.msg : "error");
+		} else {
+			for (; i < json_array_size(devices); i++) {
+				d = json_array_get(devices, i);
+				json_object_set_new(d, "name",
+				                    name_of(n, snap_json__str(d, "vendor"),
+				                            snap_json__str(d, "device")));
+			}
+			PCI_GUARD_LEAVE();
+		}
 	}
-	pci_free_name_list(sp->pacc);
-	PCI_GUARD_LEAVE();
+	if (n->broken)
+		snap_snapshot__warn(s, "pci.ids: %s; device names are unknown",
+		                    snap_parse__trim(n->why));
+	/* the rest (all, without a table) unknown */
+	for (; i < json_array_size(devices); i++)
+		json_object_set_new(json_array_get(devices, i), "name", json_null());
+	names_free(n); /* the table (2 MB) is not needed again: the document grows without it */
 }
 
 static const char *pcie_type_name(unsigned t)
@@ -534,8 +629,7 @@ int snap_pci__collect_dump(json_t *devices, struct snap_pci *sp, snap_snapshot *
 	}
 	pci_scan_bus(sp->pacc);
 	for (d = sp->pacc->devices; d; d = d->next) {
-		char bdf[32], buf[256];
-		const char *name;
+		char bdf[32];
 		int len;
 
 		snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%d", d->domain, d->bus, d->dev, d->func);
@@ -549,16 +643,6 @@ int snap_pci__collect_dump(json_t *devices, struct snap_pci *sp, snap_snapshot *
 		json_object_del(obj, "link_config");
 		json_object_del(obj, "link_config_exact");
 		dump_unknowns(obj);
-		name = pci_lookup_name(
-		    sp->pacc, buf, sizeof(buf),
-		    PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
-		    (unsigned)strtoul(snap_json__str(obj, "vendor") ? snap_json__str(obj, "vendor")
-		                                                    : "0",
-		                      NULL, 16),
-		    (unsigned)strtoul(snap_json__str(obj, "device") ? snap_json__str(obj, "device")
-		                                                    : "0",
-		                      NULL, 16));
-		json_object_set_new(obj, "name", snap_json__str_or_null(name));
 		json_array_append_new(devices, obj);
 		obj = NULL;
 	}
