@@ -3,7 +3,8 @@
 """bench.py PCISNAP [--runs N] [--sizes 100,1000,5000]: time pcisnap on generated large hosts.
 
 For each size: `collect` wall time and peak RSS (median, min, max of N runs, each a fresh
-process, RSS from wait4), against `lspci -vvv` reading the same root through libpci, and against
+process; RSS from GNU time, in a run of its own), against `lspci -vvv` reading the same root
+through libpci (the two alternating, run by run), and against
 the shell loop operators use (for each link in /sys/kernel/iommu_groups/*/devices, lspci -nns).
 Then `diff` of two snapshots of the largest-but-one size (JSON parsing included) and `check`.
 Prints a Markdown table for docs/PERFORMANCE.md.
@@ -20,20 +21,41 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def run(argv, runs, env=None):
-    """Wall time from here; peak RSS from GNU time (a child forked from Python would report
+def wall_once(argv, env=None):
+    """One run's wall time, in ms, the child started straight from here (no wrapper)."""
+    t0 = time.perf_counter()
+    p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    wall = (time.perf_counter() - t0) * 1000
+    if p.returncode not in (0, 1):
+        raise SystemExit("failed: %s" % argv)
+    return wall
+
+
+def rss_once(argv, env=None):
+    """One run's peak RSS, in MB, from GNU time (a child forked from Python would report
     Python's own pages as its peak)."""
-    walls, rss = [], []
+    with tempfile.NamedTemporaryFile("r") as tf:
+        p = subprocess.run(["/usr/bin/time", "-o", tf.name, "-f", "%M"] + argv,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        if p.returncode not in (0, 1):
+            raise SystemExit("failed: %s" % argv)
+        return int(tf.read().split()[-1]) / 1024
+
+
+def run_alternating(cmds, runs):
+    """cmds: [(argv, env)]. Each round runs every command once for its wall time, then once
+    more under GNU time for its peak RSS, one after the other: the machine's drift over the
+    runs falls on every command alike. Returns [(walls, rss)] in the order of cmds."""
+    res = [([], []) for _ in cmds]
     for _ in range(runs):
-        with tempfile.NamedTemporaryFile("r") as tf:
-            t0 = time.perf_counter()
-            p = subprocess.run(["/usr/bin/time", "-o", tf.name, "-f", "%M"] + argv,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-            walls.append((time.perf_counter() - t0) * 1000)
-            if p.returncode not in (0, 1):
-                raise SystemExit("failed: %s" % argv)
-            rss.append(int(tf.read().split()[-1]) / 1024)
-    return walls, rss
+        for (argv, env), (walls, rss) in zip(cmds, res):
+            walls.append(wall_once(argv, env))
+            rss.append(rss_once(argv, env))
+    return res
+
+
+def run(argv, runs, env=None):
+    return run_alternating([(argv, env)], runs)[0]
 
 
 def fmt(vals, unit):
@@ -56,24 +78,35 @@ def main():
             subprocess.run([sys.executable, os.path.join(HERE, "genhost.py"), str(n), root],
                            check=True, stdout=subprocess.DEVNULL)
             out = os.path.join(tmp, "snap-%d.json" % n)
-            w, r = run([a.pcisnap, "collect", "--root", root, "-o", out], a.runs, env)
+            (w, r), (lw, lr) = run_alternating(
+                [([a.pcisnap, "collect", "--root", root, "-o", out], env),
+                 (["lspci", "-A", "linux-sysfs", "-O", "sysfs.path=%s/sys/bus/pci" % root,
+                   "-vvv"], None)], a.runs)
             rows.append(("collect, %d devices" % n, fmt(w, "ms"), fmt(r, "MB")))
-            w, r = run(["lspci", "-A", "linux-sysfs", "-O",
-                        "sysfs.path=%s/sys/bus/pci" % root, "-vvv"], a.runs)
-            rows.append(("lspci -vvv, same root", fmt(w, "ms"), fmt(r, "MB")))
+            rows.append(("lspci -vvv, same root", fmt(lw, "ms"), fmt(lr, "MB")))
+            rows.append(("ratio collect / lspci -vvv, %d devices" % n,
+                         "%.2fx" % (statistics.median(w) / statistics.median(lw)), ""))
             loop = ("for d in %s/sys/kernel/iommu_groups/*/devices/*; do "
                     "lspci -A linux-sysfs -O sysfs.path=%s/sys/bus/pci -nns \"${d##*/}\"; "
                     "done" % (root, root))
-            w, r = run(["bash", "-c", loop], a.loop_runs)
-            rows.append(("shell loop over iommu_groups + lspci -nns", fmt(w, "ms"), fmt(r, "MB")))
+            if a.loop_runs > 0:
+                w, r = run(["bash", "-c", loop], a.loop_runs)
+                rows.append(("shell loop over iommu_groups + lspci -nns", fmt(w, "ms"),
+                             fmt(r, "MB")))
         n = sorted(map(int, a.sizes.split(",")))[-2 if "," in a.sizes else -1]
         old = os.path.join(tmp, "snap-%d.json" % n)
         new = os.path.join(tmp, "snap-%d-b.json" % n)
         subprocess.run([a.pcisnap, "collect", "--root", os.path.join(tmp, "host-%d" % n),
                         "-o", new], check=True, env=dict(env, SOURCE_DATE_EPOCH="86400"))
-        w, r = run([a.pcisnap, "diff", "--format", "json", old, new], a.runs)
+        (w, r), (lw, lr) = run_alternating(
+            [([a.pcisnap, "diff", "--format", "json", old, new], None),
+             (["lspci", "-A", "linux-sysfs", "-O",
+               "sysfs.path=%s/host-%d/sys/bus/pci" % (tmp, n), "-vvv"], None)], a.runs)
         rows.append(("diff, two %d-device snapshots (parse included)" % n, fmt(w, "ms"),
                      fmt(r, "MB")))
+        rows.append(("ratio diff / lspci -vvv (%.1f ms in these runs), %d devices"
+                     % (statistics.median(lw), n),
+                     "%.2fx" % (statistics.median(w) / statistics.median(lw)), ""))
         w, r = run([a.pcisnap, "check", old], a.runs)
         rows.append(("check, %d devices" % n, fmt(w, "ms"), fmt(r, "MB")))
     finally:

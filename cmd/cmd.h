@@ -126,6 +126,9 @@ void cli_filter_controls(FILE *f, const char *text);
 /* Write text to stdout, checking for errors; CLI_OK or CLI_ERROR. */
 /* Reports to stdout: control characters from snapshots (ANSI escapes) are written as '?'. */
 int cli_write_stdout(const char *text);
+/* A JSON document libsnap wrote (ASCII, escaped) to stdout as it is: cli_write_stdout()'s bytes,
+ * without its scan of every byte. */
+int cli_write_json(const char *text);
 /* SOURCE_DATE_EPOCH into *out: 1 when set, 0 when not, -1 (message printed) when it is not a
  * number of seconds. */
 int cli_source_date_epoch(int64_t *out);

@@ -238,7 +238,9 @@ int cmd_fleet(int argc, char **argv)
 		return rc;
 	if (snap_store_fleet(&text, &failing, st, (snap_fleet_format)args.format, now, &err) < 0)
 		rc = cli_snap_error(&err);
-	else if ((rc = args.format ? cli_write_stdout(text) : cli_write_report(text)) == CLI_OK &&
+	else if ((rc = args.format == SNAP_FLEET_JSON ? cli_write_json(text)
+	               : args.format                  ? cli_write_stdout(text)
+	                                              : cli_write_report(text)) == CLI_OK &&
 	         failing)
 		rc = CLI_REGRESSION;
 	free(text);

@@ -229,7 +229,12 @@ int snap_snapshot_collect(snap_snapshot **out, const snap_collect_options *opts,
 		error = err ? err->code : SNAP_ERROR;
 		goto done;
 	}
-	if ((error = build(&c, err)) < 0)
+	/* the document's values die together, when the snapshot is freed: cut from chunks
+	 * (util/jarena.c), as a parsed document is */
+	snap_json__arena_begin();
+	error = build(&c, err);
+	snap_json__arena_end();
+	if (error < 0)
 		goto done;
 	*out = c.s;
 	c.s = NULL;

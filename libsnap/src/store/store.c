@@ -1181,11 +1181,11 @@ int snap_store__host_names(json_t **out, snap_store *st, snap_error *err)
 			git_oid_tostr(hex, sizeof(hex), tip);
 		/* not json_pack(): its format parsed per host; a name that is not UTF-8 is
 		 * left out, as json_pack() left it */
-		json_t *k = json_string(name + 11), *h = k ? json_object() : NULL;
+		json_t *k = snap_json__string(name + 11), *h = k ? json_object() : NULL;
 
 		if (h) {
 			json_object_set_new_nocheck(h, "k", k);
-			json_object_set_new_nocheck(h, "tip", json_string(hex));
+			json_object_set_new_nocheck(h, "tip", snap_json__string(hex));
 			json_array_append_new(hosts, h);
 		} else {
 			json_decref(k);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* jansson helpers: typed lookups, a stable sort by key and the deterministic serialisation. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,17 @@ const char *snap_json__str(const json_t *obj, const char *key)
 json_t *snap_json__str_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
+}
+
+json_t *snap_json__string(const char *s)
+{
+	size_t n = 0;
+
+	/* ASCII is UTF-8: jansson's check, a function call per character, is not needed */
+	for (; s[n]; n++)
+		if ((unsigned char)s[n] >= 0x80)
+			return json_string(s);
+	return json_stringn_nocheck(s, n);
 }
 
 struct keyed {
@@ -106,10 +118,25 @@ static bool keys_sorted(const json_t *v)
 	return true;
 }
 
+/* what the flags need to write v as under JSON_SORT_KEYS */
+static size_t sort_flag(const json_t *v)
+{
+	return keys_sorted(v) ? 0 : JSON_SORT_KEYS;
+}
+
 static int to_buf(const char *data, size_t len, void *p)
 {
-	snap_buf__put(p, data, len);
-	return ((snap_buf *)p)->oom ? -1 : 0;
+	snap_buf *b = p;
+
+	/* jansson hands out a token at a time: most fit */
+	if (b->ptr && b->len + len < b->cap) {
+		memcpy(b->ptr + b->len, data, len);
+		b->len += len;
+		b->ptr[b->len] = '\0';
+		return 0;
+	}
+	snap_buf__put(b, data, len);
+	return b->oom ? -1 : 0;
 }
 
 /* Written straight into one growing buffer: json_dumps() builds its own, then copies it. */
@@ -117,9 +144,7 @@ static int dump(char **out, const json_t *root, size_t flags, snap_error *err)
 {
 	snap_buf b = SNAP_BUF_INIT;
 
-	if (json_dump_callback(root, to_buf, &b,
-	                       (keys_sorted(root) ? 0 : JSON_SORT_KEYS) | JSON_ENSURE_ASCII |
-	                           flags) < 0 ||
+	if (json_dump_callback(root, to_buf, &b, sort_flag(root) | JSON_ENSURE_ASCII | flags) < 0 ||
 	    (snap_buf__put(&b, "\n", 1), b.oom)) {
 		snap_buf__release(&b);
 		return snap_error__set(err, SNAP_ENOMEM, "cannot serialise snapshot");
@@ -136,4 +161,137 @@ int snap_json__dump(char **out, const json_t *root, snap_error *err)
 int snap_json__dump_compact(char **out, const json_t *root, snap_error *err)
 {
 	return dump(out, root, JSON_COMPACT, err);
+}
+
+/*
+ * snap_json__dump() of a document whose bulk is one array under a key of its top object (a
+ * fleet's hosts), the array's second half written on a second thread. jansson writes a value
+ * the same wherever it sits at the same depth, so each half is written as the array of an
+ * object {key: [half]}, whose elements sit at depth 2 as in the document, and the document
+ * itself with [] in the array's place; the three texts are then joined as jansson joins array
+ * elements: the elements of the halves come between "[\n    " and "\n  ]", the halves with
+ * ",\n    ". A raw newline is never inside a JSON string, so every newline found below is
+ * jansson's own. Anything not as expected, or no thread: the document is written in one go.
+ */
+struct part {
+	json_t *doc;
+	size_t flags;
+	snap_buf b;
+	int rc;
+};
+
+static void *dump_part(void *p)
+{
+	struct part *t = p;
+
+	t->rc = json_dump_callback(t->doc, to_buf, &t->b, t->flags);
+	if (t->b.oom)
+		t->rc = -1;
+	return NULL;
+}
+
+static json_t *wrap(const char *key, const json_t *arr, size_t from, size_t to)
+{
+	json_t *a = json_array(), *w = json_object();
+
+	for (size_t i = from; i < to && a; i++)
+		if (json_array_append(a, json_array_get(arr, i)) < 0)
+			break;
+	if (!a || !w || json_array_size(a) != to - from || json_object_set_new(w, key, a) < 0) {
+		json_decref(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* text between "[\n    " and "\n  ]\n}" of a wrapper, whose empty form is empty_w */
+static bool elements(const snap_buf *w, const snap_buf *empty_w, const char **start, size_t *len)
+{
+	/* empty_w: "{\n  KEY: []\n}"; w: "{\n  KEY: [\n    ...\n  ]\n}" */
+	size_t head = empty_w->len - 4; /* "{\n  KEY: " */
+	static const char open_[] = "[\n    ", close_[] = "\n  ]\n}";
+
+	if (empty_w->len < 4 || w->len < head + strlen(open_) + strlen(close_) ||
+	    memcmp(w->ptr, empty_w->ptr, head) || memcmp(w->ptr + head, open_, strlen(open_)) ||
+	    memcmp(w->ptr + w->len - strlen(close_), close_, strlen(close_)))
+		return false;
+	*start = w->ptr + head + strlen(open_);
+	*len = w->len - head - strlen(open_) - strlen(close_);
+	return true;
+}
+
+int snap_json__dump_split_min(char **out, const json_t *root, const char *key, size_t min,
+                              snap_error *err)
+{
+	const json_t *arr = json_object_get(root, key);
+	size_t n = json_array_size(arr), flags, head, slot_len;
+	struct part second = {.b = SNAP_BUF_INIT}, first = {.b = SNAP_BUF_INIT},
+	            rest = {.b = SNAP_BUF_INIT}, empty = {.b = SNAP_BUF_INIT};
+	json_t *shallow = NULL;
+	const char *e1, *e2, *slot, *at;
+	size_t l1, l2;
+	snap_buf b = SNAP_BUF_INIT;
+	pthread_t t;
+	bool threaded = false, ok = false;
+
+	if (!json_is_object(root) || !json_is_array(arr) || n < min || n < 2)
+		return snap_json__dump(out, root, err);
+	flags = sort_flag(root) | JSON_ENSURE_ASCII | JSON_INDENT(2);
+	second.flags = first.flags = rest.flags = empty.flags = flags;
+	if (!(second.doc = wrap(key, arr, n / 2, n)) || !(first.doc = wrap(key, arr, 0, n / 2)) ||
+	    !(empty.doc = wrap(key, arr, 0, 0)) || !(shallow = json_copy((json_t *)root)) ||
+	    json_object_set_new(shallow, key, json_array()) < 0)
+		goto done;
+	rest.doc = shallow;
+	threaded = pthread_create(&t, NULL, dump_part, &second) == 0;
+	if (!threaded)
+		goto done;
+	dump_part(&first);
+	dump_part(&rest);
+	dump_part(&empty);
+	pthread_join(t, NULL);
+	threaded = false;
+	if (first.rc < 0 || second.rc < 0 || rest.rc < 0 || empty.rc < 0 ||
+	    !elements(&first.b, &empty.b, &e1, &l1) || !elements(&second.b, &empty.b, &e2, &l2))
+		goto done;
+	/* the array's place in the document: "\n  KEY: []", once (keys are unique, and a newline
+	 * followed by two spaces starts a key of the top object only) */
+	slot = empty.b.ptr + 1;
+	slot_len = empty.b.len - 3; /* without "{" and "\n}" */
+	if (!(at = memmem(rest.b.ptr, rest.b.len, slot, slot_len)) ||
+	    memmem(at + 1, rest.b.len - (size_t)(at + 1 - rest.b.ptr), slot, slot_len))
+		goto done;
+	head = (size_t)(at - rest.b.ptr) + slot_len - 2; /* up to "KEY: " */
+	snap_buf__put(&b, rest.b.ptr, head);
+	snap_buf__put(&b, "[\n    ", 6);
+	snap_buf__put(&b, e1, l1);
+	snap_buf__put(&b, ",\n    ", 6);
+	snap_buf__put(&b, e2, l2);
+	snap_buf__put(&b, "\n  ]", 4);
+	snap_buf__put(&b, at + slot_len, rest.b.len - (size_t)(at + slot_len - rest.b.ptr));
+	snap_buf__put(&b, "\n", 1);
+	ok = !b.oom;
+done:
+	if (threaded)
+		pthread_join(t, NULL);
+	json_decref(second.doc);
+	json_decref(first.doc);
+	json_decref(empty.doc);
+	json_decref(shallow);
+	snap_buf__release(&second.b);
+	snap_buf__release(&first.b);
+	snap_buf__release(&rest.b);
+	snap_buf__release(&empty.b);
+	if (!ok) {
+		snap_buf__release(&b);
+		return snap_json__dump(out, root, err);
+	}
+	*out = snap_buf__detach(&b);
+	return 0;
+}
+
+int snap_json__dump_split(char **out, const json_t *root, const char *key, snap_error *err)
+{
+	/* below some thousands of elements a thread saves less than it costs */
+	return snap_json__dump_split_min(out, root, key, 2048, err);
 }
