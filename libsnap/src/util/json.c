@@ -243,7 +243,7 @@ int snap_json__dump_split_min(char **out, const json_t *root, const char *key, s
 	    json_object_set_new(shallow, key, json_array()) < 0)
 		goto done;
 	rest.doc = shallow;
-	threaded = pthread_create(&t, NULL, dump_part, &second) == 0;
+	threaded = snap_thread__create(&t, dump_part, &second) == 0;
 	if (!threaded)
 		goto done;
 	dump_part(&first);

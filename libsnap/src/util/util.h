@@ -8,6 +8,7 @@
 
 #include <assert.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -94,6 +95,10 @@ bool snap_json__arena_owns(const void *p); /* p was cut from a chunk (tests) */
  * allocated for, as jansson's manual asks, not free(): it may have been cut from a chunk. */
 void snap_json__free(void *p);
 size_t snap_json__arena_chunks(void); /* chunks holding live allocations (tests) */
+
+/* thread.c: pthread_create(t, NULL, fn, arg), the thread started on another CPU than the
+ * caller's when the process may use one, then free to run anywhere it may (0, or an errno) */
+int snap_thread__create(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* time.c: RFC 3339 in UTC, "2026-01-02T03:04:05Z" (basic: "20260102T030405Z"). */
 void snap_time__format(char *buf, size_t n, int64_t t, bool basic);
