@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "model/model.h"
+#include "util/util.h"
 
 /* A minimal valid snapshot with one device; extra is spliced into the device object's text. */
 static char *doc(const char *devices, const char *kernel, const char *schema)
@@ -134,4 +135,65 @@ Test(snapshot, a_file_too_large_or_unreadable_is_refused_by_name)
 	cr_assert_null(s);
 	unlink(path);
 	rmdir(dir);
+}
+
+/* A snapshot of many devices is written with the devices' halves on two threads: the file is
+ * the text one dump writes, whatever the size of each piece (here halves past the 64 KiB the
+ * writer buffers, and a small document written in one go). */
+static void written_is_dumped(size_t ndev, size_t label_len)
+{
+	char dir[] = "/tmp/pcisnap-write.XXXXXX", path[64], *plain = NULL, *label;
+	snap_snapshot *s = NULL;
+	json_t *root, *devs;
+	FILE *f;
+	long len;
+	char *text;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.json", dir);
+	cr_assert_not_null(label = malloc(label_len + 1));
+	memset(label, 'x', label_len);
+	label[label_len] = '\0';
+	root =
+	    json_pack("{s:s, s:{s:s, s:s}, s:{}, s:{}, s:{}, s:[], s:[]}", "schema",
+	              "pcisnap.snapshot/1", "host", "hostname", "h", "collected_at",
+	              "1970-01-01T00:00:00Z", "kernel", "firmware", "iommu", "groups", "devices");
+	devs = json_object_get(root, "devices");
+	for (size_t i = 0; i < ndev; i++) {
+		char bdf[40];
+
+		snprintf(bdf, sizeof(bdf), "0000:%02zx:%02zx.0", i / 32, i % 32);
+		/* keys not in sorted order, as the collector sets them */
+		json_array_append_new(devs,
+		                      json_pack("{s:s, s:s, s:s, s:s}", "vendor", "8086", "bdf",
+		                                bdf, "device", "10d3", "label", label));
+	}
+	cr_assert_not_null(s = snap_snapshot__new(root));
+	cr_assert_eq(snap_snapshot_write_file(s, path, NULL), 0);
+	cr_assert_eq(snap_json__dump(&plain, s->root, NULL), 0);
+	cr_assert_not_null(f = fopen(path, "r"));
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	cr_assert_not_null(text = calloc(1, (size_t)len + 1));
+	cr_assert_eq(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	cr_assert_eq((size_t)len, strlen(plain), "%zu devices: %ld bytes written, %zu dumped", ndev,
+	             len, strlen(plain));
+	cr_assert_str_eq(text, plain);
+	free(text);
+	free(plain);
+	free(label);
+	snap_snapshot_free(s);
+	unlink(path);
+	rmdir(dir);
+}
+
+Test(snapshot, written_as_one_dump_writes)
+{
+	written_is_dumped(1, 10);
+	written_is_dumped(63, 10);
+	written_is_dumped(64, 10);
+	written_is_dumped(301, 10);
+	written_is_dumped(400, 400); /* halves of some 90 KB each */
 }

@@ -220,8 +220,9 @@ static bool elements(const snap_buf *w, const snap_buf *empty_w, const char **st
 	return true;
 }
 
-int snap_json__dump_split_min(char **out, const json_t *root, const char *key, size_t min,
-                              snap_error *err)
+/* root's text, pieces in order to cb, its second half of root[key] written on a second thread */
+int snap_json__dump_split_cb(const json_t *root, const char *key, size_t min,
+                             json_dump_callback_t cb, void *data)
 {
 	const json_t *arr = json_object_get(root, key);
 	size_t n = json_array_size(arr), flags, head, slot_len;
@@ -230,13 +231,13 @@ int snap_json__dump_split_min(char **out, const json_t *root, const char *key, s
 	json_t *shallow = NULL;
 	const char *e1, *e2, *slot, *at;
 	size_t l1, l2;
-	snap_buf b = SNAP_BUF_INIT;
 	pthread_t t;
 	bool threaded = false, ok = false;
+	int rc = 0;
 
-	if (!json_is_object(root) || !json_is_array(arr) || n < min || n < 2)
-		return snap_json__dump(out, root, err);
 	flags = sort_flag(root) | JSON_ENSURE_ASCII | JSON_INDENT(2);
+	if (!json_is_object(root) || !json_is_array(arr) || n < min || n < 2)
+		goto done;
 	second.flags = first.flags = rest.flags = empty.flags = flags;
 	if (!(second.doc = wrap(key, arr, n / 2, n)) || !(first.doc = wrap(key, arr, 0, n / 2)) ||
 	    !(empty.doc = wrap(key, arr, 0, 0)) || !(shallow = json_copy((json_t *)root)) ||
@@ -262,15 +263,13 @@ int snap_json__dump_split_min(char **out, const json_t *root, const char *key, s
 	    memmem(at + 1, rest.b.len - (size_t)(at + 1 - rest.b.ptr), slot, slot_len))
 		goto done;
 	head = (size_t)(at - rest.b.ptr) + slot_len - 2; /* up to "KEY: " */
-	snap_buf__put(&b, rest.b.ptr, head);
-	snap_buf__put(&b, "[\n    ", 6);
-	snap_buf__put(&b, e1, l1);
-	snap_buf__put(&b, ",\n    ", 6);
-	snap_buf__put(&b, e2, l2);
-	snap_buf__put(&b, "\n  ]", 4);
-	snap_buf__put(&b, at + slot_len, rest.b.len - (size_t)(at + slot_len - rest.b.ptr));
-	snap_buf__put(&b, "\n", 1);
-	ok = !b.oom;
+	ok = true; /* from here every piece goes to cb: no fallback once one has */
+	rc = (cb(rest.b.ptr, head, data) || cb("[\n    ", 6, data) || cb(e1, l1, data) ||
+	      cb(",\n    ", 6, data) || cb(e2, l2, data) || cb("\n  ]", 4, data) ||
+	      cb(at + slot_len, rest.b.len - (size_t)(at + slot_len - rest.b.ptr), data) ||
+	      cb("\n", 1, data))
+	         ? -1
+	         : 0;
 done:
 	if (threaded)
 		pthread_join(t, NULL);
@@ -282,9 +281,19 @@ done:
 	snap_buf__release(&first.b);
 	snap_buf__release(&rest.b);
 	snap_buf__release(&empty.b);
-	if (!ok) {
+	if (!ok) /* written in one go */
+		rc = json_dump_callback(root, cb, data, flags) < 0 || cb("\n", 1, data) ? -1 : 0;
+	return rc;
+}
+
+int snap_json__dump_split_min(char **out, const json_t *root, const char *key, size_t min,
+                              snap_error *err)
+{
+	snap_buf b = SNAP_BUF_INIT;
+
+	if (snap_json__dump_split_cb(root, key, min, to_buf, &b) < 0 || b.oom) {
 		snap_buf__release(&b);
-		return snap_json__dump(out, root, err);
+		return snap_error__set(err, SNAP_ENOMEM, "cannot serialise snapshot");
 	}
 	*out = snap_buf__detach(&b);
 	return 0;

@@ -81,6 +81,10 @@ int snap_json__dump_compact(char **out, const json_t *root, snap_error *err);
 int snap_json__dump_split(char **out, const json_t *root, const char *key, snap_error *err);
 int snap_json__dump_split_min(char **out, const json_t *root, const char *key, size_t min,
                               snap_error *err);
+/* the same text, in pieces to cb as json_dump_callback() hands them (from min elements);
+ * 0, or -1 when cb failed or memory ran out */
+int snap_json__dump_split_cb(const json_t *root, const char *key, size_t min,
+                             json_dump_callback_t cb, void *data);
 
 /*
  * jarena.c: the allocator of parsed documents. Between begin() and end() (nestable, per thread)
