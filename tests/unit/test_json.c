@@ -56,6 +56,22 @@ Test(json, split_dump_of_unsorted_keys)
 	same(fleet_doc(5, false), "hosts");
 }
 
+/* each part is checked for its own order: one half in order, the other and the rest not */
+Test(json, split_dump_of_parts_sorted_and_not)
+{
+	json_t *doc = fleet_doc(6, true), *hosts = json_object_get(doc, "hosts");
+
+	json_array_append_new(hosts, json_pack("{s:s, s:i}", "z", "last", "a", 1));
+	same(doc, "hosts"); /* the second half holds the unsorted host */
+	doc = fleet_doc(7, true);
+	hosts = json_object_get(doc, "hosts");
+	json_array_insert_new(hosts, 0, json_pack("{s:s, s:i}", "z", "first", "a", 1));
+	same(doc, "hosts"); /* the first */
+	doc = fleet_doc(8, true);
+	json_object_set_new(json_object_get(doc, "counts"), "a_late", json_integer(1));
+	same(doc, "hosts"); /* the rest */
+}
+
 Test(json, split_dump_with_the_array_first_or_last)
 {
 	same(json_pack("{s:[i, i, i], s:s}", "a", 1, 2, 3, "b", "x"), "a");

@@ -184,7 +184,9 @@ static void *dump_part(void *p)
 {
 	struct part *t = p;
 
-	t->rc = json_dump_callback(t->doc, to_buf, &t->b, t->flags);
+	/* each part's own keys checked on its own thread: a part written sorted is the text of
+	 * the same part already in order */
+	t->rc = json_dump_callback(t->doc, to_buf, &t->b, t->flags | sort_flag(t->doc));
 	if (t->b.oom)
 		t->rc = -1;
 	return NULL;
@@ -235,7 +237,7 @@ int snap_json__dump_split_cb(const json_t *root, const char *key, size_t min,
 	bool threaded = false, ok = false;
 	int rc = 0;
 
-	flags = sort_flag(root) | JSON_ENSURE_ASCII | JSON_INDENT(2);
+	flags = JSON_ENSURE_ASCII | JSON_INDENT(2);
 	if (!json_is_object(root) || !json_is_array(arr) || n < min || n < 2)
 		goto done;
 	second.flags = first.flags = rest.flags = empty.flags = flags;
@@ -282,7 +284,10 @@ done:
 	snap_buf__release(&rest.b);
 	snap_buf__release(&empty.b);
 	if (!ok) /* written in one go */
-		rc = json_dump_callback(root, cb, data, flags) < 0 || cb("\n", 1, data) ? -1 : 0;
+		rc = json_dump_callback(root, cb, data, flags | sort_flag(root)) < 0 ||
+		             cb("\n", 1, data)
+		         ? -1
+		         : 0;
 	return rc;
 }
 
