@@ -116,7 +116,7 @@ int cmd_diff(int argc, char **argv)
 		                      cli_operand_spec(&args, 1), CLI_OK};
 		pthread_t t;
 		bool threaded = strcmp(ja.spec, "-") && strcmp(jb.spec, "-") &&
-		                pthread_create(&t, NULL, load_job_run, &jb) == 0;
+		                snap_thread_start(&t, load_job_run, &jb) == 0;
 
 		load_job_run(&ja);
 		if (threaded)

@@ -28,7 +28,7 @@ static void run_and_compare(void)
 	void *ret = NULL;
 
 	cr_assert_eq(sched_getaffinity(0, sizeof(mine), &mine), 0);
-	cr_assert_eq(snap_thread__create(&t, record, &s), 0);
+	cr_assert_eq(snap_thread_start(&t, record, &s), 0);
 	cr_assert_eq(pthread_join(t, &ret), 0);
 	cr_assert_eq(ret, &s, "the function's argument and result pass through");
 	cr_assert_eq(s.got, 1);

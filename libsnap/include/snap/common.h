@@ -6,6 +6,7 @@
 #ifndef SNAP_COMMON_H
 #define SNAP_COMMON_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -33,6 +34,14 @@ typedef enum {
  * insertions, deletions and substitutions from a to b; (size_t)-1 past 64 bytes.
  */
 SNAP_EXTERN size_t snap_edit_distance(const char *a, const char *b);
+
+/**
+ * Start fn(arg) on a second thread as pthread_create(t, NULL, fn, arg) does, for work meant to
+ * overlap the caller's own: the thread starts on another CPU than the caller's where the process
+ * may use one, then runs wherever the process may (a hint where to start, not a pin). 0, or an
+ * errno value; join it with pthread_join().
+ */
+SNAP_EXTERN int snap_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /** Version string of this library, e.g. "0.1.0". Borrowed, static. */
 SNAP_EXTERN const char *snap_version(void);

@@ -193,7 +193,7 @@ int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap, const snap
 		 * reference counts are atomic, for a snapshot diffed against itself) */
 		struct topo_job job = {&c.tn, c.n, 0};
 		pthread_t t;
-		bool threaded = snap_thread__create(&t, topo_job_run, &job) == 0;
+		bool threaded = snap_thread_start(&t, topo_job_run, &job) == 0;
 		int rc_o = snap_topo__build(&c.to, c.o);
 
 		if (threaded)

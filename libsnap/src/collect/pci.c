@@ -153,7 +153,7 @@ static void names_start(struct snap_pci_names *n, const char *pci_ids)
 	if (pci_ids)
 		pci_set_name_list_path(n->pacc, (char *)pci_ids, 0);
 	PCI_GUARD_LEAVE();
-	if (snap_thread__create(&n->thread, names_load, n) == 0)
+	if (snap_thread_start(&n->thread, names_load, n) == 0)
 		n->running = true;
 	else
 		names_load(n); /* no thread: load it here, in the caller's time */

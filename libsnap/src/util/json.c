@@ -246,7 +246,7 @@ int snap_json__dump_split_cb(const json_t *root, const char *key, size_t min,
 	    json_object_set_new(shallow, key, json_array()) < 0)
 		goto done;
 	rest.doc = shallow;
-	threaded = snap_thread__create(&t, dump_part, &second) == 0;
+	threaded = snap_thread_start(&t, dump_part, &second) == 0;
 	if (!threaded)
 		goto done;
 	dump_part(&first);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * A second thread, started on another CPU than its creator's (util.h).
+ * A second thread, started on another CPU than its creator's (snap/common.h).
  *
  * libsnap starts a second thread for work that overlaps the caller's own: pci.ids loaded while
  * the tree is walked, the second operand of a diff parsed, half a document written. Linux
@@ -34,7 +34,7 @@ static void *trampoline(void *p)
 	return s.fn(s.arg);
 }
 
-int snap_thread__create(pthread_t *t, void *(*fn)(void *), void *arg)
+int snap_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
 {
 	struct start *s = malloc(sizeof(*s));
 	pthread_attr_t attr;

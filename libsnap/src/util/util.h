@@ -8,7 +8,6 @@
 
 #include <assert.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -100,9 +99,7 @@ bool snap_json__arena_owns(const void *p); /* p was cut from a chunk (tests) */
 void snap_json__free(void *p);
 size_t snap_json__arena_chunks(void); /* chunks holding live allocations (tests) */
 
-/* thread.c: pthread_create(t, NULL, fn, arg), the thread started on another CPU than the
- * caller's when the process may use one, then free to run anywhere it may (0, or an errno) */
-int snap_thread__create(pthread_t *t, void *(*fn)(void *), void *arg);
+/* thread.c: snap_thread_start(), declared in snap/common.h */
 
 /* time.c: RFC 3339 in UTC, "2026-01-02T03:04:05Z" (basic: "20260102T030405Z"). */
 void snap_time__format(char *buf, size_t n, int64_t t, bool basic);
