@@ -29,7 +29,7 @@ static bool grow(snap_buf *b, size_t n)
 	return true;
 }
 
-void snap_buf__put(snap_buf *b, const char *s, size_t n)
+void snap_buf__put_grow(snap_buf *b, const char *s, size_t n)
 {
 	if (!grow(b, n))
 		return;

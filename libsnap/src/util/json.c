@@ -126,17 +126,8 @@ static size_t sort_flag(const json_t *v)
 
 static int to_buf(const char *data, size_t len, void *p)
 {
-	snap_buf *b = p;
-
-	/* jansson hands out a token at a time: most fit */
-	if (b->ptr && b->len + len < b->cap) {
-		memcpy(b->ptr + b->len, data, len);
-		b->len += len;
-		b->ptr[b->len] = '\0';
-		return 0;
-	}
-	snap_buf__put(b, data, len);
-	return b->oom ? -1 : 0;
+	snap_buf__put(p, data, len);
+	return ((snap_buf *)p)->oom ? -1 : 0;
 }
 
 /* Written straight into one growing buffer: json_dumps() builds its own, then copies it. */
@@ -199,7 +190,12 @@ static json_t *wrap(const char *key, const json_t *arr, size_t from, size_t to)
 	for (size_t i = from; i < to && a; i++)
 		if (json_array_append(a, json_array_get(arr, i)) < 0)
 			break;
-	if (!a || !w || json_array_size(a) != to - from || json_object_set_new(w, key, a) < 0) {
+	if (!a || !w || json_array_size(a) != to - from) {
+		json_decref(a);
+		json_decref(w);
+		return NULL;
+	}
+	if (json_object_set_new(w, key, a) < 0) { /* a is released either way */
 		json_decref(w);
 		return NULL;
 	}

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "snap/common.h"
 #include "snap/error.h"
@@ -43,7 +44,18 @@ typedef struct {
 	{                                                                                          \
 		NULL, 0, 0, false                                                                  \
 	}
-void snap_buf__put(snap_buf *b, const char *s, size_t n);
+void snap_buf__put_grow(snap_buf *b, const char *s, size_t n); /* snap_buf__put(), growing */
+/* Append n bytes. Inline where they fit (a serialiser hands out a token at a time). */
+static inline void snap_buf__put(snap_buf *b, const char *s, size_t n)
+{
+	if (b->ptr && !b->oom && n < b->cap - b->len) {
+		memcpy(b->ptr + b->len, s, n);
+		b->len += n;
+		b->ptr[b->len] = '\0';
+		return;
+	}
+	snap_buf__put_grow(b, s, n);
+}
 void snap_buf__puts(snap_buf *b, const char *s);
 void snap_buf__printf(snap_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *snap_buf__detach(snap_buf *b); /* caller frees; NULL after oom */
