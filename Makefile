@@ -1,14 +1,30 @@
 # pcisnap: the README's two commands, `make run` and `make test`, wrapping CMake.
 # SPDX-License-Identifier: GPL-2.0-or-later
 
-# lighttpd and openssh: the authenticated push/pull test; initramfs-tools, linux-image-amd64
-# and cpio: preflight against images Debian's mkinitramfs builds; libacl1, zstd, lz4 -dev:
-# linking a program against libsnap.a with pkg-config --static (libarchive's private libraries)
-# systemd (systemd-analyze verify), systemd-journal-remote (a journal for sd-journal to read) and
-# prometheus (promtool check metrics): the boot unit and its metrics
-DEB_PACKAGES := build-essential cmake pkg-config libpci-dev libjansson-dev libarchive-dev \
-	libgit2-dev libcriterion-dev nettle-dev libxml2-dev libkmod-dev libsystemd-dev python3 python3-jsonschema \
-	pciutils pci.ids git lighttpd openssh-server openssh-client \
+# What `make run` installs: the build dependencies only. It may run on a production hypervisor,
+# so it never installs a kernel, a daemon or a test tool there; with all of these present it never
+# calls apt at all (an apt lock held by unattended-upgrades does not stop it).
+BUILD_PACKAGES := build-essential cmake pkg-config libpci-dev libjansson-dev libarchive-dev \
+	libgit2-dev nettle-dev libxml2-dev libkmod-dev libsystemd-dev pci.ids
+# What `make test` (and `make deps-test`) adds, each for a reason:
+#   libcriterion-dev                    the unit tests
+#   python3 python3-jsonschema          fixture generators; every document checked against schema/
+#   pciutils git                        lspci -F on pciutils' dumps; the store checked with git itself
+#   lighttpd openssh-server             an HTTP(S) and an SSH remote for the push/pull tests
+#     openssh-client                    (daemons: test machines only, started by the tests on loopback)
+#   libacl1-dev libzstd-dev liblz4-dev  linking against libsnap.a with pkg-config --static
+#   initramfs-tools cpio linux-image-amd64
+#                                       preflight against images Debian's mkinitramfs builds
+#                                       (a kernel: test machines only, never by `make run`)
+#   bzip2 xz-utils zstd lz4             compressed bundles and initramfs images
+#   strace                              system calls per device (tests/scripts/collect_walk.sh)
+#   clang-format                        the formatting check
+#   locales man-db                      output under other locales; the man pages render
+#   systemd systemd-journal-remote      systemd-analyze verify; a journal for sd-journal to read
+#   prometheus                          promtool check metrics (a daemon: test machines only)
+#   debhelper dpkg-dev lintian          the package builds and passes lintian
+TEST_PACKAGES := $(BUILD_PACKAGES) libcriterion-dev python3 python3-jsonschema \
+	pciutils git lighttpd openssh-server openssh-client \
 	libacl1-dev libzstd-dev liblz4-dev initramfs-tools linux-image-amd64 cpio \
 	bzip2 xz-utils zstd lz4 strace clang-format locales man-db systemd systemd-journal-remote prometheus \
 	debhelper dpkg-dev lintian
@@ -17,14 +33,17 @@ VM_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static kmod cpio pciuti
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: bench fuzz mutate all deps deps-vm install-packages build build-asan test test-release test-asan test-vm test-vm-ci run \
+.PHONY: bench fuzz mutate all deps deps-test deps-vm install-packages build-tool build build-asan test test-release test-asan test-vm test-vm-ci run \
 	format format-check clean
 
 all: build
 
 # Install only what is missing; apt-get needs root (or sudo).
 deps:
-	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES)"
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BUILD_PACKAGES)"
+
+deps-test:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(TEST_PACKAGES)"
 
 deps-vm:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(VM_PACKAGES)"
@@ -40,11 +59,16 @@ install-packages:
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-build: deps
-	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSNAP_WERROR=ON >/dev/null
+# The tool alone (make run): build dependencies only, no test suite.
+build-tool: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSNAP_WERROR=ON -DSNAP_BUILD_TESTS=OFF >/dev/null
 	cmake --build build -j $(JOBS)
 
-build-asan: deps
+build: deps-test
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSNAP_WERROR=ON -DSNAP_BUILD_TESTS=ON >/dev/null
+	cmake --build build -j $(JOBS)
+
+build-asan: deps-test
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSNAP_SANITIZE=ON -DSNAP_WERROR=ON >/dev/null
 	cmake --build build-asan -j $(JOBS)
 
@@ -62,7 +86,7 @@ test: test-release test-asan
 # the corpus is replayed by every make test). Not part of CI.
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS := snapshot_load diff bundle parsers
-fuzz: deps
+fuzz: deps-test
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSNAP_SANITIZE=ON -DSNAP_FUZZ=ON >/dev/null
 	cmake --build build-fuzz -j $(JOBS)
 	@mkdir -p tests/fuzz/crashes
@@ -91,7 +115,7 @@ bench: build
 	bash bench/fleet.sh build/pcisnap 1000
 
 # Each rule's deliberate bug (tests/mutate/mutations.txt) against the whole suite; slow, not CI.
-mutate: deps
+mutate: deps-test
 	python3 tests/mutate/run.py
 
 # Boot every lab topology (tests/vm/lab.py); the guests' raw files stay in build/vm/<boot>/.
@@ -106,7 +130,7 @@ test-vm-ci: build deps-vm
 # needs root; as a user some facts are unknown and the store is ~/.local/state/pcisnap.
 # (--store "" names the default store.)
 STORE ?=
-run: build
+run: build-tool
 	./build/pcisnap collect --store "$(STORE)"
 	./build/pcisnap show --store "$(STORE)" "$$(cat /proc/sys/kernel/hostname)"
 	@echo

@@ -36,9 +36,8 @@ void cli_print_warnings(const snap_snapshot *s)
 		fprintf(stderr, "pcisnap: warning: %s\n", snap_snapshot_warning(s, i));
 }
 
-int cli_open_store(snap_store **out, const char *store_path, int create)
+int cli_open_store_err(snap_store **out, const char *store_path, int create, snap_error *err)
 {
-	snap_error err = {0};
 	char *path = NULL;
 	int rc = CLI_OK;
 
@@ -48,14 +47,23 @@ int cli_open_store(snap_store **out, const char *store_path, int create)
 	if (!store_path && !(getenv("PCISNAP_STORE") && *getenv("PCISNAP_STORE")) &&
 	    cli_conf.store && *cli_conf.store)
 		store_path = cli_conf.store;
-	if (!store_path && snap_store_default_path(&path, &err) < 0)
-		return cli_snap_error(&err);
-	if (snap_store_open(out, store_path ? store_path : path, create, &err) < 0)
-		rc = cli_snap_error(&err);
+	if (!store_path && snap_store_default_path(&path, err) < 0)
+		return CLI_ERROR;
+	if (snap_store_open(out, store_path ? store_path : path, create, err) < 0)
+		rc = CLI_ERROR;
 	else /* what every commit records for log, hosts and fleet */
 		snap_store_set_summary(*out, snap_fleet_summary, NULL);
 	free(path);
 	return rc;
+}
+
+int cli_open_store(snap_store **out, const char *store_path, int create)
+{
+	snap_error err = {0};
+
+	if (cli_open_store_err(out, store_path, create, &err) != CLI_OK)
+		return cli_snap_error(&err);
+	return CLI_OK;
 }
 
 /* Does spec name a file rather than a store revision? */

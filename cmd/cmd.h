@@ -41,15 +41,24 @@ struct cli_config {
 	char *baseline;   /* baseline = LABEL: boot start diffs against HOST@LABEL when it exists */
 	char *textfile;   /* textfile = DIR: node_exporter's textfile directory for pcisnap.prom */
 	int gate;         /* gate = none|regression|isolation: boot start fails on such a verdict */
+	int gate_unreadable; /* the gate could not be read: gate is CLI_GATE_REGRESSION, said so */
+	unsigned warnings;   /* lines ignored (unknown keys, malformed lines), each warned */
+	char error[512];     /* why the file could not be read at all; "" when it could */
 };
 extern struct cli_config cli_conf;
-int cli_config_load(void);             /* CLI_OK, or CLI_ERROR with the message printed */
+/* CLI_OK, or CLI_ERROR with the message printed and in cli_conf.error (the file is not a regular
+ * file, too large, has a NUL byte, cannot be read): then nothing of it applies but the gate,
+ * which takes its strictest boot meaning. Unknown keys and malformed lines only warn. */
+int cli_config_load(void);
 int cli_gate_policy(const char *word); /* "none", "regression", "isolation": CLI_GATE_*; else -1 */
 void cli_config_release(void);
 
 /* metrics.c: DIR/pcisnap.prom, the snapshot's Prometheus metrics (its check run here;
  * diff_verdict may be NULL), atomically (write, fsync, rename); CLI_OK or CLI_ERROR. */
 int cli_write_textfile(const char *dir, const snap_snapshot *s, const char *diff_verdict);
+/* The same, the error in why (n bytes) instead of printed. */
+int cli_write_textfile_msg(const char *dir, const snap_snapshot *s, const char *diff_verdict,
+                           char *why, size_t n);
 /* The class a commit message's "verdict" names ("harmless (against ...)"), else NULL. */
 const char *cli_verdict_class(const char *verdict);
 /* The class of the newest snapshot's verdict of host in st, NULL when unknown. */
@@ -102,6 +111,9 @@ int cli_spec_is_revision(const char *spec, enum cli_spec kind);
 /* Open store_path (NULL: the default); CLI_OK or CLI_ERROR with the message printed. */
 struct snap_store;
 int cli_open_store(struct snap_store **out, const char *store_path, int create);
+/* The same, the error in err instead of printed (boot start logs it to the journal). */
+int cli_open_store_err(struct snap_store **out, const char *store_path, int create,
+                       snap_error *err);
 /*
  * Map a --format argument to its index in names (a NULL-terminated list in the order of the
  * format enum). CLI_OK, or CLI_ERROR with "CMD: unknown format 'X' (a, b, c)" printed.

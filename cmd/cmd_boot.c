@@ -76,17 +76,20 @@ static int boot_option(int key, const char *arg, void *payload)
 	return CLI_OK;
 }
 
-/* One journal record: to FILE with a <N> prefix on each line, or through sd-journal. */
-static int journal_send(const struct boot_args *a, int priority, const char *host,
-                        const char *verdict, const char *message)
+/* One journal record: to FILE with a <N> prefix on each line, or through sd-journal. A record
+ * that cannot be written goes to stderr (which systemd also journals): never an error. */
+static void journal_send(const struct boot_args *a, int priority, const char *host,
+                         const char *verdict, const char *message)
 {
 	if (a->journal) {
 		FILE *f = fopen(a->journal, "ae");
 		const char *p = message;
-		int rc = CLI_OK;
 
-		if (!f)
-			return cli_error("cannot write %s: %s", a->journal, strerror(errno));
+		if (!f) {
+			fprintf(stderr, "pcisnap: cannot write %s: %s\n%s\n", a->journal,
+			        strerror(errno), message);
+			return;
+		}
 		while (*p) {
 			const char *e = strchr(p, '\n');
 			int n = e ? (int)(e - p) : (int)strlen(p);
@@ -95,13 +98,27 @@ static int journal_send(const struct boot_args *a, int priority, const char *hos
 			p += n + (e ? 1 : 0);
 		}
 		if (fclose(f) != 0)
-			rc = cli_error("cannot write %s: %s", a->journal, strerror(errno));
-		return rc;
+			fprintf(stderr, "pcisnap: cannot write %s: %s\n", a->journal,
+			        strerror(errno));
+		return;
 	}
-	if (snap_boot_journal_send(priority, host, verdict, message) < 0)
+	if (snap_boot_journal_send(priority, host ? host : "", verdict, message) < 0)
 		/* no journal (a container, a test): the message goes to stderr instead */
 		fprintf(stderr, "%s\n", message);
-	return CLI_OK;
+}
+
+/*
+ * pcisnap's own trouble at boot (its configuration, store, textfile, journal, pstore): said at
+ * priority err with what to do, and never a reason to hold the VMs (CONTRACT.md, the boot gate).
+ */
+static void trouble(const struct boot_args *a, const char *host, const char *problem,
+                    const char *fix)
+{
+	char msg[2048];
+
+	snprintf(msg, sizeof(msg), "pcisnap: %s: %s; %s (the VMs are not held for this)",
+	         host && *host ? host : "boot", problem, fix);
+	journal_send(a, 3, host, NULL, msg);
 }
 
 /* A one-line file under the root (boot_id, hostname), trimmed; NULL when unreadable. */
@@ -129,17 +146,49 @@ static int gate_of(const struct boot_args *a)
 	return a->gate >= 0 ? a->gate : cli_conf.gate;
 }
 
+/* The previous boot's last words, read when it ended without its clean end; NULL when none. */
+static char *read_last_words(const struct boot_args *a, snap_store *st, const snap_snapshot *s,
+                             const snap_snapshot *prev_snap, const char *prev)
+{
+	snap_last_words_options o = SNAP_LAST_WORDS_OPTIONS_INIT;
+	char **kept = NULL, *words = NULL;
+	snap_error err = {0};
+	size_t n = 0;
+
+	o.root = a->root;
+	o.previous_boot_id = prev;
+	o.previous_started = prev_snap ? snap_snapshot_boot_started(prev_snap) : -1;
+	/* records kept after an earlier crash are not this boot's last words */
+	if (st && snap_store_last_words_kept(&kept, &n, st, snap_snapshot_hostname(s), &err) < 0) {
+		trouble(a, snap_snapshot_hostname(s), err.message,
+		        "pstore records kept before may be kept again");
+		kept = NULL;
+		n = 0;
+	}
+	o.kept = (const char *const *)kept;
+	o.kept_count = n;
+	if (snap_collect_last_words_ext(&words, &o, &err) < 0) {
+		trouble(a, snap_snapshot_hostname(s), err.message,
+		        "the previous boot's last words are not kept");
+		words = NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(kept[i]);
+	free(kept);
+	return words;
+}
+
 static int boot_start(struct boot_args *a, const char *store)
 {
 	snap_collect_options o = SNAP_COLLECT_OPTIONS_INIT;
-	snap_snapshot *s = NULL, *base = NULL;
+	snap_snapshot *s = NULL, *base = NULL, *prev_snap = NULL;
 	snap_store *st = NULL;
 	snap_diff *d = NULL;
 	snap_error err = {0};
 	snap_oid oid, base_oid;
-	char *words = NULL, *report = NULL, base_rev[512] = "", msg[1024];
-	const char *host, *prev, *verdict = NULL;
-	int rc, gated = 0, clean;
+	char *words = NULL, *report = NULL, base_rev[512] = "", msg[2048], why[1024];
+	const char *host, *prev = NULL, *verdict = NULL, *textfile;
+	int rc, gated = 0, clean = -1, stored = 0;
 	int64_t when;
 
 	o.root = a->root;
@@ -149,48 +198,81 @@ static int boot_start(struct boot_args *a, const char *store)
 		return CLI_ERROR;
 	if (rc)
 		o.timestamp = when;
-	if (snap_snapshot_collect(&s, &o, &err) < 0)
-		return cli_snap_error(&err);
+	if (snap_snapshot_collect(&s, &o, &err) < 0) {
+		snprintf(why, sizeof(why), "cannot collect this boot's snapshot: %s", err.message);
+		trouble(a, a->host, why,
+		        "nothing was stored or compared; fix the cause and run "
+		        "'pcisnap boot start' again");
+		return CLI_OK;
+	}
 	cli_print_warnings(s);
 	host = snap_snapshot_hostname(s);
-	if ((rc = cli_open_store(&st, store, 1)) != CLI_OK)
-		goto done;
+	if (cli_conf.error[0])
+		trouble(a, host, cli_conf.error,
+		        "fix or remove it (pcisnap.conf(5)); until then the boot gate is "
+		        "'regression' and nothing else of the file applies");
+	else if (cli_conf.gate_unreadable)
+		trouble(a, host, "the gate setting of pcisnap.conf cannot be read",
+		        "fix it (pcisnap.conf(5)); until then the boot gate is 'regression'");
+	if (cli_open_store_err(&st, store, 1, &err) != CLI_OK) {
+		snprintf(why, sizeof(why), "cannot open the store: %s", err.message);
+		trouble(a, host, why,
+		        "this boot is not stored and not compared; check the store with 'pcisnap "
+		        "log', its owner and its free space");
+		st = NULL;
+	}
 	/* a start in a boot that recorded its end (systemctl restart: stop, then start): the boot
 	 * goes on, and only its last stop may say it ended */
-	if ((snap_snapshot_boot_id(s) &&
-	     snap_store_boot_reopen(st, host, snap_snapshot_boot_id(s), &err) < 0) ||
-	    snap_store_boot_previous(st, s, &err) < 0) {
-		rc = cli_snap_error(&err);
-		goto done;
+	if (st && ((snap_snapshot_boot_id(s) &&
+	            snap_store_boot_reopen(st, host, snap_snapshot_boot_id(s), &err) < 0) ||
+	           snap_store_boot_previous(st, s, &err) < 0)) {
+		snprintf(why, sizeof(why), "cannot read the previous boot's record: %s",
+		         err.message);
+		trouble(a, host, why, "this boot is compared with nothing older");
 	}
 	prev = snap_snapshot_previous_boot(s, &clean);
 	/* what to compare with: HOST@BASELINE when that label exists, else the previous boot */
-	if (cli_conf.baseline && *cli_conf.baseline) {
+	if (st && cli_conf.baseline && *cli_conf.baseline) {
 		snprintf(base_rev, sizeof(base_rev), "%s@%s", host, cli_conf.baseline);
 		if (snap_store_load(&base, st, base_rev, &err) < 0) {
 			base = NULL;
 			*base_rev = '\0';
 		}
 	}
-	if (!base && prev && snap_store_boot_snapshot(&base_oid, st, host, prev, &err) == 0) {
-		snprintf(base_rev, sizeof(base_rev), "%s", base_oid.hex);
-		if (snap_store_load(&base, st, base_rev, &err) < 0) {
-			rc = cli_snap_error(&err);
-			goto done;
+	if (st && prev && snap_store_boot_snapshot(&base_oid, st, host, prev, &err) == 0) {
+		if (snap_store_load(&prev_snap, st, base_oid.hex, &err) < 0) {
+			snprintf(why, sizeof(why), "cannot read the previous boot's snapshot: %s",
+			         err.message);
+			trouble(a, host, why, "check the store with 'pcisnap log'");
+			prev_snap = NULL;
+		} else if (!base) {
+			snprintf(base_rev, sizeof(base_rev), "%s", base_oid.hex);
+			base = prev_snap;
 		}
 	}
-	/* the last words: read before the commit, kept with it */
-	if (prev && snap_collect_last_words(&words, a->root, prev, &err) < 0) {
-		fprintf(stderr, "pcisnap: warning: the previous boot's last words: %s\n",
-		        err.message);
-		words = NULL;
+	/* the last words, only of a boot that did not record its clean end: read before the
+	 * commit, kept with it */
+	if (prev && clean == 0)
+		words = read_last_words(a, st, s, prev_snap, prev);
+	if (st && snap_store_commit(&oid, st, s, NULL, &err) < 0) {
+		snprintf(why, sizeof(why), "cannot store this boot's snapshot: %s", err.message);
+		trouble(a, host, why,
+		        "it is still compared below; fix the store and run "
+		        "'pcisnap collect --store' once it is");
+	} else if (st) {
+		stored = 1;
 	}
-	if (snap_store_commit(&oid, st, s, NULL, &err) < 0) {
-		rc = cli_snap_error(&err);
-		goto done;
+	if (st && snap_store_warning(st)) {
+		snprintf(msg, sizeof(msg), "pcisnap: %s: warning: %s", host,
+		         snap_store_warning(st));
+		journal_send(a, 4, host, NULL, msg);
 	}
-	if (words && snap_store_note_set(st, oid.hex, "last-words", words, &err) < 0)
-		fprintf(stderr, "pcisnap: warning: cannot keep the last words: %s\n", err.message);
+	if (stored && words && snap_store_note_set(st, oid.hex, "last-words", words, &err) < 0) {
+		snprintf(why, sizeof(why), "cannot keep the previous boot's last words: %s",
+		         err.message);
+		trouble(a, host, why,
+		        "they are still in pstore and the journal until those rotate");
+	}
 	/* the previous boot's end */
 	if (prev && clean == 0) {
 		json_t *w = words ? json_loads(words, 0, NULL) : NULL;
@@ -198,28 +280,29 @@ static int boot_start(struct boot_args *a, const char *store)
 		snprintf(msg, sizeof(msg),
 		         "pcisnap: %s: the previous boot %s has no record of a clean end: it ended "
 		         "in a crash, a power loss or a hard lockup; kept %zu pstore record(s) and "
-		         "%zu kernel message(s) of it: pcisnap boot last-words %s",
+		         "%zu kernel fault message(s) of it: pcisnap boot last-words %s",
 		         host, prev, json_array_size(json_object_get(w, "pstore")),
-		         json_array_size(json_object_get(w, "journal")), oid.hex);
+		         json_array_size(json_object_get(w, "journal")), stored ? oid.hex : host);
 		json_decref(w);
-		if ((rc = journal_send(a, 4, host, NULL, msg)) != CLI_OK)
-			goto done;
+		journal_send(a, 4, host, NULL, msg);
 	}
 	if (!base) {
 		snprintf(msg, sizeof(msg),
 		         "pcisnap: %s: stored %.10s, the first boot pcisnap has of this host: "
 		         "nothing to compare with",
-		         host, oid.hex);
-		rc = journal_send(a, 6, host, NULL, msg);
+		         host, stored ? oid.hex : "nothing");
+		journal_send(a, 6, host, NULL, msg);
 	} else if (snap_diff_compute(&d, base, s, &err) < 0 ||
 	           snap_diff_render(&report, d, SNAP_DIFF_TEXT, &err) < 0) {
-		rc = cli_snap_error(&err);
+		snprintf(why, sizeof(why), "cannot compare with %.10s: %s", base_rev, err.message);
+		trouble(a, host, why, "run 'pcisnap diff' by hand once the cause is fixed");
 	} else {
 		unsigned classes = snap_diff_classes(d);
 		int regression = (classes & SNAP_CLASS_REGRESSIONS) != 0;
 		char *text = NULL;
 
 		verdict = snap_class_name(snap_diff_verdict(d));
+		/* the one reason boot start fails: the verdict the configured gate names */
 		gated = (gate_of(a) == CLI_GATE_REGRESSION && regression) ||
 		        (gate_of(a) == CLI_GATE_ISOLATION &&
 		         (classes & SNAP_CLASS_BIT(SNAP_CLASS_ISOLATION_LOSS)));
@@ -227,20 +310,25 @@ static int boot_start(struct boot_args *a, const char *store)
 		             base_rev, regression ? "" : " (nothing to do)",
 		             gated ? "; the boot gate holds the VMs back" : "", report) < 0)
 			text = NULL;
-		rc = journal_send(a, regression ? 3 : 6, host, verdict, text ? text : verdict);
+		journal_send(a, regression ? 3 : 6, host, verdict, text ? text : verdict);
 		free(text);
 	}
-	if (rc == CLI_OK && (a->textfile || (cli_conf.textfile && *cli_conf.textfile)))
-		rc = cli_write_textfile(a->textfile ? a->textfile : cli_conf.textfile, s, verdict);
-	if (rc == CLI_OK && !getenv("JOURNAL_STREAM"))
-		fprintf(stderr, "pcisnap boot: %s: stored %.10s%s%s%s\n", host, oid.hex,
-		        verdict ? ", " : "", verdict ? verdict : "", gated ? ": gate failed" : "");
-	if (rc == CLI_OK && gated)
-		rc = CLI_REGRESSION;
-done:
+	textfile = a->textfile ? a->textfile : cli_conf.textfile;
+	if (textfile && *textfile &&
+	    cli_write_textfile_msg(textfile, s, verdict, why, sizeof(why)) != CLI_OK)
+		trouble(a, host, why,
+		        "create the directory, free space in it, or set textfile in pcisnap.conf "
+		        "to node_exporter's --collector.textfile.directory");
+	if (!getenv("JOURNAL_STREAM"))
+		fprintf(stderr, "pcisnap boot: %s: stored %.10s%s%s%s\n", host,
+		        stored ? oid.hex : "nothing", verdict ? ", " : "", verdict ? verdict : "",
+		        gated ? ": gate failed" : "");
+	rc = gated ? CLI_REGRESSION : CLI_OK;
 	free(words);
 	free(report);
 	snap_diff_free(d);
+	if (prev_snap != base)
+		snap_snapshot_free(prev_snap);
 	snap_snapshot_free(base);
 	snap_snapshot_free(s);
 	snap_store_free(st);
@@ -255,10 +343,14 @@ static int boot_stop(struct boot_args *a, const char *store)
 	snap_error err = {0};
 	snap_oid at;
 	char msg[512];
-	int rc;
+	int rc = CLI_OK;
 
 	if (!id || !host) {
 		rc = cli_error("boot stop: cannot read %s", id ? "the host name" : "the boot id");
+	} else if (!snap_boot_id_valid(id)) {
+		/* never a record the next boot could mistake for another boot's end */
+		rc = cli_error("boot stop: proc/sys/kernel/random/boot_id is not a boot id as the "
+		               "kernel writes it (a UUID): no end recorded");
 	} else if ((rc = cli_open_store(&st, store, 0)) == CLI_OK) {
 		if (snap_store_boot_end(st, host, id, &at, &err) < 0) {
 			rc = cli_snap_error(&err);
@@ -266,8 +358,10 @@ static int boot_stop(struct boot_args *a, const char *store)
 			snprintf(msg, sizeof(msg),
 			         "pcisnap: %s: boot %s ended cleanly (recorded on %.10s)", host, id,
 			         at.hex);
-			rc = journal_send(a, 6, host, NULL, msg);
+			journal_send(a, 6, host, NULL, msg);
 		}
+		if (snap_store_warning(st))
+			fprintf(stderr, "pcisnap: warning: %s\n", snap_store_warning(st));
 		snap_store_free(st);
 	}
 	free(id);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,51 +19,61 @@
 #include "snap/report.h"
 #include "snap/store.h"
 
-static int metrics_text(char **out, const snap_snapshot *s, const char *diff_verdict)
+int cli_write_textfile_msg(const char *dir, const snap_snapshot *s, const char *diff_verdict,
+                           char *why, size_t n)
 {
+	char *text = NULL, path[4096], tmp[4096];
 	snap_check *chk = NULL;
 	snap_error err = {0};
-	int rc = CLI_OK;
+	size_t len;
+	int fd;
 
 	if (snap_check_run(&chk, s, &err) < 0 ||
-	    snap_metrics_render(out, s, chk, diff_verdict, (int64_t)time(NULL), &err) < 0)
-		rc = cli_snap_error(&err);
+	    snap_metrics_render(&text, s, chk, diff_verdict, (int64_t)time(NULL), &err) < 0) {
+		snap_check_free(chk);
+		snprintf(why, n, "%s", err.message);
+		return CLI_ERROR;
+	}
 	snap_check_free(chk);
-	return rc;
+	len = strlen(text);
+	/* node_exporter reads *.prom only: the temporary name is not one. Its name is
+	 * unpredictable and it is created with O_EXCL (mkostemp), so nothing planted at a name
+	 * (a FIFO, a symbolic or hard link) is ever opened, let alone written through. */
+	if ((size_t)snprintf(path, sizeof(path), "%s/pcisnap.prom", dir) >= sizeof(path) ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.pcisnap.prom.XXXXXX", dir) >= sizeof(tmp)) {
+		free(text);
+		snprintf(why, n, "textfile directory name too long: %.64s...", dir);
+		return CLI_ERROR;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		snprintf(why, n, "cannot write %s: %s", path, strerror(errno));
+		free(text);
+		return CLI_ERROR;
+	}
+	if (fchmod(fd, 0644) < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
+		snprintf(why, n, "cannot write %s: %s", tmp, strerror(errno ? errno : ENOSPC));
+		close(fd);
+		unlink(tmp);
+		free(text);
+		return CLI_ERROR;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		snprintf(why, n, "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+		free(text);
+		return CLI_ERROR;
+	}
+	free(text);
+	return CLI_OK;
 }
 
 int cli_write_textfile(const char *dir, const snap_snapshot *s, const char *diff_verdict)
 {
-	char *text = NULL, path[4096], tmp[4096];
-	size_t len;
-	int fd, rc;
+	char why[1024];
 
-	if ((rc = metrics_text(&text, s, diff_verdict)) != CLI_OK)
-		return rc;
-	len = strlen(text);
-	/* node_exporter reads *.prom only: the temporary name is not one */
-	if ((size_t)snprintf(path, sizeof(path), "%s/pcisnap.prom", dir) >= sizeof(path) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.pcisnap.prom.%ld", dir, (long)getpid()) >=
-	        sizeof(tmp)) {
-		free(text);
-		return cli_error("textfile directory name too long: %s", dir);
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		rc = cli_error("cannot write %s: %s", tmp, strerror(errno));
-		free(text);
-		return rc;
-	}
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
-		rc = cli_error("cannot write %s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-	} else if (close(fd) < 0 || rename(tmp, path) < 0) {
-		rc = cli_error("cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
-	free(text);
-	return rc;
+	if (cli_write_textfile_msg(dir, s, diff_verdict, why, sizeof(why)) != CLI_OK)
+		return cli_error("%s", why);
+	return CLI_OK;
 }
 
 const char *cli_verdict_class(const char *verdict)

@@ -58,6 +58,32 @@ SNAP_EXTERN int snap_snapshot_collect(snap_snapshot **out, const snap_collect_op
 SNAP_EXTERN int snap_collect_last_words(char **out, const char *root, const char *previous_boot_id,
                                         snap_error *err);
 
+/** Which of a dead boot's records are its last words (snap_collect_last_words_ext()). */
+typedef struct {
+	unsigned version;             /**< SNAP_LAST_WORDS_OPTIONS_VERSION */
+	const char *root;             /**< NULL or "": "/" */
+	const char *previous_boot_id; /**< the dead boot; NULL: no journal lines */
+	int64_t previous_started;     /**< when the dead boot began (epoch seconds); -1: unknown */
+	const char *const *kept; /**< keys of records kept before (snap_store_last_words_kept) */
+	size_t kept_count;       /**< entries in kept */
+} snap_last_words_options;
+#define SNAP_LAST_WORDS_OPTIONS_VERSION 1
+#define SNAP_LAST_WORDS_OPTIONS_INIT                                                               \
+	{                                                                                          \
+		SNAP_LAST_WORDS_OPTIONS_VERSION, NULL, NULL, -1, NULL, 0                           \
+	}
+
+/**
+ * The last words of a dead boot (pcisnap.last-words/1): the pstore records under the root that
+ * belong to it (not older than its start, not kept before; each record's last 1 MiB, with the
+ * bytes cut before it counted in "cut") and its kernel fault lines from the journal, with
+ * counts of what was left out ("left_out"). Only reads.
+ * @param[out] out  new string; free() it
+ * @return 0, SNAP_ENOTFOUND (no root) or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_collect_last_words_ext(char **out, const snap_last_words_options *opts,
+                                            snap_error *err);
+
 #ifdef __cplusplus
 }
 #endif

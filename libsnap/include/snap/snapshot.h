@@ -76,6 +76,19 @@ SNAP_EXTERN const char *snap_snapshot_warning(const snap_snapshot *s, size_t i);
 /** Free a snapshot. NULL is a no-op. */
 SNAP_EXTERN void snap_snapshot_free(snap_snapshot *s);
 
+/**
+ * Is id a boot id as the kernel writes proc/sys/kernel/random/boot_id (a lowercase UUID,
+ * 8-4-4-4-12 hex digits)? Anything else is never recorded as a boot.
+ * @return 1 or 0
+ */
+SNAP_EXTERN int snap_boot_id_valid(const char *id);
+
+/**
+ * When the boot a snapshot was taken in began: its collection time less its uptime, in seconds
+ * since the epoch; -1 when either is unknown.
+ */
+SNAP_EXTERN int64_t snap_snapshot_boot_started(const snap_snapshot *s);
+
 #ifdef __cplusplus
 }
 #endif

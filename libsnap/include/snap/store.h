@@ -199,6 +199,24 @@ SNAP_EXTERN int snap_store_boot_reopen(snap_store *st, const char *host, const c
                                        snap_error *err);
 
 /**
+ * The pstore records already kept as some boot's last words of host (their "key"s, from the
+ * last-words notes of its history), so that a record is kept once, with the boot it belongs to.
+ * @param[out] out  new array of n new strings; free each and the array with free()
+ * @return 0, or SNAP_ERROR (a corrupt store)
+ */
+SNAP_EXTERN int snap_store_last_words_kept(char ***out, size_t *n, snap_store *st, const char *host,
+                                           snap_error *err);
+
+/**
+ * What the store's writer lock said when it was taken: stale locks of a writer that died (a
+ * kill -9, a power loss) taken over, each named with its maker. Writers (commit, import, label,
+ * notes, boot records, pull) take the lock on their first write and hold it until
+ * snap_store_free(); a lock held by a live pcisnap is waited for (a minute at most).
+ * @return a borrowed string, valid until st is freed; NULL when there was nothing to say
+ */
+SNAP_EXTERN const char *snap_store_warning(const snap_store *st);
+
+/**
  * Send one boot verdict to the systemd journal: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER=pcisnap,
  * PCISNAP_HOST and PCISNAP_VERDICT (empty when verdict is NULL).
  * @return 0, or a negative errno (no journal to send to: a container, a test)

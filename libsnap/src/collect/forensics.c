@@ -29,15 +29,22 @@ json_t *snap_collect__boot(struct collector *c)
 {
 	char *id = snap_collect__read_text(c, "proc/sys/kernel/random/boot_id", ATTR_MAX);
 	char *up = snap_collect__read_text(c, "proc/uptime", ATTR_MAX);
+	const char *trimmed = id ? snap_parse__trim(id) : NULL;
 	json_t *boot;
 	long tenths = -1;
 
 	if (up)
 		tenths = snap_parse__tenths(up, NULL);
-	boot = json_pack("{s:o, s:o, s:n, s:n}", "id",
-	                 id ? json_string(snap_parse__trim(id)) : json_null(), "uptime",
-	                 tenths >= 0 ? json_integer(tenths / 10) : json_null(), "previous_id",
-	                 "previous_clean");
+	if (trimmed && !snap_boot_id_valid(trimmed)) {
+		/* never a name the store's boot records could be confused by */
+		snap_snapshot__warn(c->s,
+		                    "proc/sys/kernel/random/boot_id is not a boot id as the kernel "
+		                    "writes it (a UUID): this boot is recorded without one");
+		trimmed = NULL;
+	}
+	boot = json_pack("{s:o, s:o, s:n, s:n}", "id", trimmed ? json_string(trimmed) : json_null(),
+	                 "uptime", tenths >= 0 ? json_integer(tenths / 10) : json_null(),
+	                 "previous_id", "previous_clean");
 	free(id);
 	free(up);
 	return boot;

@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The last words of the previous boot: what survived it, kept in the store beside the first
- * snapshot of the next boot. The pstore records (sys/fs/pstore, and var/lib/systemd/pstore/
- * where systemd-pstore moves them at boot) and the previous boot's kernel messages about the
- * IOMMU, DMAR and AMD-Vi faults, AER, vfio and resets, read from the persistent journal through
- * sd-journal (never by running journalctl).
+ * The last words of a boot that ended without its clean end (a crash, a hard lockup, a power
+ * loss): what survived it, kept in the store beside the first snapshot of the next boot.
+ *
+ * - pstore records (sys/fs/pstore, and var/lib/systemd/pstore/ where systemd-pstore moves them
+ *   at boot), only those that belong to the dead boot: a record whose time (its file's mtime:
+ *   pstore sets it from the record, systemd-pstore when it moves it) is older than the dead
+ *   boot's start is an older boot's, and a record kept once (its key: path, size, mtime) is
+ *   never kept again, so a crash does not repeat every older panic. A long record keeps its
+ *   end, where the panic is, and says how many bytes were cut before it.
+ * - the dead boot's kernel messages from the persistent journal, read through sd-journal,
+ *   filtered to fault lines (fault_lines[], docs/boot.md), with a count of what was left out.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "collect/collector.h"
 #include "util/lazy.h"
@@ -18,68 +25,142 @@
 #define PSTORE_RECORDS_MAX 64
 #define JOURNAL_LINES_MAX  400 /* the last of them: the ones nearest the end */
 
-static void add_record(struct collector *c, json_t *records, const char *rel, const char *name)
-{
-	char *text = NULL;
-	size_t len = 0;
+struct words {
+	struct collector c;
+	const snap_last_words_options *o;
+	json_t *records;     /* the records kept */
+	size_t skipped_old;  /* records older than the dead boot */
+	size_t skipped_kept; /* records kept with an earlier boot */
+};
 
-	if (json_array_size(records) >= PSTORE_RECORDS_MAX ||
-	    snap_root__read(&text, &len, &c->r, rel, PSTORE_RECORD_MAX) < 0)
+static bool kept_before(const struct words *w, const char *key)
+{
+	for (size_t i = 0; i < w->o->kept_count; i++)
+		if (w->o->kept[i] && !strcmp(w->o->kept[i], key))
+			return true;
+	return false;
+}
+
+static void add_record(struct words *w, const char *rel, const char *name)
+{
+	char *text = NULL, key[1200], when[32];
+	size_t len = 0;
+	struct stat sb;
+	int64_t mtime;
+
+	if (json_array_size(w->records) >= PSTORE_RECORDS_MAX ||
+	    snap_root__read_tail(&text, &len, &sb, &w->c.r, rel, PSTORE_RECORD_MAX) < 0)
 		return;
-	text = snap_collect__utf8(c, text, rel);
+	mtime = (int64_t)sb.st_mtime;
+	snprintf(key, sizeof(key), "%s:%lld:%lld", rel, (long long)sb.st_size, (long long)mtime);
+	/* an older boot's record: made before the dead boot began */
+	if (w->o->previous_started >= 0 && mtime > 0 && mtime < w->o->previous_started) {
+		w->skipped_old++;
+		free(text);
+		return;
+	}
+	if (kept_before(w, key)) {
+		w->skipped_kept++;
+		free(text);
+		return;
+	}
+	text = snap_collect__utf8(&w->c, text, rel);
+	snap_time__format(when, sizeof(when), mtime, false);
 	json_array_append_new(
-	    records, json_pack("{s:s, s:s, s:s?}", "path", rel, "name", name, "text", text));
+	    w->records,
+	    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s?}", "path", rel, "name", name, "key", key,
+	              "mtime", when, "size", (json_int_t)sb.st_size, "cut",
+	              (json_int_t)((size_t)sb.st_size > len ? (size_t)sb.st_size - len : 0), "text",
+	              text));
 	free(text);
 }
 
-static json_t *pstore_records(struct collector *c)
+static void pstore_records(struct words *w)
 {
-	json_t *records = json_array();
 	char **names = NULL, **sub = NULL;
 	size_t n = 0, m = 0;
 
-	if (snap_root__list(&names, &n, &c->r, "sys/fs/pstore") == 0)
+	if (snap_root__list(&names, &n, &w->c.r, "sys/fs/pstore") == 0)
 		for (size_t i = 0; i < n; i++) {
 			char rel[512];
 
 			snprintf(rel, sizeof(rel), "sys/fs/pstore/%s", names[i]);
-			add_record(c, records, rel, names[i]);
+			add_record(w, rel, names[i]);
 		}
 	snap_strv__free(names, n);
 	names = NULL;
 	n = 0;
-	if (snap_root__list(&names, &n, &c->r, "var/lib/systemd/pstore") == 0)
+	if (snap_root__list(&names, &n, &w->c.r, "var/lib/systemd/pstore") == 0)
 		for (size_t i = 0; i < n; i++) {
 			char dir[512];
 
 			snprintf(dir, sizeof(dir), "var/lib/systemd/pstore/%s", names[i]);
-			if (snap_root__list(&sub, &m, &c->r, dir) < 0) {
-				add_record(c, records, dir, names[i]); /* a file, not a directory */
+			if (snap_root__list(&sub, &m, &w->c.r, dir) < 0) {
+				add_record(w, dir, names[i]); /* a file, not a directory */
 				continue;
 			}
 			for (size_t k = 0; k < m; k++) {
 				char rel[1024];
 
 				snprintf(rel, sizeof(rel), "%s/%s", dir, sub[k]);
-				add_record(c, records, rel, sub[k]);
+				add_record(w, rel, sub[k]);
 			}
 			snap_strv__free(sub, m);
 			sub = NULL;
 			m = 0;
 		}
 	snap_strv__free(names, n);
-	return records;
 }
 
-/* A kernel message an on-call engineer reads after a passthrough host died. */
-static bool relevant(const char *msg, size_t len)
-{
-	static const char *const words[] = {
-	    "IOMMU",          "iommu",          "DMAR",     "AMD-Vi", "AER",   "vfio", "reset",
-	    "PCIe Bus Error", "Hardware Error", "watchdog", "lockup", "panic", "Oops", "MCE"};
+/*
+ * The kernel messages kept of a dead boot: faults, and what the kernel said as it went down.
+ * Each is a fragment of the message the kernel function named prints (Linux 6.1); boot noise
+ * of the same subsystems ("AER: enabled with IRQ", "Adding to iommu group") matches none.
+ */
+static const struct {
+	const char *text; /* a fragment of the message */
+	const char *from; /* who prints it */
+} fault_lines[] = {
+    {"Uncorrected (Fatal) error", "aer.c aer_print_error / aer_isr_one_error"},
+    {"Uncorrected (Non-Fatal) error", "aer.c aer_print_error / aer_isr_one_error"},
+    {"severity=Uncorrected", "aer.c aer_print_error"},
+    {"device recovery failed", "err.c pcie_do_recovery"},
+    {"DPC: containment event", "dpc.c dpc_process_error"},
+    {"DPC: unmasked uncorrectable error", "dpc.c dpc_process_error"},
+    {"DPC: RP PIO error", "dpc.c dpc_process_rp_pio_error"},
+    {"DMAR: [DMA ", "intel/dmar.c dmar_fault_do_one"},
+    {"DMAR: [INTR-REMAP]", "intel/dmar.c dmar_fault_do_one"},
+    {"DMAR: DRHD: handling fault", "intel/dmar.c dmar_fault"},
+    {"Event logged [", "amd/iommu.c iommu_print_event"},
+    {"Unhandled context fault", "arm-smmu.c arm_smmu_context_fault"},
+    {"after FLR; ", "pci.c pci_dev_wait"},
+    {"after bus reset; ", "pci.c pci_dev_wait"},
+    {"timed out waiting for pending transaction", "pci.c pcie_flr"},
+    {"config space inaccessible", "pci.c pci_power_up"},
+    {"Link Down", "pciehp_ctrl.c pciehp_handle_presence_or_link_change"},
+    {"can't reserve", "vfio_pci_core.c / pci.c __pci_request_region"},
+    {"soft lockup", "watchdog.c watchdog_timer_fn"},
+    {"hard LOCKUP", "watchdog_hld.c watchdog_overflow_callback"},
+    {"self-detected stall", "rcu/tree_stall.h print_cpu_stall"},
+    {"detected stalls on CPUs", "rcu/tree_stall.h print_other_cpu_stall"},
+    {"blocked for more than", "hung_task.c check_hung_task"},
+    {"[Hardware Error]", "mce, ghes"},
+    {"Machine check", "mce"},
+    {"NMI received for unknown reason", "nmi.c unknown_nmi_error"},
+    {"NMI: PCI system error", "nmi.c pci_serr_error"},
+    {"NMI: IOCK error", "nmi.c io_check_error"},
+    {"Kernel panic", "panic.c panic"},
+    {"Oops", "dumpstack.c __die"},
+    {"BUG: ", "many"},
+    {"kernel BUG at", "bug.c"},
+    {"general protection fault", "traps.c"},
+    {"Call Trace", "dumpstack.c"},
+};
 
-	for (size_t i = 0; i < SNAP_ARRAY_SIZE(words); i++)
-		if (memmem(msg, len, words[i], strlen(words[i])))
+static bool is_fault_line(const char *msg, size_t len)
+{
+	for (size_t i = 0; i < SNAP_ARRAY_SIZE(fault_lines); i++)
+		if (memmem(msg, len, fault_lines[i].text, strlen(fault_lines[i].text)))
 			return true;
 	return false;
 }
@@ -89,7 +170,7 @@ static bool relevant(const char *msg, size_t len)
  * live journal when the root is /); null when there is no journal to read.
  */
 static json_t *journal_lines(struct collector *c, const char *root, const char *boot_id,
-                             json_t **error)
+                             json_t **error, size_t *filtered)
 {
 	sd_journal *j = NULL;
 	char match[128];
@@ -132,8 +213,10 @@ static json_t *journal_lines(struct collector *c, const char *root, const char *
 			continue;
 		data = (const char *)data + 8;
 		len -= 8;
-		if (!relevant(data, len))
+		if (!is_fault_line(data, len)) {
+			(*filtered)++;
 			continue;
+		}
 		sd_journal_get_realtime_usec(j, &usec);
 		{
 			char when[32], *text = strndup(data, len);
@@ -153,32 +236,50 @@ static json_t *journal_lines(struct collector *c, const char *root, const char *
 	return lines;
 }
 
-int snap_collect_last_words(char **out, const char *root, const char *previous_boot_id,
-                            snap_error *err)
+int snap_collect_last_words_ext(char **out, const snap_last_words_options *opts, snap_error *err)
 {
 	static const snap_collect_options defaults = SNAP_COLLECT_OPTIONS_INIT;
-	struct collector c = {0};
-	json_t *doc, *records, *lines = json_null(), *jerr = NULL;
+	static const snap_last_words_options none = SNAP_LAST_WORDS_OPTIONS_INIT;
+	struct words w = {0};
+	const char *root;
+	json_t *doc, *lines = json_null(), *jerr = NULL;
+	size_t filtered = 0;
 	int error;
 
 	SNAP_ASSERT_ARG(out);
-	c.o = &defaults;
-	if ((error = snap_root__open(&c.r, root ? root : "/", err)) < 0)
+	w.o = opts ? opts : &none;
+	root = w.o->root && *w.o->root ? w.o->root : "/";
+	w.c.o = &defaults;
+	if ((error = snap_root__open(&w.c.r, root, err)) < 0)
 		return error;
-	c.escaped = json_array();
-	records = pstore_records(&c);
-	if (previous_boot_id) {
+	w.c.escaped = json_array();
+	w.records = json_array();
+	pstore_records(&w);
+	if (w.o->previous_boot_id) {
 		json_decref(lines);
-		lines = journal_lines(&c, root ? root : "/", previous_boot_id, &jerr);
+		lines = journal_lines(&w.c, root, w.o->previous_boot_id, &jerr, &filtered);
 	}
-	doc = json_pack("{s:s, s:o, s:o, s:o, s:o*}", "schema", "pcisnap.last-words/1",
-	                "previous_boot", snap_json__str_or_null(previous_boot_id), "pstore",
-	                records, "journal", lines, "journal_error", jerr);
-	snap_root__close(&c.r);
-	json_decref(c.escaped);
+	doc = json_pack("{s:s, s:o, s:o, s:o, s:o*, s:{s:I, s:I, s:I}}", "schema",
+	                "pcisnap.last-words/1", "previous_boot",
+	                snap_json__str_or_null(w.o->previous_boot_id), "pstore", w.records,
+	                "journal", lines, "journal_error", jerr, "left_out", "journal_lines",
+	                (json_int_t)filtered, "pstore_older", (json_int_t)w.skipped_old,
+	                "pstore_kept_before", (json_int_t)w.skipped_kept);
+	snap_root__close(&w.c.r);
+	json_decref(w.c.escaped);
 	if (!doc)
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	error = snap_json__dump(out, doc, err);
 	json_decref(doc);
 	return error;
+}
+
+int snap_collect_last_words(char **out, const char *root, const char *previous_boot_id,
+                            snap_error *err)
+{
+	snap_last_words_options o = SNAP_LAST_WORDS_OPTIONS_INIT;
+
+	o.root = root;
+	o.previous_boot_id = previous_boot_id;
+	return snap_collect_last_words_ext(out, &o, err);
 }

@@ -188,7 +188,13 @@ int snap_store_boot_end(snap_store *st, const char *host, const char *boot_id, s
 	int error;
 
 	SNAP_ASSERT_ARG(st && host && boot_id);
-	if ((error = newest_of_boot(&nw, st, host, boot_id, err)) < 0)
+	if (!snap_boot_id_valid(boot_id))
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "'%.40s' is not a boot id as the kernel writes it (a UUID): "
+		                       "no end recorded",
+		                       boot_id);
+	if ((error = snap_store__write_lock(st, err)) < 0 ||
+	    (error = newest_of_boot(&nw, st, host, boot_id, err)) < 0)
 		return error;
 	snap_time__format(when, sizeof(when), (int64_t)time(NULL), false);
 	doc = json_pack("{s:s, s:s}", "boot_id", boot_id, "ended_at", when);
@@ -238,6 +244,11 @@ int snap_store_boot_reopen(snap_store *st, const char *host, const char *boot_id
 	int error;
 
 	SNAP_ASSERT_ARG(st && host && boot_id);
+	if (!snap_boot_id_valid(boot_id))
+		return snap_error__set(err, SNAP_EINVALID, "'%.40s' is not a boot id (a UUID)",
+		                       boot_id);
+	if ((error = snap_store__write_lock(st, err)) < 0)
+		return error;
 	if (git_signature_now(&ro.sig, "pcisnap", "pcisnap@localhost") < 0)
 		return snap_error__set(err, SNAP_ERROR, "cannot write to store %s", st->path);
 	error = walk(st, host, drop_end, &ro, err);
@@ -245,6 +256,63 @@ int snap_store_boot_reopen(snap_store *st, const char *host, const char *boot_id
 	if (!error && ro.error)
 		error = snap_error__set(err, SNAP_ERROR, "cannot write to store %s: %s", st->path,
 		                        git_error_last() ? git_error_last()->message : "?");
+	return error;
+}
+
+struct kept {
+	snap_store *st;
+	json_t *keys; /* array of strings */
+};
+
+static int collect_kept(const git_oid *id, const char *boot, const char *msg, void *p)
+{
+	struct kept *k = p;
+	git_note *note = NULL;
+	json_t *doc, *r;
+	size_t i;
+
+	(void)boot;
+	(void)msg;
+	if (git_note_read(&note, k->st->repo, "refs/notes/pcisnap/last-words", id) < 0)
+		return 0;
+	doc = json_loads(git_note_message(note) ? git_note_message(note) : "", 0, NULL);
+	git_note_free(note);
+	json_array_foreach (json_object_get(doc, "pstore"), i, r)
+		if (json_is_string(json_object_get(r, "key")))
+			json_array_append(k->keys, json_object_get(r, "key"));
+	json_decref(doc);
+	return 0;
+}
+
+int snap_store_last_words_kept(char ***out, size_t *n, snap_store *st, const char *host,
+                               snap_error *err)
+{
+	struct kept k = {st, json_array()};
+	char **v = NULL;
+	size_t i;
+	int error;
+
+	SNAP_ASSERT_ARG(out && n && st && host);
+	if (!k.keys)
+		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+	if ((error = walk(st, host, collect_kept, &k, err)) < 0)
+		goto done;
+	if (json_array_size(k.keys) && !(v = calloc(json_array_size(k.keys), sizeof(*v)))) {
+		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (i = 0; i < json_array_size(k.keys); i++)
+		if (!(v[i] = strdup(json_string_value(json_array_get(k.keys, i))))) {
+			while (i--)
+				free(v[i]);
+			free(v);
+			error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
+			goto done;
+		}
+	*out = v;
+	*n = json_array_size(k.keys);
+done:
+	json_decref(k.keys);
 	return error;
 }
 

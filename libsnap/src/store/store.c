@@ -316,6 +316,7 @@ int snap_store_open(snap_store **out, const char *path, int create, snap_error *
 		git_config_free(w);
 	}
 	st->repo = repo;
+	st->lock_fd = -1;
 	repo = NULL;
 	*out = st;
 done:
@@ -330,6 +331,7 @@ void snap_store_free(snap_store *st)
 {
 	if (!st)
 		return;
+	snap_store__write_unlock(st);
 	git_repository_free(st->repo);
 	free(st->path);
 	free(st);
@@ -521,6 +523,8 @@ int snap_store_undo_commit(snap_store *st, const char *host, const snap_oid *old
 	int rc;
 
 	SNAP_ASSERT_ARG(st && host && cur);
+	if ((rc = snap_store__write_lock(st, err)) < 0)
+		return rc;
 	snprintf(refname, sizeof(refname), "refs/heads/%s", host);
 	if (git_oid_fromstr(&c, cur->hex) < 0 || (old && git_oid_fromstr(&o, old->hex) < 0))
 		return snap_error__set(err, SNAP_EINVALID, "invalid commit id");
@@ -551,11 +555,21 @@ static int commit_on(snap_oid *out, snap_store *st, const snap_snapshot *s, cons
 int snap_store_commit(snap_oid *out, snap_store *st, const snap_snapshot *s, const char *label,
                       snap_error *err)
 {
+	int error;
+
+	SNAP_ASSERT_ARG(st && s);
+	if ((error = snap_store__write_lock(st, err)) < 0)
+		return error;
 	return commit_on(out, st, s, label, false, err);
 }
 
 int snap_store_import(snap_oid *out, snap_store *st, const snap_snapshot *s, snap_error *err)
 {
+	int error;
+
+	SNAP_ASSERT_ARG(st && s);
+	if ((error = snap_store__write_lock(st, err)) < 0)
+		return error;
 	return commit_on(out, st, s, NULL, true, err);
 }
 
@@ -876,6 +890,8 @@ int snap_store_label(snap_store *st, const char *rev, const char *label, snap_er
 	SNAP_ASSERT_ARG(st && rev && label);
 	if (!valid_name(label))
 		return snap_error__set(err, SNAP_EINVALID, "label '%s' is not a valid name", label);
+	if ((error = snap_store__write_lock(st, err)) < 0)
+		return error;
 	if ((error = resolve(&id, st, rev, err)) < 0 ||
 	    (error = snap_store__load_commit(&s, st, &id, err)) < 0)
 		return error;
@@ -910,11 +926,26 @@ int snap_store_note_set(snap_store *st, const char *rev, const char *kind, const
 	if ((error = notes_ref(ref, sizeof(ref), kind, err)) < 0 ||
 	    (error = resolve(&id, st, rev, err)) < 0)
 		return error;
+	if ((error = snap_store__write_lock(st, err)) < 0)
+		return error;
 	if (git_signature_now(&sig, "pcisnap", "pcisnap@localhost") < 0)
 		return git_fail(err, SNAP_ERROR, "cannot write to store", st->path);
-	/* force: a new prediction replaces the one made before against the same snapshot */
-	if (git_note_create(&note_id, st->repo, ref, sig, sig, &id, text, 1) < 0)
+	/* force: a new prediction replaces the one made before against the same snapshot. The
+	 * notes ref moves as a branch does: retried as a commit is when another writer (git
+	 * itself: pcisnap's writers hold the store's lock) moved it meanwhile */
+	for (int attempt = 0;; attempt++) {
+		int rc = git_note_create(&note_id, st->repo, ref, sig, sig, &id, text, 1);
+
+		if (rc == 0)
+			break;
+		if ((rc == GIT_EMODIFIED || rc == GIT_ELOCKED || rc == GIT_EEXISTS) &&
+		    attempt < MAX_CAS_TRIES) {
+			backoff(attempt);
+			continue;
+		}
 		error = git_fail(err, SNAP_ERROR, "cannot write to store", st->path);
+		break;
+	}
 	git_signature_free(sig);
 	return error;
 }
@@ -1552,6 +1583,10 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 	SNAP_ASSERT_ARG(st && remote);
 	if (!updates)
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+	if ((error = snap_store__write_lock(st, err)) < 0) {
+		json_decref(updates);
+		return error;
+	}
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	if ((error = remote_for(&r, st, remote, err)) < 0)
 		goto done;

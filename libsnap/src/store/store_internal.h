@@ -21,7 +21,17 @@ struct snap_store {
 	snap_store_ref_fn on_ref;      /* NULL: refs moved are not reported */
 	void *transport_payload;
 	bool credential_rejected; /* the last push or pull: the remote refused cred's */
+	int lock_fd;              /* pcisnap-write.lock, flock()ed while >= 0 (lock.c) */
+	char warning[1024];       /* what taking the lock over said; "" when nothing */
 };
+
+/*
+ * lock.c: every writer takes the store's writer lock first (held until snap_store_free()),
+ * taking over the git lock files a dead writer left. 0, or SNAP_ERROR when another pcisnap
+ * has held it for a minute.
+ */
+int snap_store__write_lock(struct snap_store *st, snap_error *err);
+void snap_store__write_unlock(struct snap_store *st);
 
 /*
  * pack.c: the store packs itself, as git gc --auto does: after a commit, when the loose objects

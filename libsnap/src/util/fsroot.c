@@ -388,6 +388,52 @@ int snap_root__read(char **out, size_t *len, const snap_root *r, const char *rel
 	return error;
 }
 
+int snap_root__read_tail(char **out, size_t *len, struct stat *sb, const snap_root *r,
+                         const char *rel, size_t max)
+{
+	char *canon = NULL, *buf = NULL;
+	size_t got = 0;
+	off_t from;
+	int fd, error = 0;
+
+	if ((error = snap_root__resolve(&canon, r, rel)) < 0)
+		return error;
+	fd = openat(r->fd, *canon ? canon : ".", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	free(canon);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, sb) < 0 || !S_ISREG(sb->st_mode)) {
+		error = S_ISREG(sb->st_mode) ? -errno : -EINVAL;
+		goto done;
+	}
+	from = sb->st_size > (off_t)max ? sb->st_size - (off_t)max : 0;
+	if (!(buf = malloc(max + 1))) {
+		error = -ENOMEM;
+		goto done;
+	}
+	while (got < max) {
+		ssize_t n = pread(fd, buf + got, max - got, from + (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error = -errno;
+			goto done;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	buf = NULL;
+done:
+	free(buf);
+	close(fd);
+	return error;
+}
+
 int snap_root__readlink_at(char **out, int dirfd, const char *name)
 {
 	char target[PATH_MAX];

@@ -54,6 +54,14 @@ int snap_root__read_at_keep(char **out, size_t *len, int dirfd, const char *name
  */
 int snap_root__getdents(const snap_root *r, int dirfd,
                         void (*fn)(const char *name, unsigned char type, void *p), void *payload);
+/*
+ * The last max bytes of a regular file below the root (a long record's end is what matters:
+ * a panic is written last), with its stat in *sb (st_size says how much was before the tail).
+ * Never opens anything but a regular file, never blocks on one. 0 or -errno.
+ */
+struct stat;
+int snap_root__read_tail(char **out, size_t *len, struct stat *sb, const snap_root *r,
+                         const char *rel, size_t max);
 /* readlink of name relative to dirfd; *out malloc'd. Returns 0 or -errno (-EINVAL: not a link). */
 int snap_root__readlink_at(char **out, int dirfd, const char *name);
 /* Sorted names of a directory below the root (no "." or ".."); 0 or -errno. */
