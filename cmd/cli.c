@@ -66,6 +66,13 @@ int cli_open_store(snap_store **out, const char *store_path, int create)
 	return CLI_OK;
 }
 
+void cli_store_close(snap_store *st)
+{
+	if (st && snap_store_warning(st))
+		fprintf(stderr, "pcisnap: warning: %s\n", snap_store_warning(st));
+	snap_store_free(st);
+}
+
 /* Does spec name a file rather than a store revision? */
 static int looks_like_file(const char *spec)
 {

@@ -111,6 +111,8 @@ int cli_spec_is_revision(const char *spec, enum cli_spec kind);
 /* Open store_path (NULL: the default); CLI_OK or CLI_ERROR with the message printed. */
 struct snap_store;
 int cli_open_store(struct snap_store **out, const char *store_path, int create);
+/* Free st, first printing what its writer lock said (stale locks taken over) as a warning. */
+void cli_store_close(struct snap_store *st);
 /* The same, the error in err instead of printed (boot start logs it to the journal). */
 int cli_open_store_err(struct snap_store **out, const char *store_path, int create,
                        snap_error *err);

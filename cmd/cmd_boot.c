@@ -331,7 +331,7 @@ static int boot_start(struct boot_args *a, const char *store)
 		snap_snapshot_free(prev_snap);
 	snap_snapshot_free(base);
 	snap_snapshot_free(s);
-	snap_store_free(st);
+	snap_store_free(st); /* its warning was journalled above */
 	return rc;
 }
 
@@ -360,9 +360,7 @@ static int boot_stop(struct boot_args *a, const char *store)
 			         at.hex);
 			journal_send(a, 6, host, NULL, msg);
 		}
-		if (snap_store_warning(st))
-			fprintf(stderr, "pcisnap: warning: %s\n", snap_store_warning(st));
-		snap_store_free(st);
+		cli_store_close(st);
 	}
 	free(id);
 	free(host);
@@ -436,7 +434,7 @@ static int last_words(int argc, char **argv, const char *store, int json, const 
 done:
 	free(text);
 	free(host);
-	snap_store_free(st);
+	cli_store_close(st);
 	return rc;
 }
 

@@ -38,7 +38,7 @@ static int store_key(unsigned char *key, size_t *len, const char *store)
 
 		if ((rc = cli_open_store(&st, store, 1)) != CLI_OK)
 			return rc;
-		snap_store_free(st);
+		cli_store_close(st);
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
 		close(fd);
@@ -273,7 +273,7 @@ int cmd_import(int argc, char **argv)
 	fprintf(stderr, "imported %s %s (%s)\n", snap_snapshot_hostname(s), oid.hex,
 	        how == SNAP_BUNDLE_AUTHENTICATED ? "authenticated" : "checksums only");
 done:
-	snap_store_free(st);
+	cli_store_close(st);
 	snap_snapshot_free(s);
 	snap_snapshot_free(old);
 	return rc;

@@ -72,7 +72,7 @@ int cmd_check(int argc, char **argv)
 		    !strcmp(argv[args.first], snap_snapshot_hostname(s)) &&
 		    cli_open_store(&st, args.store, 0) == CLI_OK)
 			verdict = cli_store_last_verdict(st, snap_snapshot_hostname(s));
-		snap_store_free(st);
+		cli_store_close(st);
 		if (snap_check_run(&chk, s, &err) < 0 ||
 		    snap_metrics_render(&text, s, chk, verdict, (int64_t)time(NULL), &err) < 0)
 			rc = cli_snap_error(&err);

@@ -138,7 +138,7 @@ int cmd_collect(int argc, char **argv)
 		rc = cli_write_textfile(ca.textfile ? ca.textfile : cli_conf.textfile, s,
 		                        st ? cli_store_last_verdict(st, snap_snapshot_hostname(s))
 		                           : NULL);
-	snap_store_free(st);
+	cli_store_close(st);
 	snap_snapshot_free(s);
 	return rc;
 }

@@ -81,7 +81,7 @@ static void annotate_prediction(char **text, int format, const char *rev, const 
 		fprintf(stderr, "pcisnap: warning: the prediction kept with %s: %s\n", rev,
 		        err.message);
 	free(pred);
-	snap_store_free(st);
+	cli_store_close(st);
 }
 
 int cmd_diff(int argc, char **argv)

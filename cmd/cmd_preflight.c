@@ -151,7 +151,7 @@ int cmd_preflight(int argc, char **argv)
 done:
 	free(text);
 	free(doc);
-	snap_store_free(st);
+	cli_store_close(st);
 	snap_preflight_free(p);
 	snap_snapshot_free(s);
 	return rc;

@@ -101,7 +101,7 @@ int cmd_log(int argc, char **argv)
 	else
 		rc = cli_write_stdout(text);
 	free(text);
-	snap_store_free(st);
+	cli_store_close(st);
 	return rc;
 }
 
@@ -129,7 +129,7 @@ int cmd_hosts(int argc, char **argv)
 	else
 		rc = args.format ? cli_write_stdout(text) : cli_write_report(text);
 	free(text);
-	snap_store_free(st);
+	cli_store_close(st);
 	return rc;
 }
 
@@ -149,7 +149,7 @@ int cmd_label(int argc, char **argv)
 		return rc;
 	if (snap_store_label(st, argv[optind], argv[optind + 1], &err) < 0)
 		rc = cli_snap_error(&err);
-	snap_store_free(st);
+	cli_store_close(st);
 	return rc;
 }
 
@@ -195,7 +195,7 @@ static int sync_cmd(int argc, char **argv, int push)
 		rc = cli_snap_error(&err);
 	/* a helper's password the remote did not take is forgotten, as git does */
 	cli_credential_done(&cred, !snap_store_credential_rejected(st));
-	snap_store_free(st);
+	cli_store_close(st);
 	return rc;
 }
 
@@ -244,6 +244,6 @@ int cmd_fleet(int argc, char **argv)
 	         failing)
 		rc = CLI_REGRESSION;
 	free(text);
-	snap_store_free(st);
+	cli_store_close(st);
 	return rc;
 }
