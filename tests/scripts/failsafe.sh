@@ -209,4 +209,42 @@ check "a power loss after a kept panic: no pstore record is repeated" python3 -c
 import json; d=json.load(open('lw4.json'))
 assert d['pstore'] == [], d['pstore']"
 check "the journal line says 0 pstore records" grep -q 'kept 0 pstore record(s)' l4
+
+# --- the hooks: a removed pcisnap (conffile hooks left in /etc until purge) or pcisnap's own
+# error never fails a kernel installation; run-parts goes on to the boot loader's hooks
+H=$(dirname "$PCISNAP")/hooks
+mkdir -p postinst.d
+cp "$H/zz-pcisnap" postinst.d/
+printf '#!/bin/sh\ntouch %s/grub-ran\n' "$T" >postinst.d/zz-update-grub
+chmod +x postinst.d/*
+set +e
+PCISNAP_HOOK=$T/removed/pcisnap-preflight-hook run-parts --exit-on-error --arg=6.1.0-99-amd64 postinst.d
+rc=$?
+set -e
+check "postinst.d with pcisnap removed: run-parts succeeds, zz-update-grub runs" sh -c "test $rc = 0 && test -f grub-ran"
+for h in initramfs-post-update "90-pcisnap.install add"; do
+	set +e
+	PCISNAP_HOOK=$T/removed/hook $H/$h 6.1.0-99-amd64 /boot/initrd.img-6.1.0-99-amd64 2>/dev/null
+	rc=$?
+	set -e
+	check "hook $h with pcisnap removed: exit 0" test "$rc" = 0
+done
+printf '#!/bin/sh\necho "pcisnap: store is broken" >&2\nexit 2\n' >broken-pcisnap
+printf 'gate = preflight\n' >pf.conf
+set +e
+PCISNAP=$T/broken-pcisnap PCISNAP_CONF=$T/pf.conf "$H/pcisnap-preflight-hook" kernel-postinst 6.1.0-99-amd64 2>errh
+rc=$?
+set -e
+check "gate = preflight and pcisnap's own error (exit 2): the installation goes on (exit 0)" sh -c "test $rc = 0 && grep -q 'could not run' errh"
+mkfifo fifo-pf.conf
+set +e
+PCISNAP=$T/broken-pcisnap PCISNAP_CONF=$T/fifo-pf.conf timeout 20 "$H/pcisnap-preflight-hook" kernel-postinst 6.1.0-99-amd64 2>/dev/null
+rc=$?
+set -e
+check "a FIFO as the hook's configuration: not read, no hang (exit 0)" test "$rc" = 0
+set +e
+PCISNAP_HOOK= "$H/pcisnap-preflight-hook" 2>/dev/null
+rc=$?
+set -e
+check "the preflight hook without arguments: exit 0" test "$rc" = 0
 finish
