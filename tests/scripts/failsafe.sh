@@ -230,6 +230,7 @@ for h in initramfs-post-update "90-pcisnap.install add"; do
 	check "hook $h with pcisnap removed: exit 0" test "$rc" = 0
 done
 printf '#!/bin/sh\necho "pcisnap: store is broken" >&2\nexit 2\n' >broken-pcisnap
+chmod +x broken-pcisnap
 printf 'gate = preflight\n' >pf.conf
 set +e
 PCISNAP=$T/broken-pcisnap PCISNAP_CONF=$T/pf.conf "$H/pcisnap-preflight-hook" kernel-postinst 6.1.0-99-amd64 2>errh
