@@ -28,16 +28,6 @@ copy_elf() {
 	done
 }
 copy_elf "$pcisnap" bin/pcisnap
-# and the libraries it loads on first use, which ldd does not name: the build lists their
-# sonames beside the binary (CMakeLists.txt, SNAP_LAZY_LOAD), each found as the loader would
-lazy=$(dirname "$pcisnap")/lazy-libraries.txt
-if [ -r "$lazy" ]; then
-	while read -r so; do
-		path=$(/sbin/ldconfig -p | awk -v so="$so" '$1 == so && !p { print $NF; p = 1 }')
-		[ -n "$path" ] || { echo "mkinitramfs.sh: $so is not installed" >&2; exit 1; }
-		copy_elf "$path" "$path"
-	done <"$lazy"
-fi
 copy_elf /usr/bin/kmod bin/kmod
 copy_elf "$(command -v lspci)" bin/lspci
 for app in modprobe insmod lsmod rmmod modinfo; do ln -sf kmod "$r/bin/$app"; done

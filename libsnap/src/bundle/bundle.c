@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <nettle/hmac.h>
 #include <nettle/sha2.h>
 
@@ -22,7 +24,6 @@
 #include "snap/check.h"
 #include "snap/diff.h"
 #include "snap/report.h"
-#include "util/lazy.h"
 
 #define MAX_MEMBERS     32           /* a bundle has about ten */
 #define MAX_MEMBER_SIZE (64u << 20)  /* far above any snapshot */

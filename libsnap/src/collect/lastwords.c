@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <systemd/sd-journal.h>
 
 #include "collect/collector.h"
-#include "util/lazy.h"
 
 #define PSTORE_RECORD_MAX  (1u << 20) /* a pstore record: a few kB; a moved dmesg.txt: more */
 #define PSTORE_RECORDS_MAX 64

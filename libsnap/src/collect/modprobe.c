@@ -10,6 +10,8 @@
  * libkmod as a private copy in a temporary directory, removed before returning: the one thing
  * a collection of a captured root writes, and never under the root.
  */
+
+#include "collect/collector.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -19,9 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include "collect/collector.h"
-#include "util/lazy.h"
 
 /* modprobe.d(5), first wins */
 static const char *const dirs[] = {"etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d",

@@ -6,6 +6,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +15,6 @@
 #include <strings.h>
 
 #include "collect/collect.h"
-#include "util/lazy.h"
 
 char *snap_parse__link_speed(const char *s)
 {

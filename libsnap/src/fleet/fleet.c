@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <git2.h>
 #include <nettle/md5.h>
 
 #include "analyse/analyse.h"
@@ -19,7 +20,6 @@
 #include "snap/diff.h"
 #include "snap/fleet.h"
 #include "store/store_internal.h"
-#include "util/lazy.h"
 
 /* One host's row. */
 struct row {

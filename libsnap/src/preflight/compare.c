@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "preflight/preflight.h"
-#include "util/lazy.h"
 
 static const json_t *find_device(const json_t *after, const char *bdf, const char *ids)
 {

@@ -13,6 +13,8 @@
  * directory, by names that were checked first (no "..", no absolute names), as regular files
  * created there, never through a link. As in the kernel, a later member replaces an earlier one.
  */
+#include <archive.h>
+#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,7 +24,6 @@
 #include <unistd.h>
 
 #include "preflight/preflight.h"
-#include "util/lazy.h"
 
 #define MEMBER_COPY_MAX (64u << 20)  /* one copied file: modules.alias is ~1.5 MB */
 #define UNPACKED_MAX    (4ull << 30) /* all members: larger than any real initramfs */

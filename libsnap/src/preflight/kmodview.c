@@ -10,6 +10,8 @@
  * read from the release's modules.builtin; and what this machine's /proc/cmdline adds to the
  * configuration, which snap_kmod__config() leaves out (the next command line is the caller's).
  */
+
+#include "preflight/preflight.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -19,9 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include "preflight/preflight.h"
-#include "util/lazy.h"
 
 #define INDEX_MAX (64u << 20)
 

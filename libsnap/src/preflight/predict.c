@@ -29,7 +29,6 @@
 #include "analyse/check.h"
 #include "preflight/preflight.h"
 #include "render/render.h"
-#include "util/lazy.h"
 
 #define CFG_MAX (4u << 20)
 

@@ -7,14 +7,15 @@
  * hard lockup: the next boot's snapshot says so (boot.previous_clean false).
  */
 #include <errno.h>
+#include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-journal.h>
 #include <time.h>
 
 #include "snap/store.h"
 #include "store/store_internal.h"
-#include "util/lazy.h"
 
 #define BOOT_WALK_MAX 1000 /* snapshots of one host looked at, newest first */
 

@@ -14,13 +14,13 @@
  * holding an old pack keeps its mapping; libgit2 finds the new pack when it looks again.
  */
 #include <dirent.h>
+#include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "store/store_internal.h"
-#include "util/lazy.h"
 
 static bool hexes(const char *s, size_t n)
 {

@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
+#include <git2.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,6 @@
 #include "snap/store.h"
 #include "store/store_internal.h"
 #include "util/fsroot.h"
-#include "util/lazy.h"
 
 #define SNAPSHOT_FILE "snapshot.json"
 #define MAX_CAS_TRIES 400

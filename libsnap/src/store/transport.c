@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <git2.h>
 #include <nettle/base64.h>
 #include <nettle/hmac.h>
 
 #include "store/store_internal.h"
-#include "util/lazy.h"
 
 int snap_store_credential_rejected(const snap_store *st)
 {
