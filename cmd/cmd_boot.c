@@ -111,11 +111,14 @@ static void journal_send(const struct boot_args *a, int priority, const char *ho
  * pcisnap's own trouble at boot (its configuration, store, textfile, journal, pstore): said at
  * priority err with what to do, and never a reason to hold the VMs (CONTRACT.md, the boot gate).
  */
+static unsigned troubles; /* how many trouble() said */
+
 static void trouble(const struct boot_args *a, const char *host, const char *problem,
                     const char *fix)
 {
 	char msg[2048];
 
+	troubles++;
 	snprintf(msg, sizeof(msg), "pcisnap: %s: %s; %s (the VMs are not held for this)",
 	         host && *host ? host : "boot", problem, fix);
 	journal_send(a, 3, host, NULL, msg);
@@ -138,6 +141,27 @@ static char *root_line(const char *root, const char *rel)
 	fclose(f);
 	if ((nl = strchr(buf, '\n')))
 		*nl = '\0';
+	return *buf ? strdup(buf) : NULL;
+}
+
+/*
+ * A file under the root that holds one line (the boot id): its text without the one newline
+ * that ends it; a second line is kept, for the caller's check to refuse. NULL when unreadable.
+ */
+static char *root_file(const char *root, const char *rel)
+{
+	char path[4096], buf[512];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root && *root ? root : "", rel);
+	if (!(f = fopen(path, "re")))
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
 	return *buf ? strdup(buf) : NULL;
 }
 
@@ -252,8 +276,7 @@ static int boot_start(struct boot_args *a, const char *store)
 	}
 	/* the last words, only of a boot that did not record its clean end: read before the
 	 * commit, kept with it */
-	if (prev && clean == 0)
-		words = read_last_words(a, st, s, prev_snap, prev);
+	words = prev && clean == 0 ? read_last_words(a, st, s, prev_snap, prev) : NULL;
 	if (st && snap_store_commit(&oid, st, s, NULL, &err) < 0) {
 		snprintf(why, sizeof(why), "cannot store this boot's snapshot: %s", err.message);
 		trouble(a, host, why,
@@ -320,9 +343,10 @@ static int boot_start(struct boot_args *a, const char *store)
 		        "create the directory, free space in it, or set textfile in pcisnap.conf "
 		        "to node_exporter's --collector.textfile.directory");
 	if (!getenv("JOURNAL_STREAM"))
-		fprintf(stderr, "pcisnap boot: %s: stored %.10s%s%s%s\n", host,
-		        stored ? oid.hex : "nothing", verdict ? ", " : "", verdict ? verdict : "",
-		        gated ? ": gate failed" : "");
+		fprintf(stderr, "pcisnap boot: %s: stored %.10s%s%s%s (%u problem(s) logged)\n",
+		        host, stored ? oid.hex : "nothing", verdict ? ", " : "",
+		        verdict ? verdict : "", gated ? ": gate failed" : "", troubles);
+	/* the gate's rule: exit 1 for the gate's verdict, and for nothing else */
 	rc = gated ? CLI_REGRESSION : CLI_OK;
 	free(words);
 	free(report);
@@ -337,7 +361,7 @@ static int boot_start(struct boot_args *a, const char *store)
 
 static int boot_stop(struct boot_args *a, const char *store)
 {
-	char *id = root_line(a->root, "proc/sys/kernel/random/boot_id");
+	char *id = root_file(a->root, "proc/sys/kernel/random/boot_id");
 	char *host = a->host ? strdup(a->host) : root_line(a->root, "proc/sys/kernel/hostname");
 	snap_store *st = NULL;
 	snap_error err = {0};
@@ -347,10 +371,6 @@ static int boot_stop(struct boot_args *a, const char *store)
 
 	if (!id || !host) {
 		rc = cli_error("boot stop: cannot read %s", id ? "the host name" : "the boot id");
-	} else if (!snap_boot_id_valid(id)) {
-		/* never a record the next boot could mistake for another boot's end */
-		rc = cli_error("boot stop: proc/sys/kernel/random/boot_id is not a boot id as the "
-		               "kernel writes it (a UUID): no end recorded");
 	} else if ((rc = cli_open_store(&st, store, 0)) == CLI_OK) {
 		if (snap_store_boot_end(st, host, id, &at, &err) < 0) {
 			rc = cli_snap_error(&err);

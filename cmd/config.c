@@ -79,7 +79,7 @@ static void parse_gate(const char *path, unsigned lineno, char *value)
 			cli_conf.gate_unreadable = 1;
 		}
 	}
-	if (cli_conf.gate_unreadable)
+	if (cli_conf.gate_unreadable) /* a misspelt gate never turns the gate off */
 		cli_conf.gate = CLI_GATE_REGRESSION;
 }
 

@@ -44,6 +44,18 @@ check "a store that is not one: exit 0 with the gate on" test "$rc" = 0
 check "and an err line says why and what to do" grep -q '^<3>pcisnap: pve-ws-01: cannot open the store: .*check the store' j2
 check "and the metrics are still written" test -s prom/pcisnap.prom
 
+# hostile textfile directories: a FIFO at the temporary name pcisnap once used, a hard link as
+# pcisnap.prom: never opened, never written through
+mkdir hostile && mkfifo hostile/.pcisnap.prom.XXXXXX
+echo victim >victim && ln victim hostile/pcisnap.prom
+set +e
+timeout 20 "$PCISNAP" collect --root a -o /dev/null --textfile hostile 2>/dev/null
+rc=$?
+set -e
+check "a FIFO planted in the textfile directory: no hang, pcisnap.prom written" sh -c "test $rc = 0 && grep -q '^pcisnap_' hostile/pcisnap.prom"
+check "a hard link planted as pcisnap.prom: the linked file untouched" sh -c "test \"\$(cat victim)\" = victim"
+check "nothing left behind but the FIFO" test "$(ls -A hostile | wc -l)" = 2
+
 # the gate's own verdict still holds the VMs, whatever else goes wrong at the same time
 boot_id b 44444444-4444-4444-8444-444444444444
 set +e
@@ -188,16 +200,21 @@ check "after a clean end nothing is kept as last words" sh -c "test $rc = 2 && g
 	printf '\n<0>Kernel panic - not syncing: Fatal exception in interrupt\n'
 } >a/sys/fs/pstore/dmesg-ramoops-1
 touch -d @401500 a/sys/fs/pstore/dmesg-ramoops-1
+# systemd-pstore moved an earlier record into its archive early in boot 7373 (after it began)
+mkdir -p a/var/lib/systemd/pstore/1733000
+printf '<0>Kernel panic - not syncing: moved by systemd-pstore\n' >a/var/lib/systemd/pstore/1733000/dmesg.txt
+touch -d @401960 a/var/lib/systemd/pstore/1733000/dmesg.txt
 boot_id a 73737373-7373-4737-8737-737373737373
 SOURCE_DATE_EPOCH=402000 "$PCISNAP" boot start --root a --store "$S4" --journal l3 2>/dev/null
 "$PCISNAP" boot last-words --store "$S4" pve-ws-01 --format json >lw3.json
 check "an unclean end: the dead boot's record only, not the older panic" python3 -c "
 import json; d=json.load(open('lw3.json'))
 names=[r['name'] for r in d['pstore']]
-assert names == ['dmesg-ramoops-1'], names
+assert names == ['dmesg-ramoops-1', 'dmesg.txt'], names
 assert d['left_out']['pstore_older'] == 1, d['left_out']"
 check "a long record keeps its tail, where the panic is, and says how much was cut" python3 -c "
 import json; r=json.load(open('lw3.json'))['pstore'][0]
+assert r['name'] == 'dmesg-ramoops-1', r['name']
 assert r['text'].rstrip().endswith('Fatal exception in interrupt'), r['text'][-80:]
 assert r['cut'] == r['size'] - 1048576 > 0, (r['cut'], r['size'])"
 check "the last words follow their schema" $VALIDATE "$SNAP_SOURCE_DIR/schema/last-words.v1.schema.json" lw3.json
@@ -207,8 +224,15 @@ SOURCE_DATE_EPOCH=403000 "$PCISNAP" boot start --root a --store "$S4" --journal 
 "$PCISNAP" boot last-words --store "$S4" pve-ws-01 --format json >lw4.json
 check "a power loss after a kept panic: no pstore record is repeated" python3 -c "
 import json; d=json.load(open('lw4.json'))
-assert d['pstore'] == [], d['pstore']"
+assert d['pstore'] == [], d['pstore']
+assert d['left_out']['pstore_kept_before'] == 1 and d['left_out']['pstore_older'] == 2, d['left_out']"
 check "the journal line says 0 pstore records" grep -q 'kept 0 pstore record(s)' l4
+
+# --- make run installs build dependencies only: never a kernel, a daemon or a test tool
+make -s -n -C "$SNAP_SOURCE_DIR" run STORE="$T/x" >make-run.txt 2>/dev/null || true
+check "make run: no kernel, no daemon, no test tool among what it may install" sh -c \
+	"grep -q 'install-packages' make-run.txt && grep -q 'libpci-dev' make-run.txt &&
+	 ! grep -Eq 'linux-image|prometheus|lighttpd|openssh-server|lintian|libcriterion' make-run.txt"
 
 # --- the hooks: a removed pcisnap (conffile hooks left in /etc until purge) or pcisnap's own
 # error never fails a kernel installation; run-parts goes on to the boot loader's hooks

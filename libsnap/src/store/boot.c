@@ -189,11 +189,11 @@ int snap_store_boot_end(snap_store *st, const char *host, const char *boot_id, s
 	int error;
 
 	SNAP_ASSERT_ARG(st && host && boot_id);
-	if (!snap_boot_id_valid(boot_id))
-		return snap_error__set(err, SNAP_EINVALID,
-		                       "'%.40s' is not a boot id as the kernel writes it (a UUID): "
-		                       "no end recorded",
-		                       boot_id);
+	if (!snap_boot_id_valid(boot_id)) /* never a record mistaken for another boot's end */
+		return snap_error__set(
+		    err, SNAP_EINVALID,
+		    "this boot's boot_id is not a boot id as the kernel writes it "
+		    "(a UUID): no end recorded");
 	if ((error = snap_store__write_lock(st, err)) < 0 ||
 	    (error = newest_of_boot(&nw, st, host, boot_id, err)) < 0)
 		return error;
@@ -246,8 +246,8 @@ int snap_store_boot_reopen(snap_store *st, const char *host, const char *boot_id
 
 	SNAP_ASSERT_ARG(st && host && boot_id);
 	if (!snap_boot_id_valid(boot_id))
-		return snap_error__set(err, SNAP_EINVALID, "'%.40s' is not a boot id (a UUID)",
-		                       boot_id);
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "this boot's boot_id is not a boot id (a UUID)");
 	if ((error = snap_store__write_lock(st, err)) < 0)
 		return error;
 	if (git_signature_now(&ro.sig, "pcisnap", "pcisnap@localhost") < 0)
