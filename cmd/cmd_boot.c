@@ -423,22 +423,39 @@ static int last_words(int argc, char **argv, const char *store, int json, const 
 			free(out);
 			goto done;
 		}
-		fprintf(f, "Last words of boot %s\n\npstore: %zu record(s)\n",
+		json_t *left = json_object_get(doc, "left_out");
+		json_int_t older = json_integer_value(json_object_get(left, "pstore_older"));
+		json_int_t before = json_integer_value(json_object_get(left, "pstore_kept_before"));
+
+		fprintf(f, "Last words of boot %s\n\npstore: %zu record(s)",
 		        json_string_value(json_object_get(doc, "previous_boot")),
 		        json_array_size(json_object_get(doc, "pstore")));
+		if (older || before)
+			fprintf(f, " (not repeated: %lld of older boots, %lld kept before)",
+			        (long long)older, (long long)before);
+		fputc('\n', f);
 		json_array_foreach (json_object_get(doc, "pstore"), i, x) {
 			const char *t = json_string_value(json_object_get(x, "text"));
+			json_int_t cut = json_integer_value(json_object_get(x, "cut"));
 			size_t n = t ? strlen(t) : 0;
 
-			fprintf(f, "--- %s\n%s%s", json_string_value(json_object_get(x, "path")),
-			        t ? t : "(unreadable)", n && t[n - 1] == '\n' ? "" : "\n");
+			fprintf(f, "--- %s", json_string_value(json_object_get(x, "path")));
+			if (cut > 0)
+				fprintf(f, " (its last %lld bytes; %lld before them not kept)",
+				        (long long)(json_integer_value(json_object_get(x, "size")) -
+				                    cut),
+				        (long long)cut);
+			fprintf(f, "\n%s%s", t ? t : "(unreadable)",
+			        n && t[n - 1] == '\n' ? "" : "\n");
 		}
 		if (json_is_array(json_object_get(doc, "journal"))) {
-			fprintf(
-			    f,
-			    "\nkernel messages of that boot (IOMMU, AER, vfio, resets, lockups): "
-			    "%zu\n",
-			    json_array_size(json_object_get(doc, "journal")));
+			fprintf(f, "\nkernel fault lines of that boot: %zu",
+			        json_array_size(json_object_get(doc, "journal")));
+			if (json_integer_value(json_object_get(left, "journal_lines")))
+				fprintf(f, " (%lld other messages left out)",
+				        (long long)json_integer_value(
+				            json_object_get(left, "journal_lines")));
+			fputc('\n', f);
 			json_array_foreach (json_object_get(doc, "journal"), i, x)
 				fprintf(f, "%s  %s\n", json_string_value(json_object_get(x, "at")),
 				        json_string_value(json_object_get(x, "message")));
