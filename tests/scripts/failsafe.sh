@@ -228,6 +228,16 @@ assert d['pstore'] == [], d['pstore']
 assert d['left_out']['pstore_kept_before'] == 1 and d['left_out']['pstore_older'] == 2, d['left_out']"
 check "the journal line says 0 pstore records" grep -q 'kept 0 pstore record(s)' l4
 
+# a store directory that is a mount point (a disk of its own): created in place
+mkdir mp
+if unshare -m true 2>/dev/null; then
+	set +e
+	unshare -m sh -c "mount -t tmpfs tmpfs '$T/mp' && '$PCISNAP' collect --root a --store '$T/mp' >/dev/null 2>&1 && '$PCISNAP' log --store '$T/mp' | grep -q pve-ws-01"
+	rc=$?
+	set -e
+	check "a store on a mount point of its own: created in place" test "$rc" = 0
+fi
+
 # --- make run installs build dependencies only: never a kernel, a daemon or a test tool
 make -s -n -C "$SNAP_SOURCE_DIR" run STORE="$T/x" >make-run.txt 2>/dev/null || true
 check "make run: no kernel, no daemon, no test tool among what it may install" sh -c \

@@ -192,8 +192,21 @@ static int create_store(const char *path, snap_error *err)
 	git_repository_free(repo);
 	repo = NULL;
 	/* rename() replaces an empty directory; a store another process put there first stays */
-	if (rename(tmp, path) < 0 && errno != ENOTEMPTY && errno != EEXIST)
-		error = snap_error__errno(err, "create store", path);
+	if (rename(tmp, path) < 0 && errno != ENOTEMPTY && errno != EEXIST) {
+		if (errno != EBUSY && errno != EXDEV) {
+			error = snap_error__errno(err, "create store", path);
+			goto done;
+		}
+		/* the empty directory is a mount point (a disk of its own for the store): made in
+		 * place, as a re-initialisation would leave a store another process made meanwhile
+		 */
+		o.flags = GIT_REPOSITORY_INIT_BARE;
+		if (git_repository_init_ext(&repo, path, &o) < 0 ||
+		    git_repository_config(&cfg, repo) < 0 ||
+		    git_config_set_int32(cfg, STORE_MARKER, 1) < 0 ||
+		    git_config_set_bool(cfg, "core.logAllRefUpdates", 1) < 0)
+			error = git_fail(err, SNAP_ERROR, "cannot create store", path);
+	}
 done:
 	git_config_free(cfg);
 	git_repository_free(repo);
