@@ -28,8 +28,9 @@ TEST_PACKAGES := $(BUILD_PACKAGES) libcriterion-dev python3 python3-jsonschema \
 	libacl1-dev libzstd-dev liblz4-dev initramfs-tools linux-image-amd64 cpio \
 	bzip2 xz-utils zstd lz4 strace clang-format locales man-db systemd systemd-journal-remote prometheus \
 	debhelper dpkg-dev lintian
-# The real-kernel lab (tests/vm): Debian's kernel booted under QEMU.
-VM_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static kmod cpio pciutils python3
+# The real-kernel lab (tests/vm): Debian's kernel booted under QEMU; the systemd lab boots the
+# machine's own root with systemd as PID 1 (systemd for journalctl on the host too).
+VM_PACKAGES := qemu-system-x86 linux-image-amd64 busybox-static kmod cpio pciutils python3 systemd
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
@@ -121,10 +122,12 @@ mutate: deps-test
 # Boot every lab topology (tests/vm/lab.py); the guests' raw files stay in build/vm/<boot>/.
 test-vm: build deps-vm
 	python3 tests/vm/lab.py --pcisnap build/pcisnap --out build/vm --subset all
+	python3 tests/vm/systemd_lab.py --pcisnap build/pcisnap --out build/vm/systemd
 
 # The subset CI runs: every boot but the slow AMD vIOMMU one (TCG on 2 cores: ~4 minutes).
 test-vm-ci: build deps-vm
 	python3 tests/vm/lab.py --pcisnap build/pcisnap --out build/vm --subset ci
+	python3 tests/vm/systemd_lab.py --pcisnap build/pcisnap --out build/vm/systemd
 
 # Collect this machine into the default store (or STORE=DIR) and print the on-call report. Never
 # needs root; as a user some facts are unknown and the store is ~/.local/state/pcisnap.

@@ -17,15 +17,21 @@ $MKROOT kernel-no-vfio b
 # --- the units
 if command -v systemd-analyze >/dev/null; then
 	mkdir units
-	sed "s|@SNAP_BIN@|$PCISNAP|" "$SNAP_SOURCE_DIR/contrib/systemd/pcisnap-boot.service.in" >units/pcisnap-boot.service
+	for u in pcisnap-boot pcisnap-boot-end; do
+		sed "s|@SNAP_BIN@|$PCISNAP|" "$SNAP_SOURCE_DIR/contrib/systemd/$u.service.in" >units/$u.service
+	done
 	printf '[Unit]\nDescription=VMs\n[Service]\nType=oneshot\nExecStart=/bin/true\n' >units/pve-guests.service
 	mkdir units/pve-guests.service.d
 	cp "$SNAP_SOURCE_DIR/contrib/systemd/pcisnap-gate.conf" units/pve-guests.service.d/
 	check "pcisnap-boot.service passes systemd-analyze verify" \
-		sh -c "cd units && systemd-analyze verify --man=no pcisnap-boot.service pve-guests.service"
-	check "the unit runs start and stop, ordered before the VM units" sh -c \
+		sh -c "cd units && systemd-analyze verify --man=no pcisnap-boot.service pcisnap-boot-end.service pve-guests.service"
+	check "the unit runs start, ordered before the VM units; the end unit runs stop, stopped after them" sh -c \
 		"grep -qx 'ExecStart=$PCISNAP boot start' units/pcisnap-boot.service &&
-		 grep -qx 'ExecStop=$PCISNAP boot stop' units/pcisnap-boot.service &&
+		 ! grep -q '^ExecStop=' units/pcisnap-boot.service &&
+		 grep -qx 'Wants=pcisnap-boot-end.service' units/pcisnap-boot.service &&
+		 grep -qx 'ExecStop=$PCISNAP boot stop' units/pcisnap-boot-end.service &&
+		 grep -qx 'After=pcisnap-boot.service' units/pcisnap-boot-end.service &&
+		 grep -q '^Before=pve-guests.service libvirt-guests.service' units/pcisnap-boot-end.service &&
 		 grep -q '^Before=pve-guests.service libvirt-guests.service' units/pcisnap-boot.service &&
 		 grep -qx 'RemainAfterExit=yes' units/pcisnap-boot.service"
 	check "the gate drop-in requires the boot unit" sh -c \

@@ -55,8 +55,8 @@ check "libsnap0 depends on the libraries it links (from dpkg-shlibdeps, not by h
 	"d=\$(dpkg-query -W -f='\${Depends}' libsnap0); for l in libgit2 libarchive libxml2 libsystemd0 libkmod2; do echo \"\$d\" | grep -q \$l || exit 1; done"
 check "the installed pcisnap stores a snapshot and logs it" sh -c \
 	"PCISNAP_CONFIG= /usr/bin/pcisnap collect --store '$T/st' >/dev/null 2>&1 && PCISNAP_CONFIG= /usr/bin/pcisnap log --store '$T/st' | grep -q ."
-check "the installed unit passes systemd-analyze verify" sh -c "systemd-analyze verify --man=no /lib/systemd/system/pcisnap-boot.service"
-check "pcisnap-boot.service enabled for the next boot" test -L /etc/systemd/system/multi-user.target.wants/pcisnap-boot.service
+check "the installed units pass systemd-analyze verify" sh -c "systemd-analyze verify --man=no /lib/systemd/system/pcisnap-boot.service /lib/systemd/system/pcisnap-boot-end.service"
+check "pcisnap-boot.service and pcisnap-boot-end.service enabled for the next boot" sh -c "test -L /etc/systemd/system/multi-user.target.wants/pcisnap-boot.service && test -L /etc/systemd/system/multi-user.target.wants/pcisnap-boot-end.service"
 cat >"$T/x.c" <<'C'
 #include <stdio.h>
 #include <snap/snap.h>

@@ -30,8 +30,9 @@ import time
 HOST = "lab-sd"
 MACHINE_ID = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e"
 VFIO = "vfio-pci.ids=8086:10d3"
-# the last MiB of the guest's 1 GiB, reserved for ramoops (memmap= keeps the kernel off it)
-RAMOOPS = ("memmap=0x100000$0x3ff00000 ramoops.mem_address=0x3ff00000 ramoops.mem_size=0x100000 "
+# 1 MiB at 768 MiB of the guest's 1 GiB, reserved for ramoops (memmap= keeps the kernel off it;
+# not the top of RAM, where SeaBIOS writes its tables at every reset)
+RAMOOPS = ("memmap=0x100000$0x30000000 ramoops.mem_address=0x30000000 ramoops.mem_size=0x100000 "
            "ramoops.record_size=0x40000 ramoops.console_size=0 ramoops.ecc=1")
 
 UNIT_GUESTS = """[Unit]
@@ -139,8 +140,9 @@ def overlay(persist, pcisnap, src, conf):
     shutil.rmtree(o, ignore_errors=True)
     units = os.path.join(o, "etc/systemd/system")
     os.makedirs(os.path.join(units, "pve-guests.service.d"))
-    unit = open(os.path.join(src, "contrib/systemd/pcisnap-boot.service.in")).read()
-    open(os.path.join(units, "pcisnap-boot.service"), "w").write(unit.replace("@SNAP_BIN@", pcisnap))
+    for u in ["pcisnap-boot.service", "pcisnap-boot-end.service"]:
+        unit = open(os.path.join(src, "contrib/systemd", u + ".in")).read()
+        open(os.path.join(units, u), "w").write(unit.replace("@SNAP_BIN@", pcisnap))
     shutil.copy(os.path.join(src, "contrib/systemd/pcisnap-gate.conf"), os.path.join(units, "pve-guests.service.d/"))
     open(os.path.join(units, "pve-guests.service"), "w").write(UNIT_GUESTS)
     open(os.path.join(units, "lab.target"), "w").write(UNIT_TARGET)
@@ -231,15 +233,11 @@ def states(persist):
     """The driver's record of each boot: {unit: {property: value}}, in boot order."""
     out = []
     for f in sorted(glob.glob(os.path.join(persist, "states", "*")), key=lambda p: int(os.path.basename(p).split("-")[0])):
-        units, cur = {}, None
-        for line in open(f).read().splitlines():
-            if not line.strip():
-                continue
-            k, _, v = line.partition("=")
-            if k == "Id":
-                cur = units.setdefault(v, {})
-            elif cur is not None:
-                cur[k] = v
+        units = {}
+        for block in open(f).read().split("\n\n"):
+            props = dict(l.partition("=")[::2] for l in block.splitlines() if "=" in l)
+            if "Id" in props:
+                units[props["Id"]] = props
         out.append((os.path.basename(f).split("-", 1)[1], units))
     return out
 
@@ -347,7 +345,7 @@ def main():
              any(p == 3 and "binding_regression" in m and "the boot gate holds the VMs back" in m for p, m in pm), pm)
         u = st[3][1]
         c.ok("regression: pcisnap-boot.service failed, pve-guests.service never started",
-             u.get("pcisnap-boot.service", {}).get("Result") == "exit-code" and
+             u.get("pcisnap-boot.service", {}).get("ActiveState") == "failed" and
              u.get("pve-guests.service", {}).get("ActiveState") == "inactive", u)
         c.ok("regression: systemd says why the VMs did not start",
              any("pve-guests" in m and "Dependency failed" in m for _, m in msgs(recs, b[3], _PID=1)))
@@ -368,7 +366,7 @@ def main():
         pm = msgs(recs, b[4], SYSLOG_IDENTIFIER="pcisnap")
         u = st[4][1]
         c.ok("trouble: the VMs start (pcisnap-boot.service succeeded)",
-             u.get("pcisnap-boot.service", {}).get("Result") == "success" and
+             u.get("pcisnap-boot.service", {}).get("ActiveState") == "active" and
              u.get("pve-guests.service", {}).get("ActiveState") == "active", u)
         c.ok("trouble: the missing textfile directory at err, with its fix",
              any(p == 3 and "/nonexistent/node-exporter/pcisnap.prom" in m and "create the directory" in m for p, m in pm), pm)
@@ -378,6 +376,8 @@ def main():
         c.ok("trouble: the unknown key warned with file and line",
              any("pcisnap.conf:2: unknown setting 'bogus'" in m for m in allm))
         c.ok("trouble: the snapshot stored", not os.path.exists(lock))
+        c.ok("trouble: the gated boot before it is not taken for a crash (its end recorded)",
+             not any("no record of a clean end" in m for _, m in pm), pm)
     else:
         c.ok("trouble: the boot is in the journal", False, (b, len(st)))
 
