@@ -460,7 +460,56 @@ def aer_after_reboot():
     return h
 
 
-BASE = {"pve-intel": pve_intel, "amd-epyc": amd_epyc, "consumer-noacs": consumer_noacs,
+def ryzen_usb_noflr():
+    """A Ryzen 3000 (X570) host that passes the CPU's Matisse USB 3.0 controller (1022:149c) to a
+    VM, as Proxmox users do for USB hotplug. It advertises FLR, which hangs it; the kernel's
+    quirk_no_flr() refuses it (PCI_DEV_FLAGS_NO_FLR_RESET), so its reset_method is pm and bus,
+    and pcisnap must not say it has FLR. (drivers/pci/quirks.c of Linux 6.1, the comment above
+    quirk_no_flr(): "FLR may cause the following to devices to hang".)"""
+    h = amd_epyc()
+    h["hostname"] = "pve-ryzen-01"
+    h["devices"] += [
+        dev("0000:40:07.0", "1022:1482", "060000", type="conventional", group=21),
+        dev("0000:40:07.1", "1022:1484", "060400", type="root_port", secondary=0x43,
+            subordinate=0x43, acs={"cap": ["SV", "TB", "RR", "CR", "UF", "DT"],
+                                   "ctl": ["SV", "RR", "CR", "UF"]},
+            driver="pcieport", group=22, link=L8x4),
+        dev("0000:43:00.3", "1022:149c", "0c0330", sub="1022:148c", parent="0000:40:07.1",
+            flr=True, reset_method="pm bus", driver="vfio-pci", module="vfio_pci", group=23,
+            link=L8x4),
+        # captured from a kernel without reset_method: Linux 6.1's quirk list decides
+        dev("0000:40:09.0", "1022:1487", "040300", sub="1022:d102", type="conventional",
+            af_flr=True, driver="snd_hda_intel", module="snd_hda_intel", group=24),
+        # a conventional function whose AF capability has FLR without Transactions Pending:
+        # pci_af_flr() needs both
+        dev("0000:40:08.0", "1022:1485", "130000", type="conventional", af_flr=True,
+            af_tp=False, group=25),
+    ]
+    return h
+
+
+def nic_82579_flr():
+    """pve-intel with its onboard Intel 82579LM (8086:1502, an RC integrated endpoint) passed to
+    a firewall VM, on a kernel that still resets it by FLR (reset_method lists flr)."""
+    h = pve_intel()
+    h["devices"].append(dev("0000:00:19.0", "8086:1502", "020000", sub="15d9:0000",
+                            type="rc_integrated_endpoint", flr=True, reset_method="flr pm",
+                            driver="vfio-pci", module="vfio_pci", group=40))
+    return h
+
+
+def nic_82579_quirk():
+    """The same host on a kernel with quirk_no_flr() for 8086:1502 (Linux 6.1 has it): the NIC
+    still advertises FLR, the kernel refuses it (reset_method pm), so the VM's device is reset
+    another way: the FLR the passthrough relied on is gone."""
+    h = nic_82579_flr()
+    h["kernel"] = "6.1.0-26-amd64"
+    by_bdf(h, "0000:00:19.0")["reset_method"] = "pm"
+    return h
+
+
+BASE = {"pve-intel": pve_intel, "ryzen-usb-noflr": ryzen_usb_noflr,
+        "nic-82579-flr": nic_82579_flr, "nic-82579-quirk": nic_82579_quirk, "amd-epyc": amd_epyc, "consumer-noacs": consumer_noacs,
         "ir-off": ir_off, "vtd-off": vtd_off, "bios-gpu-functions": bios_gpu_functions,
         "kernel-no-vfio": kernel_no_vfio, "acs-override": acs_override,
         "unsafe-interrupts": unsafe_interrupts, "noiommu": noiommu, "hba-flr-lost": hba_flr_lost,

@@ -77,7 +77,8 @@ def config_space(d):
         struct.pack_into("<H", c, 0x42, 0x0003)
     if af:
         c[0x80], c[0x81], c[0x82] = 0x13, 0x00, 0x06
-        c[0x83] = 0x01 | (0x02 if d["af_flr"] else 0)
+        # Transactions Pending, unless af_tp is False; FLR when af_flr
+        c[0x83] = (0 if d.get("af_tp") is False else 0x01) | (0x02 if d["af_flr"] else 0)
     if pcie and size == 4096:
         ext = []
         if d.get("acs") is not None:

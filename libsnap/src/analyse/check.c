@@ -470,8 +470,15 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			    lbl);
 		else if (json_is_array(rm) && json_array_size(rm) &&
 		         json_is_false(json_object_get(d, "flr")))
-			add(c, checks, SNAP_CHECK_PASS, "reset", bdf, "%s: no FLR, reset by %s",
-			    lbl, json_string_value(json_array_get(rm, 0)));
+			add(c, checks, SNAP_CHECK_PASS, "reset", bdf,
+			    "%s: no FLR%s%s%s, reset by %s", lbl,
+			    snap_json__str(d, "flr_refused")
+			        ? " (advertised, refused by the kernel: "
+			        : "",
+			    snap_json__str(d, "flr_refused") ? snap_json__str(d, "flr_refused")
+			                                     : "",
+			    snap_json__str(d, "flr_refused") ? ")" : "",
+			    json_string_value(json_array_get(rm, 0)));
 		else if (json_is_array(rm) && json_array_size(rm))
 			add(c, checks, SNAP_CHECK_WARN, "reset", bdf,
 			    "FLR unknown (collect as root); the kernel resets the device by %s",

@@ -81,6 +81,13 @@ const struct snap_diff_rule_def snap_diff__rules[SNAP_RULE_COUNT] = {
                                "FLR); without it, state can leak between VMs across "
                                "resets."},
     [SNAP_RULE_FLR_LOST] = {"flr_lost", SNAP_CLASS_HARMLESS, NULL},
+    [SNAP_RULE_PT_FLR_REFUSED] = {"flr_refused", SNAP_CLASS_ISOLATION_LOSS,
+                                  "this kernel refuses the device's FLR (a quirk: FLR is known "
+                                  "to hang it) and resets it by the next method of its "
+                                  "reset_method; restart the VM once and check that the device "
+                                  "comes back before relying on it, or stay on the kernel that "
+                                  "used FLR."},
+    [SNAP_RULE_FLR_REFUSED] = {"flr_refused", SNAP_CLASS_HARMLESS, NULL},
     [SNAP_RULE_FLR_GAINED] = {"flr_gained", SNAP_CLASS_HARMLESS, NULL},
     [SNAP_RULE_ACS_CHANGED] = {"acs_changed", SNAP_CLASS_HARMLESS, NULL},
     [SNAP_RULE_RESET_METHODS_CHANGED] = {"reset_methods_changed", SNAP_CLASS_HARMLESS, NULL},
@@ -520,8 +527,16 @@ void snap_diff__devices(struct ctx *c)
 		{
 			const json_t *fa = json_object_get(a, "flr"),
 			             *fb = json_object_get(b, "flr");
+			const char *why = snap_json__str(b, "flr_refused");
 
-			if (json_is_true(fa) && json_is_false(fb))
+			if (json_is_true(fa) && json_is_false(fb) && why)
+				snap_diff__add(
+				    c, pt ? SNAP_RULE_PT_FLR_REFUSED : SNAP_RULE_FLR_REFUSED,
+				    c->tn.dev[j].bdf, json_true(), json_false(),
+				    "%s still advertises Function Level Reset, and the kernel "
+				    "no longer uses it (%s).",
+				    ln, why);
+			else if (json_is_true(fa) && json_is_false(fb))
 				snap_diff__add(c, pt ? SNAP_RULE_PT_FLR_LOST : SNAP_RULE_FLR_LOST,
 				               c->tn.dev[j].bdf, json_true(), json_false(),
 				               "%s no longer advertises Function Level Reset.", ln);

@@ -372,6 +372,54 @@ static void set_default(json_t *obj, const char *key, json_t *value)
 		json_object_set_new(obj, key, value);
 }
 
+/*
+ * Does the kernel refuse this device's FLR although it advertises one? quirk_no_flr() of
+ * drivers/pci/quirks.c sets PCI_DEV_FLAGS_NO_FLR_RESET, and pcie_reset_flr() and pci_af_flr()
+ * then answer -ENOTTY: FLR is never used to reset it (Linux 6.1's list; quirk_no_flr_snet()
+ * for the SolidRun SNET DPU of revision 1).
+ */
+static bool kernel_refuses_flr(const json_t *obj)
+{
+	static const struct {
+		unsigned vendor, device;
+		int revision; /* -1: any */
+	} no_flr[] = {
+	    {0x1022, 0x1487, -1},   /* AMD Starship/Matisse HD Audio */
+	    {0x1022, 0x148c, -1},   /* AMD Starship USB 3.0 */
+	    {0x1022, 0x149c, -1},   /* AMD Matisse USB 3.0 */
+	    {0x1022, 0x7901, -1},   /* AMD FCH SATA */
+	    {0x8086, 0x1502, -1},   /* Intel 82579LM */
+	    {0x8086, 0x1503, -1},   /* Intel 82579V */
+	    {0xd063, 0x1000, 0x01}, /* SolidRun SNET DPU rev 1 */
+	};
+	const char *v = snap_json__str(obj, "vendor"), *dv = snap_json__str(obj, "device"),
+	           *rv = snap_json__str(obj, "revision");
+	unsigned long vendor, device, rev;
+
+	if (!v || !dv || snap_parse__hex_attr(&vendor, v) < 0 ||
+	    snap_parse__hex_attr(&device, dv) < 0)
+		return false;
+	for (size_t i = 0; i < SNAP_ARRAY_SIZE(no_flr); i++)
+		if (no_flr[i].vendor == vendor && no_flr[i].device == device &&
+		    (no_flr[i].revision < 0 || (rv && snap_parse__hex_attr(&rev, rv) == 0 &&
+		                                rev == (unsigned long)no_flr[i].revision)))
+			return true;
+	return false;
+}
+
+/* Does the kernel's reset_method (a known list) leave out both kinds of FLR? */
+static bool lists_no_flr(const json_t *methods)
+{
+	const json_t *m;
+	size_t i;
+
+	json_array_foreach (methods, i, m)
+		if (json_is_string(m) && (!strcmp(json_string_value(m), "flr") ||
+		                          !strcmp(json_string_value(m), "af_flr")))
+			return false;
+	return true;
+}
+
 static json_t *hex_str(unsigned v, int width)
 {
 	char buf[16];
@@ -488,8 +536,28 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 			    (pci_read_word(d, exp->addr + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_TYPE) >> 4;
 			flr = pci_read_long(d, exp->addr + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLRESET;
 		}
-		if (af)
-			flr = flr || (pci_read_byte(d, af->addr + PCI_AF_CAP) & PCI_AF_CAP_FLR);
+		if (af) {
+			/* pci_af_flr(): Transactions Pending and FLR both */
+			unsigned cap = pci_read_byte(d, af->addr + PCI_AF_CAP);
+
+			flr = flr || ((cap & PCI_AF_CAP_TP) && (cap & PCI_AF_CAP_FLR));
+		}
+		if (flr) {
+			/* what pci_reset_function() will try: the kernel's reset_method when it
+			 * says (it leaves out an FLR a quirk refused, and what the operator took
+			 * out); else Linux 6.1's quirk_no_flr() list */
+			const json_t *rm = json_object_get(obj, "reset_methods");
+			bool refused =
+			    json_is_array(rm) ? lists_no_flr(rm) : kernel_refuses_flr(obj);
+
+			if (refused) {
+				flr = false;
+				json_object_set_new(obj, "flr_refused",
+				                    json_string(kernel_refuses_flr(obj)
+				                                    ? "quirk_no_flr"
+				                                    : "reset_method"));
+			}
+		}
 		json_object_set_new(obj, "pcie_type",
 		                    json_string(exp ? pcie_type_name(type) : "conventional"));
 		json_object_set_new(obj, "flr", json_boolean(flr));
