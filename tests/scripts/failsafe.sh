@@ -10,6 +10,7 @@
 cd "$T"
 export SOURCE_DATE_EPOCH=100000
 boot_id() { printf '%s\n' "$2" >"$1/proc/sys/kernel/random/boot_id"; }
+try() { set +e; "$@"; rc=$?; set -e; } # run, its exit status in $rc
 $MKROOT pve-intel a
 $MKROOT kernel-no-vfio b
 echo "50.00 100.00" >a/proc/uptime
@@ -138,20 +139,14 @@ S3=$T/s3
 "$PCISNAP" collect --root a --store "$S3" 2>/dev/null
 echo 0000000000000000000000000000000000000000 >"$S3/refs/heads/pve-ws-01.lock"
 touch -d '2 days ago' "$S3/refs/heads/pve-ws-01.lock"
-set +e
-SOURCE_DATE_EPOCH=100001 "$PCISNAP" collect --root a --store "$S3" 2>errl1
-rc=$?
-set -e
+try env SOURCE_DATE_EPOCH=100001 "$PCISNAP" collect --root a --store "$S3" 2>errl1
 check "a ref lock left by another boot (power loss): taken over, exit 0" test "$rc" = 0
 check "with a warning naming it" grep -q 'warning: took over the stale lock refs/heads/pve-ws-01.lock (made before this boot began)' errl1
 check "and the history is whole" test "$("$PCISNAP" log --store "$S3" pve-ws-01 | wc -l)" = 2
 # a pcisnap killed holding the writer lock: its record left, a fresh ref lock beside it
 printf 'pid 999999 boot 00000000-0000-4000-8000-000000000000 since 1\n' >"$S3/pcisnap-write.lock"
 echo 0000000000000000000000000000000000000000 >"$S3/refs/heads/pve-ws-01.lock"
-set +e
-SOURCE_DATE_EPOCH=100002 "$PCISNAP" collect --root a --store "$S3" 2>errl2
-rc=$?
-set -e
+try env SOURCE_DATE_EPOCH=100002 "$PCISNAP" collect --root a --store "$S3" 2>errl2
 check "a writer that died holding the lock: its ref lock taken over, exit 0" test "$rc" = 0
 check "with a warning naming the dead writer" grep -q 'a pcisnap writing to this store died (pid 999999 boot 00000000-0000-4000-8000-000000000000 since 1: of another boot)' errl2
 # a fresh lock with no dead pcisnap behind it is a live writer's (git itself): left alone

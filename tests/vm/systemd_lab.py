@@ -27,6 +27,8 @@ import subprocess
 import sys
 import time
 
+from lab import kvm_usable  # tests/vm/lab.py, beside this file
+
 HOST = "lab-sd"
 MACHINE_ID = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e"
 VFIO = "vfio-pci.ids=8086:10d3"
@@ -79,15 +81,6 @@ crash)
 *) systemctl --no-block poweroff ;;
 esac
 """
-
-
-def kvm_usable():
-    try:
-        fd = os.open("/dev/kvm", os.O_RDWR)
-    except OSError:
-        return False
-    os.close(fd)
-    return True
 
 
 def mkinitramfs(kver, out, here):
