@@ -488,6 +488,18 @@ def ryzen_usb_noflr():
     return h
 
 
+def libvirt_managed():
+    """amd-epyc as libvirt leaves it at boot with a managed hostdev (managed='yes', libvirt's
+    default, as in its domain XML docs): no vfio-pci id anywhere, vfio-pci not loaded yet, the VF
+    still on mlx5_core; libvirtd loads vfio-pci and binds the VF when db01 starts. Not a FAIL."""
+    h = amd_epyc()
+    h["modules"] = sorted(m for m in h["modules"] if m not in VFIO_MODULES)
+    h["module_params"] = {}
+    vf = by_bdf(h, "0000:41:00.2")
+    vf["driver"], vf["module"] = "mlx5_core", "mlx5_core"
+    return h
+
+
 def nic_82579_flr():
     """pve-intel with its onboard Intel 82579LM (8086:1502, an RC integrated endpoint) passed to
     a firewall VM, on a kernel that still resets it by FLR (reset_method lists flr)."""
@@ -509,7 +521,7 @@ def nic_82579_quirk():
 
 
 BASE = {"pve-intel": pve_intel, "ryzen-usb-noflr": ryzen_usb_noflr,
-        "nic-82579-flr": nic_82579_flr, "nic-82579-quirk": nic_82579_quirk, "amd-epyc": amd_epyc, "consumer-noacs": consumer_noacs,
+        "nic-82579-flr": nic_82579_flr, "libvirt-managed": libvirt_managed, "nic-82579-quirk": nic_82579_quirk, "amd-epyc": amd_epyc, "consumer-noacs": consumer_noacs,
         "ir-off": ir_off, "vtd-off": vtd_off, "bios-gpu-functions": bios_gpu_functions,
         "kernel-no-vfio": kernel_no_vfio, "acs-override": acs_override,
         "unsafe-interrupts": unsafe_interrupts, "noiommu": noiommu, "hba-flr-lost": hba_flr_lost,

@@ -12,6 +12,15 @@
 
 #define MAX_NAMED 16 /* devices named in one message */
 
+/* Is the device meant to be bound to vfio-pci at boot (not at its VM's start)? */
+static bool bound_at_boot(const json_t *d)
+{
+	const char *ovr = snap_json__str(d, "driver_override"), *drv = snap_json__str(d, "driver");
+
+	return (ovr && (!strcmp(ovr, "vfio-pci") || !strcmp(ovr, "pci-stub"))) ||
+	       (drv && (!strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub")));
+}
+
 static void add(snap_check *c, json_t *checks, snap_check_status st, const char *id,
                 const char *subject, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
@@ -517,12 +526,25 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		{
 			const char *drv = snap_json__str(d, "driver");
 			bool ids = json_object_get(covered, bdf) != NULL;
+			bool at_boot = ids || bound_at_boot(d);
+
 			if (!json_is_true(
-			        json_object_get(json_object_get(vfio, "modules"), "vfio_pci")))
+			        json_object_get(json_object_get(vfio, "modules"), "vfio_pci")) &&
+			    at_boot)
 				add(c, checks, SNAP_CHECK_FAIL, "vfio_binding", bdf,
 				    "vfio-pci is not loaded: add vfio, vfio_iommu_type1, vfio_pci "
 				    "to the "
 				    "initramfs");
+			else if (!json_is_true(
+			             json_object_get(json_object_get(vfio, "modules"), "vfio_pci")))
+				/* named by a VM only: libvirt's managed hostdev (its default) and
+				 * Proxmox load vfio-pci and bind the device when the VM starts */
+				add(c, checks, SNAP_CHECK_WARN, "vfio_binding", bdf,
+				    "%s: driver %s; vfio-pci is not loaded yet: the VM's start "
+				    "binds "
+				    "it (libvirt managed='yes', Proxmox); for binding at boot, add "
+				    "its id to 'options vfio-pci ids='",
+				    lbl, drv ? drv : "none");
 			else if (drv && strcmp(drv, "vfio-pci") && strcmp(drv, "pci-stub"))
 				add(c, checks, ids ? SNAP_CHECK_FAIL : SNAP_CHECK_WARN,
 				    "vfio_binding", bdf, "%s is bound to host driver %s%s", lbl,
