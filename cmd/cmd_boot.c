@@ -44,7 +44,8 @@ static const char usage_text[] =
 
 struct boot_args {
 	const char *root, *host, *journal, *textfile, *pci_ids;
-	int gate; /* -1: from the configuration */
+	int gate;             /* -1: from the configuration */
+	const char *bad_gate; /* a --gate that is no policy: the gate is then regression */
 };
 
 static int boot_option(int key, const char *arg, void *payload)
@@ -68,9 +69,11 @@ static int boot_option(int key, const char *arg, void *payload)
 		a->pci_ids = arg;
 		break;
 	case 'g':
-		if ((a->gate = cli_gate_policy(arg)) < 0)
-			return cli_error("boot: --gate is none, regression or isolation, not '%s'",
-			                 arg);
+		/* a misspelt gate never turns the gate off: its strictest meaning, said at start */
+		if ((a->gate = cli_gate_policy(arg)) < 0) {
+			a->gate = CLI_GATE_REGRESSION;
+			a->bad_gate = arg;
+		}
 		break;
 	}
 	return CLI_OK;
@@ -124,29 +127,10 @@ static void trouble(const struct boot_args *a, const char *host, const char *pro
 	journal_send(a, 3, host, NULL, msg);
 }
 
-/* A one-line file under the root (boot_id, hostname), trimmed; NULL when unreadable. */
-static char *root_line(const char *root, const char *rel)
-{
-	char path[4096], buf[256];
-	FILE *f;
-	char *nl;
-
-	snprintf(path, sizeof(path), "%s/%s", root && *root ? root : "", rel);
-	if (!(f = fopen(path, "re")))
-		return NULL;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	if ((nl = strchr(buf, '\n')))
-		*nl = '\0';
-	return *buf ? strdup(buf) : NULL;
-}
-
 /*
- * A file under the root that holds one line (the boot id): its text without the one newline
- * that ends it; a second line is kept, for the caller's check to refuse. NULL when unreadable.
+ * A file under the root that holds one line (boot_id, hostname): its text without the one
+ * newline that ends it; a second line is kept, for the boot id's check to refuse. NULL when
+ * unreadable or empty.
  */
 static char *root_file(const char *root, const char *rel)
 {
@@ -219,8 +203,9 @@ static int boot_start(struct boot_args *a, const char *store)
 	o.hostname = a->host;
 	o.pci_ids = a->pci_ids;
 	if ((rc = cli_source_date_epoch(&when)) < 0)
-		return CLI_ERROR;
-	if (rc)
+		trouble(a, a->host, "SOURCE_DATE_EPOCH is not a time",
+		        "unset it in the unit's environment; the snapshot is dated now");
+	else if (rc)
 		o.timestamp = when;
 	if (snap_snapshot_collect(&s, &o, &err) < 0) {
 		snprintf(why, sizeof(why), "cannot collect this boot's snapshot: %s", err.message);
@@ -231,6 +216,12 @@ static int boot_start(struct boot_args *a, const char *store)
 	}
 	cli_print_warnings(s);
 	host = snap_snapshot_hostname(s);
+	if (a->bad_gate) {
+		snprintf(why, sizeof(why), "--gate '%.64s' is none, regression or isolation",
+		         a->bad_gate);
+		trouble(a, host, why,
+		        "fix the unit's command line; until then the gate is 'regression'");
+	}
 	if (cli_conf.error[0])
 		trouble(a, host, cli_conf.error,
 		        "fix or remove it (pcisnap.conf(5)); until then the boot gate is "
@@ -362,7 +353,7 @@ static int boot_start(struct boot_args *a, const char *store)
 static int boot_stop(struct boot_args *a, const char *store)
 {
 	char *id = root_file(a->root, "proc/sys/kernel/random/boot_id");
-	char *host = a->host ? strdup(a->host) : root_line(a->root, "proc/sys/kernel/hostname");
+	char *host = a->host ? strdup(a->host) : root_file(a->root, "proc/sys/kernel/hostname");
 	snap_store *st = NULL;
 	snap_error err = {0};
 	snap_oid at;
@@ -395,7 +386,7 @@ static int last_words(int argc, char **argv, const char *store, int json, const 
 	const char *rev = argc ? argv[0] : NULL;
 	int rc;
 
-	if (!rev && !(rev = host = root_line(root, "proc/sys/kernel/hostname")))
+	if (!rev && !(rev = host = root_file(root, "proc/sys/kernel/hostname")))
 		return cli_error("boot last-words: no REV and no host name");
 	if ((rc = cli_open_store(&st, store, 0)) != CLI_OK)
 		goto done;
@@ -487,7 +478,7 @@ int cmd_boot(int argc, char **argv)
 	    {"pci-ids", required_argument, NULL, 'i'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct boot_args ba = {NULL, NULL, NULL, NULL, NULL, -1};
+	struct boot_args ba = {NULL, NULL, NULL, NULL, NULL, -1, NULL};
 	struct cli_args args = {.usage = usage_text,
 	                        .cmd = "boot",
 	                        .formats = formats,
@@ -497,8 +488,19 @@ int cmd_boot(int argc, char **argv)
 	const char *what;
 	int rc;
 
-	if ((rc = cli_parse_args(&args, argc, argv)) != CLI_OK)
+	if ((rc = cli_parse_args(&args, argc, argv)) != CLI_OK) {
+		/* boot start's command line is the unit's: a typo there must not hold the VMs */
+		for (int i = 1; rc == CLI_ERROR && i < argc; i++)
+			if (!strcmp(argv[i], "start")) {
+				snap_boot_journal_send(
+				    3, "", NULL,
+				    "pcisnap: boot start: its command line cannot be "
+				    "read (see the line before); fix the unit (the VMs "
+				    "are not held for this)");
+				return CLI_OK;
+			}
 		return rc == CLI_DONE ? CLI_OK : rc;
+	}
 	if (!args.operands)
 		return cli_error(
 		    "boot: expected start, stop or last-words; see 'pcisnap boot --help'");

@@ -81,6 +81,15 @@ check "a misspelt gate is the strictest gate: a regression fails the unit (exit 
 check "and says so at err" grep -q "^<3>pcisnap: pve-ws-01: the gate setting of pcisnap.conf cannot be read" j4
 check "and warns with file and line" grep -q "typo.conf:1: gate lists none, regression, isolation or preflight, not 'regresion'" err4
 "$PCISNAP" boot stop --root b --store "$S" --journal j4
+# the same misspelling on the unit's command line (--gate): the strictest gate too
+boot_id a 58585858-5858-4585-8585-585858585858
+"$PCISNAP" boot start --root a --store "$S" --journal j4c 2>/dev/null
+"$PCISNAP" boot stop --root a --store "$S" --journal j4c
+boot_id b 59595959-5959-4595-8595-595959595959
+try "$PCISNAP" boot start --root b --store "$S" --journal j4d --gate regresion 2>/dev/null
+check "--gate regresion: the strictest gate, a regression fails the unit (exit 1), said at err" sh -c \
+	"test $rc = 1 && grep -q \"^<3>.*--gate 'regresion' is none, regression or isolation\" j4d"
+"$PCISNAP" boot stop --root b --store "$S" --journal j4d
 printf 'gate = isolation\0,regression\n' >nul.conf
 boot_id a 57575757-5757-4575-8575-575757575757
 set +e
