@@ -26,45 +26,40 @@ int cli_write_textfile_msg(const char *dir, const snap_snapshot *s, const char *
 	snap_check *chk = NULL;
 	snap_error err = {0};
 	size_t len;
-	int fd;
+	int fd = -1, rc = CLI_ERROR;
 
 	if (snap_check_run(&chk, s, &err) < 0 ||
 	    snap_metrics_render(&text, s, chk, diff_verdict, (int64_t)time(NULL), &err) < 0) {
-		snap_check_free(chk);
 		snprintf(why, n, "%s", err.message);
-		return CLI_ERROR;
+		goto done;
 	}
-	snap_check_free(chk);
 	len = strlen(text);
 	/* node_exporter reads *.prom only: the temporary name is not one. Its name is
 	 * unpredictable and it is created with O_EXCL (mkostemp), so nothing planted at a name
 	 * (a FIFO, a symbolic or hard link) is ever opened, let alone written through. */
 	if ((size_t)snprintf(path, sizeof(path), "%s/pcisnap.prom", dir) >= sizeof(path) ||
 	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.pcisnap.prom.XXXXXX", dir) >= sizeof(tmp)) {
-		free(text);
 		snprintf(why, n, "textfile directory name too long: %.64s...", dir);
-		return CLI_ERROR;
+		goto done;
 	}
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
 		snprintf(why, n, "cannot write %s: %s", path, strerror(errno));
-		free(text);
-		return CLI_ERROR;
+		goto done;
 	}
-	if (fchmod(fd, 0644) < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
+	if (fchmod(fd, 0644) < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
 		snprintf(why, n, "cannot write %s: %s", tmp, strerror(errno ? errno : ENOSPC));
-		close(fd);
-		unlink(tmp);
-		free(text);
-		return CLI_ERROR;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
+	else if (close(fd) < 0 || (fd = -1, rename(tmp, path) < 0))
 		snprintf(why, n, "cannot write %s: %s", path, strerror(errno));
+	else
+		rc = CLI_OK;
+	if (rc != CLI_OK)
 		unlink(tmp);
-		free(text);
-		return CLI_ERROR;
-	}
+done:
+	if (fd >= 0)
+		close(fd);
+	snap_check_free(chk);
 	free(text);
-	return CLI_OK;
+	return rc;
 }
 
 int cli_write_textfile(const char *dir, const snap_snapshot *s, const char *diff_verdict)

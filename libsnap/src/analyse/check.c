@@ -527,16 +527,15 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			const char *drv = snap_json__str(d, "driver");
 			bool ids = json_object_get(covered, bdf) != NULL;
 			bool at_boot = ids || bound_at_boot(d);
+			bool loaded = json_is_true(
+			    json_object_get(json_object_get(vfio, "modules"), "vfio_pci"));
 
-			if (!json_is_true(
-			        json_object_get(json_object_get(vfio, "modules"), "vfio_pci")) &&
-			    at_boot)
+			if (!loaded && at_boot)
 				add(c, checks, SNAP_CHECK_FAIL, "vfio_binding", bdf,
 				    "vfio-pci is not loaded: add vfio, vfio_iommu_type1, vfio_pci "
 				    "to the "
 				    "initramfs");
-			else if (!json_is_true(
-			             json_object_get(json_object_get(vfio, "modules"), "vfio_pci")))
+			else if (!loaded)
 				/* named by a VM only: libvirt's managed hostdev (its default) and
 				 * Proxmox load vfio-pci and bind the device when the VM starts */
 				add(c, checks, SNAP_CHECK_WARN, "vfio_binding", bdf,

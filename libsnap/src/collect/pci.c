@@ -547,15 +547,13 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 			 * says (it leaves out an FLR a quirk refused, and what the operator took
 			 * out); else Linux 6.1's quirk_no_flr() list */
 			const json_t *rm = json_object_get(obj, "reset_methods");
-			bool refused =
-			    json_is_array(rm) ? lists_no_flr(rm) : kernel_refuses_flr(obj);
+			bool quirk = kernel_refuses_flr(obj);
 
-			if (refused) {
+			if (json_is_array(rm) ? lists_no_flr(rm) : quirk) {
 				flr = false;
-				json_object_set_new(obj, "flr_refused",
-				                    json_string(kernel_refuses_flr(obj)
-				                                    ? "quirk_no_flr"
-				                                    : "reset_method"));
+				json_object_set_new(
+				    obj, "flr_refused",
+				    json_string(quirk ? "quirk_no_flr" : "reset_method"));
 			}
 		}
 		json_object_set_new(obj, "pcie_type",

@@ -70,9 +70,26 @@ static void add_warning(snap_store *st, const char *what, const char *why)
 }
 
 /*
- * Remove a git lock file under dir (relative to the store) when it is stale: made by a pcisnap
- * that died (holder != "") or before this boot began. Recurses into refs/; *budget bounds it.
+ * Remove the git lock file rel (relative to the store, sb its lstat) when it is stale: made by
+ * a pcisnap that died (holder != "") or before this boot began; said in the store's warning.
  */
+static void take_over(snap_store *st, const char *rel, const struct stat *sb, const char *holder,
+                      int64_t booted)
+{
+	char full[8192], what[4200];
+	size_t n = strlen(rel);
+
+	if (!S_ISREG(sb->st_mode) || n < 5 || strcmp(rel + n - 5, ".lock"))
+		return;
+	snprintf(full, sizeof(full), "%s/%s", st->path, rel);
+	snprintf(what, sizeof(what), "took over the stale lock %s", rel);
+	if (*holder || (booted >= 0 && (int64_t)sb->st_mtime < booted)) {
+		if (unlink(full) == 0)
+			add_warning(st, what, *holder ? holder : "made before this boot began");
+	}
+}
+
+/* take_over() every lock file below rel (a directory of refs); *budget bounds the walk. */
 static void take_over_in(snap_store *st, const char *rel, const char *holder, int64_t booted,
                          int *budget)
 {
@@ -86,7 +103,6 @@ static void take_over_in(snap_store *st, const char *rel, const char *holder, in
 	while ((e = readdir(d)) && (*budget)-- > 0) {
 		char sub[4096], full[8192];
 		struct stat sb;
-		size_t n = strlen(e->d_name);
 
 		if (e->d_name[0] == '.' && (!e->d_name[1] || !strcmp(e->d_name, "..")))
 			continue;
@@ -94,20 +110,10 @@ static void take_over_in(snap_store *st, const char *rel, const char *holder, in
 		snprintf(full, sizeof(full), "%s/%s", st->path, sub);
 		if (lstat(full, &sb) < 0)
 			continue;
-		if (S_ISDIR(sb.st_mode)) {
+		if (S_ISDIR(sb.st_mode))
 			take_over_in(st, sub, holder, booted, budget);
-			continue;
-		}
-		if (!S_ISREG(sb.st_mode) || n < 5 || strcmp(e->d_name + n - 5, ".lock"))
-			continue;
-		if (*holder || (booted >= 0 && (int64_t)sb.st_mtime < booted)) {
-			char what[4200];
-
-			snprintf(what, sizeof(what), "took over the stale lock %s", sub);
-			if (unlink(full) == 0)
-				add_warning(st, what,
-				            *holder ? holder : "made before this boot began");
-		}
+		else
+			take_over(st, sub, &sb, holder, booted);
 	}
 	closedir(d);
 }
@@ -195,15 +201,8 @@ int snap_store__write_lock(snap_store *st, snap_error *err)
 			char full[4096];
 
 			snprintf(full, sizeof(full), "%s/%s", st->path, top[i]);
-			if (lstat(full, &sb) == 0 && S_ISREG(sb.st_mode) &&
-			    (*holder || (booted >= 0 && (int64_t)sb.st_mtime < booted)) &&
-			    unlink(full) == 0) {
-				char what[128];
-
-				snprintf(what, sizeof(what), "took over the stale lock %s", top[i]);
-				add_warning(st, what,
-				            *holder ? holder : "made before this boot began");
-			}
+			if (lstat(full, &sb) == 0)
+				take_over(st, top[i], &sb, holder, booted);
 		}
 	}
 	this_boot_id(boot, sizeof(boot));
