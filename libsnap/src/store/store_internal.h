@@ -25,6 +25,31 @@ struct snap_store {
 	char warning[1024];       /* what taking the lock over said; "" when nothing */
 };
 
+#define SNAPSHOT_FILE "snapshot.json"
+#define MAX_CAS_TRIES 400
+#define STORE_MARKER  "pcisnap.store"
+#define IMPORTED      "refs/pcisnap/imported/" /* a host's imported snapshots older than its tip */
+
+/* store.c: what the store's files share */
+int snap_store__git_fail(snap_error *err, int code, const char *what, const char *arg);
+/* A host name usable as a branch and unambiguous in revisions (no '/', '@', '~', '^', ':'). */
+bool snap_store__valid_name(const char *s);
+/* A revision (HOST, HOST~N, HOST@LABEL, a commit id) to its commit. */
+int snap_store__resolve(struct git_oid *out, struct snap_store *st, const char *rev,
+                        snap_error *err);
+/* ", did you mean 'web-01'?" into buf when a host's name is close to name, else "". */
+void snap_store__did_you_mean(char *buf, size_t n, struct snap_store *st, const char *name);
+/*
+ * The commit message of s on parent: its summary fields (the store's summary function), the
+ * verdict against prev (NULL: loaded from parent when needed). *out malloc'd.
+ */
+struct git_oid;
+int snap_store__commit_message(char **out, struct snap_store *st, const snap_snapshot *s,
+                               const struct git_oid *parent, const snap_snapshot *prev,
+                               snap_error *err);
+/* A short random pause between compare-and-swap attempts. */
+void snap_store__backoff(int attempt);
+
 /*
  * lock.c: every writer takes the store's writer lock first (held until snap_store_free()),
  * taking over the git lock files a dead writer left. 0, or SNAP_ERROR when another pcisnap

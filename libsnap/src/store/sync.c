@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Push and pull: the store's refs to and from a remote, and what a pull must verify before it
+ * takes anything (each pulled commit and branch by the store's rules) so that one host's
+ * trouble stays on that host.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <ftw.h>
+#include <git2.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "snap/store.h"
+#include "store/store_internal.h"
+#include "util/fsroot.h"
+
+/* A configured remote by name, else an anonymous one for a URL or path. */
+static int remote_for(git_remote **out, snap_store *st, const char *remote, snap_error *err)
+{
+	if (git_remote_lookup(out, st->repo, remote) == 0)
+		return 0;
+	/* a bare word is a remote's name: none by that name is configured */
+	if (!strpbrk(remote, "/:.") || !strcmp(remote, "origin"))
+		return snap_error__set(err, SNAP_ENOTFOUND,
+		                       "no remote '%s' configured in store '%s': give a URL or a "
+		                       "path, or add it (git --git-dir '%s' remote add %s URL)",
+		                       remote, st->path, st->path, remote);
+	if (git_remote_create_anonymous(out, st->repo, remote) == 0)
+		return 0;
+	return snap_store__git_fail(err, SNAP_ERROR, "no such remote", remote);
+}
+
+int snap_store_push(snap_store *st, const char *remote, snap_error *err)
+{
+	git_push_options po;
+	git_reference_iterator *it = NULL;
+	struct snap_transport t;
+	git_strarray specs = {NULL, 0};
+	git_remote *r = NULL;
+	json_t *list = json_array();
+	const char *name;
+	int error = 0;
+	size_t i;
+
+	SNAP_ASSERT_ARG(st && remote);
+	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+	if ((error = remote_for(&r, st, remote, err)) < 0)
+		goto done;
+	snap_store__callbacks(&po.callbacks, &t, st, git_remote_url(r));
+	/* explicit, non-forced refspecs: a host whose remote history diverged is refused */
+	if (git_reference_iterator_new(&it, st->repo) == 0) {
+		while (git_reference_next_name(&name, it) == 0)
+			if (!strncmp(name, "refs/heads/", 11) || !strncmp(name, "refs/tags/", 10) ||
+			    !strncmp(name, IMPORTED, strlen(IMPORTED))) {
+				char spec[600];
+
+				snprintf(spec, sizeof(spec), "%s:%s", name, name);
+				json_array_append_new(list, json_string(spec));
+			}
+		git_reference_iterator_free(it);
+	}
+	if (!json_array_size(list))
+		goto done; /* nothing to publish */
+	specs.count = json_array_size(list);
+	specs.strings = calloc(specs.count, sizeof(char *));
+	for (i = 0; specs.strings && i < specs.count; i++)
+		specs.strings[i] = (char *)json_string_value(json_array_get(list, i));
+	if (!specs.strings || git_remote_push(r, &specs, &po) < 0) {
+		error = snap_store__git_fail(err, SNAP_ERROR, "cannot push to", remote);
+		goto done;
+	}
+	if (t.rejected.len)
+		error = snap_error__set(err, SNAP_ERROR, "remote '%s' refused: %s", remote,
+		                        t.rejected.ptr);
+done:
+	free(specs.strings);
+	json_decref(list);
+	if (r)
+		snap_store__callbacks_release(&t);
+	git_remote_free(r);
+	return error;
+}
+
+/* Where a pull puts what it fetched until every ref and commit in it has been checked. */
+#define INCOMING "refs/pcisnap/incoming/"
+
+static void drop_incoming(snap_store *st)
+{
+	git_reference_iterator *it = NULL;
+	const char *name;
+	json_t *names = json_array();
+	size_t i;
+	json_t *n;
+
+	if (git_reference_iterator_glob_new(&it, st->repo, INCOMING "*") == 0) {
+		while (git_reference_next_name(&name, it) == 0)
+			json_array_append_new(names, json_string(name));
+		git_reference_iterator_free(it);
+	}
+	json_array_foreach (names, i, n)
+		git_reference_remove(st->repo, json_string_value(n));
+	json_decref(names);
+}
+
+/*
+ * A pulled commit is the store's own only when it keeps the store's rules: one parent at most,
+ * a snapshot that loads, of this host, and a message whose fields are what this pcisnap derives
+ * from that snapshot (log, hosts and fleet read them back: a forged "check: PASS" is refused).
+ */
+static int verify_pulled_commit(snap_store *st, const git_oid *id, const char *host,
+                                snap_error *err)
+{
+	git_commit *c = NULL;
+	snap_snapshot *s = NULL;
+	char *want = NULL, have_v[512], want_v[512];
+	const git_oid *parent;
+	int error;
+
+	if (git_commit_lookup(&c, st->repo, id) < 0)
+		return snap_store__git_fail(err, SNAP_ERROR, "cannot read pulled commit",
+		                            git_oid_tostr_s(id));
+	if (git_commit_parentcount(c) > 1) {
+		error = snap_error__set(err, SNAP_EINVALID,
+		                        "pulled commit %.12s of '%s' is a merge: a store's history "
+		                        "is linear",
+		                        git_oid_tostr_s(id), host);
+		goto done;
+	}
+	if ((error = snap_store__load_commit(&s, st, id, err)) < 0)
+		goto done;
+	if (!snap_snapshot_hostname(s) || strcmp(snap_snapshot_hostname(s), host)) {
+		error = snap_error__set(err, SNAP_EINVALID,
+		                        "pulled commit %.12s on branch '%s' holds a snapshot of "
+		                        "another host",
+		                        git_oid_tostr_s(id), host);
+		goto done;
+	}
+	parent = git_commit_parentcount(c) ? git_commit_parent_id(c, 0) : NULL;
+	if ((error = snap_store__commit_message(&want, st, s, parent, NULL, err)) < 0)
+		goto done;
+	/* the fields, line by line: each recorded one must be what the summary gives now */
+	if (st->summary) {
+		const char *have = strstr(git_commit_message(c), "\n\n"), *w = strstr(want, "\n\n");
+		const char *hl = have ? have + 2 : "", *wl = w ? w + 2 : "";
+
+		while (*hl || *wl) {
+			size_t hn = strcspn(hl, "\n"), wn = strcspn(wl, "\n");
+
+			if (hn != wn || memcmp(hl, wl, hn)) {
+				const char *line = hn ? hl : wl;
+				char key[64];
+
+				snprintf(key, sizeof(key), "%.*s", (int)strcspn(line, ":\n"), line);
+				snap_store__msg_field(have_v, sizeof(have_v), git_commit_message(c),
+				                      key);
+				snap_store__msg_field(want_v, sizeof(want_v), want, key);
+				error =
+				    snap_error__set(err, SNAP_EINVALID,
+				                    "pulled commit %.12s of '%s' records '%s: "
+				                    "%.100s' but its snapshot "
+				                    "gives '%.100s': refusing the pull (forged, or "
+				                    "written by another "
+				                    "pcisnap version)",
+				                    git_oid_tostr_s(id), host, key, have_v, want_v);
+				goto done;
+			}
+			hl += hn + (hl[hn] == '\n');
+			wl += wn + (wl[wn] == '\n');
+		}
+	}
+	error = 0;
+done:
+	free(want);
+	snap_snapshot_free(s);
+	git_commit_free(c);
+	return error;
+}
+
+/* Check one fetched host branch against the local one and every commit it adds: 0 when it
+ * moves the local branch forward, 1 when it brings nothing new, or an error. */
+static int verify_pulled_branch(snap_store *st, const char *local_prefix, const char *host,
+                                const git_oid *tip, snap_error *err)
+{
+	git_revwalk *walk = NULL;
+	git_oid local, id;
+	char ref[300];
+	int rc, error = 0;
+
+	if (!snap_store__valid_name(host))
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "refusing pulled branch '%s': not a host name (letters, "
+		                       "digits, '.', '-', '_')",
+		                       host);
+	snprintf(ref, sizeof(ref), "%s%s", local_prefix, host);
+	rc = git_reference_name_to_id(&local, st->repo, ref);
+	if (rc < 0 && rc != GIT_ENOTFOUND)
+		return snap_store__git_fail(err, SNAP_ERROR, "corrupt store: cannot read branch",
+		                            host);
+	if (rc == 0 &&
+	    (git_oid_equal(&local, tip) || git_graph_descendant_of(st->repo, &local, tip) == 1))
+		return 1; /* nothing new: the local branch has it already */
+	if (rc == 0 && git_graph_descendant_of(st->repo, tip, &local) != 1)
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "refusing to pull '%s': the remote history does not "
+		                       "continue the local one (pull never rewrites history)",
+		                       host);
+	if (git_revwalk_new(&walk, st->repo) < 0 || git_revwalk_push(walk, tip) < 0 ||
+	    (rc == 0 && git_revwalk_hide(walk, &local) < 0)) {
+		error =
+		    snap_store__git_fail(err, SNAP_ERROR, "cannot walk pulled history of", host);
+		goto done;
+	}
+	while (git_revwalk_next(&id, walk) == 0)
+		if ((error = verify_pulled_commit(st, &id, host, err)) < 0)
+			goto done;
+	error = 0;
+done:
+	git_revwalk_free(walk);
+	return error;
+}
+
+/* Is commit id the tip of ref, or in its history? */
+static bool in_history(snap_store *st, const char *ref, const git_oid *id)
+{
+	git_oid tip;
+
+	return git_reference_name_to_id(&tip, st->repo, ref) == 0 &&
+	       (git_oid_equal(&tip, id) || git_graph_descendant_of(st->repo, &tip, id) == 1);
+}
+
+int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
+{
+	git_fetch_options fo;
+	/* libgit2 takes char ** for refspecs it does not modify */
+	static char heads[] = "+refs/heads/*:" INCOMING "heads/*",
+	            tags[] = "+refs/tags/*:" INCOMING "tags/*",
+	            imported[] = "+" IMPORTED "*:" INCOMING "imported/*";
+	char *list[] = {heads, tags, imported};
+	git_strarray specs = {list, 3};
+	git_reference_iterator *it = NULL;
+	git_remote *r = NULL;
+	json_t *updates = json_array(), *u; /* [{ref, id, old}] applied once all is checked */
+	struct snap_transport t;
+	const char *name;
+	size_t i;
+	int error;
+
+	SNAP_ASSERT_ARG(st && remote);
+	if (!updates)
+		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+	if ((error = snap_store__write_lock(st, err)) < 0) {
+		json_decref(updates);
+		return error;
+	}
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	if ((error = remote_for(&r, st, remote, err)) < 0)
+		goto done;
+	snap_store__callbacks(&fo.callbacks, &t, st, git_remote_url(r));
+	drop_incoming(st);
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	fo.update_fetchhead = 0;
+	if (git_remote_fetch(r, &specs, &fo, "pcisnap pull") < 0) {
+		error = snap_store__git_fail(err, SNAP_ERROR, "cannot pull from", remote);
+		goto done;
+	}
+	/* 1. every branch, and every host's imported history: a host name, a continuation of the
+	 * local history, valid commits */
+	for (int ns = 0; ns < 2 && !error; ns++) {
+		const char *in = ns ? INCOMING "imported/" : INCOMING "heads/";
+		const char *local = ns ? IMPORTED : "refs/heads/";
+		char glob[128];
+
+		snprintf(glob, sizeof(glob), "%s*", in);
+		if (git_reference_iterator_glob_new(&it, st->repo, glob) < 0) {
+			error = snap_store__git_fail(err, SNAP_ERROR,
+			                             "cannot read what was pulled from", remote);
+			goto done;
+		}
+		while (git_reference_next_name(&name, it) == 0) {
+			const char *host = name + strlen(in);
+			char ref[300];
+			git_oid tip;
+
+			if (git_reference_name_to_id(&tip, st->repo, name) < 0) {
+				error = snap_store__git_fail(err, SNAP_ERROR,
+				                             "cannot read pulled branch", host);
+				break;
+			}
+			if ((error = verify_pulled_branch(st, local, host, &tip, err)) < 0)
+				break;
+			if (error == 1) {
+				error = 0;
+				continue;
+			}
+			snprintf(ref, sizeof(ref), "%s%s", local, host);
+			json_array_append_new(updates, json_pack("{s:s, s:s}", "ref", ref, "id",
+			                                         git_oid_tostr_s(&tip)));
+		}
+		git_reference_iterator_free(it);
+		it = NULL;
+	}
+	if (error < 0)
+		goto done;
+	/* 2. every tag: HOST/LABEL naming a snapshot of that host's (pulled) history */
+	if (git_reference_iterator_glob_new(&it, st->repo, INCOMING "tags/*") < 0) {
+		error = snap_store__git_fail(err, SNAP_ERROR, "cannot read what was pulled from",
+		                             remote);
+		goto done;
+	}
+	while (git_reference_next_name(&name, it) == 0) {
+		const char *tag = name + strlen(INCOMING "tags/"), *slash = strchr(tag, '/');
+		char host[256], head[300], ihead[300], ref[300];
+		git_oid id, have;
+		int rc;
+
+		if (!slash || (size_t)(slash - tag) >= sizeof(host)) {
+			error = snap_error__set(err, SNAP_EINVALID,
+			                        "refusing pulled tag '%s': not HOST/LABEL", tag);
+			break;
+		}
+		snprintf(host, sizeof(host), "%.*s", (int)(slash - tag), tag);
+		snprintf(head, sizeof(head), INCOMING "heads/%s", host);
+		snprintf(ihead, sizeof(ihead), INCOMING "imported/%s", host);
+		if (!snap_store__valid_name(host) || !snap_store__valid_name(slash + 1) ||
+		    git_reference_name_to_id(&id, st->repo, name) < 0 ||
+		    (!in_history(st, head, &id) && !in_history(st, ihead, &id))) {
+			error =
+			    snap_error__set(err, SNAP_EINVALID,
+			                    "refusing pulled tag '%s': not a label of a snapshot "
+			                    "in the history of host '%s'",
+			                    tag, host);
+			break;
+		}
+		snprintf(ref, sizeof(ref), "refs/tags/%s", tag);
+		rc = git_reference_name_to_id(&have, st->repo, ref);
+		if (rc == 0 && !git_oid_equal(&have, &id)) {
+			error =
+			    snap_error__set(err, SNAP_EINVALID,
+			                    "refusing to pull label '%s': here it names another "
+			                    "snapshot (labels never move)",
+			                    tag);
+			break;
+		}
+		if (rc != 0)
+			json_array_append_new(updates, json_pack("{s:s, s:s}", "ref", ref, "id",
+			                                         git_oid_tostr_s(&id)));
+	}
+	git_reference_iterator_free(it);
+	it = NULL;
+	if (error < 0)
+		goto done;
+	/* 3. everything checked: move the local refs (fast-forward, compare-and-swap) */
+	json_array_foreach (updates, i, u) {
+		const char *ref = snap_json__str(u, "ref");
+		git_reference *out = NULL;
+		git_oid id, old;
+		int rc, had;
+
+		git_oid_fromstr(&id, snap_json__str(u, "id"));
+		had = git_reference_name_to_id(&old, st->repo, ref) == 0;
+		if (had && git_oid_equal(&old, &id))
+			continue;
+		rc = git_reference_create_matching(&out, st->repo, ref, &id, had, had ? &old : NULL,
+		                                   "pcisnap pull");
+		git_reference_free(out);
+		if (rc < 0) {
+			error = snap_store__git_fail(err, SNAP_ERROR, "cannot update", ref);
+			goto done;
+		}
+		snap_store__report_ref(st, ref, had ? &old : NULL, &id);
+	}
+done:
+	if (r)
+		snap_store__callbacks_release(&t);
+	git_reference_iterator_free(it);
+	drop_incoming(st);
+	json_decref(updates);
+	git_remote_free(r);
+	return error;
+}
