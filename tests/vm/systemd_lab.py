@@ -253,6 +253,10 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     src = os.path.dirname(os.path.dirname(here))
     pcisnap = os.path.abspath(args.pcisnap)
+    if pcisnap.startswith(("/tmp/", "/var/tmp/")):
+        # the units run with PrivateTmp=yes: the guest's service would not see the binary
+        sys.exit(f"systemd_lab.py: {pcisnap} is under a temporary directory, which "
+                 "pcisnap-boot.service's PrivateTmp=yes hides; use a build tree elsewhere")
     kver = args.kernel_version or sorted(os.path.basename(k)[len("vmlinuz-"):] for k in glob.glob("/boot/vmlinuz-*"))[-1]
     kernel = f"/boot/vmlinuz-{kver}"
     out = os.path.abspath(args.out)
