@@ -520,7 +520,61 @@ def nic_82579_quirk():
     return h
 
 
-BASE = {"pve-intel": pve_intel, "ryzen-usb-noflr": ryzen_usb_noflr,
+def nic_split():
+    """pve-intel with an Intel I350-T4 (8086:1521) split between a firewall VM and the host, as
+    OPNsense/pfSense-on-Proxmox users run it: port 0 passed to VM 102 (bound to vfio-pci by
+    Proxmox when the VM starts; all four ports share one device id, so no vfio-pci ids), ports
+    1-3 on igb for the host's bridges. Four IOMMU groups: the root port has ACS and
+    pci_quirk_mf_endpoint_acs() isolates the I350's functions (Linux 6.1 drivers/pci/quirks.c);
+    each port resets by FLR. Sound: no FAIL (tests/golden/check/nic-split/SOURCE.md)."""
+    h = pve_intel()
+    h["devices"].append(dev("0000:00:1d.0", "8086:06b0", "060400", type="root_port", mf=True,
+                            secondary=4, subordinate=4, acs=ACS_FULL, driver="pcieport",
+                            group=10, link=L8x4))
+    for fn in range(4):
+        h["devices"].append(dev("0000:04:00.%d" % fn, "8086:1521", "020000", sub="8086:5001",
+                                rev="01", mf=True, parent="0000:00:1d.0", flr=True,
+                                reset_method="flr",
+                                driver="vfio-pci" if fn == 0 else "igb",
+                                module="vfio_pci" if fn == 0 else "igb", group=11 + fn,
+                                link=L8x4))
+    h["modules"] = sorted(h["modules"] + ["igb"])
+    h["pve"]["102"] = "cores: 2\nhostpci0: 0000:04:00.0\nmemory: 4096\nname: opnsense\n"
+    return h
+
+
+def nic_split_noflr():
+    """nic-split with a card whose functions have no FLR (the kernel's reset_method is empty
+    for a multifunction device without FLR or PM reset): vfio-pci can reset port 0 only with the
+    whole bus, which the host's ports share."""
+    h = nic_split()
+    for fn in range(4):
+        d = by_bdf(h, "0000:04:00.%d" % fn)
+        d["flr"], d["reset_method"] = False, ""
+    return h
+
+
+def nic_split_flr_lost():
+    """nic-split on a new kernel that no longer resets the host's port 0000:04:00.3 by FLR (it
+    lost the FLR bit after a firmware update): a host device, not the VM's, so harmless; under
+    the slot rule it counted as a passthrough device's lost reset (isolation_loss)."""
+    h = nic_split()
+    d = by_bdf(h, "0000:04:00.3")
+    d["flr"], d["reset_method"] = False, "pm"
+    return h
+
+
+def libvirt_unmanaged():
+    """libvirt-managed, but db01's hostdev says managed='no' (the operator is to run `virsh
+    nodedev-detach` first, libvirt's formatdomain "managed"): nothing binds the VF at the VM's
+    start, so the VM fails to start with the VF on mlx5_core."""
+    h = libvirt_managed()
+    h["libvirt"]["db01.xml"] = h["libvirt"]["db01.xml"].replace("managed='yes'", "managed='no'")
+    return h
+
+
+BASE = {"libvirt-unmanaged": libvirt_unmanaged, "nic-split": nic_split, "nic-split-noflr": nic_split_noflr,
+        "nic-split-flr-lost": nic_split_flr_lost, "pve-intel": pve_intel, "ryzen-usb-noflr": ryzen_usb_noflr,
         "nic-82579-flr": nic_82579_flr, "libvirt-managed": libvirt_managed, "nic-82579-quirk": nic_82579_quirk, "amd-epyc": amd_epyc, "consumer-noacs": consumer_noacs,
         "ir-off": ir_off, "vtd-off": vtd_off, "bios-gpu-functions": bios_gpu_functions,
         "kernel-no-vfio": kernel_no_vfio, "acs-override": acs_override,

@@ -9,6 +9,8 @@
 #include "model/model.h"
 #include "util/util.h"
 
+enum snap_tristate { SNAP_NO = 0, SNAP_YES = 1, SNAP_UNKNOWN = 2 };
+
 /*
  * intremap.c: interrupt remapping as a verdict ("enabled", "disabled" or "unknown") from the
  * collected signals, strongest first: the chips of /proc/interrupts (what the kernel set up),
@@ -26,12 +28,20 @@ json_t *snap_passthrough__compute(const json_t *root);
 json_t *snap_passthrough__covered(const json_t *root);
 /* Does a vfio-pci id ("vvvv:dddd[:sv:sd...]") match this device object? */
 bool snap_passthrough__id_matches(const char *id, const json_t *dev);
+/* Whether the kernel resets a device without its bus (a per-function reset method). */
+enum snap_tristate snap_passthrough__resets_alone(const json_t *dev);
+/* Whether a VM's start binds the device to vfio-pci: YES when a VM that does names it (Proxmox,
+ * libvirt managed='yes'), NO when only VMs that do not name it, UNKNOWN when no VM names it. */
+enum snap_tristate snap_passthrough__vm_binds(const json_t *root, const char *bdf);
+/* Whether another function of the same slot shares a passthrough device's fate, and how. */
+enum snap_fate { SNAP_FATE_NONE, SNAP_FATE_GROUP, SNAP_FATE_RESET };
+enum snap_fate snap_passthrough__shares_fate(const json_t *dev, const json_t *other);
+/* The reason given to a function that shares only a passthrough device's reset, then its bdf. */
+#define SNAP_PT_RESET_SIBLING "function reset with "
 /*
  * topo.c: an index over a snapshot's devices for identity matching and implied grouping.
  * Invariant: dev[i].parent is an index into dev or -1; index order is the snapshot's (by BDF).
  */
-enum snap_tristate { SNAP_NO = 0, SNAP_YES = 1, SNAP_UNKNOWN = 2 };
-
 struct snap_topo_dev {
 	const json_t *obj; /* borrowed from the snapshot */
 	const char *bdf;   /* borrowed */

@@ -51,6 +51,80 @@ static bool host_owned(const json_t *d)
 	return !(cls && !strncmp(cls, "0604", 4)); /* bridges are fine in a group */
 }
 
+/*
+ * The other functions of passthrough device i's slot that stay with the host. One in the same
+ * IOMMU group is group_viable's FAIL; with no groups to tell them apart, they are taken to share
+ * the device's fate (FAIL). Functions the kernel isolates may stay with the host when the device
+ * resets on its own (a per-function reset method); otherwise vfio-pci can reset it only with its
+ * bus (vfio_pci_dev_set_hot_reset() needs every device there), which they block (WARN).
+ */
+static void check_slot_functions(snap_check *c, json_t *checks, const snap_topo *t, int i)
+{
+	struct snap_topo_span m = snap_topo__slot_members(t, i);
+	const json_t *d = t->dev[i].obj, *gid = json_object_get(d, "iommu_group");
+	const char *bdf = t->dev[i].bdf;
+	snap_buf isolated = SNAP_BUF_INIT;
+	char *list;
+
+	for (size_t x = 0; x < m.n; x++) {
+		size_t k = (size_t)m.idx[x];
+		const json_t *o = t->dev[k].obj, *go = json_object_get(o, "iommu_group");
+
+		if ((int)k == i || snap_json__str(o, "physfn") || !host_owned(o))
+			continue;
+		if (!json_is_integer(gid) || !json_is_integer(go))
+			add(c, checks, SNAP_CHECK_FAIL, "slot_functions", bdf,
+			    "function %s of the same slot is bound to host driver %s and no "
+			    "IOMMU group tells them apart: bind every function of the card to "
+			    "vfio-pci",
+			    t->dev[k].bdf, snap_json__str(o, "driver"));
+		else if (json_integer_value(go) != json_integer_value(gid))
+			snap_buf__printf(&isolated, "%s%s (%s, group %" JSON_INTEGER_FORMAT ")",
+			                 isolated.len ? ", " : "", t->dev[k].bdf,
+			                 snap_json__str(o, "driver"), json_integer_value(go));
+		/* the same group: group_viable says it */
+	}
+	if (!isolated.len)
+		return;
+	list = snap_buf__detach(&isolated);
+	switch (snap_passthrough__resets_alone(d)) {
+	case SNAP_YES:
+		add(c, checks, SNAP_CHECK_PASS, "slot_functions", bdf,
+		    "the card's other functions %s stay with the host: the kernel isolates them "
+		    "and resets %s on its own",
+		    list ? list : "", bdf);
+		break;
+	case SNAP_NO:
+		add(c, checks, SNAP_CHECK_WARN, "slot_functions", bdf,
+		    "%s has no reset of its own: vfio-pci resets it with its bus, which fails "
+		    "while %s stay with the host; bind them to vfio-pci too if the VM needs a "
+		    "clean reset",
+		    bdf, list ? list : "");
+		break;
+	case SNAP_UNKNOWN:
+		add(c, checks, SNAP_CHECK_WARN, "slot_functions", bdf,
+		    "the card's other functions %s stay with the host, isolated by the kernel; "
+		    "whether %s resets without them is unknown (collect as root)",
+		    list ? list : "", bdf);
+		break;
+	}
+	free(list);
+}
+
+/* A function in the passthrough set only for sharing a device's reset: check_slot_functions()
+ * of that device speaks for it. */
+static bool reset_sibling_only(const json_t *reasons)
+{
+	const json_t *r;
+	size_t x;
+
+	json_array_foreach (reasons, x, r)
+		if (strncmp(json_string_value(r), SNAP_PT_RESET_SIBLING,
+		            strlen(SNAP_PT_RESET_SIBLING)))
+			return false;
+	return json_array_size(reasons) > 0;
+}
+
 /* Does a reset_method list name this method? */
 static bool has_method(const json_t *rm, const char *name)
 {
@@ -370,7 +444,7 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		const json_t *d, *gid, *rm;
 		char lbl[512];
 
-		if (i < 0)
+		if (i < 0 || reset_sibling_only(reasons))
 			continue;
 		d = t.dev[i].obj;
 		snap_topo__label(&t, i, lbl, sizeof(lbl));
@@ -452,22 +526,9 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 				break;
 			}
 		}
-		/* functions of the slot bound together */
-		if (!snap_json__str(d, "physfn")) {
-			struct snap_topo_span m = snap_topo__slot_members(&t, i);
-
-			for (size_t x = 0; x < m.n; x++) {
-				size_t k = (size_t)m.idx[x];
-				const json_t *o = t.dev[k].obj;
-
-				if ((int)k == i || snap_json__str(o, "physfn") || !host_owned(o))
-					continue;
-				add(c, checks, SNAP_CHECK_FAIL, "slot_functions", bdf,
-				    "function %s of the same slot is bound to host driver %s: bind "
-				    "every function of the card to vfio-pci",
-				    t.dev[k].bdf, snap_json__str(o, "driver"));
-			}
-		}
+		/* functions of the card: those that share its fate must go with it */
+		if (!snap_json__str(d, "physfn"))
+			check_slot_functions(c, checks, &t, i);
 		/* reset */
 		rm = json_object_get(d, "reset_methods");
 		if (json_is_true(json_object_get(d, "flr")))
@@ -529,6 +590,7 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			bool at_boot = ids || bound_at_boot(d);
 			bool loaded = json_is_true(
 			    json_object_get(json_object_get(vfio, "modules"), "vfio_pci"));
+			enum snap_tristate binds = snap_passthrough__vm_binds(root, bdf);
 
 			if (!loaded && at_boot)
 				add(c, checks, SNAP_CHECK_FAIL, "vfio_binding", bdf,
@@ -536,30 +598,43 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 				    "to the "
 				    "initramfs");
 			else if (!loaded)
-				/* named by a VM only: libvirt's managed hostdev (its default) and
-				 * Proxmox load vfio-pci and bind the device when the VM starts */
+				/* named by a VM only: libvirt's managed hostdev and Proxmox load
+				 * vfio-pci and bind the device when the VM starts */
 				add(c, checks, SNAP_CHECK_WARN, "vfio_binding", bdf,
-				    "%s: driver %s; vfio-pci is not loaded yet: the VM's start "
-				    "binds "
-				    "it (libvirt managed='yes', Proxmox); for binding at boot, add "
-				    "its id to 'options vfio-pci ids='",
-				    lbl, drv ? drv : "none");
+				    "%s: driver %s; vfio-pci is not loaded yet: %s", lbl,
+				    drv ? drv : "none",
+				    binds == SNAP_NO
+				        ? "the VM names it with managed='no', so nothing binds it: "
+				          "set managed='yes', or add its id to 'options vfio-pci "
+				          "ids='"
+				        : "the VM's start binds it (libvirt managed='yes', "
+				          "Proxmox); for binding at boot, add its id to 'options "
+				          "vfio-pci ids='");
 			else if (drv && strcmp(drv, "vfio-pci") && strcmp(drv, "pci-stub"))
-				add(c, checks, ids ? SNAP_CHECK_FAIL : SNAP_CHECK_WARN,
+				add(c, checks,
+				    ids                  ? SNAP_CHECK_FAIL
+				    : binds == SNAP_YES ? SNAP_CHECK_PASS
+				                         : SNAP_CHECK_WARN,
 				    "vfio_binding", bdf, "%s is bound to host driver %s%s", lbl,
 				    drv,
 				    ids ? " although vfio-pci.ids lists it: the host driver won "
 				          "the race "
 				          "(softdep <driver> pre: vfio-pci)"
-				        : "; it will be rebound at VM start (no vfio-pci id covers "
-				          "it)");
+				    : binds == SNAP_YES
+				        ? " until its VM starts and binds it to vfio-pci "
+				          "(libvirt managed='yes', Proxmox)"
+				        : "; nothing binds it to vfio-pci before its VM starts "
+				          "(no vfio-pci id covers it, no VM binds it)");
 			else
-				add(c, checks, ids ? SNAP_CHECK_PASS : SNAP_CHECK_WARN,
+				add(c, checks,
+				    ids || binds == SNAP_YES ? SNAP_CHECK_PASS : SNAP_CHECK_WARN,
 				    "vfio_binding", bdf, "%s: driver %s; %s", lbl,
 				    drv ? drv : "none",
 				    ids ? "covered by the vfio-pci ID list"
-				        : "not covered by any vfio-pci id (bound by hand or at VM "
-				          "start)");
+				    : binds == SNAP_YES
+				        ? "bound by its VM's start (libvirt managed='yes', Proxmox)"
+				        : "not covered by any vfio-pci id and bound by no VM's start: "
+				          "bound by hand, lost at the next boot");
 		}
 	}
 	if (!json_object_size(pt))

@@ -2,8 +2,9 @@
 /*
  * Passthrough devices (CONTRACT.md "Diff classes"): devices bound to vfio-pci or pci-stub, named
  * by a VM configuration (Proxmox hostpci*, libvirt <hostdev>), or matched by a vfio-pci id from
- * the command line, modprobe.d or the live module; plus the other functions of their slot,
- * which share their fate (a GPU's audio function must follow the GPU).
+ * the command line, modprobe.d or the live module; plus the other functions of their slot
+ * that share their fate (a GPU's audio function must follow the GPU): those in the same IOMMU
+ * group or the same reset scope (docs/classification.md, "Functions of one card").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,65 @@ bool snap_passthrough__id_matches(const char *id, const json_t *dev)
 		match = false;
 	free(dup);
 	return match;
+}
+
+/*
+ * Whether the kernel resets DEV without touching the other devices of its bus. Of the methods in
+ * pci_reset_fn_methods[] (drivers/pci/pci.c), only "bus" (pci_reset_bus_function(): a slot or
+ * secondary bus reset) reaches other functions; vfio-pci falls back to a hot reset of the whole
+ * slot or bus (vfio_pci_dev_set_hot_reset()) when a device has none of the others.
+ */
+enum snap_tristate snap_passthrough__resets_alone(const json_t *dev)
+{
+	static const char *const own[] = {"device_specific", "acpi", "flr", "af_flr", "pm"};
+	const json_t *rm = json_object_get(dev, "reset_methods");
+
+	if (json_is_array(rm)) {
+		for (size_t i = 0; i < SNAP_ARRAY_SIZE(own); i++)
+			if (snap_json__has_string(rm, own[i]))
+				return SNAP_YES;
+		return SNAP_NO;
+	}
+	/* a kernel without reset_method (before 5.15): FLR is a reset of its own */
+	return json_is_true(json_object_get(dev, "flr")) ? SNAP_YES : SNAP_UNKNOWN;
+}
+
+/*
+ * How function OTHER of the same slot shares DEV's fate (CONTRACT "Passthrough devices"):
+ * SNAP_FATE_GROUP when the kernel puts them in one IOMMU group (get_pci_function_alias_group()
+ * found no ACS or quirk between them) or no group tells them apart; SNAP_FATE_RESET when they are
+ * isolated but DEV is reset only with its bus (no per-function reset: vfio-pci's hot reset takes
+ * every device there); SNAP_FATE_NONE for functions the kernel isolates, DEV resetting alone (a
+ * four-port NIC split between a VM and the host, pci_quirk_mf_endpoint_acs()).
+ */
+enum snap_fate snap_passthrough__shares_fate(const json_t *dev, const json_t *other)
+{
+	const json_t *ga = json_object_get(dev, "iommu_group"),
+	             *gb = json_object_get(other, "iommu_group");
+
+	if (!json_is_integer(ga) || !json_is_integer(gb) ||
+	    json_integer_value(ga) == json_integer_value(gb))
+		return SNAP_FATE_GROUP;
+	return snap_passthrough__resets_alone(dev) == SNAP_YES ? SNAP_FATE_NONE
+	                                                       : SNAP_FATE_RESET;
+}
+
+enum snap_tristate snap_passthrough__vm_binds(const json_t *root, const char *bdf)
+{
+	enum snap_tristate named = SNAP_UNKNOWN;
+	const json_t *vm, *hd, *b;
+	size_t i, j, k;
+
+	json_array_foreach (json_object_get(root, "vms"), i, vm)
+		json_array_foreach (json_object_get(vm, "hostdevs"), j, hd)
+			json_array_foreach (json_object_get(hd, "devices"), k, b) {
+				if (strcmp(json_string_value(b), bdf))
+					continue;
+				if (!json_is_false(json_object_get(hd, "managed")))
+					return SNAP_YES;
+				named = SNAP_NO;
+			}
+	return named;
 }
 
 static void add_reason(json_t *pt, const char *bdf, const char *reason)
@@ -165,7 +225,8 @@ json_t *snap_passthrough__compute(const json_t *root)
 		}
 	}
 	/*
-	 * siblings: the other functions of each passthrough device's slot. SR-IOV VFs are
+	 * siblings: the other functions of each passthrough device's slot that share its fate
+	 * (snap_passthrough__shares_fate()). SR-IOV VFs are
 	 * functions of their own (reached through ARI, isolated by the PF's ACS), so a VF does not
 	 * pull in its PF or the other VFs, nor is it pulled in by them.
 	 */
@@ -195,17 +256,29 @@ json_t *snap_passthrough__compute(const json_t *root)
 		}
 		json_object_foreach (direct, bdf, v) {
 			const char *dot = strrchr(bdf, '.');
+			const json_t *self = NULL;
+			enum snap_fate fate;
 			char slot[32];
 
 			if (!dot || json_object_get(vfs, bdf))
 				continue;
 			snprintf(slot, sizeof(slot), "%.*s", (int)(dot - bdf), bdf);
+			json_array_foreach (json_object_get(slots, slot), i, d)
+				if (!strcmp(snap_json__str(d, "bdf"), bdf))
+					self = d;
 			json_array_foreach (json_object_get(slots, slot), i, d) {
 				const char *other = snap_json__str(d, "bdf");
 
 				if (!strcmp(other, bdf) || json_object_get(direct, other))
 					continue;
-				snprintf(reason, sizeof(reason), "function of the slot of %s", bdf);
+				fate = self ? snap_passthrough__shares_fate(self, d)
+				            : SNAP_FATE_GROUP;
+				if (fate == SNAP_FATE_NONE)
+					continue;
+				snprintf(reason, sizeof(reason),
+				         fate == SNAP_FATE_RESET ? SNAP_PT_RESET_SIBLING "%s"
+				                                 : "function of the slot of %s",
+				         bdf);
 				add_reason(pt, other, reason);
 			}
 		}

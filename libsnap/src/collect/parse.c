@@ -455,9 +455,12 @@ json_t *snap_parse__proxmox(const char *text, const char *id, const char *file)
 		{
 			char *opts = snap_buf__detach(&rest);
 
-			dev = json_pack("{s:s, s:o, s:o, s:o}", "key", key, "addresses", addrs,
+			/* qemu-server binds every hostpci device to vfio-pci when the VM
+			 * starts (PVE::QemuServer::PCI::prepare_pci_device()) */
+			dev = json_pack("{s:s, s:o, s:o, s:o, s:b}", "key", key, "addresses", addrs,
 			                "mapping", snap_json__str_or_null(mapping), "options",
-			                snap_json__str_or_null(opts && *opts ? opts : NULL));
+			                snap_json__str_or_null(opts && *opts ? opts : NULL),
+			                "managed", 1);
 			free(opts);
 		}
 		if (dev)
@@ -540,6 +543,9 @@ json_t *snap_parse__libvirt(const char *text, const char *file)
 	devs = json_array();
 	for (d = child(root, "devices") ? child(root, "devices")->children : NULL; d; d = d->next) {
 		char key[32], bdf[32];
+		/* libvirt detaches the device from its host driver when the domain starts only
+		 * with managed='yes' (virHostdevPreparePCIDevices()); omitted means no */
+		bool managed = attr_is(d, "managed", "yes");
 
 		if (d->type != XML_ELEMENT_NODE)
 			continue;
@@ -555,8 +561,9 @@ json_t *snap_parse__libvirt(const char *text, const char *file)
 		} else {
 			continue;
 		}
-		json_array_append_new(devs, json_pack("{s:s, s:[s], s:n, s:n}", "key", key,
-		                                      "addresses", bdf, "mapping", "options"));
+		json_array_append_new(devs,
+		                      json_pack("{s:s, s:[s], s:n, s:n, s:b}", "key", key, "addresses",
+		                                bdf, "mapping", "options", "managed", managed));
 	}
 	{
 		char *n = vm_name ? strdup((const char *)vm_name) : NULL;
