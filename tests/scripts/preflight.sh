@@ -333,6 +333,28 @@ if [ "$real" = 1 ]; then
 	no_leftovers truncated
 fi
 
+if [ "$real" = 1 ]; then
+	# the command line by the kernel's own parsers, on an AMD host (amd-epyc): intel_iommu= means
+	# nothing to it, amd_iommu=off anywhere turns it off, intel_iommu=on then igfx_off stays on
+	RA=$T/root-amd
+	$MKROOT amd-epyc "$RA" >/dev/null
+	mkdir -p "$RA/lib/modules/$KVER" && cp /lib/modules/"$KVER"/modules.* "$RA/lib/modules/$KVER/"
+	pfa() { # NAME CMDLINE: preflight of the AMD root with this next command line
+		"$PCISNAP" preflight --root "$RA" --format json --initramfs "$T/good.img" \
+			--kernel "$KVER" --cmdline "$2" >"$T/$1.json" 2>"$T/$1.err" || true
+	}
+	pfa amd-intel-off "amd_iommu=on intel_iommu=off iommu=pt"
+	expect amd-intel-off "intel_iommu=off on an AMD host: no cmdline FAIL" 'not check("cmdline", "FAIL")'
+	pfa amd-off-later "iommu=pt amd_iommu=off amd_iommu=fullflush"
+	expect amd-off-later "amd_iommu=off then amd_iommu=fullflush: still off (FAIL)" \
+		'any("amd_iommu=off" in m for m in check("cmdline", "FAIL"))'
+	pf 0 intel-igfx-off --initramfs "$T/good.img" --cmdline "quiet intel_iommu=on iommu=pt intel_iommu=igfx_off"
+	expect intel-igfx-off "intel_iommu=on then intel_iommu=igfx_off: on (PASS)" 'not check("cmdline", "FAIL")'
+	pf 1 intel-on-then-off --initramfs "$T/good.img" --cmdline "quiet intel_iommu=on iommu=pt intel_iommu=off"
+	expect intel-on-then-off "intel_iommu=on then intel_iommu=off: off (FAIL)" \
+		'any("intel_iommu=off is last" in m for m in check("cmdline", "FAIL"))'
+fi
+
 # usage errors: exit 2 and one line
 rc=0
 "$PCISNAP" preflight --root "$R" --kernel 9.9.9-none >/dev/null 2>"$T/err" || rc=$?

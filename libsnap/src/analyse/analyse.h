@@ -20,6 +20,19 @@ enum snap_tristate { SNAP_NO = 0, SNAP_YES = 1, SNAP_UNKNOWN = 2 };
 const char *snap_intremap__verdict(json_t *evidence, const json_t *interrupts, const json_t *log,
                                    const json_t *opts);
 
+/*
+ * cmdline.c: what the recorded command-line options make the kernel do (Linux 6.1's parsers:
+ * items walked in order, prefix matches), and the settings that weaken passthrough.
+ */
+enum snap_tristate snap_cmdline__intel_iommu(const json_t *opts); /* YES on, NO off */
+bool snap_cmdline__amd_iommu_off(const json_t *opts);
+bool snap_cmdline__iommu_off(const json_t *opts);
+enum snap_tristate snap_cmdline__intremap(const json_t *opts); /* YES on, NO off */
+/* The IOMMU of this vendor ("intel", "amd", NULL = either) turned off; *why names the option. */
+bool snap_cmdline__iommu_disabled(const json_t *opts, const char *vendor, const char **why);
+/* [{option, value, why}] of the options that weaken passthrough on this vendor's host. */
+json_t *snap_cmdline__risky(const json_t *opts, const char *vendor);
+
 /* passthrough.c: which devices a snapshot passes (or means to pass) to VMs, and why. */
 /* Object bdf -> [reason strings]; the contract's definition, siblings in the slot included. */
 json_t *snap_passthrough__compute(const json_t *root);

@@ -135,41 +135,81 @@ static json_t *split_list(const char *s, const char *seps)
 	return arr;
 }
 
+/*
+ * Every value of parameter name, in order, joined by commas (a bare flag adds ""; with alias,
+ * a bare alias adds alias_value at its place); NULL if absent. For the options whose kernel
+ * parser walks the comma-separated items of each occurrence and keeps what they set
+ * (intel_iommu_setup(), parse_amd_iommu_options(), iommu_setup(), setup_irqremap()): the
+ * joined list has the effect of all the occurrences.
+ */
+static char *cmdline_joined(const json_t *tokens, const char *name, const char *alias,
+                            const char *alias_value)
+{
+	snap_buf b = SNAP_BUF_INIT;
+	bool present = false;
+	size_t i;
+	json_t *t;
+
+	json_array_foreach (tokens, i, t) {
+		const char *k = snap_json__str(t, "key"), *v = snap_json__str(t, "value");
+
+		if (k && param_eq(k, name))
+			v = v ? v : "";
+		else if (k && alias && param_eq(k, alias) && !v)
+			v = alias_value;
+		else
+			continue;
+		snap_buf__printf(&b, "%s%s", present ? "," : "", v);
+		present = true;
+	}
+	if (!present)
+		return NULL;
+	return b.len ? snap_buf__detach(&b) : (snap_buf__release(&b), strdup(""));
+}
+
 json_t *snap_parse__cmdline_options(const json_t *tokens)
 {
-	static const char *const raw[] = {
-	    "intel_iommu",
-	    "amd_iommu",
-	    "iommu",
+	/* the last occurrence decides (module and core parameters, kstrtobool early params) */
+	static const char *const last[] = {
 	    "iommu.passthrough",
 	    "iommu.strict",
-	    "intremap",
 	    "pcie_acs_override",
 	    "vfio_iommu_type1.allow_unsafe_interrupts",
 	    "vfio.enable_unsafe_noiommu_mode",
-	    "pci",
-	    "pcie_aspm",
-	    "pcie_ports",
 	};
-	static const char *const lists[] = {"vfio-pci.ids", "modprobe.blacklist",
-	                                    "module_blacklist"};
+	/* every occurrence counts, item by item, in order */
+	static const char *const joined[] = {"intel_iommu", "amd_iommu", "iommu",    "intremap",
+	                                     "pci",         "pcie_aspm", "pcie_ports"};
 	json_t *o = json_object();
 	bool present;
 	const char *v;
 
 	if (!o)
 		return NULL;
-	for (size_t i = 0; i < SNAP_ARRAY_SIZE(raw); i++) {
-		v = cmdline_last(tokens, raw[i], &present);
-		json_object_set_new(o, raw[i], present ? json_string(v) : json_null());
+	for (size_t i = 0; i < SNAP_ARRAY_SIZE(last); i++) {
+		v = cmdline_last(tokens, last[i], &present);
+		json_object_set_new(o, last[i], present ? json_string(v) : json_null());
 	}
-	/* The legacy x86 "nointremap" flag means intremap=off. */
-	cmdline_last(tokens, "nointremap", &present);
-	if (present && json_is_null(json_object_get(o, "intremap")))
-		json_object_set_new(o, "intremap", json_string("off"));
-	for (size_t i = 0; i < SNAP_ARRAY_SIZE(lists); i++) {
-		v = cmdline_last(tokens, lists[i], &present);
-		json_object_set_new(o, lists[i], present ? split_list(v, ",") : json_null());
+	for (size_t i = 0; i < SNAP_ARRAY_SIZE(joined); i++) {
+		/* the legacy x86 "nointremap" flag is intremap=off at its place */
+		bool ir = !strcmp(joined[i], "intremap");
+		char *all = cmdline_joined(tokens, joined[i], ir ? "nointremap" : NULL, "off");
+
+		json_object_set_new(o, joined[i], all ? json_string(all) : json_null());
+		free(all);
+	}
+	/* vfio-pci.ids and module_blacklist are string parameters: the last one is kept */
+	v = cmdline_last(tokens, "vfio-pci.ids", &present);
+	json_object_set_new(o, "vfio-pci.ids", present ? split_list(v, ",") : json_null());
+	v = cmdline_last(tokens, "module_blacklist", &present);
+	json_object_set_new(o, "module_blacklist", present ? split_list(v, ",") : json_null());
+	/* libkmod adds each modprobe.blacklist= item to its blacklist
+	 * (kmod_config_parse_kcmdline()): all of them apply */
+	{
+		char *all = cmdline_joined(tokens, "modprobe.blacklist", NULL, NULL);
+
+		json_object_set_new(o, "modprobe.blacklist", all ? split_list(all, ",") : json_null());
+		free(all);
 	}
 	return o;
 }

@@ -593,18 +593,6 @@ static void predict_device(struct pf *p, const char *bdf, const json_t *reasons,
 	json_decref(cands_init);
 }
 
-/* "on" among the comma-separated values of an option */
-static bool has_value(const char *v, const char *want)
-{
-	char *dup = v ? strdup(v) : NULL, *save = NULL;
-	bool found = false;
-
-	for (char *t = dup ? strtok_r(dup, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
-		found |= !strcmp(t, want);
-	free(dup);
-	return found;
-}
-
 static bool truthy(const char *v)
 {
 	return v && (!strcmp(v, "1") || !strcasecmp(v, "y") || !strcasecmp(v, "on") || !*v);
@@ -634,41 +622,38 @@ static void check_cmdline(struct pf *p, const json_t *bootcmd)
 		          json_is_true(json_object_get(bootcmd, "stale")) ? SNAP_CHECK_WARN
 		                                                          : SNAP_CHECK_PASS,
 		          "%s", json_string_value(note));
-	if (vendor && !strcmp(vendor, "intel") && has_value(OPT(cur, "intel_iommu"), "on") &&
-	    !has_value(OPT(n, "intel_iommu"), "on")) {
+	/* each option by the kernel's own parser, every occurrence counted (analyse/cmdline.c),
+	 * and only for the IOMMU this host has: intel_iommu= means nothing to an AMD host */
+	if (vendor && !strcmp(vendor, "intel") && snap_cmdline__intel_iommu(cur) == SNAP_YES &&
+	    snap_cmdline__intel_iommu(n) != SNAP_YES) {
 		const char *def = snap_json__str(p->kconfig, "CONFIG_INTEL_IOMMU_DEFAULT_ON");
 
-		if (def && !strcmp(def, "y") && !has_value(OPT(n, "intel_iommu"), "off"))
+		if (def && !strcmp(def, "y") && snap_cmdline__intel_iommu(n) != SNAP_NO)
 			add_check(
 			    p, "cmdline", NULL, SNAP_CHECK_PASS,
 			    "intel_iommu=on is not on the next command line (%s), and %s turns "
 			    "the IOMMU on by itself (CONFIG_INTEL_IOMMU_DEFAULT_ON=y)",
 			    src, p->release);
 		else
-			add_check(
-			    p, "cmdline", NULL, SNAP_CHECK_FAIL,
-			    "after reboot into %s the IOMMU will be off: intel_iommu=on is gone "
-			    "from the command line (%s); put it back and regenerate the boot "
-			    "entries",
-			    p->release, src);
-	} else if (has_value(OPT(n, "intel_iommu"), "off") &&
-	           !has_value(OPT(cur, "intel_iommu"), "off")) {
-		add_check(p, "cmdline", NULL, SNAP_CHECK_FAIL,
-		          "after reboot into %s the IOMMU will be off: intel_iommu=off on the "
-		          "command line (%s)",
-		          p->release, src);
+			add_check(p, "cmdline", NULL, SNAP_CHECK_FAIL,
+			          "after reboot into %s the IOMMU will be off: %s on the command "
+			          "line (%s); put intel_iommu=on back (last) and regenerate the "
+			          "boot entries",
+			          p->release,
+			          snap_cmdline__intel_iommu(n) == SNAP_NO ? "intel_iommu=off is last"
+			                                                  : "intel_iommu=on is gone",
+			          src);
+	} else {
+		const char *why_n = NULL, *why_c = NULL;
+
+		if (snap_cmdline__iommu_disabled(n, vendor, &why_n) &&
+		    !snap_cmdline__iommu_disabled(cur, vendor, &why_c))
+			add_check(p, "cmdline", NULL, SNAP_CHECK_FAIL,
+			          "after reboot into %s the IOMMU will be off: %s on the command "
+			          "line (%s)",
+			          p->release, why_n, src);
 	}
-	if (has_value(OPT(n, "amd_iommu"), "off") && !has_value(OPT(cur, "amd_iommu"), "off"))
-		add_check(p, "cmdline", NULL, SNAP_CHECK_FAIL,
-		          "after reboot into %s the AMD IOMMU will be off: amd_iommu=off on the "
-		          "command line (%s)",
-		          p->release, src);
-	if (has_value(OPT(n, "iommu"), "off") && !has_value(OPT(cur, "iommu"), "off"))
-		add_check(p, "cmdline", NULL, SNAP_CHECK_FAIL,
-		          "after reboot into %s the IOMMU will be off: iommu=off on the command "
-		          "line (%s)",
-		          p->release, src);
-	if (has_value(OPT(n, "intremap"), "off") && !has_value(OPT(cur, "intremap"), "off"))
+	if (snap_cmdline__intremap(n) == SNAP_NO && snap_cmdline__intremap(cur) != SNAP_NO)
 		add_check(p, "cmdline", NULL, SNAP_CHECK_FAIL,
 		          "after reboot into %s interrupt remapping will be off: intremap=off (or "
 		          "nointremap) on the command line (%s)",

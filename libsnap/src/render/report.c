@@ -22,36 +22,18 @@ static const char *tri(const json_t *v, const char *yes, const char *no)
 }
 
 /* Command-line tokens that weaken or disable isolation, or hide what pcisnap needs to see. */
-static void risky_flags(snap_buf *b, const json_t *opts)
+/* The command-line options that weaken passthrough (analyse/cmdline.c decides which). */
+static void risky_flags(snap_buf *b, const json_t *opts, const char *vendor)
 {
-	static const struct {
-		const char *key;   /* cmdline option */
-		const char *value; /* NULL = any value is risky */
-		const char *why;   /* one line for the operator */
-	} risky[] = {
-	    {"pcie_acs_override", NULL, "isolation asserted by the kernel, not the hardware"},
-	    {"vfio_iommu_type1.allow_unsafe_interrupts", "1", "MSI injection from guests possible"},
-	    {"vfio_iommu_type1.allow_unsafe_interrupts", "Y", "MSI injection from guests possible"},
-	    {"vfio.enable_unsafe_noiommu_mode", "1", "no DMA isolation at all"},
-	    {"vfio.enable_unsafe_noiommu_mode", "Y", "no DMA isolation at all"},
-	    {"intremap", "off", "interrupt remapping disabled"},
-	    {"intel_iommu", "off", "Intel IOMMU disabled"},
-	    {"amd_iommu", "off", "AMD IOMMU disabled"},
-	    {"iommu", "off", "IOMMU disabled"},
-	    {"pci", "nommconf", "extended config space (ACS) unreadable"},
-	};
-	int n = 0;
+	json_t *risky = snap_cmdline__risky(opts, vendor), *r;
+	size_t i;
 
-	for (size_t i = 0; i < SNAP_ARRAY_SIZE(risky); i++) {
-		const char *v = snap_json__str(opts, risky[i].key);
-
-		if (!v || (risky[i].value && !strstr(v, risky[i].value)))
-			continue;
-		snap_buf__printf(b, "  ! %s=%s: %s\n", risky[i].key, v, risky[i].why);
-		n++;
-	}
-	if (!n)
+	json_array_foreach (risky, i, r)
+		snap_buf__printf(b, "  ! %s=%s: %s\n", snap_json__str(r, "option"),
+		                 snap_json__str(r, "value"), snap_json__str(r, "why"));
+	if (!json_array_size(risky))
 		snap_buf__puts(b, "  none\n");
+	json_decref(risky);
 }
 
 static void render_text(snap_buf *b, const json_t *root)
@@ -158,7 +140,7 @@ static void render_text(snap_buf *b, const json_t *root)
 	    tri(json_object_get(io, "noiommu_mode"), "ON", "off"),
 	    snap_json__str(io, "acs_override") ? snap_json__str(io, "acs_override") : "none");
 	snap_buf__puts(b, "risky command-line flags\n");
-	risky_flags(b, json_object_get(k, "cmdline_options"));
+	risky_flags(b, json_object_get(k, "cmdline_options"), snap_json__str(io, "vendor"));
 	{
 		json_t *mods = json_object_get(vfio, "modules");
 		const char *m;
