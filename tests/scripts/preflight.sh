@@ -116,7 +116,7 @@ if [ "$real" = 1 ]; then
 $SOFTDEPS"
 	pf 0 good --initramfs "$T/good.img"
 	expect good "the HBA: vfio-pci from the initramfs, by the softdep" \
-		'dev("'$HBA'")["predicted"] == "vfio_pci" and dev("'$HBA'")["stage"] == "initramfs" and "softdep mpt3sas" in dev("'$HBA'")["how"]'
+		'dev("'$HBA'")["predicted"] == "vfio_pci" and dev("'$HBA'")["stage"] == "initramfs" and "modprobe mpt3sas loads vfio_pci first" in dev("'$HBA'")["how"]'
 	expect good "the GPU (nouveau blacklisted, nvidia absent): vfio-pci, loaded for the HBA" \
 		'dev("'$GPU'")["predicted"] == "vfio_pci" and dev("'$GPU'")["stage"] == "initramfs" and "no host driver claims it" in dev("'$GPU'")["how"]'
 	expect good "vfio, vfio_pci, vfio_iommu_type1 found in the image" \
@@ -169,6 +169,35 @@ softdep mpt3sas pre: vfio-pci"
 	pf 0 race --initramfs "$T/race.img"
 	expect race "WARN: snd_hda_intel and vfio-pci unordered in the initramfs" \
 		'dev("'$AUDIO'")["status"] == "WARN" and dev("'$AUDIO'")["race_with"] == "mpt3sas" and dev("'$AUDIO'")["predicted"] == "snd_hda_intel" and dev("'$HBA'")["predicted"] == "vfio_pci"'
+
+	# "softdep drm pre: vfio-pci", the widely copied recipe, with nouveau not blacklisted:
+	# libkmod fills the softdeps of every module of nouveau's dependency chain
+	# (__kmod_module_get_probe_list()), so modprobe nouveau loads vfio-pci before drm (modprobe
+	# -D shows it); without that softdep nouveau takes the GPU
+	mv "$R/etc/modprobe.d/blacklist-gpu.conf" "$T/blacklist-gpu.conf.saved"
+	mkimage "$T/drm.img" zstd "$VFIO mpt3sas nouveau" "$IDS
+softdep drm pre: vfio-pci
+$SOFTDEPS"
+	pf 0 softdep-drm --initramfs "$T/drm.img"
+	expect softdep-drm "softdep drm pre: vfio-pci: the GPU to vfio-pci, through nouveau's chain" \
+		'dev("'$GPU'")["predicted"] == "vfio_pci" and "modprobe nouveau loads vfio_pci first" in dev("'$GPU'")["how"]'
+	modprobe -D -S "$KVER" -C "$R/etc/modprobe.d" nouveau 2>/dev/null |
+		awk '/vfio-pci.ko/ {v = NR} /nouveau.ko/ {n = NR} END {exit !(v && n && v < n)}' &&
+		ok "softdep-drm: modprobe -D agrees (vfio-pci before nouveau)" ||
+		not_ok "softdep-drm: modprobe -D disagrees"
+	mkimage "$T/nodrm.img" zstd "$VFIO mpt3sas nouveau" "$IDS
+$SOFTDEPS"
+	pf 0 no-softdep-drm --initramfs "$T/nodrm.img"
+	expect no-softdep-drm "no softdep on nouveau's chain: nouveau may take the GPU (WARN, a race)" \
+		'dev("'$GPU'")["predicted"] == "nouveau" and dev("'$GPU'")["status"] == "WARN"'
+	# "install nouveau /bin/false": libkmod runs the command instead of loading nouveau
+	mkimage "$T/install.img" zstd "$VFIO mpt3sas nouveau" "$IDS
+install nouveau /bin/false
+$SOFTDEPS"
+	pf 0 install-false --initramfs "$T/install.img"
+	expect install-false "install nouveau /bin/false: nouveau never loads, vfio-pci takes the GPU" \
+		'dev("'$GPU'")["predicted"] == "vfio_pci" and dev("'$GPU'")["status"] == "PASS"'
+	mv "$T/blacklist-gpu.conf.saved" "$R/etc/modprobe.d/blacklist-gpu.conf"
 
 	# vfio in the image (conf/modules) but no softdep: udev loads mpt3sas first
 	mkimage "$T/nosoftdep.img" zstd "$VFIO mpt3sas" "$IDS"

@@ -85,8 +85,8 @@ Test(cmdline, blacklists_accumulate_or_keep_the_last)
 	cr_assert_str_eq(json_string_value(json_array_get(bl, 2)), "radeon");
 	cr_assert_eq(json_array_size(json_object_get(o, "module_blacklist")), 1,
 	             "module_blacklist is a charp core_param: the last one is kept");
-	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(o, "module_blacklist"), 0)),
-	                 "b");
+	cr_assert_str_eq(
+	    json_string_value(json_array_get(json_object_get(o, "module_blacklist"), 0)), "b");
 	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(o, "vfio-pci.ids"), 0)),
 	                 "3:4");
 	json_decref(o);

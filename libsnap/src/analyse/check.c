@@ -612,9 +612,9 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 				          "vfio-pci ids='");
 			else if (drv && strcmp(drv, "vfio-pci") && strcmp(drv, "pci-stub"))
 				add(c, checks,
-				    ids                  ? SNAP_CHECK_FAIL
+				    ids                 ? SNAP_CHECK_FAIL
 				    : binds == SNAP_YES ? SNAP_CHECK_PASS
-				                         : SNAP_CHECK_WARN,
+				                        : SNAP_CHECK_WARN,
 				    "vfio_binding", bdf, "%s is bound to host driver %s%s", lbl,
 				    drv,
 				    ids ? " although vfio-pci.ids lists it: the host driver won "
@@ -633,7 +633,8 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 				    ids ? "covered by the vfio-pci ID list"
 				    : binds == SNAP_YES
 				        ? "bound by its VM's start (libvirt managed='yes', Proxmox)"
-				        : "not covered by any vfio-pci id and bound by no VM's start: "
+				        : "not covered by any vfio-pci id and bound by no VM's "
+				          "start: "
 				          "bound by hand, lost at the next boot");
 		}
 	}

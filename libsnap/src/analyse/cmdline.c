@@ -74,8 +74,9 @@ json_t *snap_cmdline__risky(const json_t *opts, const char *vendor)
 	json_t *out = json_array();
 	const char *v, *why = NULL;
 
-#define RISK(k, val, w) json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "option", k, \
-	                                                     "value", val, "why", w))
+#define RISK(k, val, w)                                                                            \
+	json_array_append_new(out,                                                                 \
+	                      json_pack("{s:s, s:s, s:s}", "option", k, "value", val, "why", w))
 	v = snap_json__str(opts, "pcie_acs_override");
 	if (v)
 		RISK("pcie_acs_override", v, "isolation asserted by the kernel, not the hardware");
@@ -91,7 +92,7 @@ json_t *snap_cmdline__risky(const json_t *opts, const char *vendor)
 	if (snap_cmdline__iommu_disabled(opts, vendor, &why)) {
 		const char *key = !strncmp(why, "intel", 5) ? "intel_iommu"
 		                  : !strncmp(why, "amd", 3) ? "amd_iommu"
-		                                             : "iommu";
+		                                            : "iommu";
 
 		RISK(key, snap_json__str(opts, key), "IOMMU disabled");
 	}

@@ -75,8 +75,7 @@ enum snap_fate snap_passthrough__shares_fate(const json_t *dev, const json_t *ot
 	if (!json_is_integer(ga) || !json_is_integer(gb) ||
 	    json_integer_value(ga) == json_integer_value(gb))
 		return SNAP_FATE_GROUP;
-	return snap_passthrough__resets_alone(dev) == SNAP_YES ? SNAP_FATE_NONE
-	                                                       : SNAP_FATE_RESET;
+	return snap_passthrough__resets_alone(dev) == SNAP_YES ? SNAP_FATE_NONE : SNAP_FATE_RESET;
 }
 
 enum snap_tristate snap_passthrough__vm_binds(const json_t *root, const char *bdf)
@@ -271,8 +270,8 @@ json_t *snap_passthrough__compute(const json_t *root)
 
 				if (!strcmp(other, bdf) || json_object_get(direct, other))
 					continue;
-				fate = self ? snap_passthrough__shares_fate(self, d)
-				            : SNAP_FATE_GROUP;
+				fate =
+				    self ? snap_passthrough__shares_fate(self, d) : SNAP_FATE_GROUP;
 				if (fate == SNAP_FATE_NONE)
 					continue;
 				snprintf(reason, sizeof(reason),

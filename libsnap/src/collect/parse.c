@@ -178,7 +178,7 @@ json_t *snap_parse__cmdline_options(const json_t *tokens)
 	    "vfio.enable_unsafe_noiommu_mode",
 	};
 	/* every occurrence counts, item by item, in order */
-	static const char *const joined[] = {"intel_iommu", "amd_iommu", "iommu",    "intremap",
+	static const char *const joined[] = {"intel_iommu", "amd_iommu", "iommu",     "intremap",
 	                                     "pci",         "pcie_aspm", "pcie_ports"};
 	json_t *o = json_object();
 	bool present;
@@ -208,7 +208,8 @@ json_t *snap_parse__cmdline_options(const json_t *tokens)
 	{
 		char *all = cmdline_joined(tokens, "modprobe.blacklist", NULL, NULL);
 
-		json_object_set_new(o, "modprobe.blacklist", all ? split_list(all, ",") : json_null());
+		json_object_set_new(o, "modprobe.blacklist",
+		                    all ? split_list(all, ",") : json_null());
 		free(all);
 	}
 	return o;
@@ -601,9 +602,9 @@ json_t *snap_parse__libvirt(const char *text, const char *file)
 		} else {
 			continue;
 		}
-		json_array_append_new(devs,
-		                      json_pack("{s:s, s:[s], s:n, s:n, s:b}", "key", key, "addresses",
-		                                bdf, "mapping", "options", "managed", managed));
+		json_array_append_new(devs, json_pack("{s:s, s:[s], s:n, s:n, s:b}", "key", key,
+		                                      "addresses", bdf, "mapping", "options",
+		                                      "managed", managed));
 	}
 	{
 		char *n = vm_name ? strdup((const char *)vm_name) : NULL;

@@ -85,7 +85,128 @@ static json_t *builtin_of(const char *dir)
 	return out;
 }
 
-static int open_ctx(struct snap_kmodview *v, const char *modules_dir, const char *const *config)
+/* Create dir/rel (and its directories) as an empty file unless something is there already. */
+static void placeholder(const char *dir, const char *rel)
+{
+	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	char path[4200];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, rel) >= (int)sizeof(path))
+		return;
+	if ((fd = open(path, flags, 0600)) < 0 && errno == ENOENT) {
+		for (char *sl = strchr(path + strlen(dir) + 1, '/'); sl; sl = strchr(sl + 1, '/')) {
+			*sl = '\0';
+			(void)mkdir(path, 0700);
+			*sl = '/';
+		}
+		fd = open(path, flags, 0600);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A module's name from its path in modules.dep: the base name without .ko[.xz|.zst|.gz]. */
+static void name_of_path(char *buf, size_t n, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *ko;
+
+	snap_kmod__name(buf, n, base ? base + 1 : path);
+	if ((ko = strstr(buf, ".ko")))
+		*ko = '\0';
+}
+
+/*
+ * libkmod resolves a module's dependencies through their files: kmod_module_parse_depline()
+ * makes each path of modules.dep a module with kmod_module_new_from_path(), which stats it. A
+ * private copy of a captured root's or an image's indexes has no .ko files, so the dependency
+ * chain (and with it the softdeps of its modules) would be lost. The dependency index, as
+ * libkmod itself dumps it (kmod_dump_index()), is read once into v->dep_paths; before a probe
+ * order is asked, the files of the modules it can reach get an empty placeholder, in that
+ * private copy only (place_files()). A path that is absolute or climbs out ("..") is left out.
+ */
+static void read_dep_paths(struct snap_kmodview *v)
+{
+	FILE *f = tmpfile();
+	char *line = NULL;
+	size_t cap = 0;
+
+	v->dep_paths = json_object();
+	v->placed = json_object();
+	if (!f || !v->dep_paths || !v->placed ||
+	    kmod_dump_index(v->ctx, KMOD_INDEX_MODULES_DEP, fileno(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) < 0)
+		goto out;
+	while (getline(&line, &cap, f) > 0) {
+		char *save = NULL, *name = strtok_r(line, " \t\n", &save), *tok, key[256];
+		json_t *paths = json_array();
+
+		if (!name || !paths) {
+			json_decref(paths);
+			continue;
+		}
+		while ((tok = strtok_r(NULL, " \t\n", &save))) {
+			size_t n = strlen(tok);
+
+			if (n && tok[n - 1] == ':')
+				tok[--n] = '\0';
+			if (!n || *tok == '/' || !strncmp(tok, "../", 3) || strstr(tok, "/../") ||
+			    (n >= 3 && !strcmp(tok + n - 3, "/..")))
+				continue;
+			json_array_append_new(paths, json_string(tok));
+		}
+		snap_kmod__name(key, sizeof(key), name);
+		json_object_set_new(v->dep_paths, key, paths);
+	}
+out:
+	free(line);
+	if (f)
+		fclose(f);
+}
+
+/* Give the files of module, its dependencies and (recursively) their softdeps a placeholder. */
+static void place_files(struct snap_kmodview *v, const char *module, int depth)
+{
+	const json_t *paths = json_object_get(v->dep_paths, module), *p;
+	struct kmod_module *m = NULL;
+	struct kmod_list *pre = NULL, *post = NULL, *l;
+	size_t i;
+
+	if (!v->placed || json_object_get(v->placed, module) || depth > 32)
+		return;
+	json_object_set_new(v->placed, module, json_true());
+	json_array_foreach (paths, i, p) {
+		char dep[256];
+
+		placeholder(v->modules_dir, json_string_value(p));
+		name_of_path(dep, sizeof(dep), json_string_value(p));
+		if (i)
+			place_files(v, dep, depth + 1);
+	}
+	if (kmod_module_new_from_name(v->ctx, module, &m) < 0)
+		return;
+	if (kmod_module_get_softdeps(m, &pre, &post) == 0) {
+		struct kmod_list *lists[] = {pre, post};
+
+		for (size_t k = 0; k < 2; k++)
+			kmod_list_foreach(l, lists[k])
+			{
+				struct kmod_module *d = kmod_module_get_module(l);
+				char name[256];
+
+				snap_kmod__name(name, sizeof(name), kmod_module_get_name(d));
+				place_files(v, name, depth + 1);
+				kmod_module_unref(d);
+			}
+	}
+	kmod_module_unref_list(pre);
+	kmod_module_unref_list(post);
+	kmod_module_unref(m);
+}
+
+static int open_ctx(struct snap_kmodview *v, const char *modules_dir, const char *const *config,
+                    bool private_copy)
 {
 	char probe[4200];
 
@@ -102,10 +223,13 @@ static int open_ctx(struct snap_kmodview *v, const char *modules_dir, const char
 		return SNAP_ENOMEM;
 	kmod_set_log_fn(v->ctx, snap_kmod__quiet, NULL);
 	snap_kmod__config(v->config, v->ctx);
+	if (private_copy)
+		read_dep_paths(v);
 	return 0;
 }
 
-int snap_kmodview__open_dir(struct snap_kmodview *v, const char *top, const char *release)
+int snap_kmodview__open_dir(struct snap_kmodview *v, const char *top, const char *release,
+                            bool private_copy)
 {
 	char modules_dir[4200], paths[NCONF][4200];
 	const char *config[NCONF + 1];
@@ -121,7 +245,7 @@ int snap_kmodview__open_dir(struct snap_kmodview *v, const char *top, const char
 		config[k] = paths[k];
 	}
 	config[NCONF] = NULL;
-	return open_ctx(v, modules_dir, config);
+	return open_ctx(v, modules_dir, config, private_copy);
 }
 
 int snap_kmodview__open_root(struct snap_kmodview *v, const snap_root *r, const char *release)
@@ -133,7 +257,7 @@ int snap_kmodview__open_root(struct snap_kmodview *v, const snap_root *r, const 
 
 	if (r->is_slash) {
 		json_decref(files);
-		return snap_kmodview__open_dir(v, "", release);
+		return snap_kmodview__open_dir(v, "", release, false);
 	}
 	memset(v, 0, sizeof(*v));
 	if ((e = snap_kmod__mkdtemp(v->tmp, sizeof(v->tmp), "modules")) < 0 ||
@@ -163,7 +287,7 @@ int snap_kmodview__open_root(struct snap_kmodview *v, const snap_root *r, const 
 		config[k] = paths[k];
 	}
 	config[NCONF] = NULL;
-	return open_ctx(v, modules_dir, config);
+	return open_ctx(v, modules_dir, config, true);
 }
 
 void snap_kmodview__release(struct snap_kmodview *v)
@@ -171,6 +295,8 @@ void snap_kmodview__release(struct snap_kmodview *v)
 	kmod_unref(v->ctx);
 	json_decref(v->config);
 	json_decref(v->builtin);
+	json_decref(v->dep_paths);
+	json_decref(v->placed);
 	free(v->modules_dir);
 	free(v->alias_text);
 	snap_kmod__rmtree(v->tmp);
@@ -203,29 +329,88 @@ json_t *snap_kmodview__lookup(struct snap_kmodview *v, const char *modalias)
 	return out;
 }
 
-json_t *snap_kmodview__softdeps_pre(struct snap_kmodview *v, const char *module)
+/* print_action of kmod_module_probe_insert_module() takes no user data: the list being built */
+static _Thread_local json_t *probe_out;
+
+static void probe_action(struct kmod_module *m, bool install, const char *options)
+{
+	char name[256];
+
+	(void)options;
+	snap_kmod__name(name, sizeof(name), kmod_module_get_name(m));
+	json_array_append_new(probe_out, json_pack("{s:s, s:b}", "name", name, "install", install));
+}
+
+json_t *snap_kmodview__probe_list(struct snap_kmodview *v, const char *module)
 {
 	struct kmod_module *m = NULL;
-	struct kmod_list *pre = NULL, *post = NULL, *l;
 	json_t *out = json_array();
 
-	if (!v->ctx || kmod_module_new_from_name(v->ctx, module, &m) < 0)
+	if (!v->ctx)
 		return out;
-	if (kmod_module_get_softdeps(m, &pre, &post) == 0) {
-		kmod_list_foreach(l, pre)
-		{
-			struct kmod_module *d = kmod_module_get_module(l);
-			char name[256];
+	if (v->dep_paths) {
+		char name[256];
 
-			snap_kmod__name(name, sizeof(name), kmod_module_get_name(d));
-			json_array_append_new(out, json_string(name));
-			kmod_module_unref(d);
-		}
+		snap_kmod__name(name, sizeof(name), module);
+		place_files(v, name, 0);
 	}
-	kmod_module_unref_list(pre);
-	kmod_module_unref_list(post);
+	if (kmod_module_new_from_name(v->ctx, module, &m) < 0)
+		return out;
+	/* a dry run that ignores what this machine has loaded: the order alone, from the
+	 * stage's indexes and modprobe.d */
+	probe_out = out;
+	kmod_module_probe_insert_module(m, KMOD_PROBE_DRY_RUN | KMOD_PROBE_IGNORE_LOADED, NULL,
+	                                NULL, NULL, probe_action);
+	probe_out = NULL;
 	kmod_module_unref(m);
 	return out;
+}
+
+bool snap_kmodview__loads_first(struct snap_kmodview *v, const char *module, const char *first)
+{
+	json_t *list = snap_kmodview__probe_list(v, module), *e;
+	bool before = false;
+	size_t i;
+
+	json_array_foreach (list, i, e) {
+		const char *n = snap_json__str(e, "name");
+
+		if (!strcmp(n, module))
+			break;
+		if (!strcmp(n, first)) {
+			before = !json_is_true(json_object_get(e, "install"));
+			break;
+		}
+	}
+	json_decref(list);
+	return before;
+}
+
+bool snap_kmodview__install_blocks(const struct snap_kmodview *v, const char *module)
+{
+	struct kmod_module *m = NULL;
+	const char *cmd;
+	bool blocks = false;
+
+	if (!v->ctx || kmod_module_new_from_name(v->ctx, module, &m) < 0)
+		return false;
+	if ((cmd = kmod_module_get_install_commands(m))) {
+		size_t n;
+
+		cmd += strspn(cmd, " \t");
+		n = strcspn(cmd, " \t;&|");
+		/* the command's program, by its last path component */
+		for (size_t k = n; k > 0; k--)
+			if (cmd[k - 1] == '/') {
+				cmd += k;
+				n -= k;
+				break;
+			}
+		blocks =
+		    (n == 5 && !strncmp(cmd, "false", 5)) || (n == 4 && !strncmp(cmd, "true", 4));
+	}
+	kmod_module_unref(m);
+	return blocks;
 }
 
 bool snap_kmodview__has(const struct snap_kmodview *v, const char *module, bool *builtin)

@@ -281,7 +281,8 @@ static bool vfio_loadable(const struct pf *p, const struct snap_kmodview *v)
 {
 	bool builtin;
 
-	return !refused(p, "vfio_pci") && snap_kmodview__has(v, "vfio_pci", &builtin) && !builtin;
+	return !refused(p, "vfio_pci") && snap_kmodview__has(v, "vfio_pci", &builtin) && !builtin &&
+	       !snap_kmodview__install_blocks(v, "vfio_pci");
 }
 
 /*
@@ -306,12 +307,12 @@ static json_t *claim_stage(struct pf *p, enum stage st, struct snap_kmodview *v,
 	}
 	json_array_foreach (cands, i, c) {
 		const char *mod = snap_json__str(c, "name");
-		json_t *pre;
-		bool builtin;
+		bool builtin, pre_vfio;
 		char *alias;
 
 		if (json_is_true(json_object_get(c, "builtin")) || refused(p, mod) ||
-		    blacklisted(p, v, mod) || !snap_kmodview__has(v, mod, &builtin))
+		    blacklisted(p, v, mod) || !snap_kmodview__has(v, mod, &builtin) ||
+		    snap_kmodview__install_blocks(v, mod))
 			continue;
 		if (!strcmp(mod, "vfio_pci")) {
 			if (cover) {
@@ -323,15 +324,18 @@ static json_t *claim_stage(struct pf *p, enum stage st, struct snap_kmodview *v,
 			}
 			continue;
 		}
-		pre = snap_kmodview__softdeps_pre(v, mod);
-		if (snap_json__has_string(pre, "vfio_pci") && loadable && cover) {
+		/* the modules `modprobe mod` loads before it, softdeps of its whole dependency
+		 * chain included (libkmod's __kmod_module_get_probe_list()) */
+		pre_vfio = snap_kmodview__loads_first(v, mod, "vfio_pci");
+		if (pre_vfio && loadable && cover) {
 			out = json_pack("{s:s, s:s, s:s}", "stage", stage_name[st], "driver",
 			                "vfio_pci", "how", "");
-			json_object_set_new(out, "how",
-			                    json_sprintf("softdep %s pre: vfio-pci loads vfio_pci "
-			                                 "first, and its ids cover it",
-			                                 mod));
-			json_decref(pre);
+			json_object_set_new(
+			    out, "how",
+			    json_sprintf("modprobe %s loads vfio_pci first (a softdep "
+			                 "of it or of a module it depends on), and "
+			                 "its ids cover it",
+			                 mod));
 			goto done;
 		}
 		/* the host driver wins: say why vfio-pci did not, and what makes it win */
@@ -357,7 +361,7 @@ static json_t *claim_stage(struct pf *p, enum stage st, struct snap_kmodview *v,
 			    "in /etc/modprobe.d, then update-initramfs -u -k %s",
 			    snap_json__str(dev, "vendor"), snap_json__str(dev, "device"), mod,
 			    p->release);
-		} else if (!snap_json__has_string(pre, "vfio_pci")) {
+		} else if (!pre_vfio) {
 			snprintf(why_not, wn, "no softdep orders vfio-pci before %s%s", mod,
 			         st == ST_INITRAMFS &&
 			                 snap_json__has_string(p->conf_modules, "vfio_pci")
@@ -368,7 +372,6 @@ static json_t *claim_stage(struct pf *p, enum stage st, struct snap_kmodview *v,
 			         "update-initramfs -u -k %s",
 			         mod, p->release);
 		}
-		json_decref(pre);
 		alias = snap_kmodview__alias_of(v, modalias, mod);
 		out =
 		    json_pack("{s:s, s:s, s:s}", "stage", stage_name[st], "driver", mod, "how", "");
@@ -444,15 +447,12 @@ static void find_vfio_loaders(struct pf *p, const json_t *pt)
 				continue;
 			json_array_foreach (cands, i, c) {
 				const char *mod = snap_json__str(c, "name");
-				json_t *pre;
 
 				if (*p->vfio_by[st] || blacklisted(p, kv, mod) ||
 				    !snap_kmodview__has(kv, mod, NULL))
 					continue;
-				pre = snap_kmodview__softdeps_pre(kv, mod);
-				if (snap_json__has_string(pre, "vfio_pci"))
+				if (snap_kmodview__loads_first(kv, mod, "vfio_pci"))
 					snprintf(p->vfio_by[st], sizeof(p->vfio_by[st]), "%s", mod);
-				json_decref(pre);
 			}
 			json_decref(cands);
 		}
@@ -640,8 +640,9 @@ static void check_cmdline(struct pf *p, const json_t *bootcmd)
 			          "line (%s); put intel_iommu=on back (last) and regenerate the "
 			          "boot entries",
 			          p->release,
-			          snap_cmdline__intel_iommu(n) == SNAP_NO ? "intel_iommu=off is last"
-			                                                  : "intel_iommu=on is gone",
+			          snap_cmdline__intel_iommu(n) == SNAP_NO
+			              ? "intel_iommu=off is last"
+			              : "intel_iommu=on is gone",
 			          src);
 	} else {
 		const char *why_n = NULL, *why_c = NULL;
@@ -995,7 +996,7 @@ int snap_preflight_run(snap_preflight **out, const snap_snapshot *current,
 		    json_object_get(json_object_get(p.ir.info, "releases"), p.release)) {
 			char *cm, path[8400];
 
-			if ((e = snap_kmodview__open_dir(&p.init, p.ir.tmp, p.release)) < 0) {
+			if ((e = snap_kmodview__open_dir(&p.init, p.ir.tmp, p.release, true)) < 0) {
 				pf_release(&p);
 				return snap_error__set(err, e, "out of memory");
 			}

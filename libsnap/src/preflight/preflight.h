@@ -53,18 +53,33 @@ struct snap_kmodview {
 	char tmp[4096];       /* a private copy of a captured root's files, "" when none */
 	char *modules_dir;    /* owned: the directory given to libkmod */
 	char *alias_text;     /* owned, read on first use: modules.alias, for the evidence */
+	json_t *dep_paths; /* owned, private copies only: module -> [its path, its deps' paths] */
+	json_t *placed;    /* owned: the modules whose files were given a placeholder */
 };
 /* A stage over a directory tree (an initramfs's private copy, or the live "/"). */
-int snap_kmodview__open_dir(struct snap_kmodview *v, const char *top, const char *release);
+int snap_kmodview__open_dir(struct snap_kmodview *v, const char *top, const char *release,
+                            bool private_copy);
 /* The root stage of a root (copied to a private directory unless the root is "/"). */
 int snap_kmodview__open_root(struct snap_kmodview *v, const snap_root *r, const char *release);
 void snap_kmodview__release(struct snap_kmodview *v);
 /* The modules a modalias resolves to, in libkmod's order, as [{name, builtin, path|null}];
  * NULL without indexes. */
 json_t *snap_kmodview__lookup(struct snap_kmodview *v, const char *modalias);
-/* The "pre:" soft dependencies of a module, by libkmod (modprobe.d and modules.softdep). */
-json_t *snap_kmodview__softdeps_pre(struct snap_kmodview *v, const char *module);
 /* Whether a module exists in this stage: builtin, or loadable (and available). */
+/*
+ * The modules `modprobe MODULE` loads, in order, [{name, install}], as libkmod computes it
+ * (kmod_module_probe_insert_module() dry run: __kmod_module_get_probe_list() fills the softdeps
+ * of every module of the dependency chain, so "softdep drm pre: vfio-pci" loads vfio-pci before
+ * amdgpu). install is true where an "install" command runs instead of the module.
+ */
+json_t *snap_kmodview__probe_list(struct snap_kmodview *v, const char *module);
+/* Whether `modprobe MODULE` loads FIRST (itself, not an install command) before MODULE. */
+bool snap_kmodview__loads_first(struct snap_kmodview *v, const char *module, const char *first);
+/*
+ * Whether an "install MODULE /bin/false" (or true) in modprobe.d keeps MODULE from loading:
+ * libkmod runs the install command instead of inserting it (kmod_module_probe_insert_module()).
+ */
+bool snap_kmodview__install_blocks(const struct snap_kmodview *v, const char *module);
 bool snap_kmodview__has(const struct snap_kmodview *v, const char *module, bool *builtin);
 /* The modules.alias pattern of module that modalias matches, for the evidence; NULL if none. */
 char *snap_kmodview__alias_of(struct snap_kmodview *v, const char *modalias, const char *module);
