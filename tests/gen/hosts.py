@@ -342,6 +342,27 @@ def acs_hidden():
     return h
 
 
+def acs_cap_hardwired():
+    """A BIOS update after which the PCH root port above the HBA no longer lists Upstream
+    Forwarding in its ACS capability register (nor sets it in control). pci_acs_flags_enabled()
+    takes a flag missing from the capability as hard-wired on: isolation and groups are the same
+    (Linux 6.1 drivers/pci/pci.c). Not an isolation loss."""
+    h = pve_intel()
+    h["dmi"]["bios_version"] = "2.4"
+    by_bdf(h, "0000:00:1c.0")["acs"] = {"cap": ["SV", "RR", "CR"], "ctl": ["SV", "RR", "CR"]}
+    return h
+
+
+def acs_ctl_cleared():
+    """The same BIOS update, but the port still lists Upstream Forwarding in its capability and
+    no longer sets it: pci_acs_flags_enabled() fails, the kernel would merge the groups at the
+    next boot; the diff must call it an isolation loss."""
+    h = pve_intel()
+    h["dmi"]["bios_version"] = "2.4"
+    by_bdf(h, "0000:00:1c.0")["acs"] = {"cap": ["SV", "RR", "CR", "UF"], "ctl": ["SV", "RR", "CR"]}
+    return h
+
+
 def kernel_renumbered():
     """A kernel bump that numbers IOMMU groups differently: same members."""
     h = pve_intel()
@@ -573,7 +594,8 @@ def libvirt_unmanaged():
     return h
 
 
-BASE = {"libvirt-unmanaged": libvirt_unmanaged, "nic-split": nic_split, "nic-split-noflr": nic_split_noflr,
+BASE = {"acs-cap-hardwired": acs_cap_hardwired, "acs-ctl-cleared": acs_ctl_cleared,
+        "libvirt-unmanaged": libvirt_unmanaged, "nic-split": nic_split, "nic-split-noflr": nic_split_noflr,
         "nic-split-flr-lost": nic_split_flr_lost, "pve-intel": pve_intel, "ryzen-usb-noflr": ryzen_usb_noflr,
         "nic-82579-flr": nic_82579_flr, "libvirt-managed": libvirt_managed, "nic-82579-quirk": nic_82579_quirk, "amd-epyc": amd_epyc, "consumer-noacs": consumer_noacs,
         "ir-off": ir_off, "vtd-off": vtd_off, "bios-gpu-functions": bios_gpu_functions,

@@ -399,3 +399,34 @@ Test(diff, next_step_names_the_driver)
 	                 "binding_regression");
 	json_decref(c.changes);
 }
+
+/* An SPT-class PCH root port (pci_quirk_intel_spt_pch_acs()): its ACS control is the dword at
+ * cap + 8, recorded as ctl_intel_spt; the standard control word means nothing there. */
+static void spt_port(json_t *root, const char *spt_ctl, const char *std_ctl)
+{
+	json_t *p = dev(root, "0000:00:1c.0");
+	json_error_t e;
+
+	json_object_set_new(p, "device", json_string("a110"));
+	json_object_set_new(p, "acs",
+	                    json_pack("{s:b, s:[ssss], s:o, s:o}", "present", 1, "cap", "SV", "RR",
+	                              "CR", "UF", "ctl", json_loads(std_ctl, 0, &e),
+	                              "ctl_intel_spt", json_loads(spt_ctl, 0, &e)));
+}
+
+Test(diff, spt_root_port_is_judged_by_its_own_control_dword)
+{
+	json_t *a = base(), *b = base(), *doc;
+
+	spt_port(a, "[\"SV\", \"RR\", \"CR\", \"UF\"]", "[]");
+	spt_port(b, "[\"SV\", \"RR\", \"CR\"]", "[]");
+	doc = diff(a, b);
+	cr_assert_str_eq(class_of(doc, "acs_lost"), "isolation_loss", "UF cleared in the dword");
+	json_decref(doc);
+	a = base(), b = base();
+	spt_port(a, "[\"SV\", \"RR\", \"CR\", \"UF\"]", "[\"SV\", \"RR\", \"CR\", \"UF\"]");
+	spt_port(b, "[\"SV\", \"RR\", \"CR\", \"UF\"]", "[]");
+	doc = diff(a, b);
+	cr_assert_null(class_of(doc, "acs_lost"), "the standard word is not what the port uses");
+	json_decref(doc);
+}

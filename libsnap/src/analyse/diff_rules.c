@@ -400,6 +400,25 @@ static unsigned acs_mask(const json_t *acs, const char *key)
 	return snap_acs__bits(json_object_get(acs, key));
 }
 
+/*
+ * The required ACS flags (SV RR CR UF) a port does not enforce, as pci_acs_flags_enabled()
+ * decides: a flag missing from the capability register is hard-wired on; one the capability
+ * has must be set in the control word, which Intel's SPT-class root ports keep in a dword of
+ * their own (pci_quirk_intel_spt_pch_acs(): ctl_intel_spt, recorded only for them). Without an
+ * ACS capability none is enforced.
+ */
+static unsigned acs_not_enabled(const json_t *acs)
+{
+	unsigned cap, ctl;
+
+	if (!json_is_true(json_object_get(acs, "present")))
+		return SNAP_ACS_REQ;
+	cap = acs_mask(acs, "cap") & SNAP_ACS_REQ;
+	ctl = json_is_array(json_object_get(acs, "ctl_intel_spt")) ? acs_mask(acs, "ctl_intel_spt")
+	                                                           : acs_mask(acs, "ctl");
+	return cap & ~ctl;
+}
+
 /* Ports on the path from each passthrough device to its root that lost required ACS flags. */
 static void diff_path_acs(struct ctx *c, bool *reported)
 {
@@ -426,13 +445,7 @@ static void diff_path_acs(struct ctx *c, bool *reported)
 			if (!json_is_object(ao) || !json_is_object(an))
 				continue; /* unknown on either side: no claim (lost evidence is
 				             counted) */
-			if (json_is_true(json_object_get(ao, "present")) &&
-			    !json_is_true(json_object_get(an, "present")))
-				lost = (acs_mask(ao, "cap") | acs_mask(ao, "ctl")) & SNAP_ACS_REQ;
-			else
-				lost = ((acs_mask(ao, "cap") & ~acs_mask(an, "cap")) |
-				        (acs_mask(ao, "ctl") & ~acs_mask(an, "ctl"))) &
-				       SNAP_ACS_REQ;
+			lost = acs_not_enabled(an) & ~acs_not_enabled(ao);
 			if (!lost)
 				continue;
 			reported[p] = true;
@@ -558,9 +571,12 @@ void snap_diff__devices(struct ctx *c)
 			         !reported[i])
 				snap_diff__add(
 				    c, SNAP_RULE_ACS_CHANGED, c->tn.dev[j].bdf, snap_diff__jdup(aa),
-				    snap_diff__jdup(ab),
-				    "ACS of %s changed (not on the path of a passthrough device).",
-				    ln);
+				    snap_diff__jdup(ab), "ACS of %s changed%s.", ln,
+				    acs_not_enabled(ab) & ~acs_not_enabled(aa)
+				        ? " (not on the path of a passthrough device)"
+				        : ": every flag it enforced is still enforced (a flag gone "
+				          "from the capability register is hard-wired on: "
+				          "pci_acs_flags_enabled())");
 		}
 		/* reset methods */
 		{
