@@ -199,6 +199,18 @@ $SOFTDEPS"
 		'dev("'$GPU'")["predicted"] == "vfio_pci" and dev("'$GPU'")["status"] == "PASS"'
 	mv "$T/blacklist-gpu.conf.saved" "$R/etc/modprobe.d/blacklist-gpu.conf"
 
+	# vfio-pci loaded from an image whose ids cover only the HBA; the root's modprobe.d has
+	# the GPU's ids too: modprobe of a loaded module is a no-op in libkmod, the root's options
+	# never apply, the GPU stays unbound
+	mv "$R/etc/modprobe.d/vfio.conf" "$T/vfio.conf.saved"
+	mkimage "$T/hbaids.img" zstd "$VFIO mpt3sas" "options vfio-pci ids=1000:0097
+$SOFTDEPS"
+	mv "$T/vfio.conf.saved" "$R/etc/modprobe.d/vfio.conf"
+	printf '%s\n' "$SOFTDEPS" >"$R/etc/modprobe.d/pcisnap-case.conf"
+	pf 1 root-ids-late --initramfs "$T/hbaids.img"
+	expect root-ids-late "the root's ids come too late for the GPU: FAIL, update-initramfs" \
+		'dev("'$GPU'")["status"] == "FAIL" and dev("'$GPU'")["predicted"] != "vfio_pci" and "come too late" in dev("'$GPU'")["message"] and dev("'$HBA'")["predicted"] == "vfio_pci"'
+
 	# vfio in the image (conf/modules) but no softdep: udev loads mpt3sas first
 	mkimage "$T/nosoftdep.img" zstd "$VFIO mpt3sas" "$IDS"
 	pf 1 nosoftdep --initramfs "$T/nosoftdep.img"

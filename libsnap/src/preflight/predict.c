@@ -54,6 +54,7 @@ struct pf {
 	json_t *conf_modules;       /* the initramfs's conf/modules, '_' names */
 	json_t *modules_load;       /* the root's modules-load.d and etc/modules */
 	char vfio_by[NSTAGES][256]; /* a module whose softdep loads vfio_pci in the stage */
+	bool vfio_in_init;          /* vfio_pci is loaded from the initramfs: its options stay */
 };
 
 static void add_check(struct pf *p, const char *id, const char *subject, snap_check_status st,
@@ -293,10 +294,29 @@ static json_t *claim_stage(struct pf *p, enum stage st, struct snap_kmodview *v,
                            const char *modalias, const json_t *cands, char *why_not, size_t wn,
                            char *fix, size_t fn)
 {
-	json_t *ids = stage_ids(p, v), *c, *out = NULL;
-	bool cover = ids_cover(ids, dev), loadable = vfio_loadable(p, v);
+	/* vfio_pci loaded from the initramfs keeps the image's options: modprobe of a loaded
+	 * module is a no-op in libkmod, so the root's "options vfio-pci ids=" never apply */
+	bool kept = st == ST_ROOT && p->vfio_in_init;
+	json_t *ids = stage_ids(p, kept ? &p->init : v), *c, *out = NULL;
+	bool cover = ids_cover(ids, dev), loadable = vfio_loadable(p, v) || kept;
 	const json_t *early = st == ST_ROOT ? p->modules_load : NULL;
 	size_t i;
+
+	if (kept && !cover) {
+		json_t *root_ids = stage_ids(p, v);
+
+		if (ids_cover(root_ids, dev)) {
+			snprintf(
+			    why_not, wn,
+			    "vfio-pci is loaded from the initramfs with the image's ids, which do "
+			    "not cover it; the root's \"options vfio-pci ids=\" come too late "
+			    "(the module is loaded already)");
+			snprintf(fix, fn,
+			         "update-initramfs -u -k %s, so the image has the root's ids",
+			         p->release);
+		}
+		json_decref(root_ids);
+	}
 
 	if (early && snap_json__has_string(early, "vfio_pci") && loadable && cover) {
 		out = json_pack(
@@ -352,6 +372,8 @@ static json_t *claim_stage(struct pf *p, enum stage st, struct snap_kmodview *v,
 			        : "install vfio-pci for this kernel (softdep %s pre: vfio-pci) and "
 			          "update-initramfs -u -k %s",
 			    mod, p->release);
+		} else if (!cover && kept && *why_not) {
+			/* said above: the image's ids are the ones in force */
 		} else if (!cover) {
 			snprintf(why_not, wn, "vfio-pci's ids %s do not cover it",
 			         st == ST_INITRAMFS ? "in the initramfs" : "after the switch");
@@ -556,7 +578,8 @@ static void predict_device(struct pf *p, const char *bdf, const json_t *reasons,
 			snprintf(
 			    msg, sizeof(msg), "after reboot into %s, no driver will claim %s: %s",
 			    p->release, label,
-			    !vfio_loadable(p, &p->root)
+			    *why_not ? why_not
+			    : !vfio_loadable(p, &p->root)
 			        ? "vfio-pci is not installed for this kernel"
 			    : !ids_cover(root_ids, dev)
 			        ? "vfio-pci's ids no longer cover it (options vfio-pci ids= in "
@@ -1048,6 +1071,9 @@ int snap_preflight_run(snap_preflight **out, const snap_snapshot *current,
 	/* every passthrough device */
 	covered = snap_passthrough__covered(p.snap);
 	find_vfio_loaders(&p, pt);
+	p.vfio_in_init =
+	    p.init_ok && vfio_loadable(&p, &p.init) &&
+	    (*p.vfio_by[ST_INITRAMFS] || snap_json__has_string(p.conf_modules, "vfio_pci"));
 	json_object_foreach (pt, bdf, v)
 		predict_device(&p, bdf, v, json_object_get(covered, bdf) != NULL);
 	if (!json_object_size(pt))
