@@ -594,7 +594,41 @@ def libvirt_unmanaged():
     return h
 
 
-BASE = {"acs-cap-hardwired": acs_cap_hardwired, "acs-ctl-cleared": acs_ctl_cleared,
+def qat_denylist():
+    """pve-intel with an Intel QAT C62x (8086:37c8) below its own root port, named by VM 103
+    for crypto offload: vfio_pci_dev_in_denylist() (Linux 6.1 drivers/vfio/pci/vfio_pci.c)
+    refuses it unless disable_denylist; Proxmox's bind at the VM's start fails with -EINVAL."""
+    h = pve_intel()
+    h["devices"] += [
+        dev("0000:00:1d.0", "8086:06b0", "060400", type="root_port", mf=True, secondary=5,
+            subordinate=5, acs=ACS_FULL, driver="pcieport", group=10, link=L8x4),
+        dev("0000:05:00.0", "8086:37c8", "0b4000", sub="8086:35c5", rev="04",
+            parent="0000:00:1d.0", flr=True, reset_method="flr", driver="c6xx",
+            module="qat_c62x", group=11, link=L8x4),
+    ]
+    h["pve"]["103"] = "cores: 4\nhostpci0: 0000:05:00.0\nmemory: 8192\nname: vpn\n"
+    return h
+
+
+def sriov_pf_named():
+    """amd-epyc where the VM names the ConnectX-5 PF itself while its four VFs are enabled:
+    vfio_pci_core_register_device() refuses a PF with VFs (-EBUSY, "Cannot bind to PF with
+    SR-IOV enabled")."""
+    h = amd_epyc()
+    h["libvirt"]["pf.xml"] = """<domain type='kvm'>
+  <name>router</name>
+  <devices>
+    <hostdev mode='subsystem' type='pci' managed='yes'>
+      <source><address domain='0x0000' bus='0x41' slot='0x00' function='0x0'/></source>
+    </hostdev>
+  </devices>
+</domain>
+"""
+    return h
+
+
+BASE = {"qat-denylist": qat_denylist, "sriov-pf-named": sriov_pf_named,
+        "acs-cap-hardwired": acs_cap_hardwired, "acs-ctl-cleared": acs_ctl_cleared,
         "libvirt-unmanaged": libvirt_unmanaged, "nic-split": nic_split, "nic-split-noflr": nic_split_noflr,
         "nic-split-flr-lost": nic_split_flr_lost, "pve-intel": pve_intel, "ryzen-usb-noflr": ryzen_usb_noflr,
         "nic-82579-flr": nic_82579_flr, "libvirt-managed": libvirt_managed, "nic-82579-quirk": nic_82579_quirk, "amd-epyc": amd_epyc, "consumer-noacs": consumer_noacs,

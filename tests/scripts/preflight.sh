@@ -389,6 +389,16 @@ if [ "$real" = 1 ]; then
 	pfa amd-off-later "iommu=pt amd_iommu=off amd_iommu=fullflush"
 	expect amd-off-later "amd_iommu=off then amd_iommu=fullflush: still off (FAIL)" \
 		'any("amd_iommu=off" in m for m in check("cmdline", "FAIL"))'
+	# vfio-pci's own refusal: the VM names the ConnectX-5 PF (VFs enabled), its id is covered
+	# and a softdep loads vfio-pci first after the switch: vfio_pci_probe() returns -EBUSY
+	RP=$T/root-pf
+	$MKROOT sriov-pf-named "$RP" >/dev/null
+	mkdir -p "$RP/lib/modules/$KVER" "$RP/etc/modprobe.d" && cp /lib/modules/"$KVER"/modules.* "$RP/lib/modules/$KVER/"
+	printf 'options vfio-pci ids=15b3:1017\nsoftdep mlx5_core pre: vfio-pci\n' >"$RP/etc/modprobe.d/vfio.conf"
+	"$PCISNAP" preflight --root "$RP" --format json --initramfs "$T/novfio.img" --kernel "$KVER" \
+		--cmdline "amd_iommu=on iommu=pt" >"$T/pf-refused.json" 2>/dev/null || true
+	expect pf-refused "a PF with VFs enabled: vfio-pci refuses it, FAIL" \
+		'dev("0000:41:00.0")["status"] == "FAIL" and "SR-IOV PF with VFs enabled" in dev("0000:41:00.0")["message"] and dev("0000:41:00.0")["predicted"] is None'
 	pf 0 intel-igfx-off --initramfs "$T/good.img" --cmdline "quiet intel_iommu=on iommu=pt intel_iommu=igfx_off"
 	expect intel-igfx-off "intel_iommu=on then intel_iommu=igfx_off: on (PASS)" 'not check("cmdline", "FAIL")'
 	pf 1 intel-on-then-off --initramfs "$T/good.img" --cmdline "quiet intel_iommu=on iommu=pt intel_iommu=off"

@@ -430,3 +430,26 @@ Test(diff, spt_root_port_is_judged_by_its_own_control_dword)
 	cr_assert_null(class_of(doc, "acs_lost"), "the standard word is not what the port uses");
 	json_decref(doc);
 }
+
+/* vfio_pci_probe()'s refusals (Linux 6.1): header type, denylist, a PF with VFs enabled. */
+Test(passthrough, vfio_refuses_what_vfio_pci_probe_refuses)
+{
+	json_t *bridge =
+	    json_pack("{s:s, s:s, s:s}", "class", "060400", "vendor", "8086", "device", "06b8");
+	json_t *qat =
+	    json_pack("{s:s, s:s, s:s}", "class", "0b4000", "vendor", "8086", "device", "37c9");
+	json_t *pf = json_pack("{s:s, s:s, s:s, s:{s:i}}", "class", "020000", "vendor", "15b3",
+	                       "device", "1017", "sriov", "num_vfs", 4);
+	json_t *nic = json_pack("{s:s, s:s, s:s, s:{s:i}}", "class", "020000", "vendor", "15b3",
+	                        "device", "1017", "sriov", "num_vfs", 0);
+
+	cr_assert_not_null(snap_passthrough__vfio_refuses(bridge, false));
+	cr_assert_not_null(snap_passthrough__vfio_refuses(qat, false), "a QAT C62x VF");
+	cr_assert_null(snap_passthrough__vfio_refuses(qat, true), "disable_denylist");
+	cr_assert_not_null(snap_passthrough__vfio_refuses(pf, false));
+	cr_assert_null(snap_passthrough__vfio_refuses(nic, false), "VFs not enabled");
+	json_decref(bridge);
+	json_decref(qat);
+	json_decref(pf);
+	json_decref(nic);
+}

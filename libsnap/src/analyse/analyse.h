@@ -43,6 +43,11 @@ json_t *snap_passthrough__covered(const json_t *root);
 bool snap_passthrough__id_matches(const char *id, const json_t *dev);
 /* Whether the kernel resets a device without its bus (a per-function reset method). */
 enum snap_tristate snap_passthrough__resets_alone(const json_t *dev);
+/*
+ * Why vfio_pci_probe() of Linux 6.1 returns an error for this device (not a type-0 header, on
+ * its denylist unless disable_denylist, a PF with VFs enabled), or NULL when it binds it.
+ */
+const char *snap_passthrough__vfio_refuses(const json_t *dev, bool denylist_disabled);
 /* Whether a VM's start binds the device to vfio-pci: YES when a VM that does names it (Proxmox,
  * libvirt managed='yes'), NO when only VMs that do not name it, UNKNOWN when no VM names it. */
 enum snap_tristate snap_passthrough__vm_binds(const json_t *root, const char *bdf);

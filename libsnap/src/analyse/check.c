@@ -125,6 +125,18 @@ static bool reset_sibling_only(const json_t *reasons)
 	return json_array_size(reasons) > 0;
 }
 
+/* In the passthrough set only as a function of a passthrough device's slot. */
+static bool only_sibling(const json_t *reasons)
+{
+	const json_t *r;
+	size_t x;
+
+	json_array_foreach (reasons, x, r)
+		if (strncmp(json_string_value(r), "function of the slot of ", 24))
+			return false;
+	return json_array_size(reasons) != 0;
+}
+
 /* Does a reset_method list name this method? */
 static bool has_method(const json_t *rm, const char *name)
 {
@@ -592,7 +604,19 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			    json_object_get(json_object_get(vfio, "modules"), "vfio_pci"));
 			enum snap_tristate binds = snap_passthrough__vm_binds(root, bdf);
 
-			if (!loaded && at_boot)
+			const char *dl = snap_json__str(
+			    json_object_get(json_object_get(vfio, "parameters"), "vfio_pci"),
+			    "disable_denylist");
+			const char *refused =
+			    (drv && (!strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub"))) ||
+			            only_sibling(reasons)
+			        ? NULL
+			        : snap_passthrough__vfio_refuses(d, dl && !strcasecmp(dl, "y"));
+
+			if (refused)
+				add(c, checks, SNAP_CHECK_FAIL, "vfio_binding", bdf,
+				    "%s: vfio-pci will not bind it: %s", lbl, refused);
+			else if (!loaded && at_boot)
 				add(c, checks, SNAP_CHECK_FAIL, "vfio_binding", bdf,
 				    "vfio-pci is not loaded: add vfio, vfio_iommu_type1, vfio_pci "
 				    "to the "

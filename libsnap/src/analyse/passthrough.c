@@ -78,6 +78,33 @@ enum snap_fate snap_passthrough__shares_fate(const json_t *dev, const json_t *ot
 	return snap_passthrough__resets_alone(dev) == SNAP_YES ? SNAP_FATE_NONE : SNAP_FATE_RESET;
 }
 
+const char *snap_passthrough__vfio_refuses(const json_t *dev, bool denylist_disabled)
+{
+	/* vfio_pci_dev_in_denylist() of Linux 6.1 drivers/vfio/pci/vfio_pci.c: Intel QAT
+	 * C3xxx, C62x, DH895xCC (PF and VF), DSA and IAX of Sapphire Rapids */
+	static const unsigned deny[] = {0x19e2, 0x19e3, 0x37c8, 0x37c9,
+	                                0x0435, 0x0443, 0x0b25, 0x0cfe};
+	const char *cls = snap_json__str(dev, "class"), *v = snap_json__str(dev, "vendor"),
+	           *d = snap_json__str(dev, "device");
+	json_int_t vfs =
+	    json_integer_value(json_object_get(json_object_get(dev, "sriov"), "num_vfs"));
+
+	if (json_is_object(json_object_get(dev, "bridge")) ||
+	    (cls && (!strncmp(cls, "0604", 4) || !strncmp(cls, "0607", 4))))
+		return "it is a bridge, not a type-0 function (vfio_pci_core_register_device() "
+		       "refuses other header types)";
+	if (!denylist_disabled && v && d && strtoul(v, NULL, 16) == 0x8086)
+		for (size_t i = 0; i < SNAP_ARRAY_SIZE(deny); i++)
+			if (strtoul(d, NULL, 16) == deny[i])
+				return "it is on vfio-pci's denylist (vfio_pci_dev_in_denylist(): "
+				       "errata that userspace can exploit); options vfio-pci "
+				       "disable_denylist=1 lifts it, if the risk is accepted";
+	if (vfs > 0)
+		return "it is an SR-IOV PF with VFs enabled (vfio_pci_core_register_device(): "
+		       "-EBUSY); pass a VF instead, or set sriov_numvfs to 0 before binding";
+	return NULL;
+}
+
 enum snap_tristate snap_passthrough__vm_binds(const json_t *root, const char *bdf)
 {
 	enum snap_tristate named = SNAP_UNKNOWN;

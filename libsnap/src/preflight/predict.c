@@ -236,6 +236,33 @@ static json_t *stage_ids(const struct pf *p, const struct snap_kmodview *v)
 	return out;
 }
 
+/* vfio-pci's disable_denylist, in either stage's modprobe.d or on the next command line */
+static bool denylist_disabled(const struct pf *p)
+{
+	const struct snap_kmodview *views[] = {&p->init, &p->root};
+	const json_t *tok;
+	size_t i;
+
+	for (size_t k = 0; k < 2; k++) {
+		const char *v = snap_json__str(
+		    json_object_get(json_object_get(views[k]->config, "options"), "vfio_pci"),
+		    "disable_denylist");
+
+		if (v && (!strcmp(v, "1") || !strcasecmp(v, "y")))
+			return true;
+	}
+	json_array_foreach (p->next_tokens, i, tok) {
+		const char *k = snap_json__str(tok, "key"), *v = snap_json__str(tok, "value");
+
+		if (k &&
+		    (!strcmp(k, "vfio_pci.disable_denylist") ||
+		     !strcmp(k, "vfio-pci.disable_denylist")) &&
+		    (!v || !strcmp(v, "1") || !strcasecmp(v, "y")))
+			return true;
+	}
+	return false;
+}
+
 static bool ids_cover(const json_t *ids, const json_t *dev)
 {
 	size_t i;
@@ -551,7 +578,20 @@ static void predict_device(struct pf *p, const char *bdf, const json_t *reasons,
 		        : !strcmp(stage, "initramfs") ? 1
 		                                      : 2;
 
-		if (pred && !strcmp(pred, "vfio_pci")) {
+		const char *refused_by_vfio =
+		    pred && !strcmp(pred, "vfio_pci")
+		        ? snap_passthrough__vfio_refuses(dev, denylist_disabled(p))
+		        : NULL;
+
+		if (refused_by_vfio) {
+			/* vfio_pci_probe() returns an error: the device stays unbound */
+			st = SNAP_CHECK_FAIL;
+			json_object_set_new(rec, "predicted", json_null());
+			snprintf(msg, sizeof(msg),
+			         "after reboot into %s, vfio-pci will not bind %s although it is "
+			         "offered it %s: %s",
+			         p->release, label, stage_words[s], refused_by_vfio);
+		} else if (pred && !strcmp(pred, "vfio_pci")) {
 			snprintf(msg, sizeof(msg), "%s will be bound to vfio-pci %s: %s", label,
 			         stage_words[s], snap_json__str(claim, "how"));
 		} else if (vfio_now && covered_now && pred && snap_json__str(claim, "race_with")) {
