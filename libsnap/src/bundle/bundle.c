@@ -132,6 +132,7 @@ struct redactor {
 	json_t *map;    /* owned: original -> pseudonym */
 	json_t *prefix; /* owned: first 1-4 characters of an original -> [originals] */
 	json_t *fields; /* owned: field name -> count of values replaced */
+	json_t *made;   /* owned: first 1-4 characters of a pseudonym -> [pseudonyms] */
 };
 
 static void pseudonym_hex(char *out, size_t nhex, const struct redactor *r, const char *kind,
@@ -167,6 +168,19 @@ static const char *pseudonym(struct redactor *r, const char *kind, const char *v
 	else
 		snprintf(out, sizeof(out), "%s-%.12s", kind, hex);
 	json_object_set_new(r->map, value, json_string(out));
+	{
+		/* a pseudonym is never redacted again: its hex digits could pass for a MAC
+		 * address, and a snapshot walked twice would name one host twice */
+		char pre[5];
+		json_t *list;
+
+		snprintf(pre, sizeof(pre), "%.4s", out);
+		if (!(list = json_object_get(r->made, pre))) {
+			list = json_array();
+			json_object_set_new(r->made, pre, list);
+		}
+		json_array_append_new(list, json_string(out));
+	}
 	if (strcmp(kind, "mac")) { /* MACs are found by their shape, everything else by name */
 		char pre[5];
 		json_t *list;
@@ -334,8 +348,20 @@ static json_t *redact_string(struct redactor *r, const char *s)
 		const json_t *cands, *key;
 		size_t i;
 
-		/* 1. the longest known original at p */
+		/* 0. a pseudonym already made stays as it is */
 		snprintf(pre, sizeof(pre), "%.4s", p);
+		json_array_foreach (json_object_get(r->made, pre), i, key) {
+			size_t kl = strlen(json_string_value(key));
+
+			if (kl > bestlen && !strncmp(p, json_string_value(key), kl))
+				bestlen = kl;
+		}
+		if (bestlen) {
+			snap_buf__put(&b, p, bestlen);
+			p += bestlen;
+			continue;
+		}
+		/* 1. the longest known original at p */
 		for (size_t plen = strlen(pre); plen >= 1 && !bestv; plen--) {
 			pre[plen] = '\0';
 			cands = json_object_get(r->prefix, pre);
@@ -620,7 +646,7 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 {
 	static const snap_export_options defaults = SNAP_EXPORT_OPTIONS_INIT;
 	struct members m = {NULL, 0};
-	struct redactor red = {NULL, 0, NULL, NULL, NULL};
+	struct redactor red = {NULL, 0, NULL, NULL, NULL, NULL};
 	snap_snapshot *cur = NULL, *old = NULL;
 	struct archive *a = NULL;
 	char top[256], tmp[4096], manifest_line[4096];
@@ -660,6 +686,7 @@ int snap_bundle_export(const snap_snapshot *s, const snap_export_options *opts, 
 		red.map = json_object();
 		red.prefix = json_object();
 		red.fields = json_object();
+		red.made = json_object();
 		if (old)
 			redact_doc(&red, old->root);
 		redact_doc(&red, cur->root);
@@ -804,6 +831,7 @@ done:
 	json_decref(red.map);
 	json_decref(red.prefix);
 	json_decref(red.fields);
+	json_decref(red.made);
 	snap_snapshot_free(cur);
 	snap_snapshot_free(old);
 	return error;
