@@ -627,7 +627,17 @@ def sriov_pf_named():
     return h
 
 
-BASE = {"qat-denylist": qat_denylist, "sriov-pf-named": sriov_pf_named,
+def quoted_ids():
+    """pve-intel with its ids quoted, as guides write them: options vfio-pci
+    ids="10de:1e87,10de:10f8,1000:0097". The kernel splits module options with next_arg(),
+    which removes the quotes (kernel/params.c, lib/cmdline.c): the ids apply."""
+    h = pve_intel()
+    h["modprobe"]["vfio.conf"] = h["modprobe"]["vfio.conf"].replace(
+        "ids=10de:1e87,10de:10f8,1000:0097", 'ids="10de:1e87,10de:10f8,1000:0097"')
+    return h
+
+
+BASE = {"quoted-ids": quoted_ids, "qat-denylist": qat_denylist, "sriov-pf-named": sriov_pf_named,
         "acs-cap-hardwired": acs_cap_hardwired, "acs-ctl-cleared": acs_ctl_cleared,
         "libvirt-unmanaged": libvirt_unmanaged, "nic-split": nic_split, "nic-split-noflr": nic_split_noflr,
         "nic-split-flr-lost": nic_split_flr_lost, "pve-intel": pve_intel, "ryzen-usb-noflr": ryzen_usb_noflr,

@@ -149,17 +149,18 @@ static json_t *obj_child(json_t *obj, const char *key)
  * as it does for the kernel's module parameters. */
 static void add_options(json_t *options, const char *module, const char *value)
 {
-	char *dup = strdup(value ? value : ""), *save = NULL, *kv;
+	/* the kernel splits a module's options with next_arg(), as it does the command line:
+	 * double quotes group and are removed (ids="10de:1e87,10de:10f8" is ids=10de:...) */
+	json_t *tokens = snap_parse__cmdline(value ? value : ""), *t;
 	json_t *m = obj_child(options, module);
+	size_t i;
 
-	for (kv = dup ? strtok_r(dup, " \t", &save) : NULL; kv; kv = strtok_r(NULL, " \t", &save)) {
-		char *eq = strchr(kv, '=');
+	json_array_foreach (tokens, i, t) {
+		const char *v = snap_json__str(t, "value");
 
-		if (eq)
-			*eq = '\0';
-		json_object_set_new(m, kv, json_string(eq ? eq + 1 : ""));
+		json_object_set_new(m, snap_json__str(t, "key"), json_string(v ? v : ""));
 	}
-	free(dup);
+	json_decref(tokens);
 }
 
 /*
