@@ -242,6 +242,23 @@ Test(topo, ari_functions_past_7_are_multifunction)
 	json_decref(root);
 }
 
+Test(topo, below_a_pci_to_pcie_bridge_only_device_0_is_scanned)
+{
+	/* only_one_child() of Linux 6.1: pcie_downstream_port() counts a PCI/PCI-X-to-PCIe
+	 * bridge too, so 05:01.0 is function 8 of an ARI device, a multifunction one */
+	json_t *root = snapshot_iommu(
+	    json_pack("[o, o]",
+	              dev("0000:04:00.0", "1b21:1184", NULL, "pci_to_pcie_bridge", 0, "", ""),
+	              dev("0000:05:01.0", "15b3:1017", "0000:04:00.0", "endpoint", 0, "", "")),
+	    "intel");
+	snap_topo t;
+
+	cr_assert_eq(snap_topo__build(&t, root), 0);
+	cr_assert_eq(t.dev[snap_topo__find(&t, "0000:05:01.0")].mf, SNAP_YES);
+	snap_topo__release(&t);
+	json_decref(root);
+}
+
 Test(topo, intel_rciep_is_isolated_by_quirk)
 {
 	/* pci_quirk_rciep_acs: an Intel RC integrated endpoint, multifunction, no ACS */

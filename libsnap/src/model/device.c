@@ -46,9 +46,12 @@ json_t *snap_snapshot__kernel_multifunction(const json_t *dev, const json_t *par
 		return json_null();
 	if (fn > 0)
 		return json_true(); /* pci_scan_slot(): "if (fn > 0) dev->multifunction = 1" */
-	/* below a root or downstream port only device 0 exists unless ARI numbers functions 8+
-	 * as slots 1+: pci_scan_slot() scanned those as functions above 0 of slot 0 */
-	if (slot > 0 && ptype && (!strcmp(ptype, "root_port") || !strcmp(ptype, "downstream_port")))
+	/* below a root port, a downstream port or a PCI/PCI-X-to-PCIe bridge only device 0 is
+	 * scanned (only_one_child(): pcie_downstream_port()) unless ARI numbers functions 8+ as
+	 * slots 1+: pci_scan_slot() scanned those as functions above 0 of slot 0 */
+	if (slot > 0 && ptype &&
+	    (!strcmp(ptype, "root_port") || !strcmp(ptype, "downstream_port") ||
+	     !strcmp(ptype, "pci_to_pcie_bridge")))
 		return json_true();
 	return json_is_boolean(raw) ? json_incref((json_t *)raw) : json_null();
 }
