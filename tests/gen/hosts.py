@@ -637,7 +637,31 @@ def quoted_ids():
     return h
 
 
-BASE = {"quoted-ids": quoted_ids, "qat-denylist": qat_denylist, "sriov-pf-named": sriov_pf_named,
+def iommufd_container():
+    """pve-intel on a kernel whose VFIO container is iommufd (CONFIG_IOMMUFD_VFIO_CONTAINER=y,
+    Linux 6.2 and later): /dev/vfio/vfio comes from iommufd, vfio_iommu_type1 is never loaded,
+    and allow_unsafe_interrupts is iommufd's own parameter (drivers/iommu/iommufd/device.c)."""
+    h = pve_intel()
+    h["kernel"] = "6.8.12-4-pve"
+    h["modules"] = sorted([m for m in h["modules"] if m != "vfio_iommu_type1"] + ["iommufd"])
+    h["module_params"] = {
+        "iommufd": {"allow_unsafe_interrupts": "N"},
+        "vfio": {"enable_unsafe_noiommu_mode": "N"},
+        "vfio_pci": {"disable_vga": "Y"},
+    }
+    return h
+
+
+def iommufd_unsafe():
+    """iommufd-container with iommufd.allow_unsafe_interrupts=1 set (modprobe.d), as guides
+    for boards without interrupt remapping advise."""
+    h = iommufd_container()
+    h["module_params"]["iommufd"]["allow_unsafe_interrupts"] = "Y"
+    return h
+
+
+BASE = {"iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
+        "quoted-ids": quoted_ids, "qat-denylist": qat_denylist, "sriov-pf-named": sriov_pf_named,
         "acs-cap-hardwired": acs_cap_hardwired, "acs-ctl-cleared": acs_ctl_cleared,
         "libvirt-unmanaged": libvirt_unmanaged, "nic-split": nic_split, "nic-split-noflr": nic_split_noflr,
         "nic-split-flr-lost": nic_split_flr_lost, "pve-intel": pve_intel, "ryzen-usb-noflr": ryzen_usb_noflr,

@@ -381,7 +381,7 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 	json_t *checks, *pt = NULL, *reasons, *owned_by_group, *covered;
 	snap_check *c;
 	snap_topo t;
-	const char *bdf, *ir;
+	const char *bdf, *ir, *ctr;
 
 	SNAP_ASSERT_ARG(out && s);
 	root = s->root;
@@ -422,15 +422,23 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		add(c, checks, SNAP_CHECK_WARN, "irq_remapping", "interrupt remapping",
 		    "unknown: no proc/interrupts or kernel log evidence (collect as root, with "
 		    "--dmesg)");
-	/* 3. unsafe modes */
+	/* 3. unsafe modes: of the container vfio uses, vfio_iommu_type1 or iommufd */
+	{
+		const json_t *mods = json_object_get(vfio, "modules");
+
+		ctr = json_is_true(json_object_get(mods, "iommufd")) &&
+		              !json_is_true(json_object_get(mods, "vfio_iommu_type1"))
+		          ? "iommufd"
+		          : "vfio_iommu_type1";
+	}
 	if (json_is_true(json_object_get(io, "allow_unsafe_interrupts")))
-		add(c, checks, SNAP_CHECK_FAIL, "unsafe_interrupts", "vfio_iommu_type1",
+		add(c, checks, SNAP_CHECK_FAIL, "unsafe_interrupts", ctr,
 		    "allow_unsafe_interrupts is on: remove it and fix interrupt remapping");
 	else
 		add(c, checks,
 		    json_is_false(json_object_get(io, "allow_unsafe_interrupts")) ? SNAP_CHECK_PASS
 		                                                                  : SNAP_CHECK_WARN,
-		    "unsafe_interrupts", "vfio_iommu_type1", "allow_unsafe_interrupts %s",
+		    "unsafe_interrupts", ctr, "allow_unsafe_interrupts %s",
 		    json_is_false(json_object_get(io, "allow_unsafe_interrupts"))
 		        ? "off"
 		        : "unknown (vfio_iommu_type1 not loaded)");

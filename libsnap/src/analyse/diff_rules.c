@@ -315,13 +315,21 @@ void snap_diff__iommu(struct ctx *c)
 		    "log "
 		    "in the new snapshot): lost evidence, not a loss.");
 	if (!json_is_true(json_object_get(io, "allow_unsafe_interrupts")) &&
-	    json_is_true(json_object_get(in, "allow_unsafe_interrupts")))
-		snap_diff__add(
-		    c, SNAP_RULE_UNSAFE_INTERRUPTS, "vfio_iommu_type1",
-		    snap_diff__jdup(json_object_get(io, "allow_unsafe_interrupts")), json_true(),
-		    "vfio_iommu_type1.allow_unsafe_interrupts is on: vfio accepts devices on a "
-		    "host "
-		    "whose interrupts are not isolated.");
+	    json_is_true(json_object_get(in, "allow_unsafe_interrupts"))) {
+		/* the container vfio uses: iommufd when only it is loaded (kernels from 6.2) */
+		const json_t *mods = json_object_get(json_object_get(c->n, "vfio"), "modules");
+		const char *ctr = json_is_true(json_object_get(mods, "iommufd")) &&
+		                          !json_is_true(json_object_get(mods, "vfio_iommu_type1"))
+		                      ? "iommufd"
+		                      : "vfio_iommu_type1";
+
+		snap_diff__add(c, SNAP_RULE_UNSAFE_INTERRUPTS, ctr,
+		               snap_diff__jdup(json_object_get(io, "allow_unsafe_interrupts")),
+		               json_true(),
+		               "%s.allow_unsafe_interrupts is on: vfio accepts devices on a host "
+		               "whose interrupts are not isolated.",
+		               ctr);
+	}
 	if (!json_is_true(json_object_get(io, "noiommu_mode")) &&
 	    json_is_true(json_object_get(in, "noiommu_mode")))
 		snap_diff__add(
@@ -364,7 +372,10 @@ void snap_diff__vfio(struct ctx *c)
 		return;
 	for (size_t i = 0; i < SNAP_ARRAY_SIZE(mods); i++)
 		if (json_is_true(json_object_get(mo, mods[i])) &&
-		    json_is_false(json_object_get(mn, mods[i])))
+		    json_is_false(json_object_get(mn, mods[i])) &&
+		    /* a kernel that serves the container by iommufd never loads type1 */
+		    !(!strcmp(mods[i], "vfio_iommu_type1") &&
+		      json_is_true(json_object_get(mn, "iommufd"))))
 			snap_diff__add(
 			    c, SNAP_RULE_VFIO_MODULE_MISSING, mods[i], json_true(), json_false(),
 			    "Module %s is no longer loaded: the new kernel's initramfs probably "

@@ -58,6 +58,32 @@ json_t *snap_collect__text_or_null(struct collector *c, const char *rel)
 	return v ? v : json_null();
 }
 
+/*
+ * allow_unsafe_interrupts of the container that vfio uses: vfio_iommu_type1's, or, when only
+ * iommufd provides the container (CONFIG_IOMMUFD_VFIO_CONTAINER, kernels from 6.2),
+ * iommufd's own parameter of the same name.
+ */
+static json_t *unsafe_interrupts(const json_t *vfio, const json_t *opts)
+{
+	const json_t *mods = json_object_get(vfio, "modules");
+	json_t *t1 =
+	    snap_collect__setting(vfio, opts, "vfio_iommu_type1", "allow_unsafe_interrupts",
+	                          "vfio_iommu_type1.allow_unsafe_interrupts");
+
+	if (json_is_true(json_object_get(mods, "iommufd")) &&
+	    !json_is_true(json_object_get(mods, "vfio_iommu_type1"))) {
+		json_t *fd = snap_collect__setting(vfio, opts, "iommufd", "allow_unsafe_interrupts",
+		                                   "iommufd.allow_unsafe_interrupts");
+
+		if (!json_is_null(fd) || json_is_null(t1)) {
+			json_decref(t1);
+			return fd;
+		}
+		json_decref(fd);
+	}
+	return t1;
+}
+
 static int build(struct collector *c, snap_error *err)
 {
 	json_t *root = c->s->root, *devices = json_array(), *kernel, *tokens = NULL, *opts = NULL,
@@ -127,9 +153,7 @@ static int build(struct collector *c, snap_error *err)
 		iommu = json_pack(
 		    "{s:b, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "enabled", enabled, "vendor",
 		    snap_json__str_or_null(ivendor), "irq_remapping", ir, "irq_remapping_evidence",
-		    evidence, "allow_unsafe_interrupts",
-		    snap_collect__setting(vfio, opts, "vfio_iommu_type1", "allow_unsafe_interrupts",
-		                          "vfio_iommu_type1.allow_unsafe_interrupts"),
+		    evidence, "allow_unsafe_interrupts", unsafe_interrupts(vfio, opts),
 		    "noiommu_mode",
 		    snap_collect__setting(vfio, opts, "vfio", "enable_unsafe_noiommu_mode",
 		                          "vfio.enable_unsafe_noiommu_mode"),

@@ -144,7 +144,10 @@ static void add_ids(json_t *ids, const char *list, const char *source)
 
 json_t *snap_collect__vfio(struct collector *c, const json_t *opts, json_t *modules)
 {
-	static const char *const mods[] = {"vfio", "vfio_pci", "vfio_pci_core", "vfio_iommu_type1"};
+	/* iommufd: kernels from 6.2 with CONFIG_IOMMUFD_VFIO_CONTAINER give /dev/vfio/vfio
+	 * through it, and vfio_iommu_type1 never loads */
+	static const char *const mods[] = {"vfio", "vfio_pci", "vfio_pci_core", "vfio_iommu_type1",
+	                                   "iommufd"};
 	json_t *vfio = json_object(), *loaded = json_object(), *params = json_object();
 	json_t *modprobe = snap_collect__modprobe(c);
 	json_t *ids = json_array();

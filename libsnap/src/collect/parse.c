@@ -175,6 +175,7 @@ json_t *snap_parse__cmdline_options(const json_t *tokens)
 	    "iommu.strict",
 	    "pcie_acs_override",
 	    "vfio_iommu_type1.allow_unsafe_interrupts",
+	    "iommufd.allow_unsafe_interrupts",
 	    "vfio.enable_unsafe_noiommu_mode",
 	};
 	/* every occurrence counts, item by item, in order */
