@@ -399,6 +399,10 @@ if [ "$real" = 1 ]; then
 		--cmdline "amd_iommu=on iommu=pt" >"$T/pf-refused.json" 2>/dev/null || true
 	expect pf-refused "a PF with VFs enabled: vfio-pci refuses it, FAIL" \
 		'dev("0000:41:00.0")["status"] == "FAIL" and "SR-IOV PF with VFs enabled" in dev("0000:41:00.0")["message"] and dev("0000:41:00.0")["predicted"] is None'
+	# module_blacklist= (kernel/module/main.c blacklisted()): the kernel refuses to load vfio_pci
+	pf 1 module-blacklist --initramfs "$T/good.img" --cmdline "quiet intel_iommu=on iommu=pt module_blacklist=vfio_pci"
+	expect module-blacklist "module_blacklist=vfio_pci: mpt3sas takes the HBA, FAIL" \
+		'dev("'$HBA'")["predicted"] == "mpt3sas" and dev("'$HBA'")["status"] == "FAIL"'
 	pf 0 intel-igfx-off --initramfs "$T/good.img" --cmdline "quiet intel_iommu=on iommu=pt intel_iommu=igfx_off"
 	expect intel-igfx-off "intel_iommu=on then intel_iommu=igfx_off: on (PASS)" 'not check("cmdline", "FAIL")'
 	pf 1 intel-on-then-off --initramfs "$T/good.img" --cmdline "quiet intel_iommu=on iommu=pt intel_iommu=off"

@@ -453,3 +453,48 @@ Test(passthrough, vfio_refuses_what_vfio_pci_probe_refuses)
 	json_decref(pf);
 	json_decref(nic);
 }
+
+Test(diff, unsafe_interrupts_from_unknown_to_on_is_isolation_loss)
+{
+	json_t *a = base(), *b = base(), *doc;
+
+	json_object_set_new(json_object_get(a, "iommu"), "allow_unsafe_interrupts", json_null());
+	json_object_set_new(json_object_get(b, "iommu"), "allow_unsafe_interrupts", json_true());
+	doc = diff(a, b);
+	cr_assert_str_eq(class_of(doc, "unsafe_interrupts"), "isolation_loss");
+	json_decref(doc);
+}
+
+/* vfio_pci_fill_ids(): "vendor:device" at least (fewer fields are "invalid id string"), and
+ * ffffffff (PCI_ANY_ID) matches any value. */
+Test(passthrough, vfio_ids_need_a_device_field_and_ffffffff_is_any)
+{
+	json_t *d = json_pack("{s:s, s:s, s:s, s:s}", "vendor", "10de", "device", "1e87",
+	                      "subsystem_vendor", "1043", "subsystem_device", "866a");
+
+	cr_assert_not(snap_passthrough__id_matches("10de", d), "a vendor-only id is invalid");
+	cr_assert(snap_passthrough__id_matches("10de:ffffffff", d), "any device of the vendor");
+	cr_assert(snap_passthrough__id_matches("10de:1e87:1043:866a", d));
+	cr_assert_not(snap_passthrough__id_matches("10de:1e87:1043:0001", d));
+	cr_assert_not(snap_passthrough__id_matches("10de:1e88", d));
+	json_decref(d);
+}
+
+/* A group member on pci-stub is kept from the host as surely as one on vfio-pci. */
+Test(check, pci_stub_is_not_host_owned)
+{
+	json_t *r = base();
+	snap_snapshot *s;
+	snap_check *c = NULL;
+	char *text = NULL;
+
+	json_object_set_new(dev(r, "0000:01:00.1"), "driver", json_string("pci-stub"));
+	s = snap(r);
+	cr_assert_eq(snap_check_run(&c, s, NULL), 0);
+	cr_assert_eq(snap_check_render(&text, c, 1, NULL), 0);
+	cr_assert_null(strstr(text, "FAIL  group_viable"), "%s", text);
+	free(text);
+	snap_check_free(c);
+	snap_snapshot_free(s);
+	json_decref(r);
+}

@@ -456,3 +456,50 @@ Test(snapshot, newer_schema_and_garbage_are_rejected)
 	cr_assert_eq(snap_snapshot_load_buffer(&s, "{", 1, &err), SNAP_EINVALID);
 	cr_assert_null(s);
 }
+
+/* A switch whose downstream port has no ACS: the two endpoints below the switch reach each
+ * other (pci_device_group() climbs to the downstream port's group), the root port's ACS is not
+ * enough. And a path deeper than one port: the root port's and upstream port's ACS do not help
+ * devices below a downstream port without it. */
+Test(topo, switch_downstream_port_without_acs_merges_below_it)
+{
+	json_t *root = snapshot(json_pack(
+	    "[o, o, o, o, o, o, o]",
+	    dev("0000:00:01.0", "8086:1901", NULL, "root_port", 0, "SV,RR,CR,UF", "SV,RR,CR,UF"),
+	    dev("0000:01:00.0", "10b5:8747", "0000:00:01.0", "upstream_port", 0, "", ""),
+	    dev("0000:02:08.0", "10b5:8747", "0000:01:00.0", "downstream_port", 0, "", ""),
+	    dev("0000:02:10.0", "10b5:8747", "0000:01:00.0", "downstream_port", 0, "SV,RR,CR,UF",
+	        "SV,RR,CR,UF"),
+	    dev("0000:03:00.0", "10de:1e87", "0000:02:08.0", "endpoint", 0, "", ""),
+	    dev("0000:04:00.0", "1000:0097", "0000:02:10.0", "endpoint", 0, "", ""),
+	    dev("0000:05:00.0", "144d:a808", "0000:02:08.0", "endpoint", 0, "", "")));
+	snap_topo t;
+
+	cr_assert_eq(snap_topo__build(&t, root), 0);
+	cr_assert(same_implied(&t, "0000:03:00.0", "0000:02:08.0"),
+	          "below a downstream port without ACS: with the port");
+	cr_assert_not(same_implied(&t, "0000:04:00.0", "0000:03:00.0"),
+	              "slot 0x10 with ACS is apart from slot 0x08 without");
+	cr_assert_not(same_implied(&t, "0000:04:00.0", "0000:02:10.0"));
+	snap_topo__release(&t);
+	json_decref(root);
+}
+
+/* A PCIe-to-PCI bridge such as the ASMedia ASM1083 (1b21:1080): its children use its
+ * requester id (pci_for_each_dma_alias()), so they share one group with it. */
+Test(topo, asmedia_pcie_to_pci_bridge_aliases_its_children)
+{
+	json_t *root = snapshot(json_pack(
+	    "[o, o, o, o]",
+	    dev("0000:00:1c.0", "8086:a338", NULL, "root_port", 0, "SV,RR,CR,UF", "SV,RR,CR,UF"),
+	    dev("0000:05:00.0", "1b21:1080", "0000:00:1c.0", "pcie_to_pci_bridge", 0, "", ""),
+	    dev("0000:06:00.0", "13f6:0111", "0000:05:00.0", "conventional", 0, "", ""),
+	    dev("0000:06:01.0", "1102:0002", "0000:05:00.0", "conventional", 0, "", "")));
+	snap_topo t;
+
+	cr_assert_eq(snap_topo__build(&t, root), 0);
+	cr_assert(same_implied(&t, "0000:06:00.0", "0000:06:01.0"));
+	cr_assert(same_implied(&t, "0000:06:00.0", "0000:05:00.0"));
+	snap_topo__release(&t);
+	json_decref(root);
+}
