@@ -660,7 +660,22 @@ def iommufd_unsafe():
     return h
 
 
-BASE = {"iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
+def unconfigured_bridge():
+    """pve-intel with a switch behind a new root port whose upstream port the firmware left
+    unconfigured (secondary and subordinate bus 0, nothing below it), as on boards with a
+    disabled slot. The sysfs paths place every device; bus numbers must not make the root bus's
+    devices children of that switch port (a loop no reader accepts)."""
+    h = pve_intel()
+    h["devices"] += [
+        dev("0000:00:1d.0", "8086:06b0", "060400", type="root_port", mf=True, secondary=4,
+            subordinate=4, acs=ACS_FULL, driver="pcieport", group=10, link=L8x4),
+        dev("0000:04:00.0", "10b5:8747", "060400", type="upstream_port", secondary=0,
+            subordinate=0, parent="0000:00:1d.0", group=11),
+    ]
+    return h
+
+
+BASE = {"unconfigured-bridge": unconfigured_bridge, "iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
         "quoted-ids": quoted_ids, "qat-denylist": qat_denylist, "sriov-pf-named": sriov_pf_named,
         "acs-cap-hardwired": acs_cap_hardwired, "acs-ctl-cleared": acs_ctl_cleared,
         "libvirt-unmanaged": libvirt_unmanaged, "nic-split": nic_split, "nic-split-noflr": nic_split_noflr,

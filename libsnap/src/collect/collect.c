@@ -58,6 +58,18 @@ json_t *snap_collect__text_or_null(struct collector *c, const char *rel)
 	return v ? v : json_null();
 }
 
+/* Whether any device's sysfs path placed it below another device. */
+static bool has_hierarchy(const json_t *devices)
+{
+	const json_t *d;
+	size_t i;
+
+	json_array_foreach (devices, i, d)
+		if (snap_json__str(d, "parent"))
+			return true;
+	return false;
+}
+
 /*
  * allow_unsafe_interrupts of the container that vfio uses: vfio_iommu_type1's, or, when only
  * iommufd provides the container (CONFIG_IOMMUFD_VFIO_CONTAINER, kernels from 6.2),
@@ -130,8 +142,10 @@ static int build(struct collector *c, snap_error *err)
 		goto done;
 	snap_json__sort_by_key(devices, "bdf");
 	/* a capture that copied device directories instead of sysfs's links has no hierarchy in
-	 * its paths: take the parents the bridges' bus numbers give */
-	if (!c->o->lspci_dump)
+	 * its paths: take the parents the bridges' bus numbers give. Only then: where the paths
+	 * place devices below others, a device they place on a root bus has no parent, whatever
+	 * a bridge's (perhaps unconfigured) bus numbers say */
+	if (!c->o->lspci_dump && !has_hierarchy(devices))
 		snap_pci__parents_from_bridges(devices, true);
 	groups = c->o->lspci_dump ? json_array() : snap_collect__groups(c, devices);
 	snap_collect__kernel_multifunction(devices);
@@ -260,6 +274,18 @@ int snap_snapshot_collect(snap_snapshot **out, const snap_collect_options *opts,
 	snap_json__arena_end();
 	if (error < 0)
 		goto done;
+	/* the postcondition: what collect writes, the loader reads */
+	{
+		snap_error why = {0};
+
+		if ((error = snap_snapshot__validate(c.s->root, &why)) < 0) {
+			error = snap_error__set(err, SNAP_EINVALID,
+			                        "collected a snapshot no reader would accept (%s): "
+			                        "refusing to write it",
+			                        why.message);
+			goto done;
+		}
+	}
 	*out = c.s;
 	c.s = NULL;
 done:

@@ -737,7 +737,9 @@ void snap_pci__parents_from_bridges(json_t *devices, bool only_missing)
 			continue;
 		snprintf(key, sizeof(key), "%x:%" JSON_INTEGER_FORMAT, dom,
 		         json_integer_value(json_object_get(b, "secondary_bus")));
-		if (json_integer_value(json_object_get(b, "secondary_bus")) != (json_int_t)bus)
+		/* an unconfigured bridge (secondary bus 0, or not above its own bus) leads nowhere:
+		 * pci_scan_bridge_extend() numbers secondary buses above the bridge's own */
+		if (json_integer_value(json_object_get(b, "secondary_bus")) > (json_int_t)bus)
 			json_object_set_new(by_bus, key, json_string(snap_json__str(dev, "bdf")));
 	}
 	json_array_foreach (devices, i, dev) {

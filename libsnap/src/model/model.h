@@ -23,6 +23,8 @@ struct snap_snapshot {
 int snap_snapshot__warn(snap_snapshot *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 snap_snapshot *snap_snapshot__new(json_t *root); /* steals root; NULL on ENOMEM */
+/* The loader's structural checks (every reader's): 0, or SNAP_EINVALID naming what is wrong. */
+int snap_snapshot__validate(const json_t *root, snap_error *err);
 
 /*
  * acs.c: the ACS flag names of the format ("SV" ... "DT") <-> capability/control register bits,

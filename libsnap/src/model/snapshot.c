@@ -675,6 +675,11 @@ static int check_skeleton(const json_t *root, snap_error *err)
 	return 0;
 }
 
+int snap_snapshot__validate(const json_t *root, snap_error *err)
+{
+	return check_skeleton(root, err);
+}
+
 /* The parsed root (or jansson's error) checked and made a snapshot; takes root. */
 static int load_root(snap_snapshot **out, json_t *root, const json_error_t *jerr, snap_error *err)
 {
