@@ -675,7 +675,28 @@ def unconfigured_bridge():
     return h
 
 
-BASE = {"unconfigured-bridge": unconfigured_bridge, "iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
+def nic_split_noacs():
+    """A dual-port Broadcom BCM5720 (14e4:165f, no ACS on its functions, in no quirk list) split
+    the same way: port 0 to the firewall VM, port 1 on tg3. The kernel merges the two functions
+    into one group (get_pci_function_alias_group(): no ACS between them), so vfio refuses the
+    group as not viable while port 1 is on the host ("group N is not viable", as in
+    lxc/incus#3422). Broken: FAIL."""
+    h = pve_intel()
+    h["devices"].append(dev("0000:00:1d.0", "8086:06b0", "060400", type="root_port", mf=True,
+                            secondary=4, subordinate=4, acs=ACS_FULL, driver="pcieport",
+                            group=10, link=L8x4))
+    for fn in range(2):
+        h["devices"].append(dev("0000:04:00.%d" % fn, "14e4:165f", "020000", sub="1028:1f5b",
+                                mf=True, parent="0000:00:1d.0", flr=True, reset_method="flr",
+                                driver="vfio-pci" if fn == 0 else "tg3",
+                                module="vfio_pci" if fn == 0 else "tg3", group=11,
+                                link=L8x4))
+    h["modules"] = sorted(h["modules"] + ["tg3"])
+    h["pve"]["102"] = "cores: 2\nhostpci0: 0000:04:00.0\nmemory: 4096\nname: opnsense\n"
+    return h
+
+
+BASE = {"nic-split-noacs": nic_split_noacs, "unconfigured-bridge": unconfigured_bridge, "iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
         "quoted-ids": quoted_ids, "qat-denylist": qat_denylist, "sriov-pf-named": sriov_pf_named,
         "acs-cap-hardwired": acs_cap_hardwired, "acs-ctl-cleared": acs_ctl_cleared,
         "libvirt-unmanaged": libvirt_unmanaged, "nic-split": nic_split, "nic-split-noflr": nic_split_noflr,
