@@ -271,6 +271,43 @@ $SOFTDEPS"
 		'd["cmdline"]["source"].startswith("boot/loader/entries/") and d["cmdline"]["stale"] and check("cmdline", "PASS")'
 	rm -rf "$R/boot/loader" "$R/etc/kernel"
 
+	# grub's own variables: grub.cfg sets one before the entry uses it; one it never sets
+	# makes the command line unknown, never the literal "$extra_cmdline"
+	grubcfg 'quiet intel_iommu=on iommu=pt $extra_cmdline'
+	sed -i '1i set extra_cmdline="intel_iommu=off"' "$R/boot/grub/grub.cfg"
+	pf 1 grub-var --initramfs "$T/good.img"
+	expect grub-var "set extra_cmdline=intel_iommu=off before the entry: the IOMMU off (FAIL)" \
+		'd["cmdline"]["cmdline"].endswith("intel_iommu=off") and any("intel_iommu=off is last" in m for m in check("cmdline", "FAIL"))'
+	grubcfg 'quiet intel_iommu=on iommu=pt $extra_cmdline'
+	pf 3 grub-var-unset --initramfs "$T/good.img"
+	expect grub-var-unset "a variable grub.cfg never sets: unknown, named" \
+		'd["cmdline"]["cmdline"] is None and any("$extra_cmdline" in m for m in check("cmdline_source", "WARN"))'
+	# a BLS entry with $kernelopts (Fedora/RHEL style): taken from grubenv
+	mkdir -p "$R/boot/loader/entries" "$R/boot/grub2"
+	printf 'title Debian\nversion %s\nlinux /vmlinuz-%s\noptions root=UUID=0b7d ro $kernelopts\n' \
+		"$KVER" "$KVER" >"$R/boot/loader/entries/debian-$KVER.conf"
+	printf '# GRUB Environment Block\nkernelopts=intel_iommu=on iommu=pt\n####\n' >"$R/boot/grub2/grubenv"
+	pf 0 bls-kernelopts --initramfs "$T/good.img"
+	expect bls-kernelopts "BLS \$kernelopts from grubenv" \
+		'd["cmdline"]["cmdline"] == "root=UUID=0b7d ro intel_iommu=on iommu=pt" and check("cmdline", "PASS")'
+	rm -f "$R/boot/grub2/grubenv"
+	pf 3 bls-kernelopts-unset --initramfs "$T/good.img"
+	expect bls-kernelopts-unset "BLS \$kernelopts with no grubenv: unknown" \
+		'd["cmdline"]["cmdline"] is None'
+	rm -rf "$R/boot/loader" "$R/boot/grub2"
+	grubcfg "quiet intel_iommu=on iommu=pt"
+	# /etc/default/grub that doubles a variable forty times: bounded, said, at once
+	cp "$R/etc/default/grub" "$T/default-grub.saved"
+	{ echo 'X=a'; for i in $(seq 40); do echo 'X="$X$X"'; done; echo 'GRUB_CMDLINE_LINUX="$X"'; } >"$R/etc/default/grub"
+	rm -f "$R/boot/grub/grub.cfg"
+	start=$(date +%s)
+	pf 3 grub-doubling --initramfs "$T/good.img"
+	[ $(($(date +%s) - start)) -le 5 ] && ok "grub-doubling: bounded (within seconds)" || not_ok "grub-doubling: took too long"
+	expect grub-doubling "the expansion refused, said" \
+		'd["cmdline"]["cmdline"] is None and any("grows past" in m for m in check("cmdline_source", "WARN"))'
+	cp "$T/default-grub.saved" "$R/etc/default/grub"
+	grubcfg "quiet intel_iommu=on iommu=pt"
+
 	# a prediction kept with its snapshot, then held against the snapshot after the reboot
 	S=$T/store
 	"$PCISNAP" preflight --root "$R" --record --store "$S" >/dev/null 2>"$T/record.err" &&
@@ -409,6 +446,21 @@ if [ "$real" = 1 ]; then
 	expect intel-on-then-off "intel_iommu=on then intel_iommu=off: off (FAIL)" \
 		'any("intel_iommu=off is last" in m for m in check("cmdline", "FAIL"))'
 fi
+
+# an initramfs path that is a FIFO, a device or a huge sparse file: refused or inconclusive at once
+mkfifo "$T/fifo.img"
+for bad in "$T/fifo.img" /dev/zero; do
+	rc=0
+	timeout 10 "$PCISNAP" preflight --root "$R" --initramfs "$bad" >/dev/null 2>"$T/err" || rc=$?
+	[ "$rc" = 2 ] && grep -q "not a regular file" "$T/err" && ok "$bad: exit 2, not a regular file" ||
+		not_ok "$bad: exit $rc $(cat "$T/err")"
+done
+truncate -s 20G "$T/sparse.img"
+rc=0
+timeout 10 "$PCISNAP" preflight --root "$R" --initramfs "$T/sparse.img" >"$T/sparse.txt" 2>&1 || rc=$?
+[ "$rc" = 3 ] && grep -q "larger than any initramfs" "$T/sparse.txt" && ok "a 20 GB sparse image: exit 3 at once" ||
+	not_ok "a 20 GB sparse image: exit $rc"
+rm -f "$T/sparse.img" "$T/fifo.img"
 
 # usage errors: exit 2 and one line
 rc=0

@@ -22,7 +22,9 @@
 
 #include "preflight/preflight.h"
 
-#define CFG_MAX (4u << 20)
+#define CFG_MAX      (4u << 20)
+#define OVERFLOW_KEY "\1overflow" /* no shell name: set when a value grew past EXPAND_MAX */
+#define EXPAND_MAX   4096u /* x86's COMMAND_LINE_SIZE is 2048: a longer value is no command line */
 
 static char *read_rel(const snap_root *r, const char *rel)
 {
@@ -44,6 +46,52 @@ static char *trim(char *s)
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
 		*--e = '\0';
 	return s;
+}
+
+/*
+ * Expand $NAME and ${NAME} from vars (values of earlier assignments). A name vars lacks expands
+ * to nothing, as in the shell, and is copied to unresolved (the first one, when it is given).
+ * NULL when the result would pass EXPAND_MAX: forty X="$X$X" lines must not grow without bound.
+ */
+static char *expand_vars(const char *v, const json_t *vars, char *unresolved, size_t un)
+{
+	snap_buf b = SNAP_BUF_INIT;
+
+	for (const char *p = v; *p;) {
+		if (*p == '$' && (p[1] == '{' || p[1] == '_' || (p[1] >= 'A' && p[1] <= 'Z') ||
+		                  (p[1] >= 'a' && p[1] <= 'z'))) {
+			bool brace = p[1] == '{';
+			const char *s = p + 1 + brace, *e = s, *val;
+			char name[128];
+
+			while (*e == '_' || (*e >= 'A' && *e <= 'Z') || (*e >= 'a' && *e <= 'z') ||
+			       (*e >= '0' && *e <= '9'))
+				e++;
+			snprintf(name, sizeof(name), "%.*s", (int)(e - s), s);
+			if (brace && *e == '}')
+				e++;
+			if ((val = snap_json__str(vars, name)))
+				snap_buf__puts(&b, val); /* val itself is at most EXPAND_MAX */
+			else if (unresolved && !*unresolved)
+				snprintf(unresolved, un, "%s", name);
+			p = e;
+		} else {
+			if (*p == '\\' && p[1])
+				p++;
+			snap_buf__put(&b, p, 1);
+			p++;
+		}
+		if (b.len > EXPAND_MAX) {
+			snap_buf__release(&b);
+			return NULL;
+		}
+	}
+	return snap_buf__detach(&b);
+}
+
+static char *expand(const char *v, const json_t *vars)
+{
+	return expand_vars(v, vars, NULL, 0);
 }
 
 /* Does a kernel path ("/vmlinuz-6.8.12-5-pve", "/MACHINE/6.8.12-5-pve/linux") load release? */
@@ -113,10 +161,44 @@ static char *bls_entry(const snap_root *r, const char *release, char *where, siz
 	return NULL;
 }
 
-/* 3. grub.cfg's entry: the arguments after the kernel path, or NULL */
-static char *grub_entry(const char *cfg, const char *release)
+/* grub's "set NAME=VALUE" (VALUE quoted or not) into vars, expanded with the earlier ones */
+static void grub_set(json_t *vars, char *t)
+{
+	char *name = trim(t + 4), *eq = strchr(name, '='), *v, *val;
+	size_t vl;
+
+	if (!eq || eq == name)
+		return;
+	*eq = '\0';
+	if (name[strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz0123456789")])
+		return;
+	v = eq + 1;
+	vl = strlen(v);
+	if ((*v == '"' || *v == '\'') && vl >= 2 && v[vl - 1] == *v) {
+		v[vl - 1] = '\0';
+		v++;
+	}
+	if (!(val = expand(v, vars)))
+		json_object_set_new(vars, OVERFLOW_KEY, json_string(name));
+	else
+		json_object_set_new(vars, name, json_string(val));
+	free(val);
+}
+
+/*
+ * 3. grub.cfg's entry: the arguments after the kernel path, with the variables grub.cfg sets
+ * before it expanded (set extra_cmdline=...; grub expands $NAME on the linux line); NULL when
+ * none. A variable grub.cfg does not set (it comes from grubenv, or the menu) is named in
+ * unresolved: the command line is then unknown, never the literal text.
+ */
+static char *grub_entry(const char *cfg, const char *release, const json_t *env, char *unresolved,
+                        size_t un)
 {
 	const char *p = cfg;
+	json_t *vars = json_deep_copy(env);
+
+	if (!vars)
+		vars = json_object();
 
 	while (p && *p) {
 		const char *eol = strchr(p, '\n');
@@ -124,6 +206,8 @@ static char *grub_entry(const char *cfg, const char *release)
 		char *line = strndup(p, len), *t = line ? trim(line) : NULL;
 
 		p = eol ? eol + 1 : NULL;
+		if (t && (!strncmp(t, "set ", 4) || !strncmp(t, "set\t", 4)))
+			grub_set(vars, t);
 		if (t && (!strncmp(t, "linux ", 6) || !strncmp(t, "linux\t", 6) ||
 		          !strncmp(t, "linuxefi ", 9) || !strncmp(t, "linuxefi\t", 9))) {
 			char *path = t + strcspn(t, " \t"), *args;
@@ -136,47 +220,20 @@ static char *grub_entry(const char *cfg, const char *release)
 			/* recovery entries: "ro single", "recovery nomodeset" */
 			if (loads(path, release) && !strstr(args, " single") &&
 			    strncmp(args, "single", 6) && !strstr(args, "recovery")) {
-				char *out = strdup(args);
+				char *out = expand_vars(args, vars, unresolved, un);
 
+				if (!out && !*unresolved)
+					snprintf(unresolved, un, "(a value past %u bytes)",
+					         EXPAND_MAX);
 				free(line);
-				return out;
+				json_decref(vars);
+				return out ? out : strdup("");
 			}
 		}
 		free(line);
 	}
+	json_decref(vars);
 	return NULL;
-}
-
-/* Expand $NAME and ${NAME} from vars (values of earlier assignments) */
-static char *expand(const char *v, const json_t *vars)
-{
-	snap_buf b = SNAP_BUF_INIT;
-
-	for (const char *p = v; *p;) {
-		if (*p == '$' && (p[1] == '{' || p[1] == '_' || (p[1] >= 'A' && p[1] <= 'Z') ||
-		                  (p[1] >= 'a' && p[1] <= 'z'))) {
-			bool brace = p[1] == '{';
-			const char *s = p + 1 + brace, *e = s;
-			char name[128];
-
-			while (*e == '_' || (*e >= 'A' && *e <= 'Z') || (*e >= 'a' && *e <= 'z') ||
-			       (*e >= '0' && *e <= '9'))
-				e++;
-			snprintf(name, sizeof(name), "%.*s", (int)(e - s), s);
-			if (brace && *e == '}')
-				e++;
-			if (snap_json__str(vars, name))
-				snap_buf__puts(&b, snap_json__str(vars, name));
-			p = e;
-			continue;
-		}
-		if (*p == '\\' && p[1]) {
-			p++;
-		}
-		snap_buf__put(&b, p, 1);
-		p++;
-	}
-	return snap_buf__detach(&b);
 }
 
 /* KEY=VALUE lines of a shell file sourced by grub-mkconfig, into vars */
@@ -208,7 +265,9 @@ static void source_shell(json_t *vars, const char *text)
 			} else {
 				v[strcspn(v, " \t#;")] = '\0';
 			}
-			val = expand(v, vars);
+			if (!(val = expand(v, vars)))
+				/* past EXPAND_MAX: remembered, so the result is unknown */
+				json_object_set_new(vars, OVERFLOW_KEY, json_string(t));
 		}
 		if (val)
 			json_object_set_new(vars, t, json_string(val));
@@ -246,6 +305,14 @@ static char *grub_defaults(const snap_root *r, json_t *notes)
 			free(text);
 		}
 		snap_strv__free(names, n);
+	}
+	if (any && json_object_get(vars, OVERFLOW_KEY)) {
+		json_array_append_new(notes,
+		                      json_sprintf("etc/default/grub: %s grows past %u bytes as "
+		                                   "grub-mkconfig would expand it: not a command "
+		                                   "line pcisnap can read",
+		                                   snap_json__str(vars, OVERFLOW_KEY), EXPAND_MAX));
+		any = false;
 	}
 	if (any) {
 		snap_buf b = SNAP_BUF_INIT;
@@ -289,6 +356,31 @@ static char *missing_tokens(const char *want, const char *have)
 	return b.len ? snap_buf__detach(&b) : (snap_buf__release(&b), NULL);
 }
 
+/* grub's environment block (load_env): NAME=VALUE lines after a "# GRUB Environment Block"
+ * header, padded with '#'; BLS entries' $kernelopts comes from it */
+static json_t *grubenv(const snap_root *r)
+{
+	static const char *const paths[] = {"boot/grub2/grubenv", "boot/grub/grubenv"};
+	json_t *env = json_object();
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char *text = read_rel(r, paths[i]), *save = NULL;
+
+		for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l;
+		     l = strtok_r(NULL, "\n", &save)) {
+			char *eq = strchr(l, '=');
+
+			if (*l == '#' || !eq || eq == l)
+				continue;
+			*eq = '\0';
+			if (!json_object_get(env, l) && strlen(eq + 1) <= EXPAND_MAX)
+				json_object_set_new(env, l, json_string(eq + 1));
+		}
+		free(text);
+	}
+	return env;
+}
+
 /* the command line found, and where */
 static void take(json_t *out, const char *cmdline, const char *source)
 {
@@ -301,7 +393,9 @@ json_t *snap_bootcmd__next(const snap_root *r, const char *release)
 	json_t *out = json_pack("{s:n, s:n, s:[], s:b}", "cmdline", "source", "notes", "stale", 0);
 	json_t *notes = json_object_get(out, "notes");
 	char where[4200] = "", *bls, *kcmd, *cfg, *grub = NULL, *defaults, *canon = NULL;
-	bool pbt;
+	char grub_unres[128] = "";
+	bool pbt, grub_unknown = false;
+	json_t *env;
 
 	if (!out)
 		return NULL;
@@ -313,12 +407,44 @@ json_t *snap_bootcmd__next(const snap_root *r, const char *release)
 	}
 	pbt = snap_root__resolve(&canon, r, "etc/kernel/proxmox-boot-uuids") == 0;
 	free(canon);
+	env = grubenv(r);
 	cfg = read_rel(r, "boot/grub/grub.cfg");
 	if (cfg)
-		grub = grub_entry(cfg, release);
+		grub = grub_entry(cfg, release, env, grub_unres, sizeof(grub_unres));
 	defaults = grub_defaults(r, notes);
 
 	if ((bls = bls_entry(r, release, where, sizeof(where)))) {
+		/* BLS options may name grubenv's variables ($kernelopts, $tuned_params) */
+		char unres[128] = "", *x = expand_vars(bls, env, unres, sizeof(unres));
+
+		free(bls);
+		bls = x;
+		if (!bls || *unres) {
+			json_array_append_new(
+			    notes, json_sprintf("%s uses $%s, which neither grubenv nor the entry "
+			                        "sets: the command line is unknown",
+			                        where, *unres ? unres : "(a value too long)"));
+			free(bls);
+			bls = NULL;
+			free(kcmd);
+			free(cfg);
+			free(grub);
+			free(defaults);
+			json_decref(env);
+			return out;
+		}
+	}
+	if (grub && *grub_unres) {
+		json_array_append_new(notes,
+		                      json_sprintf("boot/grub/grub.cfg's entry uses $%s, which "
+		                                   "grub.cfg does not set (grub sets it at boot): "
+		                                   "the command line is unknown",
+		                                   grub_unres));
+		free(grub);
+		grub = NULL;
+		grub_unknown = true;
+	}
+	if (bls) {
 		take(out, bls, where);
 		if (kcmd && strcmp(kcmd, bls)) {
 			json_array_append_new(
@@ -333,6 +459,8 @@ json_t *snap_bootcmd__next(const snap_root *r, const char *release)
 		json_array_append_new(notes,
 		                      json_string("proxmox-boot-tool writes the boot entries "
 		                                  "on the ESPs from etc/kernel/cmdline"));
+	} else if (grub_unknown) {
+		/* said above: the entry exists, what it passes is not known */
 	} else if (grub) {
 		char *miss = defaults ? missing_tokens(defaults, grub) : NULL;
 
@@ -365,5 +493,6 @@ json_t *snap_bootcmd__next(const snap_root *r, const char *release)
 	free(cfg);
 	free(grub);
 	free(defaults);
+	json_decref(env);
 	return out;
 }

@@ -28,6 +28,7 @@
 #define MEMBER_COPY_MAX (64u << 20)  /* one copied file: modules.alias is ~1.5 MB */
 #define UNPACKED_MAX    (4ull << 30) /* all members: larger than any real initramfs */
 #define MEMBERS_MAX     1000000u     /* members in one image */
+#define IMAGE_MAX       (1ull << 30) /* the image itself: Debian's are tens of MB */
 #define WARNINGS_MAX    20
 
 static void warn(struct snap_initramfs *ir, const char *fmt, ...)
@@ -342,6 +343,19 @@ int snap_initramfs__read(struct snap_initramfs *ir, int fd, const char *shown, s
 		e = errno;
 		snap_initramfs__release(ir);
 		return snap_error__set(err, SNAP_ERROR, "%s: %s", ir->tmp, strerror(e));
+	}
+	{
+		struct stat st;
+
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+			fail(ir, "%s: not a regular file", shown);
+		else if ((uint64_t)st.st_size > IMAGE_MAX)
+			fail(ir, "%s: %lld bytes, larger than any initramfs (%llu MB at most)",
+			     shown, (long long)st.st_size, IMAGE_MAX >> 20);
+		if (ir->error) {
+			close(dirfd);
+			return 0;
+		}
 	}
 	while ((off = skip_padding(fd, off)) >= 0)
 		if ((off = read_segment(ir, fd, dirfd, off, shown, &unpacked, &members)) < 0)

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analyse/check.h"
@@ -673,9 +674,14 @@ static void check_cmdline(struct pf *p, const json_t *bootcmd)
 
 #define OPT(o, k) snap_json__str(o, k)
 	if (!n) {
+		json_array_foreach (notes, i, note)
+			add_check(p, "cmdline_source", NULL, SNAP_CHECK_WARN, "%s",
+			          json_string_value(note));
 		add_check(p, "cmdline", NULL, SNAP_CHECK_WARN,
-		          "the command line of %s is unknown: no boot loader entry, "
-		          "etc/kernel/cmdline or etc/default/grub found",
+		          json_array_size(notes)
+		              ? "the command line of %s is unknown (above)"
+		              : "the command line of %s is unknown: no boot loader entry, "
+		                "etc/kernel/cmdline or etc/default/grub found",
 		          p->release);
 		add_unknown(p, "the next command line");
 		return;
@@ -898,6 +904,29 @@ static void check_initramfs(struct pf *p, const char *shown)
 	}
 }
 
+/* fd if it is a regular file, else -1 with errno EINVAL (closed): a device, a FIFO or a
+ * directory is no initramfs, and reading one could block or never end */
+static int regular_only(int fd)
+{
+	struct stat st;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
 static int open_image(struct pf *p, const char *given, char *shown, size_t n)
 {
 	static const char *const prefix[] = {"boot/initrd.img-", "boot/initramfs-"};
@@ -906,7 +935,8 @@ static int open_image(struct pf *p, const char *given, char *shown, size_t n)
 
 	if (given) {
 		snprintf(shown, n, "%s", given);
-		return open(given, O_RDONLY | O_CLOEXEC);
+		/* O_NONBLOCK: a FIFO named here must not block before fstat() refuses it */
+		return regular_only(open(given, O_RDONLY | O_CLOEXEC | O_NONBLOCK));
 	}
 	for (size_t i = 0; i < 2 && fd < 0; i++) {
 		char rel[4200], *canon = NULL;
@@ -916,7 +946,8 @@ static int open_image(struct pf *p, const char *given, char *shown, size_t n)
 			snprintf(shown, n, "%s", rel);
 		if (snap_root__resolve(&canon, &p->r, rel) < 0)
 			continue;
-		fd = openat(p->r.fd, *canon ? canon : ".", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		fd = regular_only(openat(p->r.fd, *canon ? canon : ".",
+		                         O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
 		if (fd >= 0)
 			snprintf(shown, n, "%s", rel);
 		free(canon);
@@ -1043,8 +1074,12 @@ int snap_preflight_run(snap_preflight **out, const snap_snapshot *current,
 		if (o->initramfs) {
 			e = errno;
 			pf_release(&p);
-			return snap_error__set(err, SNAP_ENOTFOUND, "%s: %s", o->initramfs,
-			                       strerror(e));
+			return e == EINVAL
+			           ? snap_error__set(err, SNAP_EINVALID,
+			                             "%s: not a regular file (an initramfs is one)",
+			                             o->initramfs)
+			           : snap_error__set(err, SNAP_ENOTFOUND, "%s: %s", o->initramfs,
+			                             strerror(e));
 		}
 		p.init_absent = true;
 	} else {
