@@ -177,7 +177,14 @@ PREFLIGHT_CASES = {
     "pf-novfio": ("e1000e nvme", "options vfio-pci ids=8086:10d3,1b36:000d\n"),
     # vfio-pci in conf/modules but no softdep: udev loads e1000e first, conf/modules is later
     "pf-nosoftdep": ("vfio vfio_iommu_type1 vfio_pci e1000e nvme", "options vfio-pci ids=8086:10d3,1b36:000d\n"),
+    # a softdep on a module of the chain, as "softdep drm pre: vfio-pci" is for amdgpu: nvme
+    # depends on nvme_core, whose softdep loads vfio-pci first (libkmod's
+    # __kmod_module_get_probe_list()), so vfio-pci takes the NVMe; e1000e stays with the NIC
+    "pf-softdep-chain": ("vfio vfio_iommu_type1 vfio_pci e1000e nvme",
+                         "options vfio-pci ids=1b36:0010\nsoftdep nvme_core pre: vfio-pci\n"),
 }
+# the device each case means for vfio-pci (checked to be among the predicted ones)
+PREFLIGHT_TARGET = {"pf-softdep-chain": "1b36:0010"}
 
 PREMOUNT = r"""#!/bin/sh
 [ "$1" = prereqs ] && exit 0
@@ -298,8 +305,9 @@ def check_preflight(c, args, kver, kernel, accel):
             c.ok(f"{name}: preflight answered", False, r.stderr.strip())
             continue
         devs = {d["bdf"]: d for d in pred["devices"]}
-        c.ok(f"{name}: the NIC meant for vfio-pci is predicted", any(
-            d["ids"] == "8086:10d3" for d in devs.values()), json.dumps(list(devs)))
+        target = PREFLIGHT_TARGET.get(name, "8086:10d3")
+        c.ok(f"{name}: the device meant for vfio-pci ({target}) is predicted", any(
+            d["ids"] == target for d in devs.values()), json.dumps(list(devs)))
         for bdf, d in devs.items():
             # what the kernel bound by the end of the initramfs: the prediction's kernel and
             # initramfs stages, and nothing for a device claimed only later

@@ -205,6 +205,139 @@ static void place_files(struct snap_kmodview *v, const char *module, int depth)
 	kmod_module_unref(m);
 }
 
+/* A big-endian u32 of an index at off (the caller checked off + 4 <= n). */
+static uint32_t be32(const unsigned char *p, size_t off)
+{
+	return (uint32_t)p[off] << 24 | (uint32_t)p[off + 1] << 16 | (uint32_t)p[off + 2] << 8 |
+	       p[off + 3];
+}
+
+/*
+ * Whether a libkmod index (modules.*.bin) is laid out as libkmod reads it (libkmod-index.c:
+ * magic 0xB007F457, version 2.x, the root's offset; each node a prefix, children and values as
+ * its offset's flags say) with every offset inside the file, and each child before its parent,
+ * as depmod writes them (index_write__node() writes the children first). libkmod reads the
+ * mmap'ed file without these checks: a root offset past the end, or a child that points back
+ * at its parent, makes it read out of bounds or loop while its memory grows. NULL when valid,
+ * else why not.
+ */
+static const char *index_invalid(const unsigned char *p, size_t n)
+{
+	enum {
+		PREFIX = 0x80000000u,
+		VALUES = 0x40000000u,
+		CHILDS = 0x20000000u,
+		MASK = 0x0fffffffu
+	};
+	uint32_t *stack = NULL;
+	size_t depth = 0, cap = 0, visited = 0;
+	const char *why = NULL;
+
+	if (n < 12 || be32(p, 0) != 0xB007F457u || be32(p, 4) >> 16 != 2)
+		return "not a libkmod index (magic or version)";
+	if (!(be32(p, 8) & MASK))
+		return NULL; /* no nodes */
+	if (!(stack = malloc(64 * sizeof(*stack))))
+		return "out of memory";
+	cap = 64;
+	stack[depth++] = be32(p, 8);
+	while (depth && !why) {
+		uint32_t off = stack[--depth], o = off & MASK;
+		size_t pos = o;
+
+		if (o < 12 || o >= n || ++visited > n) {
+			why = "a node offset outside the file";
+			break;
+		}
+		if (off & PREFIX) {
+			const unsigned char *nul = memchr(p + pos, 0, n - pos);
+
+			if (!nul) {
+				why = "a prefix that runs past the end";
+				break;
+			}
+			pos = (size_t)(nul - p) + 1;
+		}
+		if (off & CHILDS) {
+			unsigned first, last;
+
+			if (pos + 2 > n || (first = p[pos]) > (last = p[pos + 1]) || first > 127 ||
+			    last > 127 || pos + 2 + 4 * (last - first + 1) > n) {
+				why = "a child table that runs past the end";
+				break;
+			}
+			for (unsigned c = 0; c <= last - first; c++) {
+				uint32_t child = be32(p, pos + 2 + 4 * c);
+
+				if (!(child & MASK))
+					continue;
+				if ((child & MASK) >= o) {
+					why = "a child written after its parent (a loop)";
+					break;
+				}
+				if (depth == cap) {
+					uint32_t *grown = realloc(stack, 2 * cap * sizeof(*stack));
+
+					if (!grown) {
+						why = "out of memory";
+						break;
+					}
+					stack = grown;
+					cap *= 2;
+				}
+				stack[depth++] = child;
+			}
+			pos += 2 + 4 * (size_t)(last - first + 1);
+		}
+		if (!why && (off & VALUES)) {
+			uint32_t count;
+
+			if (pos + 4 > n || (count = be32(p, pos)) > n) {
+				why = "a value count past the end";
+				break;
+			}
+			pos += 4;
+			for (uint32_t k = 0; k < count && !why; k++) {
+				const unsigned char *nul;
+
+				if (pos + 4 > n || !(nul = memchr(p + pos + 4, 0, n - pos - 4)))
+					why = "a value that runs past the end";
+				else
+					pos = (size_t)(nul - p) + 1;
+			}
+		}
+	}
+	free(stack);
+	return why;
+}
+
+/* Each binary index of modules_dir checked before libkmod reads it; NULL, or why not. */
+static char *indexes_invalid(const char *modules_dir)
+{
+	static const char *const bins[] = {"modules.dep.bin", "modules.alias.bin",
+	                                   "modules.symbols.bin", "modules.builtin.bin",
+	                                   "modules.builtin.alias.bin"};
+
+	for (size_t i = 0; i < sizeof(bins) / sizeof(bins[0]); i++) {
+		char path[4200], *data, *out = NULL;
+		size_t len = 0;
+		const char *why;
+
+		snprintf(path, sizeof(path), "%s/%s", modules_dir, bins[i]);
+		if (access(path, F_OK) < 0)
+			continue;
+		if (!(data = read_file(path, &len)))
+			return strdup(bins[i]);
+		why = index_invalid((const unsigned char *)data, len);
+		if (why && asprintf(&out, "%s: %s", bins[i], why) < 0)
+			out = NULL;
+		free(data);
+		if (why)
+			return out ? out : strdup(bins[i]);
+	}
+	return NULL;
+}
+
 static int open_ctx(struct snap_kmodview *v, const char *modules_dir, const char *const *config,
                     bool private_copy)
 {
@@ -219,6 +352,8 @@ static int open_ctx(struct snap_kmodview *v, const char *modules_dir, const char
 	snprintf(probe, sizeof(probe), "%s/modules.dep.bin", modules_dir);
 	if (access(probe, R_OK) < 0)
 		return 0; /* no indexes: v->ctx stays NULL, the stage is unknown */
+	if ((v->bad_index = indexes_invalid(modules_dir)))
+		return 0; /* an index libkmod cannot read safely: the stage is unknown */
 	if (!(v->ctx = kmod_new(modules_dir, config)))
 		return SNAP_ENOMEM;
 	kmod_set_log_fn(v->ctx, snap_kmod__quiet, NULL);
@@ -297,6 +432,7 @@ void snap_kmodview__release(struct snap_kmodview *v)
 	json_decref(v->builtin);
 	json_decref(v->dep_paths);
 	json_decref(v->placed);
+	free(v->bad_index);
 	free(v->modules_dir);
 	free(v->alias_text);
 	snap_kmod__rmtree(v->tmp);

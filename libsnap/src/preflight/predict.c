@@ -824,6 +824,13 @@ static void check_initramfs(struct pf *p, const char *shown)
 		add_check(p, "initramfs", NULL, SNAP_CHECK_WARN,
 		          "cannot tell what the initramfs does: %s", p->ir.error);
 		add_unknown(p, "the initramfs (%s)", p->ir.error);
+	} else if (!p->init_ok && p->init.bad_index) {
+		add_check(p, "initramfs", NULL, SNAP_CHECK_WARN,
+		          "cannot tell what the initramfs does: %s's %s is not an index libkmod "
+		          "reads safely (update-initramfs -u -k %s)",
+		          shown, p->init.bad_index, p->release);
+		add_unknown(p, "the initramfs's modules for %s (%s)", p->release,
+		            p->init.bad_index);
 	} else if (!p->init_ok) {
 		const char *rel;
 		json_t *v;
@@ -1063,7 +1070,10 @@ int snap_preflight_run(snap_preflight **out, const snap_snapshot *current,
 		return snap_error__set(err, e, "cannot read the modules of %s", p.release);
 	}
 	p.root_ok = p.root.ctx != NULL;
-	if (!p.root_ok)
+	if (!p.root_ok && p.root.bad_index)
+		add_unknown(&p, "the modules indexes of %s (lib/modules/%s/%s: run depmod %s)",
+		            p.release, p.release, p.root.bad_index, p.release);
+	else if (!p.root_ok)
 		add_unknown(&p,
 		            "the modules indexes of %s (lib/modules/%s/modules.dep.bin: depmod "
 		            "%s)",

@@ -55,6 +55,7 @@ struct snap_kmodview {
 	char *alias_text;     /* owned, read on first use: modules.alias, for the evidence */
 	json_t *dep_paths; /* owned, private copies only: module -> [its path, its deps' paths] */
 	json_t *placed;    /* owned: the modules whose files were given a placeholder */
+	char *bad_index;   /* owned, or NULL: the index libkmod was not given, and why */
 };
 /* A stage over a directory tree (an initramfs's private copy, or the live "/"). */
 int snap_kmodview__open_dir(struct snap_kmodview *v, const char *top, const char *release,
