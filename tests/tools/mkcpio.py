@@ -4,7 +4,8 @@
 images of the preflight tests: member names and declared sizes of our choosing.
 
 mkcpio.py OUT [--declare-size N] NAME=CONTENT ... ; NAME@link=TARGET makes a symlink,
-NAME/ a directory. --declare-size gives the last member a size field of N bytes (data cut).
+NAME/ a directory, NAME<PATH a file with PATH's bytes. --declare-size gives the last member a
+size field of N bytes (data cut).
 """
 import sys
 
@@ -40,6 +41,9 @@ def main():
             blob += member(name, target.encode(), 0o120777)
         elif spec.endswith("/"):
             blob += member(spec.rstrip("/"), b"", 0o40755)
+        elif "<" in spec and "=" not in spec.split("<", 1)[0]:
+            name, path = spec.split("<", 1)
+            blob += member(name, open(path, "rb").read(), 0o100644)
         else:
             name, _, content = spec.partition("=")
             blob += member(name, content.encode().decode("unicode_escape").encode("latin-1"),

@@ -63,37 +63,38 @@ static void fail(struct snap_initramfs *ir, const char *fmt, ...)
 }
 
 /*
- * The member name as the kernel creates it below its rootfs, in buf: leading "/" and "./"
- * dropped. 0 for a name to use, 1 for the root itself ("."), -1 for a name pcisnap will not
- * use: a ".." or "." or empty component, control bytes.
+ * The member name as the kernel resolves it: do_name() hands it to filp_open() from the root of
+ * the rootfs, so the VFS drops empty and "." components and takes ".." one component back,
+ * never above the root ("etc/modprobe.d/./vfio.conf" and "lib/../etc/modprobe.d/vfio.conf" are
+ * etc/modprobe.d/vfio.conf; "../../x" is x). Symlinks along the path are not followed here.
+ * 0 for a name, 1 for the root itself, -1 for a name longer than buf.
  */
 static int clean_name(char *buf, size_t n, const char *name)
 {
-	const char *p = name;
-	size_t len;
+	size_t len = 0;
 
-	while (*p == '/' || (p[0] == '.' && p[1] == '/'))
-		p += *p == '/' ? 1 : 2;
-	len = strlen(p);
-	if (!len || (len == 1 && *p == '.'))
-		return 1;
-	if (len >= n)
-		return -1;
-	for (const char *c = p; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			return -1;
-	memcpy(buf, p, len + 1);
-	for (const char *comp = buf;;) {
-		const char *end = strchr(comp, '/');
-		size_t clen = end ? (size_t)(end - comp) : strlen(comp);
+	buf[0] = '\0';
+	for (const char *p = name; *p;) {
+		size_t cl = strcspn(p, "/");
 
-		if (!clen || (clen == 1 && comp[0] == '.') ||
-		    (clen == 2 && !strncmp(comp, "..", 2)))
-			return -1;
-		if (!end)
-			return 0;
-		comp = end + 1;
+		if (cl == 2 && p[0] == '.' && p[1] == '.') {
+			char *up = strrchr(buf, '/');
+
+			len = up ? (size_t)(up - buf) : 0;
+			buf[len] = '\0';
+		} else if (cl && !(cl == 1 && p[0] == '.')) {
+			if (len + !!len + cl + 1 > n)
+				return -1;
+			if (len)
+				buf[len++] = '/';
+			memcpy(buf + len, p, cl);
+			len += cl;
+			buf[len] = '\0';
+		}
+		p += cl;
+		p += *p == '/';
 	}
+	return len ? 0 : 1;
 }
 
 /* lib/modules/RELEASE/ or usr/lib/modules/RELEASE/ at the start of name: the rest, and the
@@ -160,6 +161,25 @@ static bool module_of(char *buf, size_t n, const char *rest)
 		}
 	}
 	return false;
+}
+
+/*
+ * clean_path() of init/initramfs.c: a member of another type than what is at its name removes
+ * it (a symlink, a directory or a device named like vfio-pci.ko leaves no module file behind).
+ * Forget the module and the copy a regular file at name gave.
+ */
+static void forget(struct snap_initramfs *ir, const char *name)
+{
+	char rel[256], mod[256], path[8400];
+	const char *rest = under_modules(name, rel, sizeof(rel));
+
+	if (rest && module_of(mod, sizeof(mod), rest) &&
+	    !strcmp(snap_json__str(ir->modules, mod) ? snap_json__str(ir->modules, mod) : "", name))
+		json_object_del(ir->modules, mod);
+	if (copied(name)) {
+		snprintf(path, sizeof(path), "%s/%s", ir->tmp, name);
+		(void)unlink(path); /* below the private directory: name has no ".." left */
+	}
 }
 
 /* Create the directories of name below dirfd, then the file; its fd or -errno. */
@@ -284,19 +304,25 @@ static off_t read_segment(struct snap_initramfs *ir, int fd, int dirfd, off_t of
 		if (!raw || (bad = clean_name(name, sizeof(name), raw)) != 0) {
 			if (bad > 0)
 				continue;
-			warn(ir,
-			     "a member named \"%.200s\": not a name the kernel keeps below its "
-			     "root, ignored",
+			warn(ir, "a member named \"%.200s\": longer than a path, ignored",
 			     raw ? raw : "");
 			continue;
 		}
-		if (archive_entry_filetype(e) != AE_IFREG)
+		if (archive_entry_filetype(e) != AE_IFREG) {
+			forget(ir, name);
 			continue;
+		}
 		if ((rest = under_modules(name, rel, sizeof(rel)))) {
 			if (!json_object_get(releases, rel))
 				json_object_set_new(releases, rel, json_true());
-			if (module_of(mod, sizeof(mod), rest))
-				json_object_set_new(mods, mod, json_string(name));
+			/* the last writer wins (O_TRUNC); an empty module file loads nothing,
+			 * unless it is a hard link whose data comes with another name */
+			if (module_of(mod, sizeof(mod), rest)) {
+				if (size > 0 || archive_entry_nlink(e) > 1)
+					json_object_set_new(mods, mod, json_string(name));
+				else
+					json_object_del(mods, mod);
+			}
 		}
 		if (copied(name) && copy_member(ir, a, dirfd, name, size) < 0) {
 			fail(ir, "%s: %s: %s", shown, name, archive_error_string(a));
