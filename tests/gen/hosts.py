@@ -696,7 +696,19 @@ def nic_split_noacs():
     return h
 
 
-BASE = {"nic-split-noacs": nic_split_noacs, "unconfigured-bridge": unconfigured_bridge, "iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
+def rootport_fatal():
+    """The next boot of pve-intel, after a fatal uncorrectable error on the HBA's link: Linux
+    6.1 logs "Uncorrected (Fatal) error ... device recovery failed" and counts it in the root
+    port's aer_rootport_total_err_fatal (aer.c), while the HBA's own aer_dev_fatal stays 0 (as
+    seen with errors injected into a passthrough device's root port under QEMU, issue 29)."""
+    h = pve_intel()
+    h["forensics"]["boot_id"] = "5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
+    by_bdf(h, "0000:00:1c.0")["aer"] = {"cor": 0, "rp_fatal": 1}
+    by_bdf(h, "0000:02:00.0")["aer"] = {"cor": 0}
+    return h
+
+
+BASE = {"rootport-fatal": rootport_fatal, "nic-split-noacs": nic_split_noacs, "unconfigured-bridge": unconfigured_bridge, "iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
         "quoted-ids": quoted_ids, "qat-denylist": qat_denylist, "sriov-pf-named": sriov_pf_named,
         "acs-cap-hardwired": acs_cap_hardwired, "acs-ctl-cleared": acs_ctl_cleared,
         "libvirt-unmanaged": libvirt_unmanaged, "nic-split": nic_split, "nic-split-noflr": nic_split_noflr,

@@ -246,6 +246,10 @@ def build(host, root, unprivileged=False):
                   "Undefined 0\nTOTAL_ERR_NONFATAL %d\n" % a.get("nonfatal", 0))
             write(os.path.join(dd, "aer_dev_fatal"),
                   "Undefined 0\nTOTAL_ERR_FATAL %d\n" % a.get("fatal", 0))
+            if d.get("type") == "root_port":  # aer_stats_attrs_are_visible(): root ports only
+                for k in ("cor", "fatal", "nonfatal"):
+                    write(os.path.join(dd, "aer_rootport_total_err_" + k),
+                          "%d\n" % a.get("rp_" + k, 0))
         if d.get("sriov"):
             write(os.path.join(dd, "sriov_totalvfs"), "%d\n" % d["sriov"]["total"])
             write(os.path.join(dd, "sriov_numvfs"), "%d\n" % d["sriov"]["num"])

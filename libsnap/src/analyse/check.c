@@ -137,6 +137,47 @@ static bool only_sibling(const json_t *reasons)
 	return json_array_size(reasons) != 0;
 }
 
+/*
+ * The uncorrectable AER errors the kernel counted since boot on device i and on each port on
+ * its path: the device's own aer_dev_* counters, and a root port's aer_rootport_total_err_*,
+ * where Linux 6.1 counts what the devices below it reported (a fatal error of a passthrough
+ * device's link is counted there and not in the device's aer_dev_fatal).
+ */
+static void check_faults(snap_check *c, json_t *checks, const snap_topo *t, int i, const char *lbl)
+{
+	json_int_t nf = 0, fa = 0;
+	snap_buf where = SNAP_BUF_INIT;
+	char *list;
+
+	for (int k = i; k >= 0; k = t->dev[k].parent) {
+		const json_t *aer = json_object_get(t->dev[k].obj, "aer");
+		json_int_t knf = json_integer_value(json_object_get(aer, "nonfatal")) +
+		                 json_integer_value(json_object_get(aer, "rootport_nonfatal")),
+		           kfa = json_integer_value(json_object_get(aer, "fatal")) +
+		                 json_integer_value(json_object_get(aer, "rootport_fatal"));
+
+		if (knf <= 0 && kfa <= 0)
+			continue;
+		snap_buf__printf(&where,
+		                 "%s%s %s (%" JSON_INTEGER_FORMAT " fatal, %" JSON_INTEGER_FORMAT
+		                 " non-fatal%s)",
+		                 where.len ? ", " : "", k == i ? "the device" : "port",
+		                 t->dev[k].bdf, kfa, knf,
+		                 json_object_get(aer, "rootport_fatal") ? ", as root port" : "");
+		nf += knf;
+		fa += kfa;
+	}
+	if (!where.len)
+		return;
+	list = snap_buf__detach(&where);
+	add(c, checks, fa > 0 ? SNAP_CHECK_FAIL : SNAP_CHECK_WARN, "aer_errors", t->dev[i].bdf,
+	    "%s: uncorrectable PCIe errors since boot (AER) on its path: %s; check the card's "
+	    "seating, riser and power, and the journal's AER lines; a fatal error resets the link "
+	    "under the VM",
+	    lbl, list ? list : "");
+	free(list);
+}
+
 /* Does a reset_method list name this method? */
 static bool has_method(const json_t *rm, const char *name)
 {
@@ -588,21 +629,9 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			    "hold "
 			    "it (video=efifb:off, or boot on another GPU)",
 			    lbl);
-		/* uncorrectable AER errors since boot: a card, riser or slot in trouble */
-		{
-			const json_t *aer = json_object_get(d, "aer");
-			json_int_t nf = json_integer_value(json_object_get(aer, "nonfatal")),
-			           fa = json_integer_value(json_object_get(aer, "fatal"));
-
-			if (nf > 0 || fa > 0)
-				add(c, checks, SNAP_CHECK_WARN, "aer_errors", bdf,
-				    "%s reported %" JSON_INTEGER_FORMAT
-				    " non-fatal and %" JSON_INTEGER_FORMAT
-				    " fatal uncorrectable PCIe error(s) since boot (AER): check "
-				    "the "
-				    "card's seating, riser and power; the journal has the details",
-				    lbl, nf, fa);
-		}
+		/* uncorrectable AER errors since boot, on the device or a port on its path:
+		 * faults are never harmless (fatal: FAIL, non-fatal: WARN) */
+		check_faults(c, checks, &t, i, lbl);
 		/* vfio binding and ID list */
 		{
 			const char *drv = snap_json__str(d, "driver");

@@ -209,6 +209,7 @@ int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap, const snap
 	c.n2o = malloc((c.tn.n + 1) * sizeof(int));
 	c.changes = json_array();
 	c.unknown = json_array();
+	c.faults = json_array();
 	c.pt = snap_passthrough__compute(c.o);
 	c.cov_o = snap_passthrough__covered(c.o);
 	c.cov_n = snap_passthrough__covered(c.n);
@@ -264,11 +265,11 @@ int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap, const snap
 		if (d->classes & SNAP_CLASS_BIT(k))
 			json_array_append_new(classes, json_string(class_names[k]));
 	d->conclusive = json_array_size(c.unknown) == 0;
-	d->doc = json_pack("{s:s, s:s, s:o, s:o, s:o, s:O, s:b, s:b, s:O, s:o}", "schema",
+	d->doc = json_pack("{s:s, s:s, s:o, s:o, s:o, s:O, s:O, s:b, s:b, s:O, s:o}", "schema",
 	                   "pcisnap.diff/1", "verdict", class_names[snap_diff_verdict(d)],
-	                   "classes", classes, "old", side(c.o), "new", side(c.n), "changes",
-	                   c.changes, "same_host", c.same_host, "conclusive", d->conclusive,
-	                   "unknown", c.unknown, "after", after);
+	                   "classes", classes, "old", side(c.o), "new", side(c.n), "faults",
+	                   c.faults, "changes", c.changes, "same_host", c.same_host, "conclusive",
+	                   d->conclusive, "unknown", c.unknown, "after", after);
 	if (!d->doc) {
 		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
 		goto done;
@@ -286,6 +287,7 @@ done:
 	json_decref(c.cov_n);
 	json_decref(c.changes);
 	json_decref(c.unknown);
+	json_decref(c.faults);
 	return error;
 }
 

@@ -482,16 +482,97 @@ static void examples_append(snap_buf *b, size_t *n, const char *s)
 		snap_buf__printf(b, "%s%s", *n > 1 ? ", " : "", s);
 }
 
+/*
+ * AER counters of a matched device. They start at zero each boot: across a reboot every
+ * uncorrectable error NEW counts is new, corrected ones (a few at each link training are
+ * common) when more than the boot before; within a boot, any rise. On a passthrough device or
+ * a port on its path (a root port's aer_rootport_total_err_* count what the devices below it
+ * reported) they are faults, in their own section (CONTRACT "Faults are not a class"); on
+ * another device a harmless change.
+ */
+static void diff_aer(struct ctx *c, int i, int j, const char *pt_dev, const char *ln)
+{
+	static const char *const keys[] = {
+	    "correctable",          "nonfatal",          "fatal",
+	    "rootport_correctable", "rootport_nonfatal", "rootport_fatal"};
+	const char *bo = snap_json__str(json_object_get(c->o, "boot"), "id"),
+	           *bn = snap_json__str(json_object_get(c->n, "boot"), "id");
+	bool rebooted = bo && bn && strcmp(bo, bn);
+	const json_t *ea = json_object_get(c->to.dev[i].obj, "aer"),
+	             *eb = json_object_get(c->tn.dev[j].obj, "aer");
+
+	for (size_t k = 0; k < SNAP_ARRAY_SIZE(keys); k++) {
+		const json_t *x = json_object_get(ea, keys[k]), *y = json_object_get(eb, keys[k]);
+		bool corrected = strstr(keys[k], "correctable") != NULL;
+		json_int_t xv = json_is_integer(x) ? json_integer_value(x) : 0,
+		           yv = json_integer_value(y);
+		char msg[1024];
+
+		if (!json_is_integer(y))
+			continue;
+		if (json_is_integer(x) ? !(rebooted ? yv > (corrected ? xv : 0) : yv > xv)
+		                       : yv <= 0) /* a counter OLD lacked counts from 0 */
+			continue;
+		if (rebooted)
+			snprintf(msg, sizeof(msg),
+			         "%s: %" JSON_INTEGER_FORMAT
+			         " %s AER error(s) since the reboot (%" JSON_INTEGER_FORMAT
+			         " in the boot before).",
+			         ln, yv, keys[k], xv);
+		else
+			snprintf(msg, sizeof(msg),
+			         "%s: %s AER errors rose from %" JSON_INTEGER_FORMAT
+			         " to %" JSON_INTEGER_FORMAT ".",
+			         ln, keys[k], xv, yv);
+		if (pt_dev) {
+			const char *sev = strstr(keys[k], "fatal") && !strstr(keys[k], "nonfatal")
+			                      ? "fatal"
+			                  : strstr(keys[k], "nonfatal") ? "nonfatal"
+			                                                : "correctable";
+
+			json_array_append_new(c->faults,
+			                      json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
+			                                "kind", "aer", "severity", sev, "subject",
+			                                c->tn.dev[j].bdf, "device", pt_dev, "old",
+			                                (json_int_t)xv, "new", (json_int_t)yv,
+			                                "counter", keys[k], "message", msg));
+		} else {
+			snap_diff__add(c, SNAP_RULE_AER_ERRORS, c->tn.dev[j].bdf,
+			               json_incref((json_t *)x), json_incref((json_t *)y), "%s",
+			               msg);
+		}
+	}
+}
+
 void snap_diff__devices(struct ctx *c)
 {
 	snap_buf renum = SNAP_BUF_INIT, lost = SNAP_BUF_INIT;
 	size_t nrenum = 0, nlost = 0;
 	bool *reported = calloc(c->to.n + 1, sizeof(bool));
+	const char **on_path;
 	char lo[512], ln[512];
 
 	if (!reported)
 		return;
 	diff_path_acs(c, reported);
+	/* NEW's passthrough devices and the ports on their paths: bdf of the device, or NULL */
+	on_path = calloc(c->tn.n + 1, sizeof(*on_path));
+	if (!on_path) {
+		free(reported);
+		return;
+	}
+	{
+		const char *bdf;
+		json_t *reasons;
+
+		json_object_foreach (c->pt, bdf, reasons) {
+			int i = snap_topo__find(&c->to, bdf), j = i >= 0 ? c->o2n[i] : -1;
+
+			for (int k = j; k >= 0; k = c->tn.dev[k].parent)
+				if (!on_path[k])
+					on_path[k] = c->tn.dev[j].bdf;
+		}
+	}
 	for (size_t i = 0; i < c->to.n; i++) {
 		const json_t *a = c->to.dev[i].obj, *b;
 		int j = c->o2n[i];
@@ -624,43 +705,9 @@ void snap_diff__devices(struct ctx *c)
 				    json_integer_value(json_object_get(lb, "cur_width")));
 		}
 		/* AER counters */
-		{
-			static const char *const keys[] = {"correctable", "nonfatal", "fatal"};
-			const char *bo = snap_json__str(json_object_get(c->o, "boot"), "id"),
-			           *bn = snap_json__str(json_object_get(c->n, "boot"), "id");
-			bool rebooted = bo && bn && strcmp(bo, bn);
-			const json_t *ea = json_object_get(a, "aer"),
-			             *eb = json_object_get(b, "aer");
-
-			for (size_t k = 0; k < 3; k++) {
-				const json_t *x = json_object_get(ea, keys[k]),
-				             *y = json_object_get(eb, keys[k]);
-
-				/* the counters start at zero each boot: across a reboot every
-				 * uncorrectable error NEW counts is new; corrected ones (a few at
-				 * each link training are common) when more than the boot before */
-				if (json_is_integer(x) && json_is_integer(y) && rebooted &&
-				    json_integer_value(y) > (k == 0 ? json_integer_value(x) : 0))
-					snap_diff__add(
-					    c, SNAP_RULE_AER_ERRORS, c->tn.dev[j].bdf,
-					    json_incref((json_t *)x), json_incref((json_t *)y),
-					    "%s: %" JSON_INTEGER_FORMAT
-					    " %s AER error(s) since the reboot "
-					    "(%" JSON_INTEGER_FORMAT " in the boot before).",
-					    ln, json_integer_value(y), keys[k],
-					    json_integer_value(x));
-				else if (json_is_integer(x) && json_is_integer(y) && !rebooted &&
-				         json_integer_value(y) > json_integer_value(x))
-					snap_diff__add(
-					    c, SNAP_RULE_AER_ERRORS, c->tn.dev[j].bdf,
-					    json_incref((json_t *)x), json_incref((json_t *)y),
-					    "%s: %s AER errors rose from %" JSON_INTEGER_FORMAT
-					    " to %" JSON_INTEGER_FORMAT ".",
-					    ln, keys[k], json_integer_value(x),
-					    json_integer_value(y));
-			}
-		}
+		diff_aer(c, (int)i, j, on_path[j], ln);
 	}
+	free(on_path);
 	for (size_t j = 0; j < c->tn.n; j++) {
 		const json_t *g = json_object_get(c->tn.dev[j].obj, "iommu_group");
 

@@ -566,8 +566,27 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	                              "nonfatal",
 	                              aer_total(fd, "aer_dev_nonfatal", "TOTAL_ERR_NONFATAL"),
 	                              "fatal", aer_total(fd, "aer_dev_fatal", "TOTAL_ERR_FATAL")));
+	/* a root port also counts what every device below it reported (aer.c: the
+	 * aer_rootport_total_err_* attributes, root ports and event collectors only): a fatal
+	 * error of a passthrough device's link shows there, not in the device's aer_dev_fatal */
+	{
+		static const char *const rp[][2] = {
+		    {"aer_rootport_total_err_cor", "rootport_correctable"},
+		    {"aer_rootport_total_err_nonfatal", "rootport_nonfatal"},
+		    {"aer_rootport_total_err_fatal", "rootport_fatal"}};
+
+		for (size_t k = 0; k < SNAP_ARRAY_SIZE(rp); k++) {
+			json_t *n = attr_int(fd, rp[k][0]);
+
+			if (json_is_null(n))
+				json_decref(n);
+			else
+				json_object_set_new(json_object_get(obj, "aer"), rp[k][1], n);
+		}
+	}
 	if (json_is_null(json_object_get(json_object_get(obj, "aer"), "correctable")) &&
-	    json_is_null(json_object_get(json_object_get(obj, "aer"), "fatal")))
+	    json_is_null(json_object_get(json_object_get(obj, "aer"), "fatal")) &&
+	    !json_object_get(json_object_get(obj, "aer"), "rootport_fatal"))
 		json_object_set_new(obj, "aer", json_null());
 	{
 		json_t *total = attr_int(fd, "sriov_totalvfs"), *num = attr_int(fd, "sriov_numvfs");

@@ -7,6 +7,41 @@
 #include "analyse/diff.h"
 #include "render/render.h"
 
+/* The verdict line names the faults: they are not a class, and never harmless. */
+static void faults_suffix(snap_buf *b, const snap_diff *d)
+{
+	size_t n = json_array_size(json_object_get(d->doc, "faults"));
+
+	if (n)
+		snap_buf__printf(b, "; %zu fault%s on the path of passthrough devices", n,
+		                 n == 1 ? "" : "s");
+}
+
+/* The faults section, before the classes: each fault with its device, then the next step. */
+static void render_faults(snap_buf *b, const snap_diff *d, bool md)
+{
+	const json_t *faults = json_object_get(d->doc, "faults"), *f;
+	size_t i;
+
+	if (!json_array_size(faults))
+		return;
+	snap_buf__puts(b, md ? "\n### faults\n\n" : "\nfaults\n");
+	json_array_foreach (faults, i, f) {
+		const char *dev = snap_json__str(f, "device"), *subj = snap_json__str(f, "subject");
+
+		snap_buf__printf(b, "%s[%s %s] %s", md ? "- " : "  ", snap_json__str(f, "kind"),
+		                 snap_json__str(f, "severity"), snap_json__str(f, "message"));
+		if (dev && subj && strcmp(dev, subj))
+			snap_buf__printf(b, " (on the path of passthrough device %s)", dev);
+		snap_buf__puts(b, "\n");
+	}
+	snap_buf__printf(b,
+	                 "%sNext: check the card's seating, riser and power and the kernel's AER "
+	                 "lines (journalctl -k -g 'AER|DPC'); switching reporting off "
+	                 "(pci=noaer, pcie_aspm=off) hides faults, it does not fix them.\n",
+	                 md ? "\n" : "  ");
+}
+
 static void render_header(snap_buf *b, const snap_diff *d, bool md)
 {
 	const json_t *o = json_object_get(d->doc, "old"), *n = json_object_get(d->doc, "new");
@@ -17,8 +52,10 @@ static void render_header(snap_buf *b, const snap_diff *d, bool md)
 	                 snap_json__str(n, "hostname"), snap_json__str(n, "collected_at"),
 	                 snap_json__str(n, "kernel") ? snap_json__str(n, "kernel") : "?");
 	if (!json_array_size(json_object_get(d->doc, "changes"))) {
-		snap_buf__printf(b, "%sverdict: %sno changes%s\n", md ? "\n" : "", md ? "**" : "",
+		snap_buf__printf(b, "%sverdict: %sno changes%s", md ? "\n" : "", md ? "**" : "",
 		                 md ? "**" : "");
+		faults_suffix(b, d);
+		snap_buf__puts(b, "\n");
 	} else {
 		const json_t *after = json_object_get(d->doc, "after"), *a;
 		bool first = true;
@@ -37,7 +74,9 @@ static void render_header(snap_buf *b, const snap_diff *d, bool md)
 			                 snap_class_name((snap_class)k));
 			first = false;
 		}
-		snap_buf__puts(b, ")\n");
+		snap_buf__puts(b, ")");
+		faults_suffix(b, d);
+		snap_buf__puts(b, "\n");
 	}
 	if (!d->conclusive) {
 		const json_t *unk = json_object_get(d->doc, "unknown"), *u;
@@ -252,6 +291,7 @@ int snap_diff_render(char **out, const snap_diff *d, snap_diff_format format, sn
 	if (format != SNAP_DIFF_TEXT && format != SNAP_DIFF_MARKDOWN)
 		return snap_error__set(err, SNAP_EINVALID, "unknown diff format %d", (int)format);
 	render_header(&b, d, format == SNAP_DIFF_MARKDOWN);
+	render_faults(&b, d, format == SNAP_DIFF_MARKDOWN);
 	if (format == SNAP_DIFF_MARKDOWN && json_array_size(json_object_get(d->doc, "changes")))
 		snap_buf__puts(&b, "\n| class | kind | subject | what changed and what to do |\n"
 		                   "|---|---|---|---|\n");
