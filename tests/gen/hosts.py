@@ -708,7 +708,16 @@ def rootport_fatal():
     return h
 
 
-BASE = {"rootport-fatal": rootport_fatal, "nic-split-noacs": nic_split_noacs, "unconfigured-bridge": unconfigured_bridge, "iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
+def noaer_workaround():
+    """pve-intel after pci=noaer and pcie_aspm=off were added to the command line, the usual
+    forum workaround for AER messages: the faults stop being reported, the hardware is as it
+    was."""
+    h = pve_intel()
+    h["cmdline"] += " pci=noaer pcie_aspm=off"
+    return h
+
+
+BASE = {"noaer-workaround": noaer_workaround, "rootport-fatal": rootport_fatal, "nic-split-noacs": nic_split_noacs, "unconfigured-bridge": unconfigured_bridge, "iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
         "quoted-ids": quoted_ids, "qat-denylist": qat_denylist, "sriov-pf-named": sriov_pf_named,
         "acs-cap-hardwired": acs_cap_hardwired, "acs-ctl-cleared": acs_ctl_cleared,
         "libvirt-unmanaged": libvirt_unmanaged, "nic-split": nic_split, "nic-split-noflr": nic_split_noflr,

@@ -30,6 +30,9 @@ bool snap_cmdline__iommu_off(const json_t *opts);
 enum snap_tristate snap_cmdline__intremap(const json_t *opts); /* YES on, NO off */
 /* The IOMMU of this vendor ("intel", "amd", NULL = either) turned off; *why names the option. */
 bool snap_cmdline__iommu_disabled(const json_t *opts, const char *vendor, const char **why);
+/* [{option, why}] of the command-line settings that hide faults (they are named as hiding,
+ * never as a fix: pci=noaer, pcie_ports=compat, pcie_aspm=off). */
+json_t *snap_cmdline__hiding(const json_t *opts);
 /* [{option, value, why}] of the options that weaken passthrough on this vendor's host. */
 json_t *snap_cmdline__risky(const json_t *opts, const char *vendor);
 

@@ -699,6 +699,22 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 				          "bound by hand, lost at the next boot");
 		}
 	}
+	/* settings that hide faults on every passthrough path: hidden, not fixed */
+	if (json_object_size(pt)) {
+		json_t *hiding = snap_cmdline__hiding(
+		    json_object_get(json_object_get(root, "kernel"), "cmdline_options"));
+		const json_t *h;
+		size_t x;
+
+		json_array_foreach (hiding, x, h)
+			add(c, checks, SNAP_CHECK_WARN, "fault_reporting",
+			    snap_json__str(h, "option"),
+			    "%s on the command line: %s; faults on the passthrough devices' paths "
+			    "are "
+			    "hidden, not fixed",
+			    snap_json__str(h, "option"), snap_json__str(h, "why"));
+		json_decref(hiding);
+	}
 	if (!json_object_size(pt))
 		add(c, checks, SNAP_CHECK_PASS, "passthrough_devices", "host",
 		    "no passthrough devices (nothing bound to vfio-pci, named by a VM or "

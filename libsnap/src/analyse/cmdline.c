@@ -69,6 +69,30 @@ bool snap_cmdline__iommu_disabled(const json_t *opts, const char *vendor, const 
 	return *why != NULL;
 }
 
+json_t *snap_cmdline__hiding(const json_t *opts)
+{
+	json_t *out = json_array();
+
+	/* pci_setup(): "noaer" sets pcie_aer_disable (no AER service at all) */
+	if (last_of(snap_json__str(opts, "pci"), NULL, "noaer") == SNAP_NO)
+		json_array_append_new(out, json_pack("{s:s, s:s}", "option", "pci=noaer", "why",
+		                                     "AER is not used: uncorrectable errors are "
+		                                     "not reported or counted"));
+	/* pcie_port_setup(): "compat" disables the PCIe port services, AER and DPC with them */
+	if (last_of(snap_json__str(opts, "pcie_ports"), NULL, "compat") == SNAP_NO)
+		json_array_append_new(out,
+		                      json_pack("{s:s, s:s}", "option", "pcie_ports=compat", "why",
+		                                "the PCIe port services (AER, DPC) are off"));
+	/* pcie_aspm_disable(): a common workaround for link errors; it removes a cause of
+	 * correctable errors, not the fault that made them fatal */
+	if (last_of(snap_json__str(opts, "pcie_aspm"), NULL, "off") == SNAP_NO)
+		json_array_append_new(out, json_pack("{s:s, s:s}", "option", "pcie_aspm=off", "why",
+		                                     "link power management off, often a "
+		                                     "workaround that makes link errors rarer, not "
+		                                     "fixed"));
+	return out;
+}
+
 json_t *snap_cmdline__risky(const json_t *opts, const char *vendor)
 {
 	json_t *out = json_array();

@@ -285,8 +285,42 @@ static size_t override_scope(const char *v)
 	return n;
 }
 
+/* A setting that hides faults, new in NEW while there are passthrough devices: named in the
+ * faults section as hiding them (CONTRACT: never as a fix). */
+static void diff_hiding(struct ctx *c)
+{
+	json_t *ho = snap_cmdline__hiding(
+	           json_object_get(json_object_get(c->o, "kernel"), "cmdline_options")),
+	       *hn = snap_cmdline__hiding(
+	           json_object_get(json_object_get(c->n, "kernel"), "cmdline_options")),
+	       *h, *g;
+	size_t i, k;
+
+	json_array_foreach (hn, i, h) {
+		bool before = false;
+
+		json_array_foreach (ho, k, g)
+			before |= !strcmp(snap_json__str(g, "option"), snap_json__str(h, "option"));
+		if (before || !json_object_size(c->pt))
+			continue;
+		json_array_append_new(
+		    c->faults,
+		    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o}", "kind", "hidden",
+		              "severity", "hidden", "subject", snap_json__str(h, "option"),
+		              "device", "", "old", (json_int_t)0, "new", (json_int_t)1, "counter",
+		              "cmdline", "message",
+		              json_sprintf("%s is new on the command line: %s. Faults on the "
+		                           "passthrough devices' paths are hidden from now on, not "
+		                           "fixed.",
+		                           snap_json__str(h, "option"), snap_json__str(h, "why"))));
+	}
+	json_decref(ho);
+	json_decref(hn);
+}
+
 void snap_diff__iommu(struct ctx *c)
 {
+	diff_hiding(c);
 	const json_t *io = json_object_get(c->o, "iommu"), *in = json_object_get(c->n, "iommu");
 	const char *iro = snap_json__str(io, "irq_remapping"),
 	           *irn = snap_json__str(in, "irq_remapping");

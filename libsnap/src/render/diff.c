@@ -29,9 +29,14 @@ static void render_faults(snap_buf *b, const snap_diff *d, bool md)
 	json_array_foreach (faults, i, f) {
 		const char *dev = snap_json__str(f, "device"), *subj = snap_json__str(f, "subject");
 
-		snap_buf__printf(b, "%s[%s %s] %s", md ? "- " : "  ", snap_json__str(f, "kind"),
-		                 snap_json__str(f, "severity"), snap_json__str(f, "message"));
-		if (dev && subj && strcmp(dev, subj))
+		if (!strcmp(snap_json__str(f, "kind"), "hidden"))
+			snap_buf__printf(b, "%s[reporting off] %s", md ? "- " : "  ",
+			                 snap_json__str(f, "message"));
+		else
+			snap_buf__printf(b, "%s[%s %s] %s", md ? "- " : "  ",
+			                 snap_json__str(f, "kind"), snap_json__str(f, "severity"),
+			                 snap_json__str(f, "message"));
+		if (dev && *dev && subj && strcmp(dev, subj))
 			snap_buf__printf(b, " (on the path of passthrough device %s)", dev);
 		snap_buf__puts(b, "\n");
 	}
