@@ -424,14 +424,7 @@ json_t *snap_bootcmd__next(const snap_root *r, const char *release)
 			    notes, json_sprintf("%s uses $%s, which neither grubenv nor the entry "
 			                        "sets: the command line is unknown",
 			                        where, *unres ? unres : "(a value too long)"));
-			free(bls);
-			bls = NULL;
-			free(kcmd);
-			free(cfg);
-			free(grub);
-			free(defaults);
-			json_decref(env);
-			return out;
+			goto done; /* the entry is the boot's: no other source stands in */
 		}
 	}
 	if (grub && *grub_unres) {
@@ -488,6 +481,7 @@ json_t *snap_bootcmd__next(const snap_root *r, const char *release)
 			json_object_set_new(out, "stale", json_true());
 		}
 	}
+done:
 	free(bls);
 	free(kcmd);
 	free(cfg);
