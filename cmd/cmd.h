@@ -29,6 +29,7 @@ int cmd_pull(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
+int cmd_canary(int argc, char **argv);
 int cmd_preflight(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 

@@ -129,6 +129,15 @@ int cmd_diff(int argc, char **argv)
 		if ((rc = ja.rc != CLI_OK ? ja.rc : jb.rc) != CLI_OK)
 			goto done;
 	}
+	{
+		char why[700];
+
+		/* a canary given as OLD reads its regressions as repairs: say so, run as asked */
+		if (snap_diff_order_suspect(why, sizeof(why), a, b))
+			fprintf(stderr,
+			        "pcisnap: warning: %s; did you mean 'pcisnap diff %s %s'?\n", why,
+			        argv[args.first + 1], argv[args.first]);
+	}
 	if (snap_diff_compute(&d, a, b, &err) < 0 ||
 	    snap_diff_render(&text, d, (snap_diff_format)args.format, &err) < 0) {
 		rc = cli_snap_error(&err);

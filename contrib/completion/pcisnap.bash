@@ -28,7 +28,7 @@ _pcisnap_revisions() { # HOST and HOST@LABEL of the store
 
 _pcisnap() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} cmd="" i
-	local commands="collect show check diff log hosts label push pull export import fleet preflight boot help"
+	local commands="collect show check diff log hosts label push pull export import fleet canary preflight boot help"
 	local common="--store --help --color --no-pager"
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
@@ -52,7 +52,7 @@ _pcisnap() {
 		case $cmd in
 		show) mapfile -t COMPREPLY < <(compgen -W "text tree json" -- "$cur") ;;
 		check) mapfile -t COMPREPLY < <(compgen -W "text json prometheus" -- "$cur") ;;
-		preflight | boot) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur") ;;
+		preflight | boot | canary) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur") ;;
 		diff | fleet) mapfile -t COMPREPLY < <(compgen -W "text json markdown" -- "$cur") ;;
 		log | hosts) mapfile -t COMPREPLY < <(compgen -W "text json jsonl" -- "$cur") ;;
 		esac
@@ -66,6 +66,7 @@ _pcisnap() {
 	--compression)
 		mapfile -t COMPREPLY < <(compgen -W "none gzip xz zstd" -- "$cur")
 		return ;;
+	--before | --peers) mapfile -t COMPREPLY < <(compgen -W "$(_pcisnap_revisions)" -- "$cur"); return ;;
 	--against) mapfile -t COMPREPLY < <(compgen -W "$(_pcisnap_revisions)" -f -- "$cur"); return ;;
 	esac
 	local opts=""
@@ -76,6 +77,7 @@ _pcisnap() {
 	diff) opts="--format --fail-on --allow-inconclusive" ;;
 	log) opts="--max-count -n --since --until --format" ;;
 	hosts | fleet) opts="--format" ;;
+	canary) opts="--before --peers --format --fail-on --allow-inconclusive" ;;
 	export) opts="--against --redact --redact-key --key --compression --output -o" ;;
 	import) opts="--key" ;;
 	preflight) opts="--kernel --initramfs --root --cmdline --record --format --allow-inconclusive" ;;
@@ -96,6 +98,7 @@ _pcisnap() {
 		fi
 		mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur"; [ "$cmd" = log ] || compgen -f -- "$cur") ;;
 	import) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
+	canary) mapfile -t COMPREPLY < <(compgen -W "$(_pcisnap_revisions | grep -v '[@~]')" -- "$cur") ;;
 	boot)
 		local sub="" w
 		for w in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do

@@ -78,6 +78,16 @@ SNAP_EXTERN size_t snap_diff_count(const snap_diff *d, snap_class c);
 SNAP_EXTERN int snap_diff_render(char **out, const snap_diff *d, snap_diff_format format,
                                  snap_error *err);
 
+/**
+ * Are OLD and NEW the wrong way round? True when OLD was collected after NEW and runs a newer
+ * kernel release: OLD looks like the updated host, NEW like the reference (in a canary
+ * comparison the reference is OLD). A hint for the caller to print, never a verdict.
+ * @param why  receives a sentence naming both snapshots when it returns 1 (may be NULL)
+ * @return 1 suspect, 0 not
+ */
+SNAP_EXTERN int snap_diff_order_suspect(char *why, size_t n, const snap_snapshot *old_snap,
+                                        const snap_snapshot *new_snap);
+
 /** Free a diff. NULL is a no-op. */
 SNAP_EXTERN void snap_diff_free(snap_diff *d);
 

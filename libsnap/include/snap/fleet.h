@@ -50,6 +50,40 @@ typedef enum {
 SNAP_EXTERN int snap_store_fleet(char **out, size_t *failing, snap_store *st,
                                  snap_fleet_format format, int64_t now, snap_error *err);
 
+/** A canary against its references (opaque). */
+typedef struct snap_canary snap_canary;
+
+/**
+ * The canary rule (CONTRACT.md "Canary comparisons"): the latest snapshot of host is NEW in
+ * every comparison; the references are OLD: its own snapshot from before the change (before,
+ * else the newest earlier one with another kernel release, command line or firmware, else the
+ * one before its latest) and each peer (the revisions named, else every other host whose latest
+ * snapshot has host's hardware model and device inventory). A peer whose own check FAILs is
+ * listed and skipped: a broken reference would hide the same breakage in the canary.
+ * @param[out] out  new result; free with snap_canary_free()
+ * @return 0, SNAP_EINVALID (host is not a host name), SNAP_ENOTFOUND, SNAP_ENOMEM or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_canary_run(snap_canary **out, snap_store *st, const char *host,
+                                const char *before, const char *const *peers, size_t npeers,
+                                snap_error *err);
+
+/** Mask of the classes any comparison found (SNAP_CLASS_BIT of each). */
+SNAP_EXTERN unsigned snap_canary_classes(const snap_canary *c);
+
+/** 1 when at least one reference was compared and every comparison was conclusive. */
+SNAP_EXTERN int snap_canary_conclusive(const snap_canary *c);
+
+/**
+ * Text (the verdict, the worst comparison's diff whole, the table of references, Next:) or
+ * JSON (schema pcisnap.canary/1, each comparison's diff document included).
+ * @param[out] out  new string; free() it
+ * @return 0 or SNAP_ENOMEM
+ */
+SNAP_EXTERN int snap_canary_render(char **out, const snap_canary *c, int json, snap_error *err);
+
+/** Free a result. NULL is a no-op. */
+SNAP_EXTERN void snap_canary_free(snap_canary *c);
+
 #ifdef __cplusplus
 }
 #endif

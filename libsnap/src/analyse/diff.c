@@ -314,6 +314,35 @@ size_t snap_diff_count(const snap_diff *d, snap_class c)
 	return (unsigned)c < SNAP_CLASS_COUNT ? d->count[c] : 0;
 }
 
+/*
+ * OLD looks like the host under test: collected after NEW, on a newer kernel (strverscmp, the
+ * order of "6.1.0-9" < "6.1.0-18" and "6.8.8" < "6.8.12"). In a canary comparison the
+ * reference is OLD (CONTRACT.md "Canary comparisons"); the other way round a host that lost
+ * vfio-pci reads as one that gained it, harmless.
+ */
+int snap_diff_order_suspect(char *why, size_t n, const snap_snapshot *old_snap,
+                            const snap_snapshot *new_snap)
+{
+	const json_t *oh = json_object_get(old_snap->root, "host");
+	const json_t *nh = json_object_get(new_snap->root, "host");
+	const char *ok = snap_json__str(json_object_get(old_snap->root, "kernel"), "release");
+	const char *nk = snap_json__str(json_object_get(new_snap->root, "kernel"), "release");
+	const char *ot = snap_json__str(oh, "collected_at"),
+	           *nt = snap_json__str(nh, "collected_at");
+	int64_t t_old = ot ? snap_time__parse(ot) : -1, t_new = nt ? snap_time__parse(nt) : -1;
+
+	if (t_old < 0 || t_new < 0 || t_old <= t_new || !ok || !nk || strverscmp(ok, nk) <= 0)
+		return 0;
+	if (why && n)
+		snprintf(
+		    why, n,
+		    "OLD (%s, %s, kernel %s) was collected after NEW (%s, %s, kernel %s) and "
+		    "runs the newer kernel: the reference belongs in OLD, the updated host in NEW",
+		    snap_json__str(oh, "hostname") ? snap_json__str(oh, "hostname") : "?", ot, ok,
+		    snap_json__str(nh, "hostname") ? snap_json__str(nh, "hostname") : "?", nt, nk);
+	return 1;
+}
+
 void snap_diff_free(snap_diff *d)
 {
 	if (!d)
