@@ -24,6 +24,22 @@ static bool bound_at_boot(const json_t *d)
 static void add(snap_check *c, json_t *checks, snap_check_status st, const char *id,
                 const char *subject, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/*
+ * Two verdicts: passthrough health (may a VM have its device, isolated, after this boot?) and
+ * forensics readiness (would a dead boot leave evidence?). These are the forensics checks.
+ */
+static const char *section_of(const char *id)
+{
+	static const char *const forensics[] = {"previous_boot",  "journal_persistent",
+	                                        "pstore_backend", "crash_kernel",
+	                                        "netconsole",     "panic_settings"};
+
+	for (size_t k = 0; k < SNAP_ARRAY_SIZE(forensics); k++)
+		if (!strcmp(id, forensics[k]))
+			return "forensics";
+	return "passthrough";
+}
+
 static void add(snap_check *c, json_t *checks, snap_check_status st, const char *id,
                 const char *subject, const char *fmt, ...)
 {
@@ -33,12 +49,31 @@ static void add(snap_check *c, json_t *checks, snap_check_status st, const char 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	json_array_append_new(checks,
-	                      json_pack("{s:s, s:s, s:s, s:s}", "id", id, "subject", subject,
-	                                "status", snap_check__status_name(st), "message", msg));
+	json_array_append_new(checks, json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id, "subject",
+	                                        subject, "status", snap_check__status_name(st),
+	                                        "message", msg, "section", section_of(id)));
 	c->count[st]++;
 	if (st > c->verdict)
 		c->verdict = st;
+}
+
+/* A check that is an effect of another's finding (cause: that check's id): rendered under it. */
+static void add_effect(snap_check *c, json_t *checks, snap_check_status st, const char *id,
+                       const char *subject, const char *cause, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+static void add_effect(snap_check *c, json_t *checks, snap_check_status st, const char *id,
+                       const char *subject, const char *cause, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	add(c, checks, st, id, subject, "%s", msg);
+	json_object_set_new(json_array_get(checks, json_array_size(checks) - 1), "cause",
+	                    json_string(cause));
 }
 
 static bool host_owned(const json_t *d)
@@ -184,32 +219,134 @@ static bool has_method(const json_t *rm, const char *name)
 	return snap_json__has_string(rm, name);
 }
 
+/* What the host itself runs on: its disks, its network, its console. Advice never hands such a
+ * device to vfio-pci (a class heuristic: the mount table and routes are not collected). */
+static const char *host_needs(const json_t *d)
+{
+	const char *cls = snap_json__str(d, "class");
+
+	if (!cls)
+		return NULL;
+	if (!strncmp(cls, "01", 2))
+		return "storage controller";
+	if (!strncmp(cls, "02", 2))
+		return "network controller";
+	if (!strncmp(cls, "03", 2) && json_is_true(json_object_get(d, "boot_vga")))
+		return "console GPU";
+	return NULL;
+}
+
+/* A device the passthrough set names by itself (vfio-pci, a VM, an id), not as a slot sibling. */
+static bool named_passthrough(const json_t *pt, const char *bdf)
+{
+	const json_t *reasons = json_object_get(pt, bdf);
+
+	return reasons && !only_sibling(reasons);
+}
+
 /*
- * [count, index...] of the host-owned members of kernel group gid: the count, then the first
- * MAX_NAMED + 1 of them (one more than a message names, so one can be its own subject).
- * Computed once per group and kept in cache (gid -> array).
+ * The host-owned members of kernel group gid, computed once per group and kept in cache
+ * (gid -> object), so a group of n passthrough devices costs n, not n squared:
+ *   "other": [count, index...]  members no passthrough device names (the first MAX_NAMED + 1,
+ *                               one more than a message names, so one can be its own subject)
+ *   "named": [count, index...]  passthrough devices a host driver holds: vfio_binding's subjects
+ *   "vm_bound": every "named" one is bound by its VM's start (libvirt managed, Proxmox)
+ *   "needed": the first "other" member the host runs on ("storage controller" ...), or absent
+ *   "reason": why the kernel merged the group (topo.c), or absent
  */
-static const json_t *host_owned_of(json_t *cache, const snap_topo *t, json_int_t gid)
+static const json_t *host_owned_of(json_t *cache, const snap_topo *t, json_int_t gid,
+                                   const json_t *pt, const json_t *root)
 {
 	struct snap_topo_span members = snap_topo__group_members(t, gid);
+	json_t *v, *other, *named;
 	char key[32];
-	json_t *v;
-	size_t x, count = 0;
+	size_t x, n_other = 0, n_named = 0;
+	bool vm_bound = true;
 
 	snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, gid);
 	if ((v = json_object_get(cache, key)))
 		return v;
-	v = json_array();
-	json_array_append_new(v, json_integer(0));
+	other = json_array();
+	named = json_array();
+	json_array_append_new(other, json_integer(0));
+	json_array_append_new(named, json_integer(0));
+	v = json_pack("{s:o, s:o}", "other", other, "named", named);
 	for (x = 0; x < members.n; x++) {
-		if (!host_owned(t->dev[members.idx[x]].obj))
+		const struct snap_topo_dev *m = &t->dev[members.idx[x]];
+
+		if (m->merge_reason && !json_object_get(v, "reason"))
+			json_object_set_new(v, "reason", json_string(m->merge_reason));
+		if (!host_owned(m->obj))
 			continue;
-		if (count++ <= MAX_NAMED)
-			json_array_append_new(v, json_integer(members.idx[x]));
+		if (named_passthrough(pt, m->bdf)) {
+			if (snap_passthrough__vm_binds(root, m->bdf) != SNAP_YES)
+				vm_bound = false;
+			if (n_named++ <= MAX_NAMED)
+				json_array_append_new(named, json_integer(members.idx[x]));
+			continue;
+		}
+		if (host_needs(m->obj) && !json_object_get(v, "needed"))
+			json_object_set_new(v, "needed", json_string(host_needs(m->obj)));
+		if (n_other++ <= MAX_NAMED)
+			json_array_append_new(other, json_integer(members.idx[x]));
 	}
-	json_array_set_new(v, 0, json_integer((json_int_t)count));
+	json_array_set_new(other, 0, json_integer((json_int_t)n_other));
+	json_array_set_new(named, 0, json_integer((json_int_t)n_named));
+	json_object_set_new(v, "vm_bound", json_boolean(vm_bound));
 	json_object_set_new(cache, key, v);
 	return v;
+}
+
+/* Is every member of list ([count, index...]) other than i a function of i's slot? */
+static bool other_in_slot(const snap_topo *t, const json_t *list, int i)
+{
+	struct snap_topo_span slot = snap_topo__slot_members(t, i);
+	const json_t *m;
+	size_t x, seen = 0;
+
+	if ((size_t)json_integer_value(json_array_get(list, 0)) + 1 > json_array_size(list))
+		return false; /* more than the list holds: not all can be checked */
+	json_array_foreach (list, x, m) {
+		int k = (int)json_integer_value(m);
+		bool in = false;
+
+		if (x == 0 || k == i)
+			continue;
+		for (size_t y = 0; y < slot.n; y++)
+			in = in || slot.idx[y] == k;
+		if (!in)
+			return false;
+		seen++;
+	}
+	return seen > 0;
+}
+
+/* "0000:01:00.1 (snd_hda_intel), ..." of list ([count, index...]) without device i; NULL on
+ * ENOMEM. *n: how many there are without i. */
+static char *owned_list(const snap_topo *t, const json_t *list, int i, size_t *n)
+{
+	snap_buf b = SNAP_BUF_INIT;
+	size_t printed = 0, x, all = (size_t)json_integer_value(json_array_get(list, 0));
+	const json_t *m;
+
+	*n = all;
+	json_array_foreach (list, x, m) {
+		size_t k = (size_t)json_integer_value(m);
+
+		if (x == 0)
+			continue;
+		if ((int)k == i) {
+			(*n)--;
+			continue;
+		}
+		if (printed++ == MAX_NAMED)
+			break;
+		snap_buf__printf(&b, "%s%s (%s)", printed > 1 ? ", " : "", t->dev[k].bdf,
+		                 snap_json__str(t->dev[k].obj, "driver"));
+	}
+	if (*n > MAX_NAMED)
+		snap_buf__printf(&b, " and %zu more", *n - MAX_NAMED);
+	return snap_buf__detach(&b);
 }
 
 /* Explain each multi-device group by what merges it (used by show and check). */
@@ -247,6 +384,27 @@ static void explain_groups(snap_check *c, json_t *checks, snap_topo *t, const js
 			    subject, text ? text : "");
 		free(text);
 	}
+}
+
+/* {"passthrough": worst status, "forensics": worst status} of the checks */
+static json_t *section_verdicts(const json_t *checks)
+{
+	snap_check_status worst[2] = {SNAP_CHECK_PASS, SNAP_CHECK_PASS};
+	const json_t *ch;
+	size_t i;
+
+	json_array_foreach (checks, i, ch) {
+		int k = !strcmp(snap_json__str(ch, "section"), "forensics");
+		const char *st = snap_json__str(ch, "status");
+		snap_check_status v = !strcmp(st, "FAIL")   ? SNAP_CHECK_FAIL
+		                      : !strcmp(st, "WARN") ? SNAP_CHECK_WARN
+		                                            : SNAP_CHECK_PASS;
+
+		if (v > worst[k])
+			worst[k] = v;
+	}
+	return json_pack("{s:s, s:s}", "passthrough", snap_check__status_name(worst[0]),
+	                 "forensics", snap_check__status_name(worst[1]));
 }
 
 /* The groups the hardware's isolation implies (topo.c), for comparison with the kernel's. */
@@ -517,47 +675,70 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			                                                 : SNAP_CHECK_WARN,
 			    "group_viable", bdf, "%s has no IOMMU group", lbl);
 		} else {
-			snap_buf b = SNAP_BUF_INIT;
-			size_t bad = 0, x;
-			const json_t *m;
-			char *list;
+			const json_t *g =
+			    host_owned_of(owned_by_group, &t, json_integer_value(gid), pt, root);
+			const char *why = snap_json__str(g, "reason"),
+			           *needed = snap_json__str(g, "needed");
+			size_t n_other, n_named;
+			char *other = owned_list(&t, json_object_get(g, "other"), i, &n_other);
+			char *named = owned_list(&t, json_object_get(g, "named"), i, &n_named);
+			char because[320] = "";
 
-			/* the group's host-owned members, found once per group (a group of n
-			 * passthrough devices costs n, not n squared), named up to MAX_NAMED */
-			const json_t *owned =
-			    host_owned_of(owned_by_group, &t, json_integer_value(gid));
-			size_t printed = 0;
-
-			bad = (size_t)json_integer_value(json_array_get(owned, 0)) -
-			      (host_owned(d) ? 1 : 0);
-			json_array_foreach (owned, x, m) {
-				size_t k = (size_t)json_integer_value(m);
-
-				if (x == 0 || (int)k == i) /* entry 0 is the count */
-					continue;
-				if (printed++ == MAX_NAMED)
-					break;
-				snap_buf__printf(&b, "%s%s (%s)", printed > 1 ? ", " : "",
-				                 t.dev[k].bdf,
-				                 snap_json__str(t.dev[k].obj, "driver"));
-			}
-			if (bad > MAX_NAMED)
-				snap_buf__printf(&b, " and %zu more", bad - MAX_NAMED);
-			list = snap_buf__detach(&b);
-			if (bad)
+			if (why)
+				snprintf(because, sizeof(because),
+				         " (the group is shared because %s)", why);
+			if (n_other && other_in_slot(&t, json_object_get(g, "other"), i))
+				/* the card's own functions, which no ACS tells apart */
 				add(c, checks, SNAP_CHECK_FAIL, "group_viable", bdf,
-				    "group %" JSON_INTEGER_FORMAT
-				    " of %s also holds host-owned %s: "
-				    "bind them to vfio-pci too, or move the card to a CPU-attached "
-				    "slot",
-				    json_integer_value(gid), lbl, list ? list : "");
+				    "group %" JSON_INTEGER_FORMAT " of %s also holds host-owned "
+				    "%s, functions of the same card%s: they cannot be split "
+				    "between "
+				    "a VM and the host; give the VM the whole card%s, or another "
+				    "card",
+				    json_integer_value(gid), lbl, other ? other : "", because,
+				    needed ? " (if the host can spare it: one of them is its own "
+				             "device)"
+				           : "");
+			else if (n_other && needed)
+				/* the host runs on it: binding it would take the host's disk,
+				 * network or console; the fix is the slot or the ACS */
+				add(c, checks, SNAP_CHECK_FAIL, "group_viable", bdf,
+				    "group %" JSON_INTEGER_FORMAT " of %s also holds host-owned "
+				    "%s%s: do not give vfio-pci the host's %s; move the card to a "
+				    "slot whose path has ACS (CPU-attached), or the host's device "
+				    "to "
+				    "another slot",
+				    json_integer_value(gid), lbl, other ? other : "", because,
+				    needed);
+			else if (n_other)
+				add(c, checks, SNAP_CHECK_FAIL, "group_viable", bdf,
+				    "group %" JSON_INTEGER_FORMAT " of %s also holds host-owned "
+				    "%s%s: bind them to vfio-pci too if the host does not use "
+				    "them, "
+				    "or move the card to a CPU-attached slot",
+				    json_integer_value(gid), lbl, other ? other : "", because);
+			else if (n_named)
+				/* an effect: the cause is the binding of passthrough devices */
+				add_effect(
+				    c, checks,
+				    json_is_true(json_object_get(g, "vm_bound")) ? SNAP_CHECK_PASS
+				                                                 : SNAP_CHECK_FAIL,
+				    "group_viable", bdf, "vfio_binding",
+				    "group %" JSON_INTEGER_FORMAT " of %s is viable only once "
+				    "%s, passthrough device(s) a host driver holds, are bound to "
+				    "vfio-pci%s",
+				    json_integer_value(gid), lbl, named ? named : "",
+				    json_is_true(json_object_get(g, "vm_bound"))
+				        ? ": their VM's start binds them"
+				        : "");
 			else
 				add(c, checks, SNAP_CHECK_PASS, "group_viable", bdf,
 				    "group %" JSON_INTEGER_FORMAT
 				    " of %s: every other member is bound "
 				    "to vfio-pci/pci-stub, driverless or a bridge",
 				    json_integer_value(gid), lbl);
-			free(list);
+			free(other);
+			free(named);
 		}
 		/* isolation asserted, not enforced */
 		{
@@ -730,10 +911,11 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 
 	boot_and_forensics(c, checks, root);
 
-	c->doc = json_pack("{s:s, s:s, s:s, s:o, s:o}", "schema", "pcisnap.check/1", "host",
-	                   snap_snapshot_hostname(s) ? snap_snapshot_hostname(s) : "unknown",
-	                   "verdict", snap_check__status_name(c->verdict), "checks", checks,
-	                   "implied_groups", implied_groups(&t));
+	c->doc =
+	    json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "schema", "pcisnap.check/1", "host",
+	              snap_snapshot_hostname(s) ? snap_snapshot_hostname(s) : "unknown", "verdict",
+	              snap_check__status_name(c->verdict), "checks", checks, "implied_groups",
+	              implied_groups(&t), "sections", section_verdicts(checks));
 	json_decref(pt);
 	json_decref(owned_by_group);
 	json_decref(covered);

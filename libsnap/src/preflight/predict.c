@@ -1200,23 +1200,29 @@ int snap_preflight_conclusive(const snap_preflight *p)
 int snap_preflight_render(char **out, const snap_preflight *p, int json, snap_error *err)
 {
 	snap_buf b = SNAP_BUF_INIT;
-	const json_t *counts, *u;
+	const json_t *u;
 	size_t count[3], i;
 	char *text;
 
 	SNAP_ASSERT_ARG(out && p);
 	if (json)
 		return snap_json__dump(out, p->doc, err);
-	counts = json_object_get(p->doc, "counts");
-	count[0] = (size_t)json_integer_value(json_object_get(counts, "pass"));
-	count[1] = (size_t)json_integer_value(json_object_get(counts, "warn"));
-	count[2] = (size_t)json_integer_value(json_object_get(counts, "fail"));
-	snap_buf__printf(&b,
-	                 "pcisnap preflight: %s: next boot %s: %s (%zu fail, %zu warn, %zu pass)\n",
-	                 snap_json__str(p->doc, "host") ? snap_json__str(p->doc, "host") : "?",
-	                 snap_json__str(json_object_get(p->doc, "kernel"), "release"),
-	                 snap_check__status_name(p->verdict), count[2], count[1], count[0]);
-	snap_render__check_rows(&b, json_object_get(p->doc, "checks"), count, 0);
+	{
+		snap_buf rows = SNAP_BUF_INIT;
+		char *body;
+
+		/* the header counts the lines shown below it */
+		snap_render__check_rows(&rows, json_object_get(p->doc, "checks"), count, 0);
+		snap_buf__printf(
+		    &b, "pcisnap preflight: %s: next boot %s: %s (%zu fail, %zu warn, %zu pass)\n",
+		    snap_json__str(p->doc, "host") ? snap_json__str(p->doc, "host") : "?",
+		    snap_json__str(json_object_get(p->doc, "kernel"), "release"),
+		    snap_check__status_name(p->verdict), count[0], count[1], count[2]);
+		if ((body = snap_buf__detach(&rows))) {
+			snap_buf__puts(&b, body);
+			free(body);
+		}
+	}
 	json_array_foreach (json_object_get(p->doc, "unknown"), i, u)
 		snap_buf__printf(&b, "cannot tell: %s\n", json_string_value(u));
 	if (!(text = snap_buf__detach(&b)))

@@ -12,8 +12,19 @@
 
 #define MAX_SUBJECTS 8 /* devices listed on one line */
 
-/* The checks of status st, those with the same id and message merged: [{id, message, subjects}] */
-static json_t *merged(const json_t *checks, const char *st)
+/* Is check ch an effect shown under its cause (a check of that id shown at the top)? */
+static bool nested(const json_t *ch, const json_t *causes)
+{
+	const char *cause = snap_json__str(ch, "cause");
+
+	return cause && json_object_get(causes, cause);
+}
+
+/*
+ * The checks of status st, those with the same id and message merged: [{id, message, subjects}].
+ * cause NULL: the top rows (no effect of a check in causes); else the effects of that check.
+ */
+static json_t *merged(const json_t *checks, const char *st, const char *cause, const json_t *causes)
 {
 	json_t *out = json_array(), *by = json_object(), *ch;
 	size_t i;
@@ -26,6 +37,9 @@ static json_t *merged(const json_t *checks, const char *st)
 		char *k;
 
 		if (!id || !msg || strcmp(snap_json__str(ch, "status"), st))
+			continue;
+		if (cause ? !nested(ch, causes) || strcmp(snap_json__str(ch, "cause"), cause)
+		          : nested(ch, causes))
 			continue;
 		snap_buf__printf(&key, "%s\n%s", id, msg);
 		if (!(k = snap_buf__detach(&key)))
@@ -68,40 +82,56 @@ static json_t *merged(const json_t *checks, const char *st)
 	return out;
 }
 
-static void put_rows(snap_buf *b, const json_t *rows, const char *st, int width)
+static void put_row(snap_buf *b, const json_t *row, const char *st, int width, const char *indent)
 {
-	size_t i, k;
-	json_t *row, *s;
+	const json_t *subjects = json_object_get(row, "subjects"), *s;
+	size_t n = json_array_size(subjects), k;
 
-	json_array_foreach (rows, i, row) {
-		const json_t *subjects = json_object_get(row, "subjects");
-		size_t n = json_array_size(subjects);
-
-		snap_buf__printf(b, "%-4s  %-*s  %s", st, width, snap_json__str(row, "id"),
-		                 snap_json__str(row, "message"));
-		if (n) {
-			snap_buf__puts(b, " (");
-			json_array_foreach (subjects, k, s) {
-				if (k == MAX_SUBJECTS) {
-					snap_buf__printf(b, " and %zu more", n - MAX_SUBJECTS);
-					break;
-				}
-				snap_buf__printf(b, "%s%s", k ? ", " : "", json_string_value(s));
+	snap_buf__printf(b, "%s%-4s  %-*s  %s", indent, st, width, snap_json__str(row, "id"),
+	                 snap_json__str(row, "message"));
+	if (n) {
+		snap_buf__puts(b, " (");
+		json_array_foreach (subjects, k, s) {
+			if (k == MAX_SUBJECTS) {
+				snap_buf__printf(b, " and %zu more", n - MAX_SUBJECTS);
+				break;
 			}
-			snap_buf__puts(b, ")");
+			snap_buf__printf(b, "%s%s", k ? ", " : "", json_string_value(s));
 		}
-		snap_buf__puts(b, "\n");
+		snap_buf__puts(b, ")");
 	}
+	snap_buf__puts(b, "\n");
 }
 
-void snap_render__check_rows(snap_buf *b, const json_t *checks, const size_t count[3], int verbose)
-{
-	static const char *const order[] = {"FAIL", "WARN", "PASS"};
-	const json_t *ch;
-	json_t *rows;
-	int width = 0;
-	size_t i;
+static const char *const order[] = {"FAIL", "WARN", "PASS"};
 
+static int status_index(const char *st)
+{
+	for (int k = 0; k < 3; k++)
+		if (!strcmp(order[k], st))
+			return k;
+	return 2;
+}
+
+/*
+ * Each cause once, its effects under it ("  -> "): FAIL, then WARN, then (verbose) PASS, then
+ * the passes counted. shown[] (FAIL, WARN, PASS; may be NULL) gets the lines of each status,
+ * what a header must count.
+ */
+void snap_render__check_rows(snap_buf *b, const json_t *checks, size_t shown[3], int verbose)
+{
+	const json_t *ch;
+	json_t *causes = json_object();
+	size_t i, lines[3] = {0, 0, 0};
+	int width = 0;
+
+	/* the checks shown at the top, whose effects go under them */
+	json_array_foreach (checks, i, ch) {
+		const char *st = snap_json__str(ch, "status"), *id = snap_json__str(ch, "id");
+
+		if (id && st && !snap_json__str(ch, "cause") && (verbose || strcmp(st, "PASS")))
+			json_object_set_new(causes, id, json_true());
+	}
 	/* the id column as wide as its longest id, so no line is pushed out of step */
 	json_array_foreach (checks, i, ch) {
 		int len = (int)strlen(snap_json__str(ch, "id") ? snap_json__str(ch, "id") : "");
@@ -109,29 +139,98 @@ void snap_render__check_rows(snap_buf *b, const json_t *checks, const size_t cou
 		if ((verbose || strcmp(snap_json__str(ch, "status"), "PASS")) && len > width)
 			width = len;
 	}
-	for (i = 0; i < 3; i++) {
-		if (i == 2 && !verbose)
+	for (int k = 0; k < 3; k++) {
+		json_t *rows = merged(checks, order[k], NULL, causes), *row;
+		size_t r;
+
+		if (k == 2 && !verbose) {
+			lines[2] += json_array_size(rows);
+			json_decref(rows);
 			break;
-		rows = merged(checks, order[i]);
-		put_rows(b, rows, order[i], width);
+		}
+		json_array_foreach (rows, r, row) {
+			const char *id = snap_json__str(row, "id");
+			const json_t *next = json_array_get(rows, r + 1);
+
+			put_row(b, row, order[k], width, "");
+			lines[k]++;
+			/* after the last row of this check, once: its effects */
+			if ((next && !strcmp(snap_json__str(next, "id"), id)) ||
+			    !json_is_true(json_object_get(causes, id)))
+				continue;
+			json_object_set_new(causes, id, json_false());
+			for (int e = 0; e < 3; e++) {
+				json_t *effects = merged(checks, order[e], id, causes), *x;
+				size_t q;
+
+				json_array_foreach (effects, q, x) {
+					if (e < 2 || verbose)
+						put_row(b, x, order[e],
+						        width - 4 > 0 ? width - 4 : 0, "  -> ");
+					lines[status_index(order[e])]++;
+				}
+				json_decref(effects);
+			}
+		}
 		json_decref(rows);
 	}
-	if (!verbose && count[SNAP_CHECK_PASS])
-		snap_buf__printf(b, "%zu check%s passed (--verbose lists them)\n",
-		                 count[SNAP_CHECK_PASS], count[SNAP_CHECK_PASS] == 1 ? "" : "s");
+	json_decref(causes);
+	if (!verbose && lines[2])
+		snap_buf__printf(b, "%zu check%s passed (--verbose lists them)\n", lines[2],
+		                 lines[2] == 1 ? "" : "s");
+	if (shown)
+		for (int k = 0; k < 3; k++)
+			shown[k] = lines[k];
 }
+
+/* What a section is for: passthrough health decides the verdict; forensics readiness (what a
+ * dead boot leaves behind) is a verdict of its own. */
+static const struct {
+	const char *name, *title;
+} sections[] = {
+    {"passthrough", "Passthrough health"},
+    {"forensics", "Forensics readiness"},
+};
 
 int snap_check_render_text(char **out, const snap_check *c, int verbose, snap_error *err)
 {
-	snap_buf b = SNAP_BUF_INIT;
-	char *text;
+	snap_buf b = SNAP_BUF_INIT, body = SNAP_BUF_INIT;
+	size_t total[3] = {0, 0, 0};
+	char *text, *rest;
 
 	SNAP_ASSERT_ARG(out && c);
+	for (size_t k = 0; k < SNAP_ARRAY_SIZE(sections); k++) {
+		json_t *part = json_array(), *ch;
+		size_t i, shown[3];
+		const char *worst = "PASS";
+
+		json_array_foreach (json_object_get(c->doc, "checks"), i, ch) {
+			const char *sec = snap_json__str(ch, "section");
+
+			if (!strcmp(sec ? sec : "passthrough", sections[k].name)) {
+				json_array_append(part, ch);
+				if (status_index(snap_json__str(ch, "status")) <
+				    status_index(worst))
+					worst = snap_json__str(ch, "status");
+			}
+		}
+		if (json_array_size(part)) {
+			snap_buf__printf(&body, "%s%s: %s\n", k ? "\n" : "", sections[k].title,
+			                 worst);
+			snap_render__check_rows(&body, part, shown, verbose);
+			for (int s = 0; s < 3; s++)
+				total[s] += shown[s];
+		}
+		json_decref(part);
+	}
+	/* the header counts the lines shown below it */
 	snap_buf__printf(&b, "pcisnap check: %s: %s (%zu fail, %zu warn, %zu pass)\n",
 	                 snap_json__str(c->doc, "host"), snap_check__status_name(c->verdict),
-	                 c->count[SNAP_CHECK_FAIL], c->count[SNAP_CHECK_WARN],
-	                 c->count[SNAP_CHECK_PASS]);
-	snap_render__check_rows(&b, json_object_get(c->doc, "checks"), c->count, verbose);
+	                 total[0], total[1], total[2]);
+	if ((rest = snap_buf__detach(&body))) {
+		snap_buf__puts(&b, rest);
+		free(rest);
+	}
 	if (!(text = snap_buf__detach(&b)))
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	*out = text;
