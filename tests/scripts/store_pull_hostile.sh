@@ -59,6 +59,40 @@ c=$(git -C "$T/evil" commit-tree "$tree" -p "$(tip)" -m "pcisnap: web-01")
 git -C "$T/evil" update-ref refs/heads/web-01 "$c"
 refused "commit with an invalid snapshot" "not a pcisnap snapshot"
 
+# a commit dated in the future (it would read as collected "0m" ago forever)
+fresh
+c=$(GIT_AUTHOR_DATE='@4070908800 +0000' GIT_COMMITTER_DATE='@4070908800 +0000' \
+	git -C "$T/evil" commit-tree "$(tip)^{tree}" -p "$(tip)" -m "$(git -C "$T/evil" log -1 --format=%B web-01)")
+git -C "$T/evil" update-ref refs/heads/web-01 "$c"
+refused "a commit dated 2099" "is dated 2099-01-01T00:00:00Z, more than 24 hours ahead"
+
+# a commit dated otherwise than its snapshot says it was collected
+fresh
+blob=$(git -C "$T/evil" cat-file blob "$(tip):snapshot.json" | python3 -c '
+import json, sys
+d = json.load(sys.stdin); d["host"]["collected_at"] = "1999-01-01T00:00:00Z"
+sys.stdout.write(json.dumps(d, indent=2, sort_keys=True) + "\n")' | git -C "$T/evil" hash-object -w --stdin)
+tree=$(printf '100644 blob %s\tsnapshot.json\n' "$blob" | git -C "$T/evil" mktree)
+c=$(GIT_AUTHOR_DATE='@200 +0000' git -C "$T/evil" commit-tree "$tree" -p "$(tip)" -m "pcisnap: web-01")
+git -C "$T/evil" update-ref refs/heads/web-01 "$c"
+refused "a commit dated otherwise than its collection" "dated otherwise than its snapshot was collected (1999-01-01T00:00:00Z)"
+
+# entries beside snapshot.json are not carried
+fresh
+extra=$(printf 'x\n' | git -C "$T/evil" hash-object -w --stdin)
+tree=$( (git -C "$T/evil" ls-tree "$(tip)"; printf '100644 blob %s\textra\n' "$extra") | git -C "$T/evil" mktree)
+c=$(git -C "$T/evil" commit-tree "$tree" -p "$(tip)" -m "$(git -C "$T/evil" log -1 --format=%B web-01)")
+git -C "$T/evil" update-ref refs/heads/web-01 "$c"
+refused "a tree with an entry beside snapshot.json" "holds 2 tree entries: a store commit holds snapshot.json alone"
+
+# a blob above the loader's bound is refused by its size, before it is inflated
+fresh
+blob=$(head -c $((65 << 20)) /dev/zero | git -C "$T/evil" hash-object -w --stdin)
+tree=$(printf '100644 blob %s\tsnapshot.json\n' "$blob" | git -C "$T/evil" mktree)
+c=$(git -C "$T/evil" commit-tree "$tree" -p "$(tip)" -m "pcisnap: web-01")
+git -C "$T/evil" update-ref refs/heads/web-01 "$c"
+refused "a 65 MiB snapshot.json" "holds a snapshot.json of 68157440 bytes, above the 64 MiB"
+
 # history that does not continue the local one
 fresh
 SOURCE_DATE_EPOCH=300 "$PCISNAP" collect --root "$T/root" --host web-01 --store "$T/other" >/dev/null

@@ -14,8 +14,6 @@
 
 #include "model/model.h"
 
-#define MAX_SNAPSHOT_BYTES (64u << 20) /* far above any real host; bounds a hostile input */
-
 /* Append a one-line collection warning. Best effort: a warning lost to ENOMEM is dropped. */
 int snap_snapshot__warn(snap_snapshot *s, const char *fmt, ...)
 {

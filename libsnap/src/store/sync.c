@@ -109,6 +109,67 @@ static void drop_incoming(snap_store *st)
 }
 
 /*
+ * What a pulled commit must look like before anything of it is inflated: a tree holding
+ * snapshot.json alone (what snap_store_commit writes), a blob no larger than any reader takes
+ * (its size read from the object's header), and dates no further ahead of this clock than
+ * PULL_MAX_SKEW (a commit dated 2099 would read as collected "0m" ago forever).
+ */
+#define PULL_MAX_SKEW (24 * 3600)
+
+static int verify_pulled_shape(snap_store *st, git_commit *c, const git_oid *id, const char *host,
+                               snap_error *err)
+{
+	git_tree *tree = NULL;
+	const git_tree_entry *e;
+	git_odb *odb = NULL;
+	git_object_t type;
+	size_t len = 0;
+	int64_t now = (int64_t)time(NULL), t;
+	int error = 0;
+
+	t = (int64_t)git_commit_author(c)->when.time;
+	if ((int64_t)git_commit_time(c) > t)
+		t = (int64_t)git_commit_time(c);
+	if (t > now + PULL_MAX_SKEW) {
+		char when[32];
+
+		snap_time__format(when, sizeof(when), t, false);
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "pulled commit %.12s on branch '%s' is dated %s, more than "
+		                       "24 hours ahead of this host's clock",
+		                       git_oid_tostr_s(id), host, when);
+	}
+	if (git_commit_tree(&tree, c) < 0)
+		return snap_store__git_fail(err, SNAP_ERROR, "cannot read pulled commit",
+		                            git_oid_tostr_s(id));
+	if (git_tree_entrycount(tree) != 1 || !(e = git_tree_entry_byname(tree, SNAPSHOT_FILE)) ||
+	    git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
+		error = snap_error__set(
+		    err, SNAP_EINVALID,
+		    "pulled commit %.12s on branch '%s' holds %zu tree entries: a "
+		    "store commit holds %s alone",
+		    git_oid_tostr_s(id), host, git_tree_entrycount(tree), SNAPSHOT_FILE);
+		goto done;
+	}
+	if (git_repository_odb(&odb, st->repo) < 0 ||
+	    git_odb_read_header(&len, &type, odb, git_tree_entry_id(e)) < 0) {
+		error = snap_store__git_fail(err, SNAP_ERROR, "cannot read pulled commit",
+		                             git_oid_tostr_s(id));
+		goto done;
+	}
+	if (len > MAX_SNAPSHOT_BYTES)
+		error = snap_error__set(
+		    err, SNAP_EINVALID,
+		    "pulled commit %.12s on branch '%s' holds a %s of %zu bytes, "
+		    "above the %u MiB a snapshot may have",
+		    git_oid_tostr_s(id), host, SNAPSHOT_FILE, len, MAX_SNAPSHOT_BYTES >> 20);
+done:
+	git_odb_free(odb);
+	git_tree_free(tree);
+	return error;
+}
+
+/*
  * A pulled commit is the store's own only when it keeps the store's rules: one parent at most,
  * a snapshot that loads, of this host, and a message whose fields are what this pcisnap derives
  * from that snapshot (log, hosts and fleet read them back: a forged "check: PASS" is refused).
@@ -132,8 +193,22 @@ static int verify_pulled_commit(snap_store *st, const git_oid *id, const char *h
 		                        git_oid_tostr_s(id), host);
 		goto done;
 	}
-	if ((error = snap_store__load_commit(&s, st, id, err)) < 0)
+	if ((error = verify_pulled_shape(st, c, id, host, err)) < 0 ||
+	    (error = snap_store__load_commit(&s, st, id, err)) < 0)
 		goto done;
+	{
+		/* the commit's date is the collection time (snap_store_commit) */
+		const char *when = snap_json__str(json_object_get(s->root, "host"), "collected_at");
+
+		if (!when || snap_time__parse(when) != (int64_t)git_commit_author(c)->when.time) {
+			error =
+			    snap_error__set(err, SNAP_EINVALID,
+			                    "pulled commit %.12s on branch '%s' is dated otherwise "
+			                    "than its snapshot was collected (%s)",
+			                    git_oid_tostr_s(id), host, when ? when : "no time");
+			goto done;
+		}
+	}
 	if (!snap_snapshot_hostname(s) || strcmp(snap_snapshot_hostname(s), host)) {
 		error = snap_error__set(err, SNAP_EINVALID,
 		                        "pulled commit %.12s on branch '%s' holds a snapshot of "
