@@ -5,7 +5,7 @@
 # so it never installs a kernel, a daemon or a test tool there; with all of these present it never
 # calls apt at all (an apt lock held by unattended-upgrades does not stop it).
 BUILD_PACKAGES := build-essential cmake pkg-config libpci-dev libjansson-dev libarchive-dev \
-	libgit2-dev nettle-dev libxml2-dev libkmod-dev libsystemd-dev pci.ids
+	libgit2-dev nettle-dev libxml2-dev libkmod-dev libsystemd-dev libzstd-dev pci.ids
 # What `make test` (and `make deps-test`) adds, each for a reason:
 #   libcriterion-dev                    the unit tests
 #   python3 python3-jsonschema          fixture generators; every document checked against schema/

@@ -501,6 +501,52 @@ if [ "$real" = 1 ]; then
 	crafted ko-empty False "$KO="
 	crafted ko-empty-then-data True "$KO=" "$KO=not-empty"
 	crafted ko-dotted True "$M/kernel/drivers/vfio/pci/../pci/./vfio-pci.ko=not-empty"
+	# symlinks along a member's path are followed, as the VFS's path walk follows them
+	# (merged /usr: lib -> usr/lib); a symlink member onto a directory that is not empty
+	# removes nothing (clean_path()'s rmdir fails) and is not created
+	crafted via-symlink True "lib@link=usr/lib" "lib/modules/$KVER/kernel/drivers/vfio/pci/vfio-pci.ko=not-empty"
+	crafted symlink-onto-full-dir True "$KO=not-empty" "$M/kernel/drivers/vfio/pci@link=/nowhere"
+	crafted symlink-onto-parent False "$M/kernel/drivers/vfio/pci@link=/nowhere" "$KO=not-empty"
+
+	# several archives, as init/initramfs.c unpack_to_rootfs() takes them one after the other
+	# shellcheck disable=SC2086
+	python3 "$SNAP_SOURCE_DIR/tests/tools/mkcpio.py" "$T/idx.cpio" $idx
+	python3 "$SNAP_SOURCE_DIR/tests/tools/mkcpio.py" "$T/ko.cpio" "$KO=not-empty"
+	python3 "$SNAP_SOURCE_DIR/tests/tools/mkcpio.py" "$T/ko-nodirs.cpio" --no-dirs "$KO=not-empty"
+	multi() { # NAME EXPECTED-VFIO_PCI STOPPED-REASON|- : the image already at $T/NAME.img
+		local name=$1 want=$2 why=$3
+		"$PCISNAP" preflight --root "$R" --format json --initramfs "$T/$name.img" \
+			>"$T/$name.json" 2>"$T/$name.err" || true
+		expect "$name" "vfio_pci in the image: $want, stopped: $why" \
+			'd["initramfs"]["vfio"]["vfio_pci"] is '"$want"' and (d["initramfs"].get("stopped") or {}).get("reason", "-") == "'"$why"'"'
+	}
+	for z in zstd gzip; do
+		$z -q -c "$T/idx.cpio" >"$T/idx.$z" && $z -q -c "$T/ko.cpio" >"$T/ko.$z"
+		cat "$T/idx.$z" "$T/ko.$z" >"$T/two-$z.img"
+		multi "two-$z" True -
+		cat "$T/idx.cpio" "$T/ko.cpio" | $z -q -c >"$T/one-stream-two-archives-$z.img"
+		multi "one-stream-two-archives-$z" True -
+	done
+	expect two-zstd "two zstd streams: two archives read" \
+		'[s["compression"] for s in d["initramfs"]["segments"]] == ["zstd", "zstd"]'
+	cat "$T/idx.cpio" "$T/ko.cpio" >"$T/two-plain.img"
+	multi two-plain True -
+	{ cat "$T/idx.cpio"; printf '\0'; cat "$T/ko.cpio"; } >"$T/broken-padding.img"
+	multi broken-padding False "broken padding"
+	{ cat "$T/idx.cpio"; printf '\0'; zstd -q -c "$T/ko.cpio"; } >"$T/broken-padding-zstd.img"
+	multi broken-padding-zstd False "broken padding"
+	{ cat "$T/idx.cpio"; printf '\0\0\0\0'; zstd -q -c "$T/ko.cpio"; } >"$T/padded-zstd.img"
+	multi padded-zstd True -
+	{ cat "$T/idx.cpio"; printf 'junk'; } >"$T/junk-after.img"
+	multi junk-after False "invalid magic at start of compressed archive"
+	{ cat "$T/idx.cpio" "$T/ko.cpio"; printf 'junk'; } | zstd -q -c >"$T/junk-in-stream.img"
+	multi junk-in-stream True "junk within compressed archive"
+	cat "$T/idx.cpio" "$T/ko-nodirs.cpio" >"$T/no-parent.img"
+	multi no-parent False -
+	expect no-parent "a member whose directory is missing: not created, said" \
+		'any("its directory does not exist" in w for w in d["initramfs"]["warnings"])'
+	expect broken-padding "the kernel's stop is a WARN with its words" \
+		'any("broken padding" in m and "Initramfs unpacking failed" in m for m in check("initramfs", "WARN"))'
 fi
 
 # an initramfs path that is a FIFO, a device or a huge sparse file: refused or inconclusive at once

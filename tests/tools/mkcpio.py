@@ -3,9 +3,12 @@
 """Write a cpio "newc" archive as the kernel's initramfs reads it, for the hostile and odd
 images of the preflight tests: member names and declared sizes of our choosing.
 
-mkcpio.py OUT [--declare-size N] NAME=CONTENT ... ; NAME@link=TARGET makes a symlink,
-NAME/ a directory, NAME<PATH a file with PATH's bytes. --declare-size gives the last member a
-size field of N bytes (data cut).
+mkcpio.py OUT [--declare-size N] [--no-dirs] [--no-trailer] NAME=CONTENT ... ;
+NAME@link=TARGET makes a symlink, NAME/ a directory, NAME<PATH a file with PATH's bytes.
+--declare-size gives the last member a size field of N bytes (data cut). Each member's parent
+directories come first, as `find | cpio -o` lists them (the kernel creates no parents:
+filp_open() of a name whose directory is missing fails), unless --no-dirs; --no-trailer leaves
+out TRAILER!!! and the block padding (one archive's members to append to another's).
 """
 import sys
 
@@ -33,9 +36,28 @@ def main():
     if args and args[0] == "--declare-size":
         args.pop(0)
         declare = int(args.pop(0))
+    dirs = True
+    trailer = True
+    while args and args[0] in ("--no-dirs", "--no-trailer"):
+        if args.pop(0) == "--no-dirs":
+            dirs = False
+        else:
+            trailer = False
     blob = b""
+    made = set()
     for i, spec in enumerate(args):
         last = i == len(args) - 1
+        raw = spec.split("@link=", 1)[0].split("=", 1)[0].split("<", 1)[0].rstrip("/")
+        parts = raw.split("/")[:-1]
+        for k in range(1, len(parts) + 1):
+            d = "/".join(parts[:k])
+            if not dirs or parts[k - 1] in ("", ".", "..") or d in made:
+                if parts[k - 1] in ("..",):
+                    break
+                continue
+            made.add(d)
+            blob += member(d, b"", 0o40755)
+        made.add(raw)  # a name already given is not listed again as a directory
         if "@link=" in spec:
             name, target = spec.split("@link=", 1)
             blob += member(name, target.encode(), 0o120777)
@@ -48,8 +70,9 @@ def main():
             name, _, content = spec.partition("=")
             blob += member(name, content.encode().decode("unicode_escape").encode("latin-1"),
                            0o100644, declare if last else None)
-    blob += member("TRAILER!!!", b"", 0)
-    blob += b"\0" * ((512 - len(blob) % 512) % 512)
+    if trailer:
+        blob += member("TRAILER!!!", b"", 0)
+        blob += b"\0" * ((512 - len(blob) % 512) % 512)
     with open(out, "wb") as f:
         f.write(blob)
 

@@ -20,8 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <zstd.h>
 
 #include "preflight/preflight.h"
 
@@ -60,41 +63,6 @@ static void fail(struct snap_initramfs *ir, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	ir->error = strdup(buf);
-}
-
-/*
- * The member name as the kernel resolves it: do_name() hands it to filp_open() from the root of
- * the rootfs, so the VFS drops empty and "." components and takes ".." one component back,
- * never above the root ("etc/modprobe.d/./vfio.conf" and "lib/../etc/modprobe.d/vfio.conf" are
- * etc/modprobe.d/vfio.conf; "../../x" is x). Symlinks along the path are not followed here.
- * 0 for a name, 1 for the root itself, -1 for a name longer than buf.
- */
-static int clean_name(char *buf, size_t n, const char *name)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (const char *p = name; *p;) {
-		size_t cl = strcspn(p, "/");
-
-		if (cl == 2 && p[0] == '.' && p[1] == '.') {
-			char *up = strrchr(buf, '/');
-
-			len = up ? (size_t)(up - buf) : 0;
-			buf[len] = '\0';
-		} else if (cl && !(cl == 1 && p[0] == '.')) {
-			if (len + !!len + cl + 1 > n)
-				return -1;
-			if (len)
-				buf[len++] = '/';
-			memcpy(buf + len, p, cl);
-			len += cl;
-			buf[len] = '\0';
-		}
-		p += cl;
-		p += *p == '/';
-	}
-	return len ? 0 : 1;
 }
 
 /* lib/modules/RELEASE/ or usr/lib/modules/RELEASE/ at the start of name: the rest, and the
@@ -240,123 +208,669 @@ static int copy_member(struct snap_initramfs *ir, struct archive *a, int dirfd, 
 	return got < 0 ? -1 : 0;
 }
 
-/* The first offset at or after off that is not a NUL byte; -1 at end of file. */
-static off_t skip_padding(int fd, off_t off)
+/*
+ * The root file system the kernel builds, as far as the prediction needs it: every name an
+ * archive created (resolved: no symlink along it) with its type, and each symlink's target.
+ * The kernel starts from its built-in archive (usr/default_cpio_list): /dev, /dev/console, /root.
+ */
+#define SYMLINK_DEPTH 40 /* the VFS's MAXSYMLINKS */
+
+static char type_of(const struct snap_initramfs *ir, const char *path)
 {
-	unsigned char buf[4096];
+	const char *t = snap_json__str(ir->paths, path);
 
+	return *path ? (t ? t[0] : 0) : 'd'; /* "" is the root */
+}
+
+/* dir/comp into out (n bytes); false when it does not fit */
+static bool join(char *out, size_t n, const char *dir, const char *comp, size_t clen)
+{
+	size_t dl = strlen(dir);
+
+	if (dl + !!dl + clen + 1 > n)
+		return false;
+	memmove(out, dir, dl);
+	if (dl)
+		out[dl++] = '/';
+	memcpy(out + dl, comp, clen);
+	out[dl + clen] = '\0';
+	return true;
+}
+
+/*
+ * Walk path from the directory dir (a resolved name, "" the root) as the VFS's path walk does:
+ * empty and "." components stay, ".." goes to the parent (the root's is the root), a symlink is
+ * followed (its target from the root when absolute, else from the link's directory), and each
+ * component must be a directory. With last, the final component is not walked but appended as it
+ * is (*last_out: it, or NULL when the path ends in a directory: "", ".", ".."). out gets the
+ * resolved name. 0, or -1 when a component is missing, not a directory, or links nest too deep.
+ */
+static int walk(const struct snap_initramfs *ir, char *out, size_t n, const char *dir,
+                const char *path, bool last, const char **last_out, int depth)
+{
+	char cur[4096];
+
+	if (strlen(dir) >= sizeof(cur) || depth > SYMLINK_DEPTH)
+		return -1;
+	strcpy(cur, *path == '/' ? "" : dir);
+	if (last_out)
+		*last_out = NULL;
+	for (const char *p = path; *p;) {
+		size_t cl;
+
+		while (*p == '/')
+			p++;
+		cl = strcspn(p, "/");
+		if (!cl)
+			break;
+		if (last && !p[cl + strspn(p + cl, "/")]) { /* the final component */
+			if ((cl == 1 && p[0] == '.') || (cl == 2 && !strncmp(p, "..", 2))) {
+				if (cl == 2) {
+					char *up = strrchr(cur, '/');
+
+					*(up ? up : cur) = '\0';
+				}
+				break;
+			}
+			if (!join(out, n, cur, p, cl))
+				return -1;
+			if (last_out)
+				*last_out = p;
+			return 0;
+		}
+		if (cl == 1 && p[0] == '.') {
+		} else if (cl == 2 && !strncmp(p, "..", 2)) {
+			char *up = strrchr(cur, '/');
+
+			*(up ? up : cur) = '\0';
+		} else {
+			char next[4096];
+			char t;
+
+			if (!join(next, sizeof(next), cur, p, cl))
+				return -1;
+			t = type_of(ir, next);
+			if (t == 'l') {
+				char parent[4096];
+				const char *target = snap_json__str(ir->links, next);
+
+				strcpy(parent, cur);
+				if (walk(ir, cur, sizeof(cur), parent, target ? target : "", false,
+				         NULL, depth + 1) < 0)
+					return -1;
+			} else if (t == 'd') {
+				strcpy(cur, next);
+			} else {
+				return -1; /* missing, or not a directory */
+			}
+		}
+		p += cl;
+	}
+	if (strlen(cur) >= n)
+		return -1;
+	strcpy(out, cur);
+	return 0;
+}
+
+/* The names directly below the directory dir (rmdir of one that is not empty fails): counted
+ * as names come and go, in ir->children (dir -> count) */
+static void count_child(struct snap_initramfs *ir, const char *name, int delta)
+{
+	const char *slash = strrchr(name, '/');
+	char dir[4096];
+	json_int_t n;
+
+	if (!slash)
+		return; /* the root's */
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name), name);
+	n = json_integer_value(json_object_get(ir->children, dir)) + delta;
+	if (n > 0)
+		json_object_set_new(ir->children, dir, json_integer(n));
+	else
+		json_object_del(ir->children, dir);
+}
+
+static bool has_children(const struct snap_initramfs *ir, const char *dir)
+{
+	return json_object_get(ir->children, dir) != NULL;
+}
+
+/* Remove name: its type, its link target, its module and its copy. */
+static void remove_name(struct snap_initramfs *ir, const char *name)
+{
+	forget(ir, name);
+	if (json_object_get(ir->paths, name))
+		count_child(ir, name, -1);
+	json_object_del(ir->paths, name);
+	json_object_del(ir->links, name);
+}
+
+/*
+ * One member, as do_name() and do_symlink() create it at its resolved name: clean_path() first
+ * removes what is there when its type differs (a directory only when it is empty; fmode 0, as
+ * for a symlink, differs from every type), then the member is created, which needs its parent
+ * directory (filp_open() and mkdir create no parents) and, for a file, no directory in its
+ * place. Returns the resolved name in out, or false when the kernel creates nothing.
+ */
+static bool place(struct snap_initramfs *ir, char *out, size_t n, const char *raw, char type,
+                  const char *target)
+{
+	const char *lastc = NULL;
+	char have;
+
+	if (walk(ir, out, n, "", raw, true, &lastc, 0) < 0) {
+		if (ir->dropped++ < 3)
+			warn(ir,
+			     "%.200s: its directory does not exist when the kernel reaches it "
+			     "(an archive lists directories before their files): not created",
+			     raw);
+		return false;
+	}
+	if (!lastc) /* the name is a directory that exists: a no-op, or a failed open */
+		return false;
+	have = type_of(ir, out);
+	if (have && (type == 'l' || have != type)) { /* clean_path() */
+		if (have == 'd' && has_children(ir, out))
+			return type == 'd';
+		remove_name(ir, out);
+		have = 0;
+	}
+	if (!json_object_get(ir->paths, out) && json_object_size(ir->paths) >= MEMBERS_MAX) {
+		fail(ir, "more than %u names", MEMBERS_MAX);
+		return false;
+	}
+	if (!have)
+		count_child(ir, out, +1);
+	json_object_set_new(ir->paths, out, json_stringn(&type, 1));
+	if (type == 'l')
+		json_object_set_new(ir->links, out, json_string(target ? target : ""));
+	return true;
+}
+
+/*
+ * The bytes one archive is read from: the image itself, or the output of one compressed stream
+ * (a libarchive reader with its filter and the "raw" format). A window of what was taken from
+ * below is kept, so that what the cpio reader read past its archive's end can be read again.
+ */
+#define CHUNK  65536
+#define KEEP   (4 * CHUNK) /* kept behind the read position */
+#define WINDOW (KEEP + 2 * CHUNK)
+
+struct source {
+	int fd;              /* the image */
+	struct archive *raw; /* a compressed stream's output, or NULL: the image from base */
+	off_t base;          /* the image's offset of stream offset 0 */
+	off_t limit;         /* the image's bytes end here (raw == NULL) */
+	char *win;           /* WINDOW bytes: stream bytes [start, start + len) */
+	size_t len;
+	uint64_t start, pos; /* pos: the next byte to give */
+	bool eof;
+	const char *error; /* the decompressor's, when it failed */
+	char desc[64];     /* "the image", "the zstd stream at byte 1234" */
+};
+
+/* At least want bytes from pos in the window, or all there are; false on a decompressor error */
+static bool fill(struct source *src, size_t want)
+{
+	while (!src->eof && src->start + src->len < src->pos + want) {
+		ssize_t got;
+
+		if (src->pos - src->start > KEEP) { /* drop what is far behind */
+			size_t drop = (size_t)(src->pos - src->start) - KEEP;
+
+			memmove(src->win, src->win + drop, src->len - drop);
+			src->len -= drop;
+			src->start += drop;
+		}
+		if (src->len + CHUNK > WINDOW)
+			break;
+		if (src->raw) {
+			got = archive_read_data(src->raw, src->win + src->len, CHUNK);
+			if (got < 0) {
+				src->error = archive_error_string(src->raw);
+				return false;
+			}
+		} else {
+			off_t at = src->base + (off_t)(src->start + src->len);
+			size_t max = at >= src->limit                    ? 0
+			             : (size_t)(src->limit - at) < CHUNK ? (size_t)(src->limit - at)
+			                                                 : CHUNK;
+
+			do
+				got = max ? pread(src->fd, src->win + src->len, max, at) : 0;
+			while (got < 0 && errno == EINTR);
+			if (got < 0) {
+				src->error = strerror(errno);
+				return false;
+			}
+		}
+		if (got == 0)
+			src->eof = true;
+		src->len += (size_t)got;
+	}
+	return true;
+}
+
+/* The byte at pos, or -1 at the end of the stream, -2 on an error */
+static int peek(struct source *src)
+{
+	if (!fill(src, 1))
+		return -2;
+	return src->pos < src->start + src->len ? (unsigned char)src->win[src->pos - src->start]
+	                                        : -1;
+}
+
+/* libarchive's read callback: the window from pos */
+static la_ssize_t src_read(struct archive *a, void *data, const void **buf)
+{
+	struct source *src = data;
+	size_t avail;
+
+	if (!fill(src, CHUNK)) {
+		archive_set_error(a, EIO, "%s", src->error ? src->error : "read error");
+		return -1;
+	}
+	avail = (size_t)(src->start + src->len - src->pos);
+	if (avail > CHUNK)
+		avail = CHUNK;
+	*buf = src->win + (src->pos - src->start);
+	src->pos += avail;
+	return (la_ssize_t)avail;
+}
+
+/* The names of the kernel's decompress_method() (lib/decompress.c), by their magic */
+static const char *compression_of(const unsigned char *b, size_t n)
+{
+	static const struct {
+		const char *magic, *name;
+		size_t len;
+	} methods[] = {
+	    {"\037\213", "gzip", 2},
+	    {"\037\236", "gzip", 2},
+	    {"BZh", "bzip2", 3},
+	    {"\135\000\000", "lzma", 3},
+	    {"\375\067\172\130\132\000", "xz", 6},
+	    {"\211\114\132", "lzo", 3},
+	    {"\002\041\114\030", "lz4", 4},
+	    {"\050\265\057\375", "zstd", 4},
+	};
+
+	for (size_t i = 0; i < SNAP_ARRAY_SIZE(methods); i++)
+		if (n >= methods[i].len && !memcmp(b, methods[i].magic, methods[i].len))
+			return methods[i].name;
+	return NULL;
+}
+
+/*
+ * The kernel stopped unpacking (error() in init/initramfs.c: "Initramfs unpacking failed"):
+ * what it unpacked before stays, nothing after it is read. Said, not an error of ours.
+ */
+static void stop(struct snap_initramfs *ir, uint64_t at, const char *in, const char *why)
+{
+	if (json_object_get(ir->info, "stopped"))
+		return;
+	json_object_set_new(
+	    ir->info, "stopped",
+	    json_pack("{s:I, s:s, s:s}", "offset", (json_int_t)at, "in", in, "reason", why));
+	warn(ir,
+	     "the kernel stops unpacking at byte %llu of %s (\"%s\"; Initramfs unpacking "
+	     "failed): nothing after it is in the root",
+	     (unsigned long long)at, in, why);
+}
+
+/* One member of the cpio reader a into the root, and its copy when the prediction reads it */
+static int member(struct snap_initramfs *ir, struct archive *a, struct archive_entry *e, int dirfd,
+                  uint64_t *unpacked)
+{
+	const char *raw = archive_entry_pathname(e);
+	char name[4096], rel[256], mod[256], type;
+	const char *rest;
+	int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+
+	*unpacked += size > 0 ? (uint64_t)size : 0;
+	if (*unpacked > UNPACKED_MAX) {
+		fail(ir, "its members declare more than %llu GB", UNPACKED_MAX >> 30);
+		return -1;
+	}
+	switch (archive_entry_filetype(e)) {
+	case AE_IFREG:
+		type = 'f';
+		break;
+	case AE_IFDIR:
+		type = 'd';
+		break;
+	case AE_IFLNK:
+		type = 'l';
+		break;
+	default:
+		type = 'o';
+	}
+	if (!raw || !*raw)
+		return 0;
+	if (strlen(raw) >= 4096) { /* do_header(): name_len > PATH_MAX is skipped */
+		warn(ir,
+		     "a member named \"%.200s...\": longer than a path, skipped as the kernel "
+		     "skips it",
+		     raw);
+		return 0;
+	}
+	if (!place(ir, name, sizeof(name), raw, type,
+	           type == 'l' ? archive_entry_symlink(e) : NULL))
+		return ir->error ? -1 : 0;
+	if (type != 'f')
+		return 0;
+	if ((rest = under_modules(name, rel, sizeof(rel)))) {
+		if (!json_object_get(json_object_get(ir->info, "releases"), rel))
+			json_object_set_new(json_object_get(ir->info, "releases"), rel,
+			                    json_true());
+		/* the last writer wins (O_TRUNC); an empty module file loads nothing, unless it
+		 * is a hard link whose data comes with another name */
+		if (module_of(mod, sizeof(mod), rest)) {
+			if (size > 0 || archive_entry_nlink(e) > 1)
+				json_object_set_new(ir->modules, mod, json_string(name));
+			else
+				json_object_del(ir->modules, mod);
+		}
+	}
+	if (copied(name) && copy_member(ir, a, dirfd, name, size) < 0) {
+		fail(ir, "%s: %s", name, archive_error_string(a));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The archives of one stream, one after the other, as write_buffer() and do_reset() take them:
+ * a member's padding is followed by NUL bytes or by the next header, which must start at a
+ * multiple of 4 of the stream ("broken padding" otherwise); a header is "070701" or "070702".
+ * In the image itself, anything else after the NUL bytes is where a compressed stream starts
+ * (returned: its image offset); in a compressed stream it is "junk within compressed archive".
+ * Returns the image offset to go on from, or -1 when the kernel stopped or we cannot tell.
+ */
+static off_t archives(struct snap_initramfs *ir, struct source *src, int dirfd, const char *what,
+                      uint64_t *unpacked, size_t *members)
+{
 	for (;;) {
-		ssize_t n = pread(fd, buf, sizeof(buf), off);
+		struct archive *a;
+		struct archive_entry *e;
+		uint64_t at;
+		size_t count = 0;
+		int c, r;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
+		while ((c = peek(src)) == 0)
+			src->pos++;
+		if (c == -2) {
+			fail(ir, "%s: %s", what, src->error ? src->error : "read error");
 			return -1;
-		for (ssize_t i = 0; i < n; i++)
-			if (buf[i])
-				return off + i;
-		off += n;
+		}
+		if (c == -1) /* the end, between archives: as the kernel wants it */
+			return src->raw ? 0 : src->limit;
+		at = src->pos;
+		if (at & 3) { /* do_reset(): the next header at a multiple of 4 */
+			stop(ir, at, src->desc, "broken padding");
+			return -1;
+		}
+		if (c != '0') {
+			if (src->raw) {
+				stop(ir, at, src->desc, "junk within compressed archive");
+				return -1;
+			}
+			return src->base + (off_t)at;
+		}
+		if (!fill(src, 6) || src->start + src->len < at + 6 ||
+		    (memcmp(src->win + (at - src->start), "070701", 6) &&
+		     memcmp(src->win + (at - src->start), "070702", 6))) {
+			stop(ir, at, src->desc,
+			     src->start + src->len >= at + 6 &&
+			             !memcmp(src->win + (at - src->start), "070707", 6)
+			         ? "incorrect cpio method used: use -H newc option"
+			         : "no cpio magic");
+			return -1;
+		}
+		if (!(a = archive_read_new())) {
+			fail(ir, "out of memory");
+			return -1;
+		}
+		archive_read_support_format_cpio(a);
+		if (archive_read_open(a, src, NULL, src_read, NULL) != ARCHIVE_OK) {
+			fail(ir, "%s: at byte %llu: %s", what, (unsigned long long)at,
+			     archive_error_string(a));
+			archive_read_free(a);
+			return -1;
+		}
+		while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+			count++;
+			if (++*members > MEMBERS_MAX) {
+				fail(ir, "%s: more than %u members", what, MEMBERS_MAX);
+				r = ARCHIVE_FATAL;
+				break;
+			}
+			if (member(ir, a, e, dirfd, unpacked) < 0) {
+				r = ARCHIVE_FATAL;
+				break;
+			}
+		}
+		if (r != ARCHIVE_EOF) {
+			/* libarchive resynchronises over junk between members ("skipped N bytes",
+			 * ARCHIVE_WARN) where the kernel stops: not modelled, so not guessed */
+			if (!ir->error)
+				fail(ir, "%s: at byte %llu: %s", what,
+				     (unsigned long long)(src->pos + (uint64_t)src->base),
+				     archive_error_string(a) ? archive_error_string(a)
+				                             : "unreadable");
+			archive_read_free(a);
+			return -1;
+		}
+		json_array_append_new(
+		    json_object_get(ir->info, "segments"),
+		    json_pack("{s:I, s:s, s:I}", "offset",
+		              (json_int_t)(src->raw ? src->base : src->base + (off_t)at),
+		              "compression", what, "members", (json_int_t)count));
+		if (src->raw && at)
+			json_object_set_new(
+			    json_array_get(json_object_get(ir->info, "segments"),
+			                   json_array_size(json_object_get(ir->info, "segments")) -
+			                       1),
+			    "stream_offset", json_integer((json_int_t)at));
+		/* the cpio reader read ahead: go back to where its archive ended */
+		{
+			uint64_t end = at + (uint64_t)archive_filter_bytes(a, 0);
+
+			archive_read_free(a);
+			if (end < src->start || end > src->pos) {
+				fail(ir, "%s: the end of the archive at byte %llu is out of reach",
+				     what, (unsigned long long)at);
+				return -1;
+			}
+			src->pos = end;
+		}
 	}
 }
 
-/* One archive from off; its members into info and the copies. The offset after it, or -1
- * when it was compressed (the last) or could not be read. */
-static off_t read_segment(struct snap_initramfs *ir, int fd, int dirfd, off_t off,
-                          const char *shown, uint64_t *unpacked, size_t *members)
+/* libarchive's read callback for a compressed stream: the image from base to limit */
+struct image_range {
+	int fd;
+	off_t at, limit;
+	char buf[CHUNK];
+};
+
+static la_ssize_t range_read(struct archive *a, void *data, const void **buf)
 {
-	struct archive *a = archive_read_new();
-	struct archive_entry *e;
-	json_t *seg, *mods = ir->modules, *releases = json_object_get(ir->info, "releases");
-	size_t count = 0;
-	off_t next = -1;
-	int r;
+	struct image_range *r = data;
+	size_t max = r->at >= r->limit                    ? 0
+	             : (size_t)(r->limit - r->at) < CHUNK ? (size_t)(r->limit - r->at)
+	                                                  : CHUNK;
+	ssize_t got;
 
-	if (!a || lseek(fd, off, SEEK_SET) < 0) {
-		archive_read_free(a);
-		fail(ir, "%s: cannot read at byte %lld", shown, (long long)off);
+	do
+		got = max ? pread(r->fd, r->buf, max, r->at) : 0;
+	while (got < 0 && errno == EINTR);
+	if (got < 0) {
+		archive_set_error(a, errno, "%s", strerror(errno));
 		return -1;
 	}
-	archive_read_support_filter_all(a);
-	archive_read_support_format_cpio(a);
-	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
-		fail(ir, "%s: at byte %lld: %s", shown, (long long)off, archive_error_string(a));
-		archive_read_free(a);
-		return -1;
-	}
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		const char *raw = archive_entry_pathname(e);
-		char name[4096], rel[256], mod[256];
-		const char *rest;
-		int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
-		int bad = -1;
+	r->at += got;
+	*buf = r->buf;
+	return (la_ssize_t)got;
+}
 
-		if (++*members > MEMBERS_MAX) {
-			fail(ir, "%s: more than %u members", shown, MEMBERS_MAX);
-			goto out;
-		}
-		count++;
-		*unpacked += size > 0 ? (uint64_t)size : 0;
-		if (*unpacked > UNPACKED_MAX) {
-			fail(ir, "%s: its members declare more than %llu GB", shown,
-			     UNPACKED_MAX >> 30);
-			goto out;
-		}
-		if (!raw || (bad = clean_name(name, sizeof(name), raw)) != 0) {
-			if (bad > 0)
-				continue;
-			warn(ir, "a member named \"%.200s\": longer than a path, ignored",
-			     raw ? raw : "");
-			continue;
-		}
-		if (archive_entry_filetype(e) != AE_IFREG) {
-			forget(ir, name);
-			continue;
-		}
-		if ((rest = under_modules(name, rel, sizeof(rel)))) {
-			if (!json_object_get(releases, rel))
-				json_object_set_new(releases, rel, json_true());
-			/* the last writer wins (O_TRUNC); an empty module file loads nothing,
-			 * unless it is a hard link whose data comes with another name */
-			if (module_of(mod, sizeof(mod), rest)) {
-				if (size > 0 || archive_entry_nlink(e) > 1)
-					json_object_set_new(mods, mod, json_string(name));
-				else
-					json_object_del(mods, mod);
-			}
-		}
-		if (copied(name) && copy_member(ir, a, dirfd, name, size) < 0) {
-			fail(ir, "%s: %s: %s", shown, name, archive_error_string(a));
-			goto out;
-		}
-	}
-	if (r != ARCHIVE_EOF) {
-		fail(ir, "%s: at byte %lld: %s", shown, (long long)off,
-		     archive_error_string(a) ? archive_error_string(a) : "unreadable");
+/*
+ * Where the zstd frame at off ends: the kernel's unzstd decompresses exactly one frame
+ * (zstd_find_frame_compressed_size()), and so does this, through libzstd's own function.
+ * -1 when the frame is not whole.
+ */
+static off_t zstd_frame_end(int fd, off_t off, off_t size)
+{
+	size_t len = (size_t)(size - off), n;
+	long page = sysconf(_SC_PAGESIZE);
+	off_t at = off - off % (page > 0 ? page : 4096);
+	void *map = mmap(NULL, len + (size_t)(off - at), PROT_READ, MAP_PRIVATE, fd, at);
+
+	if (map == MAP_FAILED)
+		return -1;
+	n = ZSTD_findFrameCompressedSize((const char *)map + (off - at), len);
+	munmap(map, len + (size_t)(off - at));
+	return ZSTD_isError(n) ? -1 : off + (off_t)n;
+}
+
+/*
+ * One compressed stream at off, as unpack_to_rootfs() takes it: decompressed by the method its
+ * magic names, its archives unpacked, and the stream must end between members ("junk at the end
+ * of compressed archive" otherwise). gzip: libarchive tells where the stream ended; zstd: one
+ * frame, found by libzstd; the others must run to the end of the image (where they end inside
+ * it is not modelled: cannot tell). The image offset after the stream, or -1.
+ */
+static off_t compressed(struct snap_initramfs *ir, int fd, int dirfd, off_t off, off_t size,
+                        const char *method, uint64_t *unpacked, size_t *members)
+{
+	struct image_range *range = malloc(sizeof(*range));
+	struct source src = {.fd = fd, .base = off, .win = malloc(WINDOW)};
+	off_t end = size, next = -1;
+
+	snprintf(src.desc, sizeof(src.desc), "the %s stream at byte %lld", method, (long long)off);
+	if (!range || !src.win || !(src.raw = archive_read_new())) {
+		fail(ir, "out of memory");
 		goto out;
 	}
-	seg = json_pack("{s:I, s:s, s:I}", "offset", (json_int_t)off, "compression",
-	                archive_filter_count(a) > 1 ? archive_filter_name(a, 0) : "none", "members",
-	                (json_int_t)count);
-	json_array_append_new(json_object_get(ir->info, "segments"), seg);
-	if (archive_filter_count(a) == 1 && count) /* uncompressed: it ended where cpio did */
-		next = off + (off_t)archive_filter_bytes(a, 0);
+	if (!strcmp(method, "zstd") && (end = zstd_frame_end(fd, off, size)) < 0) {
+		fail(ir, "the zstd stream at byte %lld is not whole", (long long)off);
+		goto out;
+	}
+	range->fd = fd;
+	range->at = off;
+	range->limit = end;
+	archive_read_support_filter_all(src.raw);
+	archive_read_support_format_raw(src.raw);
+	{
+		struct archive_entry *e;
+
+		if (archive_read_open(src.raw, range, NULL, range_read, NULL) != ARCHIVE_OK ||
+		    archive_read_next_header(src.raw, &e) != ARCHIVE_OK) {
+			fail(ir, "the %s stream at byte %lld: %s", method, (long long)off,
+			     archive_error_string(src.raw) ? archive_error_string(src.raw)
+			                                   : "unreadable");
+			goto out;
+		}
+	}
+	if (archives(ir, &src, dirfd, method, unpacked, members) < 0)
+		goto out;
+	if (strcmp(method, "gzip") && strcmp(method, "zstd") && end == size) {
+		/* ran to the end of the image: nothing after it */
+		next = size;
+	} else if (!strcmp(method, "gzip")) {
+		next =
+		    off + (off_t)archive_filter_bytes(src.raw, archive_filter_count(src.raw) - 1);
+	} else {
+		next = end;
+	}
 out:
-	archive_read_free(a);
+	archive_read_free(src.raw);
+	free(src.win);
+	free(range);
 	return next;
 }
 
-int snap_initramfs__read(struct snap_initramfs *ir, int fd, const char *shown, snap_error *err)
+/*
+ * unpack_to_rootfs(): NUL bytes are skipped; a '0' at a multiple of 4 starts uncompressed
+ * archives (read until something else follows them); anything else must be a compressed
+ * stream's magic ("invalid magic at start of compressed archive" stops the kernel).
+ */
+static void unpack(struct snap_initramfs *ir, int fd, int dirfd, off_t size)
 {
 	uint64_t unpacked = 0;
 	size_t members = 0;
 	off_t off = 0;
+
+	while (off < size && !ir->error && !json_object_get(ir->info, "stopped")) {
+		unsigned char head[8];
+		ssize_t got;
+
+		do
+			got = pread(fd, head, sizeof(head), off);
+		while (got < 0 && errno == EINTR);
+		if (got <= 0) {
+			fail(ir, "cannot read at byte %lld", (long long)off);
+			return;
+		}
+		if (!head[0]) { /* NUL bytes between archives, skipped a block at a time */
+			char block[4096];
+			ssize_t n, i = 0;
+
+			do
+				n = pread(fd, block, sizeof(block), off);
+			while (n < 0 && errno == EINTR);
+			while (i < n && !block[i])
+				i++;
+			off += i > 0 ? i : 1;
+			continue;
+		}
+		if (head[0] == '0' && !(off & 3)) {
+			struct source src = {.fd = fd,
+			                     .base = 0,
+			                     .limit = size,
+			                     .win = malloc(WINDOW),
+			                     .desc = "the image"};
+
+			if (!src.win) {
+				fail(ir, "out of memory");
+				return;
+			}
+			src.pos = src.start = (uint64_t)off;
+			off = archives(ir, &src, dirfd, "none", &unpacked, &members);
+			free(src.win);
+			if (off < 0)
+				return;
+			continue;
+		}
+		{
+			const char *method = compression_of(head, (size_t)got);
+
+			if (!method) {
+				stop(ir, (uint64_t)off, "the image",
+				     "invalid magic at start of compressed archive");
+				return;
+			}
+			if ((off = compressed(ir, fd, dirfd, off, size, method, &unpacked,
+			                      &members)) < 0)
+				return;
+		}
+	}
+}
+
+int snap_initramfs__read(struct snap_initramfs *ir, int fd, const char *shown, snap_error *err)
+{
+	struct stat st;
 	int dirfd, e;
 
 	memset(ir, 0, sizeof(*ir));
 	ir->info =
 	    json_pack("{s:s, s:[], s:{}, s:[]}", "path", shown, "segments", "releases", "warnings");
 	ir->modules = json_object();
-	if (!ir->info || !ir->modules) {
+	/* the kernel's built-in archive (usr/default_cpio_list) is unpacked first */
+	ir->paths = json_pack("{s:s, s:s, s:s}", "dev", "d", "dev/console", "o", "root", "d");
+	ir->children = json_pack("{s:i}", "dev", 1);
+	ir->links = json_object();
+	if (!ir->info || !ir->modules || !ir->paths || !ir->links || !ir->children) {
 		snap_initramfs__release(ir);
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	}
@@ -370,25 +884,25 @@ int snap_initramfs__read(struct snap_initramfs *ir, int fd, const char *shown, s
 		snap_initramfs__release(ir);
 		return snap_error__set(err, SNAP_ERROR, "%s: %s", ir->tmp, strerror(e));
 	}
-	{
-		struct stat st;
-
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-			fail(ir, "%s: not a regular file", shown);
-		else if ((uint64_t)st.st_size > IMAGE_MAX)
-			fail(ir, "%s: %lld bytes, larger than any initramfs (%llu MB at most)",
-			     shown, (long long)st.st_size, IMAGE_MAX >> 20);
-		if (ir->error) {
-			close(dirfd);
-			return 0;
-		}
-	}
-	while ((off = skip_padding(fd, off)) >= 0)
-		if ((off = read_segment(ir, fd, dirfd, off, shown, &unpacked, &members)) < 0)
-			break;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		fail(ir, "not a regular file");
+	else if ((uint64_t)st.st_size > IMAGE_MAX)
+		fail(ir, "%lld bytes, larger than any initramfs (%llu MB at most)",
+		     (long long)st.st_size, IMAGE_MAX >> 20);
+	else
+		unpack(ir, fd, dirfd, st.st_size);
 	close(dirfd);
-	if (!ir->error && !json_array_size(json_object_get(ir->info, "segments")))
+	if (ir->error) { /* "IMAGE: why" */
+		char *msg = NULL;
+
+		if (asprintf(&msg, "%s: %s", shown, ir->error) >= 0) {
+			free(ir->error);
+			ir->error = msg;
+		}
+	} else if (!json_array_size(json_object_get(ir->info, "segments")) &&
+	           !json_object_get(ir->info, "stopped")) {
 		fail(ir, "%s: empty", shown);
+	}
 	return 0;
 }
 
@@ -397,6 +911,9 @@ void snap_initramfs__release(struct snap_initramfs *ir)
 	snap_kmod__rmtree(ir->tmp);
 	json_decref(ir->info);
 	json_decref(ir->modules);
+	json_decref(ir->paths);
+	json_decref(ir->links);
+	json_decref(ir->children);
 	free(ir->error);
 	memset(ir, 0, sizeof(*ir));
 }

@@ -29,11 +29,16 @@ struct snap_preflight {
  * libkmod. Member names with "..", links and special files are never written.
  */
 struct snap_initramfs {
-	json_t *info;    /* owned: {path, segments: [{offset, compression, members}], releases,
-	                    modules: [names], conf_modules: [lines], warnings: [...]} */
-	json_t *modules; /* owned: module name ('_' form) -> member path */
-	char tmp[4096];  /* the private directory, "" when none */
-	char *error;     /* owned: why the image could not be read whole; NULL when it was */
+	json_t *info;     /* owned: {path, segments: [{offset, compression, members}], releases,
+	                     modules: [names], conf_modules: [lines], warnings: [...]} */
+	json_t *modules;  /* owned: module name ('_' form) -> member path */
+	char tmp[4096];   /* the private directory, "" when none */
+	char *error;      /* owned: why the image could not be read whole; NULL when it was */
+	json_t *paths;    /* owned: every name the archives created, resolved -> "f" file, "d"
+	                     directory, "l" symlink, "o" other */
+	json_t *links;    /* owned: symlink name -> its target */
+	json_t *children; /* owned: directory -> how many names are directly below it */
+	size_t dropped;   /* members the kernel could not create (no parent directory) */
 };
 /* Read the image at fd (the caller keeps fd); shown is its name for messages. 0, or
  * SNAP_ENOMEM / SNAP_ERROR (no private directory). A bad image is ir->error, not a failure. */
