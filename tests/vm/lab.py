@@ -185,6 +185,71 @@ PREFLIGHT_CASES = {
 }
 # the device each case means for vfio-pci (checked to be among the predicted ones)
 PREFLIGHT_TARGET = {"pf-softdep-chain": "1b36:0010"}
+# Images crafted from a Debian-built one (init/initramfs.c decides what they unpack to), with
+# the driver the kernel must give the NIC at the end of the initramfs: the main archive split
+# in two, the vfio modules in the second, appended as its own zstd stream (unpacked: vfio-pci);
+# appended uncompressed after NUL bytes that leave it off a multiple of 4 (unpack_to_rootfs()
+# takes it for a compressed stream: "invalid magic at start of compressed archive", the
+# kernel stops, e1000e); and the same at a multiple of 4 (unpacked: vfio-pci).
+CRAFTED = {
+    "pf-split-zstd": ("pf-vfio", "split", "vfio-pci"),
+    "pf-unaligned": ("pf-vfio", "unaligned", "e1000e"),
+    "pf-aligned": ("pf-vfio", "aligned", "vfio-pci"),
+}
+
+
+def newc_members(data, off=0):
+    """The members of the newc archive at data[off:], with the offset after its TRAILER!!!."""
+    out = []
+    while True:
+        h = data[off:off + 110]
+        if h[:6] not in (b"070701", b"070702"):
+            raise ValueError(f"no newc header at {off}")
+        size, namesize = int(h[54:62], 16), int(h[94:102], 16)
+        name_end = off + 110 + namesize
+        data_start = (name_end + 3) & ~3
+        end = (data_start + size + 3) & ~3
+        name = data[off + 110:name_end - 1].decode("utf-8", "replace")
+        if name == "TRAILER!!!":
+            return out, end
+        out.append((name, data[off:end]))
+        off = end
+
+
+def newc_archive(members):
+    trailer = b"070701" + b"".join(b"%08X" % f for f in [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 11, 0])
+    blob = b"".join(m for _, m in members) + trailer + b"TRAILER!!!\0"
+    return blob + b"\0" * ((4 - len(blob) % 4) % 4)
+
+
+def craft_image(src, dst, how):
+    """dst from the Debian image src: its leading uncompressed archives kept as they are, its
+    zstd main archive split into the rest and the vfio modules, which come second as how says."""
+    data = open(src, "rb").read()
+    off = 0
+    while data[off:off + 6] in (b"070701", b"070702"):
+        _, off = newc_members(data, off)
+        while off < len(data) and data[off] == 0:
+            off += 1
+    early, main = data[:off], subprocess.run(["zstd", "-d", "-c"], input=data[off:],
+                                            capture_output=True, check=True).stdout
+    members, _ = newc_members(main)
+    vfio = [m for m in members if "/kernel/drivers/vfio/" in m[0] and not m[0].endswith("/vfio")
+            and int(m[1][14:22], 16) & 0o170000 == 0o100000]
+    rest = [m for m in members if m not in vfio]
+    if not vfio:
+        raise ValueError("no vfio module in the image")
+    zst = lambda b: subprocess.run(["zstd", "-q", "-c"], input=b, capture_output=True,
+                                   check=True).stdout
+    first = early + zst(newc_archive(rest))
+    if how == "split":
+        out = first + zst(newc_archive(vfio))
+    else:
+        pad = 1 if how == "unaligned" else 4
+        while (len(first) + pad) % 4 != (1 if how == "unaligned" else 0):
+            pad += 1
+        out = first + b"\0" * pad + newc_archive(vfio)
+    open(dst, "wb").write(out)
 
 PREMOUNT = r"""#!/bin/sh
 [ "$1" = prereqs ] && exit 0
@@ -273,11 +338,29 @@ def check_preflight(c, args, kver, kernel, accel):
         c.ok("preflight lab: mkinitramfs (initramfs-tools) is installed", False)
         return
     append = "console=ttyS0 panic=-1 no_timer_check intel_iommu=on"
-    for name, (modules, modprobe) in PREFLIGHT_CASES.items():
+    only = [n for n in os.environ.get("PCISNAP_LAB_PF", "").split(",") if n]
+    built = {}
+    for name in list(PREFLIGHT_CASES) + list(CRAFTED):
+        if only and name not in only and not any(CRAFTED.get(o, ("",))[0] == name for o in only):
+            continue
         work = os.path.join(os.path.abspath(args.out), name + "-image")
-        shutil.rmtree(work, ignore_errors=True)
-        os.makedirs(work)
-        image, mpd = mk_debian_initramfs(work, kver, modules, modprobe, args.pcisnap)
+        if name in CRAFTED:
+            base, how, want_nic = CRAFTED[name]
+            if base not in built:
+                c.ok(f"{name}: its base image {base} was built", False)
+                continue
+            shutil.rmtree(work, ignore_errors=True)
+            os.makedirs(work)
+            image, mpd = os.path.join(work, "initrd.img"), built[base][1]
+            craft_image(built[base][0], image, how)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+            os.makedirs(work)
+            modules, modprobe = PREFLIGHT_CASES[name]
+            image, mpd = mk_debian_initramfs(work, kver, modules, modprobe, args.pcisnap)
+            built[name] = (image, mpd)
+        if only and name not in only:
+            continue
         got = None
         for _ in range(2):  # once more: a boot under TCG can fail on a loaded machine
             got = boot_debian(name, kernel, image, args.out, accel, 60 if accel == "kvm" else 400, append)
@@ -306,6 +389,10 @@ def check_preflight(c, args, kver, kernel, accel):
             continue
         devs = {d["bdf"]: d for d in pred["devices"]}
         target = PREFLIGHT_TARGET.get(name, "8086:10d3")
+        if name in CRAFTED:  # the kernel did what the crafted image is about
+            nic = [b for b, d in devs.items() if d["ids"] == "8086:10d3"]
+            c.eq(f"{name}: the kernel gave the NIC", drivers.get(nic[0], "?").strip().replace("_", "-")
+                 if nic else "?", CRAFTED[name][2])
         c.ok(f"{name}: the device meant for vfio-pci ({target}) is predicted", any(
             d["ids"] == target for d in devs.values()), json.dumps(list(devs)))
         for bdf, d in devs.items():
