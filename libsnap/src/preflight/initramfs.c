@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * An initramfs image as init/initramfs.c unpacks it: one cpio archive after another, each
- * compressed or not, NUL bytes between them (an uncompressed early archive with CPU microcode
- * comes first on x86; initramfs-tools and dracut then append the main archive compressed with
- * zstd, gzip, xz or lz4). Every archive is read by libarchive, each from its own offset: an
- * uncompressed one ends where libarchive's cpio reader consumed its TRAILER!!! record, and the
- * next starts after the padding. A compressed one is taken to be the last, as both tools write
- * it (libarchive cannot say where a compressed stream ended).
+ * An initramfs image as init/initramfs.c (Linux 6.1) unpacks it: unpack_to_rootfs() takes
+ * stream after stream (the image itself, then each compressed stream), and in each stream
+ * archive after archive, with the state machine's rules between them (NUL bytes, headers at a
+ * multiple of 4, newc magic) and its stops ("broken padding", "junk within compressed
+ * archive", ...), after which nothing more is unpacked. libarchive decodes every compressed
+ * stream and every cpio archive; where a zstd frame ends libzstd says, as the kernel's unzstd
+ * asks it. Members are placed in a model of the rootfs (names walked as the VFS walks them,
+ * symlinks followed, clean_path()'s replacements, no parents created).
  *
  * Nothing is unpacked: the members are listed, and only the small files libkmod needs (the
  * modules.* indexes, modprobe.d) and the initramfs-tools module list are copied into a private
- * directory, by names that were checked first (no "..", no absolute names), as regular files
- * created there, never through a link. As in the kernel, a later member replaces an earlier one.
+ * directory, by resolved names (no "..", no links along them), as regular files created there,
+ * never through a link. docs/preflight.md states every rule with the kernel function it follows.
  */
 #include <archive.h>
 #include <archive_entry.h>

@@ -36,6 +36,23 @@ static int remote_for(git_remote **out, snap_store *st, const char *remote, snap
 	return snap_store__git_fail(err, SNAP_ERROR, "no such remote", remote);
 }
 
+/* The host a store ref belongs to: refs/heads/H, refs/tags/H/L, refs/pcisnap/imported/H */
+static void host_of_ref(char *host, size_t n, const char *ref)
+{
+	const char *p = !strncmp(ref, "refs/heads/", 11)            ? ref + 11
+	                : !strncmp(ref, "refs/tags/", 10)           ? ref + 10
+	                : !strncmp(ref, IMPORTED, strlen(IMPORTED)) ? ref + strlen(IMPORTED)
+	                                                            : ref;
+
+	snprintf(host, n, "%.*s", (int)strcspn(p, "/"), p);
+}
+
+/*
+ * Each host on its own: what the remote has is listed first (git_remote_ls()), and a ref whose
+ * remote tip is not in its local history (a host reinstalled elsewhere, a label moved) is left
+ * out and named, with the whole host; the others are pushed. libgit2 would refuse the whole
+ * push for one such ref ("contains commits that are not present locally"), naming none.
+ */
 int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 {
 	git_push_options po;
@@ -43,8 +60,11 @@ int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 	struct snap_transport t;
 	git_strarray specs = {NULL, 0};
 	git_remote *r = NULL;
-	json_t *list = json_array();
+	json_t *list = json_array(), *theirs = json_object(), *refused = json_object();
+	const git_remote_head **heads = NULL;
+	size_t nheads = 0;
 	const char *name;
+	snap_buf why = SNAP_BUF_INIT;
 	int error = 0;
 	size_t i;
 
@@ -53,34 +73,95 @@ int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 	if ((error = remote_for(&r, st, remote, err)) < 0)
 		goto done;
 	snap_store__callbacks(&po.callbacks, &t, st, git_remote_url(r));
-	/* explicit, non-forced refspecs: a host whose remote history diverged is refused */
-	if (git_reference_iterator_new(&it, st->repo) == 0) {
-		while (git_reference_next_name(&name, it) == 0)
-			if (!strncmp(name, "refs/heads/", 11) || !strncmp(name, "refs/tags/", 10) ||
-			    !strncmp(name, IMPORTED, strlen(IMPORTED))) {
-				char spec[600];
-
-				snprintf(spec, sizeof(spec), "%s:%s", name, name);
-				json_array_append_new(list, json_string(spec));
-			}
-		git_reference_iterator_free(it);
-	}
-	if (!json_array_size(list))
-		goto done; /* nothing to publish */
-	specs.count = json_array_size(list);
-	specs.strings = calloc(specs.count, sizeof(char *));
-	for (i = 0; specs.strings && i < specs.count; i++)
-		specs.strings[i] = (char *)json_string_value(json_array_get(list, i));
-	if (!specs.strings || git_remote_push(r, &specs, &po) < 0) {
+	if (git_remote_connect(r, GIT_DIRECTION_PUSH, &po.callbacks, NULL, NULL) < 0 ||
+	    git_remote_ls(&heads, &nheads, r) < 0) {
 		error = snap_store__git_fail(err, SNAP_ERROR, "cannot push to", remote);
 		goto done;
 	}
-	if (t.rejected.len)
+	for (i = 0; i < nheads; i++)
+		json_object_set_new(theirs, heads[i]->name,
+		                    json_string(git_oid_tostr_s(&heads[i]->oid)));
+	git_remote_disconnect(r);
+	/* 1. the hosts whose remote history is not a part of the local one */
+	if (git_reference_iterator_new(&it, st->repo) == 0) {
+		while (git_reference_next_name(&name, it) == 0) {
+			const char *remote_hex = snap_json__str(theirs, name);
+			git_oid local, there;
+			char host[256];
+
+			if ((strncmp(name, "refs/heads/", 11) && strncmp(name, "refs/tags/", 10) &&
+			     strncmp(name, IMPORTED, strlen(IMPORTED))) ||
+			    !remote_hex || git_reference_name_to_id(&local, st->repo, name) < 0 ||
+			    git_oid_fromstr(&there, remote_hex) < 0 ||
+			    git_oid_equal(&local, &there))
+				continue;
+			if (!strncmp(name, "refs/heads/", 11) ||
+			            !strncmp(name, IMPORTED, strlen(IMPORTED))
+			        ? git_graph_descendant_of(st->repo, &local, &there) == 1
+			        : false)
+				continue;
+			host_of_ref(host, sizeof(host), name);
+			if (!json_object_get(refused, host))
+				json_object_set_new(
+				    refused, host,
+				    json_string(
+				        !strncmp(name, "refs/tags/", 10)
+				            ? "a label that names another snapshot there"
+				            : "its history there is not this store's (reinstalled, "
+				              "or collected into another store)"));
+		}
+		git_reference_iterator_free(it);
+		it = NULL;
+	}
+	/* 2. explicit, non-forced refspecs for the others */
+	if (git_reference_iterator_new(&it, st->repo) == 0) {
+		while (git_reference_next_name(&name, it) == 0) {
+			char host[256], spec[600];
+
+			if (strncmp(name, "refs/heads/", 11) && strncmp(name, "refs/tags/", 10) &&
+			    strncmp(name, IMPORTED, strlen(IMPORTED)))
+				continue;
+			host_of_ref(host, sizeof(host), name);
+			if (json_object_get(refused, host))
+				continue;
+			snprintf(spec, sizeof(spec), "%s:%s", name, name);
+			json_array_append_new(list, json_string(spec));
+		}
+		git_reference_iterator_free(it);
+		it = NULL;
+	}
+	if (json_array_size(list)) {
+		specs.count = json_array_size(list);
+		specs.strings = calloc(specs.count, sizeof(char *));
+		for (i = 0; specs.strings && i < specs.count; i++)
+			specs.strings[i] = (char *)json_string_value(json_array_get(list, i));
+		if (!specs.strings || git_remote_push(r, &specs, &po) < 0) {
+			error = snap_store__git_fail(err, SNAP_ERROR, "cannot push to", remote);
+			goto done;
+		}
+	}
+	{
+		const char *host;
+		json_t *v;
+
+		json_object_foreach (refused, host, v)
+			snap_buf__printf(&why, "%s%s (%s)", why.len ? "; " : "", host,
+			                 json_string_value(v));
+	}
+	if (why.len)
+		error = snap_error__set(err, SNAP_ERROR,
+		                        "pushed the other hosts to '%s'; refused %zu: %s. See "
+		                        "docs/store.md, \"A host whose history diverged\"",
+		                        remote, json_object_size(refused), why.ptr);
+	else if (t.rejected.len)
 		error = snap_error__set(err, SNAP_ERROR, "remote '%s' refused: %s", remote,
 		                        t.rejected.ptr);
 done:
 	free(specs.strings);
 	json_decref(list);
+	json_decref(theirs);
+	json_decref(refused);
+	snap_buf__release(&why);
 	if (r)
 		snap_store__callbacks_release(&t);
 	git_remote_free(r);
@@ -300,6 +381,13 @@ done:
 	return error;
 }
 
+/* Record what was refused (the first reason for each) */
+static void refuse(json_t *refused, const char *what, const char *why)
+{
+	if (!json_object_get(refused, what))
+		json_object_set_new(refused, what, json_string(why));
+}
+
 /* Is commit id the tip of ref, or in its history? */
 static bool in_history(snap_store *st, const char *ref, const git_oid *id)
 {
@@ -321,6 +409,7 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 	git_reference_iterator *it = NULL;
 	git_remote *r = NULL;
 	json_t *updates = json_array(), *u; /* [{ref, id, old}] applied once all is checked */
+	json_t *refused = json_object();    /* host (or tag) -> why: its trouble stays its own */
 	struct snap_transport t;
 	const char *name;
 	size_t i;
@@ -367,8 +456,22 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 				                             "cannot read pulled branch", host);
 				break;
 			}
-			if ((error = verify_pulled_branch(st, local, host, &tip, err)) < 0)
-				break;
+			{
+				snap_error why = {0};
+
+				error = verify_pulled_branch(st, local, host, &tip, &why);
+				if (error == SNAP_EINVALID || error == SNAP_ESCHEMA) {
+					/* this host's trouble: refused, named; the others go on */
+					refuse(refused, host, why.message);
+					error = 0;
+					continue;
+				}
+				if (error < 0) {
+					if (err)
+						*err = why;
+					break;
+				}
+			}
 			if (error == 1) {
 				error = 0;
 				continue;
@@ -395,32 +498,42 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 		int rc;
 
 		if (!slash || (size_t)(slash - tag) >= sizeof(host)) {
-			error = snap_error__set(err, SNAP_EINVALID,
-			                        "refusing pulled tag '%s': not HOST/LABEL", tag);
-			break;
+			char why[600];
+
+			snprintf(why, sizeof(why), "refusing pulled tag '%s': not HOST/LABEL", tag);
+			refuse(refused, tag, why);
+			continue;
 		}
 		snprintf(host, sizeof(host), "%.*s", (int)(slash - tag), tag);
+		if (json_object_get(refused, host))
+			continue; /* the host was refused: its labels with it */
 		snprintf(head, sizeof(head), INCOMING "heads/%s", host);
 		snprintf(ihead, sizeof(ihead), INCOMING "imported/%s", host);
 		if (!snap_store__valid_name(host) || !snap_store__valid_name(slash + 1) ||
 		    git_reference_name_to_id(&id, st->repo, name) < 0 ||
 		    (!in_history(st, head, &id) && !in_history(st, ihead, &id))) {
-			error =
-			    snap_error__set(err, SNAP_EINVALID,
-			                    "refusing pulled tag '%s': not a label of a snapshot "
-			                    "in the history of host '%s'",
-			                    tag, host);
-			break;
+			char why[900];
+
+			snprintf(
+			    why, sizeof(why),
+			    "refusing pulled tag '%s': not a label of a snapshot in the history "
+			    "of host '%s'",
+			    tag, host);
+			refuse(refused, tag, why);
+			continue;
 		}
 		snprintf(ref, sizeof(ref), "refs/tags/%s", tag);
 		rc = git_reference_name_to_id(&have, st->repo, ref);
 		if (rc == 0 && !git_oid_equal(&have, &id)) {
-			error =
-			    snap_error__set(err, SNAP_EINVALID,
-			                    "refusing to pull label '%s': here it names another "
-			                    "snapshot (labels never move)",
-			                    tag);
-			break;
+			char why[600];
+
+			snprintf(
+			    why, sizeof(why),
+			    "refusing to pull label '%s': here it names another snapshot (labels "
+			    "never move)",
+			    tag);
+			refuse(refused, tag, why);
+			continue;
 		}
 		if (rc != 0)
 			json_array_append_new(updates, json_pack("{s:s, s:s}", "ref", ref, "id",
@@ -450,12 +563,25 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 		}
 		snap_store__report_ref(st, ref, had ? &old : NULL, &id);
 	}
+	if (json_object_size(refused)) {
+		snap_buf why = SNAP_BUF_INIT;
+		const char *what;
+		json_t *v;
+
+		json_object_foreach (refused, what, v)
+			snap_buf__printf(&why, "%s%s", why.len ? "; " : "", json_string_value(v));
+		error = snap_error__set(err, SNAP_EINVALID, "%s%s",
+		                        json_array_size(updates) ? "pulled the rest; " : "",
+		                        why.ptr ? why.ptr : "");
+		snap_buf__release(&why);
+	}
 done:
 	if (r)
 		snap_store__callbacks_release(&t);
 	git_reference_iterator_free(it);
 	drop_incoming(st);
 	json_decref(updates);
+	json_decref(refused);
 	git_remote_free(r);
 	return error;
 }
