@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pcisnap log, hosts, label, push, pull: browse and share the snapshot store. */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "snap/fleet.h"
@@ -133,22 +135,104 @@ int cmd_hosts(int argc, char **argv)
 	return rc;
 }
 
+struct label_opts {
+	int force, delete, history;
+};
+
+static int label_option(int key, const char *arg, void *payload)
+{
+	struct label_opts *o = payload;
+
+	(void)arg;
+	if (key == 'f')
+		o->force = 1;
+	else if (key == 'd')
+		o->delete = 1;
+	else
+		o->history = 1;
+	return CLI_OK;
+}
+
+/* "user@machine" for the label journal: who moved it, from where */
+static void label_who(char *buf, size_t n)
+{
+	const char *user = getenv("SUDO_USER");
+	struct passwd *pw;
+	char host[256] = "";
+
+	if (!user || !*user)
+		user = (pw = getpwuid(getuid())) ? pw->pw_name : "unknown";
+	if (gethostname(host, sizeof(host) - 1) < 0 || !*host)
+		snprintf(host, sizeof(host), "unknown");
+	snprintf(buf, n, "%s@%s", user, host);
+}
+
 int cmd_label(int argc, char **argv)
 {
-	static const char usage[] = "usage: pcisnap label SNAP NAME [--store DIR]\n"
-	                            "\n"
-	                            "Name a stored snapshot; it is then HOST@NAME.\n";
-	const char *store = NULL;
+	static const char usage[] =
+	    "usage: pcisnap label SNAP NAME [--store DIR]\n"
+	    "       pcisnap label -f SNAP NAME     move NAME to SNAP (or set it)\n"
+	    "       pcisnap label -d HOST@NAME     delete it\n"
+	    "       pcisnap label --history        the moves and deletions, newest first\n"
+	    "\n"
+	    "Name a stored snapshot; it is then HOST@NAME. A label never moves by itself: -f and\n"
+	    "-d are the fleet's decision, recorded (which label, from what, to what, by whom)\n"
+	    "in the store's label journal, which push and pull carry with the labels.\n";
+	static const struct option extra[] = {
+	    {"force", no_argument, NULL, 'f'},
+	    {"delete", no_argument, NULL, 'd'},
+	    {"history", no_argument, NULL, 'H'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct label_opts o = {0};
+	struct cli_args args = {.usage = usage,
+	                        .cmd = "label",
+	                        .extra = extra,
+	                        .shortopts = "fd",
+	                        .on_option = label_option,
+	                        .payload = &o};
 	snap_store *st = NULL;
 	snap_error err = {0};
-	int rc = parse_store_args(argc, argv, usage, 2, 2, &store);
+	char who[600];
+	int rc = cli_parse_args(&args, argc, argv);
+	int want;
 
-	if (rc >= 0)
+	if (rc != CLI_OK)
+		return rc == CLI_DONE ? CLI_OK : rc;
+	want = o.history ? 0 : o.delete ? 1 : 2;
+	if (o.force + o.delete + o.history > 1)
+		return cli_error(
+		    "label: -f, -d and --history go alone; see 'pcisnap label --help'");
+	if (args.operands != want)
+		return cli_error("label: wrong number of arguments; see 'pcisnap label --help'");
+	if ((rc = cli_open_store(&st, args.store, 0)) != CLI_OK)
 		return rc;
-	if ((rc = cli_open_store(&st, store, 0)) != CLI_OK)
-		return rc;
-	if (snap_store_label(st, argv[optind], argv[optind + 1], &err) < 0)
+	label_who(who, sizeof(who));
+	if (o.history) {
+		char *text = NULL;
+
+		if (snap_store_label_history(&text, st, &err) < 0)
+			rc = cli_snap_error(&err);
+		else
+			rc = cli_write_stdout(text);
+		free(text);
+	} else if (o.delete) {
+		const char *spec = argv[args.first], *at = strchr(spec, '@');
+		char host[256];
+
+		if (!at || (size_t)(at - spec) >= sizeof(host)) {
+			rc = cli_error("label -d: expected HOST@NAME, not '%s'", spec);
+		} else {
+			snprintf(host, sizeof(host), "%.*s", (int)(at - spec), spec);
+			if (snap_store_label_delete(st, host, at + 1, who, &err) < 0)
+				rc = cli_snap_error(&err);
+		}
+	} else if ((o.force
+	                ? snap_store_label_move(st, argv[args.first], argv[args.first + 1], who,
+	                                        &err)
+	                : snap_store_label(st, argv[args.first], argv[args.first + 1], &err)) < 0) {
 		rc = cli_snap_error(&err);
+	}
 	cli_store_close(st);
 	return rc;
 }

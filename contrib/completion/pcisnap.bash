@@ -78,6 +78,7 @@ _pcisnap() {
 	log) opts="--max-count -n --since --until --format" ;;
 	hosts | fleet) opts="--format" ;;
 	canary) opts="--before --peers --format --fail-on --allow-inconclusive" ;;
+	label) opts="--force -f --delete -d --history" ;;
 	export) opts="--against --redact --redact-key --key --compression --output -o" ;;
 	import) opts="--key" ;;
 	preflight) opts="--kernel --initramfs --root --cmdline --record --format --allow-inconclusive" ;;

@@ -505,7 +505,7 @@ if [ "$real" = 1 ]; then
 	# (merged /usr: lib -> usr/lib); a symlink member onto a directory that is not empty
 	# removes nothing (clean_path()'s rmdir fails) and is not created
 	crafted via-symlink True "lib@link=usr/lib" "lib/modules/$KVER/kernel/drivers/vfio/pci/vfio-pci.ko=not-empty"
-	crafted symlink-onto-full-dir True "$KO=not-empty" "$M/kernel/drivers/vfio/pci@link=/nowhere"
+	crafted symlink-onto-full-dir True "$KO=" "$M/kernel/drivers/vfio/pci@link=/nowhere" "$KO=not-empty"
 	crafted symlink-onto-parent False "$M/kernel/drivers/vfio/pci@link=/nowhere" "$KO=not-empty"
 
 	# several archives, as init/initramfs.c unpack_to_rootfs() takes them one after the other
@@ -527,8 +527,10 @@ if [ "$real" = 1 ]; then
 		cat "$T/idx.cpio" "$T/ko.cpio" | $z -q -c >"$T/one-stream-two-archives-$z.img"
 		multi "one-stream-two-archives-$z" True -
 	done
-	expect two-zstd "two zstd streams: two archives read" \
-		'[s["compression"] for s in d["initramfs"]["segments"]] == ["zstd", "zstd"]'
+	expect two-zstd "two zstd streams: one frame each, the second where the first ends" \
+		'[(s["compression"], s["offset"], "stream_offset" in s) for s in d["initramfs"]["segments"]] == [("zstd", 0, False), ("zstd", '"$(stat -c %s "$T/idx.zstd")"', False)]'
+	expect one-stream-two-archives-zstd "two archives in one stream: the second after the first" \
+		'[(s["compression"], s["offset"], "stream_offset" in s) for s in d["initramfs"]["segments"]] == [("zstd", 0, False), ("zstd", 0, True)]'
 	cat "$T/idx.cpio" "$T/ko.cpio" >"$T/two-plain.img"
 	multi two-plain True -
 	{ cat "$T/idx.cpio"; printf '\0'; cat "$T/ko.cpio"; } >"$T/broken-padding.img"

@@ -151,6 +151,23 @@ SNAP_EXTERN int snap_store_label(snap_store *st, const char *rev, const char *la
                                  snap_error *err);
 
 /**
+ * Move label (or set it) to the snapshot rev: the fleet's decision, recorded in the label
+ * journal (refs/pcisnap/labels: which label, from what, to what, by whom) that push and pull
+ * carry, so a moved label travels instead of conflicting.
+ * @param who  "user@machine" for the record
+ * @return 0, SNAP_EINVALID, SNAP_ENOTFOUND or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_store_label_move(snap_store *st, const char *rev, const char *label,
+                                      const char *who, snap_error *err);
+
+/** Delete host's label, recorded in the label journal. @return 0, SNAP_ENOTFOUND or SNAP_ERROR */
+SNAP_EXTERN int snap_store_label_delete(snap_store *st, const char *host, const char *label,
+                                        const char *who, snap_error *err);
+
+/** The label journal as text, newest first: when, label, from, to, by. @param[out] out free() */
+SNAP_EXTERN int snap_store_label_history(char **out, snap_store *st, snap_error *err);
+
+/**
  * Keep a document with the snapshot rev names (a git note under refs/notes/pcisnap/KIND,
  * KIND one of "preflight", "last-words"): what was said of that snapshot, e.g. the prediction made
  * against it, replacing what was kept before. @return 0, SNAP_ENOTFOUND, SNAP_EINVALID or

@@ -603,7 +603,7 @@ int snap_store_label(snap_store *st, const char *rev, const char *label, snap_er
 	snap_snapshot *s = NULL;
 	git_reference *ref = NULL;
 	char tag[512];
-	git_oid id;
+	git_oid id, have;
 	int error, rc;
 
 	SNAP_ASSERT_ARG(st && rev && label);
@@ -616,10 +616,19 @@ int snap_store_label(snap_store *st, const char *rev, const char *label, snap_er
 		return error;
 	snprintf(tag, sizeof(tag), "refs/tags/%s/%s", snap_snapshot_hostname(s), label);
 	snap_snapshot_free(s);
+	if (git_reference_name_to_id(&have, st->repo, tag) == 0)
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "label '%s' already exists ('pcisnap label -f' moves it)",
+		                       label);
+	/* a label the journal knows (deleted earlier) is set again through it */
+	if ((error = snap_store__journal_set(st, tag + strlen("refs/tags/"), &id, err)) < 0)
+		return error;
 	rc = git_reference_create(&ref, st->repo, tag, &id, 0, "pcisnap label");
 	git_reference_free(ref);
 	if (rc == GIT_EEXISTS)
-		return snap_error__set(err, SNAP_EINVALID, "label '%s' already exists", label);
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "label '%s' already exists ('pcisnap label -f' moves it)",
+		                       label);
 	if (rc < 0)
 		return snap_store__git_fail(err, SNAP_ERROR, "cannot create label", label);
 	return 0;

@@ -25,10 +25,11 @@ struct snap_store {
 	char warning[1024];       /* what taking the lock over said; "" when nothing */
 };
 
-#define SNAPSHOT_FILE "snapshot.json"
-#define MAX_CAS_TRIES 400
-#define STORE_MARKER  "pcisnap.store"
-#define IMPORTED      "refs/pcisnap/imported/" /* a host's imported snapshots older than its tip */
+#define SNAPSHOT_FILE      "snapshot.json"
+#define MAX_CAS_TRIES      400
+#define STORE_MARKER       "pcisnap.store"
+#define IMPORTED           "refs/pcisnap/imported/" /* a host's imported snapshots older than its tip */
+#define SNAP_LABEL_JOURNAL "refs/pcisnap/labels" /* labels moved and deleted (labels.c) */
 
 /* store.c: what the store's files share */
 int snap_store__git_fail(snap_error *err, int code, const char *what, const char *arg);
@@ -94,6 +95,12 @@ struct snap_store_fields {
 int snap_store__load_commit(snap_snapshot **out, struct snap_store *st, const struct git_oid *id,
                             snap_error *err);
 void snap_store__msg_field(char *buf, size_t n, const char *msg, const char *key);
+/* labels.c: the label journal's state at commit (NULL: none): {"HOST/LABEL": "OID"|"deleted"} */
+int snap_store__journal_state(json_t **out, struct snap_store *st, const struct git_oid *commit,
+                              snap_error *err);
+/* A label set again (label, not -f) that the journal knows: recorded as set; 0 when none */
+int snap_store__journal_set(struct snap_store *st, const char *label, const struct git_oid *id,
+                            snap_error *err);
 /* Host branch names, sorted, as [{"k": name, "tip": hex ("" for a symbolic ref)}]; an
  * unreadable branch is an error, never skipped. */
 int snap_store__host_names(json_t **out, struct snap_store *st, snap_error *err);

@@ -61,6 +61,7 @@ int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 	git_strarray specs = {NULL, 0};
 	git_remote *r = NULL;
 	json_t *list = json_array(), *theirs = json_object(), *refused = json_object();
+	json_t *journal = NULL, *forced = json_object();
 	const git_remote_head **heads = NULL;
 	size_t nheads = 0;
 	const char *name;
@@ -82,6 +83,29 @@ int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 		json_object_set_new(theirs, heads[i]->name,
 		                    json_string(git_oid_tostr_s(&heads[i]->oid)));
 	git_remote_disconnect(r);
+	/* 0. the label journal: pushed when it continues the remote's; then the labels it moved
+	 * are forced and those it deleted are deleted there */
+	{
+		const char *there_hex = snap_json__str(theirs, SNAP_LABEL_JOURNAL);
+		git_oid here, there;
+
+		if (git_reference_name_to_id(&here, st->repo, SNAP_LABEL_JOURNAL) == 0) {
+			if (there_hex &&
+			    (git_oid_fromstr(&there, there_hex) < 0 ||
+			     (!git_oid_equal(&here, &there) &&
+			      git_graph_descendant_of(st->repo, &here, &there) != 1))) {
+				json_object_set_new(refused, "the label journal",
+				                    json_string("labels were moved there too: pull "
+				                                "first"));
+			} else if ((error = snap_store__journal_state(&journal, st, &here, err)) <
+			           0) {
+				goto done;
+			} else {
+				json_array_append_new(
+				    list, json_string(SNAP_LABEL_JOURNAL ":" SNAP_LABEL_JOURNAL));
+			}
+		}
+	}
 	/* 1. the hosts whose remote history is not a part of the local one */
 	if (git_reference_iterator_new(&it, st->repo) == 0) {
 		while (git_reference_next_name(&name, it) == 0) {
@@ -100,6 +124,14 @@ int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 			        ? git_graph_descendant_of(st->repo, &local, &there) == 1
 			        : false)
 				continue;
+			if (!strncmp(name, "refs/tags/", 10) &&
+			    !strcmp(snap_json__str(journal, name + 10)
+			                ? snap_json__str(journal, name + 10)
+			                : "",
+			            git_oid_tostr_s(&local))) {
+				json_object_set_new(forced, name, json_true()); /* moved here */
+				continue;
+			}
 			host_of_ref(host, sizeof(host), name);
 			if (!json_object_get(refused, host))
 				json_object_set_new(
@@ -124,11 +156,31 @@ int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 			host_of_ref(host, sizeof(host), name);
 			if (json_object_get(refused, host))
 				continue;
-			snprintf(spec, sizeof(spec), "%s:%s", name, name);
+			snprintf(spec, sizeof(spec), "%s%s:%s",
+			         json_object_get(forced, name) ? "+" : "", name, name);
 			json_array_append_new(list, json_string(spec));
 		}
 		git_reference_iterator_free(it);
 		it = NULL;
+	}
+	{
+		/* labels the journal deleted that the remote still has */
+		const char *label;
+		json_t *v;
+
+		json_object_foreach (journal, label, v) {
+			char ref[600], host[256];
+
+			snprintf(ref, sizeof(ref), "refs/tags/%s", label);
+			host_of_ref(host, sizeof(host), ref);
+			if (!strcmp(json_string_value(v), "deleted") &&
+			    json_object_get(theirs, ref) && !json_object_get(refused, host)) {
+				char spec[700];
+
+				snprintf(spec, sizeof(spec), ":%s", ref);
+				json_array_append_new(list, json_string(spec));
+			}
+		}
 	}
 	if (json_array_size(list)) {
 		specs.count = json_array_size(list);
@@ -161,6 +213,8 @@ done:
 	json_decref(list);
 	json_decref(theirs);
 	json_decref(refused);
+	json_decref(journal);
+	json_decref(forced);
 	snap_buf__release(&why);
 	if (r)
 		snap_store__callbacks_release(&t);
@@ -403,9 +457,13 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 	/* libgit2 takes char ** for refspecs it does not modify */
 	static char heads[] = "+refs/heads/*:" INCOMING "heads/*",
 	            tags[] = "+refs/tags/*:" INCOMING "tags/*",
-	            imported[] = "+" IMPORTED "*:" INCOMING "imported/*";
-	char *list[] = {heads, tags, imported};
-	git_strarray specs = {list, 3};
+	            imported[] = "+" IMPORTED "*:" INCOMING "imported/*",
+	            labels[] = "+" SNAP_LABEL_JOURNAL ":" INCOMING "labels";
+	char *list[] = {heads, tags, imported, labels};
+	git_strarray specs = {list, 4};
+	json_t *journal =
+	    NULL; /* the label journal's state that vouches for moves: pulled, or ours */
+	bool remote_behind = false; /* the remote's label journal is a part of ours */
 	git_reference_iterator *it = NULL;
 	git_remote *r = NULL;
 	json_t *updates = json_array(), *u; /* [{ref, id, old}] applied once all is checked */
@@ -485,6 +543,59 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 	}
 	if (error < 0)
 		goto done;
+	/* 1b. the label journal: taken when it continues ours (each new commit one parent at
+	 * most, a state that reads); its state then vouches for the labels it moved or deleted */
+	{
+		git_oid in, here;
+		bool has_in = git_reference_name_to_id(&in, st->repo, INCOMING "labels") == 0;
+		bool has_here = git_reference_name_to_id(&here, st->repo, SNAP_LABEL_JOURNAL) == 0;
+		snap_error why = {0};
+
+		remote_behind =
+		    has_here && (!has_in || (!git_oid_equal(&in, &here) &&
+		                             git_graph_descendant_of(st->repo, &here, &in) == 1));
+		if (has_in && (!has_here || git_oid_equal(&in, &here) ||
+		               git_graph_descendant_of(st->repo, &in, &here) == 1)) {
+			git_revwalk *walk = NULL;
+			git_oid id;
+			bool ok = git_revwalk_new(&walk, st->repo) == 0 &&
+			          git_revwalk_push(walk, &in) == 0 &&
+			          (!has_here || git_revwalk_hide(walk, &here) == 0);
+
+			while (ok && git_revwalk_next(&id, walk) == 0) {
+				git_commit *c = NULL;
+				json_t *state = NULL;
+
+				ok = git_commit_lookup(&c, st->repo, &id) == 0 &&
+				     git_commit_parentcount(c) <= 1 &&
+				     snap_store__journal_state(&state, st, &id, &why) == 0;
+				json_decref(state);
+				git_commit_free(c);
+			}
+			git_revwalk_free(walk);
+			if (ok && snap_store__journal_state(&journal, st, &in, &why) == 0) {
+				if (!has_here || !git_oid_equal(&in, &here))
+					json_array_append_new(updates,
+					                      json_pack("{s:s, s:s}", "ref",
+					                                SNAP_LABEL_JOURNAL, "id",
+					                                git_oid_tostr_s(&in)));
+			} else {
+				refuse(refused, "the label journal",
+				       *why.message ? why.message
+				                    : "refusing the pulled label journal: a commit "
+				                      "breaks its rules");
+			}
+		} else if (has_in && has_here &&
+		           git_graph_descendant_of(st->repo, &here, &in) != 1) {
+			refuse(
+			    refused, "the label journal",
+			    "refusing the pulled label journal: labels were moved in both stores "
+			    "(it does not continue the local one)");
+		}
+		if (!journal && has_here &&
+		    (error = snap_store__journal_state(&journal, st, &here, err)) < 0)
+			goto done;
+	}
 	/* 2. every tag: HOST/LABEL naming a snapshot of that host's (pulled) history */
 	if (git_reference_iterator_glob_new(&it, st->repo, INCOMING "tags/*") < 0) {
 		error = snap_store__git_fail(err, SNAP_ERROR, "cannot read what was pulled from",
@@ -524,6 +635,23 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 		}
 		snprintf(ref, sizeof(ref), "refs/tags/%s", tag);
 		rc = git_reference_name_to_id(&have, st->repo, ref);
+		{
+			const char *said = snap_json__str(journal, tag);
+
+			if (said && !strcmp(said, "deleted"))
+				continue; /* deleted by the journal: not brought back */
+			/* moved here since: the remote's journal is a part of ours */
+			if (rc == 0 && !git_oid_equal(&have, &id) && said &&
+			    !strcmp(said, git_oid_tostr_s(&have)) && remote_behind)
+				continue;
+			if (rc == 0 && !git_oid_equal(&have, &id) && said &&
+			    !strcmp(said, git_oid_tostr_s(&id))) {
+				json_array_append_new(updates,
+				                      json_pack("{s:s, s:s}", "ref", ref, "id",
+				                                git_oid_tostr_s(&id)));
+				continue; /* moved there, and the journal says so */
+			}
+		}
 		if (rc == 0 && !git_oid_equal(&have, &id)) {
 			char why[600];
 
@@ -543,6 +671,22 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 	it = NULL;
 	if (error < 0)
 		goto done;
+	/* 2b. labels the journal deleted */
+	{
+		const char *label;
+		json_t *v;
+
+		json_object_foreach (journal, label, v) {
+			char ref[600];
+			git_oid have;
+
+			snprintf(ref, sizeof(ref), "refs/tags/%s", label);
+			if (!strcmp(json_string_value(v), "deleted") &&
+			    git_reference_name_to_id(&have, st->repo, ref) == 0)
+				json_array_append_new(
+				    updates, json_pack("{s:s, s:b}", "ref", ref, "delete", 1));
+		}
+	}
 	/* 3. everything checked: move the local refs (fast-forward, compare-and-swap) */
 	json_array_foreach (updates, i, u) {
 		const char *ref = snap_json__str(u, "ref");
@@ -550,6 +694,13 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 		git_oid id, old;
 		int rc, had;
 
+		if (json_is_true(json_object_get(u, "delete"))) { /* a label the journal deleted */
+			if (git_reference_remove(st->repo, ref) < 0) {
+				error = snap_store__git_fail(err, SNAP_ERROR, "cannot delete", ref);
+				goto done;
+			}
+			continue;
+		}
 		git_oid_fromstr(&id, snap_json__str(u, "id"));
 		had = git_reference_name_to_id(&old, st->repo, ref) == 0;
 		if (had && git_oid_equal(&old, &id))
@@ -582,6 +733,7 @@ done:
 	drop_incoming(st);
 	json_decref(updates);
 	json_decref(refused);
+	json_decref(journal);
 	git_remote_free(r);
 	return error;
 }
