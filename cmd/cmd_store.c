@@ -62,8 +62,9 @@ int cmd_log(int argc, char **argv)
 	    "usage: pcisnap log [HOST] [-n N] [--since TIME] [--until TIME]\n"
 	    "                   [--format text|json|jsonl] [--store DIR]\n"
 	    "\n"
-	    "One line per snapshot, newest first: host, time, commit, labels, kernel, BIOS, check\n"
-	    "result and the diff verdict against the previous snapshot.\n"
+	    "A table, one row per snapshot, newest first: host, time, commit, labels, kernel,\n"
+	    "BIOS, check result and the diff verdict against the previous snapshot (on a\n"
+	    "terminal the widest cells are cut to its width, ending in '...').\n"
 	    "\n"
 	    "  -n, --max-count N  at most N snapshots of each host\n"
 	    "  --since TIME       collected at or after TIME: 2026-01-31T12:00:00Z, 2026-01-31\n"
@@ -101,7 +102,8 @@ int cmd_log(int argc, char **argv)
 	if (snap_store_log_ext(&text, st, args.operands ? argv[args.first] : NULL, &la.o, &err) < 0)
 		rc = cli_snap_error(&err);
 	else
-		rc = cli_write_stdout(text);
+		rc =
+		    la.o.format == SNAP_LIST_TEXT ? cli_write_report(text) : cli_write_stdout(text);
 	free(text);
 	cli_store_close(st);
 	return rc;

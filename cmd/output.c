@@ -94,7 +94,130 @@ static size_t hanging_indent(const char *line, size_t len)
 	return i + 4;
 }
 
-/* text with every line longer than width broken at spaces, continued under its indent */
+/* characters (UTF-8) of s[0, len) */
+static size_t chars_of(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
+}
+
+/* the byte offset of character k of s[0, len) (len when there are fewer) */
+static size_t byte_of(const char *s, size_t len, size_t k)
+{
+	size_t i = 0;
+
+	for (size_t n = 0; i < len; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && n++ == k)
+			return i;
+	}
+	return len;
+}
+
+#define TABLE_COLS 16
+
+/*
+ * A table's header line (util/table.c): after its indent, three or more words of capitals two
+ * or more spaces apart. starts[]: each column's first character; the count, 0 if not one.
+ */
+static size_t table_header(const char *line, size_t len, size_t *starts)
+{
+	size_t n = 0, i = 0;
+
+	while (i < len && line[i] == ' ')
+		i++;
+	while (i < len) {
+		size_t w = i;
+
+		if (n == TABLE_COLS)
+			return 0;
+		while (w < len && ((line[w] >= 'A' && line[w] <= 'Z') || line[w] == '_'))
+			w++;
+		if (w == i || (w < len && line[w] != ' ') || (w + 1 < len && line[w + 1] != ' ') ||
+		    (w + 1 == len && line[w] == ' '))
+			return 0;
+		starts[n++] = i;
+		for (i = w; i < len && line[i] == ' '; i++)
+			;
+	}
+	return n >= 3 ? n : 0;
+}
+
+/*
+ * A table at p (its header line) cut to width: the columns found by the header, the widest
+ * shrunk a character at a time until the lines fit, a cut cell ending in "…". Returns the
+ * bytes of text it took (the header and the rows under it), 0 when p is no table or fits.
+ */
+static size_t table(FILE *out, const char *p, size_t width)
+{
+	const char *nl = strchr(p, '\n');
+	size_t hlen = nl ? (size_t)(nl - p) : strlen(p), starts[TABLE_COLS], w[TABLE_COLS];
+	size_t n = table_header(p, hlen, starts), indent, total, longest = 0;
+	const char *end = p, *line;
+
+	if (!n || !width)
+		return 0;
+	indent = starts[0];
+	/* the block: the header and the lines under it with its indent */
+	for (line = p; *line;) {
+		const char *e = strchr(line, '\n');
+		size_t len = e ? (size_t)(e - line) : strlen(line);
+
+		if (line != p && (len <= indent || strspn(line, " ") != indent))
+			break;
+		if (chars_of(line, len) > longest)
+			longest = chars_of(line, len);
+		line += len + (e ? 1 : 0);
+		end = line;
+	}
+	if (longest <= width)
+		return 0;
+	for (size_t c = 0; c < n; c++)
+		w[c] = c + 1 < n ? starts[c + 1] - starts[c] - 2 : longest - starts[c];
+	for (total = longest; total > width;) {
+		size_t widest = 0;
+
+		for (size_t c = 1; c < n; c++)
+			if (w[c] > w[widest])
+				widest = c;
+		if (w[widest] <= 4)
+			break;
+		w[widest]--;
+		total--;
+	}
+	for (line = p; line < end;) {
+		const char *e = strchr(line, '\n');
+		size_t len = e ? (size_t)(e - line) : strlen(line);
+
+		fprintf(out, "%*s", (int)indent, "");
+		for (size_t c = 0; c < n; c++) {
+			size_t from = byte_of(line, len, starts[c]);
+			size_t to = c + 1 < n ? byte_of(line, len, starts[c + 1]) : len, k;
+
+			while (to > from && line[to - 1] == ' ')
+				to--;
+			k = chars_of(line + from, to - from);
+			if (k > w[c]) {
+				fwrite(line + from, 1, byte_of(line + from, to - from, w[c] - 1),
+				       out);
+				fputs("\u2026", out);
+				k = w[c];
+			} else {
+				fwrite(line + from, 1, to - from, out);
+			}
+			if (c + 1 < n)
+				fprintf(out, "%*s", (int)(w[c] - k + 2), "");
+		}
+		fputc('\n', out);
+		line += len + (e ? 1 : 0);
+	}
+	return (size_t)(end - p);
+}
+
+/* text with every line longer than width broken at spaces, continued under its indent; a
+ * table (a header of capitals) is cut cell by cell instead */
 static void wrap(FILE *out, const char *text, size_t width)
 {
 	const char *p = text;
@@ -102,9 +225,13 @@ static void wrap(FILE *out, const char *text, size_t width)
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		size_t indent = hanging_indent(p, len), start = 0;
+		size_t indent = hanging_indent(p, len), start = 0, took;
 		bool first = true;
 
+		if ((took = table(out, p, width))) {
+			p += took;
+			continue;
+		}
 		if (!width || len <= width || indent + 20 > width) {
 			fwrite(p, 1, len, out);
 		} else {

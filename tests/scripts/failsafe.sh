@@ -30,7 +30,7 @@ set -e
 check "textfile directory missing, gate = regression, no regression: exit 0" test "$rc" = 0
 check "and an err line names the file and the fix" \
 	grep -q "^<3>pcisnap: pve-ws-01: cannot write $T/no/such/dir/pcisnap.prom: .*create the directory.*VMs are not held" j1
-check "and the snapshot was still stored" test "$("$PCISNAP" log --store "$S" pve-ws-01 | wc -l)" = 2
+check "and the snapshot was still stored" test "$("$PCISNAP" log --store "$S" pve-ws-01 --format jsonl | wc -l)" = 2
 "$PCISNAP" boot stop --root a --store "$S" --journal j1
 
 # a store that cannot be opened: a file where the store should be
@@ -151,7 +151,7 @@ touch -d '2 days ago' "$S3/refs/heads/pve-ws-01.lock"
 try env SOURCE_DATE_EPOCH=100001 "$PCISNAP" collect --root a --store "$S3" 2>errl1
 check "a ref lock left by another boot (power loss): taken over, exit 0" test "$rc" = 0
 check "with a warning naming it" grep -q 'warning: took over the stale lock refs/heads/pve-ws-01.lock (made before this boot began)' errl1
-check "and the history is whole" test "$("$PCISNAP" log --store "$S3" pve-ws-01 | wc -l)" = 2
+check "and the history is whole" test "$("$PCISNAP" log --store "$S3" pve-ws-01 --format jsonl | wc -l)" = 2
 # a pcisnap killed holding the writer lock: its record left, a fresh ref lock beside it
 printf 'pid 999999 boot 00000000-0000-4000-8000-000000000000 since 1\n' >"$S3/pcisnap-write.lock"
 echo 0000000000000000000000000000000000000000 >"$S3/refs/heads/pve-ws-01.lock"
@@ -167,7 +167,7 @@ set -e
 check "a live writer's ref lock is never removed (exit 2, the lock still there)" sh -c "test $rc = 2 && test -f '$S3/refs/heads/pve-ws-01.lock' && grep -q 'is locked' errl3"
 rm -f "$S3/refs/heads/pve-ws-01.lock"
 # kill -9 across the whole window, again and again: the store always takes the next commit
-n0=$("$PCISNAP" log --store "$S3" pve-ws-01 | wc -l)
+n0=$("$PCISNAP" log --store "$S3" pve-ws-01 --format jsonl | wc -l)
 for i in $(seq 1 25); do
 	SOURCE_DATE_EPOCH=$((200000 + i)) "$PCISNAP" collect --root a --store "$S3" 2>/dev/null &
 	pid=$!
@@ -181,7 +181,7 @@ rc=$?
 set -e
 check "after 25 writers killed with kill -9: the next collect commits (exit 0)" test "$rc" = 0
 check "the store is whole (git fsck) and lost no history" sh -c \
-	"git --git-dir='$S3' fsck --no-dangling >/dev/null 2>&1 && test \$('$PCISNAP' log --store '$S3' pve-ws-01 | wc -l) -gt $n0"
+	"git --git-dir='$S3' fsck --no-dangling >/dev/null 2>&1 && test \$('$PCISNAP' log --store '$S3' pve-ws-01 --format jsonl | wc -l) -gt $n0"
 
 # --- last words: only after an unclean end, only the dead boot's, the tail, fault lines
 S4=$T/s4

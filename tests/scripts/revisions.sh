@@ -47,10 +47,10 @@ check "diff REV -- FILE" sh -c "'$PCISNAP' diff --store st pve-ws-01~1 -- pve-ws
 check "diff REV REV --" sh -c "'$PCISNAP' diff --store st --fail-on none pve-ws-01~1 pve-ws-01 -- >/dev/null"
 
 # log and hosts: a limit, a time window, machine-readable forms
-check "log -n 2: two snapshots" test "$("$PCISNAP" log --store st -n 2 | wc -l)" = 2
+check "log -n 2: two snapshots" test "$("$PCISNAP" log --store st -n 2 --format jsonl | wc -l)" = 2
 check "log -n 0: none" test -z "$("$PCISNAP" log --store st -n 0)"
-check "log --since/--until: a window" test "$("$PCISNAP" log --store st --since $t2 --until @1003 | wc -l)" = 2
-check "log --until a date: that whole day" test "$("$PCISNAP" log --store st --until 1970-01-01 | wc -l)" = 4
+check "log --since/--until: a window" test "$("$PCISNAP" log --store st --since $t2 --until @1003 --format jsonl | wc -l)" = 2
+check "log --until a date: that whole day" test "$("$PCISNAP" log --store st --until 1970-01-01 --format jsonl | wc -l)" = 4
 check "log --since a later date: nothing" test -z "$("$PCISNAP" log --store st --since 1970-01-02)"
 "$PCISNAP" log --store st --format json >log.json
 check "log --format json follows its schema" $VALIDATE "$SNAP_SOURCE_DIR/schema/log.v1.schema.json" log.json

@@ -72,7 +72,7 @@ check "push over HTTP with the helper's password" test "$(git -C srv/fleet.git r
 check "push says every ref it created" sh -c "grep -q '^new     refs/heads/pve-ws-01 ' err3 && grep -q '^new     refs/tags/pve-ws-01/before ' err3"
 check "push: nothing on stdout" test ! -s out3
 "$PCISNAP" pull "$url" --store pulled 2>err4
-check "pull over HTTP" test "$("$PCISNAP" log --store pulled | wc -l)" = 2
+check "pull over HTTP" test "$("$PCISNAP" log --store pulled --format jsonl | wc -l)" = 2
 check "pull says every ref it moved" grep -q '^new     refs/heads/pve-ws-01 ' err4
 SOURCE_DATE_EPOCH=3000 "$PCISNAP" collect --root a --store st 2>/dev/null
 "$PCISNAP" push "$url" --store st 2>err5
@@ -116,7 +116,7 @@ set -e
 check "a changed SSH host key is refused (exit 2)" sh -c "test $rc7 = 2 && grep -q 'not the one known_hosts has' err7"
 echo "[127.0.0.1]:$sp $(cut -d' ' -f1,2 hostkey.pub)" >"$HOME/.ssh/known_hosts"
 "$PCISNAP" pull "$sshurl" --store st-ssh 2>err8
-check "pull over SSH with the key in ssh-agent" test "$("$PCISNAP" log --store st-ssh | wc -l)" = 3
+check "pull over SSH with the key in ssh-agent" test "$("$PCISNAP" log --store st-ssh --format jsonl | wc -l)" = 3
 SOURCE_DATE_EPOCH=4000 "$PCISNAP" collect --root b --store st-ssh 2>/dev/null
 "$PCISNAP" push "$sshurl" --store st-ssh 2>err9
 check "push over SSH" test "$(git -C srv/fleet.git rev-parse refs/heads/pve-ws-01)" = "$(git --git-dir=st-ssh rev-parse refs/heads/pve-ws-01)"

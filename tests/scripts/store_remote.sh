@@ -24,7 +24,7 @@ git clone -q --mirror "$url" "$T/clone.git"
 check "a fresh clone sees every host" test "$(git -C "$T/clone.git" for-each-ref --format='%(refname:short)' refs/heads | tr '\n' ' ')" = "web-01 web-02 web-03 "
 check "and their labels" test "$(git -C "$T/clone.git" tag | wc -l)" = 3
 check "pull into a new store" "$PCISNAP" pull --store "$T/central" "$url"
-"$PCISNAP" hosts --store "$T/central" >"$T/hosts"
+"$PCISNAP" hosts --store "$T/central" --format jsonl >"$T/hosts"
 check "hosts lists all three" test "$(wc -l <"$T/hosts")" = 3
 set +e
 "$PCISNAP" diff --store "$T/central" web-01 web-02@ok >/dev/null; rc=$?

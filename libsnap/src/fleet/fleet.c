@@ -631,16 +631,9 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 	                 format == SNAP_FLEET_MARKDOWN ? "## " : "", n,
 	                 json_array_size(json_object_get(doc, "models")), bad);
 	{
-		size_t i, wk = 6, wb = 4;
+		size_t i;
 		json_t *m, *h;
 
-		/* the kernel and BIOS columns as wide as their widest value */
-		json_array_foreach (json_object_get(doc, "hosts"), i, h) {
-			if (strlen(snap_json__str(h, "kernel")) > wk)
-				wk = strlen(snap_json__str(h, "kernel"));
-			if (strlen(snap_json__str(h, "bios")) > wb)
-				wb = strlen(snap_json__str(h, "bios"));
-		}
 		json_array_foreach (json_object_get(doc, "models"), i, m) {
 			size_t k;
 
@@ -657,8 +650,10 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 				               "\n| host | age | check | kernel | BIOS | verdict "
 				               "against baseline |\n"
 				               "|---|---|---|---|---|---|\n");
+			json_t *cells = json_array();
+
 			json_array_foreach (json_object_get(doc, "hosts"), k, h) {
-				char a[32];
+				char a[32], verdict[160];
 
 				if (strcmp(snap_json__str(h, "model"),
 				           snap_json__str(m, "model")) ||
@@ -667,6 +662,10 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 					continue;
 				age(a, sizeof(a),
 				    json_integer_value(json_object_get(h, "age_seconds")));
+				snprintf(
+				    verdict, sizeof(verdict), "%s%s", snap_json__str(h, "verdict"),
+				    json_is_true(json_object_get(h, "is_baseline")) ? " (baseline)"
+				                                                    : "");
 				if (format == SNAP_FLEET_MARKDOWN) {
 					snap_buf__printf(&b, "| %s | %s | %s | ",
 					                 snap_json__str(h, "host"), a,
@@ -674,22 +673,22 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 					snap_render__md_cell(&b, snap_json__str(h, "kernel"));
 					snap_buf__puts(&b, " | ");
 					snap_render__md_cell(&b, snap_json__str(h, "bios"));
-					snap_buf__printf(
-					    &b, " | %s%s |\n", snap_json__str(h, "verdict"),
-					    json_is_true(json_object_get(h, "is_baseline"))
-					        ? " (baseline)"
-					        : "");
+					snap_buf__printf(&b, " | %s |\n", verdict);
 				} else {
-					snap_buf__printf(
-					    &b, "  %-24s %6s  %-5s %-*s  %-*s  %s%s\n",
-					    snap_json__str(h, "host"), a,
-					    snap_json__str(h, "check"), (int)wk,
-					    snap_json__str(h, "kernel"), (int)wb,
-					    snap_json__str(h, "bios"), snap_json__str(h, "verdict"),
-					    json_is_true(json_object_get(h, "is_baseline"))
-					        ? " (baseline)"
-					        : "");
+					json_array_append_new(
+					    cells, json_pack("[s, s, s, s, s, s]",
+					                     snap_json__str(h, "host"), a,
+					                     snap_json__str(h, "check"),
+					                     snap_json__str(h, "kernel"),
+					                     snap_json__str(h, "bios"), verdict));
 				}
+			}
+			{
+				static const char *const header[] = {"HOST",   "AGE",  "CHECK",
+				                                     "KERNEL", "BIOS", "VERDICT"};
+
+				snap_table__render(&b, "  ", header, 6, cells);
+				json_decref(cells);
 			}
 		}
 	}

@@ -156,10 +156,16 @@ done:
 	return error;
 }
 
-/* rows in text (one line each, text_row), as one document of schema, or one per line. */
+/* The columns of a text table: their header and each row's cells */
+struct columns {
+	const char *const *header;
+	size_t n;
+	json_t *(*cells)(const json_t *row); /* new array of n strings */
+};
+
+/* rows as a text table (util/table.c), as one document of schema, or one per line. */
 static int render_rows(char **out, json_t *rows, snap_list_format format, const char *schema,
-                       const char *key, void (*text_row)(snap_buf *, const json_t *),
-                       snap_error *err)
+                       const char *key, const struct columns *cols, snap_error *err)
 {
 	snap_buf b = SNAP_BUF_INIT;
 	size_t i;
@@ -186,10 +192,15 @@ static int render_rows(char **out, json_t *rows, snap_list_format format, const 
 			snap_json__free(line);
 		}
 		break;
-	case SNAP_LIST_TEXT:
+	case SNAP_LIST_TEXT: {
+		json_t *cells = json_array();
+
 		json_array_foreach (rows, i, row)
-			text_row(&b, row);
+			json_array_append_new(cells, cols->cells(row));
+		snap_table__render(&b, "", cols->header, cols->n, cells);
+		json_decref(cells);
 		break;
+	}
 	default:
 		return snap_error__set(err, SNAP_EINVALID, "unknown list format %d", (int)format);
 	}
@@ -198,29 +209,37 @@ static int render_rows(char **out, json_t *rows, snap_list_format format, const 
 	return 0;
 }
 
-static void log_text_row(snap_buf *b, const json_t *r)
+static json_t *log_cells(const json_t *r)
 {
 	const json_t *labels = json_object_get(r, "labels"), *l;
 	snap_buf lb = SNAP_BUF_INIT;
 	size_t i;
-	char *joined;
+	char *joined, commit[11], note[64] = "";
 
 	json_array_foreach (labels, i, l)
 		snap_buf__printf(&lb, "%s%s", i ? "," : "", json_string_value(l));
 	joined = snap_buf__detach(&lb);
-	snap_buf__printf(b, "%s  %s  %.10s  %-14s kernel %s  bios %s  check %s  %s",
-	                 snap_json__str(r, "host"), snap_json__str(r, "collected_at"),
-	                 snap_json__str(r, "commit"), joined && *joined ? joined : "-",
-	                 snap_json__str(r, "kernel"), snap_json__str(r, "bios"),
-	                 snap_json__str(r, "check"), snap_json__str(r, "verdict"));
-	/* the boot before ended in a crash, a power loss or a hard lockup: on the same line */
+	snprintf(commit, sizeof(commit), "%.10s", snap_json__str(r, "commit"));
+	/* the boot before ended in a crash, a power loss or a hard lockup */
 	if (snap_json__str(r, "previous_boot") &&
 	    !strncmp(snap_json__str(r, "previous_boot"), "unclean ", 8))
-		snap_buf__printf(b, "  after an unclean end of boot %.8s",
-		                 snap_json__str(r, "previous_boot") + 8);
-	snap_buf__puts(b, "\n");
-	free(joined);
+		snprintf(note, sizeof(note), "after an unclean end of boot %.8s",
+		         snap_json__str(r, "previous_boot") + 8);
+	{
+		json_t *cells = json_pack(
+		    "[s, s, s, s, s, s, s, s, s]", snap_json__str(r, "host"),
+		    snap_json__str(r, "collected_at"), commit, joined && *joined ? joined : "-",
+		    snap_json__str(r, "kernel"), snap_json__str(r, "bios"),
+		    snap_json__str(r, "check"), snap_json__str(r, "verdict"), note);
+
+		free(joined);
+		return cells;
+	}
 }
+
+static const char *const log_header[] = {"HOST", "COLLECTED", "COMMIT",  "LABELS", "KERNEL",
+                                         "BIOS", "CHECK",     "VERDICT", ""};
+static const struct columns log_columns = {log_header, 9, log_cells};
 
 /*
  * Names of the host branches, sorted, as a JSON array of {"k": name, "tip": hex}: the iterator
@@ -333,7 +352,7 @@ int snap_store_log_ext(char **out, snap_store *st, const char *host, const snap_
 	}
 	if (error == 0)
 		error = render_rows(out, rows, opts->format, "pcisnap.log/1", "snapshots",
-		                    log_text_row, err);
+		                    &log_columns, err);
 	json_decref(rows);
 	return error;
 }
@@ -343,12 +362,15 @@ int snap_store_log(char **out, snap_store *st, const char *host, snap_error *err
 	return snap_store_log_ext(out, st, host, NULL, err);
 }
 
-static void hosts_text_row(snap_buf *b, const json_t *r)
+static json_t *hosts_cells(const json_t *r)
 {
-	snap_buf__printf(b, "%-20s %-40s latest %s  check %s\n", snap_json__str(r, "host"),
-	                 snap_json__str(r, "model"), snap_json__str(r, "latest"),
+	return json_pack("[s, s, s, s, s]", snap_json__str(r, "host"), snap_json__str(r, "model"),
+	                 snap_json__str(r, "kernel"), snap_json__str(r, "latest"),
 	                 snap_json__str(r, "check"));
 }
+
+static const char *const hosts_header[] = {"HOST", "MODEL", "KERNEL", "LATEST", "CHECK"};
+static const struct columns hosts_columns = {hosts_header, 5, hosts_cells};
 
 int snap_store_hosts_ext(char **out, snap_store *st, snap_list_format format, snap_error *err)
 {
@@ -389,7 +411,7 @@ int snap_store_hosts_ext(char **out, snap_store *st, snap_list_format format, sn
 	}
 	if (error == 0)
 		error =
-		    render_rows(out, rows, format, "pcisnap.hosts/1", "hosts", hosts_text_row, err);
+		    render_rows(out, rows, format, "pcisnap.hosts/1", "hosts", &hosts_columns, err);
 	json_decref(hosts); /* host names are borrowed from it */
 	json_decref(rows);
 	return error;

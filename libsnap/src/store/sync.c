@@ -82,7 +82,8 @@ int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 	for (i = 0; i < nheads; i++)
 		json_object_set_new(theirs, heads[i]->name,
 		                    json_string(git_oid_tostr_s(&heads[i]->oid)));
-	git_remote_disconnect(r);
+	/* still connected: git_remote_push() uploads on this connection (its credentials were
+	 * asked once) and disconnects */
 	/* 0. the label journal: pushed when it continues the remote's; then the labels it moved
 	 * are forced and those it deleted are deleted there */
 	{

@@ -113,6 +113,14 @@ size_t snap_json__arena_chunks(void); /* chunks holding live allocations (tests)
 
 /* thread.c: snap_thread_start(), declared in snap/common.h */
 
+/*
+ * table.c: rows ([[cell, ...], ...], strings) under a header of ncols names (16 at most),
+ * each column as wide as its widest cell, two spaces apart, each line after indent; nothing
+ * when there are no rows.
+ */
+void snap_table__render(snap_buf *b, const char *indent, const char *const *header, size_t ncols,
+                        const json_t *rows);
+
 /* time.c: RFC 3339 in UTC, "2026-01-02T03:04:05Z" (basic: "20260102T030405Z"). */
 void snap_time__format(char *buf, size_t n, int64_t t, bool basic);
 int64_t snap_time__parse(const char *s); /* seconds since the epoch; -1 when s is not one */
