@@ -20,4 +20,12 @@ static inline const char *snap_check__status_name(snap_check_status st)
 	return (unsigned)st < 3 ? names[st] : "?";
 }
 
+/* The verdict of the passthrough section alone (check.c's "sections"): "PASS", "WARN", "FAIL" */
+static inline const char *snap_check__passthrough(const snap_check *c)
+{
+	const char *v = snap_json__str(json_object_get(c->doc, "sections"), "passthrough");
+
+	return v ? v : snap_check__status_name(c->verdict);
+}
+
 #endif

@@ -16,6 +16,7 @@
 #include <nettle/md5.h>
 
 #include "analyse/analyse.h"
+#include "analyse/check.h"
 #include "render/render.h"
 #include "snap/diff.h"
 #include "snap/fleet.h"
@@ -56,7 +57,7 @@ static void set_field(char *dst, size_t n, const char *src)
  * read a commit it lacked (to a temporary file renamed over it, so readers see one whole).
  * Its last line is the MD5 of the lines before it: a damaged file is not read at all.
  */
-#define FLEET_CACHE_MAGIC "pcisnap-fleet-cache 1\n"
+#define FLEET_CACHE_MAGIC "pcisnap-fleet-cache 2\n" /* 2: check is passthrough health */
 
 static char *cache_path(snap_store *st)
 {
@@ -473,7 +474,8 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 			goto done;
 		}
 		snap_store__msg_field(r->model, sizeof(r->model), git_commit_message(c), "model");
-		snap_store__msg_field(r->check, sizeof(r->check), git_commit_message(c), "check");
+		snap_store__msg_field(r->check, sizeof(r->check), git_commit_message(c),
+		                      "passthrough");
 		snap_store__msg_field(r->kernel, sizeof(r->kernel), git_commit_message(c),
 		                      "kernel");
 		snap_store__msg_field(r->bios, sizeof(r->bios), git_commit_message(c), "bios");
@@ -481,12 +483,19 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 		snap_store__msg_field(r->cfg, sizeof(r->cfg), git_commit_message(c), "config");
 		r->time = (int64_t)git_commit_time(c);
 		git_commit_free(c);
-		if (!*r->inv || !*r->cfg) { /* stored before fingerprints existed: compute them */
+		if (!*r->inv || !*r->cfg || !*r->check) {
+			/* stored by an older pcisnap, before fingerprints or the passthrough
+			 * verdict were recorded: derived here, never guessed */
 			snap_snapshot *s = NULL;
+			snap_check *chk = NULL;
 
 			if ((error = snap_store__load_commit(&s, st, &r->tip, err)) < 0)
 				goto done;
-			snap_fingerprint__compute(r->inv, r->cfg, s);
+			if (!*r->inv || !*r->cfg)
+				snap_fingerprint__compute(r->inv, r->cfg, s);
+			if (!*r->check && snap_check_run(&chk, s, NULL) == 0)
+				set_field(r->check, sizeof(r->check), snap_check__passthrough(chk));
+			snap_check_free(chk);
 			snap_snapshot_free(s);
 		}
 		if (!*r->check)
@@ -627,7 +636,7 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 	}
 	snap_buf__printf(&b,
 	                 "%spcisnap fleet: %zu host(s), %zu model(s); %zu failing (a regression "
-	                 "against the model's baseline, or check FAIL)\n",
+	                 "against the model's baseline, or passthrough health FAIL)\n",
 	                 format == SNAP_FLEET_MARKDOWN ? "## " : "", n,
 	                 json_array_size(json_object_get(doc, "models")), bad);
 	{
@@ -646,10 +655,10 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 			                 snap_json__str(m, "baseline"),
 			                 snap_json__str(m, "config"));
 			if (format == SNAP_FLEET_MARKDOWN)
-				snap_buf__puts(&b,
-				               "\n| host | age | check | kernel | BIOS | verdict "
-				               "against baseline |\n"
-				               "|---|---|---|---|---|---|\n");
+				snap_buf__puts(
+				    &b, "\n| host | age | passthrough | kernel | BIOS | verdict "
+				        "against baseline |\n"
+				        "|---|---|---|---|---|---|\n");
 			json_t *cells = json_array();
 
 			json_array_foreach (json_object_get(doc, "hosts"), k, h) {
@@ -684,8 +693,8 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 				}
 			}
 			{
-				static const char *const header[] = {"HOST",   "AGE",  "CHECK",
-				                                     "KERNEL", "BIOS", "VERDICT"};
+				static const char *const header[] = {
+				    "HOST", "AGE", "PASSTHROUGH", "KERNEL", "BIOS", "VERDICT"};
 
 				snap_table__render(&b, "  ", header, 6, cells);
 				json_decref(cells);
@@ -705,11 +714,11 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 			if (!listed++)
 				snap_buf__printf(&b, "\n%snext:\n",
 				                 format == SNAP_FLEET_MARKDOWN ? "### " : "");
-			snap_buf__printf(&b,
-			                 format == SNAP_FLEET_MARKDOWN ? "- `%s` (%s, check %s)\n"
-			                                               : "  %-44s # %s, check %s\n",
-			                 next, snap_json__str(h, "verdict"),
-			                 snap_json__str(h, "check"));
+			snap_buf__printf(
+			    &b,
+			    format == SNAP_FLEET_MARKDOWN ? "- `%s` (%s, passthrough %s)\n"
+			                                  : "  %-44s # %s, passthrough %s\n",
+			    next, snap_json__str(h, "verdict"), snap_json__str(h, "check"));
 		}
 	}
 	snap_buf__puts(&b, "\nsummary:");

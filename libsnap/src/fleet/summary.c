@@ -76,9 +76,12 @@ int snap_fleet_summary(snap_store_fields *f, const snap_snapshot *s, const snap_
 			rc |= snap_store_fields_add(f, "previous_boot", "none");
 		}
 	}
-	if (snap_check_run(&chk, s, NULL) == 0)
+	if (snap_check_run(&chk, s, NULL) == 0) {
 		rc |= snap_store_fields_add(f, "check",
 		                            snap_check__status_name(snap_check_verdict(chk)));
+		/* the fleet's column: passthrough health alone, not forensics readiness */
+		rc |= snap_store_fields_add(f, "passthrough", snap_check__passthrough(chk));
+	}
 	snap_check_free(chk);
 	if (!parent_id) {
 		rc |= snap_store_fields_add(f, "verdict", "first snapshot");

@@ -305,6 +305,17 @@ done:
 	return error;
 }
 
+/* Does the message have a "key: " line below its title? */
+static bool has_field(const char *msg, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = strstr(msg, "\n\n"); p; p = strchr(p + 1, '\n'))
+		if (!strncmp(p + 1, key, kl) && p[kl + 1] == ':' && p[kl + 2] == ' ')
+			return true;
+	return false;
+}
+
 /*
  * A pulled commit is the store's own only when it keeps the store's rules: one parent at most,
  * a snapshot that loads, of this host, and a message whose fields are what this pcisnap derives
@@ -355,22 +366,30 @@ static int verify_pulled_commit(snap_store *st, const git_oid *id, const char *h
 	parent = git_commit_parentcount(c) ? git_commit_parent_id(c, 0) : NULL;
 	if ((error = snap_store__commit_message(&want, st, s, parent, NULL, err)) < 0)
 		goto done;
-	/* the fields, line by line: each recorded one must be what the summary gives now */
+	/*
+	 * The fields: each one the commit records must be what the summary gives now, and it may
+	 * record no other; one it lacks (written by an older pcisnap, before that field was
+	 * recorded) is no refusal: readers derive it from the snapshot (fleet does).
+	 */
 	if (st->summary) {
-		const char *have = strstr(git_commit_message(c), "\n\n"), *w = strstr(want, "\n\n");
-		const char *hl = have ? have + 2 : "", *wl = w ? w + 2 : "";
+		const char *have = strstr(git_commit_message(c), "\n\n");
 
-		while (*hl || *wl) {
-			size_t hn = strcspn(hl, "\n"), wn = strcspn(wl, "\n");
+		for (const char *hl = have ? have + 2 : ""; *hl;) {
+			size_t hn = strcspn(hl, "\n");
+			char key[64];
 
-			if (hn != wn || memcmp(hl, wl, hn)) {
-				const char *line = hn ? hl : wl;
-				char key[64];
-
-				snprintf(key, sizeof(key), "%.*s", (int)strcspn(line, ":\n"), line);
-				snap_store__msg_field(have_v, sizeof(have_v), git_commit_message(c),
-				                      key);
-				snap_store__msg_field(want_v, sizeof(want_v), want, key);
+			snprintf(key, sizeof(key), "%.*s", (int)strcspn(hl, ":\n"), hl);
+			snap_store__msg_field(have_v, sizeof(have_v), git_commit_message(c), key);
+			snap_store__msg_field(want_v, sizeof(want_v), want, key);
+			if (!*key) {
+				error = snap_error__set(
+				    err, SNAP_EINVALID,
+				    "pulled commit %.12s of '%s' has a line that is "
+				    "no field: refusing it",
+				    git_oid_tostr_s(id), host);
+				goto done;
+			}
+			if (strcmp(have_v, want_v) || !has_field(want, key)) {
 				error =
 				    snap_error__set(err, SNAP_EINVALID,
 				                    "pulled commit %.12s of '%s' records '%s: "
@@ -382,7 +401,6 @@ static int verify_pulled_commit(snap_store *st, const git_oid *id, const char *h
 				goto done;
 			}
 			hl += hn + (hl[hn] == '\n');
-			wl += wn + (wl[wn] == '\n');
 		}
 	}
 	error = 0;
