@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "snap/bundle.h"
 #include "snap/fleet.h"
+#include "snap/policy.h"
 #include "snap/store.h"
 
 int cli_error(const char *fmt, ...)
@@ -367,4 +368,40 @@ int cli_parse_time(int64_t *out, const char *opt, const char *arg, int end_of_da
 	}
 	return cli_error("%s: '%s' is not a time (2026-01-31T12:00:00Z, 2026-01-31 or @SECONDS)",
 	                 opt, arg);
+}
+
+snap_policy *cli_policy_of(snap_store *st)
+{
+	snap_policy *p = NULL;
+	snap_error err = {0};
+	char *text = NULL;
+
+	if (!st)
+		return NULL;
+	if (snap_store_policy_get(&text, st, &err) < 0 ||
+	    (text && snap_policy_parse(&p, text, strlen(text), &err) < 0)) {
+		/* a damaged policy accepts nothing: said, never a reason to fail */
+		fprintf(
+		    stderr,
+		    "pcisnap: warning: the store's policy of accepted deviations is ignored: %s "
+		    "(pcisnap accept --list)\n",
+		    err.message);
+		p = NULL;
+	}
+	free(text);
+	return p;
+}
+
+snap_policy *cli_policy(const char *store_path)
+{
+	snap_store *st = NULL;
+	snap_error err = {0};
+	snap_policy *p;
+
+	/* only a store that is there: a policy is never a reason to create or fail one */
+	if (cli_open_store_err(&st, store_path, 0, &err) != CLI_OK)
+		return NULL;
+	p = cli_policy_of(st);
+	snap_store_free(st);
+	return p;
 }

@@ -30,6 +30,7 @@ int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
 int cmd_canary(int argc, char **argv);
+int cmd_accept(int argc, char **argv);
 int cmd_preflight(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 
@@ -112,6 +113,11 @@ int cli_spec_is_revision(const char *spec, enum cli_spec kind);
 /* Open store_path (NULL: the default); CLI_OK or CLI_ERROR with the message printed. */
 struct snap_store;
 int cli_open_store(struct snap_store **out, const char *store_path, int create);
+/* The store's policy of accepted deviations (snap/policy.h): NULL when there is none, or no
+ * store, or (warned) when it cannot be read. Free with snap_policy_free(). */
+struct snap_policy;
+struct snap_policy *cli_policy(const char *store_path);
+struct snap_policy *cli_policy_of(struct snap_store *st);
 /* Free st, first printing what its writer lock said (stale locks taken over) as a warning. */
 void cli_store_close(struct snap_store *st);
 /* The same, the error in err instead of printed (boot start logs it to the journal). */

@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "snap/collect.h"
 #include "snap/diff.h"
+#include "snap/policy.h"
 #include "snap/store.h"
 
 static const char usage_text[] =
@@ -197,6 +198,7 @@ static int boot_start(struct boot_args *a, const char *store)
 	char *words = NULL, *report = NULL, base_rev[512] = "", msg[2048], why[1024];
 	const char *host, *prev = NULL, *verdict = NULL, *textfile;
 	int rc, gated = 0, clean = -1, stored = 0;
+	snap_policy *policy = NULL; /* the store's accepted deviations: gate nothing accepted */
 	int64_t when;
 
 	o.root = a->root;
@@ -307,6 +309,7 @@ static int boot_start(struct boot_args *a, const char *store)
 		         host, stored ? oid.hex : "nothing");
 		journal_send(a, 6, host, NULL, msg);
 	} else if (snap_diff_compute(&d, base, s, &err) < 0 ||
+	           (policy = cli_policy_of(st), snap_diff_accept(d, policy, s)) < 0 ||
 	           snap_diff_render(&report, d, SNAP_DIFF_TEXT, &err) < 0) {
 		snprintf(why, sizeof(why), "cannot compare with %.10s: %s", base_rev, err.message);
 		trouble(a, host, why, "run 'pcisnap diff' by hand once the cause is fixed");
@@ -342,6 +345,7 @@ static int boot_start(struct boot_args *a, const char *store)
 	free(words);
 	free(report);
 	snap_diff_free(d);
+	snap_policy_free(policy);
 	if (prev_snap != base)
 		snap_snapshot_free(prev_snap);
 	snap_snapshot_free(base);

@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "snap/check.h"
+#include "snap/policy.h"
 #include "snap/report.h"
 #include "snap/store.h"
 
@@ -51,6 +52,7 @@ int cmd_check(int argc, char **argv)
 	                        .payload = &verbose};
 	snap_snapshot *s = NULL;
 	snap_check *chk = NULL;
+	snap_policy *policy = NULL;
 	snap_error err = {0};
 	char *text = NULL;
 	int rc;
@@ -59,6 +61,7 @@ int cmd_check(int argc, char **argv)
 		return rc == CLI_DONE ? CLI_OK : rc;
 	if (args.operands != 1)
 		return cli_error("check: expected one SNAP argument; see 'pcisnap check --help'");
+	policy = cli_policy(args.store); /* the store's accepted deviations, when there is one */
 	if ((rc = cli_load_snapshot_as(&s, argv[args.first], args.store,
 	                               cli_operand_spec(&args, 0))) != CLI_OK)
 		return rc;
@@ -73,7 +76,7 @@ int cmd_check(int argc, char **argv)
 		    cli_open_store(&st, args.store, 0) == CLI_OK)
 			verdict = cli_store_last_verdict(st, snap_snapshot_hostname(s));
 		cli_store_close(st);
-		if (snap_check_run(&chk, s, &err) < 0 ||
+		if (snap_check_run(&chk, s, &err) < 0 || snap_check_accept(chk, policy, s) < 0 ||
 		    snap_metrics_render(&text, s, chk, verdict, (int64_t)time(NULL), &err) < 0)
 			rc = cli_snap_error(&err);
 		else if ((rc = cli_write_stdout(text)) == CLI_OK &&
@@ -81,7 +84,7 @@ int cmd_check(int argc, char **argv)
 			rc = CLI_REGRESSION;
 		goto done;
 	}
-	if (snap_check_run(&chk, s, &err) < 0 ||
+	if (snap_check_run(&chk, s, &err) < 0 || snap_check_accept(chk, policy, s) < 0 ||
 	    (args.format ? snap_check_render(&text, chk, 1, &err)
 	                 : snap_check_render_text(&text, chk, verbose, &err)) < 0) {
 		rc = cli_snap_error(&err);
@@ -93,6 +96,7 @@ int cmd_check(int argc, char **argv)
 done:
 	free(text);
 	snap_check_free(chk);
+	snap_policy_free(policy);
 	snap_snapshot_free(s);
 	return rc;
 }

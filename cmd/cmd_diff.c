@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "snap/diff.h"
+#include "snap/policy.h"
 #include "snap/preflight.h"
 #include "snap/store.h"
 
@@ -138,8 +139,17 @@ int cmd_diff(int argc, char **argv)
 			        "pcisnap: warning: %s; did you mean 'pcisnap diff %s %s'?\n", why,
 			        argv[args.first + 1], argv[args.first]);
 	}
-	if (snap_diff_compute(&d, a, b, &err) < 0 ||
-	    snap_diff_render(&text, d, (snap_diff_format)args.format, &err) < 0) {
+	if (snap_diff_compute(&d, a, b, &err) < 0) {
+		rc = cli_snap_error(&err);
+		goto done;
+	}
+	{
+		snap_policy *policy = cli_policy(args.store); /* accepted deviations */
+
+		snap_diff_accept(d, policy, b);
+		snap_policy_free(policy);
+	}
+	if (snap_diff_render(&text, d, (snap_diff_format)args.format, &err) < 0) {
 		rc = cli_snap_error(&err);
 		goto done;
 	}

@@ -30,6 +30,7 @@ static const struct cmd_spec commands[] = {
     {"import", cmd_import, "verify a bundle and add its snapshots to the store"},
     {"fleet", cmd_fleet, "every host against its hardware model's baseline"},
     {"canary", cmd_canary, "an updated host against its own past and its peers"},
+    {"accept", cmd_accept, "accept a deviation for a host or model (the fleet's policy)"},
     {"preflight", cmd_preflight, "predict what the next kernel, initramfs and cmdline do"},
     {"boot", cmd_boot,
      "at boot: collect, compare with the last boot, log; at shutdown: mark the end"},

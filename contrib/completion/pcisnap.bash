@@ -28,7 +28,7 @@ _pcisnap_revisions() { # HOST and HOST@LABEL of the store
 
 _pcisnap() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} cmd="" i
-	local commands="collect show check diff log hosts label push pull export import fleet canary preflight boot help"
+	local commands="collect show check diff log hosts label push pull export import fleet canary accept preflight boot help"
 	local common="--store --help --color --no-pager"
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
@@ -79,6 +79,7 @@ _pcisnap() {
 	hosts | fleet) opts="--format" ;;
 	canary) opts="--before --peers --format --fail-on --allow-inconclusive" ;;
 	label) opts="--force -f --delete -d --history" ;;
+	accept) opts="--host --model --model-of --reason --list --remove --format" ;;
 	export) opts="--against --redact --redact-key --key --compression --output -o" ;;
 	import) opts="--key" ;;
 	preflight) opts="--kernel --initramfs --root --cmdline --record --format --allow-inconclusive" ;;

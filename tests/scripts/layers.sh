@@ -22,7 +22,7 @@ declare -A may=(
 )
 # a public header's layer
 declare -A public=(
-	[common.h]=util [error.h]=util [snapshot.h]=model [check.h]=analyse [diff.h]=analyse
+	[common.h]=util [error.h]=util [snapshot.h]=model [check.h]=analyse [diff.h]=analyse [policy.h]=analyse
 	[collect.h]=collect [report.h]=render [store.h]=store [bundle.h]=bundle [fleet.h]=fleet
 	[preflight.h]=preflight
 	[snap.h]=umbrella

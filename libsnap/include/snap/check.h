@@ -56,6 +56,16 @@ SNAP_EXTERN int snap_check_render(char **out, const snap_check *c, int json, sna
 SNAP_EXTERN int snap_check_render_text(char **out, const snap_check *c, int verbose,
                                        snap_error *err);
 
+/**
+ * Apply a policy of accepted deviations (policy.h) to a check of snapshot s: each WARN or FAIL
+ * an entry accepts is marked ("accepted": its reason), still shown, and no longer counts for
+ * the verdict, the counts or the sections. p NULL: nothing.
+ * @return the number of findings accepted
+ */
+struct snap_policy;
+SNAP_EXTERN int snap_check_accept(snap_check *c, const struct snap_policy *p,
+                                  const snap_snapshot *s);
+
 /** Free a check result. NULL is a no-op. */
 SNAP_EXTERN void snap_check_free(snap_check *c);
 

@@ -88,6 +88,17 @@ SNAP_EXTERN int snap_diff_render(char **out, const snap_diff *d, snap_diff_forma
 SNAP_EXTERN int snap_diff_order_suspect(char *why, size_t n, const snap_snapshot *old_snap,
                                         const snap_snapshot *new_snap);
 
+/**
+ * Apply a policy of accepted deviations (policy.h) to a diff, on NEW's host and model: each
+ * change of a regression class an entry accepts is marked ("accepted": the reason,
+ * "accepted_class": its class), becomes harmless with its message saying so, and no longer
+ * counts for the verdict or the classes. p NULL: nothing.
+ * @return the number of changes accepted
+ */
+struct snap_policy;
+SNAP_EXTERN int snap_diff_accept(snap_diff *d, const struct snap_policy *p,
+                                 const snap_snapshot *new_snap);
+
 /** Free a diff. NULL is a no-op. */
 SNAP_EXTERN void snap_diff_free(snap_diff *d);
 

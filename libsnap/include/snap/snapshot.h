@@ -76,6 +76,10 @@ SNAP_EXTERN const char *snap_snapshot_warning(const snap_snapshot *s, size_t i);
 /** Free a snapshot. NULL is a no-op. */
 SNAP_EXTERN void snap_snapshot_free(snap_snapshot *s);
 
+/** The hardware model, "board_vendor board_name / product_name" (unknown parts "?"), into buf:
+ * what the store's summaries, the fleet and the policy of accepted deviations name a model by. */
+SNAP_EXTERN void snap_snapshot_model(char *buf, size_t n, const snap_snapshot *s);
+
 /**
  * Is id a boot id as the kernel writes proc/sys/kernel/random/boot_id (a lowercase UUID,
  * 8-4-4-4-12 hex digits)? Anything else is never recorded as a boot.

@@ -164,6 +164,17 @@ SNAP_EXTERN int snap_store_label_move(snap_store *st, const char *rev, const cha
 SNAP_EXTERN int snap_store_label_delete(snap_store *st, const char *host, const char *label,
                                         const char *who, snap_error *err);
 
+/**
+ * The fleet's policy of accepted deviations (pcisnap.policy/1 text, see policy.h), kept in the
+ * store and carried by push and pull. *out NULL when there is none.
+ * @return 0, SNAP_EINVALID (a damaged policy commit) or SNAP_ERROR
+ */
+SNAP_EXTERN int snap_store_policy_get(char **out, snap_store *st, snap_error *err);
+
+/** Store a new policy text (validated by the caller), recording change and who. */
+SNAP_EXTERN int snap_store_policy_set(snap_store *st, const char *text, const char *change,
+                                      const char *who, snap_error *err);
+
 /** The label journal as text, newest first: when, label, from, to, by. @param[out] out free() */
 SNAP_EXTERN int snap_store_label_history(char **out, snap_store *st, snap_error *err);
 

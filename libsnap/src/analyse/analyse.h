@@ -140,4 +140,14 @@ void snap_topo__label(const snap_topo *t, int i, char *buf, size_t n);
  */
 int snap_fingerprint__compute(char inv[17], char cfg[17], const snap_snapshot *s);
 
+/*
+ * policy.c: accepted deviations. The reason p accepts the finding what (a check id or a diff
+ * change kind) about subject/message on the snapshot root's host or model, or NULL.
+ */
+struct snap_policy;
+const char *snap_policy__accepts(const struct snap_policy *p, const json_t *root, const char *what,
+                                 const char *subject, const char *message);
+const json_t *snap_policy__doc(const struct snap_policy *p);      /* borrowed; NULL for NULL */
+void snap_policy__model(char *buf, size_t n, const json_t *root); /* the summary's model */
+
 #endif

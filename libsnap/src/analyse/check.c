@@ -395,6 +395,9 @@ static json_t *section_verdicts(const json_t *checks)
 
 	json_array_foreach (checks, i, ch) {
 		int k = !strcmp(snap_json__str(ch, "section"), "forensics");
+
+		if (json_object_get(ch, "accepted"))
+			continue;
 		const char *st = snap_json__str(ch, "status");
 		snap_check_status v = !strcmp(st, "FAIL")   ? SNAP_CHECK_FAIL
 		                      : !strcmp(st, "WARN") ? SNAP_CHECK_WARN
@@ -926,6 +929,41 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 	}
 	*out = c;
 	return 0;
+}
+
+int snap_check_accept(snap_check *c, const struct snap_policy *p, const snap_snapshot *s)
+{
+	json_t *checks, *ch;
+	size_t i, accepted = 0;
+
+	if (!c || !s || !p)
+		return 0;
+	checks = json_object_get(c->doc, "checks");
+	memset(c->count, 0, sizeof(c->count));
+	c->verdict = SNAP_CHECK_PASS;
+	json_array_foreach (checks, i, ch) {
+		const char *st = snap_json__str(ch, "status");
+		snap_check_status v = !strcmp(st, "FAIL")   ? SNAP_CHECK_FAIL
+		                      : !strcmp(st, "WARN") ? SNAP_CHECK_WARN
+		                                            : SNAP_CHECK_PASS;
+		const char *why = v == SNAP_CHECK_PASS
+		                      ? NULL
+		                      : snap_policy__accepts(p, s->root, snap_json__str(ch, "id"),
+		                                             snap_json__str(ch, "subject"),
+		                                             snap_json__str(ch, "message"));
+
+		if (why) { /* still shown, marked; fails nothing */
+			json_object_set_new(ch, "accepted", json_string(why));
+			accepted++;
+			continue;
+		}
+		c->count[v]++;
+		if (v > c->verdict)
+			c->verdict = v;
+	}
+	json_object_set_new(c->doc, "verdict", json_string(snap_check__status_name(c->verdict)));
+	json_object_set_new(c->doc, "sections", section_verdicts(checks));
+	return (int)accepted;
 }
 
 snap_check_status snap_check_verdict(const snap_check *c)

@@ -343,6 +343,55 @@ int snap_diff_order_suspect(char *why, size_t n, const snap_snapshot *old_snap,
 	return 1;
 }
 
+int snap_diff_accept(snap_diff *d, const struct snap_policy *p, const snap_snapshot *new_snap)
+{
+	json_t *changes, *ch, *classes;
+	size_t i;
+	int accepted = 0;
+
+	if (!d || !p || !new_snap)
+		return 0;
+	changes = json_object_get(d->doc, "changes");
+	d->classes = 0;
+	memset(d->count, 0, sizeof(d->count));
+	json_array_foreach (changes, i, ch) {
+		const char *cls = snap_json__str(ch, "class");
+		const char *why =
+		    strcmp(cls, "harmless")
+		        ? snap_policy__accepts(p, new_snap->root, snap_json__str(ch, "kind"),
+		                               snap_json__str(ch, "subject"),
+		                               snap_json__str(ch, "message"))
+		        : NULL;
+
+		if (why) { /* still listed, marked, its class kept beside it; fails nothing */
+			char *msg = NULL;
+
+			if (asprintf(&msg, "[accepted: %s] %s", why,
+			             snap_json__str(ch, "message")) >= 0)
+				json_object_set_new(ch, "message", json_string(msg));
+			free(msg);
+			json_object_set_new(ch, "accepted", json_string(why));
+			json_object_set_new(ch, "accepted_class", json_string(cls));
+			json_object_set_new(ch, "class", json_string("harmless"));
+			json_object_del(ch, "next_step");
+			cls = "harmless";
+			accepted++;
+		}
+		for (int k = 0; k < SNAP_CLASS_COUNT; k++)
+			if (!strcmp(cls, class_names[k])) {
+				d->classes |= SNAP_CLASS_BIT(k);
+				d->count[k]++;
+			}
+	}
+	classes = json_array();
+	for (int k = SNAP_CLASS_COUNT - 1; k >= 0; k--)
+		if (d->classes & SNAP_CLASS_BIT(k))
+			json_array_append_new(classes, json_string(class_names[k]));
+	json_object_set_new(d->doc, "classes", classes);
+	json_object_set_new(d->doc, "verdict", json_string(class_names[snap_diff_verdict(d)]));
+	return accepted;
+}
+
 void snap_diff_free(snap_diff *d)
 {
 	if (!d)

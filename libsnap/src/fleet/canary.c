@@ -14,6 +14,7 @@
 #include "analyse/check.h"
 #include "analyse/diff.h"
 #include "snap/fleet.h"
+#include "snap/policy.h"
 #include "store/store_internal.h"
 
 #define BEFORE_MAX_DEPTH 64 /* snapshots of the canary's history searched for "before" */
@@ -38,7 +39,8 @@ struct snap_canary {
 	unsigned classes;
 	bool conclusive;
 	size_t compared;
-	char note[512]; /* how "before" was chosen, or why there is none */
+	char note[512];      /* how "before" was chosen, or why there is none */
+	snap_policy *policy; /* the store's accepted deviations, or NULL */
 };
 
 static const char *str_or(const char *s, const char *dflt)
@@ -67,12 +69,12 @@ static struct ref *ref_add(snap_canary *c, const char *rev, const char *role)
 	return r;
 }
 
-static const char *check_of(const snap_snapshot *s)
+static const char *check_of(const snap_snapshot *s, const snap_policy *policy)
 {
 	snap_check *chk = NULL;
 	const char *name = "?";
 
-	if (snap_check_run(&chk, s, NULL) == 0)
+	if (snap_check_run(&chk, s, NULL) == 0 && snap_check_accept(chk, policy, s) >= 0)
 		name = snap_check__status_name(snap_check_verdict(chk));
 	snap_check_free(chk);
 	return name;
@@ -93,7 +95,7 @@ static int compare(snap_canary *c, struct ref *r, snap_snapshot *s, const snap_s
 	int error;
 
 	facts(r->host, sizeof(r->host), r->kernel, sizeof(r->kernel), s);
-	r->check = check_of(s);
+	r->check = check_of(s, c->policy);
 	if (!strcmp(r->role, "peer") && !strcmp(r->check, "FAIL")) {
 		/* a broken peer hides the same breakage in the canary */
 		r->skipped = true;
@@ -107,6 +109,7 @@ static int compare(snap_canary *c, struct ref *r, snap_snapshot *s, const snap_s
 	snap_snapshot_free(s);
 	if (error < 0)
 		return error;
+	snap_diff_accept(r->d, c->policy, canary); /* accepted deviations fail nothing */
 	c->classes |= snap_diff_classes(r->d);
 	c->conclusive = c->conclusive && snap_diff_conclusive(r->d);
 	c->compared++;
@@ -305,11 +308,20 @@ int snap_canary_run(snap_canary **out, snap_store *st, const char *host, const c
 	if (!(c = calloc(1, sizeof(*c))))
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	c->conclusive = true;
+	{
+		char *text = NULL;
+
+		/* a damaged policy accepts nothing (check and diff say so) */
+		if (snap_store_policy_get(&text, st, NULL) == 0 && text &&
+		    snap_policy_parse(&c->policy, text, strlen(text), NULL) < 0)
+			c->policy = NULL;
+		free(text);
+	}
 	if ((error = snap_store_load(&canary, st, host, err)) < 0)
 		goto fail;
 	snprintf(c->host, sizeof(c->host), "%s", host);
 	facts((char[256]){0}, 256, c->kernel, sizeof(c->kernel), canary);
-	c->check = check_of(canary);
+	c->check = check_of(canary, c->policy);
 	if ((error = own_before(c, st, host, before, canary, err)) < 0)
 		goto fail;
 	if (npeers) {
@@ -477,6 +489,7 @@ void snap_canary_free(snap_canary *c)
 		return;
 	for (size_t i = 0; i < c->n; i++)
 		snap_diff_free(c->refs[i].d);
+	snap_policy_free(c->policy);
 	free(c->refs);
 	free(c);
 }

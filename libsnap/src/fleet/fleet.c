@@ -20,6 +20,7 @@
 #include "render/render.h"
 #include "snap/diff.h"
 #include "snap/fleet.h"
+#include "snap/policy.h"
 #include "store/store_internal.h"
 
 /* One host's row. */
@@ -414,6 +415,19 @@ static void age(char *buf, size_t n, int64_t secs)
 		snprintf(buf, n, "%lldd", (long long)(secs / 86400));
 }
 
+/* Has the policy an entry for this host or model? */
+static bool policy_names(const snap_policy *p, const char *host, const char *model)
+{
+	const json_t *e;
+	size_t i;
+
+	json_array_foreach (json_object_get(snap_policy__doc(p), "accept"), i, e)
+		if (!strcmp(snap_json__str(e, "match"),
+		            !strcmp(snap_json__str(e, "scope"), "host") ? host : model))
+			return true;
+	return false;
+}
+
 int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_format format,
                      int64_t now, snap_error *err)
 {
@@ -423,6 +437,7 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 	snap_buf b = SNAP_BUF_INIT;
 	json_t *doc = NULL, *hosts;
 	struct cache cache;
+	snap_policy *policy = NULL;
 	size_t missed = 0;
 	int error = 0;
 	bool arena;
@@ -437,6 +452,15 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 		return error;
 	}
 	cache_load(&cache, st);
+	{
+		char *text = NULL;
+
+		/* the accepted deviations: a damaged policy accepts nothing */
+		if (snap_store_policy_get(&text, st, NULL) == 0 && text &&
+		    snap_policy_parse(&policy, text, strlen(text), NULL) < 0)
+			policy = NULL;
+		free(text);
+	}
 	json_array_foreach (names, hi_, hn) {
 		const char *name = snap_json__str(hn, "k");
 		char ref[300];
@@ -566,6 +590,8 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 					snap_snapshot_free(base);
 					goto done;
 				}
+				snap_diff_accept(d, policy,
+				                 s); /* accepted deviations fail nothing */
 				r->verdict = snap_class_name(snap_diff_verdict(d));
 				snap_diff_free(d);
 				snap_snapshot_free(s);
@@ -575,6 +601,22 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 					mcounts[k]++;
 					counts[k]++;
 				}
+			if (!strcmp(r->check, "FAIL") && policy_names(policy, r->host, r->model)) {
+				/* a FAIL the policy may accept: the check again, with it */
+				snap_snapshot *s = NULL;
+				snap_check *chk = NULL;
+
+				if ((error = snap_store__load_commit(&s, st, &r->tip, err)) < 0) {
+					snap_snapshot_free(base);
+					goto done;
+				}
+				if (snap_check_run(&chk, s, NULL) == 0 &&
+				    snap_check_accept(chk, policy, s) >= 0)
+					set_field(r->check, sizeof(r->check),
+					          snap_check__passthrough(chk));
+				snap_check_free(chk);
+				snap_snapshot_free(s);
+			}
 			if (strcmp(r->verdict, "harmless") || !strcmp(r->check, "FAIL"))
 				bad++;
 			{
@@ -736,6 +778,7 @@ done:
 	json_decref(doc);
 	json_decref(names);
 	cache_free(&cache);
+	snap_policy_free(policy);
 	free(rows);
 	return error;
 }

@@ -25,6 +25,8 @@ int snap_snapshot__warn(snap_snapshot *s, const char *fmt, ...)
 snap_snapshot *snap_snapshot__new(json_t *root); /* steals root; NULL on ENOMEM */
 /* The loader's structural checks (every reader's): 0, or SNAP_EINVALID naming what is wrong. */
 int snap_snapshot__validate(const json_t *root, snap_error *err);
+/* "board_vendor board_name / product_name" of root, unknown parts "?" (summaries, fleet, policy) */
+void snap_snapshot__model(char *buf, size_t n, const json_t *root);
 /* The largest snapshot document any reader takes: far above any real host; bounds a hostile
  * input (a pull checks a blob's size against it before inflating it). */
 #define MAX_SNAPSHOT_BYTES (64u << 20)

@@ -897,3 +897,19 @@ done:
 	}
 	return error;
 }
+
+/* "board_vendor board_name / product_name", unknown parts "?": the commit summary's model */
+void snap_snapshot__model(char *buf, size_t n, const json_t *root)
+{
+	const json_t *fw = json_object_get(root, "firmware");
+	const char *v = snap_json__str(fw, "board_vendor"), *b = snap_json__str(fw, "board_name"),
+	           *p = snap_json__str(fw, "product_name");
+
+	snprintf(buf, n, "%s %s / %s", v ? v : "?", b ? b : "?", p ? p : "?");
+}
+
+void snap_snapshot_model(char *buf, size_t n, const snap_snapshot *s)
+{
+	if (buf && n)
+		snap_snapshot__model(buf, n, s ? s->root : NULL);
+}

@@ -1201,7 +1201,7 @@ int snap_preflight_render(char **out, const snap_preflight *p, int json, snap_er
 {
 	snap_buf b = SNAP_BUF_INIT;
 	const json_t *u;
-	size_t count[3], i;
+	size_t count[4], i;
 	char *text;
 
 	SNAP_ASSERT_ARG(out && p);

@@ -103,14 +103,42 @@ static void put_row(snap_buf *b, const json_t *row, const char *st, int width, c
 	snap_buf__puts(b, "\n");
 }
 
-static const char *const order[] = {"FAIL", "WARN", "PASS"};
+/* ACPT: a finding the policy accepted (still shown, failing nothing) */
+static const char *const order[] = {"FAIL", "WARN", "ACPT", "PASS"};
 
 static int status_index(const char *st)
 {
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < 4; k++)
 		if (!strcmp(order[k], st))
 			return k;
-	return 2;
+	return 3;
+}
+
+/* checks with each accepted finding as an ACPT row that says why (new array) */
+static json_t *with_accepted(const json_t *checks)
+{
+	json_t *out = json_array(), *ch;
+	size_t i;
+
+	json_array_foreach (checks, i, ch) {
+		const char *why = snap_json__str(ch, "accepted");
+
+		if (why) {
+			json_t *c = json_deep_copy(ch);
+			char *msg = NULL;
+
+			if (c && asprintf(&msg, "%s [accepted: %s]", snap_json__str(ch, "message"),
+			                  why) >= 0) {
+				json_object_set_new(c, "message", json_string(msg));
+				json_object_set_new(c, "status", json_string("ACPT"));
+			}
+			free(msg);
+			json_array_append_new(out, c);
+		} else {
+			json_array_append(out, ch);
+		}
+	}
+	return out;
 }
 
 /*
@@ -118,11 +146,11 @@ static int status_index(const char *st)
  * the passes counted. shown[] (FAIL, WARN, PASS; may be NULL) gets the lines of each status,
  * what a header must count.
  */
-void snap_render__check_rows(snap_buf *b, const json_t *checks, size_t shown[3], int verbose)
+void snap_render__check_rows(snap_buf *b, const json_t *given, size_t shown[4], int verbose)
 {
 	const json_t *ch;
-	json_t *causes = json_object();
-	size_t i, lines[3] = {0, 0, 0};
+	json_t *causes = json_object(), *checks = with_accepted(given);
+	size_t i, lines[4] = {0, 0, 0, 0};
 	int width = 0;
 
 	/* the checks shown at the top, whose effects go under them */
@@ -139,12 +167,12 @@ void snap_render__check_rows(snap_buf *b, const json_t *checks, size_t shown[3],
 		if ((verbose || strcmp(snap_json__str(ch, "status"), "PASS")) && len > width)
 			width = len;
 	}
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		json_t *rows = merged(checks, order[k], NULL, causes), *row;
 		size_t r;
 
-		if (k == 2 && !verbose) {
-			lines[2] += json_array_size(rows);
+		if (k == 3 && !verbose) {
+			lines[3] += json_array_size(rows);
 			json_decref(rows);
 			break;
 		}
@@ -159,12 +187,12 @@ void snap_render__check_rows(snap_buf *b, const json_t *checks, size_t shown[3],
 			    !json_is_true(json_object_get(causes, id)))
 				continue;
 			json_object_set_new(causes, id, json_false());
-			for (int e = 0; e < 3; e++) {
+			for (int e = 0; e < 4; e++) {
 				json_t *effects = merged(checks, order[e], id, causes), *x;
 				size_t q;
 
 				json_array_foreach (effects, q, x) {
-					if (e < 2 || verbose)
+					if (e < 3 || verbose)
 						put_row(b, x, order[e],
 						        width - 4 > 0 ? width - 4 : 0, "  -> ");
 					lines[status_index(order[e])]++;
@@ -175,12 +203,16 @@ void snap_render__check_rows(snap_buf *b, const json_t *checks, size_t shown[3],
 		json_decref(rows);
 	}
 	json_decref(causes);
-	if (!verbose && lines[2])
-		snap_buf__printf(b, "%zu check%s passed (--verbose lists them)\n", lines[2],
-		                 lines[2] == 1 ? "" : "s");
-	if (shown)
-		for (int k = 0; k < 3; k++)
-			shown[k] = lines[k];
+	json_decref(checks);
+	if (!verbose && lines[3])
+		snap_buf__printf(b, "%zu check%s passed (--verbose lists them)\n", lines[3],
+		                 lines[3] == 1 ? "" : "s");
+	if (shown) { /* FAIL, WARN, PASS, accepted */
+		shown[0] = lines[0];
+		shown[1] = lines[1];
+		shown[2] = lines[3];
+		shown[3] = lines[2];
+	}
 }
 
 /* What a section is for: passthrough health decides the verdict; forensics readiness (what a
@@ -195,13 +227,13 @@ static const struct {
 int snap_check_render_text(char **out, const snap_check *c, int verbose, snap_error *err)
 {
 	snap_buf b = SNAP_BUF_INIT, body = SNAP_BUF_INIT;
-	size_t total[3] = {0, 0, 0};
+	size_t total[4] = {0, 0, 0, 0};
 	char *text, *rest;
 
 	SNAP_ASSERT_ARG(out && c);
 	for (size_t k = 0; k < SNAP_ARRAY_SIZE(sections); k++) {
 		json_t *part = json_array(), *ch;
-		size_t i, shown[3];
+		size_t i, shown[4];
 		const char *worst = "PASS";
 
 		json_array_foreach (json_object_get(c->doc, "checks"), i, ch) {
@@ -209,8 +241,9 @@ int snap_check_render_text(char **out, const snap_check *c, int verbose, snap_er
 
 			if (!strcmp(sec ? sec : "passthrough", sections[k].name)) {
 				json_array_append(part, ch);
-				if (status_index(snap_json__str(ch, "status")) <
-				    status_index(worst))
+				if (!json_object_get(ch, "accepted") &&
+				    status_index(snap_json__str(ch, "status")) <
+				        status_index(worst))
 					worst = snap_json__str(ch, "status");
 			}
 		}
@@ -218,15 +251,18 @@ int snap_check_render_text(char **out, const snap_check *c, int verbose, snap_er
 			snap_buf__printf(&body, "%s%s: %s\n", k ? "\n" : "", sections[k].title,
 			                 worst);
 			snap_render__check_rows(&body, part, shown, verbose);
-			for (int s = 0; s < 3; s++)
+			for (int s = 0; s < 4; s++)
 				total[s] += shown[s];
 		}
 		json_decref(part);
 	}
 	/* the header counts the lines shown below it */
-	snap_buf__printf(&b, "pcisnap check: %s: %s (%zu fail, %zu warn, %zu pass)\n",
+	snap_buf__printf(&b, "pcisnap check: %s: %s (%zu fail, %zu warn, %zu pass",
 	                 snap_json__str(c->doc, "host"), snap_check__status_name(c->verdict),
 	                 total[0], total[1], total[2]);
+	if (total[3])
+		snap_buf__printf(&b, ", %zu accepted", total[3]);
+	snap_buf__puts(&b, ")\n");
 	if ((rest = snap_buf__detach(&body))) {
 		snap_buf__puts(&b, rest);
 		free(rest);

@@ -12,8 +12,9 @@ void snap_render__md_cell(snap_buf *b, const char *s);
  * check.c: the rows of a list of checks ({id, subject, status, message, cause}) as check prints
  * them: FAILs, then WARNs, each check once with the subjects it concerns and the checks that are
  * its effects ("cause": its id) under it; the passes listed when verbose, else counted. shown
- * (may be NULL) gets the lines of each status in the order FAIL, WARN, PASS: what a header counts.
+ * (may be NULL) gets the lines of each status in the order FAIL, WARN, PASS, then those of the
+ * findings a policy accepted (ACPT rows, after the WARNs): what a header counts.
  */
-void snap_render__check_rows(snap_buf *b, const json_t *checks, size_t shown[3], int verbose);
+void snap_render__check_rows(snap_buf *b, const json_t *checks, size_t shown[4], int verbose);
 
 #endif

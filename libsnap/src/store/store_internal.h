@@ -30,6 +30,7 @@ struct snap_store {
 #define STORE_MARKER       "pcisnap.store"
 #define IMPORTED           "refs/pcisnap/imported/" /* a host's imported snapshots older than its tip */
 #define SNAP_LABEL_JOURNAL "refs/pcisnap/labels" /* labels moved and deleted (labels.c) */
+#define SNAP_POLICY_REF    "refs/pcisnap/policy" /* accepted deviations (policy.c) */
 
 /* store.c: what the store's files share */
 int snap_store__git_fail(snap_error *err, int code, const char *what, const char *arg);
@@ -101,6 +102,9 @@ int snap_store__journal_state(json_t **out, struct snap_store *st, const struct 
 /* A label set again (label, not -f) that the journal knows: recorded as set; 0 when none */
 int snap_store__journal_set(struct snap_store *st, const char *label, const struct git_oid *id,
                             snap_error *err);
+/* policy.c: the policy text a policy commit holds (*out malloc'd) */
+int snap_store__policy_at(char **out, struct snap_store *st, const struct git_oid *commit,
+                          snap_error *err);
 /* Host branch names, sorted, as [{"k": name, "tip": hex ("" for a symbolic ref)}]; an
  * unreadable branch is an error, never skipped. */
 int snap_store__host_names(json_t **out, struct snap_store *st, snap_error *err);

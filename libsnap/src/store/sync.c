@@ -107,6 +107,23 @@ int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 			}
 		}
 	}
+	/* 0b. the policy of accepted deviations: pushed when it continues the remote's */
+	{
+		const char *there_hex = snap_json__str(theirs, SNAP_POLICY_REF);
+		git_oid here, there;
+
+		if (git_reference_name_to_id(&here, st->repo, SNAP_POLICY_REF) == 0) {
+			if (there_hex && (git_oid_fromstr(&there, there_hex) < 0 ||
+			                  (!git_oid_equal(&here, &there) &&
+			                   git_graph_descendant_of(st->repo, &here, &there) != 1)))
+				json_object_set_new(
+				    refused, "the policy",
+				    json_string("it was changed there too: pull first"));
+			else
+				json_array_append_new(
+				    list, json_string(SNAP_POLICY_REF ":" SNAP_POLICY_REF));
+		}
+	}
 	/* 1. the hosts whose remote history is not a part of the local one */
 	if (git_reference_iterator_new(&it, st->repo) == 0) {
 		while (git_reference_next_name(&name, it) == 0) {
@@ -477,9 +494,10 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 	static char heads[] = "+refs/heads/*:" INCOMING "heads/*",
 	            tags[] = "+refs/tags/*:" INCOMING "tags/*",
 	            imported[] = "+" IMPORTED "*:" INCOMING "imported/*",
-	            labels[] = "+" SNAP_LABEL_JOURNAL ":" INCOMING "labels";
-	char *list[] = {heads, tags, imported, labels};
-	git_strarray specs = {list, 4};
+	            labels[] = "+" SNAP_LABEL_JOURNAL ":" INCOMING "labels",
+	            policy[] = "+" SNAP_POLICY_REF ":" INCOMING "policy";
+	char *list[] = {heads, tags, imported, labels, policy};
+	git_strarray specs = {list, 5};
 	json_t *journal =
 	    NULL; /* the label journal's state that vouches for moves: pulled, or ours */
 	bool remote_behind = false; /* the remote's label journal is a part of ours */
@@ -614,6 +632,48 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 		if (!journal && has_here &&
 		    (error = snap_store__journal_state(&journal, st, &here, err)) < 0)
 			goto done;
+	}
+	/* 1c. the policy of accepted deviations: taken when it continues ours, each new commit
+	 * one parent at most and one policy.json */
+	{
+		git_oid in, here;
+		bool has_in = git_reference_name_to_id(&in, st->repo, INCOMING "policy") == 0;
+		bool has_here = git_reference_name_to_id(&here, st->repo, SNAP_POLICY_REF) == 0;
+
+		if (has_in && (!has_here || (!git_oid_equal(&in, &here) &&
+		                             git_graph_descendant_of(st->repo, &in, &here) == 1))) {
+			git_revwalk *walk = NULL;
+			git_oid id;
+			bool ok = git_revwalk_new(&walk, st->repo) == 0 &&
+			          git_revwalk_push(walk, &in) == 0 &&
+			          (!has_here || git_revwalk_hide(walk, &here) == 0);
+
+			while (ok && git_revwalk_next(&id, walk) == 0) {
+				git_commit *c = NULL;
+				char *text = NULL;
+
+				ok = git_commit_lookup(&c, st->repo, &id) == 0 &&
+				     git_commit_parentcount(c) <= 1 &&
+				     snap_store__policy_at(&text, st, &id, NULL) == 0;
+				free(text);
+				git_commit_free(c);
+			}
+			git_revwalk_free(walk);
+			if (ok)
+				json_array_append_new(updates, json_pack("{s:s, s:s}", "ref",
+				                                         SNAP_POLICY_REF, "id",
+				                                         git_oid_tostr_s(&in)));
+			else
+				refuse(
+				    refused, "the policy",
+				    "refusing the pulled policy: a commit of it breaks its rules");
+		} else if (has_in && has_here && !git_oid_equal(&in, &here) &&
+		           git_graph_descendant_of(st->repo, &here, &in) != 1) {
+			refuse(refused, "the policy",
+			       "refusing the pulled policy: it was changed in both stores (it does "
+			       "not "
+			       "continue the local one)");
+		}
 	}
 	/* 2. every tag: HOST/LABEL naming a snapshot of that host's (pulled) history */
 	if (git_reference_iterator_glob_new(&it, st->repo, INCOMING "tags/*") < 0) {
