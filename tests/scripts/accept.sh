@@ -40,6 +40,7 @@ acc = [c for c in d["checks"] if c.get("accepted")]
 assert acc and all(c["status"] == "FAIL" and c["id"] == "group_viable" for c in acc), acc
 assert d["verdict"] != "FAIL" and d["sections"]["passthrough"] != "FAIL", d["verdict"]
 PY
+check "metrics: the accepted findings are 0, the section passes" sh -c "\"$PCISNAP\" check --store st desk-01 --format prometheus | grep -q 'pcisnap_check_status{host=\"desk-01\",check=\"group_viable\",subject=\"0000:01:00.0\"} 0' && \"$PCISNAP\" check --store st desk-01 --format prometheus | grep -q 'section=\"passthrough\"} 0'"
 check "diff: the accepted override fails nothing (exit 0), listed as accepted" sh -c "test $rc_diff = 0 && grep -q '\[acs_override\] \[accepted: lab host, risk accepted\]' diff.txt"
 check "diff JSON: accepted, with its class kept beside it" python3 - diff.json "$SNAP_SOURCE_DIR/schema/diff.v1.schema.json" <<'PY'
 import json, sys, jsonschema

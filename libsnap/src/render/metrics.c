@@ -61,7 +61,9 @@ int snap_metrics_render(char **out, const snap_snapshot *s, const struct snap_ch
 	/* (check, subject) -> worst status, in the check's own order */
 	json_array_foreach (checks, i, row) {
 		char *key = NULL;
-		int st = status_of(snap_json__str(row, "status"));
+		/* an accepted deviation fails nothing: 0, as the check's verdict counts it */
+		int st =
+		    json_object_get(row, "accepted") ? 0 : status_of(snap_json__str(row, "status"));
 
 		if (asprintf(&key, "%s\037%s", snap_json__str(row, "id"),
 		             snap_json__str(row, "subject")) < 0) {
@@ -96,6 +98,34 @@ int snap_metrics_render(char **out, const snap_snapshot *s, const struct snap_ch
 	       "The worst status of the host's checks: 0 pass, 1 warn, 2 fail.");
 	sample_host(&b, "pcisnap_check_verdict", host);
 	snap_buf__printf(&b, " %d\n", (int)c->verdict);
+	header(&b, "pcisnap_section_verdict",
+	       "The worst status of one section of the host's checks, apart: passthrough health "
+	       "or forensics readiness; 0 pass, 1 warn, 2 fail.");
+	for (int k = 0; k < 2; k++) {
+		const char *sec = k ? "forensics" : "passthrough";
+		const char *sv = snap_json__str(json_object_get(c->doc, "sections"), sec);
+
+		snap_buf__puts(&b, "pcisnap_section_verdict{host=\"");
+		label(&b, host);
+		snap_buf__printf(&b, "\",section=\"%s\"} %d\n", sec, status_of(sv ? sv : "PASS"));
+	}
+	{
+		char inv[17], cfg[17], model[800];
+
+		if (snap_fingerprint__compute(inv, cfg, s) == 0) {
+			snap_snapshot__model(model, sizeof(model), s->root);
+			header(
+			    &b, "pcisnap_fingerprint_info",
+			    "1, labelled with the host's hardware model and the fingerprint of its "
+			    "passthrough configuration: hosts of one model whose fingerprint "
+			    "differs from the model's majority have drifted.");
+			snap_buf__puts(&b, "pcisnap_fingerprint_info{host=\"");
+			label(&b, host);
+			snap_buf__puts(&b, "\",model=\"");
+			label(&b, model);
+			snap_buf__printf(&b, "\",fingerprint=\"%s\"} 1\n", cfg);
+		}
+	}
 	if (diff_verdict) {
 		header(&b, "pcisnap_diff_verdict",
 		       "1 for the class of the last diff's verdict (its worst change), 0 for the "
