@@ -33,123 +33,6 @@
 #define UNPACKED_MAX    (4ull << 30) /* all members: larger than any real initramfs */
 #define MEMBERS_MAX     1000000u     /* members in one image */
 #define IMAGE_MAX       (1ull << 30) /* the image itself: Debian's are tens of MB */
-#define WARNINGS_MAX    20
-
-static void warn(struct snap_initramfs *ir, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void warn(struct snap_initramfs *ir, const char *fmt, ...)
-{
-	json_t *w = json_object_get(ir->info, "warnings");
-	char buf[1024];
-	va_list ap;
-
-	if (json_array_size(w) >= WARNINGS_MAX)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	json_array_append_new(w, json_string(buf));
-}
-
-static void fail(struct snap_initramfs *ir, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void fail(struct snap_initramfs *ir, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	if (ir->error)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	ir->error = strdup(buf);
-}
-
-/* lib/modules/RELEASE/ or usr/lib/modules/RELEASE/ at the start of name: the rest, and the
- * release into rel; NULL otherwise. */
-static const char *under_modules(const char *name, char *rel, size_t n)
-{
-	const char *p = name, *slash;
-
-	if (!strncmp(p, "usr/", 4))
-		p += 4;
-	if (strncmp(p, "lib/modules/", 12))
-		return NULL;
-	p += 12;
-	if (!(slash = strchr(p, '/')) || (size_t)(slash - p) >= n || slash == p)
-		return NULL;
-	memcpy(rel, p, (size_t)(slash - p));
-	rel[slash - p] = '\0';
-	return slash + 1;
-}
-
-/* The files libkmod and the prediction read */
-static bool copied(const char *name)
-{
-	static const char *const confdirs[] = {"etc/modprobe.d/", "run/modprobe.d/",
-	                                       "usr/local/lib/modprobe.d/", "usr/lib/modprobe.d/",
-	                                       "lib/modprobe.d/"};
-	char rel[256];
-	const char *rest = under_modules(name, rel, sizeof(rel));
-	size_t len = strlen(name);
-
-	if (rest)
-		return !strncmp(rest, "modules.", 8) && !strchr(rest, '/');
-	if (!strcmp(name, "conf/modules"))
-		return true;
-	for (size_t i = 0; i < sizeof(confdirs) / sizeof(confdirs[0]); i++) {
-		size_t d = strlen(confdirs[i]);
-
-		if (!strncmp(name, confdirs[i], d) && !strchr(name + d, '/') && len > d + 5 &&
-		    !strcmp(name + len - 5, ".conf"))
-			return true;
-	}
-	return false;
-}
-
-/* "kernel/drivers/gpu/drm/amd/amdgpu/amdgpu.ko.zst" -> "amdgpu" */
-static bool module_of(char *buf, size_t n, const char *rest)
-{
-	static const char *const sfx[] = {".ko", ".ko.xz", ".ko.zst", ".ko.gz"};
-	const char *base = strrchr(rest, '/');
-	size_t len;
-
-	base = base ? base + 1 : rest;
-	len = strlen(base);
-	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		size_t s = strlen(sfx[i]);
-
-		if (len > s && !strcmp(base + len - s, sfx[i]) && len - s < n) {
-			memcpy(buf, base, len - s);
-			buf[len - s] = '\0';
-			for (char *c = buf; *c; c++)
-				if (*c == '-')
-					*c = '_';
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * clean_path() of init/initramfs.c: a member of another type than what is at its name removes
- * it (a symlink, a directory or a device named like vfio-pci.ko leaves no module file behind).
- * Forget the module and the copy a regular file at name gave.
- */
-static void forget(struct snap_initramfs *ir, const char *name)
-{
-	char rel[256], mod[256], path[8400];
-	const char *rest = under_modules(name, rel, sizeof(rel));
-
-	if (rest && module_of(mod, sizeof(mod), rest) &&
-	    !strcmp(snap_json__str(ir->modules, mod) ? snap_json__str(ir->modules, mod) : "", name))
-		json_object_del(ir->modules, mod);
-	if (copied(name)) {
-		snprintf(path, sizeof(path), "%s/%s", ir->tmp, name);
-		(void)unlink(path); /* below the private directory: name has no ".." left */
-	}
-}
 
 /* Create the directories of name below dirfd, then the file; its fd or -errno. */
 static int create_below(int dirfd, const char *name)
@@ -189,203 +72,24 @@ static int copy_member(struct snap_initramfs *ir, struct archive *a, int dirfd, 
 	int64_t total = 0;
 
 	if (size > (int64_t)MEMBER_COPY_MAX) {
-		warn(ir, "%s: %lld bytes, not read (more than %u MB)", name, (long long)size,
-		     MEMBER_COPY_MAX >> 20);
+		snap_initramfs__warn(ir, "%s: %lld bytes, not read (more than %u MB)", name,
+		                     (long long)size, MEMBER_COPY_MAX >> 20);
 		return 0;
 	}
 	if ((fd = create_below(dirfd, name)) < 0) {
-		warn(ir, "%s: not copied (%s)", name, strerror(-fd));
+		snap_initramfs__warn(ir, "%s: not copied (%s)", name, strerror(-fd));
 		return 0;
 	}
 	while ((got = archive_read_data(a, block, sizeof(block))) > 0) {
 		total += got;
 		if (total > (int64_t)MEMBER_COPY_MAX || write(fd, block, (size_t)got) != got) {
 			close(fd);
-			warn(ir, "%s: not copied whole", name);
+			snap_initramfs__warn(ir, "%s: not copied whole", name);
 			return 0;
 		}
 	}
 	close(fd);
 	return got < 0 ? -1 : 0;
-}
-
-/*
- * The root file system the kernel builds, as far as the prediction needs it: every name an
- * archive created (resolved: no symlink along it) with its type, and each symlink's target.
- * The kernel starts from its built-in archive (usr/default_cpio_list): /dev, /dev/console, /root.
- */
-#define SYMLINK_DEPTH 40 /* the VFS's MAXSYMLINKS */
-
-static char type_of(const struct snap_initramfs *ir, const char *path)
-{
-	const char *t = snap_json__str(ir->paths, path);
-
-	return *path ? (t ? t[0] : 0) : 'd'; /* "" is the root */
-}
-
-/* dir/comp into out (n bytes); false when it does not fit */
-static bool join(char *out, size_t n, const char *dir, const char *comp, size_t clen)
-{
-	size_t dl = strlen(dir);
-
-	if (dl + !!dl + clen + 1 > n)
-		return false;
-	memmove(out, dir, dl);
-	if (dl)
-		out[dl++] = '/';
-	memcpy(out + dl, comp, clen);
-	out[dl + clen] = '\0';
-	return true;
-}
-
-/*
- * Walk path from the directory dir (a resolved name, "" the root) as the VFS's path walk does:
- * empty and "." components stay, ".." goes to the parent (the root's is the root), a symlink is
- * followed (its target from the root when absolute, else from the link's directory), and each
- * component must be a directory. With last, the final component is not walked but appended as it
- * is (*last_out: it, or NULL when the path ends in a directory: "", ".", ".."). out gets the
- * resolved name. 0, or -1 when a component is missing, not a directory, or links nest too deep.
- */
-static int walk(const struct snap_initramfs *ir, char *out, size_t n, const char *dir,
-                const char *path, bool last, const char **last_out, int depth)
-{
-	char cur[4096];
-
-	if (strlen(dir) >= sizeof(cur) || depth > SYMLINK_DEPTH)
-		return -1;
-	strcpy(cur, *path == '/' ? "" : dir);
-	if (last_out)
-		*last_out = NULL;
-	for (const char *p = path; *p;) {
-		size_t cl;
-
-		while (*p == '/')
-			p++;
-		cl = strcspn(p, "/");
-		if (!cl)
-			break;
-		if (last && !p[cl + strspn(p + cl, "/")]) { /* the final component */
-			if ((cl == 1 && p[0] == '.') || (cl == 2 && !strncmp(p, "..", 2))) {
-				if (cl == 2) {
-					char *up = strrchr(cur, '/');
-
-					*(up ? up : cur) = '\0';
-				}
-				break;
-			}
-			if (!join(out, n, cur, p, cl))
-				return -1;
-			if (last_out)
-				*last_out = p;
-			return 0;
-		}
-		if (cl == 1 && p[0] == '.') {
-		} else if (cl == 2 && !strncmp(p, "..", 2)) {
-			char *up = strrchr(cur, '/');
-
-			*(up ? up : cur) = '\0';
-		} else {
-			char next[4096];
-			char t;
-
-			if (!join(next, sizeof(next), cur, p, cl))
-				return -1;
-			t = type_of(ir, next);
-			if (t == 'l') {
-				char parent[4096];
-				const char *target = snap_json__str(ir->links, next);
-
-				strcpy(parent, cur);
-				if (walk(ir, cur, sizeof(cur), parent, target ? target : "", false,
-				         NULL, depth + 1) < 0)
-					return -1;
-			} else if (t == 'd') {
-				strcpy(cur, next);
-			} else {
-				return -1; /* missing, or not a directory */
-			}
-		}
-		p += cl;
-	}
-	if (strlen(cur) >= n)
-		return -1;
-	strcpy(out, cur);
-	return 0;
-}
-
-/* The names directly below the directory dir (rmdir of one that is not empty fails): counted
- * as names come and go, in ir->children (dir -> count) */
-static void count_child(struct snap_initramfs *ir, const char *name, int delta)
-{
-	const char *slash = strrchr(name, '/');
-	char dir[4096];
-	json_int_t n;
-
-	if (!slash)
-		return; /* the root's */
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name), name);
-	n = json_integer_value(json_object_get(ir->children, dir)) + delta;
-	if (n > 0)
-		json_object_set_new(ir->children, dir, json_integer(n));
-	else
-		json_object_del(ir->children, dir);
-}
-
-static bool has_children(const struct snap_initramfs *ir, const char *dir)
-{
-	return json_object_get(ir->children, dir) != NULL;
-}
-
-/* Remove name: its type, its link target, its module and its copy. */
-static void remove_name(struct snap_initramfs *ir, const char *name)
-{
-	forget(ir, name);
-	if (json_object_get(ir->paths, name))
-		count_child(ir, name, -1);
-	json_object_del(ir->paths, name);
-	json_object_del(ir->links, name);
-}
-
-/*
- * One member, as do_name() and do_symlink() create it at its resolved name: clean_path() first
- * removes what is there when its type differs (a directory only when it is empty; fmode 0, as
- * for a symlink, differs from every type), then the member is created, which needs its parent
- * directory (filp_open() and mkdir create no parents) and, for a file, no directory in its
- * place. Returns the resolved name in out, or false when the kernel creates nothing.
- */
-static bool place(struct snap_initramfs *ir, char *out, size_t n, const char *raw, char type,
-                  const char *target)
-{
-	const char *lastc = NULL;
-	char have;
-
-	if (walk(ir, out, n, "", raw, true, &lastc, 0) < 0) {
-		if (ir->dropped++ < 3)
-			warn(ir,
-			     "%.200s: its directory does not exist when the kernel reaches it "
-			     "(an archive lists directories before their files): not created",
-			     raw);
-		return false;
-	}
-	if (!lastc) /* the name is a directory that exists: a no-op, or a failed open */
-		return false;
-	have = type_of(ir, out);
-	if (have && (type == 'l' || have != type)) { /* clean_path() */
-		if (have == 'd' && has_children(ir, out))
-			return type == 'd';
-		remove_name(ir, out);
-		have = 0;
-	}
-	if (!json_object_get(ir->paths, out) && json_object_size(ir->paths) >= MEMBERS_MAX) {
-		fail(ir, "more than %u names", MEMBERS_MAX);
-		return false;
-	}
-	if (!have)
-		count_child(ir, out, +1);
-	json_object_set_new(ir->paths, out, json_stringn(&type, 1));
-	if (type == 'l')
-		json_object_set_new(ir->links, out, json_string(target ? target : ""));
-	return true;
 }
 
 /*
@@ -513,10 +217,11 @@ static void stop(struct snap_initramfs *ir, uint64_t at, const char *in, const c
 	json_object_set_new(
 	    ir->info, "stopped",
 	    json_pack("{s:I, s:s, s:s}", "offset", (json_int_t)at, "in", in, "reason", why));
-	warn(ir,
-	     "the kernel stops unpacking at byte %llu of %s (\"%s\"; Initramfs unpacking "
-	     "failed): nothing after it is in the root",
-	     (unsigned long long)at, in, why);
+	snap_initramfs__warn(
+	    ir,
+	    "the kernel stops unpacking at byte %llu of %s (\"%s\"; Initramfs unpacking "
+	    "failed): nothing after it is in the root",
+	    (unsigned long long)at, in, why);
 }
 
 /* One member of the cpio reader a into the root, and its copy when the prediction reads it */
@@ -530,7 +235,8 @@ static int member(struct snap_initramfs *ir, struct archive *a, struct archive_e
 
 	*unpacked += size > 0 ? (uint64_t)size : 0;
 	if (*unpacked > UNPACKED_MAX) {
-		fail(ir, "its members declare more than %llu GB", UNPACKED_MAX >> 30);
+		snap_initramfs__fail(ir, "its members declare more than %llu GB",
+		                     UNPACKED_MAX >> 30);
 		return -1;
 	}
 	switch (archive_entry_filetype(e)) {
@@ -549,32 +255,33 @@ static int member(struct snap_initramfs *ir, struct archive *a, struct archive_e
 	if (!raw || !*raw)
 		return 0;
 	if (strlen(raw) >= 4096) { /* do_header(): name_len > PATH_MAX is skipped */
-		warn(ir,
-		     "a member named \"%.200s...\": longer than a path, skipped as the kernel "
-		     "skips it",
-		     raw);
+		snap_initramfs__warn(
+		    ir,
+		    "a member named \"%.200s...\": longer than a path, skipped as the kernel "
+		    "skips it",
+		    raw);
 		return 0;
 	}
-	if (!place(ir, name, sizeof(name), raw, type,
-	           type == 'l' ? archive_entry_symlink(e) : NULL))
+	if (!snap_rootfs__place(ir, name, sizeof(name), raw, type,
+	                        type == 'l' ? archive_entry_symlink(e) : NULL))
 		return ir->error ? -1 : 0;
 	if (type != 'f')
 		return 0;
-	if ((rest = under_modules(name, rel, sizeof(rel)))) {
+	if ((rest = snap_rootfs__under_modules(name, rel, sizeof(rel)))) {
 		if (!json_object_get(json_object_get(ir->info, "releases"), rel))
 			json_object_set_new(json_object_get(ir->info, "releases"), rel,
 			                    json_true());
 		/* the last writer wins (O_TRUNC); an empty module file loads nothing, unless it
 		 * is a hard link whose data comes with another name */
-		if (module_of(mod, sizeof(mod), rest)) {
+		if (snap_rootfs__module_of(mod, sizeof(mod), rest)) {
 			if (size > 0 || archive_entry_nlink(e) > 1)
 				json_object_set_new(ir->modules, mod, json_string(name));
 			else
 				json_object_del(ir->modules, mod);
 		}
 	}
-	if (copied(name) && copy_member(ir, a, dirfd, name, size) < 0) {
-		fail(ir, "%s: %s", name, archive_error_string(a));
+	if (snap_rootfs__copied(name) && copy_member(ir, a, dirfd, name, size) < 0) {
+		snap_initramfs__fail(ir, "%s: %s", name, archive_error_string(a));
 		return -1;
 	}
 	return 0;
@@ -601,7 +308,8 @@ static off_t archives(struct snap_initramfs *ir, struct source *src, int dirfd, 
 		while ((c = peek(src)) == 0)
 			src->pos++;
 		if (c == -2) {
-			fail(ir, "%s: %s", what, src->error ? src->error : "read error");
+			snap_initramfs__fail(ir, "%s: %s", what,
+			                     src->error ? src->error : "read error");
 			return -1;
 		}
 		if (c == -1) /* the end, between archives: as the kernel wants it */
@@ -629,20 +337,21 @@ static off_t archives(struct snap_initramfs *ir, struct source *src, int dirfd, 
 			return -1;
 		}
 		if (!(a = archive_read_new())) {
-			fail(ir, "out of memory");
+			snap_initramfs__fail(ir, "out of memory");
 			return -1;
 		}
 		archive_read_support_format_cpio(a);
 		if (archive_read_open(a, src, NULL, src_read, NULL) != ARCHIVE_OK) {
-			fail(ir, "%s: at byte %llu: %s", what, (unsigned long long)at,
-			     archive_error_string(a));
+			snap_initramfs__fail(ir, "%s: at byte %llu: %s", what,
+			                     (unsigned long long)at, archive_error_string(a));
 			archive_read_free(a);
 			return -1;
 		}
 		while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 			count++;
 			if (++*members > MEMBERS_MAX) {
-				fail(ir, "%s: more than %u members", what, MEMBERS_MAX);
+				snap_initramfs__fail(ir, "%s: more than %u members", what,
+				                     MEMBERS_MAX);
 				r = ARCHIVE_FATAL;
 				break;
 			}
@@ -655,10 +364,11 @@ static off_t archives(struct snap_initramfs *ir, struct source *src, int dirfd, 
 			/* libarchive resynchronises over junk between members ("skipped N bytes",
 			 * ARCHIVE_WARN) where the kernel stops: not modelled, so not guessed */
 			if (!ir->error)
-				fail(ir, "%s: at byte %llu: %s", what,
-				     (unsigned long long)(src->pos + (uint64_t)src->base),
-				     archive_error_string(a) ? archive_error_string(a)
-				                             : "unreadable");
+				snap_initramfs__fail(
+				    ir, "%s: at byte %llu: %s", what,
+				    (unsigned long long)(src->pos + (uint64_t)src->base),
+				    archive_error_string(a) ? archive_error_string(a)
+				                            : "unreadable");
 			archive_read_free(a);
 			return -1;
 		}
@@ -679,8 +389,9 @@ static off_t archives(struct snap_initramfs *ir, struct source *src, int dirfd, 
 
 			archive_read_free(a);
 			if (end < src->start || end > src->pos) {
-				fail(ir, "%s: the end of the archive at byte %llu is out of reach",
-				     what, (unsigned long long)at);
+				snap_initramfs__fail(
+				    ir, "%s: the end of the archive at byte %llu is out of reach",
+				    what, (unsigned long long)at);
 				return -1;
 			}
 			src->pos = end;
@@ -750,11 +461,12 @@ static off_t compressed(struct snap_initramfs *ir, int fd, int dirfd, off_t off,
 
 	snprintf(src.desc, sizeof(src.desc), "the %s stream at byte %lld", method, (long long)off);
 	if (!range || !src.win || !(src.raw = archive_read_new())) {
-		fail(ir, "out of memory");
+		snap_initramfs__fail(ir, "out of memory");
 		goto out;
 	}
 	if (!strcmp(method, "zstd") && (end = zstd_frame_end(fd, off, size)) < 0) {
-		fail(ir, "the zstd stream at byte %lld is not whole", (long long)off);
+		snap_initramfs__fail(ir, "the zstd stream at byte %lld is not whole",
+		                     (long long)off);
 		goto out;
 	}
 	range->fd = fd;
@@ -767,9 +479,10 @@ static off_t compressed(struct snap_initramfs *ir, int fd, int dirfd, off_t off,
 
 		if (archive_read_open(src.raw, range, NULL, range_read, NULL) != ARCHIVE_OK ||
 		    archive_read_next_header(src.raw, &e) != ARCHIVE_OK) {
-			fail(ir, "the %s stream at byte %lld: %s", method, (long long)off,
-			     archive_error_string(src.raw) ? archive_error_string(src.raw)
-			                                   : "unreadable");
+			snap_initramfs__fail(
+			    ir, "the %s stream at byte %lld: %s", method, (long long)off,
+			    archive_error_string(src.raw) ? archive_error_string(src.raw)
+			                                  : "unreadable");
 			goto out;
 		}
 	}
@@ -810,7 +523,7 @@ static void unpack(struct snap_initramfs *ir, int fd, int dirfd, off_t size)
 			got = pread(fd, head, sizeof(head), off);
 		while (got < 0 && errno == EINTR);
 		if (got <= 0) {
-			fail(ir, "cannot read at byte %lld", (long long)off);
+			snap_initramfs__fail(ir, "cannot read at byte %lld", (long long)off);
 			return;
 		}
 		if (!head[0]) { /* NUL bytes between archives, skipped a block at a time */
@@ -833,7 +546,7 @@ static void unpack(struct snap_initramfs *ir, int fd, int dirfd, off_t size)
 			                     .desc = "the image"};
 
 			if (!src.win) {
-				fail(ir, "out of memory");
+				snap_initramfs__fail(ir, "out of memory");
 				return;
 			}
 			src.pos = src.start = (uint64_t)off;
@@ -886,10 +599,10 @@ int snap_initramfs__read(struct snap_initramfs *ir, int fd, const char *shown, s
 		return snap_error__set(err, SNAP_ERROR, "%s: %s", ir->tmp, strerror(e));
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		fail(ir, "not a regular file");
+		snap_initramfs__fail(ir, "not a regular file");
 	else if ((uint64_t)st.st_size > IMAGE_MAX)
-		fail(ir, "%lld bytes, larger than any initramfs (%llu MB at most)",
-		     (long long)st.st_size, IMAGE_MAX >> 20);
+		snap_initramfs__fail(ir, "%lld bytes, larger than any initramfs (%llu MB at most)",
+		                     (long long)st.st_size, IMAGE_MAX >> 20);
 	else
 		unpack(ir, fd, dirfd, st.st_size);
 	close(dirfd);
@@ -902,7 +615,7 @@ int snap_initramfs__read(struct snap_initramfs *ir, int fd, const char *shown, s
 		}
 	} else if (!json_array_size(json_object_get(ir->info, "segments")) &&
 	           !json_object_get(ir->info, "stopped")) {
-		fail(ir, "%s: empty", shown);
+		snap_initramfs__fail(ir, "%s: empty", shown);
 	}
 	return 0;
 }

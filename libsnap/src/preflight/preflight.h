@@ -44,6 +44,20 @@ struct snap_initramfs {
  * SNAP_ENOMEM / SNAP_ERROR (no private directory). A bad image is ir->error, not a failure. */
 int snap_initramfs__read(struct snap_initramfs *ir, int fd, const char *shown, snap_error *err);
 void snap_initramfs__release(struct snap_initramfs *ir); /* removes the private directory */
+/* rootfs.c: the reader's warnings (20 at most) and its first error */
+void snap_initramfs__warn(struct snap_initramfs *ir, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void snap_initramfs__fail(struct snap_initramfs *ir, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* rootfs.c: "lib/modules/REL/rest" or "usr/lib/modules/REL/rest": rest, REL into rel */
+const char *snap_rootfs__under_modules(const char *name, char *rel, size_t n);
+bool snap_rootfs__copied(const char *name); /* read by the prediction */
+bool snap_rootfs__module_of(char *buf, size_t n,
+                            const char *rest); /* "x/vfio-pci.ko" -> vfio_pci */
+/* rootfs.c: a member of type ('f', 'd', 'l', 'o') at raw, as the kernel creates it: false when
+ * it creates nothing; out gets the resolved name */
+bool snap_rootfs__place(struct snap_initramfs *ir, char *out, size_t n, const char *raw, char type,
+                        const char *target);
 
 /*
  * kmodview.c: the modules of one release as one boot stage sees them, through libkmod: the
