@@ -133,4 +133,8 @@ static inline bool snap_diff__is_pt(const struct ctx *c, int i)
 	return json_object_get(c->pt, c->to.dev[i].bdf) != NULL;
 }
 
+/* diff_rules.c: a device of OLD (i) or NEW (j) named for a message */
+void snap_diff__label_o(const struct ctx *c, int i, char *buf, size_t n);
+void snap_diff__label_n(const struct ctx *c, int j, char *buf, size_t n);
+
 #endif

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * diff: the rules of devices, matched by identity: drivers, FLR and reset methods,
+ * ACS of the ports on a passthrough device's path, links, AER counters (the faults section).
+ */
+#include "analyse/diff.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long speed_of(const json_t *link, const char *key)
+{
+	const char *s = snap_json__str(link, key);
+
+	return s ? snap_parse__tenths(s, NULL) : 0;
+}
+
+static unsigned acs_mask(const json_t *acs, const char *key)
+{
+	return snap_acs__bits(json_object_get(acs, key));
+}
+
+/*
+ * The required ACS flags (SV RR CR UF) a port does not enforce, as pci_acs_flags_enabled()
+ * decides: a flag missing from the capability register is hard-wired on; one the capability
+ * has must be set in the control word, which Intel's SPT-class root ports keep in a dword of
+ * their own (pci_quirk_intel_spt_pch_acs(): ctl_intel_spt, recorded only for them). Without an
+ * ACS capability none is enforced.
+ */
+static unsigned acs_not_enabled(const json_t *acs)
+{
+	unsigned cap, ctl;
+
+	if (!json_is_true(json_object_get(acs, "present")))
+		return SNAP_ACS_REQ;
+	cap = acs_mask(acs, "cap") & SNAP_ACS_REQ;
+	ctl = json_is_array(json_object_get(acs, "ctl_intel_spt")) ? acs_mask(acs, "ctl_intel_spt")
+	                                                           : acs_mask(acs, "ctl");
+	return cap & ~ctl;
+}
+
+/* Ports on the path from each passthrough device to its root that lost required ACS flags. */
+static void diff_path_acs(struct ctx *c, bool *reported)
+{
+	const char *bdf;
+	json_t *reasons;
+
+	json_object_foreach (c->pt, bdf, reasons) {
+		int i = snap_topo__find(&c->to, bdf);
+		char pdev[512];
+
+		if (i < 0)
+			continue;
+		snap_diff__label_o(c, i, pdev, sizeof(pdev));
+		for (int p = c->to.dev[i].parent; p >= 0; p = c->to.dev[p].parent) {
+			int q = c->o2n[p];
+			const json_t *ao, *an;
+			unsigned lost;
+			char flags[64], lbl[512];
+
+			if (q < 0 || reported[p])
+				continue;
+			ao = json_object_get(c->to.dev[p].obj, "acs");
+			an = json_object_get(c->tn.dev[q].obj, "acs");
+			if (!json_is_object(ao) || !json_is_object(an))
+				continue; /* unknown on either side: no claim (lost evidence is
+				             counted) */
+			lost = acs_not_enabled(an) & ~acs_not_enabled(ao);
+			if (!lost)
+				continue;
+			reported[p] = true;
+			snap_acs__names(flags, sizeof(flags), lost, " ");
+			snap_diff__label_n(c, q, lbl, sizeof(lbl));
+			snap_diff__add(
+			    c, SNAP_RULE_ACS_LOST, c->tn.dev[q].bdf, snap_diff__jdup(ao),
+			    snap_diff__jdup(an),
+			    "%s %s on the path of passthrough device %s lost ACS %s: devices below "
+			    "it "
+			    "can now reach each other without the IOMMU seeing it.",
+			    snap_json__str(c->tn.dev[q].obj, "pcie_type")
+			        ? snap_json__str(c->tn.dev[q].obj, "pcie_type")
+			        : "port",
+			    lbl, pdev, flags);
+		}
+	}
+}
+
+static void examples_append(snap_buf *b, size_t *n, const char *s)
+{
+	if ((*n)++ < MAX_EXAMPLES)
+		snap_buf__printf(b, "%s%s", *n > 1 ? ", " : "", s);
+}
+
+/*
+ * AER counters of a matched device. They start at zero each boot: across a reboot every
+ * uncorrectable error NEW counts is new, corrected ones (a few at each link training are
+ * common) when more than the boot before; within a boot, any rise. On a passthrough device or
+ * a port on its path (a root port's aer_rootport_total_err_* count what the devices below it
+ * reported) they are faults, in their own section (CONTRACT "Faults are not a class"); on
+ * another device a harmless change.
+ */
+static void diff_aer(struct ctx *c, int i, int j, const char *pt_dev, const char *ln)
+{
+	static const char *const keys[] = {
+	    "correctable",          "nonfatal",          "fatal",
+	    "rootport_correctable", "rootport_nonfatal", "rootport_fatal"};
+	const char *bo = snap_json__str(json_object_get(c->o, "boot"), "id"),
+	           *bn = snap_json__str(json_object_get(c->n, "boot"), "id");
+	bool rebooted = bo && bn && strcmp(bo, bn);
+	const json_t *ea = json_object_get(c->to.dev[i].obj, "aer"),
+	             *eb = json_object_get(c->tn.dev[j].obj, "aer");
+
+	for (size_t k = 0; k < SNAP_ARRAY_SIZE(keys); k++) {
+		const json_t *x = json_object_get(ea, keys[k]), *y = json_object_get(eb, keys[k]);
+		bool corrected = strstr(keys[k], "correctable") != NULL;
+		json_int_t xv = json_is_integer(x) ? json_integer_value(x) : 0,
+		           yv = json_integer_value(y);
+		char msg[1024];
+
+		if (!json_is_integer(y))
+			continue;
+		if (json_is_integer(x) ? !(rebooted ? yv > (corrected ? xv : 0) : yv > xv)
+		                       : yv <= 0) /* a counter OLD lacked counts from 0 */
+			continue;
+		if (rebooted)
+			snprintf(msg, sizeof(msg),
+			         "%s: %" JSON_INTEGER_FORMAT
+			         " %s AER error(s) since the reboot (%" JSON_INTEGER_FORMAT
+			         " in the boot before).",
+			         ln, yv, keys[k], xv);
+		else
+			snprintf(msg, sizeof(msg),
+			         "%s: %s AER errors rose from %" JSON_INTEGER_FORMAT
+			         " to %" JSON_INTEGER_FORMAT ".",
+			         ln, keys[k], xv, yv);
+		if (pt_dev) {
+			const char *sev = strstr(keys[k], "fatal") && !strstr(keys[k], "nonfatal")
+			                      ? "fatal"
+			                  : strstr(keys[k], "nonfatal") ? "nonfatal"
+			                                                : "correctable";
+
+			json_array_append_new(c->faults,
+			                      json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
+			                                "kind", "aer", "severity", sev, "subject",
+			                                c->tn.dev[j].bdf, "device", pt_dev, "old",
+			                                (json_int_t)xv, "new", (json_int_t)yv,
+			                                "counter", keys[k], "message", msg));
+		} else {
+			snap_diff__add(c, SNAP_RULE_AER_ERRORS, c->tn.dev[j].bdf,
+			               json_incref((json_t *)x), json_incref((json_t *)y), "%s",
+			               msg);
+		}
+	}
+}
+
+void snap_diff__devices(struct ctx *c)
+{
+	snap_buf renum = SNAP_BUF_INIT, lost = SNAP_BUF_INIT;
+	size_t nrenum = 0, nlost = 0;
+	bool *reported = calloc(c->to.n + 1, sizeof(bool));
+	const char **on_path;
+	char lo[512], ln[512];
+
+	if (!reported)
+		return;
+	diff_path_acs(c, reported);
+	/* NEW's passthrough devices and the ports on their paths: bdf of the device, or NULL */
+	on_path = calloc(c->tn.n + 1, sizeof(*on_path));
+	if (!on_path) {
+		free(reported);
+		return;
+	}
+	{
+		const char *bdf;
+		json_t *reasons;
+
+		json_object_foreach (c->pt, bdf, reasons) {
+			int i = snap_topo__find(&c->to, bdf), j = i >= 0 ? c->o2n[i] : -1;
+
+			for (int k = j; k >= 0; k = c->tn.dev[k].parent)
+				if (!on_path[k])
+					on_path[k] = c->tn.dev[j].bdf;
+		}
+	}
+	for (size_t i = 0; i < c->to.n; i++) {
+		const json_t *a = c->to.dev[i].obj, *b;
+		int j = c->o2n[i];
+		bool pt = snap_diff__is_pt(c, (int)i);
+
+		snap_diff__label_o(c, (int)i, lo, sizeof(lo));
+		if (j < 0) {
+			if (pt)
+				snap_diff__add(c, SNAP_RULE_PT_DEVICE_REMOVED, c->to.dev[i].bdf,
+				               json_string(c->to.dev[i].bdf), json_null(),
+				               "Passthrough device %s is gone.", lo);
+			else
+				snap_diff__add(c, SNAP_RULE_DEVICE_REMOVED, c->to.dev[i].bdf,
+				               json_string(c->to.dev[i].bdf), json_null(),
+				               "Device %s is gone.", lo);
+			continue;
+		}
+		b = c->tn.dev[j].obj;
+		snap_diff__label_n(c, j, ln, sizeof(ln));
+		if (strcmp(c->to.dev[i].bdf, c->tn.dev[j].bdf)) {
+			char pair[64];
+
+			snprintf(pair, sizeof(pair), "%s -> %s", c->to.dev[i].bdf,
+			         c->tn.dev[j].bdf);
+			examples_append(&renum, &nrenum, pair);
+		}
+		/* driver */
+		{
+			const char *da = snap_json__str(a, "driver"),
+			           *db = snap_json__str(b, "driver");
+
+			if (!snap_diff__str_eq(da, db)) {
+				bool was_vfio =
+				    da && (!strcmp(da, "vfio-pci") || !strcmp(da, "pci-stub"));
+				/* pci-stub -> vfio-pci still keeps the host away: an upgrade */
+				bool still_vfio =
+				    db && (!strcmp(db, "vfio-pci") || !strcmp(db, "pci-stub"));
+
+				if (pt && was_vfio && !still_vfio) {
+					snap_diff__add_next(
+					    c, SNAP_RULE_PT_DRIVER_CHANGED,
+					    db ? db : "any host driver", db ? db : "<driver>",
+					    c->tn.dev[j].bdf, json_string(da),
+					    snap_json__str_or_null(db),
+					    "Passthrough device %s is no longer bound to %s: %s.",
+					    ln, da, db ? db : "no driver at all");
+				} else {
+					snap_diff__add(c, SNAP_RULE_DRIVER_CHANGED,
+					               c->tn.dev[j].bdf, snap_json__str_or_null(da),
+					               snap_json__str_or_null(db),
+					               "Driver of %s: %s -> %s.", ln,
+					               da ? da : "none", db ? db : "none");
+				}
+			}
+		}
+		/* FLR */
+		{
+			const json_t *fa = json_object_get(a, "flr"),
+			             *fb = json_object_get(b, "flr");
+			const char *why = snap_json__str(b, "flr_refused");
+
+			if (json_is_true(fa) && json_is_false(fb) && why)
+				snap_diff__add(
+				    c, pt ? SNAP_RULE_PT_FLR_REFUSED : SNAP_RULE_FLR_REFUSED,
+				    c->tn.dev[j].bdf, json_true(), json_false(),
+				    "%s still advertises Function Level Reset, and the kernel "
+				    "no longer uses it (%s).",
+				    ln, why);
+			else if (json_is_true(fa) && json_is_false(fb))
+				snap_diff__add(c, pt ? SNAP_RULE_PT_FLR_LOST : SNAP_RULE_FLR_LOST,
+				               c->tn.dev[j].bdf, json_true(), json_false(),
+				               "%s no longer advertises Function Level Reset.", ln);
+			else if (json_is_boolean(fa) && json_is_null(fb))
+				examples_append(&lost, &nlost, c->tn.dev[j].bdf);
+			else if (json_is_false(fa) && json_is_true(fb))
+				snap_diff__add(c, SNAP_RULE_FLR_GAINED, c->tn.dev[j].bdf,
+				               json_false(), json_true(),
+				               "%s now advertises Function Level Reset.", ln);
+		}
+		/* ACS anywhere else: listed */
+		{
+			const json_t *aa = json_object_get(a, "acs"),
+			             *ab = json_object_get(b, "acs");
+
+			if (json_is_object(aa) && json_is_null(ab))
+				; /* counted with the FLR loss above: same cause */
+			else if (json_is_object(aa) && json_is_object(ab) && !json_equal(aa, ab) &&
+			         !reported[i])
+				snap_diff__add(
+				    c, SNAP_RULE_ACS_CHANGED, c->tn.dev[j].bdf, snap_diff__jdup(aa),
+				    snap_diff__jdup(ab), "ACS of %s changed%s.", ln,
+				    acs_not_enabled(ab) & ~acs_not_enabled(aa)
+				        ? " (not on the path of a passthrough device)"
+				        : ": every flag it enforced is still enforced (a flag gone "
+				          "from the capability register is hard-wired on: "
+				          "pci_acs_flags_enabled())");
+		}
+		/* reset methods */
+		{
+			const json_t *ra = json_object_get(a, "reset_methods"),
+			             *rb = json_object_get(b, "reset_methods");
+
+			if (json_is_array(ra) && json_is_array(rb) && !json_equal(ra, rb))
+				snap_diff__add(c, SNAP_RULE_RESET_METHODS_CHANGED, c->tn.dev[j].bdf,
+				               snap_diff__jdup(ra), snap_diff__jdup(rb),
+				               "Reset methods of %s changed.", ln);
+		}
+		/* link training */
+		{
+			const json_t *la = json_object_get(a, "link"),
+			             *lb = json_object_get(b, "link");
+
+			if (json_is_object(la) && json_is_object(lb) &&
+			    (speed_of(lb, "cur_speed") < speed_of(la, "cur_speed") ||
+			     json_integer_value(json_object_get(lb, "cur_width")) <
+			         json_integer_value(json_object_get(la, "cur_width"))))
+				snap_diff__add(
+				    c, SNAP_RULE_LINK_DOWNTRAINED, c->tn.dev[j].bdf,
+				    snap_diff__jdup(la), snap_diff__jdup(lb),
+				    "Link of %s trained down: %s x%" JSON_INTEGER_FORMAT
+				    " -> %s x%" JSON_INTEGER_FORMAT ".",
+				    ln,
+				    snap_json__str(la, "cur_speed")
+				        ? snap_json__str(la, "cur_speed")
+				        : "?",
+				    json_integer_value(json_object_get(la, "cur_width")),
+				    snap_json__str(lb, "cur_speed")
+				        ? snap_json__str(lb, "cur_speed")
+				        : "?",
+				    json_integer_value(json_object_get(lb, "cur_width")));
+		}
+		/* AER counters */
+		diff_aer(c, (int)i, j, on_path[j], ln);
+	}
+	free(on_path);
+	for (size_t j = 0; j < c->tn.n; j++) {
+		const json_t *g = json_object_get(c->tn.dev[j].obj, "iommu_group");
+
+		if (c->n2o[j] >= 0)
+			continue;
+		snap_diff__label_n(c, (int)j, ln, sizeof(ln));
+		snap_diff__add(c, SNAP_RULE_DEVICE_ADDED, c->tn.dev[j].bdf, json_null(),
+		               json_string(c->tn.dev[j].bdf), "New device %s%s.", ln,
+		               json_is_integer(g) ? " (its group is compared below)" : "");
+	}
+	if (nrenum) {
+		char *ex = snap_buf__detach(&renum);
+
+		snap_diff__add(
+		    c, SNAP_RULE_DEVICES_RENUMBERED, "PCI addresses", json_null(), json_null(),
+		    "%zu device(s) have new bus addresses but the same identity (bus numbers "
+		    "shifted, e.g. by a BIOS change): %s%s.",
+		    nrenum, ex ? ex : "", nrenum > MAX_EXAMPLES ? ", ..." : "");
+		free(ex);
+	}
+	if (nlost) {
+		char *ex = snap_buf__detach(&lost);
+
+		snap_diff__add(
+		    c, SNAP_RULE_EVIDENCE_LOST_CONFIG, "config space", json_null(), json_null(),
+		    "ACS/FLR of %zu device(s) became unknown (config space readable only in part, "
+		    "e.g. a capture without root): %s%s. Lost evidence, not a loss.",
+		    nlost, ex ? ex : "", nlost > MAX_EXAMPLES ? ", ..." : "");
+		free(ex);
+	}
+	snap_buf__release(&renum);
+	snap_buf__release(&lost);
+	free(reported);
+}
+
+/* ---- groups ---- */
