@@ -63,4 +63,36 @@ json_t *snap_collect__forensics(struct collector *c, const json_t *opts, const j
 /* Proxmox and libvirt VM configurations, with their addresses resolved to present devices. */
 json_t *snap_collect__vms(struct collector *c, const json_t *devices);
 
+/* devdir.c: a device directory of sysfs, listed once */
+/* One entry of a directory listing. */
+struct dent {
+	const char *name; /* in the listing's arena */
+	unsigned char type;
+};
+
+/* An open device directory and the names in it, listed once so absent attributes cost no syscall.
+ */
+struct devdir {
+	int fd;                /* O_DIRECTORY descriptor */
+	struct dent *ents;     /* owned: sorted by name */
+	size_t n, cap;         /* entries used, allocated */
+	snap_buf arena;        /* the names, NUL-separated */
+	struct snap_fdset fds; /* the directory and its attributes, closed together */
+};
+
+/* shared by the files split from devices.c */
+int snap_devdir__devdir_open(struct devdir *dd, const snap_root *r, const char *canon);
+void snap_devdir__devdir_free(struct devdir *dd);
+void snap_devdir__devdir_close(struct devdir *dd);
+bool snap_devdir__has(const struct devdir *dd, const char *name);
+bool snap_devdir__has_type(const struct devdir *dd, const char *name, unsigned char type,
+                           mode_t fmt);
+bool snap_devdir__has_file(const struct devdir *dd, const char *name);
+char *snap_devdir__attr(const struct devdir *dd, const char *name);
+json_t *snap_devdir__attr_hex(const struct devdir *dd, const char *name, int width);
+json_t *snap_devdir__attr_int(const struct devdir *dd, const char *name);
+char *snap_devdir__link_base(const struct devdir *dd, const char *name);
+bool snap_devdir__is_bdf(const char *name, unsigned *dom, unsigned *bus, unsigned *dev,
+                         unsigned *fn);
+
 #endif

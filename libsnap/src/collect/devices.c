@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * PCI devices as sysfs shows them: each device directory's attributes and links, its config
- * space through libpci, physical slots, IOMMU groups and the kernel's multifunction flag.
+ * space through libpci, physical slots, the walk of the device tree. devdir.c reads a device
+ * directory; groups.c the IOMMU groups and the kernel's multifunction flag.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -22,161 +23,6 @@
 
 #include "collect/collector.h"
 
-/* One entry of a directory listing. */
-struct dent {
-	const char *name; /* in the listing's arena */
-	unsigned char type;
-};
-
-/* An open device directory and the names in it, listed once so absent attributes cost no syscall.
- */
-struct devdir {
-	int fd;                /* O_DIRECTORY descriptor */
-	struct dent *ents;     /* owned: sorted by name */
-	size_t n, cap;         /* entries used, allocated */
-	snap_buf arena;        /* the names, NUL-separated */
-	struct snap_fdset fds; /* the directory and its attributes, closed together */
-};
-
-static void add_entry(const char *name, unsigned char type, void *p)
-{
-	struct devdir *dd = p;
-
-	if (dd->n == dd->cap) {
-		size_t ncap = dd->cap ? dd->cap * 2 : 32;
-		struct dent *ne = realloc(dd->ents, ncap * sizeof(*ne));
-
-		if (!ne) {
-			dd->arena.oom = true; /* the listing is incomplete: taken as none */
-			return;
-		}
-		dd->ents = ne;
-		dd->cap = ncap;
-	}
-	/* the offset now, the pointer once the arena stops moving */
-	dd->ents[dd->n].name = (const char *)(uintptr_t)dd->arena.len;
-	dd->ents[dd->n++].type = type;
-	snap_buf__put(&dd->arena, name, strlen(name) + 1);
-}
-
-static int cmp_dent(const void *a, const void *b)
-{
-	return strcmp(((const struct dent *)a)->name, ((const struct dent *)b)->name);
-}
-
-static int devdir_open(struct devdir *dd, const snap_root *r, const char *canon)
-{
-	memset(dd, 0, sizeof(*dd));
-	if ((dd->fd = snap_root__opendir(r, canon)) < 0)
-		return dd->fd;
-	snap_fdset__add(&dd->fds, dd->fd);
-	(void)snap_root__getdents(r, dd->fd, add_entry, dd);
-	if (dd->arena.oom) {
-		dd->n = 0; /* out of memory: every attribute reads as absent */
-		return 0;
-	}
-	for (size_t i = 0; i < dd->n; i++)
-		dd->ents[i].name = dd->arena.ptr + (uintptr_t)dd->ents[i].name;
-	if (dd->n)
-		qsort(dd->ents, dd->n, sizeof(*dd->ents), cmp_dent);
-	return 0;
-}
-
-static void devdir_free(struct devdir *dd)
-{
-	free(dd->ents);
-	dd->ents = NULL;
-	dd->n = dd->cap = 0;
-	snap_buf__release(&dd->arena);
-}
-
-static void devdir_close(struct devdir *dd)
-{
-	snap_fdset__close((struct snap_fdset *)&dd->fds);
-	devdir_free(dd);
-}
-
-/* the listed entry called name, or NULL */
-static const struct dent *lookup(const struct devdir *dd, const char *name)
-{
-	struct dent key = {name, 0};
-
-	return dd->n ? bsearch(&key, dd->ents, dd->n, sizeof(*dd->ents), cmp_dent) : NULL;
-}
-
-static bool has(const struct devdir *dd, const char *name)
-{
-	return lookup(dd, name) != NULL;
-}
-
-/* name is listed as a regular file: only those are opened (a planted device node never is) */
-static bool has_type(const struct devdir *dd, const char *name, unsigned char type, mode_t fmt)
-{
-	const struct dent *t = lookup(dd, name);
-	struct stat st;
-
-	if (!t)
-		return false;
-	if (t->type != DT_UNKNOWN) /* a file system without d_type: ask */
-		return t->type == type;
-	return fstatat(dd->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == fmt;
-}
-
-static bool has_file(const struct devdir *dd, const char *name)
-{
-	return has_type(dd, name, DT_REG, S_IFREG);
-}
-
-/* An attribute of a device directory, trimmed; NULL when absent or unreadable. */
-static char *attr(const struct devdir *dd, const char *name)
-{
-	char *data = NULL;
-
-	if (!has_file(dd, name) || snap_root__read_at_keep(&data, NULL, dd->fd, name, ATTR_MAX,
-	                                                   (struct snap_fdset *)&dd->fds) < 0)
-		return NULL;
-	memmove(data, snap_parse__trim(data), strlen(snap_parse__trim(data)) + 1);
-	return snap_collect__utf8(NULL, data, name);
-}
-
-static json_t *attr_hex(const struct devdir *dd, const char *name, int width)
-{
-	char *t = attr(dd, name), buf[24];
-	unsigned long v;
-
-	if (!t || snap_parse__hex_attr(&v, t) < 0) {
-		free(t);
-		return json_null();
-	}
-	free(t);
-	snprintf(buf, sizeof(buf), "%0*lx", width, v);
-	return json_string(buf);
-}
-
-static json_t *attr_int(const struct devdir *dd, const char *name)
-{
-	char *t = attr(dd, name);
-	long v;
-	json_t *j = json_null();
-
-	if (t && snap_parse__int(&v, t) == 0)
-		j = json_integer(v);
-	free(t);
-	return j;
-}
-
-/* The basename of a symlink in dirfd ("driver" -> "vfio-pci"); NULL when there is no link. */
-static char *link_base(const struct devdir *dd, const char *name)
-{
-	char *target = NULL, *base;
-
-	if (!has(dd, name) || snap_root__readlink_at(&target, dd->fd, name) < 0)
-		return NULL;
-	base = snap_parse__basename_dup(target);
-	free(target);
-	return snap_collect__utf8(NULL, base, name);
-}
-
 /*
  * A VF's PF: the one whose SR-IOV capability puts an enabled VF at bdf, as the kernel placed it
  * (a PF is read before its VFs: they follow it in its bus's listing), else the physfn link.
@@ -185,15 +31,15 @@ static char *physfn_of(struct collector *c, const struct devdir *dd, const char 
 {
 	const char *pf = c->vf_pf ? json_string_value(json_object_get(c->vf_pf, bdf)) : NULL;
 
-	if (!has(dd, "physfn"))
+	if (!snap_devdir__has(dd, "physfn"))
 		return NULL;
-	return pf ? strdup(pf) : link_base(dd, "physfn");
+	return pf ? strdup(pf) : snap_devdir__link_base(dd, "physfn");
 }
 
 /* "TOTAL_ERR_COR 3" out of an aer_dev_* attribute. */
 static json_t *aer_total(const struct devdir *dd, const char *name, const char *key)
 {
-	char *t = attr(dd, name), *p;
+	char *t = snap_devdir__attr(dd, name), *p;
 	json_t *v = json_null();
 
 	if (t && (p = strstr(t, key))) {
@@ -256,7 +102,8 @@ static unsigned hex_digits(const char *p, size_t n, bool *ok)
 	return v;
 }
 
-static bool is_bdf(const char *name, unsigned *dom, unsigned *bus, unsigned *dev, unsigned *fn)
+bool snap_devdir__is_bdf(const char *name, unsigned *dom, unsigned *bus, unsigned *dev,
+                         unsigned *fn)
 {
 	size_t len = strlen(name), dl;
 	unsigned d, b, s, f;
@@ -298,7 +145,7 @@ static char *parent_from_path(const char *canon)
 	{
 		char *comp = strndup(prev, (size_t)(last - prev));
 
-		if (comp && is_bdf(comp, NULL, NULL, NULL, NULL))
+		if (comp && snap_devdir__is_bdf(comp, NULL, NULL, NULL, NULL))
 			return comp;
 		free(comp);
 	}
@@ -308,7 +155,7 @@ static char *parent_from_path(const char *canon)
 /* A link width attribute; 255 is pcie_get_width_cap()'s PCIE_LNK_WIDTH_UNKNOWN: no width. */
 static json_t *attr_width(const struct devdir *dd, const char *name)
 {
-	json_t *w = attr_int(dd, name);
+	json_t *w = snap_devdir__attr_int(dd, name);
 
 	if (json_is_integer(w) && json_integer_value(w) == 255) {
 		json_decref(w);
@@ -336,8 +183,8 @@ static json_t *link_json(const struct devdir *dd, const char *pcie_type, json_t 
 	 * way the kernel reads them (pci.c kernel_link()), four files fewer per PCIe device */
 	if (exact)
 		return json_incref(config_link ? config_link : json_null());
-	ms = attr(dd, "max_link_speed");
-	cs = attr(dd, "current_link_speed");
+	ms = snap_devdir__attr(dd, "max_link_speed");
+	cs = snap_devdir__attr(dd, "current_link_speed");
 	mw = attr_width(dd, "max_link_width");
 	cw = attr_width(dd, "current_link_width");
 	if (json_is_null(mw) && json_is_integer(cw) && json_integer_value(cw) == 0) {
@@ -399,8 +246,8 @@ static void ids_of(struct collector *c, json_t *obj, const struct devdir *fd,
 		snprintf(buf, sizeof(buf), "%04x", (unsigned)(cfg[2] | cfg[3] << 8));
 		json_object_set_new(obj, "device", json_string(buf));
 	} else {
-		json_object_set_new(obj, "vendor", attr_hex(fd, "vendor", 4));
-		json_object_set_new(obj, "device", attr_hex(fd, "device", 4));
+		json_object_set_new(obj, "vendor", snap_devdir__attr_hex(fd, "vendor", 4));
+		json_object_set_new(obj, "device", snap_devdir__attr_hex(fd, "device", 4));
 	}
 	if (header0) {
 		snprintf(buf, sizeof(buf), "%04x", (unsigned)(cfg[0x2c] | cfg[0x2d] << 8));
@@ -408,14 +255,16 @@ static void ids_of(struct collector *c, json_t *obj, const struct devdir *fd,
 		snprintf(buf, sizeof(buf), "%04x", (unsigned)(cfg[0x2e] | cfg[0x2f] << 8));
 		json_object_set_new(obj, "subsystem_device", json_string(buf));
 	} else {
-		json_object_set_new(obj, "subsystem_vendor", attr_hex(fd, "subsystem_vendor", 4));
-		json_object_set_new(obj, "subsystem_device", attr_hex(fd, "subsystem_device", 4));
+		json_object_set_new(obj, "subsystem_vendor",
+		                    snap_devdir__attr_hex(fd, "subsystem_vendor", 4));
+		json_object_set_new(obj, "subsystem_device",
+		                    snap_devdir__attr_hex(fd, "subsystem_device", 4));
 	}
 	if (len >= 64) {
 		snprintf(buf, sizeof(buf), "%02x", cfg[0x08]);
 		json_object_set_new(obj, "revision", json_string(buf));
 	} else {
-		json_object_set_new(obj, "revision", attr_hex(fd, "revision", 2));
+		json_object_set_new(obj, "revision", snap_devdir__attr_hex(fd, "revision", 2));
 	}
 }
 
@@ -461,7 +310,7 @@ static bool is_host_dir(const char *name)
 /* name is listed as a directory (a link never is) */
 static bool has_dir(const struct devdir *dd, const char *name)
 {
-	return has_type(dd, name, DT_DIR, S_IFDIR);
+	return snap_devdir__has_type(dd, name, DT_DIR, S_IFDIR);
 }
 
 /*
@@ -475,7 +324,7 @@ static void child_dirs(struct strv *kids, const struct devdir *dd)
 	for (size_t i = 0; i < dd->n; i++) {
 		const char *name = dd->ents[i].name;
 
-		if ((is_bdf(name, NULL, NULL, NULL, NULL) || is_host_dir(name)) &&
+		if ((snap_devdir__is_bdf(name, NULL, NULL, NULL, NULL) || is_host_dir(name)) &&
 		    has_dir(dd, name))
 			strv_push(kids, name);
 	}
@@ -492,7 +341,7 @@ static void devdir_release(struct collector *c, struct devdir *dd)
 	for (size_t i = 0; i < dd->fds.n; i++)
 		snap_fdset__add(&c->fds, dd->fds.fd[i]);
 	dd->fds.n = 0;
-	devdir_free(dd);
+	snap_devdir__devdir_free(dd);
 }
 
 /* Read one device directory (already resolved inside the root) into a JSON object. */
@@ -507,16 +356,16 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	const struct devdir *fd = &dd; /* the attribute readers take the listed directory */
 	int rc;
 
-	is_bdf(bdf, &dom, &bus, &dev, &fn);
-	if ((rc = devdir_open(&dd, &c->r, canon)) < 0) {
+	snap_devdir__is_bdf(bdf, &dom, &bus, &dev, &fn);
+	if ((rc = snap_devdir__devdir_open(&dd, &c->r, canon)) < 0) {
 		snap_snapshot__warn(c->s, "cannot open device directory of %s: %s", bdf,
 		                    strerror(-rc));
-		devdir_close(&dd);
+		snap_devdir__devdir_close(&dd);
 		return NULL;
 	}
 	obj = json_pack("{s:s}", "bdf", bdf);
 	/* Config space: read once, decoded by libpci from a 0xff-padded 4 KiB cache. */
-	rc = has_file(fd, "config")
+	rc = snap_devdir__has_file(fd, "config")
 	         ? snap_root__read_at_keep(&cfg, &cfg_len, dd.fd, "config", 4096, &dd.fds)
 	         : -ENOENT;
 	if (rc < 0)
@@ -525,17 +374,17 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	json_object_set_new(obj, "physfn", snap_json__str_or_null(t));
 	ids_of(c, obj, fd, (const unsigned char *)cfg, cfg_len, t);
 	free(t);
-	json_object_set_new(obj, "class", attr_hex(fd, "class", 6));
+	json_object_set_new(obj, "class", snap_devdir__attr_hex(fd, "class", 6));
 
-	t = link_base(fd, "driver");
+	t = snap_devdir__link_base(fd, "driver");
 	json_object_set_new(obj, "driver", snap_json__str_or_null(t));
 	json_object_set_new(obj, "driver_module", t ? driver_module(c, t) : json_null());
 	free(t);
-	t = attr(fd, "driver_override");
+	t = snap_devdir__attr(fd, "driver_override");
 	json_object_set_new(obj, "driver_override",
 	                    snap_json__str_or_null(t && *t && strcmp(t, "(null)") ? t : NULL));
 	free(t);
-	t = link_base(fd, "iommu_group");
+	t = snap_devdir__link_base(fd, "iommu_group");
 	{
 		long g;
 
@@ -548,7 +397,7 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	json_object_set_new(obj, "parent", snap_json__str_or_null(t));
 	free(t);
 
-	t = attr(fd, "reset_method");
+	t = snap_devdir__attr(fd, "reset_method");
 	json_object_set_new(obj, "reset_methods", t ? snap_parse__cmdline(t) : json_null());
 	if (t) { /* reuse the tokenizer, keep only the names */
 		json_t *tok = json_object_get(obj, "reset_methods"), *names = json_array();
@@ -576,7 +425,7 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 		    {"aer_rootport_total_err_fatal", "rootport_fatal"}};
 
 		for (size_t k = 0; k < SNAP_ARRAY_SIZE(rp); k++) {
-			json_t *n = attr_int(fd, rp[k][0]);
+			json_t *n = snap_devdir__attr_int(fd, rp[k][0]);
 
 			if (json_is_null(n))
 				json_decref(n);
@@ -589,7 +438,8 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	    !json_object_get(json_object_get(obj, "aer"), "rootport_fatal"))
 		json_object_set_new(obj, "aer", json_null());
 	{
-		json_t *total = attr_int(fd, "sriov_totalvfs"), *num = attr_int(fd, "sriov_numvfs");
+		json_t *total = snap_devdir__attr_int(fd, "sriov_totalvfs"),
+		       *num = snap_devdir__attr_int(fd, "sriov_numvfs");
 
 		if (!json_is_null(total))
 			json_object_set_new(
@@ -600,11 +450,11 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 			json_decref(num);
 		}
 	}
-	t = attr(fd, "boot_vga");
+	t = snap_devdir__attr(fd, "boot_vga");
 	json_object_set_new(obj, "boot_vga", t ? json_boolean(!strcmp(t, "1")) : json_null());
 	free(t);
-	json_object_set_new(obj, "numa_node", attr_int(fd, "numa_node"));
-	t = attr(fd, "label");
+	json_object_set_new(obj, "numa_node", snap_devdir__attr_int(fd, "numa_node"));
+	t = snap_devdir__attr(fd, "label");
 	json_object_set_new(obj, "label", snap_json__str_or_null(t));
 	free(t);
 	{
@@ -739,9 +589,9 @@ static void walk_dir(struct walk *w, const char *canon, int depth)
 	struct devdir dd;
 	struct strv kids = {NULL, 0, 0};
 
-	if (devdir_open(&dd, &w->c->r, canon) == 0)
+	if (snap_devdir__devdir_open(&dd, &w->c->r, canon) == 0)
 		child_dirs(&kids, &dd);
-	devdir_close(&dd);
+	snap_devdir__devdir_close(&dd);
 	walk_below(w, canon, &kids, depth + 1);
 	strv_free(&kids);
 }
@@ -756,7 +606,7 @@ static void walk_below(struct walk *w, const char *canon, const struct strv *kid
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", canon, kids->v[i]) >=
 		    sizeof(path))
 			continue;
-		if (is_bdf(kids->v[i], NULL, NULL, NULL, NULL))
+		if (snap_devdir__is_bdf(kids->v[i], NULL, NULL, NULL, NULL))
 			walk_device(w, path, kids->v[i], depth);
 		else
 			walk_dir(w, path, depth);
@@ -790,7 +640,7 @@ int snap_collect__devices(struct collector *c, json_t *devices, snap_error *err)
 	collect_slots(c);
 	w.pending = json_object();
 	for (size_t i = 0; i < n; i++)
-		if (is_bdf(names[i], NULL, NULL, NULL, NULL))
+		if (snap_devdir__is_bdf(names[i], NULL, NULL, NULL, NULL))
 			json_object_set_new(w.pending, names[i], json_true());
 	/* sys/devices is walked as a host bridge's directory is: its pci* children */
 	if (json_object_size(w.pending) && snap_root__resolve(&top, &c->r, "sys/devices") == 0)
@@ -799,7 +649,7 @@ int snap_collect__devices(struct collector *c, json_t *devices, snap_error *err)
 	for (size_t i = 0; i < n; i++) {
 		char rel[512], *canon = NULL;
 
-		if (!is_bdf(names[i], NULL, NULL, NULL, NULL)) {
+		if (!snap_devdir__is_bdf(names[i], NULL, NULL, NULL, NULL)) {
 			snap_snapshot__warn(c->s, "ignoring '%s' in sys/bus/pci/devices", names[i]);
 			continue;
 		}
@@ -831,183 +681,4 @@ int snap_collect__devices(struct collector *c, json_t *devices, snap_error *err)
 	json_decref(w.pending);
 	snap_strv__free(names, n);
 	return 0;
-}
-
-static int cmp_json_str(const void *a, const void *b)
-{
-	return strcmp(json_string_value(*(json_t *const *)a),
-	              json_string_value(*(json_t *const *)b));
-}
-
-static int cmp_group_id(const void *a, const void *b)
-{
-	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "id"));
-	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "id"));
-
-	return (x > y) - (x < y);
-}
-
-/* sys/kernel/iommu_groups/N/{devices/<bdf>,type}; fills device iommu_group where the link lacked.
- */
-/* A group's type, read relative to the groups directory, the descriptor kept in fds */
-static json_t *group_type(struct collector *c, int gfd, const char *name, struct snap_fdset *fds)
-{
-	char rel[300], *data = NULL;
-	struct stat st;
-	json_t *v;
-
-	snprintf(rel, sizeof(rel), "%s/type", name);
-	/* a captured root may hold anything: only a regular file is opened (sysfs holds no
-	 * device nodes, so the live root is not asked) */
-	if (!c->r.is_slash &&
-	    (fstatat(gfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode)))
-		return json_null();
-	if (fds->n == SNAP_FDSET_MAX)
-		snap_fdset__close(fds);
-	if (snap_root__read_at_keep(&data, NULL, gfd, rel, ATTR_MAX, fds) < 0)
-		return json_null();
-	data = snap_collect__utf8(c, data, "iommu group type");
-	v = data ? json_string(snap_parse__trim(data)) : NULL;
-	free(data);
-	return v ? v : json_null();
-}
-
-json_t *snap_collect__groups(struct collector *c, json_t *devices)
-{
-	json_t *groups = json_array(), *byid = json_object();
-	char **names = NULL, *canon = NULL;
-	size_t n = 0, i;
-	json_t *dev;
-	bool linked = true; /* every device names its group by its iommu_group link */
-	int gfd = -1;
-
-	json_array_foreach (devices, i, dev)
-		linked &= json_is_integer(json_object_get(dev, "iommu_group"));
-	if (snap_root__resolve(&canon, &c->r, "sys/kernel/iommu_groups") == 0)
-		gfd = snap_root__opendir(&c->r, canon);
-	free(canon);
-	if (gfd >= 0 && snap_root__list(&names, &n, &c->r, "sys/kernel/iommu_groups") == 0) {
-		struct snap_fdset fds = {.n = 0};
-
-		for (i = 0; i < n; i++) {
-			char rel[512], **members = NULL;
-			size_t m = 0;
-			long id;
-			json_t *list = json_array(), *g;
-
-			if (snap_parse__int(&id, names[i]) < 0 || id < 0)
-				continue;
-			/* membership from the devices' links when every device has one (the
-			 * kernel makes both from the same group); else from the directory */
-			snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%s/devices", names[i]);
-			if (!linked && snap_root__list(&members, &m, &c->r, rel) == 0) {
-				for (size_t j = 0; j < m; j++)
-					if (is_bdf(members[j], NULL, NULL, NULL, NULL))
-						json_array_append_new(list,
-						                      json_string(members[j]));
-				snap_strv__free(members, m);
-			}
-			g = json_pack("{s:I, s:o, s:o}", "id", (json_int_t)id, "type",
-			              group_type(c, gfd, names[i], &fds), "devices", list);
-			json_array_append_new(groups, g);
-			json_object_set_new(byid, names[i], json_incref(g));
-		}
-		snap_fdset__close(&fds);
-		snap_strv__free(names, n);
-	}
-	if (gfd >= 0)
-		close(gfd);
-	/* Devices whose iommu_group link names a group the groups directory did not list. */
-	json_array_foreach (devices, i, dev) {
-		json_t *gid = json_object_get(dev, "iommu_group");
-		const char *bdf = snap_json__str(dev, "bdf");
-		size_t k;
-		json_t *g;
-
-		if (json_is_integer(gid)) {
-			char key[32];
-
-			snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT,
-			         json_integer_value(gid));
-			if (!(g = json_object_get(byid, key))) {
-				g = json_pack("{s:O, s:n, s:[]}", "id", gid, "type", "devices");
-				json_array_append_new(groups, g);
-				json_object_set_new(byid, key, json_incref(g));
-			}
-			{
-				json_t *list = json_object_get(g, "devices"), *m;
-				size_t j;
-				bool seen = false;
-
-				json_array_foreach (list, j, m)
-					seen |= !strcmp(json_string_value(m), bdf);
-				if (!seen)
-					json_array_append_new(list, json_string(bdf));
-			}
-			continue;
-		}
-		/* no link on the device side: take membership from the group directory */
-		json_array_foreach (groups, k, g) {
-			json_t *list = json_object_get(g, "devices"), *m;
-			size_t j;
-
-			json_array_foreach (list, j, m)
-				if (!strcmp(json_string_value(m), bdf))
-					json_object_set(dev, "iommu_group",
-					                json_object_get(g, "id"));
-		}
-	}
-	json_decref(byid);
-	{
-		json_t *g;
-
-		json_array_foreach (groups, i, g) {
-			json_t *list = json_object_get(g, "devices"), **v;
-			size_t j, nm = json_array_size(list);
-
-			if (nm < 2 || !(v = malloc(nm * sizeof(*v))))
-				continue; /* one member, or out of memory: left as listed */
-			for (j = 0; j < nm; j++)
-				v[j] = json_incref(json_array_get(list, j));
-			qsort(v, nm, sizeof(*v), cmp_json_str);
-			json_array_clear(list);
-			for (j = 0; j < nm; j++)
-				json_array_append_new(list, v[j]);
-			free(v);
-		}
-	}
-	/* sort groups by numeric id */
-	{
-		size_t ng = json_array_size(groups);
-		json_t **v = ng ? calloc(ng, sizeof(*v)) : NULL;
-
-		if (v) {
-			json_array_foreach (groups, i, dev)
-				v[i] = json_incref(dev);
-			qsort(v, ng, sizeof(*v), cmp_group_id);
-			json_array_clear(groups);
-			for (i = 0; i < ng; i++)
-				json_array_append_new(groups, v[i]);
-			free(v);
-		}
-	}
-	return groups;
-}
-
-/* Each device's multifunction flag as the kernel sets it, beside the raw header bit. */
-void snap_collect__kernel_multifunction(json_t *devices)
-{
-	json_t *by_bdf = json_object(), *d;
-	size_t i;
-
-	json_array_foreach (devices, i, d)
-		json_object_set(by_bdf, snap_json__str(d, "bdf"), d);
-	json_array_foreach (devices, i, d) {
-		const char *p = snap_json__str(d, "parent");
-
-		json_object_set_new(
-		    d, "kernel_multifunction",
-		    snap_snapshot__kernel_multifunction(d, p ? json_object_get(by_bdf, p) : NULL));
-	}
-	json_decref(by_bdf);
 }
