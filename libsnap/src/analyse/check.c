@@ -10,10 +10,8 @@
 #include "analyse/analyse.h"
 #include "analyse/check.h"
 
-#define MAX_NAMED 16 /* devices named in one message */
-
 /* Is the device meant to be bound to vfio-pci at boot (not at its VM's start)? */
-static bool bound_at_boot(const json_t *d)
+bool snap_check__bound_at_boot(const json_t *d)
 {
 	const char *ovr = snap_json__str(d, "driver_override"), *drv = snap_json__str(d, "driver");
 
@@ -21,8 +19,9 @@ static bool bound_at_boot(const json_t *d)
 	       (drv && (!strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub")));
 }
 
-static void add(snap_check *c, json_t *checks, snap_check_status st, const char *id,
-                const char *subject, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void snap_check__add(snap_check *c, json_t *checks, snap_check_status st, const char *id,
+                     const char *subject, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 /*
  * Two verdicts: passthrough health (may a VM have its device, isolated, after this boot?) and
@@ -40,8 +39,8 @@ static const char *section_of(const char *id)
 	return "passthrough";
 }
 
-static void add(snap_check *c, json_t *checks, snap_check_status st, const char *id,
-                const char *subject, const char *fmt, ...)
+void snap_check__add(snap_check *c, json_t *checks, snap_check_status st, const char *id,
+                     const char *subject, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -58,12 +57,12 @@ static void add(snap_check *c, json_t *checks, snap_check_status st, const char 
 }
 
 /* A check that is an effect of another's finding (cause: that check's id): rendered under it. */
-static void add_effect(snap_check *c, json_t *checks, snap_check_status st, const char *id,
-                       const char *subject, const char *cause, const char *fmt, ...)
+void snap_check__add_effect(snap_check *c, json_t *checks, snap_check_status st, const char *id,
+                            const char *subject, const char *cause, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 
-static void add_effect(snap_check *c, json_t *checks, snap_check_status st, const char *id,
-                       const char *subject, const char *cause, const char *fmt, ...)
+void snap_check__add_effect(snap_check *c, json_t *checks, snap_check_status st, const char *id,
+                            const char *subject, const char *cause, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -71,12 +70,12 @@ static void add_effect(snap_check *c, json_t *checks, snap_check_status st, cons
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	add(c, checks, st, id, subject, "%s", msg);
+	snap_check__add(c, checks, st, id, subject, "%s", msg);
 	json_object_set_new(json_array_get(checks, json_array_size(checks) - 1), "cause",
 	                    json_string(cause));
 }
 
-static bool host_owned(const json_t *d)
+bool snap_check__host_owned(const json_t *d)
 {
 	const char *drv = snap_json__str(d, "driver"), *cls = snap_json__str(d, "class");
 
@@ -93,7 +92,7 @@ static bool host_owned(const json_t *d)
  * resets on its own (a per-function reset method); otherwise vfio-pci can reset it only with its
  * bus (vfio_pci_dev_set_hot_reset() needs every device there), which they block (WARN).
  */
-static void check_slot_functions(snap_check *c, json_t *checks, const snap_topo *t, int i)
+void snap_check__check_slot_functions(snap_check *c, json_t *checks, const snap_topo *t, int i)
 {
 	struct snap_topo_span m = snap_topo__slot_members(t, i);
 	const json_t *d = t->dev[i].obj, *gid = json_object_get(d, "iommu_group");
@@ -105,10 +104,11 @@ static void check_slot_functions(snap_check *c, json_t *checks, const snap_topo 
 		size_t k = (size_t)m.idx[x];
 		const json_t *o = t->dev[k].obj, *go = json_object_get(o, "iommu_group");
 
-		if ((int)k == i || snap_json__str(o, "physfn") || !host_owned(o))
+		if ((int)k == i || snap_json__str(o, "physfn") || !snap_check__host_owned(o))
 			continue;
 		if (!json_is_integer(gid) || !json_is_integer(go))
-			add(c, checks, SNAP_CHECK_FAIL, "slot_functions", bdf,
+			snap_check__add(
+			    c, checks, SNAP_CHECK_FAIL, "slot_functions", bdf,
 			    "function %s of the same slot is bound to host driver %s and no "
 			    "IOMMU group tells them apart: bind every function of the card to "
 			    "vfio-pci",
@@ -124,20 +124,23 @@ static void check_slot_functions(snap_check *c, json_t *checks, const snap_topo 
 	list = snap_buf__detach(&isolated);
 	switch (snap_passthrough__resets_alone(d)) {
 	case SNAP_YES:
-		add(c, checks, SNAP_CHECK_PASS, "slot_functions", bdf,
+		snap_check__add(
+		    c, checks, SNAP_CHECK_PASS, "slot_functions", bdf,
 		    "the card's other functions %s stay with the host: the kernel isolates them "
 		    "and resets %s on its own",
 		    list ? list : "", bdf);
 		break;
 	case SNAP_NO:
-		add(c, checks, SNAP_CHECK_WARN, "slot_functions", bdf,
+		snap_check__add(
+		    c, checks, SNAP_CHECK_WARN, "slot_functions", bdf,
 		    "%s has no reset of its own: vfio-pci resets it with its bus, which fails "
 		    "while %s stay with the host; bind them to vfio-pci too if the VM needs a "
 		    "clean reset",
 		    bdf, list ? list : "");
 		break;
 	case SNAP_UNKNOWN:
-		add(c, checks, SNAP_CHECK_WARN, "slot_functions", bdf,
+		snap_check__add(
+		    c, checks, SNAP_CHECK_WARN, "slot_functions", bdf,
 		    "the card's other functions %s stay with the host, isolated by the kernel; "
 		    "whether %s resets without them is unknown (collect as root)",
 		    list ? list : "", bdf);
@@ -146,9 +149,9 @@ static void check_slot_functions(snap_check *c, json_t *checks, const snap_topo 
 	free(list);
 }
 
-/* A function in the passthrough set only for sharing a device's reset: check_slot_functions()
- * of that device speaks for it. */
-static bool reset_sibling_only(const json_t *reasons)
+/* A function in the passthrough set only for sharing a device's reset:
+ * snap_check__check_slot_functions() of that device speaks for it. */
+bool snap_check__reset_sibling_only(const json_t *reasons)
 {
 	const json_t *r;
 	size_t x;
@@ -161,7 +164,7 @@ static bool reset_sibling_only(const json_t *reasons)
 }
 
 /* In the passthrough set only as a function of a passthrough device's slot. */
-static bool only_sibling(const json_t *reasons)
+bool snap_check__only_sibling(const json_t *reasons)
 {
 	const json_t *r;
 	size_t x;
@@ -178,7 +181,8 @@ static bool only_sibling(const json_t *reasons)
  * where Linux 6.1 counts what the devices below it reported (a fatal error of a passthrough
  * device's link is counted there and not in the device's aer_dev_fatal).
  */
-static void check_faults(snap_check *c, json_t *checks, const snap_topo *t, int i, const char *lbl)
+void snap_check__check_faults(snap_check *c, json_t *checks, const snap_topo *t, int i,
+                              const char *lbl)
 {
 	json_int_t nf = 0, fa = 0;
 	snap_buf where = SNAP_BUF_INIT;
@@ -205,7 +209,8 @@ static void check_faults(snap_check *c, json_t *checks, const snap_topo *t, int 
 	if (!where.len)
 		return;
 	list = snap_buf__detach(&where);
-	add(c, checks, fa > 0 ? SNAP_CHECK_FAIL : SNAP_CHECK_WARN, "aer_errors", t->dev[i].bdf,
+	snap_check__add(
+	    c, checks, fa > 0 ? SNAP_CHECK_FAIL : SNAP_CHECK_WARN, "aer_errors", t->dev[i].bdf,
 	    "%s: uncorrectable PCIe errors since boot (AER) on its path: %s; check the card's "
 	    "seating, riser and power, and the journal's AER lines; a fatal error resets the link "
 	    "under the VM",
@@ -214,180 +219,13 @@ static void check_faults(snap_check *c, json_t *checks, const snap_topo *t, int 
 }
 
 /* Does a reset_method list name this method? */
-static bool has_method(const json_t *rm, const char *name)
+bool snap_check__has_method(const json_t *rm, const char *name)
 {
 	return snap_json__has_string(rm, name);
 }
 
-/* What the host itself runs on: its disks, its network, its console. Advice never hands such a
- * device to vfio-pci (a class heuristic: the mount table and routes are not collected). */
-static const char *host_needs(const json_t *d)
-{
-	const char *cls = snap_json__str(d, "class");
-
-	if (!cls)
-		return NULL;
-	if (!strncmp(cls, "01", 2))
-		return "storage controller";
-	if (!strncmp(cls, "02", 2))
-		return "network controller";
-	if (!strncmp(cls, "03", 2) && json_is_true(json_object_get(d, "boot_vga")))
-		return "console GPU";
-	return NULL;
-}
-
-/* A device the passthrough set names by itself (vfio-pci, a VM, an id), not as a slot sibling. */
-static bool named_passthrough(const json_t *pt, const char *bdf)
-{
-	const json_t *reasons = json_object_get(pt, bdf);
-
-	return reasons && !only_sibling(reasons);
-}
-
-/*
- * The host-owned members of kernel group gid, computed once per group and kept in cache
- * (gid -> object), so a group of n passthrough devices costs n, not n squared:
- *   "other": [count, index...]  members no passthrough device names (the first MAX_NAMED + 1,
- *                               one more than a message names, so one can be its own subject)
- *   "named": [count, index...]  passthrough devices a host driver holds: vfio_binding's subjects
- *   "vm_bound": every "named" one is bound by its VM's start (libvirt managed, Proxmox)
- *   "needed": the first "other" member the host runs on ("storage controller" ...), or absent
- *   "reason": why the kernel merged the group (topo.c), or absent
- */
-static const json_t *host_owned_of(json_t *cache, const snap_topo *t, json_int_t gid,
-                                   const json_t *pt, const json_t *root)
-{
-	struct snap_topo_span members = snap_topo__group_members(t, gid);
-	json_t *v, *other, *named;
-	char key[32];
-	size_t x, n_other = 0, n_named = 0;
-	bool vm_bound = true;
-
-	snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, gid);
-	if ((v = json_object_get(cache, key)))
-		return v;
-	other = json_array();
-	named = json_array();
-	json_array_append_new(other, json_integer(0));
-	json_array_append_new(named, json_integer(0));
-	v = json_pack("{s:o, s:o}", "other", other, "named", named);
-	for (x = 0; x < members.n; x++) {
-		const struct snap_topo_dev *m = &t->dev[members.idx[x]];
-
-		if (m->merge_reason && !json_object_get(v, "reason"))
-			json_object_set_new(v, "reason", json_string(m->merge_reason));
-		if (!host_owned(m->obj))
-			continue;
-		if (named_passthrough(pt, m->bdf)) {
-			if (snap_passthrough__vm_binds(root, m->bdf) != SNAP_YES)
-				vm_bound = false;
-			if (n_named++ <= MAX_NAMED)
-				json_array_append_new(named, json_integer(members.idx[x]));
-			continue;
-		}
-		if (host_needs(m->obj) && !json_object_get(v, "needed"))
-			json_object_set_new(v, "needed", json_string(host_needs(m->obj)));
-		if (n_other++ <= MAX_NAMED)
-			json_array_append_new(other, json_integer(members.idx[x]));
-	}
-	json_array_set_new(other, 0, json_integer((json_int_t)n_other));
-	json_array_set_new(named, 0, json_integer((json_int_t)n_named));
-	json_object_set_new(v, "vm_bound", json_boolean(vm_bound));
-	json_object_set_new(cache, key, v);
-	return v;
-}
-
-/* Is every member of list ([count, index...]) other than i a function of i's slot? */
-static bool other_in_slot(const snap_topo *t, const json_t *list, int i)
-{
-	struct snap_topo_span slot = snap_topo__slot_members(t, i);
-	const json_t *m;
-	size_t x, seen = 0;
-
-	if ((size_t)json_integer_value(json_array_get(list, 0)) + 1 > json_array_size(list))
-		return false; /* more than the list holds: not all can be checked */
-	json_array_foreach (list, x, m) {
-		int k = (int)json_integer_value(m);
-		bool in = false;
-
-		if (x == 0 || k == i)
-			continue;
-		for (size_t y = 0; y < slot.n; y++)
-			in = in || slot.idx[y] == k;
-		if (!in)
-			return false;
-		seen++;
-	}
-	return seen > 0;
-}
-
-/* "0000:01:00.1 (snd_hda_intel), ..." of list ([count, index...]) without device i; NULL on
- * ENOMEM. *n: how many there are without i. */
-static char *owned_list(const snap_topo *t, const json_t *list, int i, size_t *n)
-{
-	snap_buf b = SNAP_BUF_INIT;
-	size_t printed = 0, x, all = (size_t)json_integer_value(json_array_get(list, 0));
-	const json_t *m;
-
-	*n = all;
-	json_array_foreach (list, x, m) {
-		size_t k = (size_t)json_integer_value(m);
-
-		if (x == 0)
-			continue;
-		if ((int)k == i) {
-			(*n)--;
-			continue;
-		}
-		if (printed++ == MAX_NAMED)
-			break;
-		snap_buf__printf(&b, "%s%s (%s)", printed > 1 ? ", " : "", t->dev[k].bdf,
-		                 snap_json__str(t->dev[k].obj, "driver"));
-	}
-	if (*n > MAX_NAMED)
-		snap_buf__printf(&b, " and %zu more", *n - MAX_NAMED);
-	return snap_buf__detach(&b);
-}
-
-/* Explain each multi-device group by what merges it (used by show and check). */
-static void explain_groups(snap_check *c, json_t *checks, snap_topo *t, const json_t *root)
-{
-	size_t i;
-	json_t *g;
-
-	json_array_foreach (json_object_get(root, "groups"), i, g) {
-		const json_t *members = json_object_get(g, "devices"), *m;
-		snap_buf b = SNAP_BUF_INIT;
-		const char *reason;
-		bool uncertain;
-		char subject[64], *text;
-		size_t k;
-
-		if (json_array_size(members) < 2)
-			continue;
-		snprintf(subject, sizeof(subject), "group %" JSON_INTEGER_FORMAT,
-		         json_integer_value(json_object_get(g, "id")));
-		json_array_foreach (members, k, m)
-			snap_buf__printf(&b, "%s%s", k ? ", " : "", json_string_value(m));
-		reason = snap_topo__group_reason(t, members, &uncertain);
-		text = snap_buf__detach(&b);
-		if (reason)
-			add(c, checks, SNAP_CHECK_PASS, "group_explained", subject,
-			    "%s = %s because %s", subject, text ? text : "", reason);
-		else if (uncertain)
-			add(c, checks, SNAP_CHECK_WARN, "group_explained", subject,
-			    "%s = %s: cannot be explained, ACS is unknown (collect as root)",
-			    subject, text ? text : "");
-		else
-			add(c, checks, SNAP_CHECK_PASS, "group_explained", subject,
-			    "%s = %s: not explained by ACS: a DMA alias quirk of these devices",
-			    subject, text ? text : "");
-		free(text);
-	}
-}
-
 /* {"passthrough": worst status, "forensics": worst status} of the checks */
-static json_t *section_verdicts(const json_t *checks)
+json_t *snap_check__section_verdicts(const json_t *checks)
 {
 	snap_check_status worst[2] = {SNAP_CHECK_PASS, SNAP_CHECK_PASS};
 	const json_t *ch;
@@ -411,7 +249,7 @@ static json_t *section_verdicts(const json_t *checks)
 }
 
 /* The groups the hardware's isolation implies (topo.c), for comparison with the kernel's. */
-static json_t *implied_groups(snap_topo *t)
+json_t *snap_check__implied_groups(snap_topo *t)
 {
 	json_t *groups = json_array();
 
@@ -432,149 +270,6 @@ static json_t *implied_groups(snap_topo *t)
 		                                        "uncertain", t->dev[i].uncertain));
 	}
 	return groups;
-}
-
-/* The previous boot's end, and whether a host that dies now leaves evidence (snapshots of
- * pcisnap 0.1 before these facts have neither: nothing said). */
-static void boot_and_forensics(snap_check *c, json_t *checks, const json_t *root)
-{
-	const json_t *boot = json_object_get(root, "boot");
-	const json_t *f = json_object_get(root, "forensics");
-	const json_t *j = json_object_get(f, "journal"), *ps = json_object_get(f, "pstore");
-	const json_t *ck = json_object_get(f, "crash_kernel"),
-	             *nc = json_object_get(f, "netconsole");
-	const json_t *pn = json_object_get(f, "panic"), *m;
-	const char *st, *from, *backend;
-	json_int_t reserved;
-
-	if (json_is_boolean(json_object_get(boot, "previous_clean"))) {
-		if (json_is_true(json_object_get(boot, "previous_clean")))
-			add(c, checks, SNAP_CHECK_PASS, "previous_boot", "boot",
-			    "the previous boot (%s) ended with a clean shutdown",
-			    snap_json__str(boot, "previous_id"));
-		else
-			add(c, checks, SNAP_CHECK_WARN, "previous_boot", "boot",
-			    "the previous boot (%s) has no record of a clean end: a crash, a power "
-			    "loss or a hard lockup; read its last words ('pcisnap boot "
-			    "last-words')",
-			    snap_json__str(boot, "previous_id"));
-	}
-	if (!json_is_object(f))
-		return;
-	/* the journal */
-	st = snap_json__str(j, "storage");
-	from = snap_json__str(j, "storage_from");
-	m = json_object_get(j, "mount");
-	if (json_is_true(json_object_get(j, "mount_volatile")))
-		add(c, checks, SNAP_CHECK_WARN, "journal_persistent", "journal",
-		    "/var/log/journal is in RAM (%s %s at %s: log2ram or folder2ram): what the "
-		    "journal held since the last sync dies with the host; keep the journal on "
-		    "disk (log2ram: exclude it, or Storage=persistent with the journal outside "
-		    "the RAM disk)",
-		    snap_json__str(m, "fstype"),
-		    snap_json__str(m, "source") ? snap_json__str(m, "source") : "?",
-		    snap_json__str(m, "mount_point"));
-	else if (json_is_true(json_object_get(j, "persistent")))
-		add(c, checks, SNAP_CHECK_PASS, "journal_persistent", "journal",
-		    "persistent (Storage=%s%s%s, /var/log/journal on %s)", st ? st : "auto",
-		    from ? " in " : "", from ? from : "",
-		    json_is_object(m) ? snap_json__str(m, "fstype") : "an unknown mount");
-	else if (json_is_false(json_object_get(j, "persistent")) && st &&
-	         (!strcmp(st, "volatile") || !strcmp(st, "none")))
-		add(c, checks, SNAP_CHECK_WARN, "journal_persistent", "journal",
-		    "journald Storage=%s%s%s: the journal of a boot that dies is lost; set "
-		    "Storage=persistent (a drop-in in /etc/systemd/journald.conf.d/)",
-		    st, from ? " in " : "", from ? from : "");
-	else if (json_is_false(json_object_get(j, "persistent")))
-		add(c, checks, SNAP_CHECK_WARN, "journal_persistent", "journal",
-		    "Storage=auto and no /var/log/journal: the journal stays in /run and dies "
-		    "with the boot; mkdir /var/log/journal && systemd-tmpfiles --create --prefix "
-		    "/var/log/journal, or set Storage=persistent");
-	else
-		add(c, checks, SNAP_CHECK_WARN, "journal_persistent", "journal",
-		    "unknown: journald's Storage=%s is not a value journald knows", st ? st : "?");
-	/* pstore */
-	backend = snap_json__str(ps, "backend");
-	if (backend && *backend)
-		add(c, checks, SNAP_CHECK_PASS, "pstore_backend", "pstore",
-		    "backend %s registered (%" JSON_INTEGER_FORMAT " record(s) kept)", backend,
-		    json_integer_value(json_object_get(ps, "records")));
-	else
-		add(c, checks, SNAP_CHECK_WARN, "pstore_backend", "pstore",
-		    "%s: a panic's last messages are kept nowhere; on UEFI load efi_pstore "
-		    "(and efi_pstore.pstore_disable=0), else reserve ramoops memory",
-		    backend ? "no backend registered" : "unknown (no pstore module)");
-	/* crash kernel */
-	reserved = json_integer_value(json_object_get(ck, "reserved_bytes"));
-	if (!json_is_integer(json_object_get(ck, "reserved_bytes")))
-		add(c, checks, SNAP_CHECK_WARN, "crash_kernel", "kdump",
-		    "unknown (no /sys/kernel/kexec_crash_size: a kernel without kexec)");
-	else if (reserved <= 0)
-		add(c, checks, SNAP_CHECK_WARN, "crash_kernel", "kdump",
-		    "no memory reserved for a crash kernel: a panic leaves no dump; add "
-		    "crashkernel=384M to the command line and install kdump-tools");
-	else if (json_integer_value(json_object_get(ck, "loaded")) != 1)
-		add(c, checks, SNAP_CHECK_WARN, "crash_kernel", "kdump",
-		    "%" JSON_INTEGER_FORMAT " MiB reserved but no crash kernel loaded: enable "
-		    "kdump-tools (kdump-config load)",
-		    reserved >> 20);
-	else
-		add(c, checks, SNAP_CHECK_PASS, "crash_kernel", "kdump",
-		    "%" JSON_INTEGER_FORMAT " MiB reserved, a crash kernel loaded", reserved >> 20);
-	/* netconsole */
-	if (json_integer_value(json_object_get(nc, "enabled")) > 0)
-		add(c, checks, SNAP_CHECK_PASS, "netconsole", "netconsole",
-		    "%" JSON_INTEGER_FORMAT " target(s) enabled: the kernel's last messages "
-		    "reach another host",
-		    json_integer_value(json_object_get(nc, "enabled")));
-	else if (json_array_size(json_object_get(nc, "configured")))
-		add(c, checks, SNAP_CHECK_PASS, "netconsole", "netconsole", "configured (%s%s)",
-		    json_string_value(json_array_get(json_object_get(nc, "configured"), 0)),
-		    json_is_true(json_object_get(nc, "loaded")) ? ", module loaded"
-		                                                : ", module not loaded");
-	else
-		add(c, checks, SNAP_CHECK_WARN, "netconsole", "netconsole",
-		    "no target: a hard lockup's last messages reach no other host; set "
-		    "netconsole=@/,6666@LOGHOST/ (command line or modprobe.d) or a configfs "
-		    "target");
-	/* panic settings: a hung host that never panics leaves nothing to pstore or kdump */
-	{
-		snap_buf b = SNAP_BUF_INIT;
-		char *list;
-		static const char *const keys[] = {"panic", "hardlockup_panic", "softlockup_panic"};
-		bool unknown = false;
-
-		for (size_t k = 0; k < SNAP_ARRAY_SIZE(keys); k++) {
-			const json_t *v = json_object_get(pn, keys[k]);
-
-			if (!json_is_integer(v))
-				unknown |=
-				    k == 0; /* hardlockup_panic is absent without the detector */
-			else if (json_integer_value(v) == 0)
-				snap_buf__printf(&b, "%skernel.%s=0", b.len ? ", " : "", keys[k]);
-		}
-		list = snap_buf__detach(&b);
-		if (list && *list)
-			add(c, checks, SNAP_CHECK_WARN, "panic_settings", "sysctl",
-			    "%s: %s; set kernel.panic=10, kernel.hardlockup_panic=1 and "
-			    "kernel.softlockup_panic=1 (sysctl.d) so a hung host panics, leaves "
-			    "its "
-			    "record in pstore or a dump, and reboots",
-			    list,
-			    strstr(list, "kernel.panic=0")
-			        ? "a panic hangs the host until someone "
-			          "power-cycles it"
-			        : "a lockup only logs, the host stays hung");
-		else if (unknown)
-			add(c, checks, SNAP_CHECK_WARN, "panic_settings", "sysctl",
-			    "unknown (no /proc/sys/kernel/panic)");
-		else
-			add(c, checks, SNAP_CHECK_PASS, "panic_settings", "sysctl",
-			    "a panic reboots the host (kernel.panic=%" JSON_INTEGER_FORMAT
-			    "); lockups panic",
-			    json_integer_value(json_object_get(pn, "panic")));
-		free(list);
-	}
 }
 
 int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
@@ -603,25 +298,30 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 
 	/* 1. IOMMU */
 	if (json_is_true(json_object_get(io, "enabled")))
-		add(c, checks, SNAP_CHECK_PASS, "iommu_active", "IOMMU",
-		    "IOMMU active (%s, %zu unit(s), %zu group(s))",
-		    snap_json__str(io, "vendor") ? snap_json__str(io, "vendor") : "unknown vendor",
-		    json_array_size(json_object_get(io, "units")),
-		    json_array_size(json_object_get(root, "groups")));
+		snap_check__add(c, checks, SNAP_CHECK_PASS, "iommu_active", "IOMMU",
+		                "IOMMU active (%s, %zu unit(s), %zu group(s))",
+		                snap_json__str(io, "vendor") ? snap_json__str(io, "vendor")
+		                                             : "unknown vendor",
+		                json_array_size(json_object_get(io, "units")),
+		                json_array_size(json_object_get(root, "groups")));
 	else
-		add(c, checks, SNAP_CHECK_FAIL, "iommu_active", "IOMMU",
+		snap_check__add(
+		    c, checks, SNAP_CHECK_FAIL, "iommu_active", "IOMMU",
 		    "no IOMMU units and no IOMMU groups: enable VT-d/AMD-Vi in the firmware and "
 		    "intel_iommu=on (Intel) on the command line");
 	/* 2. interrupt remapping */
 	ir = snap_json__str(io, "irq_remapping");
 	if (ir && !strcmp(ir, "enabled"))
-		add(c, checks, SNAP_CHECK_PASS, "irq_remapping", "interrupt remapping", "enabled");
+		snap_check__add(c, checks, SNAP_CHECK_PASS, "irq_remapping", "interrupt remapping",
+		                "enabled");
 	else if (ir && !strcmp(ir, "disabled"))
-		add(c, checks, SNAP_CHECK_FAIL, "irq_remapping", "interrupt remapping",
+		snap_check__add(
+		    c, checks, SNAP_CHECK_FAIL, "irq_remapping", "interrupt remapping",
 		    "disabled: guests can inject interrupts; enable x2APIC/interrupt remapping in "
 		    "the firmware, drop intremap=off");
 	else
-		add(c, checks, SNAP_CHECK_WARN, "irq_remapping", "interrupt remapping",
+		snap_check__add(
+		    c, checks, SNAP_CHECK_WARN, "irq_remapping", "interrupt remapping",
 		    "unknown: no proc/interrupts or kernel log evidence (collect as root, with "
 		    "--dmesg)");
 	/* 3. unsafe modes: of the container vfio uses, vfio_iommu_type1 or iommufd */
@@ -634,31 +334,36 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		          : "vfio_iommu_type1";
 	}
 	if (json_is_true(json_object_get(io, "allow_unsafe_interrupts")))
-		add(c, checks, SNAP_CHECK_FAIL, "unsafe_interrupts", ctr,
+		snap_check__add(
+		    c, checks, SNAP_CHECK_FAIL, "unsafe_interrupts", ctr,
 		    "allow_unsafe_interrupts is on: remove it and fix interrupt remapping");
 	else
-		add(c, checks,
-		    json_is_false(json_object_get(io, "allow_unsafe_interrupts")) ? SNAP_CHECK_PASS
-		                                                                  : SNAP_CHECK_WARN,
-		    "unsafe_interrupts", ctr, "allow_unsafe_interrupts %s",
-		    json_is_false(json_object_get(io, "allow_unsafe_interrupts"))
-		        ? "off"
-		        : "unknown (vfio_iommu_type1 not loaded)");
+		snap_check__add(c, checks,
+		                json_is_false(json_object_get(io, "allow_unsafe_interrupts"))
+		                    ? SNAP_CHECK_PASS
+		                    : SNAP_CHECK_WARN,
+		                "unsafe_interrupts", ctr, "allow_unsafe_interrupts %s",
+		                json_is_false(json_object_get(io, "allow_unsafe_interrupts"))
+		                    ? "off"
+		                    : "unknown (vfio_iommu_type1 not loaded)");
 	if (json_is_true(json_object_get(io, "noiommu_mode")))
-		add(c, checks, SNAP_CHECK_FAIL, "noiommu_mode", "vfio",
-		    "enable_unsafe_noiommu_mode is on: no DMA isolation at all");
+		snap_check__add(c, checks, SNAP_CHECK_FAIL, "noiommu_mode", "vfio",
+		                "enable_unsafe_noiommu_mode is on: no DMA isolation at all");
 	else
-		add(c, checks, SNAP_CHECK_PASS, "noiommu_mode", "vfio", "no-IOMMU mode %s",
+		snap_check__add(
+		    c, checks, SNAP_CHECK_PASS, "noiommu_mode", "vfio", "no-IOMMU mode %s",
 		    json_is_false(json_object_get(io, "noiommu_mode")) ? "off" : "not configured");
 	/* 4. ACS override and asserted isolation */
 	if (snap_json__str(io, "acs_override"))
-		add(c, checks, SNAP_CHECK_WARN, "acs_override", "pcie_acs_override",
+		snap_check__add(
+		    c, checks, SNAP_CHECK_WARN, "acs_override", "pcie_acs_override",
 		    "pcie_acs_override=%s: groups may claim isolation the hardware does not "
 		    "provide",
 		    snap_json__str(io, "acs_override"));
 	else
-		add(c, checks, SNAP_CHECK_PASS, "acs_override", "pcie_acs_override", "not set");
-	explain_groups(c, checks, &t, root);
+		snap_check__add(c, checks, SNAP_CHECK_PASS, "acs_override", "pcie_acs_override",
+		                "not set");
+	snap_check__explain_groups(c, checks, &t, root);
 
 	/* 5. per passthrough device */
 	json_object_foreach (pt, bdf, reasons) {
@@ -666,33 +371,38 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		const json_t *d, *gid, *rm;
 		char lbl[512];
 
-		if (i < 0 || reset_sibling_only(reasons))
+		if (i < 0 || snap_check__reset_sibling_only(reasons))
 			continue;
 		d = t.dev[i].obj;
 		snap_topo__label(&t, i, lbl, sizeof(lbl));
 		gid = json_object_get(d, "iommu_group");
 		/* group viable */
 		if (!json_is_integer(gid)) {
-			add(c, checks,
-			    json_is_true(json_object_get(io, "enabled")) ? SNAP_CHECK_FAIL
-			                                                 : SNAP_CHECK_WARN,
-			    "group_viable", bdf, "%s has no IOMMU group", lbl);
+			snap_check__add(c, checks,
+			                json_is_true(json_object_get(io, "enabled"))
+			                    ? SNAP_CHECK_FAIL
+			                    : SNAP_CHECK_WARN,
+			                "group_viable", bdf, "%s has no IOMMU group", lbl);
 		} else {
-			const json_t *g =
-			    host_owned_of(owned_by_group, &t, json_integer_value(gid), pt, root);
+			const json_t *g = snap_check__host_owned_of(
+			    owned_by_group, &t, json_integer_value(gid), pt, root);
 			const char *why = snap_json__str(g, "reason"),
 			           *needed = snap_json__str(g, "needed");
 			size_t n_other, n_named;
-			char *other = owned_list(&t, json_object_get(g, "other"), i, &n_other);
-			char *named = owned_list(&t, json_object_get(g, "named"), i, &n_named);
+			char *other =
+			    snap_check__owned_list(&t, json_object_get(g, "other"), i, &n_other);
+			char *named =
+			    snap_check__owned_list(&t, json_object_get(g, "named"), i, &n_named);
 			char because[320] = "";
 
 			if (why)
 				snprintf(because, sizeof(because),
 				         " (the group is shared because %s)", why);
-			if (n_other && other_in_slot(&t, json_object_get(g, "other"), i))
+			if (n_other &&
+			    snap_check__other_in_slot(&t, json_object_get(g, "other"), i))
 				/* the card's own functions, which no ACS tells apart */
-				add(c, checks, SNAP_CHECK_FAIL, "group_viable", bdf,
+				snap_check__add(
+				    c, checks, SNAP_CHECK_FAIL, "group_viable", bdf,
 				    "group %" JSON_INTEGER_FORMAT " of %s also holds host-owned "
 				    "%s, functions of the same card%s: they cannot be split "
 				    "between "
@@ -705,7 +415,8 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			else if (n_other && needed)
 				/* the host runs on it: binding it would take the host's disk,
 				 * network or console; the fix is the slot or the ACS */
-				add(c, checks, SNAP_CHECK_FAIL, "group_viable", bdf,
+				snap_check__add(
+				    c, checks, SNAP_CHECK_FAIL, "group_viable", bdf,
 				    "group %" JSON_INTEGER_FORMAT " of %s also holds host-owned "
 				    "%s%s: do not give vfio-pci the host's %s; move the card to a "
 				    "slot whose path has ACS (CPU-attached), or the host's device "
@@ -714,7 +425,8 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 				    json_integer_value(gid), lbl, other ? other : "", because,
 				    needed);
 			else if (n_other)
-				add(c, checks, SNAP_CHECK_FAIL, "group_viable", bdf,
+				snap_check__add(
+				    c, checks, SNAP_CHECK_FAIL, "group_viable", bdf,
 				    "group %" JSON_INTEGER_FORMAT " of %s also holds host-owned "
 				    "%s%s: bind them to vfio-pci too if the host does not use "
 				    "them, "
@@ -722,7 +434,7 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 				    json_integer_value(gid), lbl, other ? other : "", because);
 			else if (n_named)
 				/* an effect: the cause is the binding of passthrough devices */
-				add_effect(
+				snap_check__add_effect(
 				    c, checks,
 				    json_is_true(json_object_get(g, "vm_bound")) ? SNAP_CHECK_PASS
 				                                                 : SNAP_CHECK_FAIL,
@@ -735,11 +447,11 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 				        ? ": their VM's start binds them"
 				        : "");
 			else
-				add(c, checks, SNAP_CHECK_PASS, "group_viable", bdf,
-				    "group %" JSON_INTEGER_FORMAT
-				    " of %s: every other member is bound "
-				    "to vfio-pci/pci-stub, driverless or a bridge",
-				    json_integer_value(gid), lbl);
+				snap_check__add(c, checks, SNAP_CHECK_PASS, "group_viable", bdf,
+				                "group %" JSON_INTEGER_FORMAT
+				                " of %s: every other member is bound "
+				                "to vfio-pci/pci-stub, driverless or a bridge",
+				                json_integer_value(gid), lbl);
 			free(other);
 			free(named);
 		}
@@ -752,13 +464,15 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			case SNAP_UNKNOWN:
 				/* the same for every device it concerns: one line, devices listed
 				 */
-				add(c, checks, SNAP_CHECK_WARN, "isolation_enforced", bdf,
+				snap_check__add(
+				    c, checks, SNAP_CHECK_WARN, "isolation_enforced", bdf,
 				    "cannot tell whether the hardware isolates the device as its "
 				    "group claims: ACS of a device on its path is unknown (collect "
 				    "as root)");
 				break;
 			case SNAP_YES:
-				add(c, checks, SNAP_CHECK_FAIL, "isolation_enforced", bdf,
+				snap_check__add(
+				    c, checks, SNAP_CHECK_FAIL, "isolation_enforced", bdf,
 				    "%s is in group %" JSON_INTEGER_FORMAT
 				    " but the hardware cannot isolate it from %s (%s): isolation "
 				    "asserted, not enforced",
@@ -773,54 +487,60 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		}
 		/* functions of the card: those that share its fate must go with it */
 		if (!snap_json__str(d, "physfn"))
-			check_slot_functions(c, checks, &t, i);
+			snap_check__check_slot_functions(c, checks, &t, i);
 		/* reset */
 		rm = json_object_get(d, "reset_methods");
 		if (json_is_true(json_object_get(d, "flr")))
-			add(c, checks, SNAP_CHECK_PASS, "reset", bdf, "%s has Function Level Reset",
-			    lbl);
-		else if (json_is_null(json_object_get(d, "flr")) && has_method(rm, "flr"))
-			add(c, checks, SNAP_CHECK_PASS, "reset", bdf,
+			snap_check__add(c, checks, SNAP_CHECK_PASS, "reset", bdf,
+			                "%s has Function Level Reset", lbl);
+		else if (json_is_null(json_object_get(d, "flr")) &&
+		         snap_check__has_method(rm, "flr"))
+			snap_check__add(
+			    c, checks, SNAP_CHECK_PASS, "reset", bdf,
 			    "%s has Function Level Reset (the kernel's reset_method lists flr)",
 			    lbl);
 		else if (json_is_array(rm) && json_array_size(rm) &&
 		         json_is_false(json_object_get(d, "flr")))
-			add(c, checks, SNAP_CHECK_PASS, "reset", bdf,
-			    "%s: no FLR%s%s%s, reset by %s", lbl,
-			    snap_json__str(d, "flr_refused")
-			        ? " (advertised, refused by the kernel: "
-			        : "",
-			    snap_json__str(d, "flr_refused") ? snap_json__str(d, "flr_refused")
-			                                     : "",
-			    snap_json__str(d, "flr_refused") ? ")" : "",
-			    json_string_value(json_array_get(rm, 0)));
+			snap_check__add(c, checks, SNAP_CHECK_PASS, "reset", bdf,
+			                "%s: no FLR%s%s%s, reset by %s", lbl,
+			                snap_json__str(d, "flr_refused")
+			                    ? " (advertised, refused by the kernel: "
+			                    : "",
+			                snap_json__str(d, "flr_refused")
+			                    ? snap_json__str(d, "flr_refused")
+			                    : "",
+			                snap_json__str(d, "flr_refused") ? ")" : "",
+			                json_string_value(json_array_get(rm, 0)));
 		else if (json_is_array(rm) && json_array_size(rm))
-			add(c, checks, SNAP_CHECK_WARN, "reset", bdf,
+			snap_check__add(
+			    c, checks, SNAP_CHECK_WARN, "reset", bdf,
 			    "FLR unknown (collect as root); the kernel resets the device by %s",
 			    json_string_value(json_array_get(rm, 0)));
 		else if (json_is_array(rm) || json_is_false(json_object_get(d, "flr")))
-			add(c, checks, json_is_array(rm) ? SNAP_CHECK_FAIL : SNAP_CHECK_WARN,
+			snap_check__add(
+			    c, checks, json_is_array(rm) ? SNAP_CHECK_FAIL : SNAP_CHECK_WARN,
 			    "reset", bdf, "%s has no FLR%s: state can leak between VM runs", lbl,
 			    json_is_array(rm) ? " and no reset method"
 			                      : " (reset methods unknown)");
 		else
-			add(c, checks, SNAP_CHECK_WARN, "reset", bdf,
-			    "reset capability unknown (collect as root)");
+			snap_check__add(c, checks, SNAP_CHECK_WARN, "reset", bdf,
+			                "reset capability unknown (collect as root)");
 		/* boot VGA */
 		if (json_is_true(json_object_get(d, "boot_vga")))
-			add(c, checks, SNAP_CHECK_WARN, "boot_vga", bdf,
+			snap_check__add(
+			    c, checks, SNAP_CHECK_WARN, "boot_vga", bdf,
 			    "%s is the boot VGA device: the host console and firmware framebuffer "
 			    "hold "
 			    "it (video=efifb:off, or boot on another GPU)",
 			    lbl);
 		/* uncorrectable AER errors since boot, on the device or a port on its path:
 		 * faults are never harmless (fatal: FAIL, non-fatal: WARN) */
-		check_faults(c, checks, &t, i, lbl);
+		snap_check__check_faults(c, checks, &t, i, lbl);
 		/* vfio binding and ID list */
 		{
 			const char *drv = snap_json__str(d, "driver");
 			bool ids = json_object_get(covered, bdf) != NULL;
-			bool at_boot = ids || bound_at_boot(d);
+			bool at_boot = ids || snap_check__bound_at_boot(d);
 			bool loaded = json_is_true(
 			    json_object_get(json_object_get(vfio, "modules"), "vfio_pci"));
 			enum snap_tristate binds = snap_passthrough__vm_binds(root, bdf);
@@ -830,22 +550,24 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			    "disable_denylist");
 			const char *refused =
 			    (drv && (!strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub"))) ||
-			            only_sibling(reasons)
+			            snap_check__only_sibling(reasons)
 			        ? NULL
 			        : snap_passthrough__vfio_refuses(d, dl && !strcasecmp(dl, "y"));
 
 			if (refused)
-				add(c, checks, SNAP_CHECK_FAIL, "vfio_binding", bdf,
-				    "%s: vfio-pci will not bind it: %s", lbl, refused);
+				snap_check__add(c, checks, SNAP_CHECK_FAIL, "vfio_binding", bdf,
+				                "%s: vfio-pci will not bind it: %s", lbl, refused);
 			else if (!loaded && at_boot)
-				add(c, checks, SNAP_CHECK_FAIL, "vfio_binding", bdf,
+				snap_check__add(
+				    c, checks, SNAP_CHECK_FAIL, "vfio_binding", bdf,
 				    "vfio-pci is not loaded: add vfio, vfio_iommu_type1, vfio_pci "
 				    "to the "
 				    "initramfs");
 			else if (!loaded)
 				/* named by a VM only: libvirt's managed hostdev and Proxmox load
 				 * vfio-pci and bind the device when the VM starts */
-				add(c, checks, SNAP_CHECK_WARN, "vfio_binding", bdf,
+				snap_check__add(
+				    c, checks, SNAP_CHECK_WARN, "vfio_binding", bdf,
 				    "%s: driver %s; vfio-pci is not loaded yet: %s", lbl,
 				    drv ? drv : "none",
 				    binds == SNAP_NO
@@ -856,7 +578,8 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 				          "Proxmox); for binding at boot, add its id to 'options "
 				          "vfio-pci ids='");
 			else if (drv && strcmp(drv, "vfio-pci") && strcmp(drv, "pci-stub"))
-				add(c, checks,
+				snap_check__add(
+				    c, checks,
 				    ids                 ? SNAP_CHECK_FAIL
 				    : binds == SNAP_YES ? SNAP_CHECK_PASS
 				                        : SNAP_CHECK_WARN,
@@ -871,7 +594,8 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 				        : "; nothing binds it to vfio-pci before its VM starts "
 				          "(no vfio-pci id covers it, no VM binds it)");
 			else
-				add(c, checks,
+				snap_check__add(
+				    c, checks,
 				    ids || binds == SNAP_YES ? SNAP_CHECK_PASS : SNAP_CHECK_WARN,
 				    "vfio_binding", bdf, "%s: driver %s; %s", lbl,
 				    drv ? drv : "none",
@@ -891,7 +615,8 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		size_t x;
 
 		json_array_foreach (hiding, x, h)
-			add(c, checks, SNAP_CHECK_WARN, "fault_reporting",
+			snap_check__add(
+			    c, checks, SNAP_CHECK_WARN, "fault_reporting",
 			    snap_json__str(h, "option"),
 			    "%s on the command line: %s; faults on the passthrough devices' paths "
 			    "are "
@@ -900,11 +625,13 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		json_decref(hiding);
 	}
 	if (!json_object_size(pt))
-		add(c, checks, SNAP_CHECK_PASS, "passthrough_devices", "host",
+		snap_check__add(
+		    c, checks, SNAP_CHECK_PASS, "passthrough_devices", "host",
 		    "no passthrough devices (nothing bound to vfio-pci, named by a VM or "
 		    "vfio-pci.ids)");
 	/* 6. Secure Boot / lockdown: noted */
-	add(c, checks,
+	snap_check__add(
+	    c, checks,
 	    json_is_boolean(json_object_get(fw, "secure_boot")) ? SNAP_CHECK_PASS : SNAP_CHECK_WARN,
 	    "secure_boot", "firmware", "Secure Boot %s, lockdown %s",
 	    json_is_true(json_object_get(fw, "secure_boot"))    ? "on"
@@ -912,13 +639,13 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 	                                                        : "unknown",
 	    snap_json__str(fw, "lockdown") ? snap_json__str(fw, "lockdown") : "unknown");
 
-	boot_and_forensics(c, checks, root);
+	snap_check__boot_and_forensics(c, checks, root);
 
-	c->doc =
-	    json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "schema", "pcisnap.check/1", "host",
-	              snap_snapshot_hostname(s) ? snap_snapshot_hostname(s) : "unknown", "verdict",
-	              snap_check__status_name(c->verdict), "checks", checks, "implied_groups",
-	              implied_groups(&t), "sections", section_verdicts(checks));
+	c->doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "schema", "pcisnap.check/1", "host",
+	                   snap_snapshot_hostname(s) ? snap_snapshot_hostname(s) : "unknown",
+	                   "verdict", snap_check__status_name(c->verdict), "checks", checks,
+	                   "implied_groups", snap_check__implied_groups(&t), "sections",
+	                   snap_check__section_verdicts(checks));
 	json_decref(pt);
 	json_decref(owned_by_group);
 	json_decref(covered);
@@ -962,7 +689,7 @@ int snap_check_accept(snap_check *c, const struct snap_policy *p, const snap_sna
 			c->verdict = v;
 	}
 	json_object_set_new(c->doc, "verdict", json_string(snap_check__status_name(c->verdict)));
-	json_object_set_new(c->doc, "sections", section_verdicts(checks));
+	json_object_set_new(c->doc, "sections", snap_check__section_verdicts(checks));
 	return (int)accepted;
 }
 

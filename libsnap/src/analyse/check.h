@@ -12,6 +12,8 @@ struct snap_check {
 	snap_check_status verdict; /* worst status */
 };
 
+#define MAX_NAMED 16 /* devices named in one message */
+
 /* "PASS", "WARN" or "FAIL" */
 static inline const char *snap_check__status_name(snap_check_status st)
 {
@@ -27,5 +29,30 @@ static inline const char *snap_check__passthrough(const snap_check *c)
 
 	return v ? v : snap_check__status_name(c->verdict);
 }
+
+/* check.c: one finding (its section from its id); one that is an effect of check cause */
+bool snap_check__bound_at_boot(const json_t *d);
+void snap_check__add(snap_check *c, json_t *checks, snap_check_status st, const char *id,
+                     const char *subject, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+void snap_check__add_effect(snap_check *c, json_t *checks, snap_check_status st, const char *id,
+                            const char *subject, const char *cause, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+/* check.c, check_groups.c, check_forensics.c: the rest of the playbook's parts */
+bool snap_check__host_owned(const json_t *d);
+void snap_check__check_slot_functions(snap_check *c, json_t *checks, const snap_topo *t, int i);
+bool snap_check__reset_sibling_only(const json_t *reasons);
+bool snap_check__only_sibling(const json_t *reasons);
+void snap_check__check_faults(snap_check *c, json_t *checks, const snap_topo *t, int i,
+                              const char *lbl);
+bool snap_check__has_method(const json_t *rm, const char *name);
+const json_t *snap_check__host_owned_of(json_t *cache, const snap_topo *t, json_int_t gid,
+                                        const json_t *pt, const json_t *root);
+bool snap_check__other_in_slot(const snap_topo *t, const json_t *list, int i);
+char *snap_check__owned_list(const snap_topo *t, const json_t *list, int i, size_t *n);
+void snap_check__explain_groups(snap_check *c, json_t *checks, snap_topo *t, const json_t *root);
+json_t *snap_check__section_verdicts(const json_t *checks);
+json_t *snap_check__implied_groups(snap_topo *t);
+void snap_check__boot_and_forensics(snap_check *c, json_t *checks, const json_t *root);
 
 #endif
