@@ -59,4 +59,8 @@ json_t *snap_snapshot__kernel_multifunction(const json_t *dev, const json_t *par
 /* "0000:01:00.0 NVIDIA Corporation TU102 [10de:1e87]" into buf. */
 void snap_snapshot__device_label(char *buf, size_t n, const json_t *dev);
 
+/* validate.c: the skeleton and the field types alone (what load checks before it keeps a document)
+ */
+int snap_snapshot__check_skeleton(const json_t *root, snap_error *err);
+
 #endif
