@@ -109,4 +109,9 @@ int snap_store__policy_at(char **out, struct snap_store *st, const struct git_oi
  * unreadable branch is an error, never skipped. */
 int snap_store__host_names(json_t **out, struct snap_store *st, snap_error *err);
 
+/* sync.c: a configured remote by name, else an anonymous one for a URL or a path */
+struct git_remote;
+int snap_store__remote_for(struct git_remote **out, struct snap_store *st, const char *remote,
+                           snap_error *err);
+
 #endif
