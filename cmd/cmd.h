@@ -11,7 +11,7 @@
 
 #include "snap/snap.h"
 
-/* Exit codes (CONTRACT.md). */
+/* Exit codes (docs/interface.md). */
 #define CLI_OK           0 /* success; for diff/check nothing worse than harmless */
 #define CLI_REGRESSION   1 /* diff/check found a regression named by --fail-on */
 #define CLI_ERROR        2 /* usage, bad input, I/O or store error */

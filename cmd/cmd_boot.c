@@ -113,7 +113,8 @@ static void journal_send(const struct boot_args *a, int priority, const char *ho
 
 /*
  * pcisnap's own trouble at boot (its configuration, store, textfile, journal, pstore): said at
- * priority err with what to do, and never a reason to hold the VMs (CONTRACT.md, the boot gate).
+ * priority err with what to do, and never a reason to hold the VMs (docs/interface.md, the boot
+ * gate).
  */
 static unsigned troubles; /* how many trouble() said */
 

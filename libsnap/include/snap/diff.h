@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /**
  * @file diff.h
- * Classify every change between two snapshots (CONTRACT.md "Diff classes").
+ * Classify every change between two snapshots (docs/interface.md "Diff classes").
  */
 #ifndef SNAP_DIFF_H
 #define SNAP_DIFF_H

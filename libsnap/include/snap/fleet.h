@@ -54,7 +54,7 @@ SNAP_EXTERN int snap_store_fleet(char **out, size_t *failing, snap_store *st,
 typedef struct snap_canary snap_canary;
 
 /**
- * The canary rule (CONTRACT.md "Canary comparisons"): the latest snapshot of host is NEW in
+ * The canary rule (docs/interface.md "Canary comparisons"): the latest snapshot of host is NEW in
  * every comparison; the references are OLD: its own snapshot from before the change (before,
  * else the newest earlier one with another kernel release, command line or firmware, else the
  * one before its latest) and each peer (the revisions named, else every other host whose latest

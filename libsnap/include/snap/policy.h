@@ -2,7 +2,7 @@
 /**
  * @file policy.h
  * Accepted deviations: findings the operator accepted, per host or hardware model, still
- * shown (marked accepted) and failing nothing (CONTRACT.md "Canary comparisons").
+ * shown (marked accepted) and failing nothing (docs/interface.md "Canary comparisons").
  */
 #ifndef SNAP_POLICY_H
 #define SNAP_POLICY_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The diff engine: match devices by identity, run the rule families, and assemble the
- * pcisnap.diff/1 document, every change classified as CONTRACT.md "Diff classes" defines.
+ * pcisnap.diff/1 document, every change classified as docs/interface.md "Diff classes" defines.
  * Matching is diff_match.c, the rules diff_rules.c, the text and Markdown render/diff.c.
  */
 #include <pthread.h>
@@ -317,7 +317,7 @@ size_t snap_diff_count(const snap_diff *d, snap_class c)
 /*
  * OLD looks like the host under test: collected after NEW, on a newer kernel (strverscmp, the
  * order of "6.1.0-9" < "6.1.0-18" and "6.8.8" < "6.8.12"). In a canary comparison the
- * reference is OLD (CONTRACT.md "Canary comparisons"); the other way round a host that lost
+ * reference is OLD (docs/interface.md "Canary comparisons"); the other way round a host that lost
  * vfio-pci reads as one that gained it, harmless.
  */
 int snap_diff_order_suspect(char *why, size_t n, const snap_snapshot *old_snap,

@@ -29,9 +29,9 @@ struct ctx {
 	json_t *pt;            /* passthrough devices of OLD: bdf -> reasons */
 	json_t *cov_o, *cov_n; /* bdfs the vfio-pci ID lists of OLD and NEW cover */
 	json_t *changes;       /* the result */
-	json_t *faults;        /* faults on a passthrough device's path: not a class (CONTRACT) */
-	json_t *unknown;       /* deciding facts known in OLD and unknown in NEW: [string] */
-	bool same_host;        /* both snapshots are of one host (serials may break ties) */
+	json_t *faults; /* faults on a passthrough device's path: not a class (docs/interface.md) */
+	json_t *unknown; /* deciding facts known in OLD and unknown in NEW: [string] */
+	bool same_host;  /* both snapshots are of one host (serials may break ties) */
 };
 
 /* Every kind of change diff reports; the rows of snap_diff__rules[]. */

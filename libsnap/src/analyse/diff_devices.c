@@ -96,7 +96,7 @@ static void examples_append(snap_buf *b, size_t *n, const char *s)
  * uncorrectable error NEW counts is new, corrected ones (a few at each link training are
  * common) when more than the boot before; within a boot, any rise. On a passthrough device or
  * a port on its path (a root port's aer_rootport_total_err_* count what the devices below it
- * reported) they are faults, in their own section (CONTRACT "Faults are not a class"); on
+ * reported) they are faults, in their own section (docs/interface.md "Faults are not a class"); on
  * another device a harmless change.
  */
 static void diff_aer(struct ctx *c, int i, int j, const char *pt_dev, const char *ln)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The diff rules: what each kind of change is, its class and what to do about it (the table),
- * and the rule families of the host, the IOMMU and vfio, as CONTRACT.md "Diff classes" and
+ * and the rule families of the host, the IOMMU and vfio, as docs/interface.md "Diff classes" and
  * docs/classification.md define them; diff_devices.c holds the devices' rules, diff_groups.c
  * those of groups, lost facts and VMs. Adding a rule is a row here, the code that finds its
  * changes, and a test (tests/unit/test_diff.c).
@@ -287,7 +287,7 @@ static size_t override_scope(const char *v)
 }
 
 /* A setting that hides faults, new in NEW while there are passthrough devices: named in the
- * faults section as hiding them (CONTRACT: never as a fix). */
+ * faults section as hiding them (docs/interface.md: never as a fix). */
 static void diff_hiding(struct ctx *c)
 {
 	json_t *ho = snap_cmdline__hiding(

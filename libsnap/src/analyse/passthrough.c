@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Passthrough devices (CONTRACT.md "Diff classes"): devices bound to vfio-pci or pci-stub, named
- * by a VM configuration (Proxmox hostpci*, libvirt <hostdev>), or matched by a vfio-pci id from
- * the command line, modprobe.d or the live module; plus the other functions of their slot
- * that share their fate (a GPU's audio function must follow the GPU): those in the same IOMMU
- * group or the same reset scope (docs/classification.md, "Functions of one card").
+ * Passthrough devices (docs/interface.md "Diff classes"): devices bound to vfio-pci or pci-stub,
+ * named by a VM configuration (Proxmox hostpci*, libvirt <hostdev>), or matched by a vfio-pci id
+ * from the command line, modprobe.d or the live module; plus the other functions of their slot that
+ * share their fate (a GPU's audio function must follow the GPU): those in the same IOMMU group or
+ * the same reset scope (docs/classification.md, "Functions of one card").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +60,7 @@ enum snap_tristate snap_passthrough__resets_alone(const json_t *dev)
 }
 
 /*
- * How function OTHER of the same slot shares DEV's fate (CONTRACT "Passthrough devices"):
+ * How function OTHER of the same slot shares DEV's fate (docs/interface.md "Diff classes"):
  * SNAP_FATE_GROUP when the kernel puts them in one IOMMU group (get_pci_function_alias_group()
  * found no ACS or quirk between them) or no group tells them apart; SNAP_FATE_RESET when they are
  * isolated but DEV is reset only with its bus (no per-function reset: vfio-pci's hot reset takes

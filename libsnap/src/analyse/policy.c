@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Accepted deviations (CONTRACT.md "Canary comparisons"): a policy the operator writes once,
+ * Accepted deviations (docs/interface.md "Canary comparisons"): a policy the operator writes once,
  * kept in the store (store/policy.c) and carried by push and pull. Each entry accepts one kind
  * of finding, a check id or a diff change kind, for one host or one hardware model, optionally
  * only where its subject or message contains a text; with its reason, who and when. Accepted

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * `pcisnap canary`: an updated host against its references, always as NEW (CONTRACT.md
+ * `pcisnap canary`: an updated host against its references, always as NEW (docs/interface.md
  * "Canary comparisons"): its own snapshot from before the change, and each healthy peer of its
  * hardware model (or the peers named). One verdict, the worst of the comparisons; conclusive
  * only when every comparison is and there was at least one.
