@@ -152,4 +152,19 @@ check "injected: the release is kept, escaped, in the message" \
 	sh -c "git -C '$T/inj' log -1 --format=%B injected | grep -q '^kernel: 6.1.0\\\\x0acheck: PASS'"
 check "injected: one kernel line in the message" \
 	test "$(git -C "$T/inj" log -1 --format=%B injected | grep -c '^check: ')" = 1
+# a hostname that is not UTF-8 (or no branch name): a clear word with the fix, never "corrupt"
+$MKROOT pve-intel "$T/badname" >/dev/null
+printf 'h\xff\xfeost\n' >"$T/badname/proc/sys/kernel/hostname"
+set +e
+"$PCISNAP" collect --root "$T/badname" --store "$T/badname-st" >/dev/null 2>"$T/badname.err"; rc=$?
+set -e
+check "a hostname no branch can have: exit 2, says --host, not 'corrupt'" sh -c "test $rc = 2 && grep -q 'collect with --host NAME' '$T/badname.err' && ! grep -q corrupt '$T/badname.err'"
+check "and --host stores it" sh -c "'$PCISNAP' collect --root '$T/badname' --host renamed --store '$T/badname-st' >/dev/null 2>&1"
+# import is idempotent even where a host's clock went back (its history's times too)
+SOURCE_DATE_EPOCH=300 "$PCISNAP" collect --root "$T/badname" --host skew --store "$T/skew" >/dev/null 2>&1
+$MKROOT kernel-no-vfio "$T/skew-root" >/dev/null
+SOURCE_DATE_EPOCH=200 "$PCISNAP" collect --root "$T/skew-root" --host skew --store "$T/skew" >/dev/null 2>&1
+"$PCISNAP" export --store "$T/skew" skew~1 -o "$T/skew300.tar" 2>/dev/null
+"$PCISNAP" import --store "$T/skew" "$T/skew300.tar" >/dev/null 2>&1
+check "re-importing a snapshot older in history but newer in time adds nothing" test "$("$PCISNAP" log --store "$T/skew" skew --format jsonl | wc -l)" = 2
 finish

@@ -36,6 +36,8 @@ static int walk(snap_store *st, const char *host,
 	git_oid at;
 	int rc;
 
+	if (!snap_store__valid_name(host))
+		return 0; /* no branch can have that name: the commit says why, with the fix */
 	snprintf(ref, sizeof(ref), "refs/heads/%s", host);
 	rc = git_reference_name_to_id(&at, st->repo, ref);
 	if (rc == GIT_ENOTFOUND)

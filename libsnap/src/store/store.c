@@ -184,7 +184,7 @@ static int host_of(const char **out, const snap_snapshot *s, snap_error *err)
 		return snap_error__set(
 		    err, SNAP_EINVALID,
 		    "host name '%s' cannot name a store branch (letters, digits, "
-		    "'.', '-', '_')",
+		    "'.', '-', '_'): collect with --host NAME",
 		    host ? host : "");
 	*out = host;
 	return 0;
@@ -387,7 +387,6 @@ static int commit_on(snap_oid *out, snap_store *st, const snap_snapshot *s, cons
 			for (steps = 0;
 			     !found && steps < 1000 && git_commit_lookup(&c, st->repo, &at) == 0;
 			     steps++) {
-				bool older = git_commit_time(c) < when;
 				bool more = git_commit_parentcount(c) > 0;
 
 				found = git_oid_equal(git_commit_tree_id(c), &tree_id) &&
@@ -398,8 +397,9 @@ static int commit_on(snap_oid *out, snap_store *st, const snap_snapshot *s, cons
 					git_oid_cpy(&at, git_commit_parent_id(c, 0));
 				git_commit_free(c);
 				c = NULL;
-				/* newest first: past our time nothing can match */
-				if (older || !more)
+				/* not stopped at the first older commit: a host's clock may have
+				 * gone back, and its history with it (1000 commits at most) */
+				if (!more)
 					break;
 			}
 		}
