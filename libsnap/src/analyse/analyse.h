@@ -150,4 +150,11 @@ const char *snap_policy__accepts(const struct snap_policy *p, const json_t *root
 const json_t *snap_policy__doc(const struct snap_policy *p);      /* borrowed; NULL for NULL */
 void snap_policy__model(char *buf, size_t n, const json_t *root); /* the summary's model */
 
+/*
+ * faultlog.c: the kernel log's fault lines (AER, DPC, IOMMU faults) by the device they are
+ * about: severity "fatal", "nonfatal", "correctable", "contained" or "iommu".
+ */
+bool snap_faultlog__parse(const char *line, char bdf[16], const char **severity);
+json_t *snap_faultlog__count(const json_t *root); /* new {bdf: {severity: lines}} */
+
 #endif

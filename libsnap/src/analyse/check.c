@@ -206,6 +206,49 @@ void snap_check__check_faults(snap_check *c, json_t *checks, const snap_topo *t,
 		nf += knf;
 		fa += kfa;
 	}
+	/* the kernel log's fault lines about the device or a port on its path */
+	{
+		snap_buf lw = SNAP_BUF_INIT;
+		json_int_t lfa = 0, lnf = 0, liommu = 0;
+
+		for (int k = i; k >= 0; k = t->dev[k].parent) {
+			const json_t *per = json_object_get(c->faultlog, t->dev[k].bdf), *n;
+			const char *sev;
+
+			json_object_foreach ((json_t *)per, sev, n) {
+				json_int_t v = json_integer_value(n);
+
+				if (!strcmp(sev, "fatal") || !strcmp(sev, "contained"))
+					lfa += v;
+				else if (!strcmp(sev, "nonfatal"))
+					lnf += v;
+				else if (!strcmp(sev, "iommu") && k == i)
+					liommu += v;
+				else
+					continue;
+				snap_buf__printf(&lw, "%s%s %s: %" JSON_INTEGER_FORMAT " %s",
+				                 lw.len ? ", " : "", k == i ? "the device" : "port",
+				                 t->dev[k].bdf, v, sev);
+			}
+		}
+		if (lw.len) {
+			char *text = snap_buf__detach(&lw);
+
+			snap_check__add(
+			    c, checks, lfa ? SNAP_CHECK_FAIL : SNAP_CHECK_WARN, "fault_log",
+			    t->dev[i].bdf,
+			    "%s: the kernel log has fault lines on its path (AER, DPC, IOMMU "
+			    "faults): %s; %s",
+			    lbl, text ? text : "",
+			    lfa ? "a fatal error or a containment resets the link under the VM: "
+			          "check the card's seating, riser and power"
+			    : liommu && !lnf
+			        ? "the device reached memory its VM did not map: check the "
+			          "guest driver and the VM's configuration"
+			        : "check the card's seating, riser and power");
+			free(text);
+		}
+	}
 	if (!where.len)
 		return;
 	list = snap_buf__detach(&where);
@@ -293,6 +336,7 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	}
 	pt = snap_passthrough__compute(root);
+	c->faultlog = snap_faultlog__count(root);
 	covered = snap_passthrough__covered(root);
 	owned_by_group = json_object();
 
@@ -708,5 +752,6 @@ void snap_check_free(snap_check *c)
 	if (!c)
 		return;
 	json_decref(c->doc);
+	json_decref(c->faultlog);
 	free(c);
 }

@@ -8,6 +8,7 @@
 
 struct snap_check {
 	json_t *doc;               /* owned: pcisnap.check/1 document */
+	json_t *faultlog;          /* owned while it runs: the kernel log's faults by device */
 	size_t count[3];           /* checks per status */
 	snap_check_status verdict; /* worst status */
 };

@@ -153,6 +153,52 @@ static void diff_aer(struct ctx *c, int i, int j, const char *pt_dev, const char
 	}
 }
 
+/*
+ * The kernel log's fault lines (faultlog.c) about a passthrough device or a port on its path in
+ * NEW: more than OLD logged about that device in the same boot, or any after a reboot (the log
+ * is a boot's). Faults, in their own section.
+ */
+static void diff_fault_log(struct ctx *c, const char **on_path)
+{
+	const char *bo = snap_json__str(json_object_get(c->o, "boot"), "id"),
+	           *bn = snap_json__str(json_object_get(c->n, "boot"), "id");
+	bool rebooted = !bo || !bn || strcmp(bo, bn);
+	json_t *lo = snap_faultlog__count(c->o), *ln = snap_faultlog__count(c->n);
+
+	for (size_t j = 0; j < c->tn.n; j++) {
+		const json_t *per = json_object_get(ln, c->tn.dev[j].bdf), *n;
+		const json_t *before =
+		    c->n2o[j] >= 0 ? json_object_get(lo, c->to.dev[c->n2o[j]].bdf) : NULL;
+		const char *sev;
+		char label[512];
+
+		if (!on_path[j] || !per)
+			continue;
+		snap_diff__label_n(c, (int)j, label, sizeof(label));
+		json_object_foreach ((json_t *)per, sev, n) {
+			json_int_t yv = json_integer_value(n),
+			           xv = json_integer_value(json_object_get(before, sev));
+			char msg[1024];
+
+			if (yv <= (rebooted ? 0 : xv) || !strcmp(sev, "correctable"))
+				continue;
+			snprintf(msg, sizeof(msg),
+			         "%s: %" JSON_INTEGER_FORMAT
+			         " %s fault line(s) in the kernel log%s (AER, "
+			         "DPC or IOMMU, by the device they name).",
+			         label, yv, sev, rebooted ? " of this boot" : " since OLD");
+			json_array_append_new(
+			    c->faults,
+			    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "kind", "log",
+			              "severity", sev, "subject", c->tn.dev[j].bdf, "device",
+			              on_path[j], "old", (json_int_t)(rebooted ? 0 : xv), "new",
+			              (json_int_t)yv, "counter", "kernel_log", "message", msg));
+		}
+	}
+	json_decref(lo);
+	json_decref(ln);
+}
+
 void snap_diff__devices(struct ctx *c)
 {
 	snap_buf renum = SNAP_BUF_INIT, lost = SNAP_BUF_INIT;
@@ -316,6 +362,7 @@ void snap_diff__devices(struct ctx *c)
 		/* AER counters */
 		diff_aer(c, (int)i, j, on_path[j], ln);
 	}
+	diff_fault_log(c, on_path);
 	free(on_path);
 	for (size_t j = 0; j < c->tn.n; j++) {
 		const json_t *g = json_object_get(c->tn.dev[j].obj, "iommu_group");

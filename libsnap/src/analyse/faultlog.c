@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The kernel log's fault lines, attributed to the device they are about, as Linux 6.1 prints
+ * them: AER (drivers/pci/pcie/aer.c, aer_isr_one_error(): "AER: Uncorrected (Fatal) error
+ * received: 0000:01:00.0", the source device named after the port that reported it), DPC
+ * (drivers/pci/pcie/dpc.c, dpc_process_error(): "<port>: DPC: containment event"), and IOMMU
+ * faults (drivers/iommu/intel/dmar.c, dmar_fault_do_one(): "Request device [01:00.0] fault";
+ * drivers/iommu/amd/iommu.c: "IO_PAGE_FAULT device=0000:01:00.0"). The counters (aer_*) say
+ * how many; these say which device, also where a counter is not exposed.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analyse/analyse.h"
+
+/* "dddd:bb:dd.f" or "bb:dd.f" at s into bdf (the domain 0000 when absent); false if neither */
+static bool bdf_at(char bdf[16], const char *s)
+{
+	unsigned d = 0, b, dv, f;
+	int n = 0;
+
+	if (sscanf(s, "%4x:%2x:%2x.%1u%n", &d, &b, &dv, &f, &n) == 4 && n >= 12)
+		;
+	else if (d = 0, n = 0, sscanf(s, "%2x:%2x.%1u%n", &b, &dv, &f, &n) == 3 && n >= 7)
+		;
+	else
+		return false;
+	if (b > 0xff || dv > 0x1f || f > 7)
+		return false;
+	snprintf(bdf, 16, "%04x:%02x:%02x.%u", d & 0xffff, b, dv, f);
+	return true;
+}
+
+/* The device a "driver 0000:01:00.0: ..." line is about (its dev_printk prefix) */
+static bool prefix_bdf(char bdf[16], const char *line)
+{
+	const char *sp = strchr(line, ' ');
+
+	return sp && bdf_at(bdf, sp + 1);
+}
+
+bool snap_faultlog__parse(const char *line, char bdf[16], const char **severity)
+{
+	const char *p;
+
+	if ((p = strstr(line, "AER: ")) && (p = strstr(p, "error received: "))) {
+		*severity = strstr(line, "(Fatal)")       ? "fatal"
+		            : strstr(line, "(Non-Fatal)") ? "nonfatal"
+		            : strstr(line, "Corrected")   ? "correctable"
+		                                          : NULL;
+		return *severity && bdf_at(bdf, p + strlen("error received: "));
+	}
+	if (strstr(line, "DPC: containment event")) {
+		*severity = "contained";
+		return prefix_bdf(bdf, line);
+	}
+	if ((p = strstr(line, "Request device [")) && strstr(line, "fault")) {
+		*severity = "iommu";
+		return bdf_at(bdf, p + strlen("Request device ["));
+	}
+	if (strstr(line, "IO_PAGE_FAULT") && (p = strstr(line, "device="))) {
+		*severity = "iommu";
+		return bdf_at(bdf, p + strlen("device="));
+	}
+	return false;
+}
+
+json_t *snap_faultlog__count(const json_t *root)
+{
+	const json_t *lines = json_object_get(
+	    json_object_get(json_object_get(root, "evidence"), "kernel_log"), "lines");
+	json_t *out = json_object(), *l;
+	size_t i;
+
+	json_array_foreach (lines, i, l) {
+		char bdf[16];
+		const char *sev = NULL;
+		json_t *per;
+
+		if (!json_is_string(l) || !snap_faultlog__parse(json_string_value(l), bdf, &sev))
+			continue;
+		if (!(per = json_object_get(out, bdf))) {
+			per = json_object();
+			json_object_set_new(out, bdf, per);
+		}
+		json_object_set_new(
+		    per, sev, json_integer(json_integer_value(json_object_get(per, sev)) + 1));
+	}
+	return out;
+}
