@@ -21,7 +21,8 @@ static const char usage_text[] =
     "grouping_regression, binding_regression or harmless.\n"
     "\n"
     "  --fail-on CLASSES  comma-separated classes that make the exit status 1 (default:\n"
-    "                     isolation_loss,grouping_regression,binding_regression; 'none')\n"
+    "                     isolation_loss,grouping_regression,binding_regression; 'none');\n"
+    "                     'faults' adds the faults section (hardware faults on a path)\n"
     "  --allow-inconclusive  exit 0, not 3, when NEW lacks evidence OLD had\n"
     "  --store DIR        store in which OLD and NEW name revisions (HOST, HOST~N,\n"
     "                     HOST@LABEL, commit id) when they are not files\n"
@@ -32,6 +33,7 @@ static const char usage_text[] =
 
 struct diff_opts {
 	unsigned fail_on;       /* --fail-on */
+	int fail_on_faults;     /* --fail-on ...,faults: faults make the exit status 1 */
 	int allow_inconclusive; /* --allow-inconclusive */
 };
 
@@ -44,9 +46,35 @@ static int diff_option(int key, const char *arg, void *payload)
 		o->allow_inconclusive = 1;
 		return CLI_OK;
 	}
-	/* 'F' */
-	if (snap_class_parse_list(&o->fail_on, arg, &err) < 0)
-		return cli_snap_error(&err);
+	/* 'F': classes, and "faults" (the faults section, not a class) */
+	{
+		char *rest = strdup(arg), *save = NULL, *tok;
+		if (!rest)
+			return cli_error("out of memory");
+		o->fail_on_faults = 0;
+		{
+			char classes[1024] = "";
+
+			for (tok = strtok_r(rest, ", ", &save); tok;
+			     tok = strtok_r(NULL, ", ", &save)) {
+				if (!strcmp(tok, "faults")) {
+					o->fail_on_faults = 1;
+					continue;
+				}
+				if (strlen(classes) + strlen(tok) + 2 < sizeof(classes))
+					snprintf(classes + strlen(classes),
+					         sizeof(classes) - strlen(classes), "%s%s",
+					         *classes ? "," : "", tok);
+			}
+			free(rest);
+			if (!*classes && o->fail_on_faults) {
+				o->fail_on = 0; /* "faults" alone: no class */
+				return CLI_OK;
+			}
+			if (snap_class_parse_list(&o->fail_on, *classes ? classes : arg, &err) < 0)
+				return cli_snap_error(&err);
+		}
+	}
 	return CLI_OK;
 }
 
@@ -93,7 +121,7 @@ int cmd_diff(int argc, char **argv)
 	    {"allow-inconclusive", no_argument, NULL, 'I'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct diff_opts o = {SNAP_CLASS_REGRESSIONS, 0};
+	struct diff_opts o = {SNAP_CLASS_REGRESSIONS, 0, 0};
 	struct cli_args args = {.usage = usage_text,
 	                        .cmd = "diff",
 	                        .formats = formats,
@@ -157,7 +185,7 @@ int cmd_diff(int argc, char **argv)
 		annotate_prediction(&text, args.format, argv[args.first], args.store, b);
 	if ((rc = args.format == SNAP_DIFF_TEXT ? cli_write_report(text)
 	                                        : cli_write_stdout(text)) == CLI_OK) {
-		if (snap_diff_classes(d) & o.fail_on)
+		if ((snap_diff_classes(d) & o.fail_on) || (o.fail_on_faults && snap_diff_faults(d)))
 			rc = CLI_REGRESSION; /* a regression found wins over inconclusive */
 		else if (!snap_diff_conclusive(d) && !o.allow_inconclusive)
 			rc = CLI_INCONCLUSIVE;

@@ -30,6 +30,9 @@ set +e
 "$PCISNAP" check none.json >none.txt; rc_none=$?
 "$PCISNAP" diff none.json fatal.json >diff.txt; rc_diff=$?
 "$PCISNAP" diff --format json none.json fatal.json >diff.json
+"$PCISNAP" diff --fail-on faults none.json fatal.json >/dev/null; rc_ff=$?
+"$PCISNAP" diff --fail-on all,faults none.json fatal.json >/dev/null; rc_af=$?
+"$PCISNAP" diff --fail-on faults none.json none.json >/dev/null; rc_nf=$?
 set -e
 check "a fatal AER error logged for the GPU: check FAIL fault_log, the device named" sh -c "test $rc_fatal = 1 && grep -q '^FAIL  fault_log .*the device 0000:01:00.0: 1 fatal' fatal.txt"
 check "an IOMMU fault of the HBA: WARN, the VM's mapping named" sh -c "grep -q '^WARN  fault_log .*0000:02:00.0: 1 iommu.*memory its VM did not map' iommu.txt"
@@ -37,6 +40,7 @@ check "a DPC containment on the GPU's root port: FAIL" sh -c "test $rc_dpc = 1 &
 check "no fault lines: no fault_log" sh -c "! grep -q fault_log none.txt"
 check "a corrected error off every passthrough path is not named" sh -c "! grep -q '0000:05:00.0' fatal.txt"
 check "diff: the fault in its own section, named in the verdict line, exit as the classes" sh -c "test $rc_diff = 0 && grep -q '^faults' diff.txt && grep -q 'fatal fault line' diff.txt && head -3 diff.txt | grep -q fault"
+check "--fail-on faults: the faults section fails the gate (exit 1), alone or with classes" sh -c "test $rc_ff = 1 && test $rc_af = 1 && test $rc_nf = 0"
 check "diff JSON: kind log, the validating schema" python3 - diff.json "$SNAP_SOURCE_DIR/schema/diff.v1.schema.json" <<'PY'
 import json, sys, jsonschema
 d = json.load(open(sys.argv[1])); jsonschema.validate(d, json.load(open(sys.argv[2])))

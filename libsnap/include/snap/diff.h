@@ -67,6 +67,13 @@ SNAP_EXTERN unsigned snap_diff_classes(const snap_diff *d);
  */
 SNAP_EXTERN int snap_diff_conclusive(const snap_diff *d);
 
+/**
+ * Number of faults in the faults section (hardware faults on a passthrough device's path and
+ * settings that hide them): not a class, so no part of the verdict; --fail-on faults makes
+ * them fail a gate.
+ */
+SNAP_EXTERN size_t snap_diff_faults(const snap_diff *d);
+
 /** Number of changes of class c. */
 SNAP_EXTERN size_t snap_diff_count(const snap_diff *d, snap_class c);
 

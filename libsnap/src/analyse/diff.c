@@ -291,6 +291,11 @@ done:
 	return error;
 }
 
+size_t snap_diff_faults(const snap_diff *d)
+{
+	return json_array_size(json_object_get(d->doc, "faults"));
+}
+
 int snap_diff_conclusive(const snap_diff *d)
 {
 	return d->conclusive;
