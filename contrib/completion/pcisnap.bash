@@ -58,7 +58,7 @@ _pcisnap() {
 		esac
 		return ;;
 	--fail-on)
-		mapfile -t COMPREPLY < <(compgen -W "isolation_loss grouping_regression binding_regression harmless all none" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "isolation_loss grouping_regression binding_regression harmless all none faults" -- "$cur")
 		return ;;
 	--gate)
 		mapfile -t COMPREPLY < <(compgen -W "none regression isolation" -- "$cur")
