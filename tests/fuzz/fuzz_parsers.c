@@ -2,12 +2,13 @@
 /*
  * Fuzz target: the text parsers of the collector on any text. The first byte picks the parser:
  * command line, /proc/interrupts, kernel log, UTF-8 escaping, Proxmox and libvirt VM configs, PCI
- * addresses, link speeds, the UTF-8 escaper.
+ * addresses, link speeds, the kernel log's fault lines (faultlog.c), the UTF-8 escaper.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyse/analyse.h"
 #include "collect/collect.h"
 #include "fuzz_main.h"
 
@@ -20,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
-	switch (data[0] % 9) {
+	switch (data[0] % 10) {
 	case 0:
 		j = snap_parse__cmdline(text);
 		json_decref(snap_parse__cmdline_options(j));
@@ -49,6 +50,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 7:
 		free(snap_parse__link_speed(text));
 		break;
+	case 8: { /* a kernel log line read for the device it names (analyse/faultlog.c) */
+		char bdf[16];
+		const char *sev = NULL;
+
+		(void)snap_faultlog__parse(text, bdf, &sev);
+		break;
+	}
 	default:
 		snap_parse__utf8_escape(&text);
 		break;
