@@ -331,6 +331,16 @@ def hba_flr_lost():
     return h
 
 
+def gpu_reset_lost():
+    """A kernel update whose quirk leaves the GPU no reset (reset_method empty)."""
+    h = pve_intel()
+    h["kernel"] = "6.8.12-5-pve"
+    h["cmdline"] = h["cmdline"].replace("6.8.12-4-pve", "6.8.12-5-pve")
+    for bdf in ("0000:01:00.0", "0000:01:00.1"):
+        by_bdf(h, bdf)["reset_method"] = ""
+    return h
+
+
 def acs_hidden():
     """A BIOS update hides ACS on the PCH root ports: 1c.0 and 1c.4 merge, HBA with NVMe."""
     h = pve_intel()
@@ -717,7 +727,7 @@ def noaer_workaround():
     return h
 
 
-BASE = {"noaer-workaround": noaer_workaround, "rootport-fatal": rootport_fatal, "nic-split-noacs": nic_split_noacs, "unconfigured-bridge": unconfigured_bridge, "iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
+BASE = {"gpu-reset-lost": gpu_reset_lost, "noaer-workaround": noaer_workaround, "rootport-fatal": rootport_fatal, "nic-split-noacs": nic_split_noacs, "unconfigured-bridge": unconfigured_bridge, "iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
         "quoted-ids": quoted_ids, "qat-denylist": qat_denylist, "sriov-pf-named": sriov_pf_named,
         "acs-cap-hardwired": acs_cap_hardwired, "acs-ctl-cleared": acs_ctl_cleared,
         "libvirt-unmanaged": libvirt_unmanaged, "nic-split": nic_split, "nic-split-noflr": nic_split_noflr,

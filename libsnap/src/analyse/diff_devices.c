@@ -330,7 +330,19 @@ void snap_diff__devices(struct ctx *c)
 			const json_t *ra = json_object_get(a, "reset_methods"),
 			             *rb = json_object_get(b, "reset_methods");
 
-			if (json_is_array(ra) && json_is_array(rb) && !json_equal(ra, rb))
+			/* a passthrough device with no reset left (not by losing FLR alone, which
+			 * flr_lost says): vfio-pci cannot reset it between VMs */
+			if (json_is_array(ra) && json_is_array(rb) && !json_equal(ra, rb) &&
+			    json_object_get(c->pt, c->to.dev[i].bdf) && json_array_size(ra) &&
+			    !json_array_size(rb) &&
+			    !(json_array_size(ra) == 1 && snap_json__has_string(ra, "flr")))
+				snap_diff__add(
+				    c, SNAP_RULE_PT_RESET_LOST, c->tn.dev[j].bdf,
+				    snap_diff__jdup(ra), snap_diff__jdup(rb),
+				    "Passthrough device %s has no reset method left (its "
+				    "reset_method had %s).",
+				    ln, json_string_value(json_array_get(ra, 0)));
+			else if (json_is_array(ra) && json_is_array(rb) && !json_equal(ra, rb))
 				snap_diff__add(c, SNAP_RULE_RESET_METHODS_CHANGED, c->tn.dev[j].bdf,
 				               snap_diff__jdup(ra), snap_diff__jdup(rb),
 				               "Reset methods of %s changed.", ln);

@@ -92,6 +92,10 @@ const struct snap_diff_rule_def snap_diff__rules[SNAP_RULE_COUNT] = {
     [SNAP_RULE_FLR_GAINED] = {"flr_gained", SNAP_CLASS_HARMLESS, NULL},
     [SNAP_RULE_ACS_CHANGED] = {"acs_changed", SNAP_CLASS_HARMLESS, NULL},
     [SNAP_RULE_RESET_METHODS_CHANGED] = {"reset_methods_changed", SNAP_CLASS_HARMLESS, NULL},
+    [SNAP_RULE_PT_RESET_LOST] = {"reset_lost", SNAP_CLASS_ISOLATION_LOSS,
+                                 "the kernel can no longer reset the device between VMs "
+                                 "(state leaks from one VM to the next): check the kernel's "
+                                 "reset quirks for it, or stay on the kernel before."},
     [SNAP_RULE_LINK_DOWNTRAINED] = {"link_downtrained", SNAP_CLASS_HARMLESS,
                                     "reseat the card or check the slot and riser if it persists."},
     [SNAP_RULE_AER_ERRORS] = {"aer_errors", SNAP_CLASS_HARMLESS, NULL},
