@@ -341,6 +341,14 @@ def gpu_reset_lost():
     return h
 
 
+def boot_gpu_passthrough():
+    """The only GPU, the boot VGA device, goes to a VM (no iGPU): the firmware framebuffer is on it."""
+    h = pve_intel()
+    h["devices"] = [d for d in h["devices"] if d["bdf"] != "0000:00:02.0"]
+    by_bdf(h, "0000:01:00.0")["boot_vga"] = True
+    return h
+
+
 def acs_hidden():
     """A BIOS update hides ACS on the PCH root ports: 1c.0 and 1c.4 merge, HBA with NVMe."""
     h = pve_intel()
@@ -727,7 +735,7 @@ def noaer_workaround():
     return h
 
 
-BASE = {"gpu-reset-lost": gpu_reset_lost, "noaer-workaround": noaer_workaround, "rootport-fatal": rootport_fatal, "nic-split-noacs": nic_split_noacs, "unconfigured-bridge": unconfigured_bridge, "iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
+BASE = {"boot-gpu-passthrough": boot_gpu_passthrough, "gpu-reset-lost": gpu_reset_lost, "noaer-workaround": noaer_workaround, "rootport-fatal": rootport_fatal, "nic-split-noacs": nic_split_noacs, "unconfigured-bridge": unconfigured_bridge, "iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
         "quoted-ids": quoted_ids, "qat-denylist": qat_denylist, "sriov-pf-named": sriov_pf_named,
         "acs-cap-hardwired": acs_cap_hardwired, "acs-ctl-cleared": acs_ctl_cleared,
         "libvirt-unmanaged": libvirt_unmanaged, "nic-split": nic_split, "nic-split-noflr": nic_split_noflr,

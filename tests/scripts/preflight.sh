@@ -551,6 +551,41 @@ if [ "$real" = 1 ]; then
 		'any("broken padding" in m and "Initramfs unpacking failed" in m for m in check("initramfs", "WARN"))'
 fi
 
+if [ "$real" = 1 ] && [ -e /boot/config-"$KVER" ]; then
+	# the boot GPU to vfio-pci (boot-gpu-passthrough: the only GPU): the firmware framebuffer
+	# Debian's kernel builds in (efifb, vesafb) is removed by its vfio-pci, which calls
+	# aperture_remove_conflicting_pci_devices(); with a vfio-pci that does not, a WARN naming
+	# the fix; initcall_blacklist=sysfb_init keeps them off; the host loses its only console
+	RG=$T/root-gpu
+	$MKROOT boot-gpu-passthrough "$RG" >/dev/null
+	mkdir -p "$RG/lib/modules/$KVER/kernel/drivers/vfio/pci" "$RG/boot"
+	cp /lib/modules/"$KVER"/modules.* "$RG/lib/modules/$KVER/"
+	cp /boot/config-"$KVER" "$RG/boot/"
+	cp /lib/modules/"$KVER"/kernel/drivers/vfio/pci/* "$RG/lib/modules/$KVER/kernel/drivers/vfio/pci/"
+	pfg() { # NAME CMDLINE
+		"$PCISNAP" preflight --root "$RG" --format json --initramfs "$T/good.img" --kernel "$KVER" \
+			--cmdline "$2" >"$T/$1.json" 2>"$T/$1.err" || true
+	}
+	pfg fb-kicked "intel_iommu=on iommu=pt"
+	expect fb-kicked "the only GPU to vfio-pci: framebuffer PASS (vfio-pci removes it), console WARN" \
+		'check("framebuffer", "PASS") and "aperture_remove_conflicting_pci_devices" in check("framebuffer", "PASS")[0] and check("console", "WARN")'
+	for ko in "$RG/lib/modules/$KVER/kernel/drivers/vfio/pci/"*; do
+		python3 -c 'import sys; p=sys.argv[1]; d=open(p,"rb").read().replace(b"aperture_remove_conflicting_pci_devices", b"aperture_remove_conflicting_xxx_devices"); open(p,"wb").write(d)' "$ko"
+	done
+	pfg fb-held "intel_iommu=on iommu=pt"
+	expect fb-held "a vfio-pci that does not remove it: WARN, BAR 0 and the fix named" \
+		'check("framebuffer", "WARN") and "BAR 0: can'"'"'t reserve" in check("framebuffer", "WARN")[0] and "initcall_blacklist=sysfb_init" in check("framebuffer", "WARN")[0]'
+	pfg fb-off "intel_iommu=on iommu=pt initcall_blacklist=sysfb_init"
+	expect fb-off "initcall_blacklist=sysfb_init: no framebuffer driver holds it" \
+		'check("framebuffer", "PASS") and "none built into" in check("framebuffer", "PASS")[0]'
+	pfg fb-video-off "intel_iommu=on iommu=pt video=efifb:off video=vesafb:off"
+	expect fb-video-off "video=efifb:off and video=vesafb:off (Debian builds no simplefb for sysfb): PASS" \
+		'check("framebuffer", "PASS") and not check("framebuffer", "WARN")'
+	pf 0 fb-not-boot-gpu --initramfs "$T/good.img"
+	expect fb-not-boot-gpu "pve-intel (the iGPU is the boot GPU): neither check" \
+		'not check("framebuffer", "PASS") and not check("framebuffer", "WARN") and not check("console", "WARN")'
+fi
+
 # an initramfs path that is a FIFO, a device or a huge sparse file: refused or inconclusive at once
 mkfifo "$T/fifo.img"
 for bad in "$T/fifo.img" /dev/zero; do

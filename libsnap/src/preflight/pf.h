@@ -44,5 +44,7 @@ void snap_pf__predict_device(struct pf *p, const char *bdf, const json_t *reason
 /* settings.c: the next command line; the initramfs's own settings */
 void snap_pf__check_cmdline(struct pf *p, const json_t *bootcmd);
 void snap_pf__check_initramfs(struct pf *p, const char *shown);
+/* console.c: the boot GPU handed to vfio-pci: the firmware framebuffer on it, the console */
+void snap_pf__check_console(struct pf *p, const json_t *pt);
 
 #endif

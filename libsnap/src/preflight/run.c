@@ -65,7 +65,8 @@ static json_t *kernel_config(const snap_root *r, const char *release)
 		if (strncmp(l, "CONFIG_", 7) || !eq)
 			continue;
 		*eq = '\0';
-		if (strstr(l, "IOMMU") || strstr(l, "VFIO") || strstr(l, "IRQ_REMAP"))
+		if (strstr(l, "IOMMU") || strstr(l, "VFIO") || strstr(l, "IRQ_REMAP") ||
+		    !strncmp(l, "CONFIG_FB_", 10) || strstr(l, "SIMPLEDRM") || strstr(l, "SYSFB"))
 			json_object_set_new(out, l, json_string(eq + 1));
 	}
 	free(text);
@@ -372,6 +373,8 @@ int snap_preflight_run(snap_preflight **out, const snap_snapshot *current,
 			    "%s has no vfio-pci (neither built in nor in modules.dep)", p.release);
 	}
 	snap_pf__check_cmdline(&p, bootcmd);
+	if (p.root_ok)
+		snap_pf__check_console(&p, pt);
 
 	/* every passthrough device */
 	covered = snap_passthrough__covered(p.snap);
