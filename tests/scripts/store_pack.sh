@@ -32,7 +32,7 @@ SOURCE_DATE_EPOCH=2000 "$PCISNAP" collect --root "$T/a" --store "$S" 2>/dev/null
 check "a commit packs them: no loose objects left" test "$(loose)" = 0
 check "into one pack" test "$(packs)" = 1
 check "git fsck is clean" sh -c "git -C '$S' fsck --no-progress --strict >/dev/null 2>&1"
-check "log still lists both snapshots" test "$("$PCISNAP" log pve-ws-01 --store "$S" | wc -l)" = 2
+check "log still lists both snapshots" test "$("$PCISNAP" log pve-ws-01 --store "$S" --format jsonl | wc -l)" = 2
 check "show of the older one" sh -c "'$PCISNAP' show pve-ws-01~1 --store '$S' >/dev/null"
 
 # many packs (more than SNAP_STORE_PACKS_MAX, 8): merged into one, everything reachable kept
@@ -48,6 +48,6 @@ SOURCE_DATE_EPOCH=3000 "$PCISNAP" collect --root "$T/a" --store "$S" --label aft
 check "past 8 packs: one pack" test "$(packs)" = 1
 check "no loose objects" test "$(loose)" = 0
 check "git fsck is clean after the merge" sh -c "git -C '$S' fsck --no-progress --strict >/dev/null 2>&1"
-check "every snapshot still there" test "$("$PCISNAP" log pve-ws-01 --store "$S" | wc -l)" = 3
+check "every snapshot still there" test "$("$PCISNAP" log pve-ws-01 --store "$S" --format jsonl | wc -l)" = 3
 check "the label too" sh -c "'$PCISNAP' show pve-ws-01@after --store '$S' >/dev/null"
 finish
