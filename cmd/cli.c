@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers shared by the pcisnap commands: messages, loading snapshots, output. */
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "snap/bundle.h"
@@ -404,4 +406,17 @@ snap_policy *cli_policy(const char *store_path)
 	p = cli_policy_of(st);
 	snap_store_free(st);
 	return p;
+}
+
+void cli_who(char *buf, size_t n)
+{
+	const char *user = getenv("SUDO_USER");
+	struct passwd *pw;
+	char host[256] = "";
+
+	if (!user || !*user)
+		user = (pw = getpwuid(getuid())) ? pw->pw_name : "unknown";
+	if (gethostname(host, sizeof(host) - 1) < 0 || !*host)
+		snprintf(host, sizeof(host), "unknown");
+	snprintf(buf, n, "%s@%s", user, host);
 }

@@ -117,6 +117,8 @@ int cli_open_store(struct snap_store **out, const char *store_path, int create);
  * store, or (warned) when it cannot be read. Free with snap_policy_free(). */
 struct snap_policy;
 struct snap_policy *cli_policy(const char *store_path);
+/* "user@machine" (SUDO_USER, else the user) for what the store records of a decision */
+void cli_who(char *buf, size_t n);
 struct snap_policy *cli_policy_of(struct snap_store *st);
 /* Free st, first printing what its writer lock said (stale locks taken over) as a warning. */
 void cli_store_close(struct snap_store *st);

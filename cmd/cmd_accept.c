@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pcisnap accept: the fleet's policy of accepted deviations, kept in the store. */
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,19 +63,6 @@ static int accept_option(int key, const char *arg, void *payload)
 	return CLI_OK;
 }
 
-static void who_am_i(char *buf, size_t n)
-{
-	const char *user = getenv("SUDO_USER");
-	struct passwd *pw;
-	char host[256] = "";
-
-	if (!user || !*user)
-		user = (pw = getpwuid(getuid())) ? pw->pw_name : "unknown";
-	if (gethostname(host, sizeof(host) - 1) < 0 || !*host)
-		snprintf(host, sizeof(host), "unknown");
-	snprintf(buf, n, "%s@%s", user, host);
-}
-
 int cmd_accept(int argc, char **argv)
 {
 	static const char *const formats[] = {"text", "json", NULL};
@@ -129,7 +115,7 @@ int cmd_accept(int argc, char **argv)
 			rc = args.format == 1 ? cli_write_json(text) : cli_write_stdout(text);
 		goto done;
 	}
-	who_am_i(who, sizeof(who));
+	cli_who(who, sizeof(who));
 	if (o.remove) {
 		if (snap_policy_remove(p, (size_t)o.remove, &err) < 0) {
 			rc = cli_snap_error(&err);

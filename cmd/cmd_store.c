@@ -155,20 +155,6 @@ static int label_option(int key, const char *arg, void *payload)
 	return CLI_OK;
 }
 
-/* "user@machine" for the label journal: who moved it, from where */
-static void label_who(char *buf, size_t n)
-{
-	const char *user = getenv("SUDO_USER");
-	struct passwd *pw;
-	char host[256] = "";
-
-	if (!user || !*user)
-		user = (pw = getpwuid(getuid())) ? pw->pw_name : "unknown";
-	if (gethostname(host, sizeof(host) - 1) < 0 || !*host)
-		snprintf(host, sizeof(host), "unknown");
-	snprintf(buf, n, "%s@%s", user, host);
-}
-
 int cmd_label(int argc, char **argv)
 {
 	static const char usage[] =
@@ -209,7 +195,7 @@ int cmd_label(int argc, char **argv)
 		return cli_error("label: wrong number of arguments; see 'pcisnap label --help'");
 	if ((rc = cli_open_store(&st, args.store, 0)) != CLI_OK)
 		return rc;
-	label_who(who, sizeof(who));
+	cli_who(who, sizeof(who));
 	if (o.history) {
 		char *text = NULL;
 

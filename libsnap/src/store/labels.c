@@ -191,33 +191,20 @@ int snap_store__journal_set(snap_store *st, const char *label, const git_oid *id
 int snap_store_label_move(snap_store *st, const char *rev, const char *label, const char *who,
                           snap_error *err)
 {
-	snap_snapshot *s = NULL;
 	git_reference *ref = NULL;
 	char tag[600];
 	git_oid id, old;
 	int error, had;
 
 	SNAP_ASSERT_ARG(st && rev && label);
-	if (!snap_store__valid_name(label))
-		return snap_error__set(err, SNAP_EINVALID, "label '%s' is not a valid name", label);
-	if ((error = snap_store__write_lock(st, err)) < 0)
+	if ((error = snap_store__label_target(&id, tag, sizeof(tag), st, rev, label, err)) < 0)
 		return error;
-	if ((error = snap_store__resolve(&id, st, rev, err)) < 0 ||
-	    (error = snap_store__load_commit(&s, st, &id, err)) < 0)
-		return error;
-	snprintf(tag, sizeof(tag), "refs/tags/%s/%s", snap_snapshot_hostname(s), label);
 	had = git_reference_name_to_id(&old, st->repo, tag) == 0;
-	if (had && git_oid_equal(&old, &id)) {
-		snap_snapshot_free(s);
+	if (had && git_oid_equal(&old, &id))
 		return 0; /* already there */
-	}
 	/* the journal first: a label moved without its record would not travel */
-	if ((error = journal(st, tag + strlen("refs/tags/"), had ? &old : NULL, &id, who, err)) <
-	    0) {
-		snap_snapshot_free(s);
+	if ((error = journal(st, tag + strlen("refs/tags/"), had ? &old : NULL, &id, who, err)) < 0)
 		return error;
-	}
-	snap_snapshot_free(s);
 	if (git_reference_create(&ref, st->repo, tag, &id, 1, "pcisnap label -f") < 0)
 		return snap_store__git_fail(err, SNAP_ERROR, "cannot move label", label);
 	git_reference_free(ref);

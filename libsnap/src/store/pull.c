@@ -266,6 +266,47 @@ static bool in_history(snap_store *st, const char *ref, const git_oid *id)
 	       (git_oid_equal(&tip, id) || git_graph_descendant_of(st->repo, &tip, id) == 1);
 }
 
+/* A commit of the label journal whose state reads */
+static bool journal_commit_ok(snap_store *st, const git_oid *id)
+{
+	json_t *state = NULL;
+	bool ok = snap_store__journal_state(&state, st, id, NULL) == 0;
+
+	json_decref(state);
+	return ok;
+}
+
+/* A commit of the policy holding one policy.json */
+static bool policy_commit_ok(snap_store *st, const git_oid *id)
+{
+	char *text = NULL;
+	bool ok = snap_store__policy_at(&text, st, id, NULL) == 0;
+
+	free(text);
+	return ok;
+}
+
+/* Each commit of a pulled side history (the label journal, the policy) that the local one
+ * (here; NULL: none) lacks has one parent at most and passes valid(). */
+static bool side_commits_ok(snap_store *st, const git_oid *in, const git_oid *here,
+                            bool (*valid)(snap_store *, const git_oid *))
+{
+	git_revwalk *walk = NULL;
+	git_oid id;
+	bool ok = git_revwalk_new(&walk, st->repo) == 0 && git_revwalk_push(walk, in) == 0 &&
+	          (!here || git_revwalk_hide(walk, here) == 0);
+
+	while (ok && git_revwalk_next(&id, walk) == 0) {
+		git_commit *c = NULL;
+
+		ok = git_commit_lookup(&c, st->repo, &id) == 0 && git_commit_parentcount(c) <= 1 &&
+		     valid(st, &id);
+		git_commit_free(c);
+	}
+	git_revwalk_free(walk);
+	return ok;
+}
+
 int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 {
 	git_fetch_options fo;
@@ -372,23 +413,8 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 		                             git_graph_descendant_of(st->repo, &here, &in) == 1));
 		if (has_in && (!has_here || git_oid_equal(&in, &here) ||
 		               git_graph_descendant_of(st->repo, &in, &here) == 1)) {
-			git_revwalk *walk = NULL;
-			git_oid id;
-			bool ok = git_revwalk_new(&walk, st->repo) == 0 &&
-			          git_revwalk_push(walk, &in) == 0 &&
-			          (!has_here || git_revwalk_hide(walk, &here) == 0);
-
-			while (ok && git_revwalk_next(&id, walk) == 0) {
-				git_commit *c = NULL;
-				json_t *state = NULL;
-
-				ok = git_commit_lookup(&c, st->repo, &id) == 0 &&
-				     git_commit_parentcount(c) <= 1 &&
-				     snap_store__journal_state(&state, st, &id, &why) == 0;
-				json_decref(state);
-				git_commit_free(c);
-			}
-			git_revwalk_free(walk);
+			bool ok =
+			    side_commits_ok(st, &in, has_here ? &here : NULL, journal_commit_ok);
 			if (ok && snap_store__journal_state(&journal, st, &in, &why) == 0) {
 				if (!has_here || !git_oid_equal(&in, &here))
 					json_array_append_new(updates,
@@ -421,23 +447,8 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 
 		if (has_in && (!has_here || (!git_oid_equal(&in, &here) &&
 		                             git_graph_descendant_of(st->repo, &in, &here) == 1))) {
-			git_revwalk *walk = NULL;
-			git_oid id;
-			bool ok = git_revwalk_new(&walk, st->repo) == 0 &&
-			          git_revwalk_push(walk, &in) == 0 &&
-			          (!has_here || git_revwalk_hide(walk, &here) == 0);
-
-			while (ok && git_revwalk_next(&id, walk) == 0) {
-				git_commit *c = NULL;
-				char *text = NULL;
-
-				ok = git_commit_lookup(&c, st->repo, &id) == 0 &&
-				     git_commit_parentcount(c) <= 1 &&
-				     snap_store__policy_at(&text, st, &id, NULL) == 0;
-				free(text);
-				git_commit_free(c);
-			}
-			git_revwalk_free(walk);
+			bool ok =
+			    side_commits_ok(st, &in, has_here ? &here : NULL, policy_commit_ok);
 			if (ok)
 				json_array_append_new(updates, json_pack("{s:s, s:s}", "ref",
 				                                         SNAP_POLICY_REF, "id",

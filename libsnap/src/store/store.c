@@ -598,24 +598,33 @@ int snap_store_load(snap_snapshot **out, snap_store *st, const char *rev, snap_e
 	return snap_store__load_commit(out, st, &id, err);
 }
 
-int snap_store_label(snap_store *st, const char *rev, const char *label, snap_error *err)
+int snap_store__label_target(git_oid *id, char *tag, size_t n, snap_store *st, const char *rev,
+                             const char *label, snap_error *err)
 {
 	snap_snapshot *s = NULL;
+	int error;
+
+	if (!snap_store__valid_name(label))
+		return snap_error__set(err, SNAP_EINVALID, "label '%s' is not a valid name", label);
+	if ((error = snap_store__write_lock(st, err)) < 0 ||
+	    (error = snap_store__resolve(id, st, rev, err)) < 0 ||
+	    (error = snap_store__load_commit(&s, st, id, err)) < 0)
+		return error;
+	snprintf(tag, n, "refs/tags/%s/%s", snap_snapshot_hostname(s), label);
+	snap_snapshot_free(s);
+	return 0;
+}
+
+int snap_store_label(snap_store *st, const char *rev, const char *label, snap_error *err)
+{
 	git_reference *ref = NULL;
-	char tag[512];
+	char tag[600];
 	git_oid id, have;
 	int error, rc;
 
 	SNAP_ASSERT_ARG(st && rev && label);
-	if (!snap_store__valid_name(label))
-		return snap_error__set(err, SNAP_EINVALID, "label '%s' is not a valid name", label);
-	if ((error = snap_store__write_lock(st, err)) < 0)
+	if ((error = snap_store__label_target(&id, tag, sizeof(tag), st, rev, label, err)) < 0)
 		return error;
-	if ((error = snap_store__resolve(&id, st, rev, err)) < 0 ||
-	    (error = snap_store__load_commit(&s, st, &id, err)) < 0)
-		return error;
-	snprintf(tag, sizeof(tag), "refs/tags/%s/%s", snap_snapshot_hostname(s), label);
-	snap_snapshot_free(s);
 	if (git_reference_name_to_id(&have, st->repo, tag) == 0)
 		return snap_error__set(err, SNAP_EINVALID,
 		                       "label '%s' already exists ('pcisnap label -f' moves it)",

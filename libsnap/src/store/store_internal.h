@@ -99,6 +99,10 @@ void snap_store__msg_field(char *buf, size_t n, const char *msg, const char *key
 /* labels.c: the label journal's state at commit (NULL: none): {"HOST/LABEL": "OID"|"deleted"} */
 int snap_store__journal_state(json_t **out, struct snap_store *st, const struct git_oid *commit,
                               snap_error *err);
+/* store.c: the commit rev names and the tag "refs/tags/HOST/LABEL" label would be on it, the
+ * writer lock taken; 0, SNAP_EINVALID (not a name), SNAP_ENOTFOUND or SNAP_ERROR */
+int snap_store__label_target(struct git_oid *id, char *tag, size_t n, struct snap_store *st,
+                             const char *rev, const char *label, snap_error *err);
 /* A label set again (label, not -f) that the journal knows: recorded as set; 0 when none */
 int snap_store__journal_set(struct snap_store *st, const char *label, const struct git_oid *id,
                             snap_error *err);

@@ -47,6 +47,16 @@ static void host_of_ref(char *host, size_t n, const char *ref)
 	snprintf(host, n, "%.*s", (int)strcspn(p, "/"), p);
 }
 
+/* Does the local side history here continue the remote's (there_hex, NULL: none there)? */
+static bool continues(snap_store *st, const git_oid *here, const char *there_hex)
+{
+	git_oid there;
+
+	return !there_hex || (git_oid_fromstr(&there, there_hex) == 0 &&
+	                      (git_oid_equal(here, &there) ||
+	                       git_graph_descendant_of(st->repo, here, &there) == 1));
+}
+
 /*
  * Each host on its own: what the remote has is listed first (git_remote_ls()), and a ref whose
  * remote tip is not in its local history (a host reinstalled elsewhere, a label moved) is left
@@ -88,13 +98,10 @@ int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 	 * are forced and those it deleted are deleted there */
 	{
 		const char *there_hex = snap_json__str(theirs, SNAP_LABEL_JOURNAL);
-		git_oid here, there;
+		git_oid here;
 
 		if (git_reference_name_to_id(&here, st->repo, SNAP_LABEL_JOURNAL) == 0) {
-			if (there_hex &&
-			    (git_oid_fromstr(&there, there_hex) < 0 ||
-			     (!git_oid_equal(&here, &there) &&
-			      git_graph_descendant_of(st->repo, &here, &there) != 1))) {
+			if (!continues(st, &here, there_hex)) {
 				json_object_set_new(refused, "the label journal",
 				                    json_string("labels were moved there too: pull "
 				                                "first"));
@@ -110,12 +117,10 @@ int snap_store_push(snap_store *st, const char *remote, snap_error *err)
 	/* 0b. the policy of accepted deviations: pushed when it continues the remote's */
 	{
 		const char *there_hex = snap_json__str(theirs, SNAP_POLICY_REF);
-		git_oid here, there;
+		git_oid here;
 
 		if (git_reference_name_to_id(&here, st->repo, SNAP_POLICY_REF) == 0) {
-			if (there_hex && (git_oid_fromstr(&there, there_hex) < 0 ||
-			                  (!git_oid_equal(&here, &there) &&
-			                   git_graph_descendant_of(st->repo, &here, &there) != 1)))
+			if (!continues(st, &here, there_hex))
 				json_object_set_new(
 				    refused, "the policy",
 				    json_string("it was changed there too: pull first"));
