@@ -174,6 +174,22 @@ set +e
 SOURCE_DATE_EPOCH=8000 "$PCISNAP" boot start --root b --store "$S" --journal j8 --gate isolation 2>/dev/null; rc8=$?
 set -e
 check "--gate isolation: a binding regression alone passes (exit 0)" test "$rc8" = 0
+# the same regression accepted in the store's policy (docs/interface.md "Accepted deviations"):
+# the gate holds nothing back
+"$PCISNAP" boot stop --root b --store "$S" --journal j8
+for k in $("$PCISNAP" diff --store "$S" --format json pve-ws-01~1 pve-ws-01 | python3 -c '
+import json, sys
+print(" ".join(sorted({c["kind"] for c in json.load(sys.stdin)["changes"] if c["class"] != "harmless"})))'); do
+	"$PCISNAP" accept --store "$S" --host pve-ws-01 "$k" --reason "the lab host runs without vfio"
+done
+boot_id g 12121212-1212-4212-8212-121212121212
+SOURCE_DATE_EPOCH=8500 "$PCISNAP" boot start --root g --store "$S" --journal j85 2>/dev/null
+"$PCISNAP" boot stop --root g --store "$S" --journal j85
+boot_id b 88888888-8888-4888-8888-888888888889
+set +e
+SOURCE_DATE_EPOCH=9000 "$PCISNAP" boot start --root b --store "$S" --journal j9a --gate regression 2>/dev/null; rc9a=$?
+set -e
+check "an accepted regression: the gate passes (exit 0), the journal says accepted" sh -c "test $rc9a = 0 && grep -q 'accepted: the lab host runs without vfio' j9a && ! grep -q 'the boot gate holds the VMs back' j9a"
 
 # --- hostile last words: a FIFO and links out of the root among the pstore records, a journal
 # file that is not one: never blocks, never leaves the root
