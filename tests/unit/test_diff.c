@@ -292,17 +292,20 @@ Test(diff, pci_stub_to_vfio_pci_is_no_regression)
 Test(passthrough, the_other_functions_of_a_passthrough_slot_count)
 {
 	json_t *r = base(), *pt;
+	snap_snapshot *s;
 
 	/* the GPU's audio function is bound to the host driver: it still goes with the GPU */
 	json_object_set_new(dev(r, "0000:01:00.1"), "driver", json_string("snd_hda_intel"));
 	json_object_set_new(json_object_get(r, "vfio"), "ids", json_array());
 	json_object_set_new(r, "vms", json_array());
-	pt = snap_passthrough__compute(r);
+	s = snap_snapshot__new(r);
+	pt = snap_analysis__passthrough(snap_analysis__get(s));
 	cr_assert_not_null(json_object_get(pt, "0000:01:00.0"));
 	cr_assert_not_null(json_object_get(pt, "0000:01:00.1"));
 	cr_assert_null(json_object_get(pt, "0000:00:1f.3"));
-	json_decref(pt);
-	json_decref(r);
+	/* asked again: the same object, computed once */
+	cr_assert_eq(snap_analysis__passthrough(snap_analysis__get(s)), pt);
+	snap_snapshot_free(s);
 }
 
 Test(check, unknown_evidence_is_never_pass)

@@ -37,8 +37,9 @@ json_t *snap_cmdline__hiding(const json_t *opts);
 json_t *snap_cmdline__risky(const json_t *opts, const char *vendor);
 
 /* passthrough.c: which devices a snapshot passes (or means to pass) to VMs, and why. */
-/* Object bdf -> [reason strings]; the contract's definition, siblings in the slot included. */
-json_t *snap_passthrough__compute(const json_t *root);
+/* Object bdf -> [reason strings]; the contract's definition, siblings in the slot included.
+ * covered: snap_passthrough__covered() of root. Readers ask snap_analysis__passthrough(). */
+json_t *snap_passthrough__compute(const json_t *root, const json_t *covered);
 /* bdf -> [the vfio.ids entries that match it]: each device held against the ids that can
  * match it (indexed by vendor:device), so linear in devices and ids. */
 json_t *snap_passthrough__covered(const json_t *root);
@@ -132,6 +133,22 @@ struct snap_topo_span snap_topo__implied_members(snap_topo *t, int i);
 struct snap_topo_span snap_topo__slot_members(const snap_topo *t, int i);
 /* Printable name of a device for messages: "0000:01:00.0 (NVIDIA ... [10de:1e87])". */
 void snap_topo__label(const snap_topo *t, int i, char *buf, size_t n);
+
+/*
+ * analysis.c: what one snapshot means, built once, lazily, by its first reader, and kept with
+ * the snapshot (freed by snap_snapshot_free()). Every reader of a snapshot's topology,
+ * passthrough set or vfio-pci id coverage asks here, so a command builds each once. Each getter
+ * returns NULL on ENOMEM (and for a NULL argument). Not for two threads on one snapshot at once:
+ * a caller that analyses in parallel hands each thread its own snapshot.
+ */
+typedef struct snap_analysis snap_analysis;
+snap_analysis *snap_analysis__get(const snap_snapshot *s);
+snap_topo *snap_analysis__topo(snap_analysis *a);     /* borrowed */
+bool snap_analysis__has_topo(const snap_analysis *a); /* built already */
+/* borrowed, read-only (non-const for jansson's iterators): bdf -> [reasons], bdf -> [ids] */
+json_t *snap_analysis__passthrough(snap_analysis *a);
+json_t *snap_analysis__covered(snap_analysis *a);
+unsigned long snap_analysis__topo_builds(void); /* topologies built by this process (tests) */
 
 /*
  * 16-hex fingerprints of a snapshot: inventory (the multiset of vendor:device ids: the hardware

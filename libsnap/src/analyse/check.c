@@ -318,9 +318,10 @@ json_t *snap_check__implied_groups(snap_topo *t)
 int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 {
 	const json_t *root, *io, *fw, *vfio;
-	json_t *checks, *pt = NULL, *reasons, *owned_by_group, *covered;
+	json_t *checks, *reasons, *owned_by_group, *pt, *covered;
+	snap_analysis *an = snap_analysis__get(s);
 	snap_check *c;
-	snap_topo t;
+	snap_topo *t;
 	const char *bdf, *ir, *ctr;
 
 	SNAP_ASSERT_ARG(out && s);
@@ -329,15 +330,14 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 	fw = json_object_get(root, "firmware");
 	vfio = json_object_get(root, "vfio");
 	checks = NULL;
-	if (!(c = calloc(1, sizeof(*c))) || !(checks = json_array()) ||
-	    snap_topo__build(&t, root) < 0) {
+	if (!(t = snap_analysis__topo(an)) || !(pt = snap_analysis__passthrough(an)) ||
+	    !(covered = snap_analysis__covered(an)) || !(c = calloc(1, sizeof(*c))))
+		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+	if (!(checks = json_array())) {
 		free(c);
-		json_decref(checks); /* snap_topo__build() cleans up after itself */
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	}
-	pt = snap_passthrough__compute(root);
 	c->faultlog = snap_faultlog__count(root);
-	covered = snap_passthrough__covered(root);
 	owned_by_group = json_object();
 
 	/* 1. IOMMU */
@@ -407,18 +407,18 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 	else
 		snap_check__add(c, checks, SNAP_CHECK_PASS, "acs_override", "pcie_acs_override",
 		                "not set");
-	snap_check__explain_groups(c, checks, &t, root);
+	snap_check__explain_groups(c, checks, t, root);
 
 	/* 5. per passthrough device */
 	json_object_foreach (pt, bdf, reasons) {
-		int i = snap_topo__find(&t, bdf);
+		int i = snap_topo__find(t, bdf);
 		const json_t *d, *gid, *rm;
 		char lbl[512];
 
 		if (i < 0 || snap_check__reset_sibling_only(reasons))
 			continue;
-		d = t.dev[i].obj;
-		snap_topo__label(&t, i, lbl, sizeof(lbl));
+		d = t->dev[i].obj;
+		snap_topo__label(t, i, lbl, sizeof(lbl));
 		gid = json_object_get(d, "iommu_group");
 		/* group viable */
 		if (!json_is_integer(gid)) {
@@ -429,21 +429,20 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			                "group_viable", bdf, "%s has no IOMMU group", lbl);
 		} else {
 			const json_t *g = snap_check__host_owned_of(
-			    owned_by_group, &t, json_integer_value(gid), pt, root);
+			    owned_by_group, t, json_integer_value(gid), pt, root);
 			const char *why = snap_json__str(g, "reason"),
 			           *needed = snap_json__str(g, "needed");
 			size_t n_other, n_named;
 			char *other =
-			    snap_check__owned_list(&t, json_object_get(g, "other"), i, &n_other);
+			    snap_check__owned_list(t, json_object_get(g, "other"), i, &n_other);
 			char *named =
-			    snap_check__owned_list(&t, json_object_get(g, "named"), i, &n_named);
+			    snap_check__owned_list(t, json_object_get(g, "named"), i, &n_named);
 			char because[320] = "";
 
 			if (why)
 				snprintf(because, sizeof(because),
 				         " (the group is shared because %s)", why);
-			if (n_other &&
-			    snap_check__other_in_slot(&t, json_object_get(g, "other"), i))
+			if (n_other && snap_check__other_in_slot(t, json_object_get(g, "other"), i))
 				/* the card's own functions, which no ACS tells apart */
 				snap_check__add(
 				    c, checks, SNAP_CHECK_FAIL, "group_viable", bdf,
@@ -504,7 +503,7 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			const char *why = NULL;
 			int k = -1;
 
-			switch (snap_topo__isolation_asserted(&t, i, &k, &why)) {
+			switch (snap_topo__isolation_asserted(t, i, &k, &why)) {
 			case SNAP_UNKNOWN:
 				/* the same for every device it concerns: one line, devices listed
 				 */
@@ -520,9 +519,9 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 				    "%s is in group %" JSON_INTEGER_FORMAT
 				    " but the hardware cannot isolate it from %s (%s): isolation "
 				    "asserted, not enforced",
-				    t.dev[k].bdf,
+				    t->dev[k].bdf,
 				    json_integer_value(
-				        json_object_get(t.dev[k].obj, "iommu_group")),
+				        json_object_get(t->dev[k].obj, "iommu_group")),
 				    bdf, why ? why : "shared path");
 				break;
 			case SNAP_NO:
@@ -531,7 +530,7 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 		}
 		/* functions of the card: those that share its fate must go with it */
 		if (!snap_json__str(d, "physfn"))
-			snap_check__check_slot_functions(c, checks, &t, i);
+			snap_check__check_slot_functions(c, checks, t, i);
 		/* reset */
 		rm = json_object_get(d, "reset_methods");
 		if (json_is_true(json_object_get(d, "flr")))
@@ -579,7 +578,7 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 			    lbl);
 		/* uncorrectable AER errors since boot, on the device or a port on its path:
 		 * faults are never harmless (fatal: FAIL, non-fatal: WARN) */
-		snap_check__check_faults(c, checks, &t, i, lbl);
+		snap_check__check_faults(c, checks, t, i, lbl);
 		/* vfio binding and ID list */
 		{
 			const char *drv = snap_json__str(d, "driver");
@@ -688,12 +687,9 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 	c->doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "schema", "pcisnap.check/1", "host",
 	                   snap_snapshot_hostname(s) ? snap_snapshot_hostname(s) : "unknown",
 	                   "verdict", snap_check__status_name(c->verdict), "checks", checks,
-	                   "implied_groups", snap_check__implied_groups(&t), "sections",
+	                   "implied_groups", snap_check__implied_groups(t), "sections",
 	                   snap_check__section_verdicts(checks));
-	json_decref(pt);
 	json_decref(owned_by_group);
-	json_decref(covered);
-	snap_topo__release(&t);
 	if (!c->doc) {
 		free(c);
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");

@@ -162,17 +162,18 @@ static json_t *side(const json_t *root)
 	    snap_diff__jdup(json_object_get(json_object_get(root, "kernel"), "release")));
 }
 
+/* NEW's topology, built beside OLD's: each reads only its own snapshot (jansson's reference
+ * counts are atomic), and a snapshot diffed against itself is analysed once, before. */
 struct topo_job {
+	snap_analysis *a;
 	snap_topo *t;
-	const json_t *root;
-	int rc;
 };
 
 static void *topo_job_run(void *p)
 {
 	struct topo_job *j = p;
 
-	j->rc = snap_topo__build(j->t, j->root);
+	j->t = snap_analysis__topo(j->a);
 	return NULL;
 }
 
@@ -189,38 +190,37 @@ int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap, const snap
 	c.o = old_snap->root;
 	c.n = new_snap->root;
 	{
-		/* the two topologies side by side: each reads only its own document (jansson's
-		 * reference counts are atomic, for a snapshot diffed against itself) */
-		struct topo_job job = {&c.tn, c.n, 0};
+		snap_analysis *ao = snap_analysis__get(old_snap),
+		              *an = snap_analysis__get(new_snap);
+		struct topo_job job = {an, NULL};
 		pthread_t t;
-		bool threaded = snap_thread_start(&t, topo_job_run, &job) == 0;
-		int rc_o = snap_topo__build(&c.to, c.o);
+		bool threaded = ao && an && ao != an && !snap_analysis__has_topo(an) &&
+		                snap_thread_start(&t, topo_job_run, &job) == 0;
 
+		c.to = snap_analysis__topo(ao);
 		if (threaded)
 			pthread_join(t, NULL);
 		else
 			topo_job_run(&job);
-		if (rc_o < 0 || job.rc < 0) {
-			error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
-			goto done;
-		}
+		c.tn = job.t;
+		c.pt = snap_analysis__passthrough(ao);
+		c.cov_o = snap_analysis__covered(ao);
+		c.cov_n = snap_analysis__covered(an);
 	}
-	c.o2n = malloc((c.to.n + 1) * sizeof(int));
-	c.n2o = malloc((c.tn.n + 1) * sizeof(int));
+	c.o2n = malloc((c.to ? c.to->n + 1 : 1) * sizeof(int));
+	c.n2o = malloc((c.tn ? c.tn->n + 1 : 1) * sizeof(int));
 	c.changes = json_array();
 	c.unknown = json_array();
 	c.faults = json_array();
-	c.pt = snap_passthrough__compute(c.o);
-	c.cov_o = snap_passthrough__covered(c.o);
-	c.cov_n = snap_passthrough__covered(c.n);
 	d = calloc(1, sizeof(*d));
-	if (!c.o2n || !c.n2o || !c.changes || !c.pt || !d) {
+	if (!c.to || !c.tn || !c.o2n || !c.n2o || !c.changes || !c.pt || !c.cov_o || !c.cov_n ||
+	    !d) {
 		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
 		goto done;
 	}
-	for (i = 0; i < c.to.n; i++)
+	for (i = 0; i < c.to->n; i++)
 		c.o2n[i] = -1;
-	for (i = 0; i < c.tn.n; i++)
+	for (i = 0; i < c.tn->n; i++)
 		c.n2o[i] = -1;
 	c.same_host =
 	    snap_diff__str_eq(snap_snapshot_hostname(old_snap), snap_snapshot_hostname(new_snap));
@@ -278,13 +278,8 @@ int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap, const snap
 	d = NULL;
 done:
 	snap_diff_free(d);
-	snap_topo__release(&c.to);
-	snap_topo__release(&c.tn);
 	free(c.o2n);
 	free(c.n2o);
-	json_decref(c.pt);
-	json_decref(c.cov_o);
-	json_decref(c.cov_n);
 	json_decref(c.changes);
 	json_decref(c.unknown);
 	json_decref(c.faults);

@@ -24,10 +24,10 @@ struct snap_diff {
 /* State of one comparison. o2n/n2o map device indices across the two snapshots (-1: none). */
 struct ctx {
 	const json_t *o, *n;   /* the two snapshot roots */
-	snap_topo to, tn;      /* their indexes */
+	snap_topo *to, *tn;    /* their indexes (borrowed from their analyses; one if o == n) */
 	int *o2n, *n2o;        /* identity matching */
-	json_t *pt;            /* passthrough devices of OLD: bdf -> reasons */
-	json_t *cov_o, *cov_n; /* bdfs the vfio-pci ID lists of OLD and NEW cover */
+	json_t *pt;            /* borrowed: passthrough devices of OLD: bdf -> reasons */
+	json_t *cov_o, *cov_n; /* borrowed: bdfs the vfio-pci ID lists of OLD and NEW cover */
 	json_t *changes;       /* the result */
 	json_t *faults; /* faults on a passthrough device's path: not a class (docs/interface.md) */
 	json_t *unknown; /* deciding facts known in OLD and unknown in NEW: [string] */
@@ -131,7 +131,7 @@ static inline bool snap_diff__str_eq(const char *a, const char *b)
 
 static inline bool snap_diff__is_pt(const struct ctx *c, int i)
 {
-	return json_object_get(c->pt, c->to.dev[i].bdf) != NULL;
+	return json_object_get(c->pt, c->to->dev[i].bdf) != NULL;
 }
 
 /* diff_rules.c: a device of OLD (i) or NEW (j) named for a message */

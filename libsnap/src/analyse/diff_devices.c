@@ -46,13 +46,13 @@ static void diff_path_acs(struct ctx *c, bool *reported)
 	json_t *reasons;
 
 	json_object_foreach (c->pt, bdf, reasons) {
-		int i = snap_topo__find(&c->to, bdf);
+		int i = snap_topo__find(c->to, bdf);
 		char pdev[512];
 
 		if (i < 0)
 			continue;
 		snap_diff__label_o(c, i, pdev, sizeof(pdev));
-		for (int p = c->to.dev[i].parent; p >= 0; p = c->to.dev[p].parent) {
+		for (int p = c->to->dev[i].parent; p >= 0; p = c->to->dev[p].parent) {
 			int q = c->o2n[p];
 			const json_t *ao, *an;
 			unsigned lost;
@@ -60,8 +60,8 @@ static void diff_path_acs(struct ctx *c, bool *reported)
 
 			if (q < 0 || reported[p])
 				continue;
-			ao = json_object_get(c->to.dev[p].obj, "acs");
-			an = json_object_get(c->tn.dev[q].obj, "acs");
+			ao = json_object_get(c->to->dev[p].obj, "acs");
+			an = json_object_get(c->tn->dev[q].obj, "acs");
 			if (!json_is_object(ao) || !json_is_object(an))
 				continue; /* unknown on either side: no claim (lost evidence is
 				             counted) */
@@ -72,13 +72,13 @@ static void diff_path_acs(struct ctx *c, bool *reported)
 			snap_acs__names(flags, sizeof(flags), lost, " ");
 			snap_diff__label_n(c, q, lbl, sizeof(lbl));
 			snap_diff__add(
-			    c, SNAP_RULE_ACS_LOST, c->tn.dev[q].bdf, snap_diff__jdup(ao),
+			    c, SNAP_RULE_ACS_LOST, c->tn->dev[q].bdf, snap_diff__jdup(ao),
 			    snap_diff__jdup(an),
 			    "%s %s on the path of passthrough device %s lost ACS %s: devices below "
 			    "it "
 			    "can now reach each other without the IOMMU seeing it.",
-			    snap_json__str(c->tn.dev[q].obj, "pcie_type")
-			        ? snap_json__str(c->tn.dev[q].obj, "pcie_type")
+			    snap_json__str(c->tn->dev[q].obj, "pcie_type")
+			        ? snap_json__str(c->tn->dev[q].obj, "pcie_type")
 			        : "port",
 			    lbl, pdev, flags);
 		}
@@ -107,8 +107,8 @@ static void diff_aer(struct ctx *c, int i, int j, const char *pt_dev, const char
 	const char *bo = snap_json__str(json_object_get(c->o, "boot"), "id"),
 	           *bn = snap_json__str(json_object_get(c->n, "boot"), "id");
 	bool rebooted = bo && bn && strcmp(bo, bn);
-	const json_t *ea = json_object_get(c->to.dev[i].obj, "aer"),
-	             *eb = json_object_get(c->tn.dev[j].obj, "aer");
+	const json_t *ea = json_object_get(c->to->dev[i].obj, "aer"),
+	             *eb = json_object_get(c->tn->dev[j].obj, "aer");
 
 	for (size_t k = 0; k < SNAP_ARRAY_SIZE(keys); k++) {
 		const json_t *x = json_object_get(ea, keys[k]), *y = json_object_get(eb, keys[k]);
@@ -142,11 +142,11 @@ static void diff_aer(struct ctx *c, int i, int j, const char *pt_dev, const char
 			json_array_append_new(c->faults,
 			                      json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
 			                                "kind", "aer", "severity", sev, "subject",
-			                                c->tn.dev[j].bdf, "device", pt_dev, "old",
+			                                c->tn->dev[j].bdf, "device", pt_dev, "old",
 			                                (json_int_t)xv, "new", (json_int_t)yv,
 			                                "counter", keys[k], "message", msg));
 		} else {
-			snap_diff__add(c, SNAP_RULE_AER_ERRORS, c->tn.dev[j].bdf,
+			snap_diff__add(c, SNAP_RULE_AER_ERRORS, c->tn->dev[j].bdf,
 			               json_incref((json_t *)x), json_incref((json_t *)y), "%s",
 			               msg);
 		}
@@ -165,10 +165,10 @@ static void diff_fault_log(struct ctx *c, const char **on_path)
 	bool rebooted = !bo || !bn || strcmp(bo, bn);
 	json_t *lo = snap_faultlog__count(c->o), *ln = snap_faultlog__count(c->n);
 
-	for (size_t j = 0; j < c->tn.n; j++) {
-		const json_t *per = json_object_get(ln, c->tn.dev[j].bdf), *n;
+	for (size_t j = 0; j < c->tn->n; j++) {
+		const json_t *per = json_object_get(ln, c->tn->dev[j].bdf), *n;
 		const json_t *before =
-		    c->n2o[j] >= 0 ? json_object_get(lo, c->to.dev[c->n2o[j]].bdf) : NULL;
+		    c->n2o[j] >= 0 ? json_object_get(lo, c->to->dev[c->n2o[j]].bdf) : NULL;
 		const char *sev;
 		char label[512];
 
@@ -190,7 +190,7 @@ static void diff_fault_log(struct ctx *c, const char **on_path)
 			json_array_append_new(
 			    c->faults,
 			    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "kind", "log",
-			              "severity", sev, "subject", c->tn.dev[j].bdf, "device",
+			              "severity", sev, "subject", c->tn->dev[j].bdf, "device",
 			              on_path[j], "old", (json_int_t)(rebooted ? 0 : xv), "new",
 			              (json_int_t)yv, "counter", "kernel_log", "message", msg));
 		}
@@ -203,7 +203,7 @@ void snap_diff__devices(struct ctx *c)
 {
 	snap_buf renum = SNAP_BUF_INIT, lost = SNAP_BUF_INIT;
 	size_t nrenum = 0, nlost = 0;
-	bool *reported = calloc(c->to.n + 1, sizeof(bool));
+	bool *reported = calloc(c->to->n + 1, sizeof(bool));
 	const char **on_path;
 	char lo[512], ln[512];
 
@@ -211,7 +211,7 @@ void snap_diff__devices(struct ctx *c)
 		return;
 	diff_path_acs(c, reported);
 	/* NEW's passthrough devices and the ports on their paths: bdf of the device, or NULL */
-	on_path = calloc(c->tn.n + 1, sizeof(*on_path));
+	on_path = calloc(c->tn->n + 1, sizeof(*on_path));
 	if (!on_path) {
 		free(reported);
 		return;
@@ -221,37 +221,37 @@ void snap_diff__devices(struct ctx *c)
 		json_t *reasons;
 
 		json_object_foreach (c->pt, bdf, reasons) {
-			int i = snap_topo__find(&c->to, bdf), j = i >= 0 ? c->o2n[i] : -1;
+			int i = snap_topo__find(c->to, bdf), j = i >= 0 ? c->o2n[i] : -1;
 
-			for (int k = j; k >= 0; k = c->tn.dev[k].parent)
+			for (int k = j; k >= 0; k = c->tn->dev[k].parent)
 				if (!on_path[k])
-					on_path[k] = c->tn.dev[j].bdf;
+					on_path[k] = c->tn->dev[j].bdf;
 		}
 	}
-	for (size_t i = 0; i < c->to.n; i++) {
-		const json_t *a = c->to.dev[i].obj, *b;
+	for (size_t i = 0; i < c->to->n; i++) {
+		const json_t *a = c->to->dev[i].obj, *b;
 		int j = c->o2n[i];
 		bool pt = snap_diff__is_pt(c, (int)i);
 
 		snap_diff__label_o(c, (int)i, lo, sizeof(lo));
 		if (j < 0) {
 			if (pt)
-				snap_diff__add(c, SNAP_RULE_PT_DEVICE_REMOVED, c->to.dev[i].bdf,
-				               json_string(c->to.dev[i].bdf), json_null(),
+				snap_diff__add(c, SNAP_RULE_PT_DEVICE_REMOVED, c->to->dev[i].bdf,
+				               json_string(c->to->dev[i].bdf), json_null(),
 				               "Passthrough device %s is gone.", lo);
 			else
-				snap_diff__add(c, SNAP_RULE_DEVICE_REMOVED, c->to.dev[i].bdf,
-				               json_string(c->to.dev[i].bdf), json_null(),
+				snap_diff__add(c, SNAP_RULE_DEVICE_REMOVED, c->to->dev[i].bdf,
+				               json_string(c->to->dev[i].bdf), json_null(),
 				               "Device %s is gone.", lo);
 			continue;
 		}
-		b = c->tn.dev[j].obj;
+		b = c->tn->dev[j].obj;
 		snap_diff__label_n(c, j, ln, sizeof(ln));
-		if (strcmp(c->to.dev[i].bdf, c->tn.dev[j].bdf)) {
+		if (strcmp(c->to->dev[i].bdf, c->tn->dev[j].bdf)) {
 			char pair[64];
 
-			snprintf(pair, sizeof(pair), "%s -> %s", c->to.dev[i].bdf,
-			         c->tn.dev[j].bdf);
+			snprintf(pair, sizeof(pair), "%s -> %s", c->to->dev[i].bdf,
+			         c->tn->dev[j].bdf);
 			examples_append(&renum, &nrenum, pair);
 		}
 		/* driver */
@@ -270,16 +270,16 @@ void snap_diff__devices(struct ctx *c)
 					snap_diff__add_next(
 					    c, SNAP_RULE_PT_DRIVER_CHANGED,
 					    db ? db : "any host driver", db ? db : "<driver>",
-					    c->tn.dev[j].bdf, json_string(da),
+					    c->tn->dev[j].bdf, json_string(da),
 					    snap_json__str_or_null(db),
 					    "Passthrough device %s is no longer bound to %s: %s.",
 					    ln, da, db ? db : "no driver at all");
 				} else {
-					snap_diff__add(c, SNAP_RULE_DRIVER_CHANGED,
-					               c->tn.dev[j].bdf, snap_json__str_or_null(da),
-					               snap_json__str_or_null(db),
-					               "Driver of %s: %s -> %s.", ln,
-					               da ? da : "none", db ? db : "none");
+					snap_diff__add(
+					    c, SNAP_RULE_DRIVER_CHANGED, c->tn->dev[j].bdf,
+					    snap_json__str_or_null(da), snap_json__str_or_null(db),
+					    "Driver of %s: %s -> %s.", ln, da ? da : "none",
+					    db ? db : "none");
 				}
 			}
 		}
@@ -292,18 +292,18 @@ void snap_diff__devices(struct ctx *c)
 			if (json_is_true(fa) && json_is_false(fb) && why)
 				snap_diff__add(
 				    c, pt ? SNAP_RULE_PT_FLR_REFUSED : SNAP_RULE_FLR_REFUSED,
-				    c->tn.dev[j].bdf, json_true(), json_false(),
+				    c->tn->dev[j].bdf, json_true(), json_false(),
 				    "%s still advertises Function Level Reset, and the kernel "
 				    "no longer uses it (%s).",
 				    ln, why);
 			else if (json_is_true(fa) && json_is_false(fb))
 				snap_diff__add(c, pt ? SNAP_RULE_PT_FLR_LOST : SNAP_RULE_FLR_LOST,
-				               c->tn.dev[j].bdf, json_true(), json_false(),
+				               c->tn->dev[j].bdf, json_true(), json_false(),
 				               "%s no longer advertises Function Level Reset.", ln);
 			else if (json_is_boolean(fa) && json_is_null(fb))
-				examples_append(&lost, &nlost, c->tn.dev[j].bdf);
+				examples_append(&lost, &nlost, c->tn->dev[j].bdf);
 			else if (json_is_false(fa) && json_is_true(fb))
-				snap_diff__add(c, SNAP_RULE_FLR_GAINED, c->tn.dev[j].bdf,
+				snap_diff__add(c, SNAP_RULE_FLR_GAINED, c->tn->dev[j].bdf,
 				               json_false(), json_true(),
 				               "%s now advertises Function Level Reset.", ln);
 		}
@@ -317,8 +317,9 @@ void snap_diff__devices(struct ctx *c)
 			else if (json_is_object(aa) && json_is_object(ab) && !json_equal(aa, ab) &&
 			         !reported[i])
 				snap_diff__add(
-				    c, SNAP_RULE_ACS_CHANGED, c->tn.dev[j].bdf, snap_diff__jdup(aa),
-				    snap_diff__jdup(ab), "ACS of %s changed%s.", ln,
+				    c, SNAP_RULE_ACS_CHANGED, c->tn->dev[j].bdf,
+				    snap_diff__jdup(aa), snap_diff__jdup(ab),
+				    "ACS of %s changed%s.", ln,
 				    acs_not_enabled(ab) & ~acs_not_enabled(aa)
 				        ? " (not on the path of a passthrough device)"
 				        : ": every flag it enforced is still enforced (a flag gone "
@@ -333,19 +334,20 @@ void snap_diff__devices(struct ctx *c)
 			/* a passthrough device with no reset left (not by losing FLR alone, which
 			 * flr_lost says): vfio-pci cannot reset it between VMs */
 			if (json_is_array(ra) && json_is_array(rb) && !json_equal(ra, rb) &&
-			    json_object_get(c->pt, c->to.dev[i].bdf) && json_array_size(ra) &&
+			    json_object_get(c->pt, c->to->dev[i].bdf) && json_array_size(ra) &&
 			    !json_array_size(rb) &&
 			    !(json_array_size(ra) == 1 && snap_json__has_string(ra, "flr")))
 				snap_diff__add(
-				    c, SNAP_RULE_PT_RESET_LOST, c->tn.dev[j].bdf,
+				    c, SNAP_RULE_PT_RESET_LOST, c->tn->dev[j].bdf,
 				    snap_diff__jdup(ra), snap_diff__jdup(rb),
 				    "Passthrough device %s has no reset method left (its "
 				    "reset_method had %s).",
 				    ln, json_string_value(json_array_get(ra, 0)));
 			else if (json_is_array(ra) && json_is_array(rb) && !json_equal(ra, rb))
-				snap_diff__add(c, SNAP_RULE_RESET_METHODS_CHANGED, c->tn.dev[j].bdf,
-				               snap_diff__jdup(ra), snap_diff__jdup(rb),
-				               "Reset methods of %s changed.", ln);
+				snap_diff__add(c, SNAP_RULE_RESET_METHODS_CHANGED,
+				               c->tn->dev[j].bdf, snap_diff__jdup(ra),
+				               snap_diff__jdup(rb), "Reset methods of %s changed.",
+				               ln);
 		}
 		/* link training */
 		{
@@ -357,7 +359,7 @@ void snap_diff__devices(struct ctx *c)
 			     json_integer_value(json_object_get(lb, "cur_width")) <
 			         json_integer_value(json_object_get(la, "cur_width"))))
 				snap_diff__add(
-				    c, SNAP_RULE_LINK_DOWNTRAINED, c->tn.dev[j].bdf,
+				    c, SNAP_RULE_LINK_DOWNTRAINED, c->tn->dev[j].bdf,
 				    snap_diff__jdup(la), snap_diff__jdup(lb),
 				    "Link of %s trained down: %s x%" JSON_INTEGER_FORMAT
 				    " -> %s x%" JSON_INTEGER_FORMAT ".",
@@ -376,14 +378,14 @@ void snap_diff__devices(struct ctx *c)
 	}
 	diff_fault_log(c, on_path);
 	free(on_path);
-	for (size_t j = 0; j < c->tn.n; j++) {
-		const json_t *g = json_object_get(c->tn.dev[j].obj, "iommu_group");
+	for (size_t j = 0; j < c->tn->n; j++) {
+		const json_t *g = json_object_get(c->tn->dev[j].obj, "iommu_group");
 
 		if (c->n2o[j] >= 0)
 			continue;
 		snap_diff__label_n(c, (int)j, ln, sizeof(ln));
-		snap_diff__add(c, SNAP_RULE_DEVICE_ADDED, c->tn.dev[j].bdf, json_null(),
-		               json_string(c->tn.dev[j].bdf), "New device %s%s.", ln,
+		snap_diff__add(c, SNAP_RULE_DEVICE_ADDED, c->tn->dev[j].bdf, json_null(),
+		               json_string(c->tn->dev[j].bdf), "New device %s%s.", ln,
 		               json_is_integer(g) ? " (its group is compared below)" : "");
 	}
 	if (nrenum) {

@@ -66,8 +66,9 @@ static int acs_lost_above(const struct ctx *c, const json_t *index, int j)
 {
 	int guard = 0;
 
-	for (int p = c->tn.dev[j].parent; p >= 0 && guard < 512; p = c->tn.dev[p].parent, guard++) {
-		int k = find_change(index, "acs_lost", c->tn.dev[p].bdf);
+	for (int p = c->tn->dev[j].parent; p >= 0 && guard < 512;
+	     p = c->tn->dev[p].parent, guard++) {
+		int k = find_change(index, "acs_lost", c->tn->dev[p].bdf);
 
 		if (k >= 0)
 			return k;
@@ -97,7 +98,7 @@ static int cause_of(const struct ctx *c, const json_t *changes, const json_t *in
 		    (k = find_change(index, "vfio_ids_uncovered", subject)) >= 0)
 			return k;
 	}
-	if (!strcmp(kind, "group_grew") && subject && (j = snap_topo__find(&c->tn, subject)) >= 0) {
+	if (!strcmp(kind, "group_grew") && subject && (j = snap_topo__find(c->tn, subject)) >= 0) {
 		if ((k = acs_lost_above(c, index, j)) >= 0 ||
 		    (k = find_change(index, "acs_override_removed", NULL)) >= 0)
 			return k;
@@ -160,9 +161,9 @@ static const char *old_bdf_of(const struct ctx *c, const char *subject)
 
 	if (!subject)
 		return NULL;
-	if ((j = snap_topo__find(&c->tn, subject)) >= 0)
-		return (i = c->n2o[j]) >= 0 ? c->to.dev[i].bdf : NULL;
-	return (i = snap_topo__find(&c->to, subject)) >= 0 ? subject : NULL;
+	if ((j = snap_topo__find(c->tn, subject)) >= 0)
+		return (i = c->n2o[j]) >= 0 ? c->to->dev[i].bdf : NULL;
+	return (i = snap_topo__find(c->to, subject)) >= 0 ? subject : NULL;
 }
 
 /* Rewrite the message of ch as its text, then sentence, then its next step as before. */

@@ -17,8 +17,8 @@ static bool is_bridge(const json_t *obj)
 
 void snap_diff__groups(struct ctx *c)
 {
-	bool *done = calloc(c->tn.n + 1, sizeof(bool)); /* new devices already reported gained */
-	json_t *pairs = json_object();                  /* "old:new" group pairs walked */
+	bool *done = calloc(c->tn->n + 1, sizeof(bool)); /* new devices already reported gained */
+	json_t *pairs = json_object();                   /* "old:new" group pairs walked */
 	size_t renumbered = 0, changed = 0;
 	const char *bdf;
 	json_t *reasons, *g;
@@ -28,7 +28,7 @@ void snap_diff__groups(struct ctx *c)
 		return;
 	/* grouping regressions: a passthrough device's group gained a device */
 	json_object_foreach (c->pt, bdf, reasons) {
-		int i = snap_topo__find(&c->to, bdf), j;
+		int i = snap_topo__find(c->to, bdf), j;
 		const json_t *go, *gn;
 		struct snap_topo_span mn;
 		size_t x;
@@ -36,8 +36,8 @@ void snap_diff__groups(struct ctx *c)
 
 		if (i < 0 || (j = c->o2n[i]) < 0)
 			continue;
-		go = json_object_get(c->to.dev[i].obj, "iommu_group");
-		gn = json_object_get(c->tn.dev[j].obj, "iommu_group");
+		go = json_object_get(c->to->dev[i].obj, "iommu_group");
+		gn = json_object_get(c->tn->dev[j].obj, "iommu_group");
 		if (!json_is_integer(go) || !json_is_integer(gn))
 			continue;
 		/* passthrough devices that moved from one group into one other share the
@@ -52,12 +52,12 @@ void snap_diff__groups(struct ctx *c)
 				continue;
 			json_object_set_new(pairs, pair, json_true());
 		}
-		mn = snap_topo__group_members(&c->tn, json_integer_value(gn));
+		mn = snap_topo__group_members(c->tn, json_integer_value(gn));
 		snap_diff__label_n(c, j, lp, sizeof(lp));
 		for (x = 0; x < mn.n; x++) {
 			int m = mn.idx[x], om = c->n2o[m];
 			const json_t *ogm =
-			    om >= 0 ? json_object_get(c->to.dev[om].obj, "iommu_group") : NULL;
+			    om >= 0 ? json_object_get(c->to->dev[om].obj, "iommu_group") : NULL;
 			/* it was in the old group when its old self was */
 			bool was = json_is_integer(ogm) &&
 			           json_integer_value(ogm) == json_integer_value(go);
@@ -67,7 +67,7 @@ void snap_diff__groups(struct ctx *c)
 			done[m] = true;
 			snap_diff__label_n(c, m, lg, sizeof(lg));
 			snap_diff__add(
-			    c, SNAP_RULE_GROUP_GREW, c->tn.dev[j].bdf, snap_diff__jdup(go),
+			    c, SNAP_RULE_GROUP_GREW, c->tn->dev[j].bdf, snap_diff__jdup(go),
 			    snap_diff__jdup(gn),
 			    "IOMMU group of passthrough device %s gained %s (driver %s%s): every "
 			    "device "
@@ -75,16 +75,16 @@ void snap_diff__groups(struct ctx *c)
 			    "host "
 			    "loses that device.",
 			    lp, lg,
-			    snap_json__str(c->tn.dev[m].obj, "driver")
-			        ? snap_json__str(c->tn.dev[m].obj, "driver")
+			    snap_json__str(c->tn->dev[m].obj, "driver")
+			        ? snap_json__str(c->tn->dev[m].obj, "driver")
 			        : "none",
-			    is_bridge(c->tn.dev[m].obj) ? ", a bridge" : "");
+			    is_bridge(c->tn->dev[m].obj) ? ", a bridge" : "");
 		}
 	}
 	/* every other group change is listed: compare membership under identity */
 	json_array_foreach (json_object_get(c->o, "groups"), k, g) {
 		json_int_t gid = json_integer_value(json_object_get(g, "id"));
-		struct snap_topo_span mo = snap_topo__group_members(&c->to, gid);
+		struct snap_topo_span mo = snap_topo__group_members(c->to, gid);
 		json_int_t ngid = -1;
 		bool same = true;
 		size_t x;
@@ -92,7 +92,7 @@ void snap_diff__groups(struct ctx *c)
 		for (x = 0; x < mo.n; x++) {
 			int j = c->o2n[mo.idx[x]];
 			const json_t *gn =
-			    j >= 0 ? json_object_get(c->tn.dev[j].obj, "iommu_group") : NULL;
+			    j >= 0 ? json_object_get(c->tn->dev[j].obj, "iommu_group") : NULL;
 
 			if (!json_is_integer(gn)) {
 				same = false;
@@ -104,7 +104,7 @@ void snap_diff__groups(struct ctx *c)
 				same = false;
 		}
 		if (same && ngid >= 0)
-			same = snap_topo__group_members(&c->tn, ngid).n == mo.n;
+			same = snap_topo__group_members(c->tn, ngid).n == mo.n;
 		if (same && ngid >= 0 && ngid != gid)
 			renumbered++;
 		else if (!same && json_array_size(json_object_get(c->n, "groups")))
@@ -157,16 +157,16 @@ void snap_diff__asserted(struct ctx *c)
 	json_t *reasons;
 
 	json_object_foreach (c->pt, bdf, reasons) {
-		int i = snap_topo__find(&c->to, bdf), j;
+		int i = snap_topo__find(c->to, bdf), j;
 		char wn[768], wo[768], lbl[512];
 
 		if (i < 0 || (j = c->o2n[i]) < 0)
 			continue;
-		if (!over_split(&c->tn, j, wn, sizeof(wn)) || over_split(&c->to, i, wo, sizeof(wo)))
+		if (!over_split(c->tn, j, wn, sizeof(wn)) || over_split(c->to, i, wo, sizeof(wo)))
 			continue;
 		snap_diff__label_n(c, j, lbl, sizeof(lbl));
 		snap_diff__add(
-		    c, SNAP_RULE_ISOLATION_ASSERTED, c->tn.dev[j].bdf, json_null(), json_null(),
+		    c, SNAP_RULE_ISOLATION_ASSERTED, c->tn->dev[j].bdf, json_null(), json_null(),
 		    "The group of passthrough device %s is split more finely than its hardware ACS "
 		    "allows: %s. Isolation is asserted by the kernel, not enforced by the "
 		    "hardware.",
@@ -187,12 +187,12 @@ static void unknown_add(struct ctx *c, json_t *seen, const char *what)
 /* A fact of OLD's device i known there and unknown in NEW's device j. */
 static void fact_lost(struct ctx *c, json_t *seen, int i, int j, const char *key, const char *name)
 {
-	const json_t *a = json_object_get(c->to.dev[i].obj, key);
-	const json_t *b = json_object_get(c->tn.dev[j].obj, key);
+	const json_t *a = json_object_get(c->to->dev[i].obj, key);
+	const json_t *b = json_object_get(c->tn->dev[j].obj, key);
 	char what[160];
 
 	if (a && !json_is_null(a) && (!b || json_is_null(b))) {
-		snprintf(what, sizeof(what), "%s of %s", name, c->tn.dev[j].bdf);
+		snprintf(what, sizeof(what), "%s of %s", name, c->tn->dev[j].bdf);
 		unknown_add(c, seen, what);
 	}
 }
@@ -212,7 +212,7 @@ void snap_diff__unknown(struct ctx *c)
 	    json_object_size(c->pt))
 		unknown_add(c, seen, "interrupt remapping");
 	json_object_foreach (c->pt, bdf, reasons) {
-		int i = snap_topo__find(&c->to, bdf), j;
+		int i = snap_topo__find(c->to, bdf), j;
 
 		if (i < 0 || (j = c->o2n[i]) < 0)
 			continue;
@@ -222,7 +222,7 @@ void snap_diff__unknown(struct ctx *c)
 		if (json_is_true(json_object_get(json_object_get(c->n, "iommu"), "enabled")))
 			fact_lost(c, seen, i, j, "iommu_group", "IOMMU group");
 		fact_lost(c, seen, i, j, "multifunction", "multifunction bit");
-		for (int p = c->to.dev[i].parent; p >= 0; p = c->to.dev[p].parent) {
+		for (int p = c->to->dev[i].parent; p >= 0; p = c->to->dev[p].parent) {
 			int q = c->o2n[p];
 
 			if (q >= 0)
@@ -307,8 +307,8 @@ void snap_diff__vms(struct ctx *c)
 				               subject);
 				continue;
 			}
-			io = identities(&c->to, json_object_get(hd, "devices"));
-			in = identities(&c->tn, json_object_get(nhd, "devices"));
+			io = identities(c->to, json_object_get(hd, "devices"));
+			in = identities(c->tn, json_object_get(nhd, "devices"));
 			if (!json_equal(io, in)) {
 				json_t *od = json_object_get(hd, "devices"),
 				       *nd = json_object_get(nhd, "devices");

@@ -130,12 +130,12 @@ const struct snap_diff_rule_def snap_diff__rules[SNAP_RULE_COUNT] = {
 
 void snap_diff__label_o(const struct ctx *c, int i, char *buf, size_t n)
 {
-	snap_topo__label(&c->to, i, buf, n);
+	snap_topo__label(c->to, i, buf, n);
 }
 
 void snap_diff__label_n(const struct ctx *c, int j, char *buf, size_t n)
 {
-	snap_topo__label(&c->tn, j, buf, n);
+	snap_topo__label(c->tn, j, buf, n);
 }
 
 /* ---- host level ---- */
@@ -422,15 +422,15 @@ void snap_diff__vfio(struct ctx *c)
 			    "vfio, so host drivers claim the passthrough devices at boot.",
 			    mods[i]);
 	json_object_foreach (c->pt, bdf, reasons) {
-		int i = snap_topo__find(&c->to, bdf), j;
+		int i = snap_topo__find(c->to, bdf), j;
 		char lbl[512];
 
-		if (i < 0 || (j = c->o2n[i]) < 0 || !covered_by_ids(c->cov_o, c->to.dev[i].bdf))
+		if (i < 0 || (j = c->o2n[i]) < 0 || !covered_by_ids(c->cov_o, c->to->dev[i].bdf))
 			continue;
-		if (covered_by_ids(c->cov_n, c->tn.dev[j].bdf))
+		if (covered_by_ids(c->cov_n, c->tn->dev[j].bdf))
 			continue;
 		snap_diff__label_n(c, j, lbl, sizeof(lbl));
-		snap_diff__add(c, SNAP_RULE_VFIO_IDS_UNCOVERED, c->tn.dev[j].bdf, json_true(),
+		snap_diff__add(c, SNAP_RULE_VFIO_IDS_UNCOVERED, c->tn->dev[j].bdf, json_true(),
 		               json_false(),
 		               "The vfio-pci ID list no longer covers passthrough device %s.", lbl);
 	}

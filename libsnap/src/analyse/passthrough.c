@@ -209,10 +209,9 @@ json_t *snap_passthrough__covered(const json_t *root)
 	return covered;
 }
 
-json_t *snap_passthrough__compute(const json_t *root)
+json_t *snap_passthrough__compute(const json_t *root, const json_t *covered)
 {
 	json_t *pt = json_object(), *devices = json_object_get(root, "devices"), *d, *vm, *id;
-	json_t *covered = snap_passthrough__covered(root);
 	size_t i, j, k;
 	char reason[256];
 
@@ -234,7 +233,6 @@ json_t *snap_passthrough__compute(const json_t *root)
 			add_reason(pt, bdf, reason);
 		}
 	}
-	json_decref(covered);
 	json_array_foreach (json_object_get(root, "vms"), i, vm) {
 		json_t *hd, *b;
 

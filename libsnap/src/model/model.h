@@ -13,11 +13,16 @@
  * A snapshot is its JSON document: the collector builds it, the loader checks it, and diff,
  * check and show read it. Invariant: root is an object whose "schema" is SNAP_SNAPSHOT_SCHEMA and
  * whose skeleton (host, kernel, firmware, iommu, groups, devices) has the documented types.
+ * Once anything has been analysed, root is no longer changed (the analysis borrows from it).
  */
 struct snap_snapshot {
 	json_t *root;     /* owned */
 	char **warnings;  /* owned array of owned strings: collection warnings */
 	size_t nwarnings; /* entries in warnings */
+	/* What the snapshot means (analyse/analysis.c), built once by its first reader and freed
+	 * with the snapshot: opaque here, so that model/ needs nothing of analyse/. */
+	void *analysis;
+	void (*analysis_free)(void *analysis);
 };
 
 int snap_snapshot__warn(snap_snapshot *s, const char *fmt, ...)

@@ -53,6 +53,8 @@ void snap_snapshot_free(snap_snapshot *s)
 {
 	if (!s)
 		return;
+	if (s->analysis_free)
+		s->analysis_free(s->analysis);
 	json_decref(s->root);
 	snap_strv__free(s->warnings, s->nwarnings);
 	free(s);

@@ -14,6 +14,7 @@ enum stage { ST_KERNEL, ST_INITRAMFS, ST_ROOT, NSTAGES };
 
 struct pf {
 	const json_t *snap; /* the current state */
+	snap_analysis *an;  /* what it means (borrowed from the current snapshot) */
 	snap_root r;
 	char *release;
 	json_t *doc, *checks, *unknown, *devices;

@@ -215,6 +215,8 @@ int snap_preflight_run(snap_preflight **out, const snap_snapshot *current,
 		                       o->version);
 	memset(&p, 0, sizeof(p));
 	p.snap = current->root;
+	if (!(p.an = snap_analysis__get(current)) || !snap_analysis__passthrough(p.an))
+		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	if ((e = snap_root__open(&p.r, o->root ? o->root : "/", err)) < 0)
 		return e;
 	if (o->kernel) {
@@ -359,7 +361,7 @@ int snap_preflight_run(snap_preflight **out, const snap_snapshot *current,
 		bool builtin = false;
 		bool has = snap_kmodview__has(&p.root, "vfio_pci", &builtin);
 
-		pt = snap_passthrough__compute(p.snap);
+		pt = snap_analysis__passthrough(p.an);
 		if (!p.root_ok)
 			;
 		else if (has)
@@ -377,7 +379,7 @@ int snap_preflight_run(snap_preflight **out, const snap_snapshot *current,
 		snap_pf__check_console(&p, pt);
 
 	/* every passthrough device */
-	covered = snap_passthrough__covered(p.snap);
+	covered = snap_analysis__covered(p.an);
 	snap_pf__find_vfio_loaders(&p, pt);
 	p.vfio_in_init =
 	    p.init_ok && snap_pf__vfio_loadable(&p, &p.init) &&
@@ -387,8 +389,6 @@ int snap_preflight_run(snap_preflight **out, const snap_snapshot *current,
 	if (!json_object_size(pt))
 		snap_pf__add_check(&p, "binding", NULL, SNAP_CHECK_PASS,
 		                   "no passthrough devices in the snapshot: nothing to predict");
-	json_decref(pt);
-	json_decref(covered);
 
 	if (!(res = calloc(1, sizeof(*res)))) {
 		pf_release(&p);

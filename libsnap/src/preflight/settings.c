@@ -113,24 +113,23 @@ void snap_pf__check_cmdline(struct pf *p, const json_t *bootcmd)
 		                   "(vfio.enable_unsafe_noiommu_mode on the command line, %s)",
 		                   p->release, src);
 	if (OPT(cur, "pcie_acs_override") && !OPT(n, "pcie_acs_override")) {
-		snap_topo t;
-		json_t *pt = snap_passthrough__compute(p->snap);
+		snap_topo *t = snap_analysis__topo(p->an);
+		json_t *pt = snap_analysis__passthrough(p->an);
 		const char *bdf;
 		json_t *v;
 
-		if (snap_topo__build(&t, p->snap) == 0) {
+		if (t && pt) {
 			json_object_foreach (pt, bdf, v) {
-				int k = snap_topo__find(&t, bdf), other = -1;
+				int k = snap_topo__find(t, bdf), other = -1;
 				const char *why = NULL;
 				char a[512], b[512];
 
 				if (k < 0 ||
-				    snap_topo__isolation_asserted(&t, k, &other, &why) !=
-				        SNAP_YES ||
+				    snap_topo__isolation_asserted(t, k, &other, &why) != SNAP_YES ||
 				    other < 0)
 					continue;
-				snap_topo__label(&t, k, a, sizeof(a));
-				snap_topo__label(&t, other, b, sizeof(b));
+				snap_topo__label(t, k, a, sizeof(a));
+				snap_topo__label(t, other, b, sizeof(b));
 				snap_pf__add_check(
 				    p, "cmdline", bdf, SNAP_CHECK_FAIL,
 				    "after reboot into %s, pcie_acs_override is gone: %s will "
@@ -138,9 +137,7 @@ void snap_pf__check_cmdline(struct pf *p, const json_t *bootcmd)
 				    "implies%s%s",
 				    p->release, a, b, why ? ": " : "", why ? why : "");
 			}
-			snap_topo__release(&t);
 		}
-		json_decref(pt);
 	}
 	if (p->count[SNAP_CHECK_FAIL] == fails)
 		snap_pf__add_check(

@@ -139,13 +139,12 @@ int snap_metrics_render(char **out, const snap_snapshot *s, const struct snap_ch
 			                 !strcmp(name, diff_verdict));
 		}
 	}
-	pt = snap_passthrough__compute(s->root);
+	pt = snap_analysis__passthrough(snap_analysis__get(s));
 	header(&b, "pcisnap_passthrough_devices",
 	       "Devices for passthrough: bound to vfio-pci or pci-stub, named by a VM, or listed "
 	       "in vfio-pci.ids.");
 	sample_host(&b, "pcisnap_passthrough_devices", host);
 	snap_buf__printf(&b, " %zu\n", json_object_size(pt));
-	json_decref(pt);
 	boot = json_object_get(s->root, "boot");
 	if (json_is_boolean(json_object_get(boot, "previous_clean"))) {
 		header(

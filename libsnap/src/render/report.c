@@ -36,20 +36,19 @@ static void risky_flags(snap_buf *b, const json_t *opts, const char *vendor)
 	json_decref(risky);
 }
 
-static void render_text(snap_buf *b, const json_t *root)
+static void render_text(snap_buf *b, const json_t *root, snap_analysis *an)
 {
 	const json_t *host = json_object_get(root, "host"), *k = json_object_get(root, "kernel");
 	const json_t *fw = json_object_get(root, "firmware"), *io = json_object_get(root, "iommu");
 	const json_t *vfio = json_object_get(root, "vfio"),
 	             *cov = json_object_get(root, "coverage");
-	json_t *pt = snap_passthrough__compute(root), *v;
+	json_t *pt = snap_analysis__passthrough(an), *v;
 	json_t *groups_by_id = json_object(); /* id -> group object: one lookup per device */
 	const char *bdf;
-	bool have_topo;
-	snap_topo t;
+	snap_topo *t = snap_analysis__topo(an);
+	bool have_topo = t != NULL;
 	size_t i;
 
-	have_topo = snap_topo__build(&t, root) == 0;
 	{
 		json_t *g;
 		char key[32];
@@ -161,8 +160,8 @@ static void render_text(snap_buf *b, const json_t *root)
 		snap_buf__puts(
 		    b, "  none (nothing bound to vfio-pci, named by a VM or by vfio-pci.ids)\n");
 	json_object_foreach (pt, bdf, v) {
-		int di = have_topo ? snap_topo__find(&t, bdf) : -1;
-		const json_t *d = di >= 0 ? t.dev[di].obj : NULL;
+		int di = have_topo ? snap_topo__find(t, bdf) : -1;
+		const json_t *d = di >= 0 ? t->dev[di].obj : NULL;
 		const json_t *g = NULL;
 		char label[512], key[32];
 		json_t *r, *gid;
@@ -200,9 +199,9 @@ static void render_text(snap_buf *b, const json_t *root)
 			json_t *m;
 
 			json_array_foreach (members, j, m) {
-				int mi = snap_topo__find(&t, json_string_value(m));
+				int mi = snap_topo__find(t, json_string_value(m));
 				const char *drv =
-				    mi >= 0 ? snap_json__str(t.dev[mi].obj, "driver") : NULL;
+				    mi >= 0 ? snap_json__str(t->dev[mi].obj, "driver") : NULL;
 
 				if (j == MAX_LISTED) { /* a report stays readable, and linear */
 					snap_buf__printf(b, "    ... and %zu more group members\n",
@@ -234,7 +233,7 @@ static void render_text(snap_buf *b, const json_t *root)
 				json_array_foreach (members, mi, m)
 					snap_buf__printf(b, "%s %s", mi ? "," : "",
 					                 json_string_value(m));
-				reason = snap_topo__group_reason(&t, members, &uncertain);
+				reason = snap_topo__group_reason(t, members, &uncertain);
 				snap_buf__printf(
 				    b, "\n    because %s\n",
 				    reason      ? reason
@@ -247,14 +246,11 @@ static void render_text(snap_buf *b, const json_t *root)
 				snap_buf__puts(b, "  none: every group holds one device\n");
 		}
 	}
-	if (have_topo)
-		snap_topo__release(&t);
 	json_decref(groups_by_id);
 	snap_buf__printf(b, "coverage  config space %s, kernel log %s, interrupts %s\n",
 	                 or_unknown(snap_json__str(cov, "config_space")),
 	                 json_is_true(json_object_get(cov, "kernel_log")) ? "read" : "not read",
 	                 json_is_true(json_object_get(cov, "interrupts")) ? "read" : "not read");
-	json_decref(pt);
 }
 
 static const char *acs_mark(const json_t *d, char *buf, size_t n)
@@ -323,25 +319,26 @@ static void render_subtree(snap_buf *b, const struct tree *tr, const json_t *pt,
 	}
 }
 
-static void render_tree(snap_buf *b, const json_t *root, const json_t *pt)
+static void render_tree(snap_buf *b, snap_analysis *an)
 {
 	struct tree tr = {0};
 	snap_buf prefix = SNAP_BUF_INIT;
 	size_t *tail = NULL;
-	snap_topo t;
+	snap_topo *t = snap_analysis__topo(an);
+	const json_t *pt = snap_analysis__passthrough(an);
 
-	if (snap_topo__build(&t, root) < 0)
+	if (!t || !pt)
 		return;
-	tr.t = &t;
+	tr.t = t;
 	tr.none = (size_t)-1;
-	tr.first = malloc((t.n + 1) * sizeof(*tr.first));
-	tr.next = malloc((t.n + 1) * sizeof(*tr.next));
-	tail = malloc((t.n + 1) * sizeof(*tail));
+	tr.first = malloc((t->n + 1) * sizeof(*tr.first));
+	tr.next = malloc((t->n + 1) * sizeof(*tr.next));
+	tail = malloc((t->n + 1) * sizeof(*tail));
 	if (tr.first && tr.next && tail) {
-		for (size_t i = 0; i <= t.n; i++)
+		for (size_t i = 0; i <= t->n; i++)
 			tr.first[i] = tail[i] = tr.next[i] = tr.none;
-		for (size_t i = 0; i < t.n; i++) { /* in snapshot (BDF) order under each parent */
-			size_t p = (size_t)(t.dev[i].parent + 1);
+		for (size_t i = 0; i < t->n; i++) { /* in snapshot (BDF) order under each parent */
+			size_t p = (size_t)(t->dev[i].parent + 1);
 
 			if (tail[p] == tr.none)
 				tr.first[p] = i;
@@ -355,7 +352,6 @@ static void render_tree(snap_buf *b, const json_t *root, const json_t *pt)
 	free(tr.first);
 	free(tr.next);
 	free(tail);
-	snap_topo__release(&t);
 }
 
 int snap_report_render(char **out, const snap_snapshot *s, snap_report_format format,
@@ -369,15 +365,12 @@ int snap_report_render(char **out, const snap_snapshot *s, snap_report_format fo
 	case SNAP_REPORT_JSON:
 		return snap_snapshot_to_json(out, s, err);
 	case SNAP_REPORT_TEXT:
-		render_text(&b, s->root);
+		render_text(&b, s->root, snap_analysis__get(s));
 		break;
 	case SNAP_REPORT_TREE: {
-		json_t *pt = snap_passthrough__compute(s->root);
-
 		snap_buf__puts(&b, "PCIe topology (grp = IOMMU group, ACS[...] = enabled controls, "
 		                   "ACS- none, ? unknown)\n");
-		render_tree(&b, s->root, pt);
-		json_decref(pt);
+		render_tree(&b, snap_analysis__get(s));
 		break;
 	}
 	default:
