@@ -31,15 +31,63 @@ static inline const char *snap_check__passthrough(const snap_check *c)
 	return v ? v : snap_check__status_name(c->verdict);
 }
 
-/* check.c: one finding (its section from its id); one that is an effect of check cause */
+/* Every check, in playbook order: the rows of snap_check__defs[] (check_table.c). */
+enum snap_check_id {
+	SNAP_CHK_IOMMU_ACTIVE,
+	SNAP_CHK_IRQ_REMAPPING,
+	SNAP_CHK_UNSAFE_INTERRUPTS,
+	SNAP_CHK_NOIOMMU_MODE,
+	SNAP_CHK_ACS_OVERRIDE,
+	SNAP_CHK_GROUP_EXPLAINED,
+	SNAP_CHK_GROUP_VIABLE,
+	SNAP_CHK_ISOLATION_ENFORCED,
+	SNAP_CHK_SLOT_FUNCTIONS,
+	SNAP_CHK_RESET,
+	SNAP_CHK_BOOT_VGA,
+	SNAP_CHK_AER_ERRORS,
+	SNAP_CHK_FAULT_LOG,
+	SNAP_CHK_VFIO_BINDING,
+	SNAP_CHK_FAULT_REPORTING,
+	SNAP_CHK_PASSTHROUGH_DEVICES,
+	SNAP_CHK_SECURE_BOOT,
+	SNAP_CHK_PREVIOUS_BOOT,
+	SNAP_CHK_JOURNAL_PERSISTENT,
+	SNAP_CHK_PSTORE_BACKEND,
+	SNAP_CHK_CRASH_KERNEL,
+	SNAP_CHK_NETCONSOLE,
+	SNAP_CHK_PANIC_SETTINGS,
+	SNAP_CHK_COUNT
+};
+
+struct snap_check_def {
+	const char *id;       /* "id" of its findings */
+	const char *section;  /* "passthrough" or "forensics": which verdict it counts in */
+	const char *looks_at; /* what it reads from the snapshot */
+	const char *fix;      /* what its FAIL or WARN asks for; NULL: it never fails */
+};
+extern const struct snap_check_def snap_check__defs[SNAP_CHK_COUNT];
+const struct snap_check_def *snap_check__def_named(const char *id); /* NULL: no such check */
+
+/* check.c: one finding of check id; one that is an effect of check cause's finding */
 bool snap_check__bound_at_boot(const json_t *d);
-void snap_check__add(snap_check *c, json_t *checks, snap_check_status st, const char *id,
+void snap_check__add(snap_check *c, json_t *checks, snap_check_status st, enum snap_check_id id,
                      const char *subject, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
-void snap_check__add_effect(snap_check *c, json_t *checks, snap_check_status st, const char *id,
-                            const char *subject, const char *cause, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
-/* check.c, check_groups.c, check_forensics.c: the rest of the playbook's parts */
+void snap_check__add_effect(snap_check *c, json_t *checks, snap_check_status st,
+                            enum snap_check_id id, const char *subject, enum snap_check_id cause,
+                            const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+/* One run of check: what its parts share. */
+struct snap_check_run {
+	snap_check *c;
+	json_t *checks;         /* the findings, in order */
+	const json_t *root;     /* the snapshot */
+	snap_topo *t;           /* borrowed from the snapshot's analysis */
+	json_t *pt, *covered;   /* borrowed: the passthrough set, the vfio-pci id coverage */
+	json_t *owned_by_group; /* owned: group id -> who holds its members (a cache) */
+};
+/* check_device.c: the checks of one passthrough device */
+void snap_check__device(struct snap_check_run *r, const char *bdf, const json_t *reasons);
+/* check.c, check_device.c, check_groups.c, check_forensics.c: the rest of the playbook */
 bool snap_check__host_owned(const json_t *d);
 void snap_check__check_slot_functions(snap_check *c, json_t *checks, const snap_topo *t, int i);
 bool snap_check__reset_sibling_only(const json_t *reasons);

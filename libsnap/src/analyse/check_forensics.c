@@ -25,12 +25,12 @@ void snap_check__boot_and_forensics(snap_check *c, json_t *checks, const json_t 
 
 	if (json_is_boolean(json_object_get(boot, "previous_clean"))) {
 		if (json_is_true(json_object_get(boot, "previous_clean")))
-			snap_check__add(c, checks, SNAP_CHECK_PASS, "previous_boot", "boot",
+			snap_check__add(c, checks, SNAP_CHECK_PASS, SNAP_CHK_PREVIOUS_BOOT, "boot",
 			                "the previous boot (%s) ended with a clean shutdown",
 			                snap_json__str(boot, "previous_id"));
 		else
 			snap_check__add(
-			    c, checks, SNAP_CHECK_WARN, "previous_boot", "boot",
+			    c, checks, SNAP_CHECK_WARN, SNAP_CHK_PREVIOUS_BOOT, "boot",
 			    "the previous boot (%s) has no record of a clean end: a crash, a power "
 			    "loss or a hard lockup; read its last words ('pcisnap boot "
 			    "last-words')",
@@ -44,7 +44,7 @@ void snap_check__boot_and_forensics(snap_check *c, json_t *checks, const json_t 
 	m = json_object_get(j, "mount");
 	if (json_is_true(json_object_get(j, "mount_volatile")))
 		snap_check__add(
-		    c, checks, SNAP_CHECK_WARN, "journal_persistent", "journal",
+		    c, checks, SNAP_CHECK_WARN, SNAP_CHK_JOURNAL_PERSISTENT, "journal",
 		    "/var/log/journal is in RAM (%s %s at %s: log2ram or folder2ram): what the "
 		    "journal held since the last sync dies with the host; keep the journal on "
 		    "disk (log2ram: exclude it, or Storage=persistent with the journal outside "
@@ -53,7 +53,7 @@ void snap_check__boot_and_forensics(snap_check *c, json_t *checks, const json_t 
 		    snap_json__str(m, "source") ? snap_json__str(m, "source") : "?",
 		    snap_json__str(m, "mount_point"));
 	else if (json_is_true(json_object_get(j, "persistent")))
-		snap_check__add(c, checks, SNAP_CHECK_PASS, "journal_persistent", "journal",
+		snap_check__add(c, checks, SNAP_CHECK_PASS, SNAP_CHK_JOURNAL_PERSISTENT, "journal",
 		                "persistent (Storage=%s%s%s, /var/log/journal on %s)",
 		                st ? st : "auto", from ? " in " : "", from ? from : "",
 		                json_is_object(m) ? snap_json__str(m, "fstype")
@@ -61,29 +61,29 @@ void snap_check__boot_and_forensics(snap_check *c, json_t *checks, const json_t 
 	else if (json_is_false(json_object_get(j, "persistent")) && st &&
 	         (!strcmp(st, "volatile") || !strcmp(st, "none")))
 		snap_check__add(
-		    c, checks, SNAP_CHECK_WARN, "journal_persistent", "journal",
+		    c, checks, SNAP_CHECK_WARN, SNAP_CHK_JOURNAL_PERSISTENT, "journal",
 		    "journald Storage=%s%s%s: the journal of a boot that dies is lost; set "
 		    "Storage=persistent (a drop-in in /etc/systemd/journald.conf.d/)",
 		    st, from ? " in " : "", from ? from : "");
 	else if (json_is_false(json_object_get(j, "persistent")))
 		snap_check__add(
-		    c, checks, SNAP_CHECK_WARN, "journal_persistent", "journal",
+		    c, checks, SNAP_CHECK_WARN, SNAP_CHK_JOURNAL_PERSISTENT, "journal",
 		    "Storage=auto and no /var/log/journal: the journal stays in /run and dies "
 		    "with the boot; mkdir /var/log/journal && systemd-tmpfiles --create --prefix "
 		    "/var/log/journal, or set Storage=persistent");
 	else
-		snap_check__add(c, checks, SNAP_CHECK_WARN, "journal_persistent", "journal",
+		snap_check__add(c, checks, SNAP_CHECK_WARN, SNAP_CHK_JOURNAL_PERSISTENT, "journal",
 		                "unknown: journald's Storage=%s is not a value journald knows",
 		                st ? st : "?");
 	/* pstore */
 	backend = snap_json__str(ps, "backend");
 	if (backend && *backend)
-		snap_check__add(c, checks, SNAP_CHECK_PASS, "pstore_backend", "pstore",
+		snap_check__add(c, checks, SNAP_CHECK_PASS, SNAP_CHK_PSTORE_BACKEND, "pstore",
 		                "backend %s registered (%" JSON_INTEGER_FORMAT " record(s) kept)",
 		                backend, json_integer_value(json_object_get(ps, "records")));
 	else
 		snap_check__add(
-		    c, checks, SNAP_CHECK_WARN, "pstore_backend", "pstore",
+		    c, checks, SNAP_CHECK_WARN, SNAP_CHK_PSTORE_BACKEND, "pstore",
 		    "%s: a panic's last messages are kept nowhere; on UEFI load efi_pstore "
 		    "(and efi_pstore.pstore_disable=0), else reserve ramoops memory",
 		    backend ? "no backend registered" : "unknown (no pstore module)");
@@ -91,39 +91,40 @@ void snap_check__boot_and_forensics(snap_check *c, json_t *checks, const json_t 
 	reserved = json_integer_value(json_object_get(ck, "reserved_bytes"));
 	if (!json_is_integer(json_object_get(ck, "reserved_bytes")))
 		snap_check__add(
-		    c, checks, SNAP_CHECK_WARN, "crash_kernel", "kdump",
+		    c, checks, SNAP_CHECK_WARN, SNAP_CHK_CRASH_KERNEL, "kdump",
 		    "unknown (no /sys/kernel/kexec_crash_size: a kernel without kexec)");
 	else if (reserved <= 0)
 		snap_check__add(
-		    c, checks, SNAP_CHECK_WARN, "crash_kernel", "kdump",
+		    c, checks, SNAP_CHECK_WARN, SNAP_CHK_CRASH_KERNEL, "kdump",
 		    "no memory reserved for a crash kernel: a panic leaves no dump; add "
 		    "crashkernel=384M to the command line and install kdump-tools");
 	else if (json_integer_value(json_object_get(ck, "loaded")) != 1)
-		snap_check__add(c, checks, SNAP_CHECK_WARN, "crash_kernel", "kdump",
+		snap_check__add(c, checks, SNAP_CHECK_WARN, SNAP_CHK_CRASH_KERNEL, "kdump",
 		                "%" JSON_INTEGER_FORMAT
 		                " MiB reserved but no crash kernel loaded: enable "
 		                "kdump-tools (kdump-config load)",
 		                reserved >> 20);
 	else
-		snap_check__add(c, checks, SNAP_CHECK_PASS, "crash_kernel", "kdump",
+		snap_check__add(c, checks, SNAP_CHECK_PASS, SNAP_CHK_CRASH_KERNEL, "kdump",
 		                "%" JSON_INTEGER_FORMAT " MiB reserved, a crash kernel loaded",
 		                reserved >> 20);
 	/* netconsole */
 	if (json_integer_value(json_object_get(nc, "enabled")) > 0)
-		snap_check__add(c, checks, SNAP_CHECK_PASS, "netconsole", "netconsole",
+		snap_check__add(c, checks, SNAP_CHECK_PASS, SNAP_CHK_NETCONSOLE, "netconsole",
 		                "%" JSON_INTEGER_FORMAT
 		                " target(s) enabled: the kernel's last messages "
 		                "reach another host",
 		                json_integer_value(json_object_get(nc, "enabled")));
 	else if (json_array_size(json_object_get(nc, "configured")))
 		snap_check__add(
-		    c, checks, SNAP_CHECK_PASS, "netconsole", "netconsole", "configured (%s%s)",
+		    c, checks, SNAP_CHECK_PASS, SNAP_CHK_NETCONSOLE, "netconsole",
+		    "configured (%s%s)",
 		    json_string_value(json_array_get(json_object_get(nc, "configured"), 0)),
 		    json_is_true(json_object_get(nc, "loaded")) ? ", module loaded"
 		                                                : ", module not loaded");
 	else
 		snap_check__add(
-		    c, checks, SNAP_CHECK_WARN, "netconsole", "netconsole",
+		    c, checks, SNAP_CHECK_WARN, SNAP_CHK_NETCONSOLE, "netconsole",
 		    "no target: a hard lockup's last messages reach no other host; set "
 		    "netconsole=@/,6666@LOGHOST/ (command line or modprobe.d) or a configfs "
 		    "target");
@@ -146,7 +147,7 @@ void snap_check__boot_and_forensics(snap_check *c, json_t *checks, const json_t 
 		list = snap_buf__detach(&b);
 		if (list && *list)
 			snap_check__add(
-			    c, checks, SNAP_CHECK_WARN, "panic_settings", "sysctl",
+			    c, checks, SNAP_CHECK_WARN, SNAP_CHK_PANIC_SETTINGS, "sysctl",
 			    "%s: %s; set kernel.panic=10, kernel.hardlockup_panic=1 and "
 			    "kernel.softlockup_panic=1 (sysctl.d) so a hung host panics, leaves "
 			    "its "
@@ -157,11 +158,11 @@ void snap_check__boot_and_forensics(snap_check *c, json_t *checks, const json_t 
 			          "power-cycles it"
 			        : "a lockup only logs, the host stays hung");
 		else if (unknown)
-			snap_check__add(c, checks, SNAP_CHECK_WARN, "panic_settings", "sysctl",
-			                "unknown (no /proc/sys/kernel/panic)");
+			snap_check__add(c, checks, SNAP_CHECK_WARN, SNAP_CHK_PANIC_SETTINGS,
+			                "sysctl", "unknown (no /proc/sys/kernel/panic)");
 		else
 			snap_check__add(
-			    c, checks, SNAP_CHECK_PASS, "panic_settings", "sysctl",
+			    c, checks, SNAP_CHECK_PASS, SNAP_CHK_PANIC_SETTINGS, "sysctl",
 			    "a panic reboots the host (kernel.panic=%" JSON_INTEGER_FORMAT
 			    "); lockups panic",
 			    json_integer_value(json_object_get(pn, "panic")));

@@ -163,16 +163,17 @@ void snap_check__explain_groups(snap_check *c, json_t *checks, snap_topo *t, con
 		reason = snap_topo__group_reason(t, members, &uncertain);
 		text = snap_buf__detach(&b);
 		if (reason)
-			snap_check__add(c, checks, SNAP_CHECK_PASS, "group_explained", subject,
-			                "%s = %s because %s", subject, text ? text : "", reason);
+			snap_check__add(c, checks, SNAP_CHECK_PASS, SNAP_CHK_GROUP_EXPLAINED,
+			                subject, "%s = %s because %s", subject, text ? text : "",
+			                reason);
 		else if (uncertain)
 			snap_check__add(
-			    c, checks, SNAP_CHECK_WARN, "group_explained", subject,
+			    c, checks, SNAP_CHECK_WARN, SNAP_CHK_GROUP_EXPLAINED, subject,
 			    "%s = %s: cannot be explained, ACS is unknown (collect as root)",
 			    subject, text ? text : "");
 		else
 			snap_check__add(
-			    c, checks, SNAP_CHECK_PASS, "group_explained", subject,
+			    c, checks, SNAP_CHECK_PASS, SNAP_CHK_GROUP_EXPLAINED, subject,
 			    "%s = %s: not explained by ACS: a DMA alias quirk of these devices",
 			    subject, text ? text : "");
 		free(text);

@@ -16,6 +16,8 @@
 #include <time.h>
 
 #include "analyse/analyse.h"
+#include "analyse/check.h"
+#include "analyse/diff.h"
 #include "snap/policy.h"
 
 #define POLICY_MAX  (1u << 20) /* bytes of a policy document */
@@ -134,6 +136,17 @@ int snap_policy_new(snap_policy **out, snap_error *err)
 	return snap_policy_parse(out, empty, sizeof(empty) - 1, err);
 }
 
+/* A check id (snap_check__defs[]) or the kind of a diff rule (snap_diff__rules[]). */
+static bool known_what(const char *what)
+{
+	if (snap_check__def_named(what))
+		return true;
+	for (int r = 0; r < SNAP_RULE_COUNT; r++)
+		if (!strcmp(snap_diff__rules[r].kind, what))
+			return true;
+	return false;
+}
+
 int snap_policy_add(snap_policy *p, const char *scope, const char *match, const char *what,
                     const char *subject, const char *reason, const char *by, snap_error *err)
 {
@@ -147,6 +160,11 @@ int snap_policy_add(snap_policy *p, const char *scope, const char *match, const 
 		return snap_error__set(err, SNAP_EINVALID,
 		                       "an accepted deviation needs --host or --model, what is "
 		                       "accepted and --reason (each under 1024 bytes)");
+	if (!known_what(what)) /* a typo would accept nothing, silently */
+		return snap_error__set(err, SNAP_EINVALID,
+		                       "'%s' is neither a check id nor a diff change kind (the "
+		                       "ids are in pcisnap-check(1), the kinds in pcisnap-diff(1))",
+		                       what);
 	if (json_array_size(json_object_get(p->doc, "accept")) >= ENTRIES_MAX)
 		return snap_error__set(err, SNAP_EINVALID, "the policy has %u entries already",
 		                       ENTRIES_MAX);
