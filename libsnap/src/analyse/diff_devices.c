@@ -199,13 +199,166 @@ static void diff_fault_log(struct ctx *c, const char **on_path)
 	json_decref(ln);
 }
 
+/* What one pass over the matched devices gathers for summary changes. */
+struct devs {
+	snap_buf renum, lost; /* examples: renumbered devices, devices whose ACS/FLR went unknown */
+	size_t nrenum, nlost;
+};
+
+/* The driver of a matched pair: a passthrough device leaving vfio-pci/pci-stub is a binding
+ * regression */
+static void diff_driver(struct ctx *c, int i, int j, bool pt, const char *ln)
+{
+	const json_t *a = c->to->dev[i].obj, *b = c->tn->dev[j].obj;
+	const char *da = snap_json__str(a, "driver"), *db = snap_json__str(b, "driver");
+
+	if (!snap_diff__str_eq(da, db)) {
+		bool was_vfio = da && (!strcmp(da, "vfio-pci") || !strcmp(da, "pci-stub"));
+		/* pci-stub -> vfio-pci still keeps the host away: an upgrade */
+		bool still_vfio = db && (!strcmp(db, "vfio-pci") || !strcmp(db, "pci-stub"));
+
+		if (pt && was_vfio && !still_vfio) {
+			snap_diff__add_next(c, SNAP_RULE_PT_DRIVER_CHANGED,
+			                    db ? db : "any host driver", db ? db : "<driver>",
+			                    c->tn->dev[j].bdf, json_string(da),
+			                    snap_json__str_or_null(db),
+			                    "Passthrough device %s is no longer bound to %s: %s.",
+			                    ln, da, db ? db : "no driver at all");
+		} else {
+			snap_diff__add(c, SNAP_RULE_DRIVER_CHANGED, c->tn->dev[j].bdf,
+			               snap_json__str_or_null(da), snap_json__str_or_null(db),
+			               "Driver of %s: %s -> %s.", ln, da ? da : "none",
+			               db ? db : "none");
+		}
+	}
+}
+
+/* Function Level Reset lost, refused, gained, or unknown now (lost evidence) */
+static void diff_flr(struct ctx *c, int i, int j, bool pt, const char *ln, struct devs *acc)
+{
+	const json_t *a = c->to->dev[i].obj, *b = c->tn->dev[j].obj;
+	const json_t *fa = json_object_get(a, "flr"), *fb = json_object_get(b, "flr");
+	const char *why = snap_json__str(b, "flr_refused");
+
+	if (json_is_true(fa) && json_is_false(fb) && why)
+		snap_diff__add(c, pt ? SNAP_RULE_PT_FLR_REFUSED : SNAP_RULE_FLR_REFUSED,
+		               c->tn->dev[j].bdf, json_true(), json_false(),
+		               "%s still advertises Function Level Reset, and the kernel "
+		               "no longer uses it (%s).",
+		               ln, why);
+	else if (json_is_true(fa) && json_is_false(fb))
+		snap_diff__add(c, pt ? SNAP_RULE_PT_FLR_LOST : SNAP_RULE_FLR_LOST,
+		               c->tn->dev[j].bdf, json_true(), json_false(),
+		               "%s no longer advertises Function Level Reset.", ln);
+	else if (json_is_boolean(fa) && json_is_null(fb))
+		examples_append(&acc->lost, &acc->nlost, c->tn->dev[j].bdf);
+	else if (json_is_false(fa) && json_is_true(fb))
+		snap_diff__add(c, SNAP_RULE_FLR_GAINED, c->tn->dev[j].bdf, json_false(),
+		               json_true(), "%s now advertises Function Level Reset.", ln);
+}
+
+/* ACS changes off the passthrough paths (diff_path_acs() reports those on them): listed */
+static void diff_acs_elsewhere(struct ctx *c, int i, int j, const char *ln, const bool *reported)
+{
+	const json_t *a = c->to->dev[i].obj, *b = c->tn->dev[j].obj;
+	const json_t *aa = json_object_get(a, "acs"), *ab = json_object_get(b, "acs");
+
+	if (json_is_object(aa) && json_is_null(ab))
+		; /* counted with the FLR loss above: same cause */
+	else if (json_is_object(aa) && json_is_object(ab) && !json_equal(aa, ab) && !reported[i])
+		snap_diff__add(c, SNAP_RULE_ACS_CHANGED, c->tn->dev[j].bdf, snap_diff__jdup(aa),
+		               snap_diff__jdup(ab), "ACS of %s changed%s.", ln,
+		               acs_not_enabled(ab) & ~acs_not_enabled(aa)
+		                   ? " (not on the path of a passthrough device)"
+		                   : ": every flag it enforced is still enforced (a flag gone "
+		                     "from the capability register is hard-wired on: "
+		                     "pci_acs_flags_enabled())");
+}
+
+/* Reset methods: none left on a passthrough device is an isolation loss */
+static void diff_reset(struct ctx *c, int i, int j, const char *ln)
+{
+	const json_t *a = c->to->dev[i].obj, *b = c->tn->dev[j].obj;
+	const json_t *ra = json_object_get(a, "reset_methods"),
+	             *rb = json_object_get(b, "reset_methods");
+
+	/* a passthrough device with no reset left (not by losing FLR alone, which
+	 * flr_lost says): vfio-pci cannot reset it between VMs */
+	if (json_is_array(ra) && json_is_array(rb) && !json_equal(ra, rb) &&
+	    json_object_get(c->pt, c->to->dev[i].bdf) && json_array_size(ra) &&
+	    !json_array_size(rb) && !(json_array_size(ra) == 1 && snap_json__has_string(ra, "flr")))
+		snap_diff__add(c, SNAP_RULE_PT_RESET_LOST, c->tn->dev[j].bdf, snap_diff__jdup(ra),
+		               snap_diff__jdup(rb),
+		               "Passthrough device %s has no reset method left (its "
+		               "reset_method had %s).",
+		               ln, json_string_value(json_array_get(ra, 0)));
+	else if (json_is_array(ra) && json_is_array(rb) && !json_equal(ra, rb))
+		snap_diff__add(c, SNAP_RULE_RESET_METHODS_CHANGED, c->tn->dev[j].bdf,
+		               snap_diff__jdup(ra), snap_diff__jdup(rb),
+		               "Reset methods of %s changed.", ln);
+}
+
+/* The link trained down (speed or width) */
+static void diff_link(struct ctx *c, int i, int j, const char *ln)
+{
+	const json_t *a = c->to->dev[i].obj, *b = c->tn->dev[j].obj;
+	const json_t *la = json_object_get(a, "link"), *lb = json_object_get(b, "link");
+
+	if (json_is_object(la) && json_is_object(lb) &&
+	    (speed_of(lb, "cur_speed") < speed_of(la, "cur_speed") ||
+	     json_integer_value(json_object_get(lb, "cur_width")) <
+	         json_integer_value(json_object_get(la, "cur_width"))))
+		snap_diff__add(
+		    c, SNAP_RULE_LINK_DOWNTRAINED, c->tn->dev[j].bdf, snap_diff__jdup(la),
+		    snap_diff__jdup(lb),
+		    "Link of %s trained down: %s x%" JSON_INTEGER_FORMAT
+		    " -> %s x%" JSON_INTEGER_FORMAT ".",
+		    ln, snap_json__str(la, "cur_speed") ? snap_json__str(la, "cur_speed") : "?",
+		    json_integer_value(json_object_get(la, "cur_width")),
+		    snap_json__str(lb, "cur_speed") ? snap_json__str(lb, "cur_speed") : "?",
+		    json_integer_value(json_object_get(lb, "cur_width")));
+}
+
+/* One device of OLD and its match in NEW (j), or none (j < 0). */
+static void diff_pair(struct ctx *c, int i, int j, const bool *reported, const char **on_path,
+                      struct devs *acc)
+{
+	bool pt = snap_diff__is_pt(c, i);
+	char lo[512], ln[512];
+
+	snap_diff__label_o(c, i, lo, sizeof(lo));
+	if (j < 0) {
+		if (pt)
+			snap_diff__add(c, SNAP_RULE_PT_DEVICE_REMOVED, c->to->dev[i].bdf,
+			               json_string(c->to->dev[i].bdf), json_null(),
+			               "Passthrough device %s is gone.", lo);
+		else
+			snap_diff__add(c, SNAP_RULE_DEVICE_REMOVED, c->to->dev[i].bdf,
+			               json_string(c->to->dev[i].bdf), json_null(),
+			               "Device %s is gone.", lo);
+		return;
+	}
+	snap_diff__label_n(c, j, ln, sizeof(ln));
+	if (strcmp(c->to->dev[i].bdf, c->tn->dev[j].bdf)) {
+		char pair[64];
+
+		snprintf(pair, sizeof(pair), "%s -> %s", c->to->dev[i].bdf, c->tn->dev[j].bdf);
+		examples_append(&acc->renum, &acc->nrenum, pair);
+	}
+	diff_driver(c, i, j, pt, ln);
+	diff_flr(c, i, j, pt, ln, acc);
+	diff_acs_elsewhere(c, i, j, ln, reported);
+	diff_reset(c, i, j, ln);
+	diff_link(c, i, j, ln);
+	diff_aer(c, i, j, on_path[j], ln);
+}
+
 void snap_diff__devices(struct ctx *c)
 {
-	snap_buf renum = SNAP_BUF_INIT, lost = SNAP_BUF_INIT;
-	size_t nrenum = 0, nlost = 0;
+	struct devs acc = {SNAP_BUF_INIT, SNAP_BUF_INIT, 0, 0};
 	bool *reported = calloc(c->to->n + 1, sizeof(bool));
 	const char **on_path;
-	char lo[512], ln[512];
+	char ln[512];
 
 	if (!reported)
 		return;
@@ -228,154 +381,8 @@ void snap_diff__devices(struct ctx *c)
 					on_path[k] = c->tn->dev[j].bdf;
 		}
 	}
-	for (size_t i = 0; i < c->to->n; i++) {
-		const json_t *a = c->to->dev[i].obj, *b;
-		int j = c->o2n[i];
-		bool pt = snap_diff__is_pt(c, (int)i);
-
-		snap_diff__label_o(c, (int)i, lo, sizeof(lo));
-		if (j < 0) {
-			if (pt)
-				snap_diff__add(c, SNAP_RULE_PT_DEVICE_REMOVED, c->to->dev[i].bdf,
-				               json_string(c->to->dev[i].bdf), json_null(),
-				               "Passthrough device %s is gone.", lo);
-			else
-				snap_diff__add(c, SNAP_RULE_DEVICE_REMOVED, c->to->dev[i].bdf,
-				               json_string(c->to->dev[i].bdf), json_null(),
-				               "Device %s is gone.", lo);
-			continue;
-		}
-		b = c->tn->dev[j].obj;
-		snap_diff__label_n(c, j, ln, sizeof(ln));
-		if (strcmp(c->to->dev[i].bdf, c->tn->dev[j].bdf)) {
-			char pair[64];
-
-			snprintf(pair, sizeof(pair), "%s -> %s", c->to->dev[i].bdf,
-			         c->tn->dev[j].bdf);
-			examples_append(&renum, &nrenum, pair);
-		}
-		/* driver */
-		{
-			const char *da = snap_json__str(a, "driver"),
-			           *db = snap_json__str(b, "driver");
-
-			if (!snap_diff__str_eq(da, db)) {
-				bool was_vfio =
-				    da && (!strcmp(da, "vfio-pci") || !strcmp(da, "pci-stub"));
-				/* pci-stub -> vfio-pci still keeps the host away: an upgrade */
-				bool still_vfio =
-				    db && (!strcmp(db, "vfio-pci") || !strcmp(db, "pci-stub"));
-
-				if (pt && was_vfio && !still_vfio) {
-					snap_diff__add_next(
-					    c, SNAP_RULE_PT_DRIVER_CHANGED,
-					    db ? db : "any host driver", db ? db : "<driver>",
-					    c->tn->dev[j].bdf, json_string(da),
-					    snap_json__str_or_null(db),
-					    "Passthrough device %s is no longer bound to %s: %s.",
-					    ln, da, db ? db : "no driver at all");
-				} else {
-					snap_diff__add(
-					    c, SNAP_RULE_DRIVER_CHANGED, c->tn->dev[j].bdf,
-					    snap_json__str_or_null(da), snap_json__str_or_null(db),
-					    "Driver of %s: %s -> %s.", ln, da ? da : "none",
-					    db ? db : "none");
-				}
-			}
-		}
-		/* FLR */
-		{
-			const json_t *fa = json_object_get(a, "flr"),
-			             *fb = json_object_get(b, "flr");
-			const char *why = snap_json__str(b, "flr_refused");
-
-			if (json_is_true(fa) && json_is_false(fb) && why)
-				snap_diff__add(
-				    c, pt ? SNAP_RULE_PT_FLR_REFUSED : SNAP_RULE_FLR_REFUSED,
-				    c->tn->dev[j].bdf, json_true(), json_false(),
-				    "%s still advertises Function Level Reset, and the kernel "
-				    "no longer uses it (%s).",
-				    ln, why);
-			else if (json_is_true(fa) && json_is_false(fb))
-				snap_diff__add(c, pt ? SNAP_RULE_PT_FLR_LOST : SNAP_RULE_FLR_LOST,
-				               c->tn->dev[j].bdf, json_true(), json_false(),
-				               "%s no longer advertises Function Level Reset.", ln);
-			else if (json_is_boolean(fa) && json_is_null(fb))
-				examples_append(&lost, &nlost, c->tn->dev[j].bdf);
-			else if (json_is_false(fa) && json_is_true(fb))
-				snap_diff__add(c, SNAP_RULE_FLR_GAINED, c->tn->dev[j].bdf,
-				               json_false(), json_true(),
-				               "%s now advertises Function Level Reset.", ln);
-		}
-		/* ACS anywhere else: listed */
-		{
-			const json_t *aa = json_object_get(a, "acs"),
-			             *ab = json_object_get(b, "acs");
-
-			if (json_is_object(aa) && json_is_null(ab))
-				; /* counted with the FLR loss above: same cause */
-			else if (json_is_object(aa) && json_is_object(ab) && !json_equal(aa, ab) &&
-			         !reported[i])
-				snap_diff__add(
-				    c, SNAP_RULE_ACS_CHANGED, c->tn->dev[j].bdf,
-				    snap_diff__jdup(aa), snap_diff__jdup(ab),
-				    "ACS of %s changed%s.", ln,
-				    acs_not_enabled(ab) & ~acs_not_enabled(aa)
-				        ? " (not on the path of a passthrough device)"
-				        : ": every flag it enforced is still enforced (a flag gone "
-				          "from the capability register is hard-wired on: "
-				          "pci_acs_flags_enabled())");
-		}
-		/* reset methods */
-		{
-			const json_t *ra = json_object_get(a, "reset_methods"),
-			             *rb = json_object_get(b, "reset_methods");
-
-			/* a passthrough device with no reset left (not by losing FLR alone, which
-			 * flr_lost says): vfio-pci cannot reset it between VMs */
-			if (json_is_array(ra) && json_is_array(rb) && !json_equal(ra, rb) &&
-			    json_object_get(c->pt, c->to->dev[i].bdf) && json_array_size(ra) &&
-			    !json_array_size(rb) &&
-			    !(json_array_size(ra) == 1 && snap_json__has_string(ra, "flr")))
-				snap_diff__add(
-				    c, SNAP_RULE_PT_RESET_LOST, c->tn->dev[j].bdf,
-				    snap_diff__jdup(ra), snap_diff__jdup(rb),
-				    "Passthrough device %s has no reset method left (its "
-				    "reset_method had %s).",
-				    ln, json_string_value(json_array_get(ra, 0)));
-			else if (json_is_array(ra) && json_is_array(rb) && !json_equal(ra, rb))
-				snap_diff__add(c, SNAP_RULE_RESET_METHODS_CHANGED,
-				               c->tn->dev[j].bdf, snap_diff__jdup(ra),
-				               snap_diff__jdup(rb), "Reset methods of %s changed.",
-				               ln);
-		}
-		/* link training */
-		{
-			const json_t *la = json_object_get(a, "link"),
-			             *lb = json_object_get(b, "link");
-
-			if (json_is_object(la) && json_is_object(lb) &&
-			    (speed_of(lb, "cur_speed") < speed_of(la, "cur_speed") ||
-			     json_integer_value(json_object_get(lb, "cur_width")) <
-			         json_integer_value(json_object_get(la, "cur_width"))))
-				snap_diff__add(
-				    c, SNAP_RULE_LINK_DOWNTRAINED, c->tn->dev[j].bdf,
-				    snap_diff__jdup(la), snap_diff__jdup(lb),
-				    "Link of %s trained down: %s x%" JSON_INTEGER_FORMAT
-				    " -> %s x%" JSON_INTEGER_FORMAT ".",
-				    ln,
-				    snap_json__str(la, "cur_speed")
-				        ? snap_json__str(la, "cur_speed")
-				        : "?",
-				    json_integer_value(json_object_get(la, "cur_width")),
-				    snap_json__str(lb, "cur_speed")
-				        ? snap_json__str(lb, "cur_speed")
-				        : "?",
-				    json_integer_value(json_object_get(lb, "cur_width")));
-		}
-		/* AER counters */
-		diff_aer(c, (int)i, j, on_path[j], ln);
-	}
+	for (size_t i = 0; i < c->to->n; i++)
+		diff_pair(c, (int)i, c->o2n[i], reported, on_path, &acc);
 	diff_fault_log(c, on_path);
 	free(on_path);
 	for (size_t j = 0; j < c->tn->n; j++) {
@@ -388,28 +395,28 @@ void snap_diff__devices(struct ctx *c)
 		               json_string(c->tn->dev[j].bdf), "New device %s%s.", ln,
 		               json_is_integer(g) ? " (its group is compared below)" : "");
 	}
-	if (nrenum) {
-		char *ex = snap_buf__detach(&renum);
+	if (acc.nrenum) {
+		char *ex = snap_buf__detach(&acc.renum);
 
 		snap_diff__add(
 		    c, SNAP_RULE_DEVICES_RENUMBERED, "PCI addresses", json_null(), json_null(),
 		    "%zu device(s) have new bus addresses but the same identity (bus numbers "
 		    "shifted, e.g. by a BIOS change): %s%s.",
-		    nrenum, ex ? ex : "", nrenum > MAX_EXAMPLES ? ", ..." : "");
+		    acc.nrenum, ex ? ex : "", acc.nrenum > MAX_EXAMPLES ? ", ..." : "");
 		free(ex);
 	}
-	if (nlost) {
-		char *ex = snap_buf__detach(&lost);
+	if (acc.nlost) {
+		char *ex = snap_buf__detach(&acc.lost);
 
 		snap_diff__add(
 		    c, SNAP_RULE_EVIDENCE_LOST_CONFIG, "config space", json_null(), json_null(),
 		    "ACS/FLR of %zu device(s) became unknown (config space readable only in part, "
 		    "e.g. a capture without root): %s%s. Lost evidence, not a loss.",
-		    nlost, ex ? ex : "", nlost > MAX_EXAMPLES ? ", ..." : "");
+		    acc.nlost, ex ? ex : "", acc.nlost > MAX_EXAMPLES ? ", ..." : "");
 		free(ex);
 	}
-	snap_buf__release(&renum);
-	snap_buf__release(&lost);
+	snap_buf__release(&acc.renum);
+	snap_buf__release(&acc.lost);
 	free(reported);
 }
 

@@ -36,29 +36,11 @@ static void risky_flags(snap_buf *b, const json_t *opts, const char *vendor)
 	json_decref(risky);
 }
 
-static void render_text(snap_buf *b, const json_t *root, snap_analysis *an)
+/* Who the snapshot is of: host, kernel, command line, firmware, this boot and the last. */
+static void text_host(snap_buf *b, const json_t *root)
 {
 	const json_t *host = json_object_get(root, "host"), *k = json_object_get(root, "kernel");
-	const json_t *fw = json_object_get(root, "firmware"), *io = json_object_get(root, "iommu");
-	const json_t *vfio = json_object_get(root, "vfio"),
-	             *cov = json_object_get(root, "coverage");
-	json_t *pt = snap_analysis__passthrough(an), *v;
-	json_t *groups_by_id = json_object(); /* id -> group object: one lookup per device */
-	const char *bdf;
-	snap_topo *t = snap_analysis__topo(an);
-	bool have_topo = t != NULL;
-	size_t i;
-
-	{
-		json_t *g;
-		char key[32];
-
-		json_array_foreach (json_object_get(root, "groups"), i, g) {
-			snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT,
-			         json_integer_value(json_object_get(g, "id")));
-			json_object_set(groups_by_id, key, g);
-		}
-	}
+	const json_t *fw = json_object_get(root, "firmware");
 
 	snap_buf__printf(b, "host      %s  (collected %s, pcisnap %s)\n",
 	                 or_unknown(snap_json__str(host, "hostname")),
@@ -92,35 +74,46 @@ static void render_text(snap_buf *b, const json_t *root, snap_analysis *an)
 			                          "hard lockup)"
 			                        : "");
 	}
-	{
-		const json_t *f = json_object_get(root, "forensics");
-		const json_t *j = json_object_get(f, "journal"), *ps = json_object_get(f, "pstore");
-		const json_t *ck = json_object_get(f, "crash_kernel"),
-		             *nc = json_object_get(f, "netconsole");
-		const char *be = snap_json__str(ps, "backend");
-		json_int_t res = json_integer_value(json_object_get(ck, "reserved_bytes"));
+}
 
-		if (json_is_object(f))
-			snap_buf__printf(
-			    b,
-			    "evidence  journal %s, pstore %s, crash kernel %s, netconsole %s, "
-			    "kernel.panic %s\n",
-			    tri(json_object_get(j, "persistent"), "persistent", "NOT PERSISTENT"),
-			    be ? (*be ? be : "no backend") : "unknown",
-			    res > 0                                                  ? "reserved"
-			    : json_is_integer(json_object_get(ck, "reserved_bytes")) ? "none"
-			                                                             : "unknown",
-			    json_integer_value(json_object_get(nc, "enabled")) > 0 ||
-			            json_array_size(json_object_get(nc, "configured"))
-			        ? "configured"
-			        : "none",
-			    json_is_integer(json_object_get(json_object_get(f, "panic"), "panic"))
-			        ? (json_integer_value(
-			               json_object_get(json_object_get(f, "panic"), "panic"))
-			               ? "reboots"
-			               : "hangs (0)")
-			        : "unknown");
-	}
+/* Whether a dead boot would leave evidence: journal, pstore, crash kernel, netconsole, panic. */
+static void text_evidence(snap_buf *b, const json_t *root)
+{
+	const json_t *f = json_object_get(root, "forensics");
+	const json_t *j = json_object_get(f, "journal"), *ps = json_object_get(f, "pstore");
+	const json_t *ck = json_object_get(f, "crash_kernel"),
+	             *nc = json_object_get(f, "netconsole");
+	const char *be = snap_json__str(ps, "backend");
+	json_int_t res = json_integer_value(json_object_get(ck, "reserved_bytes"));
+
+	if (json_is_object(f))
+		snap_buf__printf(
+		    b,
+		    "evidence  journal %s, pstore %s, crash kernel %s, netconsole %s, "
+		    "kernel.panic %s\n",
+		    tri(json_object_get(j, "persistent"), "persistent", "NOT PERSISTENT"),
+		    be ? (*be ? be : "no backend") : "unknown",
+		    res > 0                                                  ? "reserved"
+		    : json_is_integer(json_object_get(ck, "reserved_bytes")) ? "none"
+		                                                             : "unknown",
+		    json_integer_value(json_object_get(nc, "enabled")) > 0 ||
+		            json_array_size(json_object_get(nc, "configured"))
+		        ? "configured"
+		        : "none",
+		    json_is_integer(json_object_get(json_object_get(f, "panic"), "panic"))
+		        ? (json_integer_value(json_object_get(json_object_get(f, "panic"), "panic"))
+		               ? "reboots"
+		               : "hangs (0)")
+		        : "unknown");
+}
+
+/* The IOMMU, interrupt remapping, the unsafe modes, risky flags and vfio. */
+static void text_iommu(snap_buf *b, const json_t *root)
+{
+	const json_t *k = json_object_get(root, "kernel"), *io = json_object_get(root, "iommu");
+	const json_t *vfio = json_object_get(root, "vfio"), *v;
+	size_t i;
+
 	if (json_is_true(json_object_get(io, "enabled")))
 		snap_buf__printf(b, "IOMMU     enabled (%s, %zu unit(s)), %zu group(s)\n",
 		                 or_unknown(snap_json__str(io, "vendor")),
@@ -154,6 +147,27 @@ static void render_text(snap_buf *b, const json_t *root, snap_analysis *an)
 			snap_buf__printf(b, " %s (%s)", snap_json__str(v, "id"),
 			                 snap_json__str(v, "source"));
 		snap_buf__puts(b, "\n");
+	}
+}
+
+/* Each passthrough device: driver, group, reset, why it is one, its group's members. */
+static void text_passthrough(snap_buf *b, const json_t *root, snap_topo *t, json_t *pt)
+{
+	json_t *groups_by_id = json_object(); /* id -> group object: one lookup per device */
+	bool have_topo = t != NULL;
+	const char *bdf;
+	json_t *v;
+	size_t i;
+
+	{
+		json_t *g;
+		char key[32];
+
+		json_array_foreach (json_object_get(root, "groups"), i, g) {
+			snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT,
+			         json_integer_value(json_object_get(g, "id")));
+			json_object_set(groups_by_id, key, g);
+		}
 	}
 	snap_buf__printf(b, "passthrough devices (%zu)\n", json_object_size(pt));
 	if (!json_object_size(pt))
@@ -213,40 +227,52 @@ static void render_text(snap_buf *b, const json_t *root, snap_analysis *an)
 			}
 		}
 	}
-	{
-		if (have_topo) {
-			size_t n = 0;
-			json_t *g;
-
-			snap_buf__puts(b, "shared IOMMU groups (what merges them)\n");
-			json_array_foreach (json_object_get(root, "groups"), i, g) {
-				const json_t *members = json_object_get(g, "devices"), *m;
-				const char *reason;
-				bool uncertain;
-				size_t mi;
-
-				if (json_array_size(members) < 2)
-					continue;
-				n++;
-				snap_buf__printf(b, "  group %" JSON_INTEGER_FORMAT " =",
-				                 json_integer_value(json_object_get(g, "id")));
-				json_array_foreach (members, mi, m)
-					snap_buf__printf(b, "%s %s", mi ? "," : "",
-					                 json_string_value(m));
-				reason = snap_topo__group_reason(t, members, &uncertain);
-				snap_buf__printf(
-				    b, "\n    because %s\n",
-				    reason      ? reason
-				    : uncertain ? "ACS is unknown (collect as root)"
-				                : "of a DMA alias quirk pcisnap does not model");
-			}
-			if (!json_array_size(json_object_get(root, "groups")))
-				snap_buf__puts(b, "  none: there are no IOMMU groups\n");
-			else if (!n)
-				snap_buf__puts(b, "  none: every group holds one device\n");
-		}
-	}
 	json_decref(groups_by_id);
+}
+
+/* The groups of more than one device and what merges them. */
+static void text_shared_groups(snap_buf *b, const json_t *root, snap_topo *t)
+{
+	size_t n = 0, i;
+	json_t *g;
+
+	snap_buf__puts(b, "shared IOMMU groups (what merges them)\n");
+	json_array_foreach (json_object_get(root, "groups"), i, g) {
+		const json_t *members = json_object_get(g, "devices"), *m;
+		const char *reason;
+		bool uncertain;
+		size_t mi;
+
+		if (json_array_size(members) < 2)
+			continue;
+		n++;
+		snap_buf__printf(b, "  group %" JSON_INTEGER_FORMAT " =",
+		                 json_integer_value(json_object_get(g, "id")));
+		json_array_foreach (members, mi, m)
+			snap_buf__printf(b, "%s %s", mi ? "," : "", json_string_value(m));
+		reason = snap_topo__group_reason(t, members, &uncertain);
+		snap_buf__printf(b, "\n    because %s\n",
+		                 reason      ? reason
+		                 : uncertain ? "ACS is unknown (collect as root)"
+		                             : "of a DMA alias quirk pcisnap does not model");
+	}
+	if (!json_array_size(json_object_get(root, "groups")))
+		snap_buf__puts(b, "  none: there are no IOMMU groups\n");
+	else if (!n)
+		snap_buf__puts(b, "  none: every group holds one device\n");
+}
+
+static void render_text(snap_buf *b, const json_t *root, snap_analysis *an)
+{
+	const json_t *cov = json_object_get(root, "coverage");
+	snap_topo *t = snap_analysis__topo(an);
+
+	text_host(b, root);
+	text_evidence(b, root);
+	text_iommu(b, root);
+	text_passthrough(b, root, t, snap_analysis__passthrough(an));
+	if (t)
+		text_shared_groups(b, root, t);
 	snap_buf__printf(b, "coverage  config space %s, kernel log %s, interrupts %s\n",
 	                 or_unknown(snap_json__str(cov, "config_space")),
 	                 json_is_true(json_object_get(cov, "kernel_log")) ? "read" : "not read",
