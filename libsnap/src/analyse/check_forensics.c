@@ -10,18 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The previous boot's end, and whether a host that dies now leaves evidence (snapshots of
- * pcisnap 0.1 before these facts have neither: nothing said). */
-void snap_check__boot_and_forensics(snap_check *c, json_t *checks, const json_t *root)
+/* The previous boot's end (snapshots of pcisnap 0.1 before it have none: nothing said). */
+static void check_previous_boot(snap_check *c, json_t *checks, const json_t *root)
 {
 	const json_t *boot = json_object_get(root, "boot");
-	const json_t *f = json_object_get(root, "forensics");
-	const json_t *j = json_object_get(f, "journal"), *ps = json_object_get(f, "pstore");
-	const json_t *ck = json_object_get(f, "crash_kernel"),
-	             *nc = json_object_get(f, "netconsole");
-	const json_t *pn = json_object_get(f, "panic"), *m;
-	const char *st, *from, *backend;
-	json_int_t reserved;
 
 	if (json_is_boolean(json_object_get(boot, "previous_clean"))) {
 		if (json_is_true(json_object_get(boot, "previous_clean")))
@@ -36,9 +28,14 @@ void snap_check__boot_and_forensics(snap_check *c, json_t *checks, const json_t 
 			    "last-words')",
 			    snap_json__str(boot, "previous_id"));
 	}
-	if (!json_is_object(f))
-		return;
-	/* the journal */
+}
+
+/* Whether the journal of a boot that dies survives it: journald's Storage= and the mount. */
+static void check_journal(snap_check *c, json_t *checks, const json_t *f)
+{
+	const json_t *j = json_object_get(f, "journal"), *m;
+	const char *st, *from;
+
 	st = snap_json__str(j, "storage");
 	from = snap_json__str(j, "storage_from");
 	m = json_object_get(j, "mount");
@@ -75,7 +72,14 @@ void snap_check__boot_and_forensics(snap_check *c, json_t *checks, const json_t 
 		snap_check__add(c, checks, SNAP_CHECK_WARN, SNAP_CHK_JOURNAL_PERSISTENT, "journal",
 		                "unknown: journald's Storage=%s is not a value journald knows",
 		                st ? st : "?");
-	/* pstore */
+}
+
+/* Whether a panic's last messages are kept: a registered pstore backend. */
+static void check_pstore(snap_check *c, json_t *checks, const json_t *f)
+{
+	const json_t *ps = json_object_get(f, "pstore");
+	const char *backend;
+
 	backend = snap_json__str(ps, "backend");
 	if (backend && *backend)
 		snap_check__add(c, checks, SNAP_CHECK_PASS, SNAP_CHK_PSTORE_BACKEND, "pstore",
@@ -87,7 +91,14 @@ void snap_check__boot_and_forensics(snap_check *c, json_t *checks, const json_t 
 		    "%s: a panic's last messages are kept nowhere; on UEFI load efi_pstore "
 		    "(and efi_pstore.pstore_disable=0), else reserve ramoops memory",
 		    backend ? "no backend registered" : "unknown (no pstore module)");
-	/* crash kernel */
+}
+
+/* Whether a panic leaves a dump: memory reserved and a crash kernel loaded. */
+static void check_crash_kernel(snap_check *c, json_t *checks, const json_t *f)
+{
+	const json_t *ck = json_object_get(f, "crash_kernel");
+	json_int_t reserved;
+
 	reserved = json_integer_value(json_object_get(ck, "reserved_bytes"));
 	if (!json_is_integer(json_object_get(ck, "reserved_bytes")))
 		snap_check__add(
@@ -108,7 +119,13 @@ void snap_check__boot_and_forensics(snap_check *c, json_t *checks, const json_t 
 		snap_check__add(c, checks, SNAP_CHECK_PASS, SNAP_CHK_CRASH_KERNEL, "kdump",
 		                "%" JSON_INTEGER_FORMAT " MiB reserved, a crash kernel loaded",
 		                reserved >> 20);
-	/* netconsole */
+}
+
+/* Whether a hard lockup's last messages reach another host. */
+static void check_netconsole(snap_check *c, json_t *checks, const json_t *f)
+{
+	const json_t *nc = json_object_get(f, "netconsole");
+
 	if (json_integer_value(json_object_get(nc, "enabled")) > 0)
 		snap_check__add(c, checks, SNAP_CHECK_PASS, SNAP_CHK_NETCONSOLE, "netconsole",
 		                "%" JSON_INTEGER_FORMAT
@@ -128,44 +145,59 @@ void snap_check__boot_and_forensics(snap_check *c, json_t *checks, const json_t 
 		    "no target: a hard lockup's last messages reach no other host; set "
 		    "netconsole=@/,6666@LOGHOST/ (command line or modprobe.d) or a configfs "
 		    "target");
-	/* panic settings: a hung host that never panics leaves nothing to pstore or kdump */
-	{
-		snap_buf b = SNAP_BUF_INIT;
-		char *list;
-		static const char *const keys[] = {"panic", "hardlockup_panic", "softlockup_panic"};
-		bool unknown = false;
+}
 
-		for (size_t k = 0; k < SNAP_ARRAY_SIZE(keys); k++) {
-			const json_t *v = json_object_get(pn, keys[k]);
+/* Panic settings: a hung host that never panics leaves nothing to pstore or kdump. */
+static void check_panic(snap_check *c, json_t *checks, const json_t *f)
+{
+	const json_t *pn = json_object_get(f, "panic");
+	snap_buf b = SNAP_BUF_INIT;
+	char *list;
+	static const char *const keys[] = {"panic", "hardlockup_panic", "softlockup_panic"};
+	bool unknown = false;
 
-			if (!json_is_integer(v))
-				unknown |=
-				    k == 0; /* hardlockup_panic is absent without the detector */
-			else if (json_integer_value(v) == 0)
-				snap_buf__printf(&b, "%skernel.%s=0", b.len ? ", " : "", keys[k]);
-		}
-		list = snap_buf__detach(&b);
-		if (list && *list)
-			snap_check__add(
-			    c, checks, SNAP_CHECK_WARN, SNAP_CHK_PANIC_SETTINGS, "sysctl",
-			    "%s: %s; set kernel.panic=10, kernel.hardlockup_panic=1 and "
-			    "kernel.softlockup_panic=1 (sysctl.d) so a hung host panics, leaves "
-			    "its "
-			    "record in pstore or a dump, and reboots",
-			    list,
-			    strstr(list, "kernel.panic=0")
-			        ? "a panic hangs the host until someone "
-			          "power-cycles it"
-			        : "a lockup only logs, the host stays hung");
-		else if (unknown)
-			snap_check__add(c, checks, SNAP_CHECK_WARN, SNAP_CHK_PANIC_SETTINGS,
-			                "sysctl", "unknown (no /proc/sys/kernel/panic)");
-		else
-			snap_check__add(
-			    c, checks, SNAP_CHECK_PASS, SNAP_CHK_PANIC_SETTINGS, "sysctl",
-			    "a panic reboots the host (kernel.panic=%" JSON_INTEGER_FORMAT
-			    "); lockups panic",
-			    json_integer_value(json_object_get(pn, "panic")));
-		free(list);
+	for (size_t k = 0; k < SNAP_ARRAY_SIZE(keys); k++) {
+		const json_t *v = json_object_get(pn, keys[k]);
+
+		if (!json_is_integer(v))
+			unknown |= k == 0; /* hardlockup_panic is absent without the detector */
+		else if (json_integer_value(v) == 0)
+			snap_buf__printf(&b, "%skernel.%s=0", b.len ? ", " : "", keys[k]);
 	}
+	list = snap_buf__detach(&b);
+	if (list && *list)
+		snap_check__add(
+		    c, checks, SNAP_CHECK_WARN, SNAP_CHK_PANIC_SETTINGS, "sysctl",
+		    "%s: %s; set kernel.panic=10, kernel.hardlockup_panic=1 and "
+		    "kernel.softlockup_panic=1 (sysctl.d) so a hung host panics, leaves "
+		    "its "
+		    "record in pstore or a dump, and reboots",
+		    list,
+		    strstr(list, "kernel.panic=0") ? "a panic hangs the host until someone "
+		                                     "power-cycles it"
+		                                   : "a lockup only logs, the host stays hung");
+	else if (unknown)
+		snap_check__add(c, checks, SNAP_CHECK_WARN, SNAP_CHK_PANIC_SETTINGS, "sysctl",
+		                "unknown (no /proc/sys/kernel/panic)");
+	else
+		snap_check__add(c, checks, SNAP_CHECK_PASS, SNAP_CHK_PANIC_SETTINGS, "sysctl",
+		                "a panic reboots the host (kernel.panic=%" JSON_INTEGER_FORMAT
+		                "); lockups panic",
+		                json_integer_value(json_object_get(pn, "panic")));
+	free(list);
+}
+
+/* The previous boot's end, and whether a host that dies now leaves evidence. */
+void snap_check__boot_and_forensics(snap_check *c, json_t *checks, const json_t *root)
+{
+	const json_t *f = json_object_get(root, "forensics");
+
+	check_previous_boot(c, checks, root);
+	if (!json_is_object(f))
+		return;
+	check_journal(c, checks, f);
+	check_pstore(c, checks, f);
+	check_crash_kernel(c, checks, f);
+	check_netconsole(c, checks, f);
+	check_panic(c, checks, f);
 }
