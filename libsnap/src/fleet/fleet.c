@@ -403,18 +403,6 @@ static json_t *counts_object(const size_t counts[SNAP_CLASS_COUNT])
 	return c;
 }
 
-static void age(char *buf, size_t n, int64_t secs)
-{
-	if (secs < 0)
-		secs = 0;
-	if (secs < 3600)
-		snprintf(buf, n, "%lldm", (long long)(secs / 60));
-	else if (secs < 172800)
-		snprintf(buf, n, "%lldh", (long long)(secs / 3600));
-	else
-		snprintf(buf, n, "%lldd", (long long)(secs / 86400));
-}
-
 /* Has the policy an entry for this host or model? */
 static bool policy_names(const snap_policy *p, const char *host, const char *model)
 {
@@ -428,6 +416,197 @@ static bool policy_names(const snap_policy *p, const char *host, const char *mod
 	return false;
 }
 
+/* The row of host hn of the listing: from the cache, else from its tip commit's message, and
+ * what an older pcisnap did not record there derived from the snapshot (never guessed). */
+static int host_row(struct row *r, snap_store *st, const json_t *hn, const struct cache *cache,
+                    size_t *missed, snap_error *err)
+{
+	const char *name = snap_json__str(hn, "k");
+	char ref[300];
+	git_commit *c = NULL;
+
+	memset(r, 0, sizeof(*r));
+	set_field(r->host, sizeof(r->host), name);
+	snprintf(ref, sizeof(ref), "refs/heads/%s", name);
+	/* the tip the listing read, else (a symbolic ref) the ref resolved */
+	if (git_oid_fromstr(&r->tip, snap_json__str(hn, "tip")) < 0 &&
+	    git_reference_name_to_id(&r->tip, st->repo, ref) < 0)
+		return snap_error__set(err, SNAP_ERROR, "corrupt store: cannot read host '%s'",
+		                       r->host);
+	if (cache_row(cache, r))
+		return 0;
+	(*missed)++;
+	if (git_commit_lookup(&c, st->repo, &r->tip) < 0)
+		return snap_error__set(err, SNAP_ERROR, "corrupt store: cannot read host '%s'",
+		                       r->host);
+	snap_store__msg_field(r->model, sizeof(r->model), git_commit_message(c), "model");
+	snap_store__msg_field(r->check, sizeof(r->check), git_commit_message(c), "passthrough");
+	snap_store__msg_field(r->kernel, sizeof(r->kernel), git_commit_message(c), "kernel");
+	snap_store__msg_field(r->bios, sizeof(r->bios), git_commit_message(c), "bios");
+	snap_store__msg_field(r->inv, sizeof(r->inv), git_commit_message(c), "inventory");
+	snap_store__msg_field(r->cfg, sizeof(r->cfg), git_commit_message(c), "config");
+	r->time = (int64_t)git_commit_time(c);
+	git_commit_free(c);
+	if (!*r->inv || !*r->cfg || !*r->check) {
+		/* stored by an older pcisnap, before fingerprints or the passthrough
+		 * verdict were recorded: derived here, never guessed */
+		snap_snapshot *s = NULL;
+		snap_check *chk = NULL;
+
+		int error = snap_store__load_commit(&s, st, &r->tip, err);
+
+		if (error < 0)
+			return error;
+		if (!*r->inv || !*r->cfg)
+			snap_fingerprint__compute(r->inv, r->cfg, s);
+		if (!*r->check && snap_check_run(&chk, s, NULL) == 0)
+			set_field(r->check, sizeof(r->check), snap_check__passthrough(chk));
+		snap_check_free(chk);
+		snap_snapshot_free(s);
+	}
+	if (!*r->check)
+		snprintf(r->check, sizeof(r->check), "?");
+	return 0;
+}
+
+/* One host of the document, its keys in sorted order: written as it is, with no sort
+ * (util/json.c); set one by one: json_pack() would parse its format 10,000 times. */
+static json_t *host_json(const struct row *r, const char *baseline, const char *next, int64_t now)
+{
+	json_t *h = json_object();
+
+	json_object_set_new_nocheck(h, "age_seconds", json_integer((json_int_t)(now - r->time)));
+	json_object_set_new_nocheck(h, "baseline", snap_json__string(baseline));
+	json_object_set_new_nocheck(h, "bios", snap_json__string(r->bios));
+	json_object_set_new_nocheck(h, "check", snap_json__string(r->check));
+	json_object_set_new_nocheck(h, "config", snap_json__string(r->cfg));
+	json_object_set_new_nocheck(h, "host", snap_json__string(r->host));
+	json_object_set_new_nocheck(h, "inventory", snap_json__string(r->inv));
+	json_object_set_new_nocheck(h, "is_baseline", json_boolean(r->baseline));
+	json_object_set_new_nocheck(h, "kernel", snap_json__string(r->kernel));
+	json_object_set_new_nocheck(h, "model", snap_json__string(r->model));
+	json_object_set_new_nocheck(h, "next", *next ? snap_json__string(next) : json_null());
+	json_object_set_new_nocheck(h, "verdict", snap_json__string(r->verdict));
+	return h;
+}
+
+/* Whether a host's FAIL is one the policy accepts: the check again, with it. */
+static int recheck(struct row *r, snap_store *st, const snap_policy *policy, snap_error *err)
+{
+	snap_snapshot *s = NULL;
+	snap_check *chk = NULL;
+	int error;
+
+	if ((error = snap_store__load_commit(&s, st, &r->tip, err)) < 0)
+		return error;
+	if (snap_check_run(&chk, s, NULL) == 0 && snap_check_accept(chk, policy, s) >= 0)
+		set_field(r->check, sizeof(r->check), snap_check__passthrough(chk));
+	snap_check_free(chk);
+	snap_snapshot_free(s);
+	return 0;
+}
+
+/* The verdict of host r against its model's baseline snapshot (loaded at the first need). */
+static int against_baseline(struct row *r, snap_store *st, snap_snapshot **base,
+                            const git_oid *base_tip, const snap_policy *policy, snap_error *err)
+{
+	snap_snapshot *s = NULL;
+	snap_diff *d = NULL;
+	int error;
+
+	if (!*base && (error = snap_store__load_commit(base, st, base_tip, err)) < 0)
+		return error;
+	if ((error = snap_store__load_commit(&s, st, &r->tip, err)) < 0 ||
+	    (error = snap_diff_compute(&d, *base, s, err)) < 0) {
+		snap_snapshot_free(s);
+		return error;
+	}
+	snap_diff_accept(d, policy, s); /* accepted deviations fail nothing */
+	r->verdict = snap_class_name(snap_diff_verdict(d));
+	snap_diff_free(d);
+	snap_snapshot_free(s);
+	return 0;
+}
+
+/* The baseline of rows[lo..hi) (one model and inventory): the configuration most hosts have;
+ * on a tie the better check result, then the smaller fingerprint. Counted once per
+ * configuration (a model of n hosts costs n, not n^2). */
+static size_t baseline_of(const struct row *rows, size_t lo, size_t hi)
+{
+	json_t *per_cfg = json_object();
+	const char *maj = NULL;
+	size_t best = 0, bi = lo;
+
+	for (size_t i = lo; i < hi; i++) {
+		json_t *v = json_object_get(per_cfg, rows[i].cfg);
+
+		json_object_set_new(per_cfg, rows[i].cfg,
+		                    json_integer(v ? json_integer_value(v) + 1 : 1));
+	}
+	for (size_t i = lo; i < hi; i++) {
+		size_t c = (size_t)json_integer_value(json_object_get(per_cfg, rows[i].cfg));
+
+		if (c > best ||
+		    (c == best && (check_rank(rows[i].check) < check_rank(rows[bi].check) ||
+		                   (check_rank(rows[i].check) == check_rank(rows[bi].check) &&
+		                    strcmp(rows[i].cfg, maj) < 0)))) {
+			best = c;
+			maj = rows[i].cfg;
+			bi = i;
+		}
+	}
+	json_decref(per_cfg);
+	return bi;
+}
+
+/* Every host of one model (rows[lo..hi)) against its baseline: its verdict, its check with the
+ * policy, its entry in hosts, the counts; the model's entry in models. */
+static int judge_model(struct row *rows, size_t lo, size_t hi, snap_store *st,
+                       const snap_policy *policy, json_t *doc, size_t counts[SNAP_CLASS_COUNT],
+                       size_t *bad, int64_t now, snap_error *err)
+{
+	size_t bi = baseline_of(rows, lo, hi), mcounts[SNAP_CLASS_COUNT] = {0};
+	snap_snapshot *base = NULL;
+	int error = 0;
+
+	rows[bi].baseline = true;
+	for (size_t i = lo; i < hi && !error; i++) {
+		struct row *r = &rows[i];
+		char next[600] = "";
+
+		if (!strcmp(r->cfg, rows[bi].cfg))
+			r->verdict = snap_class_name(SNAP_CLASS_HARMLESS);
+		else if ((error = against_baseline(r, st, &base, &rows[bi].tip, policy, err)) < 0)
+			break;
+		for (int k = 0; k < SNAP_CLASS_COUNT; k++)
+			if (!strcmp(r->verdict, snap_class_name((snap_class)k))) {
+				mcounts[k]++;
+				counts[k]++;
+			}
+		if (!strcmp(r->check, "FAIL") && policy_names(policy, r->host, r->model) &&
+		    (error = recheck(r, st, policy, err)) < 0)
+			break;
+		if (strcmp(r->verdict, "harmless") || !strcmp(r->check, "FAIL"))
+			(*bad)++;
+		/* what to run next: the diff against the baseline, or the check */
+		if (strcmp(r->verdict, "harmless"))
+			snprintf(next, sizeof(next), "pcisnap diff %s %s", rows[bi].host, r->host);
+		else if (!strcmp(r->check, "FAIL"))
+			snprintf(next, sizeof(next), "pcisnap check %s", r->host);
+		json_array_append_new(json_object_get(doc, "hosts"),
+		                      host_json(r, rows[bi].host, next, now));
+	}
+	snap_snapshot_free(base);
+	if (!error)
+		json_array_append_new(json_object_get(doc, "models"),
+		                      json_pack("{s:s, s:s, s:o, s:I, s:s, s:s}", "baseline",
+		                                rows[bi].host, "config", rows[bi].cfg, "counts",
+		                                counts_object(mcounts), "hosts",
+		                                (json_int_t)(hi - lo), "inventory", rows[lo].inv,
+		                                "model", rows[lo].model));
+	return error;
+}
+
 int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_format format,
                      int64_t now, snap_error *err)
 {
@@ -435,7 +614,7 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 	struct row *rows = NULL;
 	size_t n = 0, cap = 0, bad = 0, counts[SNAP_CLASS_COUNT] = {0}, hi_;
 	snap_buf b = SNAP_BUF_INIT;
-	json_t *doc = NULL, *hosts;
+	json_t *doc = NULL;
 	struct cache cache;
 	snap_policy *policy = NULL;
 	size_t missed = 0;
@@ -462,11 +641,6 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 		free(text);
 	}
 	json_array_foreach (names, hi_, hn) {
-		const char *name = snap_json__str(hn, "k");
-		char ref[300];
-		git_commit *c = NULL;
-		struct row *r;
-
 		if (n == cap) {
 			struct row *nr = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof(*nr));
 
@@ -476,54 +650,8 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 			}
 			rows = nr;
 		}
-		r = &rows[n];
-		memset(r, 0, sizeof(*r));
-		set_field(r->host, sizeof(r->host), name);
-		snprintf(ref, sizeof(ref), "refs/heads/%s", name);
-		/* the tip the listing read, else (a symbolic ref) the ref resolved */
-		if (git_oid_fromstr(&r->tip, snap_json__str(hn, "tip")) < 0 &&
-		    git_reference_name_to_id(&r->tip, st->repo, ref) < 0) {
-			error = snap_error__set(err, SNAP_ERROR,
-			                        "corrupt store: cannot read host '%s'", r->host);
+		if ((error = host_row(&rows[n], st, hn, &cache, &missed, err)) < 0)
 			goto done;
-		}
-		if (cache_row(&cache, r)) {
-			n++;
-			continue;
-		}
-		missed++;
-		if (git_commit_lookup(&c, st->repo, &r->tip) < 0) {
-			error = snap_error__set(err, SNAP_ERROR,
-			                        "corrupt store: cannot read host '%s'", r->host);
-			goto done;
-		}
-		snap_store__msg_field(r->model, sizeof(r->model), git_commit_message(c), "model");
-		snap_store__msg_field(r->check, sizeof(r->check), git_commit_message(c),
-		                      "passthrough");
-		snap_store__msg_field(r->kernel, sizeof(r->kernel), git_commit_message(c),
-		                      "kernel");
-		snap_store__msg_field(r->bios, sizeof(r->bios), git_commit_message(c), "bios");
-		snap_store__msg_field(r->inv, sizeof(r->inv), git_commit_message(c), "inventory");
-		snap_store__msg_field(r->cfg, sizeof(r->cfg), git_commit_message(c), "config");
-		r->time = (int64_t)git_commit_time(c);
-		git_commit_free(c);
-		if (!*r->inv || !*r->cfg || !*r->check) {
-			/* stored by an older pcisnap, before fingerprints or the passthrough
-			 * verdict were recorded: derived here, never guessed */
-			snap_snapshot *s = NULL;
-			snap_check *chk = NULL;
-
-			if ((error = snap_store__load_commit(&s, st, &r->tip, err)) < 0)
-				goto done;
-			if (!*r->inv || !*r->cfg)
-				snap_fingerprint__compute(r->inv, r->cfg, s);
-			if (!*r->check && snap_check_run(&chk, s, NULL) == 0)
-				set_field(r->check, sizeof(r->check), snap_check__passthrough(chk));
-			snap_check_free(chk);
-			snap_snapshot_free(s);
-		}
-		if (!*r->check)
-			snprintf(r->check, sizeof(r->check), "?");
 		n++;
 	}
 	if (missed || cache.n != n)
@@ -533,141 +661,18 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 	/* keys in sorted order (the counts are set at the end, in their place) */
 	doc = json_pack("{s:{}, s:i, s:[], s:[], s:s}", "counts", "failing_hosts", 0, "hosts",
 	                "models", "schema", "pcisnap.fleet/1");
-	hosts = json_object_get(doc, "hosts");
-	/* per model: the majority configuration is the baseline */
+	/* per model and inventory: the majority configuration is the baseline */
 	for (size_t lo = 0, hi; lo < n; lo = hi) {
-		const char *maj = NULL;
-		size_t best = 0, bi = lo, mcounts[SNAP_CLASS_COUNT] = {0};
-		snap_snapshot *base = NULL;
-		json_t *model;
-
 		for (hi = lo; hi < n && !strcmp(rows[hi].model, rows[lo].model) &&
 		              !strcmp(rows[hi].inv, rows[lo].inv);
 		     hi++)
 			;
-		/* hosts per configuration, counted once (a model of n hosts costs n, not n^2) */
-		json_t *per_cfg = json_object();
-
-		for (size_t i = lo; i < hi; i++) {
-			json_t *v = json_object_get(per_cfg, rows[i].cfg);
-
-			json_object_set_new(per_cfg, rows[i].cfg,
-			                    json_integer(v ? json_integer_value(v) + 1 : 1));
-		}
-		for (size_t i = lo; i < hi; i++) {
-			size_t c =
-			    (size_t)json_integer_value(json_object_get(per_cfg, rows[i].cfg));
-
-			/* most hosts; on a tie the better check result, then the smaller
-			 * fingerprint */
-			if (c > best ||
-			    (c == best &&
-			     (check_rank(rows[i].check) < check_rank(rows[bi].check) ||
-			      (check_rank(rows[i].check) == check_rank(rows[bi].check) &&
-			       strcmp(rows[i].cfg, maj) < 0)))) {
-				best = c;
-				maj = rows[i].cfg;
-				bi = i;
-			}
-		}
-		json_decref(per_cfg);
-		rows[bi].baseline = true;
-		for (size_t i = lo; i < hi; i++) {
-			struct row *r = &rows[i];
-
-			if (!strcmp(r->cfg, maj)) {
-				r->verdict = snap_class_name(SNAP_CLASS_HARMLESS);
-			} else {
-				snap_snapshot *s = NULL;
-				snap_diff *d = NULL;
-
-				if (!base && (error = snap_store__load_commit(
-				                  &base, st, &rows[bi].tip, err)) < 0)
-					goto done;
-				if ((error = snap_store__load_commit(&s, st, &r->tip, err)) < 0 ||
-				    (error = snap_diff_compute(&d, base, s, err)) < 0) {
-					snap_snapshot_free(s);
-					snap_snapshot_free(base);
-					goto done;
-				}
-				snap_diff_accept(d, policy,
-				                 s); /* accepted deviations fail nothing */
-				r->verdict = snap_class_name(snap_diff_verdict(d));
-				snap_diff_free(d);
-				snap_snapshot_free(s);
-			}
-			for (int k = 0; k < SNAP_CLASS_COUNT; k++)
-				if (!strcmp(r->verdict, snap_class_name((snap_class)k))) {
-					mcounts[k]++;
-					counts[k]++;
-				}
-			if (!strcmp(r->check, "FAIL") && policy_names(policy, r->host, r->model)) {
-				/* a FAIL the policy may accept: the check again, with it */
-				snap_snapshot *s = NULL;
-				snap_check *chk = NULL;
-
-				if ((error = snap_store__load_commit(&s, st, &r->tip, err)) < 0) {
-					snap_snapshot_free(base);
-					goto done;
-				}
-				if (snap_check_run(&chk, s, NULL) == 0 &&
-				    snap_check_accept(chk, policy, s) >= 0)
-					set_field(r->check, sizeof(r->check),
-					          snap_check__passthrough(chk));
-				snap_check_free(chk);
-				snap_snapshot_free(s);
-			}
-			if (strcmp(r->verdict, "harmless") || !strcmp(r->check, "FAIL"))
-				bad++;
-			{
-				/* what to run next: the diff against the baseline, or the check */
-				char next[600] = "";
-
-				if (strcmp(r->verdict, "harmless"))
-					snprintf(next, sizeof(next), "pcisnap diff %s %s",
-					         rows[bi].host, r->host);
-				else if (!strcmp(r->check, "FAIL"))
-					snprintf(next, sizeof(next), "pcisnap check %s", r->host);
-				/* set one by one: json_pack() would parse its format 10,000 times
-				 */
-				json_t *h = json_object();
-
-				/* in sorted order: written as it is, with no sort (util/json.c) */
-				json_object_set_new_nocheck(
-				    h, "age_seconds", json_integer((json_int_t)(now - r->time)));
-				json_object_set_new_nocheck(h, "baseline",
-				                            snap_json__string(rows[bi].host));
-				json_object_set_new_nocheck(h, "bios", snap_json__string(r->bios));
-				json_object_set_new_nocheck(h, "check",
-				                            snap_json__string(r->check));
-				json_object_set_new_nocheck(h, "config", snap_json__string(r->cfg));
-				json_object_set_new_nocheck(h, "host", snap_json__string(r->host));
-				json_object_set_new_nocheck(h, "inventory",
-				                            snap_json__string(r->inv));
-				json_object_set_new_nocheck(h, "is_baseline",
-				                            json_boolean(r->baseline));
-				json_object_set_new_nocheck(h, "kernel",
-				                            snap_json__string(r->kernel));
-				json_object_set_new_nocheck(h, "model",
-				                            snap_json__string(r->model));
-				json_object_set_new_nocheck(
-				    h, "next", *next ? snap_json__string(next) : json_null());
-				json_object_set_new_nocheck(h, "verdict",
-				                            snap_json__string(r->verdict));
-				json_array_append_new(hosts, h);
-			}
-		}
-		snap_snapshot_free(base);
-		model =
-		    json_pack("{s:s, s:s, s:o, s:I, s:s, s:s}", "baseline", rows[bi].host, "config",
-		              maj, "counts", counts_object(mcounts), "hosts", (json_int_t)(hi - lo),
-		              "inventory", rows[lo].inv, "model", rows[lo].model);
-		json_array_append_new(json_object_get(doc, "models"), model);
+		if ((error = judge_model(rows, lo, hi, st, policy, doc, counts, &bad, now, err)) <
+		    0)
+			goto done;
 	}
-	{
-		json_object_set_new(doc, "counts", counts_object(counts));
-		json_object_set_new(doc, "failing_hosts", json_integer((json_int_t)bad));
-	}
+	json_object_set_new(doc, "counts", counts_object(counts));
+	json_object_set_new(doc, "failing_hosts", json_integer((json_int_t)bad));
 	worst_first(doc);
 	snap_json__arena_end();
 	arena = false;
@@ -676,97 +681,7 @@ int snap_store_fleet(char **out, size_t *failing, snap_store *st, snap_fleet_for
 		error = snap_json__dump_split(out, doc, "hosts", err);
 		goto done;
 	}
-	snap_buf__printf(&b,
-	                 "%spcisnap fleet: %zu host(s), %zu model(s); %zu failing (a regression "
-	                 "against the model's baseline, or passthrough health FAIL)\n",
-	                 format == SNAP_FLEET_MARKDOWN ? "## " : "", n,
-	                 json_array_size(json_object_get(doc, "models")), bad);
-	{
-		size_t i;
-		json_t *m, *h;
-
-		json_array_foreach (json_object_get(doc, "models"), i, m) {
-			size_t k;
-
-			snap_buf__printf(&b,
-			                 "\n%s%s  [inventory %s]: %" JSON_INTEGER_FORMAT
-			                 " host(s), baseline %s (config %s)\n",
-			                 format == SNAP_FLEET_MARKDOWN ? "### " : "",
-			                 snap_json__str(m, "model"), snap_json__str(m, "inventory"),
-			                 json_integer_value(json_object_get(m, "hosts")),
-			                 snap_json__str(m, "baseline"),
-			                 snap_json__str(m, "config"));
-			if (format == SNAP_FLEET_MARKDOWN)
-				snap_buf__puts(
-				    &b, "\n| host | age | passthrough | kernel | BIOS | verdict "
-				        "against baseline |\n"
-				        "|---|---|---|---|---|---|\n");
-			json_t *cells = json_array();
-
-			json_array_foreach (json_object_get(doc, "hosts"), k, h) {
-				char a[32], verdict[160];
-
-				if (strcmp(snap_json__str(h, "model"),
-				           snap_json__str(m, "model")) ||
-				    strcmp(snap_json__str(h, "inventory"),
-				           snap_json__str(m, "inventory")))
-					continue;
-				age(a, sizeof(a),
-				    json_integer_value(json_object_get(h, "age_seconds")));
-				snprintf(
-				    verdict, sizeof(verdict), "%s%s", snap_json__str(h, "verdict"),
-				    json_is_true(json_object_get(h, "is_baseline")) ? " (baseline)"
-				                                                    : "");
-				if (format == SNAP_FLEET_MARKDOWN) {
-					snap_buf__printf(&b, "| %s | %s | %s | ",
-					                 snap_json__str(h, "host"), a,
-					                 snap_json__str(h, "check"));
-					snap_render__md_cell(&b, snap_json__str(h, "kernel"));
-					snap_buf__puts(&b, " | ");
-					snap_render__md_cell(&b, snap_json__str(h, "bios"));
-					snap_buf__printf(&b, " | %s |\n", verdict);
-				} else {
-					json_array_append_new(
-					    cells, json_pack("[s, s, s, s, s, s]",
-					                     snap_json__str(h, "host"), a,
-					                     snap_json__str(h, "check"),
-					                     snap_json__str(h, "kernel"),
-					                     snap_json__str(h, "bios"), verdict));
-				}
-			}
-			{
-				static const char *const header[] = {
-				    "HOST", "AGE", "PASSTHROUGH", "KERNEL", "BIOS", "VERDICT"};
-
-				snap_table__render(&b, "  ", header, 6, cells);
-				json_decref(cells);
-			}
-		}
-	}
-	{
-		/* the commands to run next, worst host first */
-		size_t i, listed = 0;
-		json_t *h;
-
-		json_array_foreach (json_object_get(doc, "hosts"), i, h) {
-			const char *next = snap_json__str(h, "next");
-
-			if (!next)
-				continue;
-			if (!listed++)
-				snap_buf__printf(&b, "\n%snext:\n",
-				                 format == SNAP_FLEET_MARKDOWN ? "### " : "");
-			snap_buf__printf(
-			    &b,
-			    format == SNAP_FLEET_MARKDOWN ? "- `%s` (%s, passthrough %s)\n"
-			                                  : "  %-44s # %s, passthrough %s\n",
-			    next, snap_json__str(h, "verdict"), snap_json__str(h, "check"));
-		}
-	}
-	snap_buf__puts(&b, "\nsummary:");
-	for (int k = SNAP_CLASS_COUNT - 1; k >= 0; k--)
-		snap_buf__printf(&b, " %s %zu%s", snap_class_name((snap_class)k), counts[k],
-		                 k ? "," : "\n");
+	snap_render__fleet(&b, doc, format == SNAP_FLEET_MARKDOWN);
 	if (!(*out = snap_buf__detach(&b)))
 		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
 done:

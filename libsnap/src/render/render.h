@@ -17,4 +17,7 @@ void snap_render__md_cell(snap_buf *b, const char *s);
  */
 void snap_render__check_rows(snap_buf *b, const json_t *checks, size_t shown[4], int verbose);
 
+/* fleet.c: a pcisnap.fleet/1 document as text (md false) or Markdown. */
+void snap_render__fleet(snap_buf *b, const json_t *doc, bool md);
+
 #endif
