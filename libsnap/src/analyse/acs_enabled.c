@@ -214,25 +214,12 @@ static const char *const quirk_names[] = {
     [Q_WANGXUN] = "pci_quirk_wangxun_nic_acs",
 };
 
-static unsigned hex_of(const json_t *obj, const char *key)
-{
-	const char *s = snap_json__str(obj, key);
-
-	return s ? (unsigned)strtoul(s, NULL, 16) : 0xffffffffu;
-}
-
 static bool in_ranges(unsigned d, const unsigned (*r)[2], size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (d >= r[i][0] && d <= r[i][1])
 			return true;
 	return false;
-}
-
-/* pci_pcie_type() as the quirks see it: a device without a PCIe capability reads type 0 */
-static bool type_is(const char *type, const char *want)
-{
-	return type && !strcmp(type, want);
 }
 
 /*
@@ -247,8 +234,9 @@ static int quirk_decides(const snap_topo *t, int i, enum quirk_kind k)
 	                                      {0x5010, 0x5010}, {0x5025, 0x5025}, {0x5040, 0x5040},
 	                                      {0x5110, 0x5110}, {0x5125, 0x5125}, {0x5140, 0x5140}};
 	const json_t *obj = t->dev[i].obj;
-	const char *type = snap_json__str(obj, "pcie_type");
-	unsigned dev = hex_of(obj, "device");
+	/* pci_pcie_type() as the quirks see it: a device without a PCIe capability reads 0 */
+	enum snap_pcie_type type = t->dev[i].type;
+	unsigned dev = t->dev[i].device;
 
 	switch (k) {
 	case Q_AMD_SB:
@@ -259,9 +247,9 @@ static int quirk_decides(const snap_topo *t, int i, enum quirk_kind k)
 	case Q_ROOT_PORTS:
 		return SNAP_YES;
 	case Q_RCIEP:
-		return type_is(type, "rc_integrated_endpoint") ? SNAP_YES : -1;
+		return type == SNAP_PCIE_RC_ENDPOINT ? SNAP_YES : -1;
 	case Q_INTEL_PCH:
-		if (!type_is(type, "root_port"))
+		if (type != SNAP_PCIE_ROOT_PORT)
 			return -1;
 		for (size_t j = 0; j < SNAP_ARRAY_SIZE(intel_pch_acs_ids); j++)
 			if (intel_pch_acs_ids[j] == dev)
@@ -279,7 +267,7 @@ static int quirk_decides(const snap_topo *t, int i, enum quirk_kind k)
 		const json_t *ctl = json_object_get(acs, "ctl_intel_spt");
 		unsigned req;
 
-		if (!type_is(type, "root_port") || !in_ranges(dev, spt, SNAP_ARRAY_SIZE(spt)))
+		if (type != SNAP_PCIE_ROOT_PORT || !in_ranges(dev, spt, SNAP_ARRAY_SIZE(spt)))
 			return -1;
 		if (!json_is_object(acs))
 			return SNAP_UNKNOWN;
@@ -291,13 +279,14 @@ static int quirk_decides(const snap_topo *t, int i, enum quirk_kind k)
 		return (snap_acs__bits(ctl) & req) == req ? SNAP_YES : SNAP_NO;
 	}
 	case Q_CAVIUM:
-		return type_is(type, "root_port") && in_ranges(dev, cavium, SNAP_ARRAY_SIZE(cavium))
+		return type == SNAP_PCIE_ROOT_PORT &&
+		               in_ranges(dev, cavium, SNAP_ARRAY_SIZE(cavium))
 		           ? SNAP_YES
 		           : -1;
 	case Q_AL:
-		return type_is(type, "root_port") ? SNAP_YES : -1;
+		return type == SNAP_PCIE_ROOT_PORT ? SNAP_YES : -1;
 	case Q_ZHAOXIN:
-		if (!type_is(type, "root_port") && !type_is(type, "downstream_port"))
+		if (type != SNAP_PCIE_ROOT_PORT && type != SNAP_PCIE_DOWNSTREAM_PORT)
 			return -1;
 		return in_ranges(dev, zhaoxin, SNAP_ARRAY_SIZE(zhaoxin)) ? SNAP_YES : SNAP_NO;
 	case Q_WANGXUN:
@@ -309,7 +298,7 @@ static int quirk_decides(const snap_topo *t, int i, enum quirk_kind k)
 /* pci_dev_specific_acs_enabled(): -1 when no quirk decides; *name: the deciding quirk */
 static int quirk_acs(const snap_topo *t, int i, const char **name)
 {
-	unsigned v = hex_of(t->dev[i].obj, "vendor"), d = hex_of(t->dev[i].obj, "device");
+	unsigned v = t->dev[i].vendor, d = t->dev[i].device;
 
 	for (size_t j = 0; j < SNAP_ARRAY_SIZE(acs_quirks); j++) {
 		const struct acs_quirk *q = &acs_quirks[j];
@@ -353,7 +342,7 @@ static enum snap_tristate flags_enabled(const json_t *obj, char *why, size_t n)
 enum snap_tristate snap_topo__acs_enabled(const snap_topo *t, int i, char *why, size_t n)
 {
 	const json_t *obj = t->dev[i].obj;
-	const char *type = snap_json__str(obj, "pcie_type"), *quirk = NULL;
+	const char *quirk = NULL;
 	int q = quirk_acs(t, i, &quirk);
 
 	why[0] = '\0';
@@ -362,23 +351,25 @@ enum snap_tristate snap_topo__acs_enabled(const snap_topo *t, int i, char *why, 
 			snprintf(why, n, "is not isolated by the kernel's %s", quirk);
 		return (enum snap_tristate)q;
 	}
-	if (!type) {
+	switch (t->dev[i].type) {
+	case SNAP_PCIE_NONE:
 		snprintf(why, n, "PCIe port type unknown (config space not readable)");
 		return SNAP_UNKNOWN;
-	}
-	if (!strcmp(type, "conventional")) {
+	case SNAP_PCIE_CONVENTIONAL:
 		snprintf(why, n, "is conventional PCI (a shared bus never isolates)");
 		return SNAP_NO;
-	}
-	if (!strcmp(type, "pcie_to_pci_bridge") || !strcmp(type, "pci_to_pcie_bridge") ||
-	    !strcmp(type, "rc_event_collector")) {
-		snprintf(why, n, "is a %s (ACS never applies)", type);
+	case SNAP_PCIE_TO_PCI_BRIDGE:
+	case SNAP_PCI_TO_PCIE_BRIDGE:
+	case SNAP_PCIE_RC_EVENT_COLLECTOR:
+		snprintf(why, n, "is a %s (ACS never applies)", t->dev[i].type_name);
 		return SNAP_NO;
-	}
-	if (!strcmp(type, "root_port") || !strcmp(type, "downstream_port"))
+	case SNAP_PCIE_ROOT_PORT:
+	case SNAP_PCIE_DOWNSTREAM_PORT:
 		return flags_enabled(obj, why, n);
-	if (!strcmp(type, "endpoint") || !strcmp(type, "upstream_port") ||
-	    !strcmp(type, "legacy_endpoint") || !strcmp(type, "rc_integrated_endpoint")) {
+	case SNAP_PCIE_ENDPOINT:
+	case SNAP_PCIE_UPSTREAM_PORT:
+	case SNAP_PCIE_LEGACY_ENDPOINT:
+	case SNAP_PCIE_RC_ENDPOINT:
 		if (t->dev[i].mf == SNAP_UNKNOWN) {
 			snprintf(why, n, "multifunction bit unknown");
 			return SNAP_UNKNOWN;
@@ -386,6 +377,8 @@ enum snap_tristate snap_topo__acs_enabled(const snap_topo *t, int i, char *why, 
 		if (t->dev[i].mf == SNAP_NO)
 			return SNAP_YES;
 		return flags_enabled(obj, why, n);
+	case SNAP_PCIE_OTHER:
+		break;
 	}
 	return SNAP_YES;
 }

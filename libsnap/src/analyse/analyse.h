@@ -64,17 +64,36 @@ enum snap_fate snap_passthrough__shares_fate(const json_t *dev, const json_t *ot
  * topo.c: an index over a snapshot's devices for identity matching and implied grouping.
  * Invariant: dev[i].parent is an index into dev or -1; index order is the snapshot's (by BDF).
  */
+/* The PCIe port type (pci_pcie_type()) as the format names it; NONE: not recorded. */
+enum snap_pcie_type {
+	SNAP_PCIE_NONE,
+	SNAP_PCIE_CONVENTIONAL, /* no PCIe capability */
+	SNAP_PCIE_ENDPOINT,
+	SNAP_PCIE_LEGACY_ENDPOINT,
+	SNAP_PCIE_ROOT_PORT,
+	SNAP_PCIE_UPSTREAM_PORT,
+	SNAP_PCIE_DOWNSTREAM_PORT,
+	SNAP_PCIE_TO_PCI_BRIDGE,
+	SNAP_PCI_TO_PCIE_BRIDGE,
+	SNAP_PCIE_RC_ENDPOINT,
+	SNAP_PCIE_RC_EVENT_COLLECTOR,
+	SNAP_PCIE_OTHER /* "unknown": a type the kernel does not name */
+};
+
 struct snap_topo_dev {
 	const json_t *obj; /* borrowed from the snapshot */
 	const char *bdf;   /* borrowed */
 	unsigned dom, bus, slot, fn;
-	int parent;            /* index of the upstream bridge, -1 at a root bus */
-	char *identity;        /* owned: ids plus the chain of upstream ports, no bus numbers */
-	int implied;           /* union-find parent for implied groups */
-	enum snap_tristate mf; /* the kernel's dev->multifunction */
-	int group_a, group_b;  /* on an implied root: members in two different kernel groups */
-	bool uncertain;        /* an ACS fact this device's implied group depends on is unknown */
-	char *merge_reason;    /* owned, NULL: why this device joins others in its implied group */
+	unsigned vendor, device;  /* parsed once; 0xffffffff when absent */
+	enum snap_pcie_type type; /* parsed once from "pcie_type" */
+	const char *type_name;    /* borrowed: "pcie_type" as recorded, NULL when absent */
+	int parent;               /* index of the upstream bridge, -1 at a root bus */
+	char *identity;           /* owned: ids plus the chain of upstream ports, no bus numbers */
+	int implied;              /* union-find parent for implied groups */
+	enum snap_tristate mf;    /* the kernel's dev->multifunction */
+	int group_a, group_b;     /* on an implied root: members in two different kernel groups */
+	bool uncertain;     /* an ACS fact this device's implied group depends on is unknown */
+	char *merge_reason; /* owned, NULL: why this device joins others in its implied group */
 };
 
 /* Device indices (into dev), ascending: borrowed from the topology. */

@@ -137,14 +137,14 @@ static void compute_implied(snap_topo *t)
 
 		/* 1. DMA alias through conventional or PCIe-to-PCI bridges */
 		for (int p = d->parent; p >= 0; p = t->dev[p].parent) {
-			const char *type = snap_json__str(t->dev[p].obj, "pcie_type");
+			enum snap_pcie_type type = t->dev[p].type;
 
-			if (!type) {
+			if (type == SNAP_PCIE_NONE) {
 				d->uncertain = true;
 				continue;
 			}
-			if (!strcmp(type, "conventional") || !strcmp(type, "pcie_to_pci_bridge") ||
-			    !strcmp(type, "pci_to_pcie_bridge")) {
+			if (type == SNAP_PCIE_CONVENTIONAL || type == SNAP_PCIE_TO_PCI_BRIDGE ||
+			    type == SNAP_PCI_TO_PCIE_BRIDGE) {
 				pdev = p;
 				set_reason(
 				    d, t->dev[p].bdf,
@@ -165,9 +165,8 @@ static void compute_implied(snap_topo *t)
 				char who[160];
 
 				snprintf(who, sizeof(who), "%s %s",
-				         snap_json__str(t->dev[blocker].obj, "pcie_type")
-				             ? snap_json__str(t->dev[blocker].obj, "pcie_type")
-				             : "bridge",
+				         t->dev[blocker].type_name ? t->dev[blocker].type_name
+				                                   : "bridge",
 				         t->dev[blocker].bdf);
 				set_reason(d, who, why);
 			}
@@ -324,6 +323,40 @@ int snap_topo__find(const snap_topo *t, const char *bdf)
 	return -1;
 }
 
+static unsigned hex_of(const json_t *obj, const char *key)
+{
+	const char *s = snap_json__str(obj, key);
+
+	return s ? (unsigned)strtoul(s, NULL, 16) : 0xffffffffu;
+}
+
+/* The format's pcie_type names (collect/pci.c), once per device. */
+static enum snap_pcie_type pcie_type_of(const char *name)
+{
+	static const struct {
+		const char *name;
+		enum snap_pcie_type type;
+	} names[] = {
+	    {"conventional", SNAP_PCIE_CONVENTIONAL},
+	    {"endpoint", SNAP_PCIE_ENDPOINT},
+	    {"legacy_endpoint", SNAP_PCIE_LEGACY_ENDPOINT},
+	    {"root_port", SNAP_PCIE_ROOT_PORT},
+	    {"upstream_port", SNAP_PCIE_UPSTREAM_PORT},
+	    {"downstream_port", SNAP_PCIE_DOWNSTREAM_PORT},
+	    {"pcie_to_pci_bridge", SNAP_PCIE_TO_PCI_BRIDGE},
+	    {"pci_to_pcie_bridge", SNAP_PCI_TO_PCIE_BRIDGE},
+	    {"rc_integrated_endpoint", SNAP_PCIE_RC_ENDPOINT},
+	    {"rc_event_collector", SNAP_PCIE_RC_EVENT_COLLECTOR},
+	};
+
+	if (!name)
+		return SNAP_PCIE_NONE;
+	for (size_t k = 0; k < SNAP_ARRAY_SIZE(names); k++)
+		if (!strcmp(names[k].name, name))
+			return names[k].type;
+	return SNAP_PCIE_OTHER;
+}
+
 int snap_topo__build(snap_topo *t, const json_t *root)
 {
 	const json_t *devices = json_object_get(root, "devices");
@@ -351,6 +384,10 @@ int snap_topo__build(snap_topo *t, const json_t *root)
 
 		td->obj = d;
 		td->bdf = snap_json__str(d, "bdf");
+		td->vendor = hex_of(d, "vendor");
+		td->device = hex_of(d, "device");
+		td->type_name = snap_json__str(d, "pcie_type");
+		td->type = pcie_type_of(td->type_name);
 		if (td->bdf)
 			sscanf(td->bdf, "%x:%x:%x.%u", &td->dom, &td->bus, &td->slot, &td->fn);
 		named[i] = (struct named_index){td->bdf ? td->bdf : "", (int)i};
