@@ -57,8 +57,17 @@ snap_topo *snap_analysis__topo(snap_analysis *a)
 	if (!a)
 		return NULL;
 	if (a->topo_state == 0) {
+		unsigned long oom = snap_mem__failures();
+
 		atomic_fetch_add(&topo_builds, 1);
 		a->topo_state = snap_topo__build(&a->topo, a->root) == 0 ? 1 : SNAP_ENOMEM;
+		if (a->topo_state == 1 && snap_mem__failures() != oom) {
+			snap_topo__release(&a->topo); /* incomplete: not kept */
+			a->topo_state = 0;
+			return NULL;
+		}
+		if (a->topo_state != 1)
+			a->topo_state = 0; /* asked again, built again */
 	}
 	return a->topo_state == 1 ? &a->topo : NULL;
 }
@@ -70,15 +79,29 @@ bool snap_analysis__has_topo(const snap_analysis *a)
 
 json_t *snap_analysis__covered(snap_analysis *a)
 {
-	if (a && !a->covered)
+	if (a && !a->covered) {
+		unsigned long oom = snap_mem__failures();
+
 		a->covered = snap_passthrough__covered(a->root);
+		if (snap_mem__failures() != oom) { /* incomplete: not kept */
+			json_decref(a->covered);
+			a->covered = NULL;
+		}
+	}
 	return a ? a->covered : NULL;
 }
 
 json_t *snap_analysis__passthrough(snap_analysis *a)
 {
-	if (a && !a->passthrough && snap_analysis__covered(a))
+	if (a && !a->passthrough && snap_analysis__covered(a)) {
+		unsigned long oom = snap_mem__failures();
+
 		a->passthrough = snap_passthrough__compute(a->root, a->covered);
+		if (snap_mem__failures() != oom) { /* incomplete: not kept */
+			json_decref(a->passthrough);
+			a->passthrough = NULL;
+		}
+	}
 	return a ? a->passthrough : NULL;
 }
 

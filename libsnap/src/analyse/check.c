@@ -238,6 +238,7 @@ static void check_host(snap_check *c, json_t *checks, const json_t *root, const 
 
 int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 {
+	unsigned long oom = snap_mem__failures(); /* util.h: lost to memory is an error */
 	snap_analysis *an = snap_analysis__get(s);
 	struct snap_check_run r = {0};
 	const char *bdf;
@@ -269,7 +270,7 @@ int snap_check_run(snap_check **out, const snap_snapshot *s, snap_error *err)
 	                     "implied_groups", snap_check__implied_groups(r.t), "sections",
 	                     snap_check__section_verdicts(r.checks));
 	json_decref(r.owned_by_group);
-	if (!r.c->doc) {
+	if (!r.c->doc || snap_mem__failures() != oom) {
 		snap_check_free(r.c);
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	}

@@ -22,7 +22,7 @@ const char *snap_class_name(snap_class c)
 
 int snap_class_parse_list(unsigned *out, const char *list, snap_error *err)
 {
-	char *dup = strdup(list), *save = NULL, *tok;
+	char *dup = snap_mem__strdup(list), *save = NULL, *tok;
 	unsigned mask = 0;
 	bool named = false;
 
@@ -180,6 +180,7 @@ static void *topo_job_run(void *p)
 int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap, const snap_snapshot *new_snap,
                       snap_error *err)
 {
+	unsigned long oom = snap_mem__failures(); /* util.h: lost to memory is an error */
 	struct ctx c = {0};
 	snap_diff *d = NULL;
 	json_t **v = NULL, *classes, *after = NULL;
@@ -270,7 +271,7 @@ int snap_diff_compute(snap_diff **out, const snap_snapshot *old_snap, const snap
 	                   "classes", classes, "old", side(c.o), "new", side(c.n), "faults",
 	                   c.faults, "changes", c.changes, "same_host", c.same_host, "conclusive",
 	                   d->conclusive, "unknown", c.unknown, "after", after);
-	if (!d->doc) {
+	if (!d->doc || snap_mem__failures() != oom) {
 		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
 		goto done;
 	}

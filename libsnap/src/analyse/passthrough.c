@@ -16,7 +16,7 @@ bool snap_passthrough__id_matches(const char *id, const json_t *dev)
 {
 	static const char *const keys[] = {"vendor", "device", "subsystem_vendor",
 	                                   "subsystem_device"};
-	char *dup = strdup(id), *save = NULL, *tok;
+	char *dup = snap_mem__strdup(id), *save = NULL, *tok;
 	bool match = dup != NULL;
 	size_t i = 0;
 

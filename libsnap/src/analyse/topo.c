@@ -116,7 +116,7 @@ static void set_reason(struct snap_topo_dev *d, const char *who, const char *why
 	if (d->merge_reason)
 		return;
 	snprintf(buf, sizeof(buf), "%s %s", who, why);
-	d->merge_reason = strdup(buf);
+	d->merge_reason = snap_mem__strdup(buf);
 }
 
 /* "dddd:bb:ss" of device i, the key of the slot index */

@@ -241,6 +241,7 @@ done:
 int snap_snapshot_collect(snap_snapshot **out, const snap_collect_options *opts, snap_error *err)
 {
 	static const snap_collect_options defaults = SNAP_COLLECT_OPTIONS_INIT;
+	unsigned long oom = snap_mem__failures(); /* util.h: lost to memory is an error */
 	struct collector c = {0};
 	char *sysfs = NULL;
 	int error;
@@ -274,6 +275,10 @@ int snap_snapshot_collect(snap_snapshot **out, const snap_collect_options *opts,
 	snap_json__arena_end();
 	if (error < 0)
 		goto done;
+	if (snap_mem__failures() != oom) { /* a fact lost to memory would read as absent */
+		error = snap_error__set(err, SNAP_ENOMEM, "out of memory");
+		goto done;
+	}
 	/* the postcondition: what collect writes, the loader reads */
 	{
 		snap_error why = {0};

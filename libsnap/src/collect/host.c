@@ -131,7 +131,7 @@ static bool truthy(const char *v)
 
 static void add_ids(json_t *ids, const char *list, const char *source)
 {
-	char *dup = strdup(list), *save = NULL, *tok;
+	char *dup = snap_mem__strdup(list), *save = NULL, *tok;
 
 	for (tok = dup ? strtok_r(dup, ", \n", &save) : NULL; tok;
 	     tok = strtok_r(NULL, ", \n", &save)) {
@@ -264,7 +264,8 @@ json_t *snap_collect__kernel_log(struct collector *c)
 	json_t *log;
 
 	if (c->o->dmesg_path) {
-		char *dir = strdup(c->o->dmesg_path), *slash = dir ? strrchr(dir, '/') : NULL;
+		char *dir = snap_mem__strdup(c->o->dmesg_path),
+		     *slash = dir ? strrchr(dir, '/') : NULL;
 		const char *base = slash ? slash + 1 : c->o->dmesg_path;
 		int dfd;
 

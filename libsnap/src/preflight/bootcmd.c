@@ -227,7 +227,7 @@ static char *grub_entry(const char *cfg, const char *release, const json_t *env,
 					         EXPAND_MAX);
 				free(line);
 				json_decref(vars);
-				return out ? out : strdup("");
+				return out ? out : snap_mem__strdup("");
 			}
 		}
 		free(line);
@@ -239,7 +239,7 @@ static char *grub_entry(const char *cfg, const char *release, const json_t *env,
 /* KEY=VALUE lines of a shell file sourced by grub-mkconfig, into vars */
 static void source_shell(json_t *vars, const char *text)
 {
-	char *dup = strdup(text), *save = NULL;
+	char *dup = snap_mem__strdup(text), *save = NULL;
 
 	for (char *l = dup ? strtok_r(dup, "\n", &save) : NULL; l;
 	     l = strtok_r(NULL, "\n", &save)) {
@@ -257,7 +257,7 @@ static void source_shell(json_t *vars, const char *text)
 		vl = strlen(v);
 		if (*v == '\'' && vl >= 2 && v[vl - 1] == '\'') {
 			v[vl - 1] = '\0';
-			val = strdup(v + 1);
+			val = snap_mem__strdup(v + 1);
 		} else {
 			if (*v == '"' && vl >= 2 && v[vl - 1] == '"') {
 				v[vl - 1] = '\0';
@@ -323,7 +323,7 @@ static char *grub_defaults(const snap_root *r, json_t *notes)
 		                 d ? d : "");
 		out = snap_buf__detach(&b);
 		if (!out)
-			out = strdup("");
+			out = snap_mem__strdup("");
 	}
 	json_decref(vars);
 	return out;

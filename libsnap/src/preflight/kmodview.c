@@ -327,13 +327,13 @@ static char *indexes_invalid(const char *modules_dir)
 		if (access(path, F_OK) < 0)
 			continue;
 		if (!(data = read_file(path, &len)))
-			return strdup(bins[i]);
+			return snap_mem__strdup(bins[i]);
 		why = index_invalid((const unsigned char *)data, len);
 		if (why && asprintf(&out, "%s: %s", bins[i], why) < 0)
 			out = NULL;
 		free(data);
 		if (why)
-			return out ? out : strdup(bins[i]);
+			return out ? out : snap_mem__strdup(bins[i]);
 	}
 	return NULL;
 }
@@ -343,7 +343,7 @@ static int open_ctx(struct snap_kmodview *v, const char *modules_dir, const char
 {
 	char probe[4200];
 
-	v->modules_dir = strdup(modules_dir);
+	v->modules_dir = snap_mem__strdup(modules_dir);
 	v->config = json_pack("{s:{}, s:[], s:{}, s:{}, s:[]}", "options", "blacklist", "softdep",
 	                      "install", "files");
 	v->builtin = builtin_of(modules_dir);
@@ -598,7 +598,7 @@ char *snap_kmodview__alias_of(struct snap_kmodview *v, const char *modalias, con
 		if (!(v->alias_text = read_file(path, NULL)))
 			return NULL;
 	}
-	if (!(text = strdup(v->alias_text)))
+	if (!(text = snap_mem__strdup(v->alias_text)))
 		return NULL;
 	for (char *l = strtok_r(text, "\n", &save); l && !found; l = strtok_r(NULL, "\n", &save)) {
 		char pat[512], mod[256], norm[256];
@@ -607,7 +607,7 @@ char *snap_kmodview__alias_of(struct snap_kmodview *v, const char *modalias, con
 			continue;
 		snap_kmod__name(norm, sizeof(norm), mod);
 		if (!strcmp(norm, module) && fnmatch(pat, modalias, 0) == 0)
-			found = strdup(pat);
+			found = snap_mem__strdup(pat);
 	}
 	free(text);
 	return found;

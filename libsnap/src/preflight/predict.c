@@ -91,7 +91,7 @@ static json_t *stage_ids(const struct pf *p, const struct snap_kmodview *v)
 	if (json_is_array(cmd))
 		json_array_extend(out, (json_t *)cmd);
 	else if (conf) {
-		char *dup = strdup(conf), *save = NULL;
+		char *dup = snap_mem__strdup(conf), *save = NULL;
 
 		for (char *t = dup ? strtok_r(dup, ",", &save) : NULL; t;
 		     t = strtok_r(NULL, ",", &save))

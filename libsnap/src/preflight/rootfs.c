@@ -41,7 +41,7 @@ void snap_initramfs__fail(struct snap_initramfs *ir, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	ir->error = strdup(buf);
+	ir->error = snap_mem__strdup(buf);
 }
 
 /* lib/modules/RELEASE/ or usr/lib/modules/RELEASE/ at the start of name: the rest, and the

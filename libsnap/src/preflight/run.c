@@ -45,7 +45,7 @@ char *snap_preflight__newest_release(const snap_root *r)
 		if (!best || strverscmp(names[i], best) > 0)
 			best = names[i];
 	}
-	best = best ? strdup(best) : NULL;
+	best = best ? snap_mem__strdup(best) : NULL;
 	snap_strv__free(names, n);
 	return best;
 }
@@ -76,7 +76,7 @@ static json_t *kernel_config(const snap_root *r, const char *release)
 /* module names, one per line ('#' comments; ';' too in modules-load.d), into list */
 static void add_module_lines(json_t *list, const char *text)
 {
-	char *dup = strdup(text), *save = NULL;
+	char *dup = snap_mem__strdup(text), *save = NULL;
 
 	for (char *l = dup ? strtok_r(dup, "\n", &save) : NULL; l;
 	     l = strtok_r(NULL, "\n", &save)) {
@@ -199,6 +199,7 @@ static void pf_release(struct pf *p)
 int snap_preflight_run(snap_preflight **out, const snap_snapshot *current,
                        const snap_preflight_options *o, snap_error *err)
 {
+	unsigned long oom = snap_mem__failures(); /* util.h: lost to memory is an error */
 	snap_preflight_options defaults = SNAP_PREFLIGHT_OPTIONS_INIT;
 	struct pf p;
 	json_t *bootcmd = NULL, *pt = NULL, *covered = NULL, *v;
@@ -230,7 +231,7 @@ int snap_preflight_run(snap_preflight **out, const snap_snapshot *current,
 			                       o->kernel, o->kernel);
 		}
 		free(canon);
-		p.release = strdup(o->kernel);
+		p.release = snap_mem__strdup(o->kernel);
 		chosen = "--kernel";
 	} else {
 		p.release = snap_preflight__newest_release(&p.r);
@@ -390,7 +391,7 @@ int snap_preflight_run(snap_preflight **out, const snap_snapshot *current,
 		snap_pf__add_check(&p, "binding", NULL, SNAP_CHECK_PASS,
 		                   "no passthrough devices in the snapshot: nothing to predict");
 
-	if (!(res = calloc(1, sizeof(*res)))) {
+	if (snap_mem__failures() != oom || !(res = calloc(1, sizeof(*res)))) {
 		pf_release(&p);
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	}

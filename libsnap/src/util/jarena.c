@@ -74,20 +74,30 @@ static _Thread_local struct {
 static void *arena_malloc(size_t size);
 static void arena_free(void *p);
 
+/* Every allocation of jansson's, counted when it fails (util/mem.c). */
+static void *counting_malloc(size_t size)
+{
+	void *p = arena_malloc(size);
+
+	if (!p)
+		snap_mem__failed();
+	return p;
+}
+
 static void setup(void)
 {
 	void *p = mmap(NULL, CHUNKS * CHUNK_SIZE, PROT_NONE,
 	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
-	if (p == MAP_FAILED)
-		return;
 	json_get_alloc_funcs(&prev_malloc, &prev_free);
 	if (!prev_malloc || !prev_free) {
 		prev_malloc = malloc;
 		prev_free = free;
 	}
-	atomic_store(&reserve, (char *)p);
-	json_set_alloc_funcs(arena_malloc, arena_free);
+	/* without the range the hooks still count failed allocations (snap_mem__failures()) */
+	if (p != MAP_FAILED)
+		atomic_store(&reserve, (char *)p);
+	json_set_alloc_funcs(counting_malloc, arena_free);
 }
 
 static char *chunk_at(uint32_t i)
@@ -182,7 +192,7 @@ static void *arena_malloc(size_t size)
 {
 	void *p;
 
-	if (!tls.depth || size > BIG)
+	if (!tls.depth || size > BIG || !atomic_load_explicit(&reserve, memory_order_relaxed))
 		return prev_malloc(size);
 	size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 	if (!size)
@@ -243,6 +253,11 @@ static void arena_free(void *p)
 	}
 	if (atomic_fetch_sub_explicit(&h->live, 1, memory_order_acq_rel) == 1)
 		release(c);
+}
+
+void snap_json__hooks_install(void)
+{
+	pthread_once(&once, setup);
 }
 
 void snap_json__arena_begin(void)

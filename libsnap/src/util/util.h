@@ -105,11 +105,25 @@ int snap_json__dump_split_cb(const json_t *root, const char *key, size_t min,
  */
 void snap_json__arena_begin(void);
 void snap_json__arena_end(void);
+void snap_json__hooks_install(void);       /* the hooks without an arena (snap_mem__failures()) */
 bool snap_json__arena_owns(const void *p); /* p was cut from a chunk (tests) */
 /* Free what jansson allocated for the caller (json_dumps()): with the free function it was
  * allocated for, as jansson's manual asks, not free(): it may have been cut from a chunk. */
 void snap_json__free(void *p);
 size_t snap_json__arena_chunks(void); /* chunks holding live allocations (tests) */
+
+/*
+ * mem.c: the one idiom for running out of memory. jansson's allocations (through jarena.c's
+ * hooks) and those of snap_mem__malloc()/snap_mem__strdup() count their failures; a function
+ * that builds a document or a verdict reads snap_mem__failures() before and after and returns
+ * SNAP_ENOMEM when it moved, so a finding lost to a failed allocation is an error, never a
+ * verdict (tests/unit/test_oom.c fails each allocation in turn). A process-wide count: a
+ * failure on another thread at the same time also makes it ENOMEM, never a wrong answer.
+ */
+unsigned long snap_mem__failures(void);
+void snap_mem__failed(void); /* count one (an allocator's own failure path) */
+void *snap_mem__malloc(size_t n);
+char *snap_mem__strdup(const char *s);
 
 /* thread.c: snap_thread_start(), declared in snap/common.h */
 
