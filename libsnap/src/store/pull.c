@@ -307,49 +307,22 @@ static bool side_commits_ok(snap_store *st, const git_oid *in, const git_oid *he
 	return ok;
 }
 
-int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
-{
-	git_fetch_options fo;
-	/* libgit2 takes char ** for refspecs it does not modify */
-	static char heads[] = "+refs/heads/*:" INCOMING "heads/*",
-	            tags[] = "+refs/tags/*:" INCOMING "tags/*",
-	            imported[] = "+" IMPORTED "*:" INCOMING "imported/*",
-	            labels[] = "+" SNAP_LABEL_JOURNAL ":" INCOMING "labels",
-	            policy[] = "+" SNAP_POLICY_REF ":" INCOMING "policy";
-	char *list[] = {heads, tags, imported, labels, policy};
-	git_strarray specs = {list, 5};
-	json_t *journal =
-	    NULL; /* the label journal's state that vouches for moves: pulled, or ours */
-	bool remote_behind = false; /* the remote's label journal is a part of ours */
-	git_reference_iterator *it = NULL;
-	git_remote *r = NULL;
-	json_t *updates = json_array(), *u; /* [{ref, id, old}] applied once all is checked */
-	json_t *refused = json_object();    /* host (or tag) -> why: its trouble stays its own */
-	struct snap_transport t;
-	const char *name;
-	size_t i;
-	int error;
+/* What one pull gathers before it moves any ref. */
+struct pull {
+	json_t *updates; /* [{ref, id} or {ref, delete}]: applied once everything is checked */
+	json_t *refused; /* host, tag, "the label journal", "the policy" -> why: its own trouble */
+	json_t *journal; /* the label journal's state that vouches for moves: pulled, or ours */
+	bool remote_behind; /* the remote's label journal is a part of ours */
+};
 
-	SNAP_ASSERT_ARG(st && remote);
-	if (!updates)
-		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
-	if ((error = snap_store__write_lock(st, err)) < 0) {
-		json_decref(updates);
-		return error;
-	}
-	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	if ((error = snap_store__remote_for(&r, st, remote, err)) < 0)
-		goto done;
-	snap_store__callbacks(&fo.callbacks, &t, st, git_remote_url(r));
-	drop_incoming(st);
-	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-	fo.update_fetchhead = 0;
-	if (git_remote_fetch(r, &specs, &fo, "pcisnap pull") < 0) {
-		error = snap_store__git_fail(err, SNAP_ERROR, "cannot pull from", remote);
-		goto done;
-	}
-	/* 1. every branch, and every host's imported history: a host name, a continuation of the
-	 * local history, valid commits */
+/* Every branch, and every host's imported history: a host name, a continuation of the
+ * local history, valid commits */
+static int pull_branches(struct pull *pl, snap_store *st, const char *remote, snap_error *err)
+{
+	git_reference_iterator *it = NULL;
+	const char *name;
+	int error = 0;
+
 	for (int ns = 0; ns < 2 && !error; ns++) {
 		const char *in = ns ? INCOMING "imported/" : INCOMING "heads/";
 		const char *local = ns ? IMPORTED : "refs/heads/";
@@ -359,7 +332,7 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 		if (git_reference_iterator_glob_new(&it, st->repo, glob) < 0) {
 			error = snap_store__git_fail(err, SNAP_ERROR,
 			                             "cannot read what was pulled from", remote);
-			goto done;
+			return error;
 		}
 		while (git_reference_next_name(&name, it) == 0) {
 			const char *host = name + strlen(in);
@@ -377,7 +350,7 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 				error = verify_pulled_branch(st, local, host, &tip, &why);
 				if (error == SNAP_EINVALID || error == SNAP_ESCHEMA) {
 					/* this host's trouble: refused, named; the others go on */
-					refuse(refused, host, why.message);
+					refuse(pl->refused, host, why.message);
 					error = 0;
 					continue;
 				}
@@ -392,84 +365,91 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 				continue;
 			}
 			snprintf(ref, sizeof(ref), "%s%s", local, host);
-			json_array_append_new(updates, json_pack("{s:s, s:s}", "ref", ref, "id",
-			                                         git_oid_tostr_s(&tip)));
+			json_array_append_new(pl->updates, json_pack("{s:s, s:s}", "ref", ref, "id",
+			                                             git_oid_tostr_s(&tip)));
 		}
 		git_reference_iterator_free(it);
 		it = NULL;
 	}
-	if (error < 0)
-		goto done;
-	/* 1b. the label journal: taken when it continues ours (each new commit one parent at
-	 * most, a state that reads); its state then vouches for the labels it moved or deleted */
-	{
-		git_oid in, here;
-		bool has_in = git_reference_name_to_id(&in, st->repo, INCOMING "labels") == 0;
-		bool has_here = git_reference_name_to_id(&here, st->repo, SNAP_LABEL_JOURNAL) == 0;
-		snap_error why = {0};
+	return error;
+}
 
-		remote_behind =
-		    has_here && (!has_in || (!git_oid_equal(&in, &here) &&
-		                             git_graph_descendant_of(st->repo, &here, &in) == 1));
-		if (has_in && (!has_here || git_oid_equal(&in, &here) ||
-		               git_graph_descendant_of(st->repo, &in, &here) == 1)) {
-			bool ok =
-			    side_commits_ok(st, &in, has_here ? &here : NULL, journal_commit_ok);
-			if (ok && snap_store__journal_state(&journal, st, &in, &why) == 0) {
-				if (!has_here || !git_oid_equal(&in, &here))
-					json_array_append_new(updates,
-					                      json_pack("{s:s, s:s}", "ref",
-					                                SNAP_LABEL_JOURNAL, "id",
-					                                git_oid_tostr_s(&in)));
-			} else {
-				refuse(refused, "the label journal",
-				       *why.message ? why.message
-				                    : "refusing the pulled label journal: a commit "
-				                      "breaks its rules");
-			}
-		} else if (has_in && has_here &&
-		           git_graph_descendant_of(st->repo, &here, &in) != 1) {
-			refuse(
-			    refused, "the label journal",
-			    "refusing the pulled label journal: labels were moved in both stores "
-			    "(it does not continue the local one)");
-		}
-		if (!journal && has_here &&
-		    (error = snap_store__journal_state(&journal, st, &here, err)) < 0)
-			goto done;
-	}
-	/* 1c. the policy of accepted deviations: taken when it continues ours, each new commit
-	 * one parent at most and one policy.json */
-	{
-		git_oid in, here;
-		bool has_in = git_reference_name_to_id(&in, st->repo, INCOMING "policy") == 0;
-		bool has_here = git_reference_name_to_id(&here, st->repo, SNAP_POLICY_REF) == 0;
+/* The label journal: taken when it continues ours (each new commit one parent at
+ * most, a state that reads); its state then vouches for the labels it moved or deleted */
+static int pull_journal(struct pull *pl, snap_store *st, snap_error *err)
+{
+	git_oid in, here;
+	bool has_in = git_reference_name_to_id(&in, st->repo, INCOMING "labels") == 0;
+	bool has_here = git_reference_name_to_id(&here, st->repo, SNAP_LABEL_JOURNAL) == 0;
+	snap_error why = {0};
+	int error = 0;
 
-		if (has_in && (!has_here || (!git_oid_equal(&in, &here) &&
-		                             git_graph_descendant_of(st->repo, &in, &here) == 1))) {
-			bool ok =
-			    side_commits_ok(st, &in, has_here ? &here : NULL, policy_commit_ok);
-			if (ok)
-				json_array_append_new(updates, json_pack("{s:s, s:s}", "ref",
-				                                         SNAP_POLICY_REF, "id",
-				                                         git_oid_tostr_s(&in)));
-			else
-				refuse(
-				    refused, "the policy",
-				    "refusing the pulled policy: a commit of it breaks its rules");
-		} else if (has_in && has_here && !git_oid_equal(&in, &here) &&
-		           git_graph_descendant_of(st->repo, &here, &in) != 1) {
-			refuse(refused, "the policy",
-			       "refusing the pulled policy: it was changed in both stores (it does "
-			       "not "
-			       "continue the local one)");
+	pl->remote_behind =
+	    has_here && (!has_in || (!git_oid_equal(&in, &here) &&
+	                             git_graph_descendant_of(st->repo, &here, &in) == 1));
+	if (has_in && (!has_here || git_oid_equal(&in, &here) ||
+	               git_graph_descendant_of(st->repo, &in, &here) == 1)) {
+		bool ok = side_commits_ok(st, &in, has_here ? &here : NULL, journal_commit_ok);
+		if (ok && snap_store__journal_state(&pl->journal, st, &in, &why) == 0) {
+			if (!has_here || !git_oid_equal(&in, &here))
+				json_array_append_new(
+				    pl->updates, json_pack("{s:s, s:s}", "ref", SNAP_LABEL_JOURNAL,
+				                           "id", git_oid_tostr_s(&in)));
+		} else {
+			refuse(pl->refused, "the label journal",
+			       *why.message ? why.message
+			                    : "refusing the pulled label journal: a commit "
+			                      "breaks its rules");
 		}
+	} else if (has_in && has_here && git_graph_descendant_of(st->repo, &here, &in) != 1) {
+		refuse(pl->refused, "the label journal",
+		       "refusing the pulled label journal: labels were moved in both stores "
+		       "(it does not continue the local one)");
 	}
-	/* 2. every tag: HOST/LABEL naming a snapshot of that host's (pulled) history */
+	if (!pl->journal && has_here &&
+	    (error = snap_store__journal_state(&pl->journal, st, &here, err)) < 0)
+		return error;
+	return 0;
+}
+
+/* The policy of accepted deviations: taken when it continues ours, each new commit
+ * one parent at most and one policy.json */
+static void pull_policy(struct pull *pl, snap_store *st)
+{
+	git_oid in, here;
+	bool has_in = git_reference_name_to_id(&in, st->repo, INCOMING "policy") == 0;
+	bool has_here = git_reference_name_to_id(&here, st->repo, SNAP_POLICY_REF) == 0;
+
+	if (has_in && (!has_here || (!git_oid_equal(&in, &here) &&
+	                             git_graph_descendant_of(st->repo, &in, &here) == 1))) {
+		bool ok = side_commits_ok(st, &in, has_here ? &here : NULL, policy_commit_ok);
+		if (ok)
+			json_array_append_new(pl->updates,
+			                      json_pack("{s:s, s:s}", "ref", SNAP_POLICY_REF, "id",
+			                                git_oid_tostr_s(&in)));
+		else
+			refuse(pl->refused, "the policy",
+			       "refusing the pulled policy: a commit of it breaks its rules");
+	} else if (has_in && has_here && !git_oid_equal(&in, &here) &&
+	           git_graph_descendant_of(st->repo, &here, &in) != 1) {
+		refuse(pl->refused, "the policy",
+		       "refusing the pulled policy: it was changed in both stores (it does "
+		       "not "
+		       "continue the local one)");
+	}
+}
+
+/* Every tag: HOST/LABEL naming a snapshot of that host's (pulled) history */
+static int pull_tags(struct pull *pl, snap_store *st, const char *remote, snap_error *err)
+{
+	git_reference_iterator *it = NULL;
+	const char *name;
+	int error = 0;
+
 	if (git_reference_iterator_glob_new(&it, st->repo, INCOMING "tags/*") < 0) {
 		error = snap_store__git_fail(err, SNAP_ERROR, "cannot read what was pulled from",
 		                             remote);
-		goto done;
+		return error;
 	}
 	while (git_reference_next_name(&name, it) == 0) {
 		const char *tag = name + strlen(INCOMING "tags/"), *slash = strchr(tag, '/');
@@ -481,11 +461,11 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 			char why[600];
 
 			snprintf(why, sizeof(why), "refusing pulled tag '%s': not HOST/LABEL", tag);
-			refuse(refused, tag, why);
+			refuse(pl->refused, tag, why);
 			continue;
 		}
 		snprintf(host, sizeof(host), "%.*s", (int)(slash - tag), tag);
-		if (json_object_get(refused, host))
+		if (json_object_get(pl->refused, host))
 			continue; /* the host was refused: its labels with it */
 		snprintf(head, sizeof(head), INCOMING "heads/%s", host);
 		snprintf(ihead, sizeof(ihead), INCOMING "imported/%s", host);
@@ -499,23 +479,23 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 			    "refusing pulled tag '%s': not a label of a snapshot in the history "
 			    "of host '%s'",
 			    tag, host);
-			refuse(refused, tag, why);
+			refuse(pl->refused, tag, why);
 			continue;
 		}
 		snprintf(ref, sizeof(ref), "refs/tags/%s", tag);
 		rc = git_reference_name_to_id(&have, st->repo, ref);
 		{
-			const char *said = snap_json__str(journal, tag);
+			const char *said = snap_json__str(pl->journal, tag);
 
 			if (said && !strcmp(said, "deleted"))
 				continue; /* deleted by the journal: not brought back */
 			/* moved here since: the remote's journal is a part of ours */
 			if (rc == 0 && !git_oid_equal(&have, &id) && said &&
-			    !strcmp(said, git_oid_tostr_s(&have)) && remote_behind)
+			    !strcmp(said, git_oid_tostr_s(&have)) && pl->remote_behind)
 				continue;
 			if (rc == 0 && !git_oid_equal(&have, &id) && said &&
 			    !strcmp(said, git_oid_tostr_s(&id))) {
-				json_array_append_new(updates,
+				json_array_append_new(pl->updates,
 				                      json_pack("{s:s, s:s}", "ref", ref, "id",
 				                                git_oid_tostr_s(&id)));
 				continue; /* moved there, and the journal says so */
@@ -529,34 +509,42 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 			    "refusing to pull label '%s': here it names another snapshot (labels "
 			    "never move)",
 			    tag);
-			refuse(refused, tag, why);
+			refuse(pl->refused, tag, why);
 			continue;
 		}
 		if (rc != 0)
-			json_array_append_new(updates, json_pack("{s:s, s:s}", "ref", ref, "id",
-			                                         git_oid_tostr_s(&id)));
+			json_array_append_new(pl->updates, json_pack("{s:s, s:s}", "ref", ref, "id",
+			                                             git_oid_tostr_s(&id)));
 	}
 	git_reference_iterator_free(it);
-	it = NULL;
-	if (error < 0)
-		goto done;
-	/* 2b. labels the journal deleted */
-	{
-		const char *label;
-		json_t *v;
+	return error;
+}
 
-		json_object_foreach (journal, label, v) {
-			char ref[600];
-			git_oid have;
+/* Labels the journal deleted. */
+static void pull_deletions(struct pull *pl, snap_store *st)
+{
+	const char *label;
+	json_t *v;
 
-			snprintf(ref, sizeof(ref), "refs/tags/%s", label);
-			if (!strcmp(json_string_value(v), "deleted") &&
-			    git_reference_name_to_id(&have, st->repo, ref) == 0)
-				json_array_append_new(
-				    updates, json_pack("{s:s, s:b}", "ref", ref, "delete", 1));
-		}
+	json_object_foreach (pl->journal, label, v) {
+		char ref[600];
+		git_oid have;
+
+		snprintf(ref, sizeof(ref), "refs/tags/%s", label);
+		if (!strcmp(json_string_value(v), "deleted") &&
+		    git_reference_name_to_id(&have, st->repo, ref) == 0)
+			json_array_append_new(pl->updates,
+			                      json_pack("{s:s, s:b}", "ref", ref, "delete", 1));
 	}
-	/* 3. everything checked: move the local refs (fast-forward, compare-and-swap) */
+}
+
+/* Everything checked: move the local refs (fast-forward, compare-and-swap) */
+static int apply_updates(snap_store *st, const json_t *updates, snap_error *err)
+{
+	size_t i;
+	json_t *u;
+	int error = 0;
+
 	json_array_foreach (updates, i, u) {
 		const char *ref = snap_json__str(u, "ref");
 		git_reference *out = NULL;
@@ -566,7 +554,7 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 		if (json_is_true(json_object_get(u, "delete"))) { /* a label the journal deleted */
 			if (git_reference_remove(st->repo, ref) < 0) {
 				error = snap_store__git_fail(err, SNAP_ERROR, "cannot delete", ref);
-				goto done;
+				return error;
 			}
 			continue;
 		}
@@ -579,30 +567,79 @@ int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
 		git_reference_free(out);
 		if (rc < 0) {
 			error = snap_store__git_fail(err, SNAP_ERROR, "cannot update", ref);
-			goto done;
+			return error;
 		}
 		snap_store__report_ref(st, ref, had ? &old : NULL, &id);
 	}
-	if (json_object_size(refused)) {
+	return error;
+}
+
+int snap_store_pull(snap_store *st, const char *remote, snap_error *err)
+{
+	git_fetch_options fo;
+	/* libgit2 takes char ** for refspecs it does not modify */
+	static char heads[] = "+refs/heads/*:" INCOMING "heads/*",
+	            tags[] = "+refs/tags/*:" INCOMING "tags/*",
+	            imported[] = "+" IMPORTED "*:" INCOMING "imported/*",
+	            labels[] = "+" SNAP_LABEL_JOURNAL ":" INCOMING "labels",
+	            policy[] = "+" SNAP_POLICY_REF ":" INCOMING "policy";
+	char *list[] = {heads, tags, imported, labels, policy};
+	git_strarray specs = {list, 5};
+	struct pull pl = {json_array(), json_object(), NULL, false};
+	git_remote *r = NULL;
+	struct snap_transport t;
+	int error;
+
+	SNAP_ASSERT_ARG(st && remote);
+	if (!pl.updates || !pl.refused) {
+		json_decref(pl.updates);
+		json_decref(pl.refused);
+		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+	}
+	if ((error = snap_store__write_lock(st, err)) < 0) {
+		json_decref(pl.updates);
+		json_decref(pl.refused);
+		return error;
+	}
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	if ((error = snap_store__remote_for(&r, st, remote, err)) < 0)
+		goto done;
+	snap_store__callbacks(&fo.callbacks, &t, st, git_remote_url(r));
+	drop_incoming(st);
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	fo.update_fetchhead = 0;
+	if (git_remote_fetch(r, &specs, &fo, "pcisnap pull") < 0) {
+		error = snap_store__git_fail(err, SNAP_ERROR, "cannot pull from", remote);
+		goto done;
+	}
+	if ((error = pull_branches(&pl, st, remote, err)) < 0 ||
+	    (error = pull_journal(&pl, st, err)) < 0)
+		goto done;
+	pull_policy(&pl, st);
+	if ((error = pull_tags(&pl, st, remote, err)) < 0)
+		goto done;
+	pull_deletions(&pl, st);
+	if ((error = apply_updates(st, pl.updates, err)) < 0)
+		goto done;
+	if (json_object_size(pl.refused)) {
 		snap_buf why = SNAP_BUF_INIT;
 		const char *what;
 		json_t *v;
 
-		json_object_foreach (refused, what, v)
+		json_object_foreach (pl.refused, what, v)
 			snap_buf__printf(&why, "%s%s", why.len ? "; " : "", json_string_value(v));
 		error = snap_error__set(err, SNAP_EINVALID, "%s%s",
-		                        json_array_size(updates) ? "pulled the rest; " : "",
+		                        json_array_size(pl.updates) ? "pulled the rest; " : "",
 		                        why.ptr ? why.ptr : "");
 		snap_buf__release(&why);
 	}
 done:
 	if (r)
 		snap_store__callbacks_release(&t);
-	git_reference_iterator_free(it);
 	drop_incoming(st);
-	json_decref(updates);
-	json_decref(refused);
-	json_decref(journal);
+	json_decref(pl.updates);
+	json_decref(pl.refused);
+	json_decref(pl.journal);
 	git_remote_free(r);
 	return error;
 }
