@@ -20,4 +20,10 @@ void snap_render__check_rows(snap_buf *b, const json_t *checks, size_t shown[4],
 /* fleet.c: a pcisnap.fleet/1 document as text (md false) or Markdown. */
 void snap_render__fleet(snap_buf *b, const json_t *doc, bool md);
 
+/* listing.c: the rows of log (hosts false) or hosts as text, a document or JSON lines. The
+ * values are snap_list_format's (snap/store.h), which this layer does not include. */
+enum snap_render_list { SNAP_RENDER_TEXT = 0, SNAP_RENDER_JSON = 1, SNAP_RENDER_JSONL = 2 };
+int snap_render__list(char **out, const json_t *rows, enum snap_render_list format, bool hosts,
+                      snap_error *err);
+
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Listing the store: the "key: value" fields of commit messages, log (a host's snapshots with
- * their labels) and hosts (each host's newest), as JSON or text rows.
+ * Listing the store: the "key: value" fields of commit messages, the rows of log (a host's
+ * snapshots with their labels) and of hosts (each host's newest); render/listing.c prints them
+ * and fleet/listing.c is the public API.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -156,91 +157,6 @@ done:
 	return error;
 }
 
-/* The columns of a text table: their header and each row's cells */
-struct columns {
-	const char *const *header;
-	size_t n;
-	json_t *(*cells)(const json_t *row); /* new array of n strings */
-};
-
-/* rows as a text table (util/table.c), as one document of schema, or one per line. */
-static int render_rows(char **out, json_t *rows, snap_list_format format, const char *schema,
-                       const char *key, const struct columns *cols, snap_error *err)
-{
-	snap_buf b = SNAP_BUF_INIT;
-	size_t i;
-	json_t *row;
-
-	switch (format) {
-	case SNAP_LIST_JSON: {
-		json_t *doc = json_pack("{s:s, s:O}", "schema", schema, key, rows);
-		int error = doc ? snap_json__dump(out, doc, err)
-		                : snap_error__set(err, SNAP_ENOMEM, "out of memory");
-
-		json_decref(doc);
-		return error;
-	}
-	case SNAP_LIST_JSONL:
-		json_array_foreach (rows, i, row) {
-			char *line =
-			    json_dumps(row, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII);
-
-			if (!line)
-				b.oom = true;
-			else
-				snap_buf__printf(&b, "%s\n", line);
-			snap_json__free(line);
-		}
-		break;
-	case SNAP_LIST_TEXT: {
-		json_t *cells = json_array();
-
-		json_array_foreach (rows, i, row)
-			json_array_append_new(cells, cols->cells(row));
-		snap_table__render(&b, "", cols->header, cols->n, cells);
-		json_decref(cells);
-		break;
-	}
-	default:
-		return snap_error__set(err, SNAP_EINVALID, "unknown list format %d", (int)format);
-	}
-	if (!(*out = snap_buf__detach(&b)))
-		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
-	return 0;
-}
-
-static json_t *log_cells(const json_t *r)
-{
-	const json_t *labels = json_object_get(r, "labels"), *l;
-	snap_buf lb = SNAP_BUF_INIT;
-	size_t i;
-	char *joined, commit[11], note[64] = "";
-
-	json_array_foreach (labels, i, l)
-		snap_buf__printf(&lb, "%s%s", i ? "," : "", json_string_value(l));
-	joined = snap_buf__detach(&lb);
-	snprintf(commit, sizeof(commit), "%.10s", snap_json__str(r, "commit"));
-	/* the boot before ended in a crash, a power loss or a hard lockup */
-	if (snap_json__str(r, "previous_boot") &&
-	    !strncmp(snap_json__str(r, "previous_boot"), "unclean ", 8))
-		snprintf(note, sizeof(note), "after an unclean end of boot %.8s",
-		         snap_json__str(r, "previous_boot") + 8);
-	{
-		json_t *cells = json_pack(
-		    "[s, s, s, s, s, s, s, s, s]", snap_json__str(r, "host"),
-		    snap_json__str(r, "collected_at"), commit, joined && *joined ? joined : "-",
-		    snap_json__str(r, "kernel"), snap_json__str(r, "bios"),
-		    snap_json__str(r, "check"), snap_json__str(r, "verdict"), note);
-
-		free(joined);
-		return cells;
-	}
-}
-
-static const char *const log_header[] = {"HOST", "COLLECTED", "COMMIT",  "LABELS", "KERNEL",
-                                         "BIOS", "CHECK",     "VERDICT", ""};
-static const struct columns log_columns = {log_header, 9, log_cells};
-
 /*
  * Names of the host branches, sorted, as a JSON array of {"k": name, "tip": hex}: the iterator
  * has read each ref already, so its target comes with it (fleet looks no ref up twice).
@@ -324,19 +240,15 @@ done:
 	return error;
 }
 
-int snap_store_log_ext(char **out, snap_store *st, const char *host, const snap_log_options *opts,
-                       snap_error *err)
+int snap_store__log_rows(json_t **out, snap_store *st, const char *host,
+                         const snap_log_options *opts, snap_error *err)
 {
-	static const snap_log_options defaults = SNAP_LOG_OPTIONS_INIT;
 	json_t *rows = json_array();
 	int error = 0;
 
-	SNAP_ASSERT_ARG(out && st);
-	if (!opts)
-		opts = &defaults;
-	if (opts->version != SNAP_LOG_OPTIONS_VERSION)
-		error = snap_error__set(err, SNAP_EINVALID, "unsupported log options version");
-	else if (host) {
+	if (!rows)
+		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+	if (host) {
 		error = log_host(rows, st, host, opts, err);
 	} else {
 		json_t *hosts = NULL, *h;
@@ -350,29 +262,15 @@ int snap_store_log_ext(char **out, snap_store *st, const char *host, const snap_
 			}
 		json_decref(hosts);
 	}
-	if (error == 0)
-		error = render_rows(out, rows, opts->format, "pcisnap.log/1", "snapshots",
-		                    &log_columns, err);
-	json_decref(rows);
-	return error;
+	if (error < 0) {
+		json_decref(rows);
+		return error;
+	}
+	*out = rows;
+	return 0;
 }
 
-int snap_store_log(char **out, snap_store *st, const char *host, snap_error *err)
-{
-	return snap_store_log_ext(out, st, host, NULL, err);
-}
-
-static json_t *hosts_cells(const json_t *r)
-{
-	return json_pack("[s, s, s, s, s]", snap_json__str(r, "host"), snap_json__str(r, "model"),
-	                 snap_json__str(r, "kernel"), snap_json__str(r, "latest"),
-	                 snap_json__str(r, "check"));
-}
-
-static const char *const hosts_header[] = {"HOST", "MODEL", "KERNEL", "LATEST", "CHECK"};
-static const struct columns hosts_columns = {hosts_header, 5, hosts_cells};
-
-int snap_store_hosts_ext(char **out, snap_store *st, snap_list_format format, snap_error *err)
+int snap_store__hosts_rows(json_t **out, snap_store *st, snap_error *err)
 {
 	json_t *hosts = NULL, *h, *rows = json_array();
 	size_t i;
@@ -409,15 +307,11 @@ int snap_store_hosts_ext(char **out, snap_store *st, snap_list_format format, sn
 		                                      "check", *check ? check : "?"));
 		git_commit_free(c);
 	}
-	if (error == 0)
-		error =
-		    render_rows(out, rows, format, "pcisnap.hosts/1", "hosts", &hosts_columns, err);
 	json_decref(hosts); /* host names are borrowed from it */
-	json_decref(rows);
-	return error;
-}
-
-int snap_store_hosts(char **out, snap_store *st, snap_error *err)
-{
-	return snap_store_hosts_ext(out, st, SNAP_LIST_TEXT, err);
+	if (error < 0) {
+		json_decref(rows);
+		return error;
+	}
+	*out = rows;
+	return 0;
 }

@@ -118,4 +118,10 @@ struct git_remote;
 int snap_store__remote_for(struct git_remote **out, struct snap_store *st, const char *remote,
                            snap_error *err);
 
+/* listing.c: the rows of log (schema pcisnap.log/1's "snapshots") and of hosts (pcisnap.hosts/1's
+ * "hosts"), each a new array; fleet/listing.c renders them */
+int snap_store__log_rows(json_t **out, snap_store *st, const char *host,
+                         const snap_log_options *opts, snap_error *err);
+int snap_store__hosts_rows(json_t **out, snap_store *st, snap_error *err);
+
 #endif
