@@ -726,6 +726,48 @@ def rootport_fatal():
     return h
 
 
+def hba_dpc_contained():
+    """pve-intel after a fatal error on the HBA's link with native DPC (root ports of Ice Lake
+    and later have the capability): the root port's DPC contained the link and the HBA's link
+    is down; Linux 6.1's dpc_process_error() logged it (drivers/pci/pcie/dpc.c), the recovery
+    has not brought the link back (the port still shows Trigger Status)."""
+    h = pve_intel()
+    h["forensics"]["boot_id"] = "5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
+    port = by_bdf(h, "0000:00:1c.0")
+    port["dpc"] = {"trigger": "fatal", "triggered": True, "reason": "err_fatal", "source": "0200"}
+    port["aer_regs"] = {"uncor_status": "00000020", "uncor_severity": "00462030"}
+    port["link"] = dict(port.get("link") or {}, active=False)
+    port["aer"] = {"cor": 0, "rp_fatal": 1}
+    h["dmesg"] = h["dmesg"] + [
+        "pcieport 0000:00:1c.0: DPC: containment event, status:0x1f05 source:0x0200",
+        "pcieport 0000:00:1c.0: DPC: ERR_FATAL detected",
+        "pcieport 0000:00:1c.0: AER: device recovery failed"]
+    return h
+
+
+def hba_aer_masked():
+    """pve-intel where the firmware masks Surprise Down and Completion Timeout in the HBA root
+    port's AER Uncorrectable Error Mask, and both were logged: aer.c is never told (a masked
+    error sets its status bit, nothing more), so the counters stay 0."""
+    h = pve_intel()
+    port = by_bdf(h, "0000:00:1c.0")
+    port["aer_regs"] = {"uncor_status": "00004020", "uncor_mask": "00004020"}
+    # a port that does not report Data Link Layer Link Active (no DLLLARC: not hotplug
+    # capable): its link state is unknown, never "down"
+    port["link"] = dict(port.get("link") or {}, dlllarc=False, active=False)
+    return h
+
+
+def hba_dpc_ready():
+    """pve-intel whose HBA root port has DPC, armed by the kernel and never triggered, and AER
+    with its default registers: what hba-dpc-contained and hba-aer-masked are compared with."""
+    h = pve_intel()
+    port = by_bdf(h, "0000:00:1c.0")
+    port["dpc"] = {"trigger": "fatal", "triggered": False}
+    port["aer_regs"] = {}
+    return h
+
+
 def noaer_workaround():
     """pve-intel after pci=noaer and pcie_aspm=off were added to the command line, the usual
     forum workaround for AER messages: the faults stop being reported, the hardware is as it
@@ -735,7 +777,7 @@ def noaer_workaround():
     return h
 
 
-BASE = {"boot-gpu-passthrough": boot_gpu_passthrough, "gpu-reset-lost": gpu_reset_lost, "noaer-workaround": noaer_workaround, "rootport-fatal": rootport_fatal, "nic-split-noacs": nic_split_noacs, "unconfigured-bridge": unconfigured_bridge, "iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
+BASE = {"hba-dpc-contained": hba_dpc_contained, "hba-aer-masked": hba_aer_masked, "hba-dpc-ready": hba_dpc_ready, "boot-gpu-passthrough": boot_gpu_passthrough, "gpu-reset-lost": gpu_reset_lost, "noaer-workaround": noaer_workaround, "rootport-fatal": rootport_fatal, "nic-split-noacs": nic_split_noacs, "unconfigured-bridge": unconfigured_bridge, "iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
         "quoted-ids": quoted_ids, "qat-denylist": qat_denylist, "sriov-pf-named": sriov_pf_named,
         "acs-cap-hardwired": acs_cap_hardwired, "acs-ctl-cleared": acs_ctl_cleared,
         "libvirt-unmanaged": libvirt_unmanaged, "nic-split": nic_split, "nic-split-noflr": nic_split_noflr,

@@ -65,6 +65,13 @@ def config_space(d):
         link = d.get("link") or {}
         lnkcap = speed_code(link.get("max")) | (link.get("maxw", 0) << 4)
         lnksta = speed_code(link.get("cur")) | (link.get("curw", 0) << 4)
+        if d.get("type") in ("root_port", "downstream_port") and link.get("dlllarc", True):
+            # Data Link Layer Link Active Reporting (hotplug-capable ports must have it), and
+            # the link up unless the host says it is down
+            lnkcap |= 1 << 20
+            lnksta |= 0 if link.get("active", True) is False else 1 << 13
+        if link.get("training"):
+            lnksta |= 1 << 11
         struct.pack_into("<I", c, 0x4c, lnkcap)
         struct.pack_into("<H", c, 0x52, lnksta)
         # Link Capabilities 2 (a version 2 capability): the Supported Link Speeds vector, every
@@ -102,6 +109,29 @@ def config_space(d):
             # VF Device ID (capability offset 0x1a): what the kernel gives its VFs as device
             struct.pack_into("<H", sr, 0x16, int(d.get("_vf_device", "0"), 16))
             ext.append((0x0010, 1, bytes(sr)))
+        if d.get("aer_regs") is not None:
+            # AER (PCIe r5.0 7.8.4): uncorrectable status, mask, severity, correctable status,
+            # mask at +4..+0x14, then the capabilities/control and the header log
+            r = d["aer_regs"]
+            body = bytearray(0x44)
+            struct.pack_into("<IIIII", body, 0, int(r.get("uncor_status", "0"), 16),
+                             int(r.get("uncor_mask", "0"), 16),
+                             int(r.get("uncor_severity", "00462030"), 16),
+                             int(r.get("cor_status", "0"), 16), int(r.get("cor_mask", "00002000"), 16))
+            ext.append((0x0001, 2, bytes(body)))
+        if d.get("dpc") is not None:
+            # DPC (PCIe r5.0 7.9.15): capability, control (Trigger Enable in bits 1:0),
+            # status (Trigger Status bit 0, Trigger Reason 2:1, its extension 6:5), source id
+            p = d["dpc"]
+            ctl = {"off": 0, "fatal": 1, "nonfatal": 2}[p.get("trigger", "fatal")] | 0x8
+            reason = {"unmasked_uncorrectable": (0, 0), "err_nonfatal": (1, 0),
+                      "err_fatal": (2, 0), "rp_pio": (3, 0), "software": (3, 1)}
+            status = 0
+            if p.get("triggered"):
+                r, e = reason[p.get("reason", "err_fatal")]
+                status = 1 | (r << 1) | (e << 5)
+            ext.append((0x001d, 1, struct.pack("<HHHH", 0x00e0, ctl, status,
+                                               int(p.get("source", "0000"), 16))))
         off = 0x100
         for i, (cid, ver, body) in enumerate(ext):
             nxt = off + 4 + len(body)
@@ -216,6 +246,8 @@ def build(host, root, unprivileged=False):
         write(os.path.join(dd, "revision"), "0x%s\n" % d.get("rev", "00"))
         write(os.path.join(dd, "driver_override"), "%s\n" % (d.get("driver_override") or "(null)"))
         write(os.path.join(dd, "numa_node"), "%d\n" % d.get("numa", -1))
+        write(os.path.join(dd, "d3cold_allowed"), "%d\n" % (0 if d.get("d3cold") is False else 1))
+        write(os.path.join(dd, "power_state"), d.get("power_state", "D0") + "\n")
         # every PCI device has these; lspci's sysfs backend cannot do without them
         write(os.path.join(dd, "irq"), "0\n")
         write(os.path.join(dd, "resource"), "0x0000000000000000 0x0000000000000000 0x0000000000000000\n" * 17)

@@ -501,3 +501,36 @@ Test(check, pci_stub_is_not_host_owned)
 	snap_snapshot_free(s);
 	json_decref(r);
 }
+
+/* A port on a passthrough path whose link is down (Data Link Layer Link Active clear, no DPC):
+ * the device is unreachable, FAIL; a link whose state is not reported (null) says nothing. */
+Test(check, a_link_down_on_the_path_fails)
+{
+	json_t *r = base();
+	snap_snapshot *s;
+	snap_check *c = NULL;
+	char *text = NULL;
+
+	json_object_set_new(dev(r, "0000:00:1c.0"), "link_state",
+	                    json_pack("{s:b, s:b}", "active", 0, "training", 1));
+	s = snap(r);
+	cr_assert_eq(snap_check_run(&c, s, NULL), 0);
+	cr_assert_eq(snap_check_render(&text, c, 0, NULL), 0);
+	cr_assert_not_null(
+	    strstr(text, "the link below port 0000:00:1c.0 is down (Data Link Layer not active, "
+	                 "training)"),
+	    "%s", text);
+	free(text);
+	snap_check_free(c);
+	snap_snapshot_free(s);
+	json_object_set_new(dev(r, "0000:00:1c.0"), "link_state",
+	                    json_pack("{s:n, s:b}", "active", "training", 0));
+	s = snap(r);
+	cr_assert_eq(snap_check_run(&c, s, NULL), 0);
+	cr_assert_eq(snap_check_render(&text, c, 0, NULL), 0);
+	cr_assert_null(strstr(text, "containment"), "%s", text);
+	free(text);
+	snap_check_free(c);
+	snap_snapshot_free(s);
+	json_decref(r);
+}

@@ -191,6 +191,8 @@ void snap_policy__model(char *buf, size_t n, const json_t *root); /* the summary
  * about: severity "fatal", "nonfatal", "correctable", "contained" or "iommu".
  */
 bool snap_faultlog__parse(const char *line, char bdf[16], const char **severity);
-json_t *snap_faultlog__count(const json_t *root); /* new {bdf: {severity: lines}} */
+json_t *snap_faultlog__count(const json_t *root);
+/* dpc_process_error()'s words for a recorded DPC trigger reason ("err_fatal": "ERR_FATAL") */
+const char *snap_faultlog__dpc_reason(const char *reason); /* new {bdf: {severity: lines}} */
 
 #endif

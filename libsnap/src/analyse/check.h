@@ -46,6 +46,8 @@ enum snap_check_id {
 	SNAP_CHK_BOOT_VGA,
 	SNAP_CHK_AER_ERRORS,
 	SNAP_CHK_FAULT_LOG,
+	SNAP_CHK_CONTAINMENT,
+	SNAP_CHK_AER_MASKED,
 	SNAP_CHK_VFIO_BINDING,
 	SNAP_CHK_FAULT_REPORTING,
 	SNAP_CHK_PASSTHROUGH_DEVICES,
@@ -94,6 +96,8 @@ bool snap_check__reset_sibling_only(const json_t *reasons);
 bool snap_check__only_sibling(const json_t *reasons);
 void snap_check__check_faults(snap_check *c, json_t *checks, const snap_topo *t, int i,
                               const char *lbl);
+void snap_check__check_containment(snap_check *c, json_t *checks, const snap_topo *t, int i,
+                                   const char *lbl);
 bool snap_check__has_method(const json_t *rm, const char *name);
 const json_t *snap_check__host_owned_of(json_t *cache, const snap_topo *t, json_int_t gid,
                                         const json_t *pt, const json_t *root);

@@ -200,6 +200,96 @@ void snap_check__check_faults(snap_check *c, json_t *checks, const snap_topo *t,
 	free(list);
 }
 
+/* aer.c's aer_uncorrectable_error_string[]: the names of the uncorrectable error bits */
+static void uncor_names(snap_buf *b, unsigned bits)
+{
+	static const char *const names[32] = {[4] = "DLP",
+	                                      [5] = "SDES",
+	                                      [12] = "TLP",
+	                                      [13] = "FCP",
+	                                      [14] = "CmpltTO",
+	                                      [15] = "CmpltAbrt",
+	                                      [16] = "UnxCmplt",
+	                                      [17] = "RxOF",
+	                                      [18] = "MalfTLP",
+	                                      [19] = "ECRC",
+	                                      [20] = "UnsupReq",
+	                                      [21] = "ACSViol",
+	                                      [22] = "UncorrIntErr",
+	                                      [23] = "BlockedTLP",
+	                                      [24] = "AtomicOpBlocked",
+	                                      [25] = "TLPBlockedErr",
+	                                      [26] = "PoisonTLPBlocked"};
+	bool first = true;
+
+	for (unsigned k = 0; k < 32; k++)
+		if (bits & (1u << k)) {
+			snap_buf__printf(b, "%s%s", first ? "" : "+", names[k] ? names[k] : "?");
+			first = false;
+		}
+}
+
+static unsigned reg(const json_t *regs, const char *key)
+{
+	const char *v = snap_json__str(regs, key);
+
+	return v ? (unsigned)strtoul(v, NULL, 16) : 0;
+}
+
+/*
+ * What config space says on the path of passthrough device i: a port whose DPC contained the
+ * link (Trigger Status, set until dpc_reset_link() recovers it) or whose link is down (Data Link
+ * Layer Link Active clear): FAIL, the device is cut off; uncorrectable errors logged under the
+ * AER mask (status and mask both set: aer.c never hears of them): WARN, hidden, not fixed.
+ */
+void snap_check__check_containment(snap_check *c, json_t *checks, const snap_topo *t, int i,
+                                   const char *lbl)
+{
+	snap_buf hidden = SNAP_BUF_INIT;
+
+	for (int k = i; k >= 0; k = t->dev[k].parent) {
+		const json_t *o = t->dev[k].obj, *dpc = json_object_get(o, "dpc");
+		const json_t *ls = json_object_get(o, "link_state");
+		unsigned masked = reg(json_object_get(o, "aer_regs"), "uncor_status") &
+		                  reg(json_object_get(o, "aer_regs"), "uncor_mask");
+
+		if (json_is_true(json_object_get(dpc, "triggered")))
+			snap_check__add(
+			    c, checks, SNAP_CHECK_FAIL, SNAP_CHK_CONTAINMENT, t->dev[i].bdf,
+			    "%s: port %s has contained the link (DPC, triggered by %s, source %s): "
+			    "the device is cut off until the link is recovered; read the kernel's "
+			    "DPC and AER lines, reseat the card, check its riser and power",
+			    lbl, t->dev[k].bdf,
+			    snap_faultlog__dpc_reason(snap_json__str(dpc, "reason")),
+			    snap_json__str(dpc, "source") ? snap_json__str(dpc, "source") : "?");
+		else if (k != i && json_is_false(json_object_get(ls, "active")))
+			snap_check__add(
+			    c, checks, SNAP_CHECK_FAIL, SNAP_CHK_CONTAINMENT, t->dev[i].bdf,
+			    "%s: the link below port %s is down (Data Link Layer not active%s): "
+			    "the "
+			    "device is unreachable; reseat the card, check its riser and power",
+			    lbl, t->dev[k].bdf,
+			    json_is_true(json_object_get(ls, "training")) ? ", training" : "");
+		if (masked) {
+			snap_buf__printf(&hidden, "%s%s %s (", hidden.len ? ", " : "",
+			                 k == i ? "the device" : "port", t->dev[k].bdf);
+			uncor_names(&hidden, masked);
+			snap_buf__puts(&hidden, ")");
+		}
+	}
+	if (hidden.len) {
+		char *list = snap_buf__detach(&hidden);
+
+		snap_check__add(
+		    c, checks, SNAP_CHECK_WARN, SNAP_CHK_AER_MASKED, t->dev[i].bdf,
+		    "%s: uncorrectable errors logged under the AER mask on its path: %s; "
+		    "the kernel never hears of them: hidden, not fixed (unmask them)",
+		    lbl, list ? list : "");
+		free(list);
+	}
+	snap_buf__release(&hidden);
+}
+
 /* Does a reset_method list name this method? */
 bool snap_check__has_method(const json_t *rm, const char *name)
 {
@@ -475,5 +565,6 @@ void snap_check__device(struct snap_check_run *r, const char *bdf, const json_t 
 	/* uncorrectable AER errors since boot, on the device or a port on its path:
 	 * faults are never harmless (fatal: FAIL, non-fatal: WARN) */
 	snap_check__check_faults(r->c, r->checks, r->t, x.i, x.lbl);
+	snap_check__check_containment(r->c, r->checks, r->t, x.i, x.lbl);
 	check_binding(&x);
 }

@@ -50,6 +50,15 @@ const struct snap_check_def snap_check__defs[SNAP_CHK_COUNT] = {
     [SNAP_CHK_FAULT_LOG] = {"fault_log", PT,
                             "the kernel log's AER, DPC and IOMMU fault lines on the path",
                             "check the card's seating, riser and power, or the guest driver"},
+    [SNAP_CHK_CONTAINMENT] = {"containment", PT,
+                              "DPC status and Link Status of every port on the path",
+                              "read the kernel's DPC and AER lines; reseat the card, check "
+                              "its riser and power; the VM needs the device reset or the "
+                              "host rebooted"},
+    [SNAP_CHK_AER_MASKED] = {"aer_masked", PT,
+                             "AER status and mask registers of the device and its ports",
+                             "unmask the error (setpci, or the firmware's AER settings): a "
+                             "masked error is hidden, not fixed"},
     [SNAP_CHK_VFIO_BINDING] = {"vfio_binding", PT,
                                "the driver, vfio-pci ids, driver_override and VMs that bind it",
                                "add the id to 'options vfio-pci ids=' and 'softdep DRIVER pre: "

@@ -153,6 +153,58 @@ static void diff_aer(struct ctx *c, int i, int j, const char *pt_dev, const char
 	}
 }
 
+static void add_fault(struct ctx *c, const char *kind, const char *severity, int j,
+                      const char *pt_dev, json_int_t old, json_int_t now, const char *counter,
+                      const char *msg)
+{
+	json_array_append_new(c->faults, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
+	                                           "kind", kind, "severity", severity, "subject",
+	                                           c->tn->dev[j].bdf, "device", pt_dev, "old", old,
+	                                           "new", now, "counter", counter, "message", msg));
+}
+
+/*
+ * Config space on a passthrough device's path in NEW (collect/pcie_regs.c): a port whose DPC
+ * contained the link, or whose link went down, since OLD; errors the AER mask newly hides.
+ * Faults, in their own section.
+ */
+static void diff_containment(struct ctx *c, int i, int j, const char *pt_dev, const char *ln)
+{
+	const json_t *a = c->to->dev[i].obj, *b = c->tn->dev[j].obj;
+	const json_t *da = json_object_get(a, "dpc"), *db = json_object_get(b, "dpc");
+	const json_t *la = json_object_get(json_object_get(a, "link_state"), "active"),
+	             *lb = json_object_get(json_object_get(b, "link_state"), "active");
+	const char *ma = snap_json__str(json_object_get(a, "aer_regs"), "uncor_mask"),
+	           *mb = snap_json__str(json_object_get(b, "aer_regs"), "uncor_mask");
+	char msg[1024];
+
+	if (!pt_dev)
+		return;
+	if (json_is_true(json_object_get(db, "triggered")) &&
+	    !json_is_true(json_object_get(da, "triggered"))) {
+		snprintf(msg, sizeof(msg),
+		         "%s has contained the link (DPC, triggered by %s): the passthrough device "
+		         "%s below it is cut off.",
+		         ln, snap_faultlog__dpc_reason(snap_json__str(db, "reason")), pt_dev);
+		add_fault(c, "dpc", "contained", j, pt_dev, 0, 1, "dpc_status", msg);
+	}
+	if (json_is_false(lb) && !json_is_false(la) && strcmp(pt_dev, c->tn->dev[j].bdf)) {
+		snprintf(msg, sizeof(msg),
+		         "The link below %s is down (Data Link Layer not active): the passthrough "
+		         "device %s is unreachable.",
+		         ln, pt_dev);
+		add_fault(c, "link", "down", j, pt_dev, 1, 0, "link_active", msg);
+	}
+	if (ma && mb && (strtoul(mb, NULL, 16) & ~strtoul(ma, NULL, 16))) {
+		snprintf(
+		    msg, sizeof(msg),
+		    "The AER uncorrectable mask of %s grew (%s -> %s): errors on the path of %s "
+		    "are hidden from now on, not fixed.",
+		    ln, ma, mb, pt_dev);
+		add_fault(c, "hidden", "hidden", j, pt_dev, 0, 1, "aer_mask", msg);
+	}
+}
+
 /*
  * The kernel log's fault lines (faultlog.c) about a passthrough device or a port on its path in
  * NEW: more than OLD logged about that device in the same boot, or any after a reboot (the log
@@ -351,6 +403,7 @@ static void diff_pair(struct ctx *c, int i, int j, const bool *reported, const c
 	diff_reset(c, i, j, ln);
 	diff_link(c, i, j, ln);
 	diff_aer(c, i, j, on_path[j], ln);
+	diff_containment(c, i, j, on_path[j], ln);
 }
 
 void snap_diff__devices(struct ctx *c)

@@ -89,3 +89,19 @@ json_t *snap_faultlog__count(const json_t *root)
 	}
 	return out;
 }
+
+/* dpc_process_error()'s words for the format's DPC trigger reasons */
+const char *snap_faultlog__dpc_reason(const char *reason)
+{
+	static const char *const words[][2] = {
+	    {"unmasked_uncorrectable", "an unmasked uncorrectable error"},
+	    {"err_nonfatal", "ERR_NONFATAL"},
+	    {"err_fatal", "ERR_FATAL"},
+	    {"rp_pio", "an RP PIO error"},
+	    {"software", "a software trigger"}};
+
+	for (size_t k = 0; reason && k < SNAP_ARRAY_SIZE(words); k++)
+		if (!strcmp(reason, words[k][0]))
+			return words[k][1];
+	return "a reserved reason";
+}

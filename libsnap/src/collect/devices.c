@@ -454,6 +454,16 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	json_object_set_new(obj, "boot_vga", t ? json_boolean(!strcmp(t, "1")) : json_null());
 	free(t);
 	json_object_set_new(obj, "numa_node", snap_devdir__attr_int(fd, "numa_node"));
+	/* runtime power (pci-sysfs.c): whether D3cold is allowed, and the state now */
+	t = snap_devdir__attr(fd, "d3cold_allowed");
+	json_object_set_new(obj, "d3cold_allowed",
+	                    t && (!strcmp(t, "0") || !strcmp(t, "1")) ? json_boolean(*t == '1')
+	                                                              : json_null());
+	free(t);
+	t = snap_devdir__attr(fd, "power_state");
+	json_object_set_new(obj, "power_state",
+	                    t && strlen(t) < 16 ? snap_json__str_or_null(t) : json_null());
+	free(t);
 	t = snap_devdir__attr(fd, "label");
 	json_object_set_new(obj, "label", snap_json__str_or_null(t));
 	free(t);

@@ -21,6 +21,7 @@
 #include <pci/pci.h>
 
 #include "collect/collect.h"
+#include "collect/pcie_regs.h"
 
 /* Where the replacement error hook jumps to; one per active libpci call on this thread. */
 struct pci_guard {
@@ -528,6 +529,9 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 		set_default(obj, "pcie_type", json_null());
 		json_object_set_new(obj, "flr", json_null());
 		set_default(obj, "link_config", json_null());
+		json_object_set_new(obj, "link_state", json_null());
+		json_object_set_new(obj, "dpc", json_null());
+		json_object_set_new(obj, "aer_regs", json_null());
 	} else {
 		bool flr = false;
 
@@ -565,6 +569,7 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 		json_object_set_new(obj, "link_config", link);
 		/* what the kernel's link attributes would say: devices.c need not read them */
 		json_object_set_new(obj, "link_config_exact", json_true());
+		snap_pcie_regs__decode(obj, d, exp ? exp->addr : 0, type, ext_known);
 	}
 
 	if (!ext_known) {
@@ -653,10 +658,10 @@ int snap_pci__decode_config(json_t *obj, struct snap_pci *sp, unsigned dom, unsi
 /* Fill the fields that only sysfs knows as unknown, so dump snapshots keep the full skeleton. */
 static void dump_unknowns(json_t *obj)
 {
-	static const char *const keys[] = {"driver",      "driver_module", "driver_override",
-	                                   "iommu_group", "reset_methods", "boot_vga",
-	                                   "numa_node",   "physfn",        "slot",
-	                                   "aer",         "link"};
+	static const char *const keys[] = {
+	    "driver",   "driver_module",  "driver_override", "iommu_group", "reset_methods",
+	    "boot_vga", "numa_node",      "physfn",          "slot",        "aer",
+	    "link",     "d3cold_allowed", "power_state"};
 
 	for (size_t i = 0; i < SNAP_ARRAY_SIZE(keys); i++)
 		set_default(obj, keys[i], json_null());
