@@ -57,6 +57,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)snap_faultlog__parse(text, bdf, &sev);
 		break;
 	}
+	case 9: /* proc/iomem (collect/iomem.c) */
+		j = snap_iomem__claims(text);
+		break;
 	default:
 		snap_parse__utf8_escape(&text);
 		break;

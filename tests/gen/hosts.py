@@ -349,6 +349,46 @@ def boot_gpu_passthrough():
     return h
 
 
+IOMEM_GPU = """00000000-00000fff : Reserved
+00001000-0009ffff : System RAM
+000a0000-000bffff : PCI Bus 0000:00
+00100000-7fffffff : System RAM
+80000000-dfffffff : PCI Bus 0000:00
+  c0000000-d1ffffff : PCI Bus 0000:01
+    c0000000-cfffffff : 0000:01:00.0
+{fb}    d0000000-d1ffffff : 0000:01:00.0
+  de000000-df0fffff : PCI Bus 0000:01
+    de000000-deffffff : 0000:01:00.0
+    df080000-df083fff : 0000:01:00.1
+  df100000-df1fffff : PCI Bus 0000:02
+    df100000-df10ffff : 0000:02:00.0
+      df100000-df10ffff : mpt3sas
+fed00000-fed003ff : HPET 0
+  fed00000-fed003ff : PNP0103:00
+"""
+
+
+def boot_gpu_bootfb():
+    """The only GPU goes to a VM and the firmware framebuffer still holds part of its BAR: on
+    Linux 6.1 sysfb_init() registered the simple-framebuffer device (its resource BOOTFB,
+    sysfb_simplefb.c) and efifb requested the region (efifb.c); vfio-pci then fails to reserve
+    the BAR ("vfio-pci 0000:01:00.0: BAR 1: can't reserve [mem 0xc0000000-0xcfffffff 64bit
+    pref]", the message users report after a kernel update that changed the framebuffer)."""
+    h = boot_gpu_passthrough()
+    h["iomem"] = IOMEM_GPU.format(fb="      c0000000-c07e8fff : BOOTFB\n"
+                                     "        c0000000-c07e8fff : efifb\n")
+    return h
+
+
+def boot_gpu_sysfb_off():
+    """boot-gpu-bootfb with initcall_blacklist=sysfb_init on the command line: no framebuffer
+    device, the BAR is free (what boot-gpu-bootfb is compared with)."""
+    h = boot_gpu_passthrough()
+    h["cmdline"] += " initcall_blacklist=sysfb_init"
+    h["iomem"] = IOMEM_GPU.format(fb="")
+    return h
+
+
 def acs_hidden():
     """A BIOS update hides ACS on the PCH root ports: 1c.0 and 1c.4 merge, HBA with NVMe."""
     h = pve_intel()
@@ -777,7 +817,7 @@ def noaer_workaround():
     return h
 
 
-BASE = {"hba-dpc-contained": hba_dpc_contained, "hba-aer-masked": hba_aer_masked, "hba-dpc-ready": hba_dpc_ready, "boot-gpu-passthrough": boot_gpu_passthrough, "gpu-reset-lost": gpu_reset_lost, "noaer-workaround": noaer_workaround, "rootport-fatal": rootport_fatal, "nic-split-noacs": nic_split_noacs, "unconfigured-bridge": unconfigured_bridge, "iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
+BASE = {"boot-gpu-bootfb": boot_gpu_bootfb, "boot-gpu-sysfb-off": boot_gpu_sysfb_off, "hba-dpc-contained": hba_dpc_contained, "hba-aer-masked": hba_aer_masked, "hba-dpc-ready": hba_dpc_ready, "boot-gpu-passthrough": boot_gpu_passthrough, "gpu-reset-lost": gpu_reset_lost, "noaer-workaround": noaer_workaround, "rootport-fatal": rootport_fatal, "nic-split-noacs": nic_split_noacs, "unconfigured-bridge": unconfigured_bridge, "iommufd-container": iommufd_container, "iommufd-unsafe": iommufd_unsafe,
         "quoted-ids": quoted_ids, "qat-denylist": qat_denylist, "sriov-pf-named": sriov_pf_named,
         "acs-cap-hardwired": acs_cap_hardwired, "acs-ctl-cleared": acs_ctl_cleared,
         "libvirt-unmanaged": libvirt_unmanaged, "nic-split": nic_split, "nic-split-noflr": nic_split_noflr,

@@ -7,6 +7,7 @@ group's devices/<bdf> are relative symlinks; config is a binary file (4096 bytes
 256 for conventional PCI, 64 when captured without root).
 """
 import os
+import re
 import struct
 
 PCIE_TYPES = {
@@ -355,6 +356,12 @@ def build(host, root, unprivileged=False):
         "%s 16384 0 - Live 0x0000000000000000\n" % m for m in host.get("modules", [])))
     if host.get("interrupts"):
         write(os.path.join(proc, "interrupts"), interrupts_text(host))
+    if host.get("iomem"):
+        # kernel/resource.c r_show(): a reader without CAP_SYS_ADMIN reads every address as 0
+        text = host["iomem"]
+        if unprivileged:
+            text = re.sub(r"[0-9a-f]+-[0-9a-f]+ :", lambda m: "00000000-00000000 :", text)
+        write(os.path.join(proc, "iomem"), text)
     for name, text in (host.get("modprobe") or {}).items():
         write(os.path.join(root, "etc/modprobe.d", name), text)
     for vmid, text in (host.get("pve") or {}).items():

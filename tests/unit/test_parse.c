@@ -306,3 +306,38 @@ Test(parse, utf8_escape_keeps_valid_text_and_escapes_the_rest)
 		free(t);
 	}
 }
+
+/* proc/iomem as r_show() prints it: the firmware framebuffer's outermost region inside a BAR
+ * (named by its device), nested requests of the same memory not again, other owners not at
+ * all; every address 0 (read without CAP_SYS_ADMIN) is unknown, not "none". */
+Test(parse, iomem_framebuffer_inside_a_bar)
+{
+	const char *text = "80000000-dfffffff : PCI Bus 0000:00\n"
+	                   "  c0000000-d1ffffff : PCI Bus 0000:01\n"
+	                   "    c0000000-cfffffff : 0000:01:00.0\n"
+	                   "      c0000000-c07e8fff : BOOTFB\n"
+	                   "        c0000000-c07e8fff : simpledrm\n"
+	                   "    d0000000-d1ffffff : 0000:01:00.0\n"
+	                   "  df100000-df1fffff : PCI Bus 0000:02\n"
+	                   "    df100000-df10ffff : 0000:02:00.0\n"
+	                   "      df100000-df10ffff : mpt3sas\n"
+	                   "fd000000-fdffffff : BOOTFB\n";
+	json_t *c = snap_iomem__claims(text);
+
+	cr_assert_eq(json_array_size(c), 1, "%s", json_dumps(c, 0));
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(c, 0), "device")),
+	                 "0000:01:00.0");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(c, 0), "owner")),
+	                 "BOOTFB");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(c, 0), "start")),
+	                 "c0000000");
+	json_decref(c);
+	c = snap_iomem__claims("00000000-00000000 : PCI Bus 0000:00\n"
+	                       "  00000000-00000000 : 0000:01:00.0\n"
+	                       "    00000000-00000000 : BOOTFB\n");
+	cr_assert(json_is_null(c));
+	json_decref(c);
+	c = snap_iomem__claims("c0000000-cfffffff : 0000:01:00.0\n");
+	cr_assert(json_is_array(c) && json_array_size(c) == 0);
+	json_decref(c);
+}

@@ -562,6 +562,24 @@ void snap_check__device(struct snap_check_run *r, const char *bdf, const json_t 
 		    "hold "
 		    "it (video=efifb:off, or boot on another GPU)",
 		    x.lbl);
+	/* the firmware framebuffer inside its BARs (proc/iomem): vfio-pci cannot reserve them */
+	{
+		const json_t *cl;
+		size_t k;
+
+		json_array_foreach (json_object_get(r->root, "bar_claims"), k, cl)
+			if (!strcmp(snap_json__str(cl, "device"), bdf))
+				snap_check__add(
+				    r->c, r->checks, SNAP_CHECK_FAIL, SNAP_CHK_BAR_CLAIMED, bdf,
+				    "%s: %s holds %s-%s inside its BARs: vfio-pci cannot reserve "
+				    "them (\"BAR 0: can't reserve\") and its VM gets no display or "
+				    "does not start; add initcall_blacklist=sysfb_init to the "
+				    "command "
+				    "line (or video=efifb:off, video=vesafb:off), or boot on "
+				    "another GPU",
+				    x.lbl, snap_json__str(cl, "owner"), snap_json__str(cl, "start"),
+				    snap_json__str(cl, "end"));
+	}
 	/* uncorrectable AER errors since boot, on the device or a port on its path:
 	 * faults are never harmless (fatal: FAIL, non-fatal: WARN) */
 	snap_check__check_faults(r->c, r->checks, r->t, x.i, x.lbl);

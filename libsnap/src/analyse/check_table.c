@@ -44,6 +44,10 @@ const struct snap_check_def snap_check__defs[SNAP_CHK_COUNT] = {
                         "a card with FLR, or accept that state may leak between VM runs"},
     [SNAP_CHK_BOOT_VGA] = {"boot_vga", PT, "whether a passthrough GPU is the boot VGA device",
                            "video=efifb:off, or boot on another GPU"},
+    [SNAP_CHK_BAR_CLAIMED] = {"bar_claimed", PT,
+                              "proc/iomem: the firmware framebuffer's regions inside its BARs",
+                              "initcall_blacklist=sysfb_init (or video=efifb:off, "
+                              "video=vesafb:off), or boot on another GPU"},
     [SNAP_CHK_AER_ERRORS] = {"aer_errors", PT,
                              "AER counters of the device and every port on its path",
                              "check the card's seating, riser and power; read the AER lines"},

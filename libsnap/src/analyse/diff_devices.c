@@ -406,6 +406,45 @@ static void diff_pair(struct ctx *c, int i, int j, const bool *reported, const c
 	diff_containment(c, i, j, on_path[j], ln);
 }
 
+/* Has this snapshot a claim of owner inside a BAR of bdf? */
+static bool claimed(const json_t *root, const char *bdf, const char *owner)
+{
+	const json_t *cl;
+	size_t k;
+
+	json_array_foreach (json_object_get(root, "bar_claims"), k, cl)
+		if (!strcmp(snap_json__str(cl, "device"), bdf) &&
+		    !strcmp(snap_json__str(cl, "owner"), owner))
+			return true;
+	return false;
+}
+
+/*
+ * The firmware framebuffer holding memory inside a BAR of a passthrough device in NEW (a new
+ * kernel that builds simpledrm or sysfb in, a lost initcall_blacklist=sysfb_init), which OLD
+ * did not record: vfio-pci cannot reserve the BAR, the VM gets no display or does not start.
+ */
+static void diff_bar_claims(struct ctx *c)
+{
+	const json_t *cl;
+	size_t k;
+
+	json_array_foreach (json_object_get(c->n, "bar_claims"), k, cl) {
+		const char *bdf = snap_json__str(cl, "device"),
+		           *owner = snap_json__str(cl, "owner");
+		int j = snap_topo__find(c->tn, bdf), i = j >= 0 ? c->n2o[j] : -1;
+		char ln[512];
+
+		if (i < 0 || !snap_diff__is_pt(c, i) || claimed(c->o, c->to->dev[i].bdf, owner))
+			continue;
+		snap_diff__label_n(c, j, ln, sizeof(ln));
+		snap_diff__add(c, SNAP_RULE_PT_BAR_CLAIMED, bdf, json_null(), json_string(owner),
+		               "%s inside a BAR of passthrough device %s (%s-%s): vfio-pci cannot "
+		               "reserve the BAR (\"BAR 0: can't reserve\").",
+		               owner, ln, snap_json__str(cl, "start"), snap_json__str(cl, "end"));
+	}
+}
+
 void snap_diff__devices(struct ctx *c)
 {
 	struct devs acc = {SNAP_BUF_INIT, SNAP_BUF_INIT, 0, 0};
@@ -437,6 +476,7 @@ void snap_diff__devices(struct ctx *c)
 	for (size_t i = 0; i < c->to->n; i++)
 		diff_pair(c, (int)i, c->o2n[i], reported, on_path, &acc);
 	diff_fault_log(c, on_path);
+	diff_bar_claims(c);
 	free(on_path);
 	for (size_t j = 0; j < c->tn->n; j++) {
 		const json_t *g = json_object_get(c->tn->dev[j].obj, "iommu_group");

@@ -96,6 +96,11 @@ const struct snap_diff_rule_def snap_diff__rules[SNAP_RULE_COUNT] = {
                                  "the kernel can no longer reset the device between VMs "
                                  "(state leaks from one VM to the next): check the kernel's "
                                  "reset quirks for it, or stay on the kernel before."},
+    [SNAP_RULE_PT_BAR_CLAIMED] = {"bar_claimed", SNAP_CLASS_BINDING_REGRESSION,
+                                  "keep the firmware framebuffer off the passthrough GPU: add "
+                                  "initcall_blacklist=sysfb_init to the command line (or "
+                                  "video=efifb:off, video=vesafb:off), or boot on another "
+                                  "GPU."},
     [SNAP_RULE_LINK_DOWNTRAINED] = {"link_downtrained", SNAP_CLASS_HARMLESS,
                                     "reseat the card or check the slot and riser if it persists."},
     [SNAP_RULE_AER_ERRORS] = {"aer_errors", SNAP_CLASS_HARMLESS, NULL},

@@ -178,6 +178,8 @@ static int build(struct collector *c, snap_error *err)
 	}
 	json_object_set_new(root, "iommu", iommu);
 	json_object_set_new(root, "vfio", vfio);
+	json_object_set_new(root, "bar_claims",
+	                    c->o->lspci_dump ? json_null() : snap_collect__bar_claims(c));
 	json_object_set_new(root, "vms", snap_collect__vms(c, devices));
 	json_object_set_new(root, "groups", groups);
 	json_object_set_new(root, "devices", devices);

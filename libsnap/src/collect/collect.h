@@ -19,6 +19,9 @@ json_t *snap_parse__cmdline(const char *cmdline); /* [{key, value|null}] in orde
 json_t *snap_parse__cmdline_options(const json_t *tokens);
 /* /proc/interrupts: chip names, IR-remapped vs plain, per-device MSI-X lines. */
 json_t *snap_parse__interrupts(const char *text);
+/* iomem.c: proc/iomem's text -> [{device, owner, start, end}] of the firmware framebuffer's
+ * regions inside BARs; null when every address reads 0 (read without CAP_SYS_ADMIN). */
+json_t *snap_iomem__claims(const char *text);
 /* Kernel log: IOMMU/DMAR/AMD-Vi/vfio/AER lines, timestamps stripped. */
 json_t *snap_parse__kernel_log(const char *text, size_t max_lines);
 /* Proxmox qemu-server config: {source, id, name, file, hostdevs: [...]}; NULL if no VM data. */

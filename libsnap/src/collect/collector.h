@@ -54,6 +54,9 @@ json_t *snap_collect__vfio(struct collector *c, const json_t *opts, json_t *modu
 json_t *snap_collect__setting(const json_t *vfio, const json_t *opts, const char *mod,
                               const char *param, const char *cmdline_key);
 json_t *snap_collect__iommu_units(struct collector *c, const char **vendor);
+/* iomem.c: [{device, owner, start, end}] of the firmware framebuffer regions inside a device's
+ * BARs (proc/iomem), [] when none, null when not known (unreadable, or read without root) */
+json_t *snap_collect__bar_claims(struct collector *c);
 /* The kernel log: --dmesg FILE (outside the root, the operator's file) or the live /dev/kmsg. */
 json_t *snap_collect__kernel_log(struct collector *c);
 /* forensics.c: the boot {id, uptime, previous_id, previous_clean} (previous_*: null until
