@@ -450,6 +450,32 @@ def truth_of_config(cfg):
                     "ctl": [n for i, n in enumerate(ACS_NAMES) if ctl & (1 << i)]}
     else:
         t["acs"] = {"present": False, "cap": [], "ctl": []}
+    # a root or downstream port's Link Status (collect/pcie_regs.c): Data Link Layer Link Active
+    # where Link Capabilities' DLLLARC (bit 20) says it is reported, Link Training
+    t["link_state"] = None
+    if 0x10 in std:
+        e = std[0x10]
+        ptype = (struct.unpack_from("<H", cfg, e + 2)[0] >> 4) & 0xf
+        if ptype in (4, 6):
+            lnkcap = struct.unpack_from("<I", cfg, e + 0x0c)[0]
+            lnksta = struct.unpack_from("<H", cfg, e + 0x12)[0]
+            t["link_state"] = {"active": bool(lnksta & 0x2000) if lnkcap & (1 << 20) else None,
+                               "training": bool(lnksta & 0x0800)}
+    # DPC (0x1d): present, Trigger Enable, Trigger Status; AER (0x01): the mask and severity
+    # registers (the status registers change as the kernel handles errors)
+    if len(cfg) >= 4096 and 0x10 in std:
+        if 0x1d in ext:
+            ctl, status = struct.unpack_from("<HH", cfg, ext[0x1d] + 6)
+            t["dpc"] = {"present": True,
+                        "trigger": {0: "off", 1: "fatal", 2: "nonfatal"}.get(ctl & 3, "reserved"),
+                        "triggered": bool(status & 1)}
+        else:
+            t["dpc"] = {"present": False}
+        if 0x01 in ext:
+            mask, sev = struct.unpack_from("<II", cfg, ext[0x01] + 8)
+            t["aer_masks"] = {"uncor_mask": "%08x" % mask, "uncor_severity": "%08x" % sev}
+        else:
+            t["aer_masks"] = None
     return t
 
 
@@ -549,6 +575,16 @@ def check_boot(c, b):
         if isinstance(acs, dict):
             acs = {k: acs[k] for k in ("present", "cap", "ctl")}
         c.eq(f"{n}: ACS of {bdf}", acs, t["acs"])
+        c.eq(f"{n}: link state of {bdf} (Link Status)", d.get("link_state"), t["link_state"])
+        if "dpc" in t:
+            dpc = d.get("dpc")
+            if isinstance(dpc, dict) and dpc.get("present"):
+                dpc = {k: dpc.get(k) for k in ("present", "trigger", "triggered")}
+            c.eq(f"{n}: DPC of {bdf}", dpc, t["dpc"])
+            regs = d.get("aer_regs")
+            c.eq(f"{n}: AER mask and severity of {bdf}",
+                 {k: regs[k] for k in ("uncor_mask", "uncor_severity")} if regs else None,
+                 t["aer_masks"])
         if d.get("pcie_type") in ("rc_integrated_endpoint", "rc_event_collector", "conventional"):
             c.eq(f"{n}: link of {bdf} (no link)", d.get("link"), None)
         elif d.get("link"):
