@@ -534,3 +534,33 @@ Test(check, a_link_down_on_the_path_fails)
 	snap_snapshot_free(s);
 	json_decref(r);
 }
+
+/* Power: a passthrough device's d3cold_allowed and vfio-pci's disable_idle_d3, listed when both
+ * sides know them (harmless: the next step says what to do if the VM started failing). */
+Test(diff, d3cold_and_disable_idle_d3_are_listed)
+{
+	json_t *o = base(), *n = base(), *doc;
+
+	json_object_set_new(dev(n, "0000:01:00.0"), "d3cold_allowed", json_false());
+	json_object_set_new(
+	    json_object_get(json_object_get(json_object_get(o, "vfio"), "parameters"), "vfio_pci"),
+	    "disable_idle_d3", json_string("N"));
+	json_object_set_new(
+	    json_object_get(json_object_get(json_object_get(n, "vfio"), "parameters"), "vfio_pci"),
+	    "disable_idle_d3", json_string("Y"));
+	doc = diff(o, n);
+	cr_assert_str_eq(class_of(doc, "power_changed"), "harmless");
+	cr_assert(any_change_mentions(doc, "D3cold of passthrough device 0000:01:00.0"));
+	cr_assert(any_change_mentions(doc,
+	                              "disable_idle_d3: N -> Y (idle passthrough devices are no "
+	                              "longer put in D3)"));
+	json_decref(doc);
+	/* unknown on one side: nothing said */
+	o = base();
+	n = base();
+	json_object_set_new(dev(o, "0000:01:00.0"), "d3cold_allowed", json_null());
+	json_object_set_new(dev(n, "0000:01:00.0"), "d3cold_allowed", json_false());
+	doc = diff(o, n);
+	cr_assert_null(class_of(doc, "power_changed"));
+	json_decref(doc);
+}

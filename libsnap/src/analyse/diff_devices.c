@@ -371,6 +371,19 @@ static void diff_link(struct ctx *c, int i, int j, const char *ln)
 		    json_integer_value(json_object_get(lb, "cur_width")));
 }
 
+/* A passthrough device's D3cold permission (sysfs d3cold_allowed), when both know it. */
+static void diff_power(struct ctx *c, int i, int j, const char *ln)
+{
+	const json_t *a = json_object_get(c->to->dev[i].obj, "d3cold_allowed"),
+	             *b = json_object_get(c->tn->dev[j].obj, "d3cold_allowed");
+
+	if (json_is_boolean(a) && json_is_boolean(b) && json_is_true(a) != json_is_true(b))
+		snap_diff__add(c, SNAP_RULE_POWER_CHANGED, c->tn->dev[j].bdf,
+		               json_incref((json_t *)a), json_incref((json_t *)b),
+		               "D3cold of passthrough device %s is %s.", ln,
+		               json_is_true(b) ? "allowed now" : "no longer allowed");
+}
+
 /* One device of OLD and its match in NEW (j), or none (j < 0). */
 static void diff_pair(struct ctx *c, int i, int j, const bool *reported, const char **on_path,
                       struct devs *acc)
@@ -401,6 +414,8 @@ static void diff_pair(struct ctx *c, int i, int j, const bool *reported, const c
 	diff_flr(c, i, j, pt, ln, acc);
 	diff_acs_elsewhere(c, i, j, ln, reported);
 	diff_reset(c, i, j, ln);
+	if (pt)
+		diff_power(c, i, j, ln);
 	diff_link(c, i, j, ln);
 	diff_aer(c, i, j, on_path[j], ln);
 	diff_containment(c, i, j, on_path[j], ln);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "analyse/diff.h"
 
@@ -101,6 +102,10 @@ const struct snap_diff_rule_def snap_diff__rules[SNAP_RULE_COUNT] = {
                                   "initcall_blacklist=sysfb_init to the command line (or "
                                   "video=efifb:off, video=vesafb:off), or boot on another "
                                   "GPU."},
+    [SNAP_RULE_POWER_CHANGED] = {"power_changed", SNAP_CLASS_HARMLESS,
+                                 "a device that does not come back from D3cold fails its VM's "
+                                 "start: if it started failing, keep it out of D3cold "
+                                 "(d3cold_allowed 0, or vfio-pci disable_idle_d3=1)."},
     [SNAP_RULE_LINK_DOWNTRAINED] = {"link_downtrained", SNAP_CLASS_HARMLESS,
                                     "reseat the card or check the slot and riser if it persists."},
     [SNAP_RULE_AER_ERRORS] = {"aer_errors", SNAP_CLASS_HARMLESS, NULL},
@@ -426,6 +431,28 @@ void snap_diff__vfio(struct ctx *c)
 			    "lacks "
 			    "vfio, so host drivers claim the passthrough devices at boot.",
 			    mods[i]);
+	/* vfio-pci's disable_idle_d3: whether idle passthrough devices go to D3 at all */
+	{
+		const char *po = snap_json__str(
+		               json_object_get(
+		                   json_object_get(json_object_get(c->o, "vfio"), "parameters"),
+		                   "vfio_pci"),
+		               "disable_idle_d3"),
+		           *pn = snap_json__str(
+		               json_object_get(
+		                   json_object_get(json_object_get(c->n, "vfio"), "parameters"),
+		                   "vfio_pci"),
+		               "disable_idle_d3");
+
+		if (po && pn && strcmp(po, pn))
+			snap_diff__add(
+			    c, SNAP_RULE_POWER_CHANGED, "vfio_pci.disable_idle_d3", json_string(po),
+			    json_string(pn),
+			    "vfio-pci's disable_idle_d3: %s -> %s (idle passthrough devices "
+			    "%s put in D3).",
+			    po, pn,
+			    !strcasecmp(pn, "y") || !strcmp(pn, "1") ? "are no longer" : "are now");
+	}
 	json_object_foreach (c->pt, bdf, reasons) {
 		int i = snap_topo__find(c->to, bdf), j;
 		char lbl[512];
