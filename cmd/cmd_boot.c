@@ -445,16 +445,39 @@ static int last_words(int argc, char **argv, const char *store, int json, const 
 			        n && t[n - 1] == '\n' ? "" : "\n");
 		}
 		if (json_is_array(json_object_get(doc, "journal"))) {
-			fprintf(f, "\nkernel fault lines of that boot: %zu",
-			        json_array_size(json_object_get(doc, "journal")));
+			const json_t *last = json_object_get(doc, "last_message");
+
+			fprintf(
+			    f,
+			    "\ntimeline of that boot: %zu fault line(s) and passthrough event(s)",
+			    json_array_size(json_object_get(doc, "journal")));
 			if (json_integer_value(json_object_get(left, "journal_lines")))
 				fprintf(f, " (%lld other messages left out)",
 				        (long long)json_integer_value(
 				            json_object_get(left, "journal_lines")));
 			fputc('\n', f);
-			json_array_foreach (json_object_get(doc, "journal"), i, x)
-				fprintf(f, "%s  %s\n", json_string_value(json_object_get(x, "at")),
+			json_array_foreach (json_object_get(doc, "journal"), i, x) {
+				const char *kind = json_string_value(json_object_get(x, "kind"));
+				const char *vm = json_string_value(json_object_get(x, "vm"));
+				char tag[80];
+
+				snprintf(tag, sizeof(tag), "%s%s%s", kind ? kind : "fault",
+				         vm ? " " : "", vm ? vm : "");
+				fprintf(f, "%s  %-14s %s\n",
+				        json_string_value(json_object_get(x, "at")), tag,
 				        json_string_value(json_object_get(x, "message")));
+			}
+			json_array_foreach (json_object_get(doc, "vm_faults"), i, x)
+				fprintf(
+				    f, "VM %s started %s; the first fault came %.1f s later (%s)\n",
+				    json_string_value(json_object_get(x, "vm")),
+				    json_string_value(json_object_get(x, "started")),
+				    json_real_value(json_object_get(x, "seconds")),
+				    json_string_value(json_object_get(x, "first_fault")));
+			if (json_is_object(last))
+				fprintf(f, "last kernel message: %s  %s\n",
+				        json_string_value(json_object_get(last, "at")),
+				        json_string_value(json_object_get(last, "message")));
 		} else {
 			fprintf(f, "\nno journal of that boot: %s\n",
 			        json_string_value(json_object_get(doc, "journal_error")));

@@ -88,10 +88,19 @@ msgs = ["DMAR: [DMA Read NO_PASID] Request device [01:00.0] fault addr 0xfffd000
         "pci 0000:01:00.0: Adding to iommu group 14",
         "vfio-pci 0000:01:00.0: not ready 65535ms after FLR; giving up",
         "watchdog: Watchdog detected hard LOCKUP on cpu 5"]
-for i, m in enumerate(msgs):
-    print("__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=%s\n_TRANSPORT=kernel\n"
-          "PRIORITY=3\nSYSLOG_IDENTIFIER=kernel\n_MACHINE_ID=0123456789abcdef0123456789abcdef\n"
-          "_HOSTNAME=pve-ws-01\nMESSAGE=%s\n" % (1700000000000000 + i, 5000000 + i, bid, m))
+entries = [(1700000000000000 + i, "kernel", m) for i, m in enumerate(msgs)]
+# the passthrough events around the faults: Proxmox starts VM 100 three seconds before the
+# first fault (its task line, then the scope systemd runs it in), vfio-pci enables the GPU; a
+# backup task is no event
+entries += [(1699999997000000, "pvedaemon", "<root@pam> starting task UPID:pve-ws-01:000A1B2C:0012F4A5:656E1A2B:qmstart:100:root@pam:"),
+            (1699999997200000, "systemd", "Started 100.scope."),
+            (1699999997500000, "kernel", "vfio-pci 0000:01:00.0: enabling device (0000 -> 0003)"),
+            (1699999998000000, "pvedaemon", "<root@pam> starting task UPID:pve-ws-01:000A1B3D:0012F4B6:656E1A2C:vzdump::root@pam:")]
+for t, ident, m in sorted(entries):  # a journal is written in time order
+    transport = "kernel" if ident == "kernel" else "syslog"
+    print("__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=%s\n_TRANSPORT=%s\n"
+          "PRIORITY=3\nSYSLOG_IDENTIFIER=%s\n_MACHINE_ID=0123456789abcdef0123456789abcdef\n"
+          "_HOSTNAME=pve-ws-01\nMESSAGE=%s\n" % (t, t - 1699990000000000, bid, transport, ident, m))
 # another boot's message: never taken
 print("__REALTIME_TIMESTAMP=1700000100000000\n__MONOTONIC_TIMESTAMP=1\n"
       "_BOOT_ID=33333333333343338333333333333333\n_TRANSPORT=kernel\nPRIORITY=3\n"
@@ -126,14 +135,26 @@ assert any('hard LOCKUP' in r['text'] for r in d['pstore']), d['pstore']"
 check "the last words follow their schema" $VALIDATE "$SNAP_SOURCE_DIR/schema/last-words.v1.schema.json" lw.json
 if [ "$journal_ok" = 1 ]; then
 	check "and the dead boot's kernel fault lines from the journal (sd-journal), boot noise left out and counted" python3 -c "
-import json; d=json.load(open('lw.json')); m=[l['message'] for l in d['journal']]
+import json; d=json.load(open('lw.json')); m=[l['message'] for l in d['journal'] if l['kind'] == 'fault']
 assert len(m)==3 and m[0].startswith('DMAR: [DMA Read') and 'FLR' in m[1] and 'LOCKUP' in m[2], m
-assert d['left_out']['journal_lines'] == 3, d['left_out']"
+assert d['left_out']['journal_lines'] == 4, d['left_out']"
+	check "one timeline: the VM's start (task line, scope), vfio-pci enabling the GPU, then the faults; a backup task is not an event" python3 -c "
+import json; d=json.load(open('lw.json')); k=[(l['kind'], l.get('vm')) for l in d['journal']]
+assert k[:3] == [('vm_start', '100'), ('vm_start', '100'), ('vfio', None)], k
+assert [x for x, _ in k[3:]] == ['fault'] * 3, k"
+	check "the time from the VM's start to the first fault, and the boot's last kernel message" python3 -c "
+import json; d=json.load(open('lw.json'))
+assert d['vm_faults'] == [{'vm': '100', 'started': '2023-11-14T22:13:17Z', 'first_fault': '2023-11-14T22:13:20Z', 'seconds': 3.0}], d['vm_faults']
+assert 'hard LOCKUP' in d['last_message']['message'], d['last_message']"
 else
 	not_ok "systemd-journal-remote not installed: the journal is untested"
 fi
 "$PCISNAP" boot last-words --store "$S" 'pve-ws-01~1' >lw.txt
 check "last-words as text" grep -q 'Kernel panic - not syncing' lw.txt
+if [ "$journal_ok" = 1 ]; then
+	check "last-words as text: the timeline, the VM's time to the first fault" sh -c \
+		"grep -q '^2023-11-14T22:13:17Z  vm_start 100 ' lw.txt && grep -q '^VM 100 started 2023-11-14T22:13:17Z; the first fault came 3.0 s later' lw.txt"
+fi
 check "metrics: the unclean end and the verdict" sh -c \
 	"grep -qx 'pcisnap_previous_boot_clean{host=\"pve-ws-01\"} 0' prom/pcisnap.prom &&
 	 grep -qx 'pcisnap_diff_verdict{host=\"pve-ws-01\",class=\"binding_regression\"} 1' prom/pcisnap.prom &&

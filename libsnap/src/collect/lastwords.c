@@ -165,13 +165,133 @@ static bool is_fault_line(const char *msg, size_t len)
 	return false;
 }
 
+/* The name (a VM id, digits; or a libvirt domain) right after marker in msg, up to stop. */
+static bool name_after(const char *msg, const char *marker, const char *stop, char *vm, size_t n)
+{
+	const char *p = strstr(msg, marker), *e;
+
+	if (!p)
+		return false;
+	p += strlen(marker);
+	e = stop ? strstr(p, stop) : p + strspn(p, "0123456789");
+	if (!e || e == p || (size_t)(e - p) >= n)
+		return false;
+	snprintf(vm, n, "%.*s", (int)(e - p), p);
+	return true;
+}
+
+/*
+ * What a message of the dead boot is on its timeline: "fault" (fault_lines[]), the start or end
+ * of a VM ("vm_start", "vm_stop", *vm its id or name), vfio-pci's own lines ("vfio": enabling,
+ * resetting, failing to reset a device), a hotplug port's link change ("link"), or NULL: boot
+ * noise. A VM's start and end come from Proxmox's task lines (pvedaemon, qm: "starting task
+ * UPID:...:qmstart:100:..."), the scope systemd runs each Proxmox VM in ("Started 100.scope",
+ * "100.scope: Deactivated successfully") and systemd-machined's machines for libvirt ("New
+ * machine qemu-1-win11.", "Machine qemu-1-win11 terminated.").
+ */
+enum event { EV_NONE, EV_FAULT, EV_VM_START, EV_VM_STOP, EV_VFIO, EV_LINK };
+static const char *const event_names[] = {NULL, "fault", "vm_start", "vm_stop", "vfio", "link"};
+
+static enum event event_kind(const char *ident, const char *msg, size_t len, char *vm, size_t n)
+{
+	bool kernel = !ident || !strcmp(ident, "kernel");
+
+	*vm = '\0';
+	if (kernel) {
+		if (is_fault_line(msg, len))
+			return EV_FAULT;
+		if (!strncmp(msg, "vfio-pci ", 9))
+			return EV_VFIO;
+		if (memmem(msg, len, "pciehp: Slot", 12) && memmem(msg, len, "Link Up", 7))
+			return EV_LINK;
+		return EV_NONE;
+	}
+	if (!strcmp(ident, "systemd")) {
+		if (name_after(msg, "Started ", ".scope", vm, n) &&
+		    vm[strspn(vm, "0123456789")] == 0)
+			return EV_VM_START;
+		if (strstr(msg, ".scope: Deactivated") && name_after(msg, "", ".scope", vm, n) &&
+		    vm[strspn(vm, "0123456789")] == 0)
+			return EV_VM_STOP;
+		return EV_NONE;
+	}
+	if (!strcmp(ident, "systemd-machined")) {
+		if (name_after(msg, "New machine qemu-", ".", vm, n))
+			return EV_VM_START;
+		if (name_after(msg, "Machine qemu-", " terminated", vm, n))
+			return EV_VM_STOP;
+		return EV_NONE;
+	}
+	/* Proxmox: pvedaemon, pve-guests, qm, pvesh */
+	if (strstr(msg, "starting task UPID:")) {
+		if (name_after(msg, ":qmstart:", NULL, vm, n))
+			return EV_VM_START;
+		if (name_after(msg, ":qmstop:", NULL, vm, n) ||
+		    name_after(msg, ":qmshutdown:", NULL, vm, n))
+			return EV_VM_STOP;
+	}
+	return EV_NONE;
+}
+
+/* The identifiers whose messages may be passthrough events (event_kind()). */
+static const char *const event_sources[] = {
+    "systemd", "systemd-machined", "pvedaemon", "pve-guests", "qm", "pvesh"};
+
+/* A VM running on the timeline, until its end: when it started, and whether a fault followed. */
+struct running {
+	char vm[64];
+	uint64_t usec;
+	char at[32];
+	bool faulted;
+};
+
+/*
+ * For each VM that was running when a fault came, the time from its start to the first fault
+ * after it: "it fired at the instant the VM's load started" is the pattern issue 29 names.
+ */
+static void follow(json_t *vm_faults, struct running *run, size_t *nrun, enum event kind,
+                   const char *vm, uint64_t usec, const char *at)
+{
+	if (kind == EV_VM_START && *nrun < 32) {
+		struct running *r;
+
+		for (size_t k = 0; k < *nrun; k++)
+			if (!strcmp(run[k].vm, vm))
+				return; /* its task line and its scope: one start */
+		r = &run[(*nrun)++];
+
+		snprintf(r->vm, sizeof(r->vm), "%s", vm);
+		r->usec = usec;
+		snprintf(r->at, sizeof(r->at), "%s", at);
+		r->faulted = false;
+	} else if (kind == EV_VM_STOP) {
+		for (size_t k = 0; k < *nrun; k++)
+			if (!strcmp(run[k].vm, vm)) {
+				run[k] = run[--(*nrun)];
+				break;
+			}
+	} else if (kind == EV_FAULT) {
+		for (size_t k = 0; k < *nrun; k++)
+			if (!run[k].faulted) {
+				run[k].faulted = true;
+				json_array_append_new(
+				    vm_faults,
+				    json_pack("{s:s, s:s, s:s, s:f}", "vm", run[k].vm, "started",
+				              run[k].at, "first_fault", at, "seconds",
+				              (double)(usec - run[k].usec) / 1e6));
+			}
+	}
+}
+
 /*
  * The previous boot's kernel messages from the journal under the root (var/log/journal, the
  * live journal when the root is /); null when there is no journal to read.
  */
 static json_t *journal_lines(struct collector *c, const char *root, const char *boot_id,
-                             json_t **error, size_t *filtered)
+                             json_t **error, size_t *filtered, json_t *vm_faults, json_t **last)
 {
+	struct running run[32];
+	size_t nrun = 0;
 	sd_journal *j = NULL;
 	char match[128];
 	json_t *lines = json_array();
@@ -196,8 +316,21 @@ static json_t *journal_lines(struct collector *c, const char *root, const char *
 				match[k++] = *p;
 		match[k] = '\0';
 	}
-	if ((r = sd_journal_add_match(j, match, 0)) < 0 ||
-	    (r = sd_journal_add_match(j, "_TRANSPORT=kernel", 0)) < 0) {
+	/* (this boot and the kernel) or (this boot and a source of passthrough events) */
+	r = sd_journal_add_match(j, match, 0);
+	if (r >= 0)
+		r = sd_journal_add_match(j, "_TRANSPORT=kernel", 0);
+	if (r >= 0)
+		r = sd_journal_add_disjunction(j);
+	if (r >= 0)
+		r = sd_journal_add_match(j, match, 0);
+	for (size_t k = 0; r >= 0 && k < SNAP_ARRAY_SIZE(event_sources); k++) {
+		char m[64];
+
+		snprintf(m, sizeof(m), "SYSLOG_IDENTIFIER=%s", event_sources[k]);
+		r = sd_journal_add_match(j, m, 0);
+	}
+	if (r < 0) {
 		*error = json_sprintf("cannot read the journal: %s", strerror(-r));
 		sd_journal_close(j);
 		json_decref(lines);
@@ -205,28 +338,50 @@ static json_t *journal_lines(struct collector *c, const char *root, const char *
 	}
 	SD_JOURNAL_FOREACH(j)
 	{
-		const void *data;
-		size_t len;
+		const void *data, *id;
+		size_t len, idlen;
 		uint64_t usec = 0;
+		char ident[64] = "kernel", vm[64], when[32];
+		enum event kind;
+		bool from_kernel;
 
 		if (sd_journal_get_data(j, "MESSAGE", &data, &len) < 0 || len < 8)
 			continue;
 		data = (const char *)data + 8;
 		len -= 8;
-		if (!is_fault_line(data, len)) {
-			(*filtered)++;
-			continue;
-		}
+		from_kernel = sd_journal_get_data(j, "_TRANSPORT", &id, &idlen) >= 0 &&
+		              idlen == 17 && !memcmp(id, "_TRANSPORT=kernel", 17);
+		if (!from_kernel && sd_journal_get_data(j, "SYSLOG_IDENTIFIER", &id, &idlen) >= 0 &&
+		    idlen > 18)
+			snprintf(ident, sizeof(ident), "%.*s", (int)(idlen - 18),
+			         (const char *)id + 18);
 		sd_journal_get_realtime_usec(j, &usec);
+		snap_time__format(when, sizeof(when), (int64_t)(usec / 1000000), false);
 		{
-			char when[32], *text = strndup(data, len);
+			char *text = strndup(data, len);
 
 			if (!text)
 				continue;
-			text = snap_collect__utf8(c, text, "journal");
-			snap_time__format(when, sizeof(when), (int64_t)(usec / 1000000), false);
-			json_array_append_new(
-			    lines, json_pack("{s:s, s:s?}", "at", when, "message", text));
+			if (from_kernel) { /* the last words proper: the last message before the end
+				            */
+				json_decref(*last);
+				text = snap_collect__utf8(c, text, "journal");
+				*last = json_pack("{s:s, s:s?}", "at", when, "message", text);
+			}
+			kind = event_kind(from_kernel ? NULL : ident, text, strlen(text), vm,
+			                  sizeof(vm));
+			if (kind == EV_NONE) {
+				(*filtered)++;
+				free(text);
+				continue;
+			}
+			if (!from_kernel)
+				text = snap_collect__utf8(c, text, "journal");
+			follow(vm_faults, run, &nrun, kind, vm, usec, when);
+			json_array_append_new(lines, json_pack("{s:s, s:s?, s:s, s:s, s:o*}", "at",
+			                                       when, "message", text, "kind",
+			                                       event_names[kind], "source", ident,
+			                                       "vm", *vm ? json_string(vm) : NULL));
 			free(text);
 		}
 		if (json_array_size(lines) > JOURNAL_LINES_MAX)
@@ -242,7 +397,7 @@ int snap_collect_last_words_ext(char **out, const snap_last_words_options *opts,
 	static const snap_last_words_options none = SNAP_LAST_WORDS_OPTIONS_INIT;
 	struct words w = {0};
 	const char *root;
-	json_t *doc, *lines = json_null(), *jerr = NULL;
+	json_t *doc, *lines = json_null(), *jerr = NULL, *vm_faults = json_array(), *last = NULL;
 	size_t filtered = 0;
 	int error;
 
@@ -257,12 +412,14 @@ int snap_collect_last_words_ext(char **out, const snap_last_words_options *opts,
 	pstore_records(&w);
 	if (w.o->previous_boot_id) {
 		json_decref(lines);
-		lines = journal_lines(&w.c, root, w.o->previous_boot_id, &jerr, &filtered);
+		lines = journal_lines(&w.c, root, w.o->previous_boot_id, &jerr, &filtered,
+		                      vm_faults, &last);
 	}
-	doc = json_pack("{s:s, s:o, s:o, s:o, s:o*, s:{s:I, s:I, s:I}}", "schema",
+	doc = json_pack("{s:s, s:o, s:o, s:o, s:o*, s:o, s:o, s:{s:I, s:I, s:I}}", "schema",
 	                "pcisnap.last-words/1", "previous_boot",
 	                snap_json__str_or_null(w.o->previous_boot_id), "pstore", w.records,
-	                "journal", lines, "journal_error", jerr, "left_out", "journal_lines",
+	                "journal", lines, "journal_error", jerr, "vm_faults", vm_faults,
+	                "last_message", last ? last : json_null(), "left_out", "journal_lines",
 	                (json_int_t)filtered, "pstore_older", (json_int_t)w.skipped_old,
 	                "pstore_kept_before", (json_int_t)w.skipped_kept);
 	snap_root__close(&w.c.r);
