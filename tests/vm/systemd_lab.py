@@ -76,6 +76,10 @@ journalctl --flush
 sync
 case $step in
 crash)
+	# a VM started on this boot as Proxmox logs it: on the dead boot's timeline
+	logger -t pvedaemon "<root@pam> starting task UPID:lab:00001234:00005678:656E1A2B:qmstart:100:root@pam:"
+	journalctl --flush
+	sync
 	echo 1 >/proc/sys/kernel/sysrq
 	echo c >/proc/sysrq-trigger ;;
 *) systemctl --no-block poweroff ;;
@@ -329,6 +333,12 @@ def main():
         c.ok("crash: its pstore record (ramoops) holds the panic",
              any("sysrq triggered crash" in t for t in texts), [t[-300:] for t in texts])
         c.ok("crash: the last words are of the crashed boot", lw.get("previous_boot") == dashed(b[1]) if len(b) > 1 else False, lw.get("previous_boot"))
+        tl = lw.get("journal") or []
+        c.ok("crash: the VM's start (Proxmox's task line, through journald) is on the timeline",
+             any(l.get("kind") == "vm_start" and l.get("vm") == "100" and l.get("source") == "pvedaemon"
+                 for l in tl), [(l.get("kind"), l.get("source"), l.get("message")) for l in tl][-10:])
+        c.ok("crash: and the boot's last kernel message", isinstance(lw.get("last_message"), dict),
+             lw.get("last_message"))
         first_keys = [r["key"] for r in lw["pstore"]]
 
     # 3. vfio-pci.ids gone: a binding regression, gate = regression holds the VMs
