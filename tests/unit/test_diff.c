@@ -564,3 +564,52 @@ Test(diff, d3cold_and_disable_idle_d3_are_listed)
 	cr_assert_null(class_of(doc, "power_changed"));
 	json_decref(doc);
 }
+
+static char *check_text(json_t *r)
+{
+	snap_snapshot *s = snap(r);
+	snap_check *c = NULL;
+	char *text = NULL;
+
+	cr_assert_eq(snap_check_run(&c, s, NULL), 0);
+	cr_assert_eq(snap_check_render(&text, c, 0, NULL), 0);
+	snap_check_free(c);
+	snap_snapshot_free(s);
+	return text;
+}
+
+/* AER the firmware kept through _OSC (negotiate_os_control()'s line): WARN, hidden; granted, or
+ * pcie_ports=native, nothing. */
+Test(check, aer_kept_by_the_firmware_is_named_as_hiding)
+{
+	json_t *r = base(), *lines;
+	char *text;
+
+	lines =
+	    json_object_get(json_object_get(json_object_get(r, "evidence"), "kernel_log"), "lines");
+	cr_assert(json_is_array(lines));
+	json_array_append_new(lines,
+	                      json_string("acpi PNP0A08:00: _OSC: OS now controls "
+	                                  "[PCIeHotplug SHPCHotplug PME PCIeCapability LTR]"));
+	text = check_text(r);
+	cr_assert_not_null(strstr(text,
+	                          "WARN  fault_reporting  _OSC (the kernel log): the firmware "
+	                          "kept AER"),
+	                   "%s", text);
+	free(text);
+	json_object_set_new(json_object_get(json_object_get(r, "kernel"), "cmdline_options"),
+	                    "pcie_ports", json_string("native"));
+	text = check_text(r);
+	cr_assert_null(strstr(text, "_OSC"), "%s", text);
+	free(text);
+	json_object_del(json_object_get(json_object_get(r, "kernel"), "cmdline_options"),
+	                "pcie_ports");
+	json_array_clear(lines);
+	json_array_append_new(lines, json_string("acpi PNP0A08:00: _OSC: OS now controls "
+	                                         "[PCIeHotplug SHPCHotplug PME AER PCIeCapability "
+	                                         "LTR DPC]"));
+	text = check_text(r);
+	cr_assert_null(strstr(text, "_OSC"), "%s", text);
+	free(text);
+	json_decref(r);
+}

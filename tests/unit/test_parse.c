@@ -341,3 +341,18 @@ Test(parse, iomem_framebuffer_inside_a_bar)
 	cr_assert(json_is_array(c) && json_array_size(c) == 0);
 	json_decref(c);
 }
+
+/* negotiate_os_control()'s _OSC lines are kept (what the firmware granted decides whether AER
+ * is native), also when they do not name AER */
+Test(parse, kernel_log_keeps_osc_lines)
+{
+	json_t *log = snap_parse__kernel_log(
+	    "[    0.5] acpi PNP0A08:00: _OSC: OS now controls [PCIeHotplug SHPCHotplug PME "
+	    "PCIeCapability LTR]\n[    0.6] usb 1-1: new high-speed USB device\n",
+	    400);
+	const json_t *lines = json_object_get(log, "lines");
+
+	cr_assert_eq(json_array_size(lines), 1, "%s", json_dumps(log, 0));
+	cr_assert_not_null(strstr(json_string_value(json_array_get(lines, 0)), "_OSC: OS now"));
+	json_decref(log);
+}

@@ -193,6 +193,9 @@ void snap_policy__model(char *buf, size_t n, const json_t *root); /* the summary
 bool snap_faultlog__parse(const char *line, char bdf[16], const char **severity);
 json_t *snap_faultlog__count(const json_t *root);
 /* dpc_process_error()'s words for a recorded DPC trigger reason ("err_fatal": "ERR_FATAL") */
-const char *snap_faultlog__dpc_reason(const char *reason); /* new {bdf: {severity: lines}} */
+const char *snap_faultlog__dpc_reason(const char *reason);
+/* [{option, why}] of what turns fault reporting off: the command line's settings
+ * (snap_cmdline__hiding()) and AER the firmware kept through _OSC (the kernel log's lines). */
+json_t *snap_faultlog__hiding(const json_t *root); /* new {bdf: {severity: lines}} */
 
 #endif

@@ -205,19 +205,25 @@ static void check_host(snap_check *c, json_t *checks, const json_t *root, const 
 
 	/* settings that hide faults on every passthrough path: hidden, not fixed */
 	if (json_object_size(pt)) {
-		json_t *hiding = snap_cmdline__hiding(
-		    json_object_get(json_object_get(root, "kernel"), "cmdline_options"));
+		json_t *hiding = snap_faultlog__hiding(root);
 		const json_t *h;
 		size_t x;
 
-		json_array_foreach (hiding, x, h)
+		json_array_foreach (hiding, x, h) {
+			bool osc = !strcmp(snap_json__str(h, "option"), "_OSC");
+
 			snap_check__add(
 			    c, checks, SNAP_CHECK_WARN, SNAP_CHK_FAULT_REPORTING,
 			    snap_json__str(h, "option"),
-			    "%s on the command line: %s; faults on the passthrough devices' paths "
-			    "are "
-			    "hidden, not fixed",
-			    snap_json__str(h, "option"), snap_json__str(h, "why"));
+			    "%s%s: %s; faults on the passthrough devices' paths are hidden%s, not "
+			    "fixed",
+			    snap_json__str(h, "option"),
+			    osc ? " (the kernel log)" : " on the command line",
+			    snap_json__str(h, "why"),
+			    osc ? " from the kernel's AER service (they reach it only if the "
+			          "firmware reports them: APEI/GHES)"
+			        : "");
+		}
 		json_decref(hiding);
 	}
 	if (!json_object_size(pt))

@@ -304,11 +304,7 @@ static size_t override_scope(const char *v)
  * faults section as hiding them (docs/interface.md: never as a fix). */
 static void diff_hiding(struct ctx *c)
 {
-	json_t *ho = snap_cmdline__hiding(
-	           json_object_get(json_object_get(c->o, "kernel"), "cmdline_options")),
-	       *hn = snap_cmdline__hiding(
-	           json_object_get(json_object_get(c->n, "kernel"), "cmdline_options")),
-	       *h, *g;
+	json_t *ho = snap_faultlog__hiding(c->o), *hn = snap_faultlog__hiding(c->n), *h, *g;
 	size_t i, k;
 
 	json_array_foreach (hn, i, h) {
@@ -323,11 +319,16 @@ static void diff_hiding(struct ctx *c)
 		    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o}", "kind", "hidden",
 		              "severity", "hidden", "subject", snap_json__str(h, "option"),
 		              "device", "", "old", (json_int_t)0, "new", (json_int_t)1, "counter",
-		              "cmdline", "message",
-		              json_sprintf("%s is new on the command line: %s. Faults on the "
+		              strcmp(snap_json__str(h, "option"), "_OSC") ? "cmdline" : "osc",
+		              "message",
+		              json_sprintf("%s is new %s: %s. Faults on the "
 		                           "passthrough devices' paths are hidden from now on, not "
 		                           "fixed.",
-		                           snap_json__str(h, "option"), snap_json__str(h, "why"))));
+		                           snap_json__str(h, "option"),
+		                           strcmp(snap_json__str(h, "option"), "_OSC")
+		                               ? "on the command line"
+		                               : "in the kernel log",
+		                           snap_json__str(h, "why"))));
 	}
 	json_decref(ho);
 	json_decref(hn);

@@ -105,3 +105,42 @@ const char *snap_faultlog__dpc_reason(const char *reason)
 			return words[k][1];
 	return "a reserved reason";
 }
+
+/*
+ * What turns fault reporting off on this host: the command line's settings
+ * (snap_cmdline__hiding()) and AER the firmware kept. acpi_pci_root_create() of Linux 6.1 clears
+ * a host bridge's native_aer unless _OSC gave the OS control of AER, and portdrv then runs no
+ * AER service on its ports (pcie_ports=native overrides it); negotiate_os_control()
+ * (drivers/acpi/pci_root.c) logs what was granted: "_OSC: OS now controls [... AER ...]", or
+ * "_OSC: platform retains control of PCIe features". The log's lines, when the snapshot has
+ * them; no line, nothing said.
+ */
+json_t *snap_faultlog__hiding(const json_t *root)
+{
+	const json_t *opts = json_object_get(json_object_get(root, "kernel"), "cmdline_options");
+	const json_t *lines = json_object_get(
+	    json_object_get(json_object_get(root, "evidence"), "kernel_log"), "lines");
+	json_t *out = snap_cmdline__hiding(opts), *l;
+	const char *ports = snap_json__str(opts, "pcie_ports");
+	const char *kept = NULL;
+	size_t i;
+
+	if (ports && strstr(ports, "native"))
+		return out;
+	json_array_foreach (lines, i, l) {
+		const char *t = json_string_value(l), *c;
+
+		if (!t)
+			continue;
+		if (strstr(t, "_OSC: platform retains control of PCIe features"))
+			kept =
+			    "the firmware kept every PCIe feature (_OSC: platform retains control)";
+		else if ((c = strstr(t, "_OSC: OS now controls [")) && !strstr(c, " AER") &&
+		         !strstr(c, "[AER"))
+			kept = "the firmware kept AER (_OSC: the OS does not control it)";
+	}
+	if (kept)
+		json_array_append_new(
+		    out, json_pack("{s:s, s:s}", "option", "_OSC", "why", kept ? kept : ""));
+	return out;
+}

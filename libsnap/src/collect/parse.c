@@ -343,7 +343,7 @@ static bool contains_ci(const char *hay, const char *needle)
 json_t *snap_parse__kernel_log(const char *text, size_t max_lines)
 {
 	static const char *const keep[] = {"DMAR", "AMD-Vi",    "IOMMU",  "vfio", "AER",
-	                                   "DPC",  "remapping", "x2apic", "ACS"};
+	                                   "DPC",  "remapping", "x2apic", "ACS",  "_OSC"};
 	static const char *const ir_off[] = {
 	    "interrupt remapping is being disabled", "failed to enable irq remapping",
 	    "irq remapping disabled", "interrupt remapping disabled",
