@@ -795,6 +795,9 @@ def hba_aer_masked():
     # a port that does not report Data Link Layer Link Active (no DLLLARC: not hotplug
     # capable): its link state is unknown, never "down"
     port["link"] = dict(port.get("link") or {}, dlllarc=False, active=False)
+    # and the GPU's root port with SERR# forwarding cleared (_HPX, or setpci), after
+    # pci_configure_serr() had set it: the GPU's ERR_ messages stop there
+    by_bdf(h, "0000:00:01.0")["serr"] = False
     return h
 
 

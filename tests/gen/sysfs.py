@@ -52,6 +52,8 @@ def config_space(d):
     c[0x0e] = (1 if bridge else 0) | (0x80 if d.get("mf") else 0)
     if bridge:
         c[0x18], c[0x19], c[0x1a] = int(d["bdf"][5:7], 16), d["secondary"], d["subordinate"]
+        # Bridge Control: SERR# Enable, as pci_configure_serr() leaves every bridge
+        struct.pack_into("<H", c, 0x3e, 0 if d.get("serr") is False else 0x0002)
     elif d.get("sub"):
         sv, sd = (int(x, 16) for x in d["sub"].split(":"))
         struct.pack_into("<HH", c, 0x2c, sv, sd)

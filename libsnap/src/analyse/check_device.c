@@ -276,14 +276,18 @@ void snap_check__check_containment(snap_check *c, json_t *checks, const snap_top
 			uncor_names(&hidden, masked);
 			snap_buf__puts(&hidden, ")");
 		}
+		/* a bridge with SERR# forwarding off passes no ERR_ message up from below */
+		if (k != i && json_is_false(json_object_get(json_object_get(o, "bridge"), "serr")))
+			snap_buf__printf(&hidden, "%sport %s (SERR# forwarding off)",
+			                 hidden.len ? ", " : "", t->dev[k].bdf);
 	}
 	if (hidden.len) {
 		char *list = snap_buf__detach(&hidden);
 
 		snap_check__add(
 		    c, checks, SNAP_CHECK_WARN, SNAP_CHK_AER_MASKED, t->dev[i].bdf,
-		    "%s: uncorrectable errors logged under the AER mask on its path: %s; "
-		    "the kernel never hears of them: hidden, not fixed (unmask them)",
+		    "%s: errors on its path the kernel never hears of: %s; hidden, not fixed "
+		    "(unmask them, set SERR# forwarding again)",
 		    lbl, list ? list : "");
 		free(list);
 	}

@@ -60,7 +60,8 @@ const struct snap_check_def snap_check__defs[SNAP_CHK_COUNT] = {
                               "its riser and power; the VM needs the device reset or the "
                               "host rebooted"},
     [SNAP_CHK_AER_MASKED] = {"aer_masked", PT,
-                             "AER status and mask registers of the device and its ports",
+                             "AER status and mask registers of the device and its ports, and "
+                             "SERR# forwarding of the bridges on its path",
                              "unmask the error (setpci, or the firmware's AER settings): a "
                              "masked error is hidden, not fixed"},
     [SNAP_CHK_VFIO_BINDING] = {"vfio_binding", PT,

@@ -508,10 +508,15 @@ static void decode_inner(json_t *obj, struct pci_dev *d, int len)
 		set_default(obj, "subsystem_device", json_null());
 	}
 	if ((hdr & 0x7f) == PCI_HEADER_TYPE_BRIDGE)
-		set_default(obj, "bridge",
-		            json_pack("{s:i, s:i}", "secondary_bus",
-		                      pci_read_byte(d, PCI_SECONDARY_BUS), "subordinate_bus",
-		                      pci_read_byte(d, PCI_SUBORDINATE_BUS)));
+		/* serr: Bridge Control's SERR# Enable, which pci_configure_serr() sets on every
+		 * bridge so that it forwards ERR_ messages from below (_HPX or setpci may clear it)
+		 */
+		set_default(
+		    obj, "bridge",
+		    json_pack("{s:i, s:i, s:b}", "secondary_bus",
+		              pci_read_byte(d, PCI_SECONDARY_BUS), "subordinate_bus",
+		              pci_read_byte(d, PCI_SUBORDINATE_BUS), "serr",
+		              (pci_read_word(d, PCI_BRIDGE_CONTROL) & PCI_BRIDGE_CTL_SERR) != 0));
 	else
 		set_default(obj, "bridge", json_null());
 
