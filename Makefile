@@ -86,7 +86,7 @@ test: test-release test-asan
 # tests/fuzz/corpus/; what it finds goes to tests/fuzz/crashes/ (add it to the corpus once fixed:
 # the corpus is replayed by every make test). Not part of CI.
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS := snapshot_load diff bundle parsers initramfs bootcmd
+FUZZ_TARGETS := snapshot_load diff bundle parsers initramfs bootcmd config
 fuzz: deps-test
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSNAP_SANITIZE=ON -DSNAP_FUZZ=ON >/dev/null
 	cmake --build build-fuzz -j $(JOBS)
