@@ -246,6 +246,10 @@ void snap_check__check_containment(snap_check *c, json_t *checks, const snap_top
                                    const char *lbl)
 {
 	snap_buf hidden = SNAP_BUF_INIT;
+	/* a device in D3cold (vfio-pci's runtime PM of an idle device) has its link down: the
+	 * power state, not a fault (pci_set_power_state(), D3cold takes the link to L2/L3) */
+	const char *ps = snap_json__str(t->dev[i].obj, "power_state");
+	bool asleep = ps && !strcmp(ps, "D3cold");
 
 	for (int k = i; k >= 0; k = t->dev[k].parent) {
 		const json_t *o = t->dev[k].obj, *dpc = json_object_get(o, "dpc");
@@ -262,7 +266,7 @@ void snap_check__check_containment(snap_check *c, json_t *checks, const snap_top
 			    lbl, t->dev[k].bdf,
 			    snap_faultlog__dpc_reason(snap_json__str(dpc, "reason")),
 			    snap_json__str(dpc, "source") ? snap_json__str(dpc, "source") : "?");
-		else if (k != i && json_is_false(json_object_get(ls, "active")))
+		else if (k != i && json_is_false(json_object_get(ls, "active")) && !asleep)
 			snap_check__add(
 			    c, checks, SNAP_CHECK_FAIL, SNAP_CHK_CONTAINMENT, t->dev[i].bdf,
 			    "%s: the link below port %s is down (Data Link Layer not active%s): "
