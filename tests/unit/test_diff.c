@@ -623,3 +623,27 @@ Test(check, aer_kept_by_the_firmware_is_named_as_hiding)
 	free(text);
 	json_decref(r);
 }
+
+/* Errors logged under the AER mask on the path: WARN, named as aer.c names them; an
+ * Unsupported Request alone (masked by firmware because probing answers with one) says nothing. */
+Test(check, masked_errors_warn_but_not_unsupported_request_alone)
+{
+	json_t *r = base();
+	char *text;
+
+	json_object_set_new(dev(r, "0000:00:1c.0"), "aer_regs",
+	                    json_pack("{s:s, s:s, s:s, s:s, s:s}", "uncor_status", "00100000",
+	                              "uncor_mask", "00100000", "uncor_severity", "00462030",
+	                              "cor_status", "00000000", "cor_mask", "00002000"));
+	text = check_text(r);
+	cr_assert_null(strstr(text, "aer_masked"), "%s", text);
+	free(text);
+	json_object_set_new(dev(r, "0000:00:1c.0"), "aer_regs",
+	                    json_pack("{s:s, s:s, s:s, s:s, s:s}", "uncor_status", "00104000",
+	                              "uncor_mask", "00104000", "uncor_severity", "00462030",
+	                              "cor_status", "00000000", "cor_mask", "00002000"));
+	text = check_text(r);
+	cr_assert_not_null(strstr(text, "port 0000:00:1c.0 (CmpltTO)"), "%s", text);
+	free(text);
+	json_decref(r);
+}
