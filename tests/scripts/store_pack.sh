@@ -8,9 +8,9 @@ S=$T/store
 $MKROOT pve-intel "$T/a"
 SOURCE_DATE_EPOCH=1000 "$PCISNAP" collect --root "$T/a" --store "$S" 2>/dev/null
 check "the stored snapshot is compact JSON" sh -c \
-	"git -C '$S' cat-file -p pve-ws-01:snapshot.json | head -c 10 | grep -q '^{\"[a-z_]*\":{'"
+	"git -C '$S' cat-file -p pve-ws-01:snapshot.json | head -c 24 | grep -q '^{\"[a-z_]*\":[{n\[]'"
 check "show --format json pretty-prints it" sh -c \
-	"'$PCISNAP' show pve-ws-01 --store '$S' --format json | head -2 | tail -1 | grep -q '^  \"[a-z_]*\": {'"
+	"'$PCISNAP' show pve-ws-01 --store '$S' --format json | head -2 | tail -1 | grep -q '^  \"[a-z_]*\": [{n\[]'"
 check "and means the same document" sh -c "python3 -c '
 import json, subprocess, sys
 a = json.loads(subprocess.run([\"git\", \"-C\", \"$S\", \"cat-file\", \"-p\", \"pve-ws-01:snapshot.json\"], capture_output=True).stdout)
