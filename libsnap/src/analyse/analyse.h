@@ -45,6 +45,8 @@ json_t *snap_passthrough__compute(const json_t *root, const json_t *covered);
 json_t *snap_passthrough__covered(const json_t *root);
 /* Does a vfio-pci id ("vvvv:dddd[:sv:sd...]") match this device object? */
 bool snap_passthrough__id_matches(const char *id, const json_t *dev);
+/* Whether the device is in D3cold: its link down by design, not by a fault. */
+bool snap_passthrough__in_d3cold(const json_t *dev);
 /* Whether the kernel resets a device without its bus (a per-function reset method). */
 enum snap_tristate snap_passthrough__resets_alone(const json_t *dev);
 /*

@@ -246,10 +246,7 @@ void snap_check__check_containment(snap_check *c, json_t *checks, const snap_top
                                    const char *lbl)
 {
 	snap_buf hidden = SNAP_BUF_INIT;
-	/* a device in D3cold (vfio-pci's runtime PM of an idle device) has its link down: the
-	 * power state, not a fault (pci_set_power_state(), D3cold takes the link to L2/L3) */
-	const char *ps = snap_json__str(t->dev[i].obj, "power_state");
-	bool asleep = ps && !strcmp(ps, "D3cold");
+	bool asleep = snap_passthrough__in_d3cold(t->dev[i].obj); /* its link down by design */
 
 	for (int k = i; k >= 0; k = t->dev[k].parent) {
 		const json_t *o = t->dev[k].obj, *dpc = json_object_get(o, "dpc");

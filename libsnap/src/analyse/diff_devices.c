@@ -153,16 +153,6 @@ static void diff_aer(struct ctx *c, int i, int j, const char *pt_dev, const char
 	}
 }
 
-/* The passthrough device bdf is in D3cold in NEW: its link is down by design (vfio-pci's runtime
- * PM of an idle device), not by a fault. */
-static bool asleep(const struct ctx *c, const char *bdf)
-{
-	int j = snap_topo__find(c->tn, bdf);
-	const char *ps = j >= 0 ? snap_json__str(c->tn->dev[j].obj, "power_state") : NULL;
-
-	return ps && !strcmp(ps, "D3cold");
-}
-
 static void add_fault(struct ctx *c, const char *kind, const char *severity, int j,
                       const char *pt_dev, json_int_t old, json_int_t now, const char *counter,
                       const char *msg)
@@ -198,8 +188,10 @@ static void diff_containment(struct ctx *c, int i, int j, const char *pt_dev, co
 		         ln, snap_faultlog__dpc_reason(snap_json__str(db, "reason")), pt_dev);
 		add_fault(c, "dpc", "contained", j, pt_dev, 0, 1, "dpc_status", msg);
 	}
+	int d = snap_topo__find(c->tn, pt_dev); /* on_path names NEW's devices */
+
 	if (json_is_false(lb) && !json_is_false(la) && strcmp(pt_dev, c->tn->dev[j].bdf) &&
-	    !asleep(c, pt_dev)) {
+	    !(d >= 0 && snap_passthrough__in_d3cold(c->tn->dev[d].obj))) {
 		snprintf(msg, sizeof(msg),
 		         "The link below %s is down (Data Link Layer not active): the passthrough "
 		         "device %s is unreachable.",

@@ -140,7 +140,6 @@ json_t *snap_faultlog__hiding(const json_t *root)
 			kept = "the firmware kept AER (_OSC: the OS does not control it)";
 	}
 	if (kept)
-		json_array_append_new(
-		    out, json_pack("{s:s, s:s}", "option", "_OSC", "why", kept ? kept : ""));
+		json_array_append_new(out, json_pack("{s:s, s:s}", "option", "_OSC", "why", kept));
 	return out;
 }

@@ -312,3 +312,12 @@ json_t *snap_passthrough__compute(const json_t *root, const json_t *covered)
 	}
 	return pt;
 }
+
+/* A device in D3cold (vfio-pci's runtime PM of an idle device) has its link down by design:
+ * pci_set_power_state() takes the link to L2/L3. Its power state, not a fault. */
+bool snap_passthrough__in_d3cold(const json_t *dev)
+{
+	const char *ps = snap_json__str(dev, "power_state");
+
+	return ps && !strcmp(ps, "D3cold");
+}
