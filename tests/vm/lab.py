@@ -86,6 +86,13 @@ BOOTS = {
     # one more root port in front: every secondary bus number moves up by one
     "shifted-vfio": dict(iommu=INTEL, append=VFIO, devices=rp(9, 1) + BASE),
     "no-iommu": dict(iommu=[], devices=BASE, append=VFIO, intel_iommu=False),
+    # errors injected with the kernel's aer_inject: into the passthrough NIC (corrected, non-fatal,
+    # fatal) and into the NVMe's root port (corrected: a path no passthrough device is on)
+    "aer-inject": dict(iommu=INTEL, devices=BASE, append=VFIO + " lab.inject=" + ",".join(
+        ["0000:01:00.0:cor", "0000:01:00.0:nonfatal", "0000:01:00.0:fatal", "0000:00:03.0:cor"])),
+    # what hides faults: the AER service off; no port services at all (AER and DPC with them)
+    "noaer": dict(iommu=INTEL, devices=BASE, append=VFIO + " pci=noaer"),
+    "ports-compat": dict(iommu=INTEL, devices=BASE, append=VFIO + " pcie_ports=compat"),
     "amd": dict(iommu=AMD, devices=BASE + dev("e1000e,bus=pcie.0,addr=0x6.0,multifunction=on") +
                 dev("e1000e,bus=pcie.0,addr=0x6.1"), append=VFIO, intel_iommu=False,
                 slow=True),
@@ -547,6 +554,29 @@ def expected_ir(b):
     return "disabled"
 
 
+AER_TOTALS = {"aer_dev_correctable": ("correctable", "TOTAL_ERR_COR"),
+              "aer_dev_nonfatal": ("nonfatal", "TOTAL_ERR_NONFATAL"),
+              "aer_dev_fatal": ("fatal", "TOTAL_ERR_FATAL"),
+              "aer_rootport_total_err_cor": ("rootport_correctable", None),
+              "aer_rootport_total_err_nonfatal": ("rootport_nonfatal", None),
+              "aer_rootport_total_err_fatal": ("rootport_fatal", None)}
+
+
+def aer_truth(b):
+    """bdf -> {counter: value} from the guest's aer_dev_* (their TOTAL_ERR_* lines) and
+    aer_rootport_total_err_* attributes."""
+    out = {}
+    for l in lines(os.path.join(b.g, "aer.txt")):
+        parts = l.split()
+        if len(parts) < 3 or parts[1] not in AER_TOTALS:
+            continue
+        key, total = AER_TOTALS[parts[1]]
+        vals = dict(zip(parts[2::2], parts[3::2])) if total else {None: parts[2]}
+        if vals.get(total, "").isdigit():
+            out.setdefault(parts[0], {})[key] = int(vals[total])
+    return out
+
+
 def check_boot(c, b):
     n = b.name
     s = b.snap
@@ -589,6 +619,10 @@ def check_boot(c, b):
             c.eq(f"{n}: link of {bdf} (no link)", d.get("link"), None)
         elif d.get("link"):
             c.ok(f"{n}: link width of {bdf} is a width", d["link"].get("max_width") != 255)
+    # the AER counters against the kernel's own attributes: a device without them has none
+    aer = aer_truth(b)
+    for bdf in sorted(b.drivers):
+        c.eq(f"{n}: AER counters of {bdf}", devs.get(bdf, {}).get("aer"), aer.get(bdf))
     # the link pcisnap computes from config space, against the kernel's own attributes
     attrs = {}
     for l in lines(os.path.join(b.g, "links.txt")):

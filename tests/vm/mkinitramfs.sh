@@ -47,7 +47,8 @@ mods="vfio vfio_iommu_type1 vfio_pci vfio_pci_core e1000e e1000 8139too nvme ahc
 	xfs btrfs ext4 vfat nls_utf8 nls_cp437 isofs udf fuse overlay squashfs
 	nf_tables bridge 8021q bonding tun veth macvlan vxlan kvm kvm_intel"
 mdir=/lib/modules/$kver
-for m in $mods; do
+# aer_inject: in the image for lab.inject=, loaded only by the boots that inject
+for m in $mods aer_inject; do
 	# modprobe resolves names, aliases and dependencies exactly as the guest will
 	modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
 done | sort -u | while read -r ko; do

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The kernel log's fault lines, attributed to the device they are about, as Linux 6.1 prints
- * them: AER (drivers/pci/pcie/aer.c, aer_isr_one_error(): "AER: Uncorrected (Fatal) error
- * received: 0000:01:00.0", the source device named after the port that reported it), DPC
+ * them: AER (drivers/pci/pcie/aer.c, aer_print_port_info(): "AER: Uncorrected (Fatal) error
+ * message received from 0000:01:00.0", "error received: 0000:01:00.0" in earlier 6.1 releases,
+ * the source device named after the port that reported it), DPC
  * (drivers/pci/pcie/dpc.c, dpc_process_error(): "<port>: DPC: containment event"), and IOMMU
  * faults (drivers/iommu/intel/dmar.c, dmar_fault_do_one(): "Request device [01:00.0] fault";
  * drivers/iommu/amd/iommu.c: "IO_PAGE_FAULT device=0000:01:00.0"). The counters (aer_*) say
@@ -42,14 +43,20 @@ static bool prefix_bdf(char bdf[16], const char *line)
 
 bool snap_faultlog__parse(const char *line, char bdf[16], const char **severity)
 {
-	const char *p;
+	const char *p = strstr(line, "AER: "), *q;
 
-	if ((p = strstr(line, "AER: ")) && (p = strstr(p, "error received: "))) {
+	/* aer_print_port_info(): "error message received from" in Debian's 6.1 (since 6.1.x
+	 * took mainline's rewording), "error received: " before */
+	static const char *const received[] = {"error message received from ", "error received: "};
+
+	for (size_t i = 0; p && i < SNAP_ARRAY_SIZE(received); i++) {
+		if (!(q = strstr(p, received[i])))
+			continue;
 		*severity = strstr(line, "(Fatal)")       ? "fatal"
 		            : strstr(line, "(Non-Fatal)") ? "nonfatal"
 		            : strstr(line, "Corrected")   ? "correctable"
 		                                          : NULL;
-		return *severity && bdf_at(bdf, p + strlen("error received: "));
+		return *severity && bdf_at(bdf, q + strlen(received[i]));
 	}
 	if (strstr(line, "DPC: containment event")) {
 		*severity = "contained";
