@@ -778,6 +778,8 @@ def hba_dpc_contained():
     port["aer_regs"] = {"uncor_status": "00000020", "uncor_severity": "00462030"}
     port["link"] = dict(port.get("link") or {}, active=False)
     port["aer"] = {"cor": 0, "rp_fatal": 1}
+    # behind the contained link the HBA answers no config read (all ones)
+    by_bdf(h, "0000:02:00.0")["unreachable"] = True
     h["dmesg"] = h["dmesg"] + [
         "pcieport 0000:00:1c.0: DPC: containment event, status:0x1f05 source:0x0200",
         "pcieport 0000:00:1c.0: DPC: ERR_FATAL detected",

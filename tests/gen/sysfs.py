@@ -255,6 +255,8 @@ def build(host, root, unprivileged=False):
         write(os.path.join(dd, "irq"), "0\n")
         write(os.path.join(dd, "resource"), "0x0000000000000000 0x0000000000000000 0x0000000000000000\n" * 17)
         cfg = config_space(d)
+        if d.get("unreachable"):  # its link is down: every config read completes as all ones
+            cfg = b"\xff" * len(cfg)
         write(os.path.join(dd, "config"), cfg[:64] if unprivileged else cfg, 0o644)
         if d.get("reset_method") is not None:
             write(os.path.join(dd, "reset_method"), d["reset_method"] + "\n")

@@ -107,6 +107,10 @@ PAIRS = [
     ("rootports-vfio", "shifted-vfio", "harmless", 0),
     ("rootports-vfio", "pt", "harmless", 0),
     ("rootports-vfio", "mf-rootport-vfio", "grouping_regression", 1),
+    # faults are not a class: the verdict follows the classes (the command line's new token)
+    ("rootports-vfio", "aer-inject", "harmless", 0),
+    ("rootports-vfio", "noaer", "harmless", 0),
+    ("rootports-vfio", "ports-compat", "harmless", 0),
 ]
 
 CI_SUBSET = [b for b in BOOTS if not BOOTS[b].get("slow")]
@@ -594,6 +598,9 @@ def check_boot(c, b):
             c.ok(f"{n}: full config space of {bdf} in the guest", False)
             continue
         t = truth_of_config(cfg)
+        # a read the device does not complete comes back all ones; a VF's Vendor ID always does
+        c.eq(f"{n}: {bdf} answers config reads", d.get("responds"),
+             None if bdf in physfn else cfg[:2] != b"\xff\xff")
         c.eq(f"{n}: multifunction bit of {bdf}", d.get("multifunction"), t["multifunction"])
         fn = int(bdf.split(".")[1])
         # pci_scan_slot() sets it for functions above 0; a VF is never scanned, and
@@ -678,9 +685,114 @@ def check_boot(c, b):
             c.ok(f"{n}: check FAIL irq_remapping while the guest remaps", expected_ir(b) != "enabled")
         elif cid == "iommu_active":
             c.ok(f"{n}: check FAIL iommu_active while the guest has groups", not iommu_on)
+        elif cid == "containment":
+            # a link is down when the device behind it answers no config read (QEMU's root
+            # ports leave Link Active clear over devices that answer), or DPC contained it
+            cfg = b.config.get(item.get("subject"), b"")
+            c.ok(f"{n}: check FAIL containment of {item.get('subject')} while it answers "
+                 "config reads and no DPC contained its link", cfg[:2] == b"\xff\xff" or
+                 "DPC: containment event" in b.dmesg, json.dumps(item))
+    if "lab.inject=" in " ".join(b.cmdline):
+        check_injected(c, b)
     check_forensics(c, b)
     c.ok(f"{n}: collect exit status 0", open(os.path.join(b.g, "collect.rc")).read().strip() == "0",
          open(os.path.join(b.g, "collect.stderr")).read())
+
+
+AER_LINE = re.compile(r"AER: (?:Multiple )?(Corrected|Uncorrected \(Non-Fatal\)|Uncorrected \(Fatal\)) "
+                      r"error (?:message received from|received:) (\S+)")
+AER_SEVERITY = {"Corrected": "correctable", "Uncorrected (Non-Fatal)": "nonfatal",
+                "Uncorrected (Fatal)": "fatal"}
+
+
+def injected_truth(b):
+    """What the guest kernel said of the errors aer_inject injected: its counters, the AER
+    lines by the source device they name (aer_print_port_info()), and each passthrough
+    device's path (the ports above it in its sysfs path)."""
+    counts = {}
+    for m in AER_LINE.finditer(b.dmesg):
+        bdf = m.group(2) if m.group(2).count(":") == 2 else "0000:" + m.group(2)
+        sev = AER_SEVERITY[m.group(1)]
+        counts.setdefault(bdf, {}).setdefault(sev, 0)
+        counts[bdf][sev] += 1
+    paths = {}
+    for l in lines(os.path.join(b.g, "paths.txt")):
+        bdf, path = l.split()
+        comps = [p for p in path.split("/") if re.fullmatch(r"[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]", p)]
+        paths[bdf] = comps[:-1]
+    return aer_truth(b), counts, paths
+
+
+def check_injected(c, b):
+    """Errors injected with aer_inject: check says what the guest kernel counted and logged."""
+    n = b.name
+    aer, counts, paths = injected_truth(b)
+    c.ok(f"{n}: aer_inject injected every error", all(
+        l.endswith(" injected") for l in lines(os.path.join(b.g, "inject.txt")) if "aer_inject" not in l)
+        and len([l for l in lines(os.path.join(b.g, "inject.txt")) if l.endswith(" injected")]) ==
+        len(re.search(r"lab\.inject=(\S+)", " ".join(b.cmdline)).group(1).split(",")),
+        " ".join(lines(os.path.join(b.g, "inject.txt"))))
+    findings = {}
+    for item in b.check.get("checks", []):
+        findings.setdefault((item.get("id"), item.get("subject")), item.get("status"))
+    for bdf, drv in sorted(b.drivers.items()):
+        if drv.strip() != "vfio-pci":
+            continue
+        on_path = [bdf] + paths.get(bdf, [])
+        tot = lambda k: sum(aer.get(x, {}).get(k, 0) + aer.get(x, {}).get("rootport_" + k, 0)
+                            for x in on_path)
+        want = "FAIL" if tot("fatal") else "WARN" if tot("nonfatal") else None
+        c.eq(f"{n}: check aer_errors of {bdf} (the counters on its path: {tot('fatal')} fatal, "
+             f"{tot('nonfatal')} non-fatal)", findings.get(("aer_errors", bdf)), want)
+        fatal_lines = sum(counts.get(x, {}).get("fatal", 0) for x in on_path)
+        other_lines = sum(counts.get(x, {}).get("nonfatal", 0) for x in on_path)
+        c.eq(f"{n}: check fault_log of {bdf} (the guest logged {fatal_lines} fatal, "
+             f"{other_lines} non-fatal AER lines on its path)", findings.get(("fault_log", bdf)),
+             "FAIL" if fatal_lines else "WARN" if other_lines else None)
+
+
+def check_injected_pair(c, pcisnap, old, new, out):
+    """diff from a boot without faults to the boot with injected errors: every counter and
+    every AER line on a passthrough path in the faults section, with the guest's numbers; the
+    rest (a root port no passthrough device is under) a harmless aer_errors change."""
+    what = f"diff {old.name} -> {new.name}"
+    aer, counts, paths = injected_truth(new)
+    d = json.load(open(os.path.join(out, f"diff-{old.name}--{new.name}.json")))
+    on_path = set()
+    for bdf, drv in new.drivers.items():
+        if drv.strip() == "vfio-pci":
+            on_path |= {bdf, *paths.get(bdf, [])}
+    got_aer = sorted((f["subject"], f["counter"], f["new"]) for f in d.get("faults", [])
+                     if f["kind"] == "aer")
+    want_aer = sorted((bdf, k, v) for bdf, cs in aer.items() if bdf in on_path
+                      for k, v in cs.items() if v)
+    c.eq(f"{what}: AER counters on the passthrough path in the faults section", got_aer, want_aer)
+    got_log = sorted((f["subject"], f["severity"], f["new"]) for f in d.get("faults", [])
+                     if f["kind"] == "log")
+    want_log = sorted((bdf, sev, v) for bdf, cs in counts.items() if bdf in on_path
+                      for sev, v in cs.items() if sev != "correctable")
+    c.eq(f"{what}: AER lines on the passthrough path in the faults section", got_log, want_log)
+    off = sorted(bdf for bdf, cs in aer.items() if bdf not in on_path and any(cs.values()))
+    c.ok(f"{what}: errors off every passthrough path are a harmless aer_errors change ({off})",
+         all(any(ch.get("kind") == "aer_errors" and bdf in json.dumps(ch)
+                 for ch in d.get("changes", [])) for bdf in off) and
+         not any(f["subject"] in off for f in d.get("faults", [])), json.dumps(d.get("changes")))
+    res = subprocess.run([pcisnap, "diff", "--fail-on", "faults", os.path.join(old.g, "snapshot.json"),
+                          os.path.join(new.g, "snapshot.json")], capture_output=True, text=True)
+    c.eq(f"{what} --fail-on faults: exit status", res.returncode, 1)
+    c.ok(f"{what}: the verdict line names the faults",
+         "fault" in (res.stdout.splitlines() or ["", ""])[1], res.stdout[:300])
+
+
+def check_hidden_pair(c, old, new, out, option):
+    """diff to a boot whose command line turns fault reporting off: named as hiding."""
+    d = json.load(open(os.path.join(out, f"diff-{old.name}--{new.name}.json")))
+    c.ok(f"diff {old.name} -> {new.name}: {option} listed as hiding faults", any(
+        f["kind"] == "hidden" and f["subject"] == option for f in d.get("faults", [])),
+        json.dumps(d.get("faults")))
+    c.ok(f"{new.name}: check WARNs fault_reporting for {option}", any(
+        i.get("id") == "fault_reporting" and i.get("subject") == option and i.get("status") == "WARN"
+        for i in new.check.get("checks", [])))
 
 
 def check_forensics(c, b):
@@ -799,6 +911,11 @@ def main():
     for old, new, cls, rc in PAIRS:
         if old in boots and new in boots:
             check_pair(c, args.pcisnap, boots[old], boots[new], cls, rc, args.out)
+            if new == "aer-inject":
+                check_injected_pair(c, args.pcisnap, boots[old], boots[new], args.out)
+            elif new in ("noaer", "ports-compat"):
+                check_hidden_pair(c, boots[old], boots[new], args.out,
+                                  "pci=noaer" if new == "noaer" else "pcie_ports=compat")
     if not args.only or "preflight" in names:
         check_preflight(c, args, kver, kernel, accel)
     for f in c.failures:

@@ -47,6 +47,9 @@ json_t *snap_passthrough__covered(const json_t *root);
 bool snap_passthrough__id_matches(const char *id, const json_t *dev);
 /* Whether the device is in D3cold: its link down by design, not by a fault. */
 bool snap_passthrough__in_d3cold(const json_t *dev);
+/* The link below port (a port on dev's path; below: the device under it there) is down: Link
+ * Active clear and below not answering config reads; never for dev in D3cold */
+bool snap_passthrough__link_down(const json_t *port, const json_t *below, const json_t *dev);
 /* Whether the kernel resets a device without its bus (a per-function reset method). */
 enum snap_tristate snap_passthrough__resets_alone(const json_t *dev);
 /*

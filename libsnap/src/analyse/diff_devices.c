@@ -172,8 +172,7 @@ static void diff_containment(struct ctx *c, int i, int j, const char *pt_dev, co
 {
 	const json_t *a = c->to->dev[i].obj, *b = c->tn->dev[j].obj;
 	const json_t *da = json_object_get(a, "dpc"), *db = json_object_get(b, "dpc");
-	const json_t *la = json_object_get(json_object_get(a, "link_state"), "active"),
-	             *lb = json_object_get(json_object_get(b, "link_state"), "active");
+	const json_t *la = json_object_get(json_object_get(a, "link_state"), "active");
 	const char *ma = snap_json__str(json_object_get(a, "aer_regs"), "uncor_mask"),
 	           *mb = snap_json__str(json_object_get(b, "aer_regs"), "uncor_mask");
 	char msg[1024];
@@ -188,10 +187,15 @@ static void diff_containment(struct ctx *c, int i, int j, const char *pt_dev, co
 		         ln, snap_faultlog__dpc_reason(snap_json__str(db, "reason")), pt_dev);
 		add_fault(c, "dpc", "contained", j, pt_dev, 0, 1, "dpc_status", msg);
 	}
-	int d = snap_topo__find(c->tn, pt_dev); /* on_path names NEW's devices */
+	int d = snap_topo__find(c->tn, pt_dev), below = d; /* on_path names NEW's devices */
 
-	if (json_is_false(lb) && !json_is_false(la) && strcmp(pt_dev, c->tn->dev[j].bdf) &&
-	    !(d >= 0 && snap_passthrough__in_d3cold(c->tn->dev[d].obj))) {
+	while (below >= 0 && c->tn->dev[below].parent != j)
+		below = c->tn->dev[below].parent;
+	/* down in NEW (snap_passthrough__link_down()), and not already down in OLD */
+	if (below >= 0 &&
+	    snap_passthrough__link_down(b, c->tn->dev[below].obj, c->tn->dev[d].obj) &&
+	    !(json_is_false(la) && c->n2o[below] >= 0 &&
+	      json_is_false(json_object_get(c->to->dev[c->n2o[below]].obj, "responds")))) {
 		snprintf(msg, sizeof(msg),
 		         "The link below %s is down (Data Link Layer not active): the passthrough "
 		         "device %s is unreachable.",

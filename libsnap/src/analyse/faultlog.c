@@ -120,7 +120,9 @@ const char *snap_faultlog__dpc_reason(const char *reason)
  * AER service on its ports (pcie_ports=native overrides it); negotiate_os_control()
  * (drivers/acpi/pci_root.c) logs what was granted: "_OSC: OS now controls [... AER ...]", or
  * "_OSC: platform retains control of PCIe features". The log's lines, when the snapshot has
- * them; no line, nothing said.
+ * them; no line, nothing said. With AER off on the command line (pci=noaer, pcie_ports=compat)
+ * the OS does not ask for it (negotiate_os_control() requests AER only when
+ * pci_aer_available()): its absence from the grant is the command line's, already named.
  */
 json_t *snap_faultlog__hiding(const json_t *root)
 {
@@ -134,6 +136,10 @@ json_t *snap_faultlog__hiding(const json_t *root)
 
 	if (ports && strstr(ports, "native"))
 		return out;
+	json_array_foreach (out, i, l)
+		if (!strcmp(snap_json__str(l, "option"), "pci=noaer") ||
+		    !strcmp(snap_json__str(l, "option"), "pcie_ports=compat"))
+			return out; /* the OS did not ask for AER */
 	json_array_foreach (lines, i, l) {
 		const char *t = json_string_value(l), *c;
 

@@ -321,3 +321,17 @@ bool snap_passthrough__in_d3cold(const json_t *dev)
 
 	return ps && !strcmp(ps, "D3cold");
 }
+
+/*
+ * The link below port is down (a fault) when the port says Data Link Layer Link Active is clear
+ * and below, the device under it on dev's path, did not answer the collector's config read (all
+ * ones). A device that answers is reached through that link whatever the bit says (QEMU's root
+ * ports report DLLLARC and leave DLLLA clear for the devices present at boot: the real-kernel
+ * lab); unknown is not down. dev in D3cold has its link down by design.
+ */
+bool snap_passthrough__link_down(const json_t *port, const json_t *below, const json_t *dev)
+{
+	return json_is_false(json_object_get(json_object_get(port, "link_state"), "active")) &&
+	       json_is_false(json_object_get(below, "responds")) &&
+	       !snap_passthrough__in_d3cold(dev);
+}

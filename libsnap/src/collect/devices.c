@@ -236,6 +236,11 @@ static void ids_of(struct collector *c, json_t *obj, const struct devdir *fd,
 	bool header0 = len >= 64 && (cfg[0x0e] & 0x7f) == 0;
 	const json_t *pf = physfn && c->vf_ids ? json_object_get(c->vf_ids, physfn) : NULL;
 
+	/* Whether the device answered the config read just made: a read the device does not
+	 * complete (its link is down, it is gone) returns all ones, as PCI_POSSIBLE_ERROR() tests;
+	 * unknown for a VF (its Vendor ID reads 0xffff by definition) and unread config */
+	json_object_set_new(obj, "responds",
+	                    len < 64 || physfn ? json_null() : json_boolean(vendor != 0xffff));
 	if (vendor == 0xffff && json_array_size(pf) == 2) {
 		/* a VF: its ids as the kernel sets them, from the PF (read before it, by BDF) */
 		json_object_set(obj, "vendor", json_array_get(pf, 0));
@@ -374,6 +379,15 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	json_object_set_new(obj, "physfn", snap_json__str_or_null(t));
 	ids_of(c, obj, fd, (const unsigned char *)cfg, cfg_len, t);
 	free(t);
+	if (json_is_false(json_object_get(obj, "responds"))) {
+		/* all ones is no answer, not a header: the config facts are unknown, not absent */
+		snap_snapshot__warn(c->s,
+		                    "%s does not answer config reads (all ones: its link is down or "
+		                    "it is gone): its capabilities are unknown",
+		                    bdf);
+		cfg_len = 0;
+		rc = -EIO;
+	}
 	json_object_set_new(obj, "class", snap_devdir__attr_hex(fd, "class", 6));
 
 	t = snap_devdir__link_base(fd, "driver");

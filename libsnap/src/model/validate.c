@@ -54,6 +54,7 @@ static const char *const field_types[] = {
     "devices[].dpc.triggered B",
     "devices[].dpc.reason SN",
     "devices[].dpc.source SN",
+    "devices[].responds BN",
     "devices[].link_state NO",
     "devices[].link_state.active BN",
     "devices[].link_state.training B",
