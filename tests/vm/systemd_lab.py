@@ -10,8 +10,10 @@ systemd-pstore, ramoops for crashes, and a stub pve-guests.service behind the ga
 Boots, each asserted from the journal and the store, read here on the host afterwards:
   1. a first boot: pcisnap-boot.service active before pve-guests.service starts; a clean
      poweroff recorded by ExecStop (boot stop);
-  2. a boot that dies by sysrq crash (a panic, kept by ramoops), and the boot after it, in the
-     same machine: the previous boot unclean, its pstore record kept as its last words;
+  2. a boot that dies by sysrq crash (a panic, kept by ramoops) after a VM's start and a fatal
+     AER error injected with the kernel's aer_inject, and the boot after it, in the same
+     machine: the previous boot unclean, its pstore record kept as its last words, the fault
+     on the timeline after the VM's start;
   3. a binding regression (vfio-pci.ids gone from the command line) with gate = regression:
      pve-guests.service not started, the regression at priority err;
   4. a stale lock in the store, a pcisnap.conf with an unknown key and a missing textfile
@@ -75,10 +77,21 @@ echo "lab-driver: boot $id: $step"
 journalctl --flush
 sync
 case $step in
-crash)
+crash | crash-aer)
 	# a VM started on this boot as Proxmox logs it: on the dead boot's timeline
 	logger -t pvedaemon "<root@pam> starting task UPID:lab:00001234:00005678:656E1A2B:qmstart:100:root@pam:"
 	journalctl --flush
+	if [ "$step" = crash-aer ]; then
+		# then a fatal error on the NIC's link, as the kernel's aer_inject injects it: struct
+		# aer_error_inj for 0000:01:00.0, uncor_status Malformed TLP (fatal by default)
+		modprobe aer_inject
+		printf '\\001\\000\\000\\000\\000\\000\\004\\000' >/tmp/einj
+		printf '\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000' >>/tmp/einj
+		printf '\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000\\000' >>/tmp/einj
+		dd if=/tmp/einj of=/dev/aer_inject bs=32 count=1 2>/dev/null
+		sleep 5
+		journalctl --flush
+	fi
 	sync
 	echo 1 >/proc/sys/kernel/sysrq
 	echo c >/proc/sysrq-trigger ;;
@@ -315,7 +328,7 @@ def main():
          msgs(recs, b[0], SYSLOG_IDENTIFIER="pcisnap") if b else "")
 
     # 2. a boot that dies by sysrq crash, and the boot after it in the same machine
-    machine("crash", "", VFIO, ["crash", "poweroff"])
+    machine("crash", "", VFIO, ["crash-aer", "poweroff"])
     recs = journal(persist)
     b = boots_of(recs)
     c.ok("crash: two more boots in the journal", len(b) == 3, b)
@@ -339,6 +352,15 @@ def main():
                  for l in tl), [(l.get("kind"), l.get("source"), l.get("message")) for l in tl][-10:])
         c.ok("crash: and the boot's last kernel message", isinstance(lw.get("last_message"), dict),
              lw.get("last_message"))
+        # the fatal error aer_inject injected after the VM's start, before the panic
+        fatal = [l for l in tl if l.get("kind") == "fault" and "Uncorrected (Fatal)" in (l.get("message") or "")]
+        c.ok("crash: the injected fatal error is on the timeline, after the VM's start",
+             fatal and any(l.get("kind") == "vm_start" for l in tl[:tl.index(fatal[0])]),
+             [(l.get("kind"), l.get("message")) for l in tl][-12:])
+        vf = lw.get("vm_faults") or []
+        c.ok("crash: the seconds from the VM's start to that fault",
+             any(v.get("vm") == "100" and isinstance(v.get("seconds"), (int, float)) and v["seconds"] >= 0
+                 for v in vf), vf)
         first_keys = [r["key"] for r in lw["pstore"]]
 
     # 3. vfio-pci.ids gone: a binding regression, gate = regression holds the VMs

@@ -224,12 +224,13 @@ static void stop(struct snap_initramfs *ir, uint64_t at, const char *in, const c
 	    (unsigned long long)at, in, why);
 }
 
-/* One member of the cpio reader a into the root, and its copy when the prediction reads it */
+/* One member of the cpio reader a into the root, and its copy when the prediction reads it;
+ * hash: the hard links of its archive (find_link()) */
 static int member(struct snap_initramfs *ir, struct archive *a, struct archive_entry *e, int dirfd,
-                  uint64_t *unpacked)
+                  uint64_t *unpacked, json_t *hash)
 {
 	const char *raw = archive_entry_pathname(e);
-	char name[4096], rel[256], mod[256], type;
+	char name[4096], rel[256], mod[256], key[96] = "", type;
 	const char *rest;
 	int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
 
@@ -262,8 +263,22 @@ static int member(struct snap_initramfs *ir, struct archive *a, struct archive_e
 		    raw);
 		return 0;
 	}
-	if (!snap_rootfs__place(ir, name, sizeof(name), raw, type,
-	                        type == 'l' ? archive_entry_symlink(e) : NULL))
+	if ((type == 'd' || type == 'o') && size > 0) {
+		/* do_header(): only a file's or a bodiless member's name is read; the rest skipped */
+		snap_initramfs__warn(ir,
+		                     "%.200s: a %s with %lld bytes of data: skipped as the kernel "
+		                     "skips it (do_header())",
+		                     raw, type == 'd' ? "directory" : "device node", (long long)size);
+		return 0;
+	}
+	if (type != 'd' && type != 'l' && archive_entry_nlink(e) >= 2)
+		snprintf(key, sizeof(key), "%lu:%lu:%lld:%o", (unsigned long)archive_entry_devmajor(e),
+		         (unsigned long)archive_entry_devminor(e), (long long)archive_entry_ino64(e),
+		         (unsigned)archive_entry_filetype(e));
+	if (!(type == 'd' || type == 'l'
+	          ? snap_rootfs__place(ir, name, sizeof(name), raw, type,
+	                               type == 'l' ? archive_entry_symlink(e) : NULL)
+	          : snap_rootfs__place_file(ir, hash, key, name, sizeof(name), raw, type, size)))
 		return ir->error ? -1 : 0;
 	if (type != 'f')
 		return 0;
@@ -271,14 +286,10 @@ static int member(struct snap_initramfs *ir, struct archive *a, struct archive_e
 		if (!json_object_get(json_object_get(ir->info, "releases"), rel))
 			json_object_set_new(json_object_get(ir->info, "releases"), rel,
 			                    json_true());
-		/* the last writer wins (O_TRUNC); an empty module file loads nothing, unless it
-		 * is a hard link whose data comes with another name */
-		if (snap_rootfs__module_of(mod, sizeof(mod), rest)) {
-			if (size > 0 || archive_entry_nlink(e) > 1)
-				json_object_set_new(ir->modules, mod, json_string(name));
-			else
-				json_object_del(ir->modules, mod);
-		}
+		/* the last writer wins (O_TRUNC); a module file still empty when the image is
+		 * unpacked (its hard links' data never came) loads nothing: drop_empty() */
+		if (snap_rootfs__module_of(mod, sizeof(mod), rest))
+			json_object_set_new(ir->modules, mod, json_string(name));
 	}
 	if (snap_rootfs__copied(name) && copy_member(ir, a, dirfd, name, size) < 0) {
 		snap_initramfs__fail(ir, "%s: %s", name, archive_error_string(a));
@@ -301,6 +312,7 @@ static off_t archives(struct snap_initramfs *ir, struct source *src, int dirfd, 
 	for (;;) {
 		struct archive *a;
 		struct archive_entry *e;
+		json_t *hash;
 		uint64_t at;
 		size_t count = 0;
 		int c, r;
@@ -340,11 +352,13 @@ static off_t archives(struct snap_initramfs *ir, struct source *src, int dirfd, 
 			snap_initramfs__fail(ir, "out of memory");
 			return -1;
 		}
+		hash = json_object(); /* find_link()'s, emptied at each TRAILER!!! (free_hash()) */
 		archive_read_support_format_cpio(a);
 		if (archive_read_open(a, src, NULL, src_read, NULL) != ARCHIVE_OK) {
 			snap_initramfs__fail(ir, "%s: at byte %llu: %s", what,
 			                     (unsigned long long)at, archive_error_string(a));
 			archive_read_free(a);
+			json_decref(hash);
 			return -1;
 		}
 		while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
@@ -355,11 +369,12 @@ static off_t archives(struct snap_initramfs *ir, struct source *src, int dirfd, 
 				r = ARCHIVE_FATAL;
 				break;
 			}
-			if (member(ir, a, e, dirfd, unpacked) < 0) {
+			if (member(ir, a, e, dirfd, unpacked, hash) < 0) {
 				r = ARCHIVE_FATAL;
 				break;
 			}
 		}
+		json_decref(hash);
 		if (r != ARCHIVE_EOF) {
 			/* libarchive resynchronises over junk between members ("skipped N bytes",
 			 * ARCHIVE_WARN) where the kernel stops: not modelled, so not guessed */
@@ -571,6 +586,18 @@ static void unpack(struct snap_initramfs *ir, int fd, int dirfd, off_t size)
 	}
 }
 
+/* A module whose file is empty once the image is unpacked loads nothing */
+static void drop_empty(struct snap_initramfs *ir)
+{
+	const char *mod;
+	json_t *path;
+	void *tmp;
+
+	json_object_foreach_safe (ir->modules, tmp, mod, path)
+		if (snap_rootfs__size(ir, json_string_value(path)) <= 0)
+			json_object_del(ir->modules, mod);
+}
+
 int snap_initramfs__read(struct snap_initramfs *ir, int fd, const char *shown, snap_error *err)
 {
 	struct stat st;
@@ -584,7 +611,10 @@ int snap_initramfs__read(struct snap_initramfs *ir, int fd, const char *shown, s
 	ir->paths = json_pack("{s:s, s:s, s:s}", "dev", "d", "dev/console", "o", "root", "d");
 	ir->children = json_pack("{s:i}", "dev", 1);
 	ir->links = json_object();
-	if (!ir->info || !ir->modules || !ir->paths || !ir->links || !ir->children) {
+	ir->inodes = json_object();
+	ir->sizes = json_array();
+	if (!ir->info || !ir->modules || !ir->paths || !ir->links || !ir->children ||
+	    !ir->inodes || !ir->sizes) {
 		snap_initramfs__release(ir);
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	}
@@ -606,6 +636,7 @@ int snap_initramfs__read(struct snap_initramfs *ir, int fd, const char *shown, s
 	else
 		unpack(ir, fd, dirfd, st.st_size);
 	close(dirfd);
+	drop_empty(ir);
 	if (ir->error) { /* "IMAGE: why" */
 		char *msg = NULL;
 
@@ -628,6 +659,8 @@ void snap_initramfs__release(struct snap_initramfs *ir)
 	json_decref(ir->paths);
 	json_decref(ir->links);
 	json_decref(ir->children);
+	json_decref(ir->inodes);
+	json_decref(ir->sizes);
 	free(ir->error);
 	memset(ir, 0, sizeof(*ir));
 }

@@ -38,6 +38,8 @@ struct snap_initramfs {
 	                     directory, "l" symlink, "o" other */
 	json_t *links;    /* owned: symlink name -> its target */
 	json_t *children; /* owned: directory -> how many names are directly below it */
+	json_t *inodes;   /* owned: regular file name -> its inode (hard links share one) */
+	json_t *sizes;    /* owned: inode -> its size */
 	size_t dropped;   /* members the kernel could not create (no parent directory) */
 };
 /* Read the image at fd (the caller keeps fd); shown is its name for messages. 0, or
@@ -58,6 +60,12 @@ bool snap_rootfs__module_of(char *buf, size_t n,
  * it creates nothing; out gets the resolved name */
 bool snap_rootfs__place(struct snap_initramfs *ir, char *out, size_t n, const char *raw, char type,
                         const char *target);
+/* rootfs.c: a member of type 'f' or 'o' (body bytes of data) with its hard-link key in the
+ * archive's hash ("" for none), as do_name() and maybe_link() create it; as ..._place() */
+bool snap_rootfs__place_file(struct snap_initramfs *ir, json_t *hash, const char *key, char *out,
+                             size_t n, const char *raw, char type, int64_t body);
+int64_t snap_rootfs__size(const struct snap_initramfs *ir, const char *name); /* -1: no file */
+json_t *snap_rootfs__files(const struct snap_initramfs *ir); /* new {name: {type, size, target}} */
 
 /*
  * kmodview.c: the modules of one release as one boot stage sees them, through libkmod: the

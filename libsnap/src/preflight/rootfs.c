@@ -264,6 +264,15 @@ static void remove_name(struct snap_initramfs *ir, const char *name)
 		count_child(ir, name, -1);
 	json_object_del(ir->paths, name);
 	json_object_del(ir->links, name);
+	json_object_del(ir->inodes, name);
+}
+
+/* The inode of the regular file at name, -1 when there is none */
+static json_int_t inode_of(const struct snap_initramfs *ir, const char *name)
+{
+	const json_t *v = json_object_get(ir->inodes, name);
+
+	return v ? json_integer_value(v) : -1;
 }
 
 /*
@@ -307,4 +316,109 @@ bool snap_rootfs__place(struct snap_initramfs *ir, char *out, size_t n, const ch
 	if (type == 'l')
 		json_object_set_new(ir->links, out, json_string(target ? target : ""));
 	return true;
+}
+
+/*
+ * maybe_link()'s link: clean_path(name, 0) removes whatever is at name (a directory only when
+ * empty), then init_link(old, name) makes name another name of what old names now, found as the
+ * VFS finds it, its last component not followed. No link when old is gone or a directory
+ * (init_link() fails, nothing is created). The type it linked, or 0.
+ */
+static char link_to(struct snap_initramfs *ir, char *out, size_t n, const char *raw,
+                    const char *old)
+{
+	const char *lastc;
+	char src[4096], have, t;
+
+	if (walk(ir, out, n, "", raw, true, &lastc, 0) < 0 || !lastc)
+		return 0;
+	have = type_of(ir, out);
+	if (have == 'd' && has_children(ir, out))
+		return 0;
+	if (have)
+		remove_name(ir, out);
+	if (walk(ir, src, sizeof(src), "", old, true, &lastc, 0) < 0 || !lastc ||
+	    !(t = type_of(ir, src)) || t == 'd')
+		return 0;
+	count_child(ir, out, +1);
+	json_object_set_new(ir->paths, out, json_stringn(&t, 1));
+	if (t == 'l')
+		json_object_set(ir->links, out, json_object_get(ir->links, src));
+	if (t == 'f')
+		json_object_set(ir->inodes, out, json_object_get(ir->inodes, src));
+	return t;
+}
+
+/*
+ * A member that is not a directory or a symlink as do_name() creates it, with maybe_link():
+ * one whose (major, minor, ino, type) an earlier member of the same archive had (find_link();
+ * key, "" when nlink < 2; hash holds the archive's keys, emptied at its TRAILER!!! by
+ * free_hash()) becomes a hard link to that member's name and a file is then opened without
+ * O_TRUNC; otherwise a file is opened with O_TRUNC, an existing file's inode kept. A file's
+ * size becomes its body's when it has one (vfs_truncate(), then the body written); a link with
+ * no body keeps its inode's size. A hard link to a symlink or a device, which the kernel then
+ * opens to write through, is not modelled: the image's reading fails.
+ */
+bool snap_rootfs__place_file(struct snap_initramfs *ir, json_t *hash, const char *key, char *out,
+                             size_t n, const char *raw, char type, int64_t body)
+{
+	const char *old = *key ? snap_json__str(hash, key) : NULL;
+	json_int_t id;
+	char t;
+
+	if (old) {
+		if (!(t = link_to(ir, out, n, raw, old)))
+			return false;
+		if (type == 'f' && t != 'f') {
+			snap_initramfs__fail(ir,
+			                     "%.200s: a hard link to %s, which the kernel then opens to "
+			                     "write through: not modelled",
+			                     raw, t == 'l' ? "a symlink" : "a device node");
+			return false;
+		}
+		if (type == 'f' && body > 0)
+			json_array_set_new(ir->sizes, (size_t)inode_of(ir, out), json_integer(body));
+		return true;
+	}
+	if (*key)
+		json_object_set_new(hash, key, json_string(raw));
+	if (!snap_rootfs__place(ir, out, n, raw, type, NULL))
+		return false;
+	if (type != 'f')
+		return true;
+	if ((id = inode_of(ir, out)) < 0) {
+		id = (json_int_t)json_array_size(ir->sizes);
+		json_array_append_new(ir->sizes, json_integer(0));
+		json_object_set_new(ir->inodes, out, json_integer(id));
+	}
+	json_array_set_new(ir->sizes, (size_t)id, json_integer(body > 0 ? body : 0));
+	return true;
+}
+
+/* The size of the regular file at name once the image is unpacked, -1 when it is not one */
+int64_t snap_rootfs__size(const struct snap_initramfs *ir, const char *name)
+{
+	json_int_t id = inode_of(ir, name);
+
+	return id < 0 ? -1 : (int64_t)json_integer_value(json_array_get(ir->sizes, (size_t)id));
+}
+
+/* Every name the image leaves: {name: {type, size (a file), target (a symlink)}} */
+json_t *snap_rootfs__files(const struct snap_initramfs *ir)
+{
+	json_t *out = json_object(), *v;
+	const char *name;
+
+	json_object_foreach ((json_t *)ir->paths, name, v) {
+		json_t *e = json_pack("{s:O}", "type", v);
+
+		if (!e)
+			continue;
+		if (!strcmp(json_string_value(v), "f"))
+			json_object_set_new(e, "size", json_integer(snap_rootfs__size(ir, name)));
+		if (!strcmp(json_string_value(v), "l"))
+			json_object_set(e, "target", json_object_get(ir->links, name));
+		json_object_set_new(out, name, e);
+	}
+	return out;
 }
