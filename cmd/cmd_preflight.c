@@ -11,7 +11,7 @@
 static const char usage_text[] =
     "usage: pcisnap preflight [SNAP] [--kernel VER] [--initramfs FILE] [--root DIR]\n"
     "                         [--cmdline STRING] [--record] [--format text|json]\n"
-    "                         [--allow-inconclusive] [--store DIR]\n"
+    "                         [--allow-inconclusive] [--list-files] [--store DIR]\n"
     "\n"
     "Predict, before the reboot, what the kernel that boots next does to the passthrough\n"
     "devices of SNAP (default: the state now, collected from --root): which driver claims\n"
@@ -28,6 +28,8 @@ static const char usage_text[] =
     "                     against (SNAP when it is a revision, else the state now, stored);\n"
     "                     a later 'pcisnap diff' from that snapshot says whether it held\n"
     "  --allow-inconclusive  exit 0, not 3, when an input could not be read\n"
+    "  --list-files       also list the root the initramfs unpacks to, as the kernel's\n"
+    "                     init/initramfs.c leaves it: each name, its type, a file's size\n"
     "\n"
     "Exit status: 0 no predicted regression, 1 a FAIL (a passthrough device that the host\n"
     "driver will claim, or an IOMMU option gone), 2 error, 3 inconclusive (an initramfs or\n"
@@ -58,6 +60,9 @@ static int pf_option(int key, const char *arg, void *payload)
 	case 'R':
 		a->record = 1;
 		break;
+	case 'L':
+		a->opts.list_files = 1;
+		break;
 	default: /* 'I' */
 		a->allow_inconclusive = 1;
 		break;
@@ -75,6 +80,7 @@ int cmd_preflight(int argc, char **argv)
 	    {"cmdline", required_argument, NULL, 'c'},
 	    {"record", no_argument, NULL, 'R'},
 	    {"allow-inconclusive", no_argument, NULL, 'I'},
+	    {"list-files", no_argument, NULL, 'L'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct pf_args pa = {SNAP_PREFLIGHT_OPTIONS_INIT, 0, 0};

@@ -82,7 +82,7 @@ _pcisnap() {
 	accept) opts="--host --model --model-of --reason --list --remove --format" ;;
 	export) opts="--against --redact --redact-key --key --compression --output -o" ;;
 	import) opts="--key" ;;
-	preflight) opts="--kernel --initramfs --root --cmdline --record --format --allow-inconclusive" ;;
+	preflight) opts="--kernel --initramfs --root --cmdline --record --format --allow-inconclusive --list-files" ;;
 	boot) opts="--root --host --gate --textfile --journal --pci-ids --format" ;;
 	help) mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur"); return ;;
 	esac

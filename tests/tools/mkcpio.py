@@ -4,7 +4,9 @@
 images of the preflight tests: member names and declared sizes of our choosing.
 
 mkcpio.py OUT [--declare-size N] [--no-dirs] [--no-trailer] NAME=CONTENT ... ;
-NAME@link=TARGET makes a symlink, NAME/ a directory, NAME<PATH a file with PATH's bytes.
+NAME@link=TARGET makes a symlink, NAME/ a directory, NAME<PATH a file with PATH's bytes,
+NAME%INO:NLINK=CONTENT a file with that inode number and link count (the members of one hard
+link group share INO, GNU cpio gives the data to the last), NAME/%DATA a directory carrying DATA.
 --declare-size gives the last member a size field of N bytes (data cut). Each member's parent
 directories come first, as `find | cpio -o` lists them (the kernel creates no parents:
 filp_open() of a name whose directory is missing fails), unless --no-dirs; --no-trailer leaves
@@ -22,9 +24,9 @@ def pad(n):
     return b"\0" * ((4 - n % 4) % 4)
 
 
-def member(name, data, mode, declared=None):
+def member(name, data, mode, declared=None, nlink=1, ino=1):
     nb = name.encode()
-    h = header(nb, mode, len(data) if declared is None else declared)
+    h = header(nb, mode, len(data) if declared is None else declared, nlink, ino)
     out = h + nb + b"\0"
     out += pad(len(out))
     return out + data + pad(len(data))
@@ -47,7 +49,8 @@ def main():
     made = set()
     for i, spec in enumerate(args):
         last = i == len(args) - 1
-        raw = spec.split("@link=", 1)[0].split("=", 1)[0].split("<", 1)[0].rstrip("/")
+        raw = spec.split("@link=", 1)[0].split("=", 1)[0].split("<", 1)[0].split("%", 1)[0]
+        raw = raw.rstrip("/")
         parts = raw.split("/")[:-1]
         for k in range(1, len(parts) + 1):
             d = "/".join(parts[:k])
@@ -63,6 +66,14 @@ def main():
             blob += member(name, target.encode(), 0o120777)
         elif spec.endswith("/"):
             blob += member(spec.rstrip("/"), b"", 0o40755)
+        elif "/%" in spec:
+            name, data = spec.split("/%", 1)
+            blob += member(name, data.encode(), 0o40755)
+        elif "%" in spec.split("=", 1)[0]:
+            name, _, content = spec.partition("=")
+            name, meta = name.split("%", 1)
+            ino, nlink = (int(x) for x in meta.split(":"))
+            blob += member(name, content.encode(), 0o100644, None, nlink, ino)
         elif "<" in spec and "=" not in spec.split("<", 1)[0]:
             name, path = spec.split("<", 1)
             blob += member(name, open(path, "rb").read(), 0o100644)

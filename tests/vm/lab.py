@@ -206,6 +206,15 @@ CRAFTED = {
     "pf-split-zstd": ("pf-vfio", "split", "vfio-pci"),
     "pf-unaligned": ("pf-vfio", "unaligned", "e1000e"),
     "pf-aligned": ("pf-vfio", "aligned", "vfio-pci"),
+    # the image whole, then an archive (4-byte aligned) whose member takes vfio-pci.ko's name:
+    # a symlink (clean_path() removes the module), an empty file (O_TRUNC)
+    "pf-ko-symlink": ("pf-vfio", "ko-symlink", "e1000e"),
+    "pf-ko-empty": ("pf-vfio", "ko-empty", "e1000e"),
+    # vfio-pci.ko taken out of the main archive and put back in a second one under a name with
+    # "." and ".." (the VFS resolves it), or as a hard link group whose data comes with another
+    # name (maybe_link(): the first name sees it)
+    "pf-ko-dotted": ("pf-vfio", "ko-dotted", "vfio-pci"),
+    "pf-ko-hardlink": ("pf-vfio", "ko-hardlink", "vfio-pci"),
 }
 
 
@@ -227,15 +236,35 @@ def newc_members(data, off=0):
         off = end
 
 
+def newc_member(name, data, mode, nlink=1, ino=0):
+    nb = name.encode() + b"\0"
+    h = b"070701" + b"".join(b"%08X" % f for f in [ino, mode, 0, 0, nlink, 0, len(data), 0, 0, 0, 0,
+                                                   len(nb), 0])
+    pad = lambda n: b"\0" * ((4 - n % 4) % 4)
+    return name, h + nb + pad(110 + len(nb)) + data + pad(len(data))
+
+
 def newc_archive(members):
     trailer = b"070701" + b"".join(b"%08X" % f for f in [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 11, 0])
     blob = b"".join(m for _, m in members) + trailer + b"TRAILER!!!\0"
     return blob + b"\0" * ((4 - len(blob) % 4) % 4)
 
 
+def newc_member_data(blob):
+    """The data of one newc member's bytes (header, name, padding, data, padding)."""
+    size, namesize = int(blob[54:62], 16), int(blob[94:102], 16)
+    start = (110 + namesize + 3) & ~3
+    return blob[start:start + size]
+
+
+def zst(b):
+    return subprocess.run(["zstd", "-q", "-c"], input=b, capture_output=True, check=True).stdout
+
+
 def craft_image(src, dst, how):
     """dst from the Debian image src: its leading uncompressed archives kept as they are, its
-    zstd main archive split into the rest and the vfio modules, which come second as how says."""
+    zstd main archive split into the rest and the vfio modules, which come second as how says;
+    for ko-*, an archive after it with a member at vfio-pci.ko's name, as how says."""
     data = open(src, "rb").read()
     off = 0
     while data[off:off + 6] in (b"070701", b"070702"):
@@ -247,11 +276,30 @@ def craft_image(src, dst, how):
     members, _ = newc_members(main)
     vfio = [m for m in members if "/kernel/drivers/vfio/" in m[0] and not m[0].endswith("/vfio")
             and int(m[1][14:22], 16) & 0o170000 == 0o100000]
+    ko = [m for m in vfio if m[0].endswith("/vfio-pci.ko")]
+    if how.startswith("ko-") and ko:
+        name, blob = ko[0]
+        kodata = newc_member_data(blob)
+        if how == "ko-symlink":
+            extra = [newc_member(name, b"/dev/null", 0o120777)]
+        elif how == "ko-empty":
+            extra = [newc_member(name, b"", 0o100644)]
+        elif how == "ko-dotted":
+            d, base = name.rsplit("/", 1)
+            extra = [newc_member(f"{d}/../{d.rsplit('/', 1)[1]}/./{base}", kodata, 0o100644)]
+        else:  # ko-hardlink: GNU cpio's order, the data with the group's last name
+            extra = [newc_member(name, b"", 0o100644, 2, 424242),
+                     newc_member(name[:-3] + "-data.ko", kodata, 0o100644, 2, 424242)]
+        if how in ("ko-symlink", "ko-empty"):
+            first = data
+        else:
+            first = early + zst(newc_archive([m for m in members if m not in ko]))
+        first += b"\0" * ((4 - len(first) % 4) % 4)
+        open(dst, "wb").write(first + newc_archive(extra))
+        return
     rest = [m for m in members if m not in vfio]
     if not vfio:
         raise ValueError("no vfio module in the image")
-    zst = lambda b: subprocess.run(["zstd", "-q", "-c"], input=b, capture_output=True,
-                                   check=True).stdout
     first = early + zst(newc_archive(rest))
     if how == "split":
         out = first + zst(newc_archive(vfio))
@@ -271,9 +319,14 @@ for d in /sys/bus/pci/devices/*; do
 	[ -e "$d/driver" ] && drv=$(cd "$d/driver" && pwd -P) && drv=${drv##*/}
 	echo "${d##*/} $drv"
 done >$o/drivers.txt
+# the root file system as the kernel unpacked the image (and init's mkdirs): type, size, name;
+# the mounts over /dev, /proc, /sys and /run left out (-xdev)
+find / -xdev -exec stat -c '%F|%s|%n' {} + >$o/files.txt 2>/dev/null
 /bin/pcisnap collect -o $o/snapshot.json 2>$o/collect.stderr
 {
 	echo "--- pcisnap-lab begin ---"
+	echo "--- files ---"
+	cat $o/files.txt
 	echo "--- drivers ---"
 	cat $o/drivers.txt
 	echo "--- snapshot ---"
@@ -336,11 +389,56 @@ def boot_debian(name, kernel, image, out, accel, timeout, append):
     if "--- pcisnap-lab end ---" not in text:
         return None
     body = text.split("--- pcisnap-lab begin ---", 1)[1].split("--- pcisnap-lab end ---", 1)[0]
+    files = body.split("--- files ---", 1)[1].split("--- drivers ---", 1)[0]
     drivers = body.split("--- drivers ---", 1)[1].split("--- snapshot ---", 1)[0]
     snap = body.split("--- snapshot ---", 1)[1]
     open(os.path.join(d, "snapshot.json"), "w").write(snap)
+    open(os.path.join(d, "files.txt"), "w").write(files)
     return dict(l.split(None, 1) for l in drivers.strip().splitlines() if " " in l), \
-        os.path.join(d, "snapshot.json")
+        os.path.join(d, "snapshot.json"), files
+
+
+# stat -c %F of busybox, as the prediction's types
+STAT_TYPES = {"regular file": "f", "regular empty file": "f", "directory": "d", "symbolic link": "l"}
+# what Debian's init does to the root before init-premount: mkdir of /sys, /proc, /tmp,
+# /var/lock (and /root, /dev when missing); the mounts over /dev, /proc, /sys and /run hide
+# what is below them
+INIT_MADE = {"tmp", "var", "var/lock", "root", "sys", "proc", "dev", "run"}
+MOUNTED = ("dev", "proc", "sys", "run")
+
+
+def unpacked_files(listing):
+    """{name: (type, size)} from the guest's find/stat listing: a symlink's size is its target's
+    length, a directory's and a device node's size are not compared."""
+    out = {}
+    for l in listing.strip().splitlines():
+        parts = l.split("|", 2)
+        if len(parts) != 3 or not parts[2].startswith("/") or parts[2] == "/":
+            continue
+        name = parts[2].lstrip("/")
+        t = STAT_TYPES.get(parts[0], "o")
+        out[name] = (t, int(parts[1]) if t in ("f", "l") else None)
+    return out
+
+
+def compare_files(c, name, predicted, listing):
+    """preflight's file set of the image (--list-files) against what the guest kernel unpacked."""
+    got = unpacked_files(listing)
+    pred = {}
+    for n, f in (predicted or {}).items():
+        t = f.get("type")
+        pred[n] = (t, f.get("size") if t == "f" else len((f.get("target") or "").encode())
+                   if t == "l" else None)
+    hidden = lambda n: n.split("/", 1)[0] in MOUNTED and "/" in n
+    diffs = []
+    for n in sorted(set(got) | set(pred)):
+        if hidden(n) or (n not in pred and n in INIT_MADE):
+            continue
+        if got.get(n) != pred.get(n):
+            diffs.append(f"{n}: predicted {pred.get(n)}, unpacked {got.get(n)}")
+    c.ok(f"{name}: the files and sizes the kernel unpacked are the predicted ones "
+         f"({len(got)} names)", len(got) > 100 and not diffs, "; ".join(diffs[:12]) +
+         (f" (and {len(diffs) - 12} more)" if len(diffs) > 12 else ""))
 
 
 def check_preflight(c, args, kver, kernel, accel):
@@ -382,7 +480,7 @@ def check_preflight(c, args, kver, kernel, accel):
             c.ok(f"{name}: the Debian initramfs booted and answered", False,
                  f"see {args.out}/{name}/console.log")
             continue
-        drivers, snap = got
+        drivers, snap, listing = got
         # the root the prediction reads: the lab kernel's modules, the image's modprobe.d
         root = os.path.join(work, "root")
         os.makedirs(os.path.join(root, "lib/modules"), exist_ok=True)
@@ -390,14 +488,15 @@ def check_preflight(c, args, kver, kernel, accel):
                         ignore=shutil.ignore_patterns("kernel", "updates", "build", "source"))
         shutil.copytree(mpd, os.path.join(root, "etc/modprobe.d"))
         r = subprocess.run([args.pcisnap, "preflight", snap, "--root", root, "--kernel", kver,
-                            "--initramfs", image, "--cmdline", append, "--format", "json"],
-                           capture_output=True, text=True)
+                            "--initramfs", image, "--cmdline", append, "--format", "json",
+                            "--list-files"], capture_output=True, text=True)
         open(os.path.join(args.out, name, "preflight.json"), "w").write(r.stdout)
         try:
             pred = json.loads(r.stdout)
         except ValueError:
             c.ok(f"{name}: preflight answered", False, r.stderr.strip())
             continue
+        compare_files(c, name, (pred.get("initramfs") or {}).get("files"), listing)
         devs = {d["bdf"]: d for d in pred["devices"]}
         target = PREFLIGHT_TARGET.get(name, "8086:10d3")
         if name in CRAFTED:  # the kernel did what the crafted image is about

@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define SNAP_PREFLIGHT_OPTIONS_VERSION 1
+#define SNAP_PREFLIGHT_OPTIONS_VERSION 2 /* 1: without list_files */
 
 /** Options for snap_preflight_run(). Initialise with SNAP_PREFLIGHT_OPTIONS_INIT. */
 typedef struct {
@@ -26,11 +26,14 @@ typedef struct {
 	const char *initramfs; /**< its image (a path of the caller's, not under root); NULL =
 	                            boot/initrd.img-RELEASE (or boot/initramfs-RELEASE.img) */
 	const char *cmdline;   /**< the next command line as given; NULL = from the boot loader */
+	int list_files; /**< (version 2) the result's initramfs gains files: every name the kernel's
+	                     unpacking leaves, resolved, with its type, a file's size, a link's
+	                   target */
 } snap_preflight_options;
 
 #define SNAP_PREFLIGHT_OPTIONS_INIT                                                                \
 	{                                                                                          \
-		SNAP_PREFLIGHT_OPTIONS_VERSION, NULL, NULL, NULL, NULL                             \
+		SNAP_PREFLIGHT_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0                          \
 	}
 
 /** Opaque result of snap_preflight_run(). */

@@ -239,8 +239,9 @@ static unsigned reg(const json_t *regs, const char *key)
 /*
  * What config space says on the path of passthrough device i: a port whose DPC contained the
  * link (Trigger Status, set until dpc_reset_link() recovers it) or whose link is down (Data Link
- * Layer Link Active clear, the device below not answering: snap_passthrough__link_down()): FAIL, the device is cut off; uncorrectable errors logged under the
- * AER mask (status and mask both set: aer.c never hears of them): WARN, hidden, not fixed.
+ * Layer Link Active clear, the device below not answering: snap_passthrough__link_down()): FAIL,
+ * the device is cut off; uncorrectable errors logged under the AER mask (status and mask both set:
+ * aer.c never hears of them): WARN, hidden, not fixed.
  */
 void snap_check__check_containment(snap_check *c, json_t *checks, const snap_topo *t, int i,
                                    const char *lbl)
@@ -264,8 +265,8 @@ void snap_check__check_containment(snap_check *c, json_t *checks, const snap_top
 			    lbl, t->dev[k].bdf,
 			    snap_faultlog__dpc_reason(snap_json__str(dpc, "reason")),
 			    snap_json__str(dpc, "source") ? snap_json__str(dpc, "source") : "?");
-		else if (below >= 0 && snap_passthrough__link_down(o, t->dev[below].obj,
-		                                                    t->dev[i].obj))
+		else if (below >= 0 &&
+		         snap_passthrough__link_down(o, t->dev[below].obj, t->dev[i].obj))
 			snap_check__add(
 			    c, checks, SNAP_CHECK_FAIL, SNAP_CHK_CONTAINMENT, t->dev[i].bdf,
 			    "%s: the link below port %s is down (Data Link Layer not active%s): "

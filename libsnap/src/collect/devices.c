@@ -381,10 +381,11 @@ static json_t *collect_device(struct collector *c, const char *bdf, const char *
 	free(t);
 	if (json_is_false(json_object_get(obj, "responds"))) {
 		/* all ones is no answer, not a header: the config facts are unknown, not absent */
-		snap_snapshot__warn(c->s,
-		                    "%s does not answer config reads (all ones: its link is down or "
-		                    "it is gone): its capabilities are unknown",
-		                    bdf);
+		snap_snapshot__warn(
+		    c->s,
+		    "%s does not answer config reads (all ones: its link is down or "
+		    "it is gone): its capabilities are unknown",
+		    bdf);
 		cfg_len = 0;
 		rc = -EIO;
 	}

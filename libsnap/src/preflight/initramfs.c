@@ -264,17 +264,20 @@ static int member(struct snap_initramfs *ir, struct archive *a, struct archive_e
 		return 0;
 	}
 	if ((type == 'd' || type == 'o') && size > 0) {
-		/* do_header(): only a file's or a bodiless member's name is read; the rest skipped */
+		/* do_header(): only a file's or a bodiless member's name is read; the rest skipped
+		 */
 		snap_initramfs__warn(ir,
 		                     "%.200s: a %s with %lld bytes of data: skipped as the kernel "
 		                     "skips it (do_header())",
-		                     raw, type == 'd' ? "directory" : "device node", (long long)size);
+		                     raw, type == 'd' ? "directory" : "device node",
+		                     (long long)size);
 		return 0;
 	}
 	if (type != 'd' && type != 'l' && archive_entry_nlink(e) >= 2)
-		snprintf(key, sizeof(key), "%lu:%lu:%lld:%o", (unsigned long)archive_entry_devmajor(e),
-		         (unsigned long)archive_entry_devminor(e), (long long)archive_entry_ino64(e),
-		         (unsigned)archive_entry_filetype(e));
+		snprintf(key, sizeof(key), "%lu:%lu:%lld:%o",
+		         (unsigned long)archive_entry_devmajor(e),
+		         (unsigned long)archive_entry_devminor(e),
+		         (long long)archive_entry_ino64(e), (unsigned)archive_entry_filetype(e));
 	if (!(type == 'd' || type == 'l'
 	          ? snap_rootfs__place(ir, name, sizeof(name), raw, type,
 	                               type == 'l' ? archive_entry_symlink(e) : NULL)
@@ -613,8 +616,8 @@ int snap_initramfs__read(struct snap_initramfs *ir, int fd, const char *shown, s
 	ir->links = json_object();
 	ir->inodes = json_object();
 	ir->sizes = json_array();
-	if (!ir->info || !ir->modules || !ir->paths || !ir->links || !ir->children ||
-	    !ir->inodes || !ir->sizes) {
+	if (!ir->info || !ir->modules || !ir->paths || !ir->links || !ir->children || !ir->inodes ||
+	    !ir->sizes) {
 		snap_initramfs__release(ir);
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	}

@@ -370,14 +370,16 @@ bool snap_rootfs__place_file(struct snap_initramfs *ir, json_t *hash, const char
 		if (!(t = link_to(ir, out, n, raw, old)))
 			return false;
 		if (type == 'f' && t != 'f') {
-			snap_initramfs__fail(ir,
-			                     "%.200s: a hard link to %s, which the kernel then opens to "
-			                     "write through: not modelled",
-			                     raw, t == 'l' ? "a symlink" : "a device node");
+			snap_initramfs__fail(
+			    ir,
+			    "%.200s: a hard link to %s, which the kernel then opens to "
+			    "write through: not modelled",
+			    raw, t == 'l' ? "a symlink" : "a device node");
 			return false;
 		}
 		if (type == 'f' && body > 0)
-			json_array_set_new(ir->sizes, (size_t)inode_of(ir, out), json_integer(body));
+			json_array_set_new(ir->sizes, (size_t)inode_of(ir, out),
+			                   json_integer(body));
 		return true;
 	}
 	if (*key)

@@ -211,7 +211,7 @@ int snap_preflight_run(snap_preflight **out, const snap_snapshot *current,
 	SNAP_ASSERT_ARG(out && current);
 	if (!o)
 		o = &defaults;
-	if (o->version != SNAP_PREFLIGHT_OPTIONS_VERSION)
+	if (o->version < 1 || o->version > SNAP_PREFLIGHT_OPTIONS_VERSION)
 		return snap_error__set(err, SNAP_EINVALID, "preflight options of version %u",
 		                       o->version);
 	memset(&p, 0, sizeof(p));
@@ -349,6 +349,8 @@ int snap_preflight_run(snap_preflight **out, const snap_snapshot *current,
 				free(cm);
 			}
 		}
+		if (o->version >= 2 && o->list_files)
+			json_object_set_new(p.ir.info, "files", snap_rootfs__files(&p.ir));
 		json_object_set(p.doc, "initramfs", p.ir.info);
 		json_object_set(json_object_get(p.doc, "initramfs"), "conf_modules",
 		                p.conf_modules);
@@ -449,6 +451,34 @@ int snap_preflight_render(char **out, const snap_preflight *p, int json, snap_er
 	}
 	json_array_foreach (json_object_get(p->doc, "unknown"), i, u)
 		snap_buf__printf(&b, "cannot tell: %s\n", json_string_value(u));
+	{ /* --list-files: the root the image unpacks to, a line per name */
+		const json_t *files =
+		    json_object_get(json_object_get(p->doc, "initramfs"), "files");
+		json_t *rows = json_array(), *f;
+		const char *name;
+
+		json_object_foreach ((json_t *)files, name, f)
+			json_array_append_new(rows, json_pack("{s:s, s:O}", "name", name, "f", f));
+		if (files)
+			snap_buf__puts(
+			    &b, "\ninitramfs as the kernel unpacks it (type, size, name):\n");
+		if (snap_json__sort_by_key(rows, "name") < 0) {
+			json_decref(rows);
+			snap_buf__release(&b);
+			return snap_error__set(err, SNAP_ENOMEM, "out of memory");
+		}
+		json_array_foreach (rows, i, f) {
+			const json_t *e = json_object_get(f, "f");
+
+			snap_buf__printf(&b, "%s %10lld %s", snap_json__str(e, "type"),
+			                 (long long)json_integer_value(json_object_get(e, "size")),
+			                 snap_json__str(f, "name"));
+			if (snap_json__str(e, "target"))
+				snap_buf__printf(&b, " -> %s", snap_json__str(e, "target"));
+			snap_buf__puts(&b, "\n");
+		}
+		json_decref(rows);
+	}
 	if (!(text = snap_buf__detach(&b)))
 		return snap_error__set(err, SNAP_ENOMEM, "out of memory");
 	*out = text;
