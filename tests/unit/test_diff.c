@@ -629,6 +629,38 @@ Test(diff, a_link_down_needs_the_device_below_to_stop_answering)
 	json_decref(down);
 }
 
+/* The faults of the passthrough paths going silent in the same change that turns reporting off
+ * (pci=noaer): the hidden fault says the silence is not a fix; without faults before, not. */
+Test(diff, faults_silenced_by_noaer_are_named)
+{
+	json_t *o = base(), *n = base(), *doc, *f;
+	size_t i;
+	bool said = false;
+
+	json_object_set_new(
+	    dev(o, "0000:02:00.0"), "aer",
+	    json_pack("{s:i, s:i, s:i}", "correctable", 0, "nonfatal", 2, "fatal", 0));
+	json_object_set_new(json_object_get(json_object_get(n, "kernel"), "cmdline_options"), "pci",
+	                    json_string("noaer"));
+	doc = diff(o, n);
+	json_array_foreach (json_object_get(doc, "faults"), i, f)
+		said |= !strcmp(snap_json__str(f, "subject"), "pci=noaer") &&
+		        strstr(snap_json__str(f, "message"),
+		               "OLD showed 2 uncorrectable fault(s) on those paths and NEW none") !=
+		            NULL;
+	cr_assert(said, "%s", json_dumps(json_object_get(doc, "faults"), 0));
+	json_decref(doc);
+	o = base();
+	n = base();
+	json_object_set_new(json_object_get(json_object_get(n, "kernel"), "cmdline_options"), "pci",
+	                    json_string("noaer"));
+	doc = diff(o, n);
+	cr_assert_eq(faults_of(doc, "hidden"), 1);
+	json_array_foreach (json_object_get(doc, "faults"), i, f)
+		cr_assert_null(strstr(snap_json__str(f, "message"), "OLD showed"));
+	json_decref(doc);
+}
+
 static char *check_text(json_t *r)
 {
 	snap_snapshot *s = snap(r);

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -90,6 +91,11 @@ BOOTS = {
     # fatal) and into the NVMe's root port (corrected: a path no passthrough device is on)
     "aer-inject": dict(iommu=INTEL, devices=BASE, append=VFIO + " lab.inject=" + ",".join(
         ["0000:01:00.0:cor", "0000:01:00.0:nonfatal", "0000:01:00.0:fatal", "0000:00:03.0:cor"])),
+    # errors QEMU itself injects (pcie_aer_inject_error, through the monitor once the guest is
+    # up): corrected and non-fatal into the passthrough NIC's root port, fatal into the NVMe's
+    "aer-qemu": dict(iommu=INTEL, devices=BASE, append=VFIO + " lab.hmp_wait=3",
+                     hmp=["pcie_aer_inject_error -c rp1 RCVR", "pcie_aer_inject_error rp1 CMPLT_TO",
+                          "pcie_aer_inject_error rp2 MALF_TLP"]),
     # what hides faults: the AER service off; no port services at all (AER and DPC with them)
     "noaer": dict(iommu=INTEL, devices=BASE, append=VFIO + " pci=noaer"),
     "ports-compat": dict(iommu=INTEL, devices=BASE, append=VFIO + " pcie_ports=compat"),
@@ -109,6 +115,7 @@ PAIRS = [
     ("rootports-vfio", "mf-rootport-vfio", "grouping_regression", 1),
     # faults are not a class: the verdict follows the classes (the command line's new token)
     ("rootports-vfio", "aer-inject", "harmless", 0),
+    ("rootports-vfio", "aer-qemu", "harmless", 0),
     ("rootports-vfio", "noaer", "harmless", 0),
     ("rootports-vfio", "ports-compat", "harmless", 0),
 ]
@@ -140,7 +147,23 @@ def qemu_cmd(name, spec, kernel, initrd, outdir, accel):
            "-kernel", kernel, "-initrd", initrd, "-append", append,
            "-serial", f"file:{outdir}/console.log", "-serial", f"file:{outdir}/lab.b64"]
     cmd += ["-accel", "kvm", "-cpu", "host"] if accel == "kvm" else ["-accel", "tcg", "-cpu", "max"]
+    if spec.get("hmp"):
+        cmd += ["-monitor", f"unix:{outdir}/monitor.sock,server=on,wait=off"]
     return cmd + spec["iommu"] + spec["devices"]
+
+
+def send_hmp(sock_path, commands):
+    """QEMU's human monitor: each command, once the guest said it waits for them."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(sock_path)
+        s.settimeout(5)
+        for cmd in commands:
+            s.sendall(cmd.encode() + b"\n")
+            time.sleep(1)
+        try:
+            return s.recv(65536).decode("utf-8", "replace")
+        except OSError:
+            return ""
 
 
 def boot(name, spec, kernel, initrd, out, accel, timeout):
@@ -153,8 +176,14 @@ def boot(name, spec, kernel, initrd, out, accel, timeout):
     t0 = time.monotonic()
     console = os.path.join(d, "console.log")
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(os.path.join(d, "qemu.stderr"), "w"))
+    sent = not spec.get("hmp")
     while p.poll() is None:
         secs = time.monotonic() - t0
+        if not sent and os.path.exists(console) and \
+                b"lab: waiting for the monitor" in open(console, "rb").read():
+            sent = True
+            with open(os.path.join(d, "monitor.txt"), "w") as f:
+                f.write(send_hmp(os.path.join(d, "monitor.sock"), spec["hmp"]))
         silent = not os.path.exists(console) or os.path.getsize(console) == 0
         # a KVM that cannot run this guest (nested, broken) hangs before the first line
         if secs > timeout or (accel == "kvm" and silent and secs > 15):
@@ -791,7 +820,7 @@ def check_boot(c, b):
             c.ok(f"{n}: check FAIL containment of {item.get('subject')} while it answers "
                  "config reads and no DPC contained its link", cfg[:2] == b"\xff\xff" or
                  "DPC: containment event" in b.dmesg, json.dumps(item))
-    if "lab.inject=" in " ".join(b.cmdline):
+    if "lab.inject=" in " ".join(b.cmdline) or "lab.hmp_wait=" in " ".join(b.cmdline):
         check_injected(c, b)
     check_forensics(c, b)
     c.ok(f"{n}: collect exit status 0", open(os.path.join(b.g, "collect.rc")).read().strip() == "0",
@@ -826,11 +855,16 @@ def check_injected(c, b):
     """Errors injected with aer_inject: check says what the guest kernel counted and logged."""
     n = b.name
     aer, counts, paths = injected_truth(b)
-    c.ok(f"{n}: aer_inject injected every error", all(
-        l.endswith(" injected") for l in lines(os.path.join(b.g, "inject.txt")) if "aer_inject" not in l)
-        and len([l for l in lines(os.path.join(b.g, "inject.txt")) if l.endswith(" injected")]) ==
-        len(re.search(r"lab\.inject=(\S+)", " ".join(b.cmdline)).group(1).split(",")),
-        " ".join(lines(os.path.join(b.g, "inject.txt"))))
+    inj = re.search(r"lab\.inject=(\S+)", " ".join(b.cmdline))
+    if inj:
+        c.ok(f"{n}: aer_inject injected every error", all(
+            l.endswith(" injected") for l in lines(os.path.join(b.g, "inject.txt")) if "aer_inject" not in l)
+            and len([l for l in lines(os.path.join(b.g, "inject.txt")) if l.endswith(" injected")]) ==
+            len(inj.group(1).split(",")), " ".join(lines(os.path.join(b.g, "inject.txt"))))
+    else:  # QEMU's injections: the kernel logged each
+        want = int(re.search(r"lab\.hmp_wait=(\d+)", " ".join(b.cmdline)).group(1))
+        c.eq(f"{n}: the AER messages QEMU's injections raised", sum(
+            sum(v.values()) for v in counts.values()), want)
     findings = {}
     for item in b.check.get("checks", []):
         findings.setdefault((item.get("id"), item.get("subject")), item.get("status"))
@@ -1010,7 +1044,7 @@ def main():
     for old, new, cls, rc in PAIRS:
         if old in boots and new in boots:
             check_pair(c, args.pcisnap, boots[old], boots[new], cls, rc, args.out)
-            if new == "aer-inject":
+            if new in ("aer-inject", "aer-qemu"):
                 check_injected_pair(c, args.pcisnap, boots[old], boots[new], args.out)
             elif new in ("noaer", "ports-compat"):
                 check_hidden_pair(c, boots[old], boots[new], args.out,

@@ -300,11 +300,49 @@ static size_t override_scope(const char *v)
 	return n;
 }
 
+/*
+ * The uncorrectable faults one snapshot shows on the paths of OLD's passthrough devices: AER
+ * counters (the device's and a root port's totals) and fault lines, each device counted once.
+ * t is the snapshot's topology; map takes OLD's device indexes into it (NULL for OLD itself).
+ */
+static json_int_t faults_on_paths(const struct ctx *c, const snap_topo *t, const json_t *root,
+                                  const int *map)
+{
+	static const char *const counters[] = {"nonfatal", "fatal", "rootport_nonfatal",
+	                                       "rootport_fatal"};
+	static const char *const lines[] = {"nonfatal", "fatal", "contained"};
+	json_t *log = snap_faultlog__count(root), *reasons;
+	bool *seen = calloc(t->n + 1, sizeof(bool));
+	json_int_t n = 0;
+	const char *bdf;
+
+	json_object_foreach (c->pt, bdf, reasons) {
+		int i = snap_topo__find(c->to, bdf), k = i >= 0 && map ? map[i] : i;
+
+		for (; seen && k >= 0 && !seen[k]; k = t->dev[k].parent) {
+			const json_t *aer = json_object_get(t->dev[k].obj, "aer"),
+			             *per = json_object_get(log, t->dev[k].bdf);
+
+			seen[k] = true;
+			for (size_t x = 0; x < SNAP_ARRAY_SIZE(counters); x++)
+				n += json_integer_value(json_object_get(aer, counters[x]));
+			for (size_t x = 0; x < SNAP_ARRAY_SIZE(lines); x++)
+				n += json_integer_value(json_object_get(per, lines[x]));
+		}
+	}
+	free(seen);
+	json_decref(log);
+	return n;
+}
+
 /* A setting that hides faults, new in NEW while there are passthrough devices: named in the
- * faults section as hiding them (docs/interface.md: never as a fix). */
+ * faults section as hiding them (docs/interface.md: never as a fix), most of all when OLD
+ * showed faults on the passthrough paths and NEW, with the setting, shows none. */
 static void diff_hiding(struct ctx *c)
 {
 	json_t *ho = snap_faultlog__hiding(c->o), *hn = snap_faultlog__hiding(c->n), *h, *g;
+	json_int_t before_n = -1, after_n = -1;
+	char silenced[256] = "";
 	size_t i, k;
 
 	json_array_foreach (hn, i, h) {
@@ -314,6 +352,17 @@ static void diff_hiding(struct ctx *c)
 			before |= !strcmp(snap_json__str(g, "option"), snap_json__str(h, "option"));
 		if (before || !json_object_size(c->pt))
 			continue;
+		if (before_n < 0) {
+			before_n = faults_on_paths(c, c->to, c->o, NULL);
+			after_n = faults_on_paths(c, c->tn, c->n, c->o2n);
+			if (before_n > 0 && after_n == 0)
+				snprintf(
+				    silenced, sizeof(silenced),
+				    " OLD showed %" JSON_INTEGER_FORMAT
+				    " uncorrectable fault(s) on those paths and NEW none: that "
+				    "silence is the reporting switched off, not a fix.",
+				    before_n);
+		}
 		json_array_append_new(
 		    c->faults,
 		    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o}", "kind", "hidden",
@@ -323,12 +372,12 @@ static void diff_hiding(struct ctx *c)
 		              "message",
 		              json_sprintf("%s is new %s: %s. Faults on the "
 		                           "passthrough devices' paths are hidden from now on, not "
-		                           "fixed.",
+		                           "fixed.%s",
 		                           snap_json__str(h, "option"),
 		                           strcmp(snap_json__str(h, "option"), "_OSC")
 		                               ? "on the command line"
 		                               : "in the kernel log",
-		                           snap_json__str(h, "why"))));
+		                           snap_json__str(h, "why"), silenced)));
 	}
 	json_decref(ho);
 	json_decref(hn);
