@@ -108,6 +108,15 @@ print("__REALTIME_TIMESTAMP=1700000100000000\n__MONOTONIC_TIMESTAMP=1\n"
 PY
 	/lib/systemd/systemd-journal-remote -o "b/var/log/journal/$mid/remote.journal" - <export.txt 2>/dev/null && journal_ok=1
 fi
+# libvirt's log of a domain: QEMU's own lines carry their time (-msg timestamp=on); one in the
+# dead boot's time, one after its end, and libvirt's own lines, which are not QEMU's
+mkdir -p b/var/log/libvirt/qemu
+cat >b/var/log/libvirt/qemu/win11.log <<'LOG'
+2023-11-14 22:13:10.000+0000: starting up libvirt version: 9.0.0, package: 9.0.0-4 (Debian), qemu version: 7.2.0
+LC_ALL=C /usr/bin/qemu-system-x86_64 -name guest=win11 -msg timestamp=on -device vfio-pci,host=0000:01:00.0
+2023-11-14T22:13:19.123456Z qemu-system-x86_64: vfio: Cannot reset device 0000:01:00.1, depends on group 15 which is not owned.
+2023-11-14T22:20:00.000000Z qemu-system-x86_64: terminating on signal 15 from pid 1234 (/usr/sbin/libvirtd)
+LOG
 set +e
 SOURCE_DATE_EPOCH=3000 "$PCISNAP" boot start --root b --store "$S" --journal j3 --textfile prom 2>/dev/null; rc3=$?
 set -e
@@ -141,7 +150,12 @@ assert d['left_out']['journal_lines'] == 4, d['left_out']"
 	check "one timeline: the VM's start (task line, scope), vfio-pci enabling the GPU, then the faults; a backup task is not an event" python3 -c "
 import json; d=json.load(open('lw.json')); k=[(l['kind'], l.get('vm')) for l in d['journal']]
 assert k[:3] == [('vm_start', '100'), ('vm_start', '100'), ('vfio', None)], k
-assert [x for x, _ in k[3:]] == ['fault'] * 3, k"
+assert [x for x, _ in k[4:]] == ['fault'] * 3, k"
+	check "QEMU's own line (libvirt's domain log) of the dead boot's time on the timeline, nothing after its end" python3 -c "
+import json; d=json.load(open('lw.json')); q=[l for l in d['journal'] if l['kind'] == 'qemu']
+assert [(l['at'], l['vm'], l['source']) for l in q] == [('2023-11-14T22:13:19Z', 'win11', 'qemu')], q
+assert q[0]['message'].startswith('qemu-system-x86_64: vfio: Cannot reset device 0000:01:00.1'), q
+assert d['journal'][3] == q[0], d['journal']"
 	check "the time from the VM's start to the first fault, and the boot's last kernel message" python3 -c "
 import json; d=json.load(open('lw.json'))
 assert d['vm_faults'] == [{'vm': '100', 'started': '2023-11-14T22:13:17Z', 'first_fault': '2023-11-14T22:13:20Z', 'seconds': 3.0}], d['vm_faults']

@@ -92,10 +92,11 @@ BOOTS = {
     "aer-inject": dict(iommu=INTEL, devices=BASE, append=VFIO + " lab.inject=" + ",".join(
         ["0000:01:00.0:cor", "0000:01:00.0:nonfatal", "0000:01:00.0:fatal", "0000:00:03.0:cor"])),
     # errors QEMU itself injects (pcie_aer_inject_error, through the monitor once the guest is
-    # up): corrected and non-fatal into the passthrough NIC's root port, fatal into the NVMe's
-    "aer-qemu": dict(iommu=INTEL, devices=BASE, append=VFIO + " lab.hmp_wait=3",
-                     hmp=["pcie_aer_inject_error -c rp1 RCVR", "pcie_aer_inject_error rp1 CMPLT_TO",
-                          "pcie_aer_inject_error rp2 MALF_TLP"]),
+    # up): a non-fatal one (Completion Timeout, 0x4000) into the passthrough NIC's root port, a
+    # fatal one into the NVMe's. (QEMU 7.2's root port latches a corrected error it is given,
+    # RCVR, in its own status and never signals it: the kernel hears nothing, so none is sent.)
+    "aer-qemu": dict(iommu=INTEL, devices=BASE, append=VFIO + " lab.hmp_wait=2",
+                     hmp=["pcie_aer_inject_error rp1 0x4000", "pcie_aer_inject_error rp2 MALF_TLP"]),
     # what hides faults: the AER service off; no port services at all (AER and DPC with them)
     "noaer": dict(iommu=INTEL, devices=BASE, append=VFIO + " pci=noaer"),
     "ports-compat": dict(iommu=INTEL, devices=BASE, append=VFIO + " pcie_ports=compat"),

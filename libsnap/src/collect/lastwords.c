@@ -18,12 +18,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <systemd/sd-journal.h>
+#include <time.h>
 
 #include "collect/collector.h"
 
 #define PSTORE_RECORD_MAX  (1u << 20) /* a pstore record: a few kB; a moved dmesg.txt: more */
 #define PSTORE_RECORDS_MAX 64
-#define JOURNAL_LINES_MAX  400 /* the last of them: the ones nearest the end */
+#define JOURNAL_LINES_MAX  400          /* the last of them: the ones nearest the end */
+#define QEMU_LOG_TAIL      (256u << 10) /* the end of one domain's log */
+#define QEMU_LOGS_MAX      64
+#define QEMU_LINES_MAX     100
 
 struct words {
 	struct collector c;
@@ -391,6 +395,82 @@ static json_t *journal_lines(struct collector *c, const char *root, const char *
 	return lines;
 }
 
+/* One domain log's lines QEMU wrote in [from, until] (seconds), onto found */
+static void qemu_log(struct words *w, json_t *found, const char *name, int64_t from, int64_t until)
+{
+	char rel[512], vm[256], *text = NULL;
+	size_t len = strlen(name), tlen = 0;
+	struct stat sb;
+
+	if (len < 5 || strcmp(name + len - 4, ".log"))
+		return;
+	snprintf(rel, sizeof(rel), "var/log/libvirt/qemu/%s", name);
+	snprintf(vm, sizeof(vm), "%.*s", (int)(len - 4), name);
+	if (snap_root__read_tail(&text, &tlen, &sb, &w->c.r, rel, QEMU_LOG_TAIL) < 0)
+		return;
+	for (char *line = text, *nl; line < text + tlen; line = nl + 1) {
+		struct tm tm = {0};
+		const char *p;
+		char when[32], *msg;
+		int64_t t;
+
+		if (!(nl = memchr(line, '\n', (size_t)(text + tlen - line))))
+			nl = text + tlen;
+		*nl = '\0';
+		/* "2024-03-10T12:00:05.456789Z qemu-system-x86_64: ..." (-msg timestamp=on) */
+		if (!(p = strptime(line, "%Y-%m-%dT%H:%M:%S", &tm)))
+			continue;
+		if (*p == '.')
+			p += 1 + strspn(p + 1, "0123456789");
+		if (p[0] != 'Z' || p[1] != ' ' || (t = (int64_t)timegm(&tm)) < from || t > until)
+			continue;
+		snap_time__format(when, sizeof(when), t, false);
+		if (!(msg = snap_collect__utf8(&w->c, strdup(p + 2), "libvirt's QEMU log")))
+			continue;
+		json_array_append_new(found,
+		                      json_pack("{s:s, s:s, s:s, s:s, s:s}", "at", when, "message",
+		                                msg, "kind", "qemu", "source", "qemu", "vm", vm));
+		free(msg);
+	}
+	free(text);
+}
+
+/*
+ * QEMU's own messages (docs/boot.md): libvirt starts each domain's QEMU with -msg
+ * timestamp=on and its stderr in var/log/libvirt/qemu/DOMAIN.log, so each line QEMU writes
+ * there (vfio's "Cannot reset device", "failed to setup container", ...) carries its time.
+ * Those of the dead boot's time, from its start to its last kernel message, join its
+ * timeline as kind "qemu" (the last QEMU_LINES_MAX of them). Proxmox's QEMU writes to the
+ * task log, whose lines carry no time: not read.
+ */
+static void qemu_lines(struct words *w, json_t *lines, const json_t *last)
+{
+	int64_t from = w->o->previous_started, until = snap_time__parse(snap_json__str(last, "at"));
+	json_t *found;
+	char **names = NULL;
+	size_t n = 0, i;
+	json_t *l;
+
+	if (from < 0 || until < 0 || !json_is_array(lines) ||
+	    snap_root__list(&names, &n, &w->c.r, "var/log/libvirt/qemu") < 0)
+		return;
+	found = json_array();
+	for (i = 0; i < n && i < QEMU_LOGS_MAX; i++)
+		qemu_log(w, found, names[i], from, until);
+	snap_strv__free(names, n);
+	if (snap_json__sort_by_key(found, "at") == 0) {
+		while (json_array_size(found) > QEMU_LINES_MAX)
+			json_array_remove(found, 0);
+		json_array_foreach (found, i, l)
+			json_array_append(lines, l);
+		/* one timeline: stable, so the journal's order stays within a second */
+		if (snap_json__sort_by_key(lines, "at") == 0)
+			while (json_array_size(lines) > JOURNAL_LINES_MAX)
+				json_array_remove(lines, 0);
+	}
+	json_decref(found);
+}
+
 int snap_collect_last_words_ext(char **out, const snap_last_words_options *opts, snap_error *err)
 {
 	static const snap_collect_options defaults = SNAP_COLLECT_OPTIONS_INIT;
@@ -414,6 +494,7 @@ int snap_collect_last_words_ext(char **out, const snap_last_words_options *opts,
 		json_decref(lines);
 		lines = journal_lines(&w.c, root, w.o->previous_boot_id, &jerr, &filtered,
 		                      vm_faults, &last);
+		qemu_lines(&w, lines, last);
 	}
 	doc = json_pack("{s:s, s:o, s:o, s:o, s:o*, s:o, s:o, s:{s:I, s:I, s:I}}", "schema",
 	                "pcisnap.last-words/1", "previous_boot",
