@@ -309,9 +309,16 @@ static void diff_flr(struct ctx *c, int i, int j, bool pt, const char *ln, struc
 		snap_diff__add(c, pt ? SNAP_RULE_PT_FLR_LOST : SNAP_RULE_FLR_LOST,
 		               c->tn->dev[j].bdf, json_true(), json_false(),
 		               "%s no longer advertises Function Level Reset.", ln);
-	else if (json_is_boolean(fa) && json_is_null(fb))
-		examples_append(&acc->lost, &acc->nlost, c->tn->dev[j].bdf);
-	else if (json_is_false(fa) && json_is_true(fb))
+	else if (json_is_boolean(fa) && json_is_null(fb)) {
+		char ex[128];
+
+		/* a device answering no config read is not a capture without root */
+		snprintf(ex, sizeof(ex), "%s%s", c->tn->dev[j].bdf,
+		         json_is_false(json_object_get(b, "responds"))
+		             ? " (answers no config read: its link is down or it is gone)"
+		             : "");
+		examples_append(&acc->lost, &acc->nlost, ex);
+	} else if (json_is_false(fa) && json_is_true(fb))
 		snap_diff__add(c, SNAP_RULE_FLR_GAINED, c->tn->dev[j].bdf, json_false(),
 		               json_true(), "%s now advertises Function Level Reset.", ln);
 }

@@ -471,9 +471,10 @@ int snap_preflight_render(char **out, const snap_preflight *p, int json, snap_er
 			const json_t *e = json_object_get(f, "f");
 
 			if (json_object_get(e, "size"))
-				snap_buf__printf(&b, "%s %10lld %s", snap_json__str(e, "type"),
-				                 (long long)json_integer_value(json_object_get(e, "size")),
-				                 snap_json__str(f, "name"));
+				snap_buf__printf(
+				    &b, "%s %10lld %s", snap_json__str(e, "type"),
+				    (long long)json_integer_value(json_object_get(e, "size")),
+				    snap_json__str(f, "name"));
 			else
 				snap_buf__printf(&b, "%s %10s %s", snap_json__str(e, "type"), "-",
 				                 snap_json__str(f, "name"));
