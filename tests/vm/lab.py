@@ -927,6 +927,11 @@ def check_hidden_pair(c, old, new, out, option):
     c.ok(f"{new.name}: check WARNs fault_reporting for {option}", any(
         i.get("id") == "fault_reporting" and i.get("subject") == option and i.get("status") == "WARN"
         for i in new.check.get("checks", [])))
+    # the kernel did not ask _OSC for AER (negotiate_os_control(): only when pci_aer_available()):
+    # the grant without it is the command line's, not the firmware's
+    c.ok(f"{new.name}: the firmware not blamed for the AER the kernel did not ask for", not any(
+        i.get("id") == "fault_reporting" and i.get("subject") == "_OSC"
+        for i in new.check.get("checks", [])), json.dumps(new.check.get("checks")))
 
 
 def check_forensics(c, b):
