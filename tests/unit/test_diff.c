@@ -502,6 +502,20 @@ Test(check, pci_stub_is_not_host_owned)
 	json_decref(r);
 }
 
+/* check of r as its text report (the caller frees it) */
+static char *check_text(json_t *r)
+{
+	snap_snapshot *s = snap(r);
+	snap_check *c = NULL;
+	char *text = NULL;
+
+	cr_assert_eq(snap_check_run(&c, s, NULL), 0);
+	cr_assert_eq(snap_check_render(&text, c, 0, NULL), 0);
+	snap_check_free(c);
+	snap_snapshot_free(s);
+	return text;
+}
+
 /* A port on a passthrough path whose link is down (Data Link Layer Link Active clear, no DPC,
  * the device below answering no config read): the device is unreachable, FAIL. A device that
  * answers is reached through the link whatever the bit says (QEMU's root ports leave it clear:
@@ -509,50 +523,32 @@ Test(check, pci_stub_is_not_host_owned)
 Test(check, a_link_down_on_the_path_fails)
 {
 	json_t *r = base();
-	snap_snapshot *s;
-	snap_check *c = NULL;
-	char *text = NULL;
+	char *text;
 
 	json_object_set_new(dev(r, "0000:00:1c.0"), "link_state",
 	                    json_pack("{s:b, s:b}", "active", 0, "training", 1));
 	json_object_set_new(dev(r, "0000:02:00.0"), "responds", json_true());
-	s = snap(r);
-	cr_assert_eq(snap_check_run(&c, s, NULL), 0);
-	cr_assert_eq(snap_check_render(&text, c, 0, NULL), 0);
+	text = check_text(r);
 	cr_assert_null(strstr(text, "containment"), "%s", text);
 	free(text);
-	snap_check_free(c);
-	snap_snapshot_free(s);
 	json_object_set_new(dev(r, "0000:02:00.0"), "responds", json_false());
-	s = snap(r);
-	cr_assert_eq(snap_check_run(&c, s, NULL), 0);
-	cr_assert_eq(snap_check_render(&text, c, 0, NULL), 0);
+	text = check_text(r);
 	cr_assert_not_null(
 	    strstr(text, "the link below port 0000:00:1c.0 is down (Data Link Layer not active, "
 	                 "training)"),
 	    "%s", text);
 	free(text);
-	snap_check_free(c);
-	snap_snapshot_free(s);
 	/* the HBA in D3cold (vfio-pci's runtime PM): its link is down by design, no FAIL */
 	json_object_set_new(dev(r, "0000:02:00.0"), "power_state", json_string("D3cold"));
-	s = snap(r);
-	cr_assert_eq(snap_check_run(&c, s, NULL), 0);
-	cr_assert_eq(snap_check_render(&text, c, 0, NULL), 0);
+	text = check_text(r);
 	cr_assert_null(strstr(text, "containment"), "%s", text);
 	free(text);
-	snap_check_free(c);
-	snap_snapshot_free(s);
 	json_object_set_new(dev(r, "0000:02:00.0"), "power_state", json_string("D0"));
 	json_object_set_new(dev(r, "0000:00:1c.0"), "link_state",
 	                    json_pack("{s:n, s:b}", "active", "training", 0));
-	s = snap(r);
-	cr_assert_eq(snap_check_run(&c, s, NULL), 0);
-	cr_assert_eq(snap_check_render(&text, c, 0, NULL), 0);
+	text = check_text(r);
 	cr_assert_null(strstr(text, "containment"), "%s", text);
 	free(text);
-	snap_check_free(c);
-	snap_snapshot_free(s);
 	json_decref(r);
 }
 
@@ -659,19 +655,6 @@ Test(diff, faults_silenced_by_noaer_are_named)
 	json_array_foreach (json_object_get(doc, "faults"), i, f)
 		cr_assert_null(strstr(snap_json__str(f, "message"), "OLD showed"));
 	json_decref(doc);
-}
-
-static char *check_text(json_t *r)
-{
-	snap_snapshot *s = snap(r);
-	snap_check *c = NULL;
-	char *text = NULL;
-
-	cr_assert_eq(snap_check_run(&c, s, NULL), 0);
-	cr_assert_eq(snap_check_render(&text, c, 0, NULL), 0);
-	snap_check_free(c);
-	snap_snapshot_free(s);
-	return text;
 }
 
 /* AER the firmware kept through _OSC (negotiate_os_control()'s line): WARN, hidden; granted, or
